@@ -1,0 +1,102 @@
+/**
+ * Runs a script text on a server over an SSH connection, the way hastexo did: upload it to a temporary file
+ * (through stdin, so no sftp subsystem is needed), make it executable, run it, remove it.
+ *
+ * The time limit is kept twice: the remote `timeout` kills the script and everything it started where
+ * coreutils exist, and a local timer closes the channel a few seconds later in case the remote side
+ * does not honour it, so a hanging script can never hold a check run forever.
+ */
+import type { Client, ClientChannel } from 'ssh2';
+
+export interface ScriptResult {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+const MAX_OUTPUT = 64 * 1024;
+/** How much longer than the remote limit the local timer waits before it cuts the channel. */
+const BACKSTOP_MS = 5_000;
+
+function exec(client: Client, command: string): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    client.exec(command, (error, channel) => (error ? reject(error) : resolve(channel)));
+  });
+}
+
+interface Collected {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  cut: boolean;
+}
+
+/** Collects a channel's output until it closes or `limitMs` passes (then the channel is cut). */
+function collect(channel: ClientChannel, input: string | null, limitMs: number): Promise<Collected> {
+  return new Promise((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    let exitCode: number | null = null;
+    let cut = false;
+    const append = (current: string, chunk: Buffer) => (current.length < MAX_OUTPUT ? (current + chunk.toString('utf8')).slice(0, MAX_OUTPUT) : current);
+    channel.on('data', (chunk: Buffer) => (stdout = append(stdout, chunk)));
+    channel.stderr.on('data', (chunk: Buffer) => (stderr = append(stderr, chunk)));
+    channel.on('exit', (code: number | null) => (exitCode = typeof code === 'number' ? code : null));
+    const timer = setTimeout(() => {
+      cut = true;
+      channel.signal('KILL');
+      channel.close();
+    }, limitMs);
+    channel.on('close', () => {
+      clearTimeout(timer);
+      resolve({ exitCode, stdout, stderr, cut });
+    });
+    if (input !== null) channel.end(input);
+    else channel.end();
+  });
+}
+
+function quote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Uploads and runs `script` with `args`; resolves (never rejects for the script's own failure) with its exit
+ * code and output. Rejects only when the connection cannot run commands at all.
+ */
+export async function runRemoteScript(client: Client, script: string, options: { timeoutMs: number; args?: string[] }): Promise<ScriptResult> {
+  const started = Date.now();
+  const upload = await collect(
+    await exec(client, `t=$(mktemp "\${TMPDIR:-/tmp}/stacklab-XXXXXXXX") && cat > "$t" && chmod 700 "$t" && printf %s "$t"`),
+    script,
+    30_000,
+  );
+  const path = upload.stdout.trim();
+  if (upload.exitCode !== 0 || !path.startsWith('/')) {
+    throw new Error(`cannot upload the script (exit ${upload.exitCode}): ${upload.stderr.trim().slice(0, 500)}`);
+  }
+  const seconds = Math.max(1, Math.ceil(options.timeoutMs / 1000));
+  const args = (options.args ?? []).map(quote).join(' ');
+  // `rm` runs after the script in the same shell, so the file goes even when `timeout` killed the script.
+  const command =
+    `if command -v timeout >/dev/null 2>&1; then timeout -k 2 ${seconds} ${quote(path)} ${args}; ` +
+    `else ${quote(path)} ${args}; fi; rc=$?; rm -f ${quote(path)}; exit $rc`;
+  const run = await collect(await exec(client, command), null, seconds * 1000 + BACKSTOP_MS);
+  const durationMs = Date.now() - started;
+  // 124: timeout sent TERM; 137: it had to send KILL. A script exiting 124 by itself before the limit is not a timeout.
+  const killedByTimeout = (run.exitCode === 124 || run.exitCode === 137) && durationMs >= seconds * 1000 - 250;
+  if (run.cut) {
+    await exec(client, `rm -f ${quote(path)}`)
+      .then((c) => collect(c, null, 5_000))
+      .catch(() => undefined);
+  }
+  return {
+    exitCode: run.cut ? null : run.exitCode,
+    stdout: run.stdout,
+    stderr: run.stderr,
+    timedOut: run.cut || killedByTimeout,
+    durationMs,
+  };
+}

@@ -1,0 +1,37 @@
+/** `stacklab`: the command line. Each command lives in its own module; this file only mounts them. */
+import { Command } from 'commander';
+import { serveCommand, workerCommand } from './serve-command.ts';
+import { labsCommand, validateCommand } from './lab-commands.ts';
+import { migrateCommand, stacksCommand } from './stack-commands.ts';
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('stacklab')
+    .description('Lab environments on demand: OpenStack Heat templates on OpenStack or on the local LXC runtime.')
+    .option('-c, --config <file>', 'YAML config file (also STACKLAB_CONFIG)')
+    .showHelpAfterError('(run with --help for usage)');
+  program.addCommand(serveCommand());
+  program.addCommand(workerCommand());
+  program.addCommand(validateCommand());
+  program.addCommand(labsCommand());
+  program.addCommand(stacksCommand());
+  program.addCommand(migrateCommand());
+  for (const extra of await optionalCommands()) program.addCommand(extra);
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    console.error(`stacklab: ${(error as Error).message}`);
+    process.exitCode = process.exitCode || 1;
+  }
+}
+
+/** Commands contributed by other modules (image build, lab CI, LTI registrations). */
+async function optionalCommands(): Promise<Command[]> {
+  const out: Command[] = [];
+  const { imageCommand } = await import('../providers/lxc/image-command.ts');
+  out.push(imageCommand());
+  const { testCommand } = await import('./test-command.ts');
+  out.push(testCommand());
+  const { ltiCommand } = await import('./lti-command.ts');
+  out.push(ltiCommand());
+  return out;
+}

@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { buildApp } from '../http/app.ts';
+import { configFromCommand } from './runtime-from-cli.ts';
+import { createRuntime } from '../app/create-context.ts';
+
+/** An API token generated once into the data folder, so restarts keep the same one. */
+function ensureApiToken(dataDir: string): { token: string; generated: boolean } {
+  const file = join(dataDir, 'api-token');
+  if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), generated: false };
+  mkdirSync(dataDir, { recursive: true });
+  const token = randomBytes(24).toString('base64url');
+  writeFileSync(file, token + '\n', { mode: 0o600 });
+  return { token, generated: true };
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('Run the HTTP server (and, unless STACKLAB_WORKER=false, a worker and the sweeps in the same process)')
+    .option('--demo', 'serve the demo course page with name sign-in')
+    .option('--no-worker', 'do not run a worker in this process')
+    .action(async (opts: { demo?: boolean; worker: boolean }, command: Command) => {
+      const overrides: Record<string, unknown> = {};
+      if (opts.demo) overrides.demo = true;
+      if (!opts.worker) overrides.worker = false;
+      const loaded = configFromCommand(command, overrides);
+      const { config } = loaded;
+      if (!config.api_token) {
+        const { token, generated } = ensureApiToken(config.data_dir);
+        config.api_token = token;
+        console.log(`${generated ? 'Generated' : 'Using'} the API token in ${join(config.data_dir, 'api-token')} (set STACKLAB_API_TOKEN to choose one)`);
+      }
+      const runtime = await createRuntime({ config, providerEntries: loaded.providerEntries, ltiConfig: loaded.lti });
+      const { ctx } = runtime;
+      for (const notice of ctx.notices) ctx.logger.warn(notice);
+      const app = await buildApp(ctx);
+      if (config.worker) {
+        runtime.worker.start();
+        runtime.scheduler.start();
+      }
+      const address = await app.listen({ port: config.port, host: config.host });
+      const labs = ctx.labs.list().map((l) => l.id);
+      ctx.logger.info(
+        { store: ctx.db.kind, providers: ctx.providers.list().map((p) => `${p.name} (${p.kind})`), labs, demo: config.demo },
+        `stacklab listening on ${address}${config.demo ? ` — demo course at ${address}/` : ''}; API docs at ${address}/docs`,
+      );
+      const stop = async () => {
+        await app.close();
+        await runtime.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}
+
+export function workerCommand(): Command {
+  return new Command('worker')
+    .description('Run a worker and the sweeps without the HTTP server (run several against one PostgreSQL)')
+    .action(async (_opts: unknown, command: Command) => {
+      const loaded = configFromCommand(command);
+      if (!loaded.config.database_url) console.warn('Note: without DATABASE_URL this worker uses its own embedded store; point several workers at one PostgreSQL to share work.');
+      const runtime = await createRuntime({ config: loaded.config, providerEntries: loaded.providerEntries, ltiConfig: loaded.lti });
+      runtime.worker.start();
+      runtime.scheduler.start();
+      runtime.ctx.logger.info({ providers: runtime.ctx.providers.list().map((p) => p.name) }, 'worker started');
+      const stop = async () => {
+        await runtime.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

@@ -1,0 +1,70 @@
+/**
+ * Builds the Config from, in order of precedence: explicit overrides, STACKLAB_* env vars, an optional
+ * YAML config file (STACKLAB_CONFIG or --config), defaults. Unknown keys are refused with their name.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { SETTINGS, type Config } from './schema.ts';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`configuration is invalid:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+// Variables stacklab reads that are not settings (tooling, tests).
+const NOT_SETTINGS = new Set(['STACKLAB_CONFIG', 'STACKLAB_SETUP_HEAT', 'STACKLAB_TEST_CONCURRENCY']);
+const KNOWN_ENV = new Set<string>(SETTINGS.map((s) => s.env));
+
+export interface ConfigSources {
+  env?: NodeJS.ProcessEnv;
+  file?: string;
+  overrides?: Record<string, unknown>;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** Provider entries from the config file (structured), if it has any. */
+  providerEntries: unknown[] | null;
+  /** LTI platform registrations from the config file, if any (read by lti/). */
+  lti: unknown;
+}
+
+export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
+  const env = sources.env ?? process.env;
+  const problems: string[] = [];
+  const fileValues: Record<string, unknown> = {};
+  let providerEntries: unknown[] | null = null;
+  let lti: unknown = undefined;
+  const file = sources.file ?? env.STACKLAB_CONFIG;
+  if (file) {
+    if (!existsSync(file)) throw new ConfigError([`config file ${file} does not exist`]);
+    const raw = (parseYaml(readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>;
+    if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError([`${file}: must be a YAML mapping`]);
+    for (const [key, value] of Object.entries(raw)) {
+      if (key === 'providers' && Array.isArray(value)) providerEntries = value;
+      else if (key === 'lti') lti = value;
+      else if (SETTINGS.some((s) => s.key === key)) fileValues[key] = value;
+      else problems.push(`${file}: unknown key '${key}' (known: ${SETTINGS.map((s) => s.key).join(', ')}, lti)`);
+    }
+  }
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('STACKLAB_') && !NOT_SETTINGS.has(name) && !KNOWN_ENV.has(name) && !name.startsWith('STACKLAB_TEST_')) {
+      problems.push(`unknown environment variable ${name} (see docs/configuration.md)`);
+    }
+  }
+  const config: Record<string, unknown> = {};
+  for (const s of SETTINGS) {
+    const raw = sources.overrides?.[s.key] ?? emptyToUndefined(env[s.env]) ?? fileValues[s.key];
+    const parsed = s.schema.safeParse(raw);
+    if (parsed.success) config[s.key] = parsed.data;
+    else problems.push(`${s.key} (${s.env}): ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return { config: config as Config, providerEntries, lti };
+}
+
+function emptyToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}

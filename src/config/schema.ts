@@ -1,0 +1,59 @@
+/**
+ * The one configuration schema: every setting with its env var, default and description.
+ * docs/configuration.md is generated from this list (`npm run docs:config`) and a test fails when they drift.
+ */
+import { z } from 'zod';
+
+export interface Setting<T extends z.ZodType = z.ZodType, K extends string = string> {
+  key: K;
+  env: string;
+  schema: T;
+  description: string;
+  secret?: boolean;
+}
+
+const seconds = z.coerce.number().int().positive();
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
+
+function setting<K extends string, T extends z.ZodType>(key: K, schema: T, description: string, extra: { env?: string; secret?: boolean } = {}): Setting<T, K> {
+  return { key, env: extra.env ?? `STACKLAB_${key.toUpperCase()}`, schema, description, secret: extra.secret };
+}
+
+export const SETTINGS = [
+  setting('port', z.coerce.number().int().min(0).max(65535).default(8080), 'HTTP port of the server.', { env: 'PORT' }),
+  setting('host', z.string().default('0.0.0.0'), 'Address the server listens on.'),
+  setting('public_url', z.string().url().optional(), 'URL learners and platforms reach the server at (default: http://localhost:PORT).'),
+  setting('database_url', z.string().optional(), 'PostgreSQL URL; when unset the embedded PGlite store in the data folder is used.', { env: 'DATABASE_URL', secret: true }),
+  setting('data_dir', z.string().default('data'), 'Folder for the embedded store, the generated secret key and local runtime state.'),
+  setting('labs_dir', z.string().default('labs'), 'Folder of labs: <dir>/<lab-id>/lab.yaml + HOT template.'),
+  setting('api_token', z.string().min(16).optional(), 'Bearer token for /api/v1 service calls; generated and printed at start when unset.', { secret: true }),
+  setting('secret_key', z.string().optional(), 'Base64 key (32 bytes) that encrypts stack secrets and signs tokens; generated into the data folder when unset.', { secret: true }),
+  setting('providers', z.string().default('auto'), "Providers, as a JSON list in env or a list in the config file; 'auto' = the local runtime where it can run, otherwise none."),
+  setting('default_providers', z.string().default(''), 'Comma-separated provider names for labs that name none (default: every configured provider, in order).'),
+  setting('worker', bool.default(true), 'Run the worker loop inside `stacklab serve`.'),
+  setting('worker_concurrency', z.coerce.number().int().min(1).max(1000).default(32), 'Provider operations one worker runs at once.'),
+  setting('poll_interval', z.coerce.number().positive().default(2), 'Seconds between provider status polls of an operation in progress.'),
+  setting('lease', seconds.default(60), 'Seconds a worker holds a claimed operation before another may take it over (renewed while alive).'),
+  setting('suspend_timeout', seconds.default(120), 'Seconds without keepalive before a stack is suspended (a lab may set its own).'),
+  setting('delete_age', seconds.default(14 * 24 * 3600), 'Seconds a stack may stay unused before the reaper deletes it (a lab may set its own).'),
+  setting('delete_attempts', z.coerce.number().int().min(1).default(3), 'Times the reaper tries to delete a stack before leaving it DELETE_FAILED.'),
+  setting('suspend_attempts', z.coerce.number().int().min(1).default(3), 'Times a failed suspend is retried.'),
+  setting('launch_timeout', seconds.default(900), 'Seconds a launch may take (a lab may set its own).'),
+  setting('suspend_task_timeout', seconds.default(900), 'Seconds a suspend or resume may take before it counts as failed.'),
+  setting('delete_task_timeout', seconds.default(900), 'Seconds a delete may take before it counts as failed.'),
+  setting('check_timeout', seconds.default(120), 'Seconds a progress check may take (a lab may set its own).'),
+  setting('keepalive_interval', seconds.default(30), 'Seconds between keepalives from an open lab page.'),
+  setting('idle_timeout', seconds.default(3600), 'Seconds without learner input after which the page stops sending keepalives.'),
+  setting('suspender_interval', seconds.default(10), 'Seconds between suspender sweeps.'),
+  setting('reaper_interval', seconds.default(300), 'Seconds between reaper sweeps.'),
+  setting('reconciler_interval', seconds.default(300), 'Seconds between reconciler runs (provider stacks vs the store).'),
+  setting('watchdog_interval', seconds.default(30), 'Seconds between watchdog sweeps for stuck operations.'),
+  setting('token_ttl', seconds.default(300), 'Seconds a terminal/desktop connection token stays valid.'),
+  setting('session_ttl', seconds.default(8 * 3600), 'Seconds a learner session on the lab page stays valid.'),
+  setting('demo', bool.default(false), 'Serve the demo course page with name sign-in (npm start turns it on).'),
+  setting('log_level', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), 'Log level.'),
+] as const;
+
+export type SettingKey = (typeof SETTINGS)[number]['key'];
+type SettingOf<K extends SettingKey> = Extract<(typeof SETTINGS)[number], { key: K }>;
+export type Config = { [K in SettingKey]: z.output<SettingOf<K>['schema']> };

@@ -1,0 +1,97 @@
+/**
+ * The store's connection: real PostgreSQL through `pg` when a URL is given, otherwise embedded PGlite
+ * in a data folder. Both speak the same SQL, so every query in db/ runs unchanged on either.
+ */
+import { mkdirSync } from 'node:fs';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+
+export interface Queryable {
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs `fn` in one transaction; rolls back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Runs several statements separated by semicolons, without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+// Timestamps come back as Date on both; bigint (int8) ids as numbers, which is safe for our counters.
+pg.types.setTypeParser(20, (value) => Number(value));
+
+export async function openPostgres(url: string, poolSize = 10): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // Fail fast with a readable message instead of on the first request.
+  await pool.query('SELECT 1').catch(async (error: Error) => {
+    await pool.end();
+    throw new Error(`cannot connect to PostgreSQL at ${redactUrl(url)}: ${error.message}`, { cause: error });
+  });
+  return {
+    kind: 'postgres',
+    async query<R>(sql: string, params: unknown[] = []) {
+      return (await pool.query(sql, params)).rows as R[];
+    },
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn({
+          query: async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[],
+        });
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async exec(sql: string) {
+      await pool.query(sql);
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+/** Embedded PGlite in `dataDir` (or in memory), optionally starting from a dumped data folder. */
+export async function openPglite(dataDir: string | null, loadDataDir?: Blob): Promise<Database> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  return openPgliteOn(new PGlite(dataDir ?? undefined, loadDataDir ? { loadDataDir } : {}));
+}
+
+export async function openPgliteOn(db: PGlite): Promise<Database> {
+  await db.waitReady;
+  const int8 = 20;
+  const parsers = { [int8]: (value: string) => Number(value) };
+  return {
+    kind: 'pglite',
+    async query<R>(sql: string, params: unknown[] = []) {
+      return (await db.query<R>(sql, params, { parsers })).rows;
+    },
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>) {
+      return db.transaction(async (tx) =>
+        fn({ query: async <R>(sql: string, params: unknown[] = []) => (await tx.query<R>(sql, params, { parsers })).rows }),
+      );
+    },
+    async exec(sql: string) {
+      await db.exec(sql);
+    },
+    async close() {
+      await db.close();
+    },
+  };
+}
+
+export async function openDatabase(options: { url?: string; dataDir: string | null }): Promise<Database> {
+  return options.url ? openPostgres(options.url) : openPglite(options.dataDir);
+}
+
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}

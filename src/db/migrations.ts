@@ -1,0 +1,45 @@
+/**
+ * Versioned migrations, applied in order inside one transaction each, recorded in schema_migrations.
+ * Add a file under migrations/ and one line here; never edit an applied migration.
+ */
+import type { Database } from './database.ts';
+import { sql as stacks } from './migrations/001-stacks.ts';
+import { sql as checks } from './migrations/002-checks.ts';
+import { sql as lti } from './migrations/003-lti.ts';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  { version: 1, name: 'stacks', sql: stacks },
+  { version: 2, name: 'checks', sql: checks },
+  { version: 3, name: 'lti', sql: lti },
+];
+
+export async function migrate(db: Database, migrations: Migration[] = MIGRATIONS): Promise<number[]> {
+  await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  const applied: number[] = [];
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    await db.transaction(async (tx) => {
+      // The advisory lock makes concurrent starters (several workers on one PostgreSQL) migrate once.
+      await tx.query('SELECT pg_advisory_xact_lock(7412001)');
+      const done = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version]);
+      if (done.length) return;
+      for (const statement of splitStatements(migration.sql)) await tx.query(statement);
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+      applied.push(migration.version);
+    });
+  }
+  return applied;
+}
+
+/** Migrations hold plain DDL without semicolons inside strings or bodies, so a split on ';' is enough. */
+function splitStatements(sql: string): string[] {
+  return sql
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

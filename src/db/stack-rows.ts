@@ -1,0 +1,81 @@
+/** Mapping between `stacks` rows and the `Stack` domain type. */
+import type { Stack, StackEvent } from '../domain/stack.ts';
+import type { StackState } from '../domain/states.ts';
+
+export interface StackRow {
+  id: string;
+  learner: string;
+  context: string;
+  lab: string;
+  run: string;
+  state: StackState;
+  provider: string | null;
+  provider_stack_id: string | null;
+  provider_stack_name: string;
+  tried_providers: string[];
+  error: string | null;
+  error_code: string | null;
+  attempts: number;
+  public_ip: string | null;
+  outputs: Record<string, unknown>;
+  secrets: string | null;
+  suspend_timeout: number;
+  delete_age: number;
+  launch_timeout: number;
+  op_deadline: Date | null;
+  last_activity_at: Date;
+  suspend_at: Date | null;
+  suspend_by: Date | null;
+  delete_by: Date | null;
+  relaunch: boolean;
+  state_changed_at: Date;
+  created_at: Date;
+  updated_at: Date;
+  lease_owner: string | null;
+  lease_until: Date | null;
+}
+
+export function toStack(row: StackRow): Stack {
+  return {
+    id: row.id,
+    learner: row.learner,
+    context: row.context,
+    lab: row.lab,
+    run: row.run,
+    state: row.state,
+    provider: row.provider,
+    providerStackId: row.provider_stack_id,
+    providerStackName: row.provider_stack_name,
+    triedProviders: row.tried_providers ?? [],
+    error: row.error,
+    errorCode: row.error_code,
+    attempts: row.attempts,
+    publicIp: row.public_ip,
+    outputs: row.outputs ?? {},
+    hasSecrets: row.secrets !== null,
+    lastActivityAt: row.last_activity_at,
+    suspendAt: row.suspend_at,
+    suspendBy: row.suspend_by,
+    deleteBy: row.delete_by,
+    relaunch: row.relaunch,
+    stateChangedAt: row.state_changed_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    leaseOwner: row.lease_owner,
+    leaseUntil: row.lease_until,
+  };
+}
+
+export interface EventRow {
+  id: number;
+  stack_id: string;
+  from_state: StackState | null;
+  to_state: StackState;
+  reason: string;
+  actor: string;
+  at: Date;
+}
+
+export function toEvent(row: EventRow): StackEvent {
+  return { id: row.id, stackId: row.stack_id, fromState: row.from_state, toState: row.to_state, reason: row.reason, actor: row.actor, at: row.at };
+}

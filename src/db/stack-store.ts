@@ -1,0 +1,291 @@
+/**
+ * SQL for stacks. Every state change goes through `transition` or `claim`, which check the current state
+ * in the same statement (compare-and-set) and append the event in the same statement too, so a change and
+ * its history can never disagree and two workers can never both move one stack.
+ * Only services/ and jobs/ (through services) call the writers here.
+ */
+import type { Stack, StackEvent } from '../domain/stack.ts';
+import { CLAIM_TARGET, IN_PROGRESS_STATES, PENDING_STATES, type StackState } from '../domain/states.ts';
+import type { Queryable } from './database.ts';
+import { toEvent, toStack, type EventRow, type StackRow } from './stack-rows.ts';
+
+/** Columns a transition or update may set, besides the state itself. */
+export interface StackChanges {
+  provider?: string | null;
+  provider_stack_id?: string | null;
+  tried_providers?: string[];
+  error?: string | null;
+  error_code?: string | null;
+  attempts?: number;
+  public_ip?: string | null;
+  outputs?: Record<string, unknown>;
+  secrets?: string | null;
+  last_activity_at?: Date;
+  suspend_at?: Date | null;
+  suspend_by?: Date | null;
+  delete_by?: Date | null;
+  relaunch?: boolean;
+  lease_owner?: string | null;
+  lease_until?: Date | null;
+  op_deadline?: Date | null;
+  provider_stack_name?: string;
+  run?: string;
+  suspend_timeout?: number;
+  delete_age?: number;
+  launch_timeout?: number;
+}
+
+export interface Guard {
+  /** The update only happens while this worker holds the lease. */
+  leaseOwner?: string;
+}
+
+export interface NewStack {
+  id: string;
+  learner: string;
+  context: string;
+  lab: string;
+  run: string;
+  providerStackName: string;
+  suspendTimeout: number;
+  deleteAge: number;
+  launchTimeout: number;
+  now: Date;
+}
+
+export interface StackFilter {
+  state?: StackState[];
+  lab?: string;
+  learner?: string;
+  context?: string;
+  provider?: string;
+  limit?: number;
+  offset?: number;
+}
+
+const JSON_COLUMNS = new Set(['outputs']);
+
+function assignments(changes: StackChanges, params: unknown[]): string[] {
+  return Object.entries(changes)
+    .filter(([, value]) => value !== undefined)
+    .map(([column, value]) => {
+      params.push(JSON_COLUMNS.has(column) ? JSON.stringify(value) : value);
+      return `${column} = $${params.length}`;
+    });
+}
+
+export class StackStore {
+  constructor(private readonly db: Queryable) {}
+
+  withTransaction(tx: Queryable): StackStore {
+    return new StackStore(tx);
+  }
+
+  /** Inserts a new stack in LAUNCH_PENDING unless one exists for (learner, context, lab); returns the row either way. */
+  async insertOrGet(s: NewStack, actor: string): Promise<{ stack: Stack; created: boolean }> {
+    const rows = await this.db.query<StackRow & { inserted: boolean }>(
+      `WITH ins AS (
+         INSERT INTO stacks (id, learner, context, lab, run, state, provider_stack_name, suspend_timeout, delete_age,
+                             launch_timeout, last_activity_at, delete_by, state_changed_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, 'LAUNCH_PENDING', $6, $7::int, $8::int, $9::int, $10::timestamptz, $10::timestamptz + make_interval(secs => $8::int), $10, $10, $10)
+         ON CONFLICT (learner, context, lab) DO NOTHING
+         RETURNING *),
+       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at)
+              SELECT id, NULL, state, 'launch requested', $11, $10 FROM ins)
+       SELECT *, true AS inserted FROM ins`,
+      [s.id, s.learner, s.context, s.lab, s.run, s.providerStackName, s.suspendTimeout, s.deleteAge, s.launchTimeout, s.now, actor],
+    );
+    if (rows[0]) return { stack: toStack(rows[0]), created: true };
+    const existing = await this.findByKey(s.learner, s.context, s.lab);
+    if (!existing) throw new Error(`stack for ${s.learner}/${s.context}/${s.lab} vanished during launch`);
+    return { stack: existing, created: false };
+  }
+
+  async get(id: string): Promise<Stack | null> {
+    const rows = await this.db.query<StackRow>('SELECT * FROM stacks WHERE id = $1', [id]);
+    return rows[0] ? toStack(rows[0]) : null;
+  }
+
+  async getSealedSecrets(id: string): Promise<string | null> {
+    const rows = await this.db.query<{ secrets: string | null }>('SELECT secrets FROM stacks WHERE id = $1', [id]);
+    return rows[0]?.secrets ?? null;
+  }
+
+  async findByKey(learner: string, context: string, lab: string): Promise<Stack | null> {
+    const rows = await this.db.query<StackRow>('SELECT * FROM stacks WHERE learner = $1 AND context = $2 AND lab = $3', [learner, context, lab]);
+    return rows[0] ? toStack(rows[0]) : null;
+  }
+
+  async list(filter: StackFilter = {}): Promise<Stack[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (filter.state?.length) add('state = ANY(?::text[])', filter.state);
+    if (filter.lab) add('lab = ?', filter.lab);
+    if (filter.learner) add('learner = ?', filter.learner);
+    if (filter.context) add('context = ?', filter.context);
+    if (filter.provider) add('provider = ?', filter.provider);
+    params.push(filter.limit ?? 100, filter.offset ?? 0);
+    const rows = await this.db.query<StackRow>(
+      `SELECT * FROM stacks ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+       ORDER BY created_at, id LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      params,
+    );
+    return rows.map(toStack);
+  }
+
+  async events(stackId: string): Promise<StackEvent[]> {
+    const rows = await this.db.query<EventRow>('SELECT * FROM stack_events WHERE stack_id = $1 ORDER BY id', [stackId]);
+    return rows.map(toEvent);
+  }
+
+  /**
+   * Moves a stack from one of `from` to `to` and records the event, in one statement.
+   * Returns null when the stack was not in one of `from` (or the guard failed): somebody else moved it.
+   */
+  async transition(input: {
+    id: string;
+    from: readonly StackState[];
+    to: StackState;
+    reason: string;
+    actor: string;
+    now: Date;
+    changes?: StackChanges;
+    guard?: Guard;
+  }): Promise<Stack | null> {
+    const params: unknown[] = [input.id, input.from, input.to, input.now, input.reason, input.actor];
+    const sets = assignments(input.changes ?? {}, params);
+    let guard = '';
+    if (input.guard?.leaseOwner !== undefined) {
+      params.push(input.guard.leaseOwner);
+      guard = ` AND lease_owner = $${params.length}`;
+    }
+    const rows = await this.db.query<StackRow>(
+      `WITH prev AS (SELECT id, state FROM stacks WHERE id = $1 AND state = ANY($2::text[])${guard} FOR UPDATE),
+       moved AS (UPDATE stacks s SET state = $3, state_changed_at = $4, updated_at = $4${sets.length ? ', ' + sets.join(', ') : ''}
+                 FROM prev WHERE s.id = prev.id RETURNING s.*, prev.state AS prev_state),
+       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at)
+              SELECT id, prev_state, state, $5, $6, $4 FROM moved)
+       SELECT * FROM moved`,
+      params,
+    );
+    return rows[0] ? toStack(rows[0]) : null;
+  }
+
+  /** Changes columns without a state change, only while the stack is in one of `states` (and the guard holds). */
+  async update(id: string, states: readonly StackState[], changes: StackChanges, now: Date, guard: Guard = {}): Promise<Stack | null> {
+    const params: unknown[] = [id, states, now];
+    const sets = assignments(changes, params);
+    let extra = '';
+    if (guard.leaseOwner !== undefined) {
+      params.push(guard.leaseOwner);
+      extra = ` AND lease_owner = $${params.length}`;
+    }
+    const rows = await this.db.query<StackRow>(
+      `UPDATE stacks SET updated_at = $3${sets.length ? ', ' + sets.join(', ') : ''}
+       WHERE id = $1 AND state = ANY($2::text[])${extra} RETURNING *`,
+      params,
+    );
+    return rows[0] ? toStack(rows[0]) : null;
+  }
+
+  /**
+   * Claims up to `limit` pieces of work for `worker`: pending requests (moved to their in-progress state)
+   * and in-progress operations whose lease expired (a worker died: taken over as they are).
+   * SKIP LOCKED lets several workers claim at once without waiting on or double-claiming a row.
+   */
+  async claim(input: {
+    worker: string;
+    now: Date;
+    leaseUntil: Date;
+    limit: number;
+    suspendTaskTimeout: number;
+    deleteTaskTimeout: number;
+  }): Promise<Array<Stack & { claimedFrom: StackState }>> {
+    const cases = Object.entries(CLAIM_TARGET)
+      .map(([from, to]) => `WHEN '${from}' THEN '${to}'`)
+      .join(' ');
+    const rows = await this.db.query<StackRow & { prev_state: StackState }>(
+      `WITH c AS (
+         SELECT id, state FROM stacks
+         WHERE state = ANY($1::text[]) OR (state = ANY($2::text[]) AND (lease_until IS NULL OR lease_until < $3))
+         ORDER BY state_changed_at LIMIT $5 FOR UPDATE SKIP LOCKED),
+       moved AS (
+         UPDATE stacks s SET
+           state = CASE c.state ${cases} ELSE c.state END,
+           state_changed_at = CASE WHEN c.state = ANY($1::text[]) THEN $3 ELSE s.state_changed_at END,
+           op_deadline = CASE
+             WHEN c.state = ANY($2::text[]) THEN s.op_deadline
+             WHEN c.state = 'LAUNCH_PENDING' THEN $3 + make_interval(secs => s.launch_timeout)
+             WHEN c.state = 'DELETE_PENDING' THEN $3 + make_interval(secs => $7)
+             ELSE $3 + make_interval(secs => $6) END,
+           lease_owner = $4, lease_until = $8, updated_at = $3
+         FROM c WHERE s.id = c.id RETURNING s.*, c.state AS prev_state),
+       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at)
+              SELECT id, prev_state, state,
+                     CASE WHEN prev_state = state THEN 'taken over after the previous worker''s lease expired' ELSE 'claimed by a worker' END,
+                     'worker:' || $4, $3 FROM moved)
+       SELECT * FROM moved`,
+      [PENDING_STATES, IN_PROGRESS_STATES, input.now, input.worker, input.limit, input.suspendTaskTimeout, input.deleteTaskTimeout, input.leaseUntil],
+    );
+    return rows.map((row) => ({ ...toStack(row), claimedFrom: row.prev_state }));
+  }
+
+  /**
+   * Moves every stack matching `where` (SQL over the row, parameters from $5 on) from one of `from` to `to`,
+   * at most `limit` of them, oldest first by `orderBy`; locked rows are skipped (another sweep has them).
+   */
+  async bulkTransition(input: {
+    from: readonly StackState[];
+    to: StackState;
+    where: string;
+    params: unknown[];
+    orderBy: string;
+    limit: number;
+    reason: string;
+    actor: string;
+    now: Date;
+    set?: string;
+  }): Promise<Stack[]> {
+    const rows = await this.db.query<StackRow>(
+      `WITH c AS (SELECT id, state FROM stacks WHERE state = ANY($1::text[]) AND (${input.where})
+                  ORDER BY ${input.orderBy} LIMIT $4 FOR UPDATE SKIP LOCKED),
+       moved AS (UPDATE stacks s SET state = $2, state_changed_at = $3::timestamptz, updated_at = $3::timestamptz${input.set ? ', ' + input.set : ''}
+                 FROM c WHERE s.id = c.id RETURNING s.*, c.state AS prev_state),
+       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at)
+              SELECT id, prev_state, state, $${input.params.length + 5}, $${input.params.length + 6}, $3 FROM moved)
+       SELECT * FROM moved`,
+      [input.from, input.to, input.now, input.limit, ...input.params, input.reason, input.actor],
+    );
+    return rows.map(toStack);
+  }
+
+  /** Extends this worker's lease; false when the lease was lost (taken over, or the stack moved on). */
+  async renewLease(id: string, worker: string, until: Date, now: Date): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE stacks SET lease_until = $3, updated_at = $4 WHERE id = $1 AND lease_owner = $2 AND state = ANY($5::text[]) RETURNING id`,
+      [id, worker, until, now, IN_PROGRESS_STATES],
+    );
+    return rows.length === 1;
+  }
+
+  /** Number of stacks on a provider in the given states (capacity accounting). */
+  async countOnProvider(provider: string, states: readonly StackState[]): Promise<number> {
+    const rows = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM stacks WHERE provider = $1 AND state = ANY($2::text[])', [provider, states]);
+    return rows[0]?.n ?? 0;
+  }
+
+  async countByState(): Promise<Record<string, number>> {
+    const rows = await this.db.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM stacks GROUP BY state');
+    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  }
+
+  async byProviderStackNames(names: string[]): Promise<Stack[]> {
+    if (names.length === 0) return [];
+    const rows = await this.db.query<StackRow>('SELECT * FROM stacks WHERE provider_stack_name = ANY($1::text[])', [names]);
+    return rows.map(toStack);
+  }
+}

@@ -1,0 +1,68 @@
+/** A lab as the rest of the code sees it: loaded, validated and with its files read. */
+export interface LabProvider {
+  name: string;
+  capacity: number;
+  /** Template text for this provider (the lab's own unless overridden). */
+  template: string;
+  templateFile: string;
+  environment?: string;
+}
+
+export interface LabCheck {
+  title: string;
+  /** Script text, starting with a shebang. */
+  script: string;
+  hint?: string;
+  weight: number;
+  server?: string;
+}
+
+export interface LabPort {
+  name: string;
+  host?: string;
+  number: number;
+}
+
+export interface LabTimeouts {
+  launch: number;
+  suspend: number;
+  deleteAge: number;
+  check: number;
+  remoteExec: number;
+}
+
+export interface Lab {
+  id: string;
+  dir: string;
+  title: string;
+  description: string;
+  template: string;
+  templateFile: string;
+  environment?: string;
+  parameters: Record<string, string | number | boolean>;
+  user: string;
+  protocol: 'ssh' | 'vnc' | 'rdp';
+  port: number;
+  ports: LabPort[];
+  providers: LabProvider[];
+  timeouts: LabTimeouts;
+  checks: LabCheck[];
+  solution?: string;
+  hookScript?: string;
+  hookEvents: Array<'suspend' | 'resume' | 'delete'>;
+  readOnly: boolean;
+  hidden: boolean;
+  fullscreen: boolean;
+  /** Markdown text of the instructions file. */
+  instructions?: string;
+  instructionsLayout: 'above' | 'below' | 'left' | 'right';
+  terminal: { font: string; fontSize: number; colorScheme: 'dark' | 'light' | 'solarized-dark' | 'solarized-light' };
+  progressCheckLabel: string;
+  progressCheckResultHeading: string;
+  showFeedback: boolean;
+  showHintsOnError: boolean;
+  gradePolicy: 'best' | 'latest';
+  allowInternet: boolean;
+}
+
+export const DEFAULT_PORTS = { ssh: 22, vnc: 5901, rdp: 3389 } as const;

@@ -1,0 +1,57 @@
+import type { StackState } from './states.ts';
+
+/** One learner's environment for one lab in one context (course run). Unique on (learner, context, lab). */
+export interface Stack {
+  id: string;
+  learner: string;
+  context: string;
+  lab: string;
+  /** Course run passed to the template as `run` (parsed from an Open edX course key when there is one). */
+  run: string;
+  state: StackState;
+  /** The provider the stack lives on (null until a worker picked one). */
+  provider: string | null;
+  providerStackId: string | null;
+  providerStackName: string;
+  /** Providers a launch already failed on, so failover tries the next one. */
+  triedProviders: string[];
+  /** Readable reason of the last failure, shown to the learner. */
+  error: string | null;
+  errorCode: string | null;
+  /** Attempts of the current operation (suspend or delete retries). */
+  attempts: number;
+  publicIp: string | null;
+  /** Non-secret template outputs (never private_key or password). */
+  outputs: Record<string, unknown>;
+  hasSecrets: boolean;
+  lastActivityAt: Date;
+  /** When the suspender suspends it unless a keepalive comes first. */
+  suspendAt: Date | null;
+  /** An explicit deadline set by an operator or the API, on top of idleness. */
+  suspendBy: Date | null;
+  /** When the reaper deletes it unless it is resumed first. */
+  deleteBy: Date | null;
+  /** Set by reset: launch again as soon as the delete completes. */
+  relaunch: boolean;
+  stateChangedAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+}
+
+export interface StackEvent {
+  id: number;
+  stackId: string;
+  fromState: StackState | null;
+  toState: StackState;
+  reason: string;
+  actor: string;
+  at: Date;
+}
+
+/** Secret outputs, stored encrypted, decrypted only for the gateway and the checks. */
+export interface StackSecrets {
+  privateKey?: string;
+  password?: string;
+}

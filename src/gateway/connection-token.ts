@@ -1,0 +1,52 @@
+/**
+ * Connection tokens: every terminal / desktop WebSocket carries one. Signed with its own key
+ * (keys.key('connection-token')), short-lived (config token_ttl), and bound to the learner, the stack,
+ * the server and read-only mode, so a token leaked from one page opens nothing else.
+ * The browser sends it as a WebSocket sub-protocol (`stacklab.token.<jwt>`), not in the URL, so it
+ * never lands in an access log.
+ */
+import { SignJWT, jwtVerify } from 'jose';
+import type { Keys } from '../services/keys.ts';
+
+export type ConnectionKind = 'terminal' | 'vnc' | 'rdp';
+
+export interface ConnectionGrant {
+  learner: string;
+  stackId: string;
+  /** Name of the server (a lab port entry), or 'default' for the jump host. */
+  server: string;
+  kind: ConnectionKind;
+  readOnly: boolean;
+}
+
+const AUDIENCE = 'stacklab:gateway';
+export const PROTOCOL = 'stacklab.v1';
+export const TOKEN_PROTOCOL_PREFIX = 'stacklab.token.';
+
+export async function signConnectionToken(keys: Keys, grant: ConnectionGrant, ttlSeconds: number): Promise<string> {
+  return new SignJWT({ stk: grant.stackId, srv: grant.server, knd: grant.kind, ro: grant.readOnly })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(grant.learner)
+    .setAudience(AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${ttlSeconds}s`)
+    .sign(keys.key('connection-token'));
+}
+
+/** Throws with a readable reason when the token is forged, expired or malformed. */
+export async function verifyConnectionToken(keys: Keys, token: string): Promise<ConnectionGrant> {
+  const { payload } = await jwtVerify(token, keys.key('connection-token'), { algorithms: ['HS256'], audience: AUDIENCE });
+  const { sub, stk, srv, knd, ro } = payload;
+  if (typeof sub !== 'string' || typeof stk !== 'string' || typeof srv !== 'string' || typeof ro !== 'boolean') {
+    throw new Error('connection token claims are incomplete');
+  }
+  if (knd !== 'terminal' && knd !== 'vnc' && knd !== 'rdp') throw new Error('connection token has an unknown kind');
+  return { learner: sub, stackId: stk, server: srv, kind: knd, readOnly: ro };
+}
+
+/** Finds the token among the offered sub-protocols (`Sec-WebSocket-Protocol: stacklab.v1, stacklab.token.<jwt>`). */
+export function tokenFromProtocols(header: string | string[] | undefined): string | undefined {
+  const values = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((v) => v.trim());
+  const offered = values.find((v) => v.startsWith(TOKEN_PROTOCOL_PREFIX));
+  return offered ? offered.slice(TOKEN_PROTOCOL_PREFIX.length) : undefined;
+}

@@ -1,0 +1,101 @@
+/**
+ * The gateway's WebSocket routes: /gateway/stacks/:id/terminal and /gateway/stacks/:id/vnc.
+ * Authorisation happens in preValidation, BEFORE the upgrade: the connection token must verify, name
+ * this stack and this kind of connection, and belong to the stack's learner, and the stack must be READY.
+ * Only then does @fastify/websocket upgrade and the handler open SSH with the stack's credentials.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppContext } from '../app/context.ts';
+import type { Lab } from '../domain/lab.ts';
+import type { Stack } from '../domain/stack.ts';
+import { AppError } from '../http/errors.ts';
+import { tokenFromProtocols, verifyConnectionToken, type ConnectionGrant, type ConnectionKind } from './connection-token.ts';
+import { findServer, type LabServer } from './lab-servers.ts';
+import { openSsh, openTunnel } from './open-target.ts';
+import { bridgeTerminal } from './terminal-bridge.ts';
+import { bridgeVnc } from './vnc-bridge.ts';
+
+interface Authorised {
+  grant: ConnectionGrant;
+  stack: Stack;
+  lab: Lab;
+  server: LabServer;
+}
+
+type GatewayRequest = FastifyRequest<{ Params: { id: string }; Querystring: { cols?: string; rows?: string } }>;
+
+const authorised = new WeakMap<FastifyRequest, Authorised>();
+
+async function authorise(ctx: AppContext, request: GatewayRequest, kind: ConnectionKind): Promise<void> {
+  const token = tokenFromProtocols(request.headers['sec-websocket-protocol']);
+  if (!token) throw new AppError('UNAUTHORIZED', 'gateway: no connection token offered');
+  let grant: ConnectionGrant;
+  try {
+    grant = await verifyConnectionToken(ctx.keys, token);
+  } catch (error) {
+    throw new AppError('UNAUTHORIZED', `gateway: connection token refused: ${(error as Error).message}`);
+  }
+  if (grant.stackId !== request.params.id || grant.kind !== kind) {
+    throw new AppError('FORBIDDEN', `gateway: token for ${grant.kind} on stack ${grant.stackId} used for ${kind} on ${request.params.id}`);
+  }
+  const stack = await ctx.stacks.get(request.params.id);
+  if (stack.learner !== grant.learner) throw new AppError('FORBIDDEN', `gateway: learner ${grant.learner} is not the owner of stack ${stack.id}`);
+  if (stack.state !== 'READY') throw new AppError('INVALID_STATE', `gateway: stack ${stack.id} is ${stack.state}`);
+  const lab = ctx.labs.get(stack.lab);
+  if (!lab) throw new AppError('LAB_NOT_FOUND', `gateway: lab ${stack.lab} is not loaded`);
+  const server = findServer(lab, grant.server);
+  if (!server) throw new AppError('FORBIDDEN', `gateway: lab ${lab.id} has no server ${grant.server}`);
+  authorised.set(request, { grant, stack, lab, server });
+}
+
+function intOr(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+/** Keystrokes count as activity, at most once per keepalive interval, in case the page's own timer is throttled. */
+function activityCounter(ctx: AppContext, stackId: string, learner: string): () => void {
+  let last = 0;
+  return () => {
+    const t = Date.now();
+    if (t - last < ctx.config.keepalive_interval * 1000) return;
+    last = t;
+    ctx.stacks.keepalive(stackId, `learner:${learner}`).catch((error: Error) => ctx.logger.debug({ err: error.message }, 'gateway keepalive failed'));
+  };
+}
+
+export function gatewayRoutes(ctx: AppContext) {
+  return async function gatewayPlugin(app: FastifyInstance): Promise<void> {
+    app.get(
+      '/gateway/stacks/:id/terminal',
+      { websocket: true, preValidation: (request: GatewayRequest) => authorise(ctx, request, 'terminal') },
+      (socket, request) => {
+        const auth = authorised.get(request);
+        if (!auth) return socket.close(4001, 'not authorised');
+        const query = request.query as { cols?: string; rows?: string };
+        const logger = ctx.logger.child({ stack: auth.stack.id, server: auth.server.name, kind: 'terminal' });
+        bridgeTerminal(socket, async () => openSsh(auth.stack, auth.lab, await ctx.stacks.secrets(auth.stack.id), auth.server), {
+          readOnly: auth.grant.readOnly,
+          cols: intOr(query.cols, 80),
+          rows: intOr(query.rows, 24),
+          logger,
+          onInput: activityCounter(ctx, auth.stack.id, auth.grant.learner),
+        });
+      },
+    );
+
+    app.get(
+      '/gateway/stacks/:id/vnc',
+      { websocket: true, preValidation: (request: GatewayRequest) => authorise(ctx, request, 'vnc') },
+      (socket, request) => {
+        const auth = authorised.get(request);
+        if (!auth) return socket.close(4001, 'not authorised');
+        const logger = ctx.logger.child({ stack: auth.stack.id, server: auth.server.name, kind: 'vnc' });
+        bridgeVnc(socket, async () => openTunnel(auth.stack, auth.lab, await ctx.stacks.secrets(auth.stack.id), auth.server), {
+          logger,
+          onInput: activityCounter(ctx, auth.stack.id, auth.grant.learner),
+        });
+      },
+    );
+  };
+}

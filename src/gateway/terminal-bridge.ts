@@ -1,0 +1,131 @@
+/**
+ * One browser terminal: a WebSocket on one side, an SSH shell (pty) on the other.
+ * Backpressure both ways: SSH output pauses while the socket has more than HIGH_WATER bytes unsent;
+ * socket input pauses while the SSH channel's window is full. Keepalive: SSH keepalives to the lab,
+ * WebSocket pings to the browser, so idle proxies do not cut a quiet terminal.
+ */
+import type { Logger } from 'pino';
+import type { ClientChannel } from 'ssh2';
+import type { WebSocket } from 'ws';
+import type { OpenedSsh } from './open-target.ts';
+import { GatewayError } from './ssh-connect.ts';
+import { CLOSE, parseControl, type ServerControl } from './socket-messages.ts';
+
+const HIGH_WATER = 1 << 20;
+const LOW_WATER = 1 << 18;
+const PING_MS = 25_000;
+
+export interface TerminalBridgeOptions {
+  readOnly: boolean;
+  cols: number;
+  rows: number;
+  logger: Logger;
+  /** Called on each keystroke batch, so the caller can count activity. */
+  onInput?: () => void;
+}
+
+function send(ws: WebSocket, message: ServerControl): void {
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+}
+
+export function bridgeTerminal(ws: WebSocket, open: () => Promise<OpenedSsh>, opts: TerminalBridgeOptions): void {
+  let target: OpenedSsh | undefined;
+  let shell: ClientChannel | undefined;
+  let closed = false;
+  let size = { cols: opts.cols, rows: opts.rows };
+  const early: Buffer[] = [];
+  let unsent = 0;
+  let browserBehind = false;
+  const flowing = () => !browserBehind && unsent < LOW_WATER;
+
+  const finish = (code: number, reason: string) => {
+    if (closed) return;
+    closed = true;
+    clearInterval(pinger);
+    shell?.end();
+    target?.close();
+    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason.slice(0, 120));
+  };
+
+  let alive = true;
+  const pinger = setInterval(() => {
+    if (!alive) return finish(CLOSE.error, 'browser stopped answering pings');
+    alive = false;
+    ws.ping();
+  }, PING_MS);
+  ws.on('pong', () => (alive = true));
+
+  ws.on('message', (data, isBinary) => {
+    alive = true;
+    if (!isBinary) {
+      const control = parseControl(data.toString());
+      if (control?.type === 'ping') send(ws, { type: 'pong' });
+      if (control?.type === 'pause') {
+        browserBehind = true;
+        shell?.pause();
+      }
+      if (control?.type === 'resume') {
+        browserBehind = false;
+        if (flowing()) shell?.resume();
+      }
+      if (control?.type === 'resize') {
+        size = { cols: control.cols, rows: control.rows };
+        shell?.setWindow(size.rows, size.cols, 0, 0);
+      }
+      return;
+    }
+    if (opts.readOnly) return;
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    opts.onInput?.();
+    if (!shell) {
+      early.push(bytes);
+      return;
+    }
+    if (!shell.write(bytes)) {
+      ws.pause();
+      shell.once('drain', () => ws.resume());
+    }
+  });
+  ws.on('close', () => finish(CLOSE.normal, 'browser closed'));
+  ws.on('error', (error) => {
+    opts.logger.debug({ err: error }, 'terminal socket error');
+    finish(CLOSE.error, 'socket error');
+  });
+
+  send(ws, { type: 'status', state: 'connecting', message: 'Connecting to the lab…' });
+  void (async () => {
+    try {
+      target = await open();
+      if (closed) return target.close();
+      shell = await new Promise<ClientChannel>((resolve, reject) =>
+        target!.client.shell({ term: 'xterm-256color', cols: size.cols, rows: size.rows }, (error, channel) => (error ? reject(error) : resolve(channel))),
+      );
+      if (closed) return finish(CLOSE.normal, 'closed');
+      target.client.on('error', (error) => {
+        opts.logger.info({ err: error.message }, 'terminal ssh connection failed');
+        send(ws, { type: 'error', message: 'The connection to the lab was lost. Reconnecting…', retry: true });
+        finish(CLOSE.error, 'ssh connection lost');
+      });
+      target.client.on('close', () => finish(CLOSE.error, 'ssh connection closed'));
+      shell.on('data', (chunk: Buffer) => {
+        if (ws.readyState !== ws.OPEN) return;
+        unsent += chunk.length;
+        ws.send(chunk, { binary: true }, () => {
+          unsent -= chunk.length;
+          if (flowing() && shell?.isPaused()) shell.resume();
+        });
+        if (unsent > HIGH_WATER) shell!.pause();
+      });
+      shell.stderr.on('data', (chunk: Buffer) => ws.readyState === ws.OPEN && ws.send(chunk, { binary: true }));
+      shell.on('exit', (code: number | null) => send(ws, { type: 'exit', code }));
+      shell.on('close', () => finish(CLOSE.normal, 'shell ended'));
+      for (const bytes of early.splice(0)) shell.write(bytes);
+      send(ws, { type: 'status', state: 'connected', message: 'Connected.' });
+    } catch (error) {
+      const userMessage = error instanceof GatewayError ? error.userMessage : 'The terminal could not connect to the lab. Reconnecting…';
+      opts.logger.info({ err: (error as Error).message }, 'terminal connection failed');
+      send(ws, { type: 'error', message: userMessage, retry: true });
+      finish(CLOSE.error, 'could not connect');
+    }
+  })();
+}

@@ -1,0 +1,71 @@
+/**
+ * Demo mode (config demo=true; `npm start`): a course page at / listing the sample labs, with sign-in by
+ * name only. It stands in for an LMS until one is connected and says so on every page. Off by default:
+ * anyone who can reach the server could otherwise start labs.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../app/context.ts';
+import { AppError } from '../errors.ts';
+import { issueSession } from '../session.ts';
+import { escapeHtml, PAGE_CSP } from './learner-page.ts';
+
+export const DEMO_CONTEXT = 'demo-course';
+
+export function demoLearnerId(name: string): string {
+  const slug = name.normalize('NFKD').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return `demo:${slug || 'learner'}`;
+}
+
+function coursePage(ctx: AppContext): string {
+  const labs = ctx.labs
+    .list()
+    .filter((lab) => !lab.hidden)
+    .map(
+      (lab) => `<li class="lab-card">
+  <h3>${escapeHtml(lab.title)}</h3>
+  <p>${escapeHtml(lab.description)}</p>
+  <p class="muted">${lab.protocol === 'ssh' ? 'Terminal' : lab.protocol === 'vnc' ? 'Desktop (VNC)' : 'Remote desktop (RDP)'}</p>
+  <a class="open-lab button" data-lab="${escapeHtml(lab.id)}" href="/lab/${encodeURIComponent(lab.id)}">Open lab</a>
+</li>`,
+    )
+    .join('\n');
+  const notices = ctx.notices.map((n) => `<p class="notice">${escapeHtml(n)}</p>`).join('\n');
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Demo course · stacklab</title><link rel="stylesheet" href="/assets/demo-page.css"></head>
+<body class="demo-course">
+<div class="demo-banner" role="note">Demo mode: sign-in by name only, for trying stacklab out. Connect an LMS (LTI 1.3) for real courses.</div>
+<main>
+<h1>Demo course</h1>
+${notices}
+<form id="sign-in" class="sign-in">
+  <label>Your name <input id="name" name="name" required maxlength="60" autocomplete="name"></label>
+  <button type="submit">Sign in</button>
+  <span id="signed-in" class="muted" hidden></span>
+</form>
+<h2>Labs</h2>
+<ul class="labs">
+${labs || '<li>No labs are loaded: put lab folders under the labs directory.</li>'}
+</ul>
+</main>
+<script type="module" src="/assets/demo-page.js"></script>
+</body></html>
+`;
+}
+
+export function demoRoutes(ctx: AppContext) {
+  return async function demoPlugin(app: FastifyInstance): Promise<void> {
+    if (!ctx.config.demo) return;
+    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+      reply.header('content-security-policy', PAGE_CSP).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(coursePage(ctx)),
+    );
+    app.post<{ Body: { name?: unknown } }>('/demo/sign-in', { schema: { hide: true } }, async (request) => {
+      const name = typeof request.body?.name === 'string' ? request.body.name.trim() : '';
+      if (!name || name.length > 60) throw new AppError('BAD_REQUEST', 'name must be 1-60 characters', { message: 'Type your name (up to 60 characters) to sign in.' });
+      const learner = demoLearnerId(name);
+      const session = await issueSession(ctx.keys, { learner, context: DEMO_CONTEXT, roles: ['Learner'], displayName: name }, ctx.config.session_ttl);
+      return { session, learner, displayName: name };
+    });
+  };
+}

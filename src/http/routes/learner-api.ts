@@ -1,0 +1,125 @@
+/**
+ * The browser-facing learner API under /api/v1/me: launch or come back to a lab, follow its state, keep
+ * it alive, reset it, and get a short-lived connection token for the terminal / desktop. Every route
+ * needs a learner session and acts only on the session's own stacks.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../app/context.ts';
+import type { Lab } from '../../domain/lab.ts';
+import type { Stack } from '../../domain/stack.ts';
+import { signConnectionToken, PROTOCOL, TOKEN_PROTOCOL_PREFIX, type ConnectionKind } from '../../gateway/connection-token.ts';
+import { DEFAULT_SERVER, findServer, labServers } from '../../gateway/lab-servers.ts';
+import { AppError } from '../errors.ts';
+import { requireSession, type Session } from '../session.ts';
+import { labView, stackView } from './learner-view.ts';
+
+type IdParams = { Params: { id: string } };
+type LabParams = { Params: { lab: string } };
+
+export function sessionOf(request: FastifyRequest): Session {
+  if (!request.session) throw new AppError('UNAUTHORIZED', 'route used without requireSession');
+  return request.session;
+}
+
+export function actorOf(session: Session): string {
+  return `learner:${session.learner}`;
+}
+
+/** The lab, if this session may open it (an LTI link pins a session to one lab). */
+export function labFor(ctx: AppContext, session: Session, id: string): Lab {
+  const lab = ctx.labs.get(id);
+  if (!lab) throw new AppError('LAB_NOT_FOUND', `lab '${id}'`);
+  if (session.lab && session.lab !== id) throw new AppError('FORBIDDEN', `session is for lab '${session.lab}', not '${id}'`);
+  return lab;
+}
+
+/** The stack, if it belongs to the session's learner; another learner's stack is reported as missing. */
+export async function ownStack(ctx: AppContext, session: Session, id: string): Promise<Stack> {
+  const stack = await ctx.stacks.get(id);
+  if (stack.learner !== session.learner || stack.context !== session.context) {
+    throw new AppError('STACK_NOT_FOUND', `stack '${id}' belongs to another learner`);
+  }
+  return stack;
+}
+
+export function guacdConfigured(ctx: AppContext): boolean {
+  return Boolean((ctx.config as Record<string, unknown>).guacd_url);
+}
+
+function kindOf(lab: Lab): ConnectionKind {
+  return lab.protocol === 'ssh' ? 'terminal' : lab.protocol;
+}
+
+export function learnerApi(ctx: AppContext) {
+  return async function learnerApiPlugin(app: FastifyInstance): Promise<void> {
+    app.addHook('preHandler', requireSession(ctx));
+    const now = () => ctx.clock.now();
+
+    app.get('/api/v1/me', async (request) => {
+      const session = sessionOf(request);
+      return { learner: session.learner, context: session.context, displayName: session.displayName ?? null, roles: session.roles, lab: session.lab ?? null };
+    });
+
+    app.get<LabParams>('/api/v1/me/labs/:lab', async (request) => {
+      const session = sessionOf(request);
+      const lab = labFor(ctx, session, request.params.lab);
+      const [stack] = await ctx.stacks.list({ learner: session.learner, context: session.context, lab: lab.id, limit: 1 });
+      return { lab: labView(lab, ctx.config, guacdConfigured(ctx)), stack: stack ? stackView(stack, now()) : null };
+    });
+
+    app.post<LabParams>('/api/v1/me/labs/:lab/launch', async (request) => {
+      const session = sessionOf(request);
+      const lab = labFor(ctx, session, request.params.lab);
+      const stack = await ctx.stacks.launch({ learner: session.learner, context: session.context, lab: lab.id, actor: actorOf(session) });
+      return stackView(stack, now());
+    });
+
+    app.get<IdParams>('/api/v1/me/stacks/:id', async (request) => stackView(await ownStack(ctx, sessionOf(request), request.params.id), now()));
+
+    app.post<IdParams>('/api/v1/me/stacks/:id/keepalive', async (request) => {
+      const session = sessionOf(request);
+      const stack = await ownStack(ctx, session, request.params.id);
+      return stackView(await ctx.stacks.keepalive(stack.id, actorOf(session)), now());
+    });
+
+    app.post<IdParams>('/api/v1/me/stacks/:id/resume', async (request) => {
+      const session = sessionOf(request);
+      const stack = await ownStack(ctx, session, request.params.id);
+      // "Come back" covers every case: suspended -> resume, failed/deleted -> relaunch, pending suspend -> cancel.
+      const lab = labFor(ctx, session, stack.lab);
+      return stackView(await ctx.stacks.launch({ learner: stack.learner, context: stack.context, lab: lab.id, run: stack.run, actor: actorOf(session) }), now());
+    });
+
+    app.post<IdParams & { Body: { confirm?: unknown } }>('/api/v1/me/stacks/:id/reset', async (request) => {
+      const session = sessionOf(request);
+      const stack = await ownStack(ctx, session, request.params.id);
+      return stackView(await ctx.stacks.reset(stack.id, request.body?.confirm, actorOf(session)), now());
+    });
+
+    app.post<IdParams & { Body: { server?: string } | undefined }>('/api/v1/me/stacks/:id/connections', async (request) => {
+      const session = sessionOf(request);
+      const stack = await ownStack(ctx, session, request.params.id);
+      const lab = labFor(ctx, session, stack.lab);
+      if (stack.state !== 'READY') throw new AppError('INVALID_STATE', `stack is ${stack.state}`, { message: 'Your lab is not running right now; it will connect as soon as it is ready.' });
+      if (lab.protocol === 'rdp' && !guacdConfigured(ctx)) {
+        throw new AppError('BAD_REQUEST', 'rdp lab without guacd', { message: labView(lab, ctx.config).unavailableReason });
+      }
+      const server = request.body?.server ?? labServers(lab)[0]?.name ?? DEFAULT_SERVER;
+      if (!findServer(lab, server)) throw new AppError('BAD_REQUEST', `lab '${lab.id}' has no server '${server}'`);
+      const kind = kindOf(lab);
+      const token = await signConnectionToken(
+        ctx.keys,
+        { learner: session.learner, stackId: stack.id, server, kind, readOnly: lab.readOnly },
+        ctx.config.token_ttl,
+      );
+      return {
+        path: `/gateway/stacks/${stack.id}/${kind}`,
+        protocols: [PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${token}`],
+        kind,
+        server,
+        readOnly: lab.readOnly,
+        expiresIn: ctx.config.token_ttl,
+      };
+    });
+  };
+}

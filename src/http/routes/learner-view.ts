@@ -1,0 +1,117 @@
+/**
+ * What the lab page shows about a stack and a lab: only what a learner may see (no address, no key, no
+ * password), with the state put in plain words and what to do next. Pure functions of (stack, lab, now).
+ */
+import type { Config } from '../../config/schema.ts';
+import type { Lab } from '../../domain/lab.ts';
+import type { Stack } from '../../domain/stack.ts';
+import type { StackState } from '../../domain/states.ts';
+import { labServers } from '../../gateway/lab-servers.ts';
+import { renderInstructions } from './learner-markdown.ts';
+
+export type Phase = 'starting' | 'ready' | 'suspending' | 'suspended' | 'resuming' | 'deleting' | 'deleted' | 'failed';
+
+export interface StackView {
+  id: string;
+  lab: string;
+  state: StackState;
+  phase: Phase;
+  /** What is happening, in a sentence. */
+  message: string;
+  /** The failure in plain words, and what to do about it. */
+  error: string | null;
+  action: 'none' | 'resume' | 'retry' | 'reset';
+  stateChangedAt: string;
+  createdAt: string;
+  suspendAt: string | null;
+  serverNow: string;
+}
+
+const PHASES: Record<StackState, { phase: Phase; message: string; action: StackView['action'] }> = {
+  LAUNCH_PENDING: { phase: 'starting', message: 'Your lab is queued; a worker will start building it in a moment.', action: 'none' },
+  CREATING: { phase: 'starting', message: 'Building your lab environment: servers, networks and your login.', action: 'none' },
+  READY: { phase: 'ready', message: 'Your lab is ready.', action: 'none' },
+  SUSPEND_PENDING: { phase: 'suspending', message: 'Your lab is about to be suspended because nobody used it for a while.', action: 'resume' },
+  SUSPENDING: { phase: 'suspending', message: 'Suspending your lab to save resources; your work is kept.', action: 'resume' },
+  SUSPENDED: { phase: 'suspended', message: 'Your lab is suspended; your work is kept. It resumes as soon as you come back.', action: 'resume' },
+  RESUME_PENDING: { phase: 'resuming', message: 'Waking your lab up where you left it.', action: 'none' },
+  RESUMING: { phase: 'resuming', message: 'Resuming your lab where you left it.', action: 'none' },
+  DELETE_PENDING: { phase: 'deleting', message: 'Removing your lab environment.', action: 'none' },
+  DELETING: { phase: 'deleting', message: 'Removing your lab environment.', action: 'none' },
+  DELETED: { phase: 'deleted', message: 'Your lab environment was removed. Start it again to get a fresh one.', action: 'retry' },
+  LAUNCH_FAILED: { phase: 'failed', message: 'Your lab could not be started.', action: 'retry' },
+  SUSPEND_FAILED: { phase: 'failed', message: 'Your lab could not be suspended; it may still be running.', action: 'resume' },
+  RESUME_FAILED: { phase: 'failed', message: 'Your lab could not be resumed.', action: 'retry' },
+  DELETE_FAILED: { phase: 'failed', message: 'Your lab could not be removed; the course team has been told.', action: 'none' },
+};
+
+const WHAT_TO_DO: Partial<Record<StackState, string>> = {
+  LAUNCH_FAILED: 'Press "Try again". If it fails again, tell your course team and mention the time.',
+  RESUME_FAILED: 'Press "Try again". If it keeps failing, "Reset" gives you a fresh lab (your work in it is lost).',
+  SUSPEND_FAILED: 'Press "Resume" to keep working.',
+  DELETE_FAILED: 'Tell your course team; there is nothing you need to do.',
+};
+
+export function stackView(stack: Stack, now: Date): StackView {
+  const entry = PHASES[stack.state];
+  const failed = entry.phase === 'failed';
+  return {
+    id: stack.id,
+    lab: stack.lab,
+    state: stack.state,
+    phase: entry.phase,
+    message: entry.message,
+    error: failed ? [stack.error, WHAT_TO_DO[stack.state]].filter(Boolean).join(' ') : null,
+    action: entry.action,
+    stateChangedAt: stack.stateChangedAt.toISOString(),
+    createdAt: stack.createdAt.toISOString(),
+    suspendAt: stack.suspendAt?.toISOString() ?? null,
+    serverNow: now.toISOString(),
+  };
+}
+
+export interface LabView {
+  id: string;
+  title: string;
+  description: string;
+  protocol: Lab['protocol'];
+  /** False for RDP when no guacd is configured: the page says so instead of failing to connect. */
+  protocolAvailable: boolean;
+  unavailableReason?: string;
+  servers: string[];
+  readOnly: boolean;
+  fullscreen: boolean;
+  instructionsHtml: string;
+  instructionsLayout: Lab['instructionsLayout'];
+  terminal: Lab['terminal'];
+  progressCheckLabel: string;
+  progressCheckResultHeading: string;
+  hasChecks: boolean;
+  keepaliveInterval: number;
+  idleTimeout: number;
+  suspendTimeout: number;
+}
+
+export function labView(lab: Lab, config: Pick<Config, 'keepalive_interval' | 'idle_timeout'>, guacdConfigured = false): LabView {
+  const rdpOff = lab.protocol === 'rdp' && !guacdConfigured;
+  return {
+    id: lab.id,
+    title: lab.title,
+    description: lab.description,
+    protocol: lab.protocol,
+    protocolAvailable: !rdpOff,
+    ...(rdpOff ? { unavailableReason: 'Remote desktop (RDP) is unavailable on this server: no Guacamole daemon (guacd) is configured. Ask the course team.' } : {}),
+    servers: labServers(lab).map((s) => s.name),
+    readOnly: lab.readOnly,
+    fullscreen: lab.fullscreen,
+    instructionsHtml: renderInstructions(lab.instructions),
+    instructionsLayout: lab.instructionsLayout,
+    terminal: lab.terminal,
+    progressCheckLabel: lab.progressCheckLabel,
+    progressCheckResultHeading: lab.progressCheckResultHeading,
+    hasChecks: lab.checks.length > 0,
+    keepaliveInterval: config.keepalive_interval,
+    idleTimeout: config.idle_timeout,
+    suspendTimeout: lab.timeouts.suspend,
+  };
+}

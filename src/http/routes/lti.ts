@@ -1,0 +1,185 @@
+/**
+ * The LTI 1.3 tool's endpoints:
+ *   GET|POST /lti/login          OIDC third-party initiated login -> redirect to the platform
+ *   POST     /lti/launch         id_token form_post -> learner page (resource link) or lab picker (deep linking)
+ *   POST     /lti/deep-link      the picker's choice -> signed LtiDeepLinkingResponse posted to the platform
+ *   GET      /.well-known/jwks.json, /lti/jwks   the tool's public keys
+ *   GET      /lti/config         the URLs an LMS administrator types in
+ * plus the admin API in src/lti/admin-routes.ts. Browser-facing answers are HTML (they show inside the LMS iframe).
+ */
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../app/context.ts';
+import { MESSAGE_TYPE } from '../../lti/claims.ts';
+import { contentItem, deepLinkingResponse, openPickerRequest, sealPickerRequest } from '../../lti/deep-linking.ts';
+import { autoPostPage, errorPage, pickerPage } from '../../lti/html.ts';
+import { courseRun, isInstructorRole, learnerId, sessionRoles } from '../../lti/identity.ts';
+import { LtiModule, type LtiOptions } from '../../lti/lti-module.ts';
+import { LtiError } from '../../lti/lti-error.ts';
+import { verifyLaunch, type VerifiedLaunch } from '../../lti/verify-launch.ts';
+import { issueSession } from '../session.ts';
+import { ltiAdminRoutes } from '../../lti/admin-routes.ts';
+
+type Form = Record<string, string | undefined>;
+
+const FORM = 'application/x-www-form-urlencoded';
+
+/** The tool's URLs, from public_url when set (behind a proxy), else from the request's own host. */
+export function toolUrls(ctx: AppContext, request: FastifyRequest) {
+  const base = (ctx.config.public_url ?? `${request.protocol}://${request.host}`).replace(/\/$/, '');
+  return {
+    base,
+    login: `${base}/lti/login`,
+    launch: `${base}/lti/launch`,
+    deepLinking: `${base}/lti/launch`,
+    jwks: `${base}/.well-known/jwks.json`,
+  };
+}
+
+export function ltiRoutes(ctx: AppContext, options: { lti?: LtiModule; ltiOptions?: LtiOptions } = {}): FastifyPluginAsync {
+  return async (app) => {
+    const lti = options.lti ?? new LtiModule(ctx, options.ltiOptions);
+    const ownModule = !options.lti;
+    app.addHook('onReady', async () => {
+      if (ownModule) await lti.start();
+    });
+    app.addHook('onClose', async () => {
+      if (ownModule) await lti.stop();
+    });
+    if (!app.hasContentTypeParser(FORM)) {
+      app.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: 256 * 1024 }, (_request, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(body as string)));
+      });
+    }
+    app.setErrorHandler((error, request, reply) => {
+      if (error instanceof LtiError) {
+        request.log.warn({ reason: error.reason, detail: error.detail }, `lti: refused: ${error.detail ?? error.message}`);
+        return reply.status(error.status).type('text/html; charset=utf-8').send(errorPage(error.message, error.reason));
+      }
+      throw error;
+    });
+
+    const login = async (request: FastifyRequest, reply: FastifyReply) => {
+      const params: Form = { ...(request.query as Form), ...((request.body as Form | undefined) ?? {}) };
+      const { iss, login_hint: loginHint, target_link_uri: target } = params;
+      if (!iss || !loginHint || !target) {
+        throw new LtiError('bad_request', 'This page must be opened from your course (an LTI login).', 'login without iss, login_hint or target_link_uri');
+      }
+      const platform = await lti.platforms.find(iss, params.client_id);
+      if (!platform) {
+        throw new LtiError('platform_unknown', 'Your course platform is not registered with stacklab: ask the stacklab administrator to add it.', `no registration for issuer ${iss} client_id ${params.client_id ?? '(none)'}`);
+      }
+      if (params.lti_deployment_id && !platform.deployment_ids.includes(params.lti_deployment_id)) {
+        throw new LtiError('deployment_unknown', 'This course is not allowed to use stacklab yet: ask the stacklab administrator to register its deployment.', `deployment ${params.lti_deployment_id} is not registered for ${platform.name}`);
+      }
+      const state = await lti.states.issue(platform.name, target);
+      const url = new URL(platform.auth_login_url);
+      const query: Record<string, string> = {
+        scope: 'openid',
+        response_type: 'id_token',
+        response_mode: 'form_post',
+        prompt: 'none',
+        client_id: platform.client_id,
+        redirect_uri: toolUrls(ctx, request).launch,
+        login_hint: loginHint,
+        state: state.state,
+        nonce: state.nonce,
+        ...(params.lti_message_hint ? { lti_message_hint: params.lti_message_hint } : {}),
+      };
+      for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+      return reply.redirect(url.toString(), 302);
+    };
+    app.get('/lti/login', { schema: { hide: true } }, login);
+    app.post('/lti/login', { schema: { hide: true } }, login);
+
+    app.post('/lti/launch', { schema: { hide: true } }, async (request, reply) => {
+      const form = (request.body ?? {}) as Form;
+      const launch = await verifyLaunch({ platforms: lti.platforms, states: lti.states, jwks: lti.jwks, clock: ctx.clock, skewSeconds: lti.skewSeconds }, form);
+      if (launch.messageType === MESSAGE_TYPE.deepLinkingRequest) return showPicker(app, ctx, lti, launch, request, reply);
+      return openLab(ctx, lti, launch, reply);
+    });
+
+    app.post('/lti/deep-link', { schema: { hide: true } }, async (request, reply) => {
+      const form = (request.body ?? {}) as Record<string, string | string[] | undefined>;
+      const picked = await openPickerRequest(ctx.keys, ctx.clock, String(form.request ?? ''));
+      const chosen = ([] as string[]).concat(form.lab ?? []);
+      const labs = chosen.map((id) => ctx.labs.get(id)).filter((lab) => lab !== undefined);
+      if (!labs.length) throw new LtiError('lab_missing', 'Choose a lab first.', `deep-link answer names no known lab (${chosen.join(', ')})`);
+      const items = (picked.acceptMultiple ? labs : labs.slice(0, 1)).map((lab) => contentItem(lab, toolUrls(ctx, request).launch));
+      const jwt = await deepLinkingResponse(lti.toolKeys, ctx.clock, picked, items);
+      request.log.info({ platform: picked.platform, labs: labs.map((l) => l.id) }, 'lti: deep-linking answer sent');
+      return reply.type('text/html; charset=utf-8').send(autoPostPage(picked.returnUrl, { JWT: jwt }, 'Adding the lab to your course'));
+    });
+
+    const jwks = async (_request: FastifyRequest, reply: FastifyReply) => {
+      reply.header('cache-control', 'public, max-age=300');
+      return lti.toolKeys.jwks();
+    };
+    app.get('/.well-known/jwks.json', { schema: { tags: ['lti'], summary: "The tool's public keys (JWKS)", security: [] } }, jwks);
+    app.get('/lti/jwks', { schema: { hide: true } }, jwks);
+    app.get('/lti/config', { schema: { tags: ['lti'], summary: 'The URLs to register stacklab in an LMS', security: [] } }, async (request) => {
+      const urls = toolUrls(ctx, request);
+      return {
+        login_url: urls.login,
+        launch_url: urls.launch,
+        redirect_uris: [urls.launch],
+        deep_linking_url: urls.deepLinking,
+        jwks_url: urls.jwks,
+        custom_parameters: 'lab=<lab id>',
+      };
+    });
+
+    await app.register(ltiAdminRoutes(ctx, lti), { prefix: '/api/v1/lti' });
+  };
+}
+
+async function openLab(ctx: AppContext, lti: LtiModule, launch: VerifiedLaunch, reply: FastifyReply) {
+  const labId = launch.custom.lab;
+  if (!labId) {
+    throw new LtiError('lab_missing', 'This course link does not say which lab to open: the course team must add the custom parameter lab=<lab id>.', `launch from ${launch.platform.name} without custom lab`);
+  }
+  const lab = ctx.labs.get(labId);
+  if (!lab) throw new LtiError('lab_missing', `There is no lab "${labId}" on this stacklab server; ask the course team to check the link.`, `unknown lab ${labId}`);
+  const context = launch.context?.id ?? `${launch.platform.name}:${launch.resourceLinkId}`;
+  const learner = learnerId(launch.platform.issuer, launch.sub);
+  await lti.launches.record({
+    learner,
+    context,
+    lab: lab.id,
+    platform: launch.platform.name,
+    deploymentId: launch.deploymentId,
+    sub: launch.sub,
+    resourceLinkId: launch.resourceLinkId ?? null,
+    lineitemUrl: launch.ags?.lineitem ?? null,
+    lineitemsUrl: launch.ags?.lineitems ?? null,
+    agsScopes: launch.ags?.scope ?? [],
+    updatedAt: ctx.clock.now(),
+  });
+  // The stack is created here, not by the page, because only the launch knows the course run the
+  // template gets as `run`; the page's own launch call then finds it (launch is idempotent).
+  const run = launch.context ? courseRun(launch.context.id) : undefined;
+  await ctx.stacks.launch({ learner, context, lab: lab.id, ...(run ? { run } : {}), actor: `lti:${launch.platform.name}` }).catch((error: Error) => {
+    ctx.logger.warn({ err: error, learner, lab: lab.id }, `lti: the lab could not be launched yet; the page will try again: ${error.message}`);
+  });
+  const session = await issueSession(
+    ctx.keys,
+    { learner, context, roles: sessionRoles(launch.roles), ...(launch.name ? { displayName: launch.name } : {}), lab: lab.id },
+    ctx.config.session_ttl,
+  );
+  ctx.logger.info({ platform: launch.platform.name, learner, context, lab: lab.id }, 'lti: launch accepted');
+  return reply.redirect(`/lab/${encodeURIComponent(lab.id)}#session=${session}`, 302);
+}
+
+async function showPicker(_app: FastifyInstance, ctx: AppContext, _lti: LtiModule, launch: VerifiedLaunch, _request: FastifyRequest, reply: FastifyReply) {
+  if (!isInstructorRole(launch.roles)) {
+    throw new LtiError('forbidden', 'Only course staff can choose labs for a course.', `deep-linking request from sub ${launch.sub} without an instructor role`);
+  }
+  if (launch.deepLinking && launch.deepLinking.acceptTypes.length && !launch.deepLinking.acceptTypes.includes('ltiResourceLink')) {
+    throw new LtiError('claims', 'Your course platform does not accept LTI links from this place.', `accept_types ${launch.deepLinking.acceptTypes.join(',')} lacks ltiResourceLink`);
+  }
+  const token = await sealPickerRequest(ctx.keys, ctx.clock, launch);
+  const labs = ctx.labs
+    .list()
+    .filter((lab) => !lab.hidden)
+    .map((lab) => ({ id: lab.id, title: lab.title, description: lab.description }));
+  return reply.type('text/html; charset=utf-8').send(pickerPage('/lti/deep-link', token, labs, launch.deepLinking?.acceptMultiple ?? false));
+}

@@ -1,0 +1,125 @@
+/** The service API for stacks: what LMS back-ends and tools call with the bearer token. */
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../../app/context.ts';
+import type { Stack } from '../../domain/stack.ts';
+import { STATES, isState } from '../../domain/states.ts';
+import { requireServiceToken } from '../service-auth.ts';
+
+/** A stack as the API shows it: never the private key or the password. */
+export function publicStack(stack: Stack) {
+  return {
+    id: stack.id,
+    learner: stack.learner,
+    context: stack.context,
+    lab: stack.lab,
+    run: stack.run,
+    state: stack.state,
+    provider: stack.provider,
+    providerStackName: stack.providerStackName,
+    publicIp: stack.publicIp,
+    outputs: stack.outputs,
+    error: stack.error,
+    errorCode: stack.errorCode,
+    lastActivityAt: stack.lastActivityAt,
+    suspendAt: stack.suspendAt,
+    suspendBy: stack.suspendBy,
+    deleteBy: stack.deleteBy,
+    stateChangedAt: stack.stateChangedAt,
+    createdAt: stack.createdAt,
+    updatedAt: stack.updatedAt,
+  };
+}
+
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } } as const;
+const actorHeader = (headers: Record<string, unknown>) => `api:${String(headers['x-stacklab-actor'] ?? 'service')}`;
+
+export function stackRoutes(ctx: AppContext): FastifyPluginAsync {
+  return async (app) => {
+    app.addHook('preHandler', requireServiceToken(ctx.config.api_token));
+
+    app.post<{ Body: { learner: string; context: string; lab: string; run?: string } }>(
+      '/stacks',
+      {
+        schema: {
+          tags: ['stacks'],
+          summary: 'Launch (or resume) the stack of a learner for a lab in a context; idempotent',
+          body: {
+            type: 'object',
+            required: ['learner', 'context', 'lab'],
+            additionalProperties: false,
+            properties: {
+              learner: { type: 'string', minLength: 1, maxLength: 255 },
+              context: { type: 'string', minLength: 1, maxLength: 255 },
+              lab: { type: 'string', minLength: 1, maxLength: 64 },
+              run: { type: 'string', maxLength: 255 },
+            },
+          },
+        },
+      },
+      async (request, reply) => {
+        const stack = await ctx.stacks.launch({ ...request.body, actor: actorHeader(request.headers) });
+        return reply.status(200).send(publicStack(stack));
+      },
+    );
+
+    app.get<{ Querystring: { state?: string; lab?: string; learner?: string; context?: string; limit?: number; offset?: number } }>(
+      '/stacks',
+      {
+        schema: {
+          tags: ['stacks'],
+          summary: 'List stacks, filtered by state (comma-separated), lab, learner, context',
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              state: { type: 'string' },
+              lab: { type: 'string' },
+              learner: { type: 'string' },
+              context: { type: 'string' },
+              limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+              offset: { type: 'integer', minimum: 0, default: 0 },
+            },
+          },
+        },
+      },
+      async (request, reply) => {
+        const states = request.query.state?.split(',').filter(Boolean) ?? [];
+        const bad = states.filter((s) => !isState(s));
+        if (bad.length) return reply.status(400).send({ code: 'BAD_REQUEST', message: 'The request is not valid.', detail: `unknown state ${bad.join(', ')}; known: ${STATES.join(', ')}` });
+        const stacks = await ctx.stacks.list({ ...request.query, state: states.filter(isState) });
+        return { stacks: stacks.map(publicStack) };
+      },
+    );
+
+    app.get<{ Params: { id: string } }>('/stacks/:id', { schema: { tags: ['stacks'], summary: 'One stack', params: idParams } }, async (request) =>
+      publicStack(await ctx.stacks.get(request.params.id)),
+    );
+    app.get<{ Params: { id: string } }>('/stacks/:id/events', { schema: { tags: ['stacks'], summary: 'The stack history', params: idParams } }, async (request) => ({
+      events: await ctx.stacks.events(request.params.id),
+    }));
+    app.post<{ Params: { id: string } }>('/stacks/:id/keepalive', { schema: { tags: ['stacks'], summary: 'The learner is active', params: idParams } }, async (request) =>
+      publicStack(await ctx.stacks.keepalive(request.params.id, actorHeader(request.headers))),
+    );
+    app.post<{ Params: { id: string } }>('/stacks/:id/suspend', { schema: { tags: ['stacks'], summary: 'Suspend now', params: idParams } }, async (request) =>
+      publicStack(await ctx.stacks.requestSuspend(request.params.id, actorHeader(request.headers))),
+    );
+    app.post<{ Params: { id: string } }>('/stacks/:id/resume', { schema: { tags: ['stacks'], summary: 'Resume now', params: idParams } }, async (request) =>
+      publicStack(await ctx.stacks.requestResume(request.params.id, actorHeader(request.headers))),
+    );
+    app.post<{ Params: { id: string }; Body: { confirm?: string } }>(
+      '/stacks/:id/reset',
+      {
+        schema: {
+          tags: ['stacks'],
+          summary: "Delete and launch again; needs confirm: 'RESET'",
+          params: idParams,
+          body: { type: 'object', properties: { confirm: { type: 'string' } } },
+        },
+      },
+      async (request) => publicStack(await ctx.stacks.reset(request.params.id, request.body?.confirm, actorHeader(request.headers))),
+    );
+    app.delete<{ Params: { id: string } }>('/stacks/:id', { schema: { tags: ['stacks'], summary: 'Delete the stack', params: idParams } }, async (request) =>
+      publicStack(await ctx.stacks.requestDelete(request.params.id, actorHeader(request.headers))),
+    );
+  };
+}

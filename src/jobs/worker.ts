@@ -1,0 +1,99 @@
+/**
+ * The worker loop: claims pending work (and operations whose worker died) from the store and runs up to
+ * `concurrency` of them at once. Several workers, in one process or many, share the store safely: claims
+ * use SKIP LOCKED and every write is guarded by the claimant's lease.
+ */
+import type { Logger } from 'pino';
+import type { StackStore } from '../db/stack-store.ts';
+import { addSeconds } from '../domain/policy.ts';
+import type { Clock } from '../services/clock.ts';
+import type { Operations } from '../services/operations.ts';
+
+export interface WorkerSettings {
+  id: string;
+  concurrency: number;
+  leaseSeconds: number;
+  idlePollMs: number;
+  suspendTaskTimeout: number;
+  deleteTaskTimeout: number;
+}
+
+export class Worker {
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private running = false;
+  private wake: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+
+  constructor(
+    private readonly deps: { store: StackStore; operations: Operations; clock: Clock; logger: Logger; settings: WorkerSettings },
+  ) {}
+
+  /** Claims once and starts what it claimed; returns how many it started. */
+  async tick(): Promise<number> {
+    const free = this.deps.settings.concurrency - this.inFlight.size;
+    if (free <= 0) return 0;
+    const now = this.deps.clock.now();
+    const claimed = await this.deps.store.claim({
+      worker: this.deps.settings.id,
+      now,
+      leaseUntil: addSeconds(now, this.deps.settings.leaseSeconds),
+      limit: free,
+      suspendTaskTimeout: this.deps.settings.suspendTaskTimeout,
+      deleteTaskTimeout: this.deps.settings.deleteTaskTimeout,
+    });
+    for (const stack of claimed) {
+      const job = this.deps.operations.run(stack).finally(() => {
+        this.inFlight.delete(stack.id);
+        this.wake?.();
+      });
+      this.inFlight.set(stack.id, job);
+    }
+    return claimed.length;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        let started = 0;
+        try {
+          started = await this.tick();
+        } catch (error) {
+          this.deps.logger.error({ err: error }, 'worker claim failed; retrying');
+        }
+        if (started === 0 && this.running) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, this.deps.settings.idlePollMs);
+            this.wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          this.wake = null;
+        }
+      }
+    })();
+  }
+
+  /** Nudges an idle loop to claim now (after an API request created work). */
+  poke(): void {
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await Promise.allSettled(this.inFlight.values());
+  }
+
+  /** Waits for the operations in flight (tests). */
+  async drain(): Promise<void> {
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  get busy(): number {
+    return this.inFlight.size;
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * Loads labs from a labs folder: `<dir>/<lab-id>/lab.yaml` + HOT template (+ optional environment file).
+ * Every problem names the file, the field and the reason, so an author can fix it without guessing.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { DEFAULT_PORTS, type Lab, type LabCheck } from '../domain/lab.ts';
+import { labFileSchema, type LabFile } from './lab-schema.ts';
+
+export class LabError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file}: ${problems.join('; ')}`);
+    this.name = 'LabError';
+  }
+}
+
+export interface LoadOptions {
+  /** Providers a lab runs on when its lab.yaml names none. */
+  defaultProviders: string[];
+}
+
+const LAB_ID = /^[a-z0-9][a-z0-9-_]{0,62}$/;
+
+function zodProblems(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const field = issue.path.length ? issue.path.join('.') : '(top level)';
+    return `field '${field}': ${issue.message}`;
+  });
+}
+
+function readLabFile(dir: string, name: string, field: string, problems: string[]): string | undefined {
+  const path = resolve(dir, name);
+  if (!path.startsWith(resolve(dir) + '/')) {
+    problems.push(`field '${field}': '${name}' points outside the lab folder`);
+    return undefined;
+  }
+  if (!existsSync(path)) {
+    problems.push(`field '${field}': file '${name}' not found in ${dir}`);
+    return undefined;
+  }
+  return readFileSync(path, 'utf8');
+}
+
+/** A script is either inline text with a shebang or a file name in the lab folder. */
+function readScript(dir: string, value: string, field: string, problems: string[]): string | undefined {
+  const text = value.startsWith('#!') ? value : readLabFile(dir, value, field, problems);
+  if (text !== undefined && !text.startsWith('#!')) {
+    problems.push(`field '${field}': the script must start with a shebang line such as '#!/bin/bash'`);
+  }
+  return text;
+}
+
+export function loadLab(dir: string, options: LoadOptions): Lab {
+  const id = basename(dir);
+  const file = join(dir, 'lab.yaml');
+  if (!LAB_ID.test(id)) {
+    throw new LabError(file, [`the folder name '${id}' is the lab id: use lower-case letters, digits, '-' and '_'`]);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new LabError(file, [`not valid YAML: ${(error as Error).message}`]);
+  }
+  const parsed = labFileSchema.safeParse(raw ?? {});
+  if (!parsed.success) throw new LabError(file, zodProblems(parsed.error));
+  return toLab(id, dir, file, parsed.data, options);
+}
+
+function toLab(id: string, dir: string, file: string, data: LabFile, options: LoadOptions): Lab {
+  const problems: string[] = [];
+  const template = readLabFile(dir, data.template, 'template', problems) ?? '';
+  const environment = data.environment ? readLabFile(dir, data.environment, 'environment', problems) : undefined;
+  const declared: Array<{ name: string; capacity: number; template?: string; environment?: string }> =
+    data.providers ?? options.defaultProviders.map((name) => ({ name, capacity: -1 }));
+  const providers = declared.map((p, i) => ({
+    name: p.name,
+    capacity: p.capacity,
+    templateFile: p.template ?? data.template,
+    template: p.template ? (readLabFile(dir, p.template, `providers.${i}.template`, problems) ?? '') : template,
+    environment: p.environment ? readLabFile(dir, p.environment, `providers.${i}.environment`, problems) : environment,
+  }));
+  if (providers.length === 0) problems.push(`field 'providers': the lab needs at least one provider`);
+  const checks: LabCheck[] = data.checks.map((c, i) => ({
+    title: c.title ?? `Check ${i + 1}`,
+    script: readScript(dir, c.script, `checks.${i}.script`, problems) ?? '',
+    hint: c.hint,
+    weight: c.weight,
+    server: c.server,
+  }));
+  const solution = data.solution ? readScript(dir, data.solution, 'solution', problems) : undefined;
+  const hookScript = data.hook_script ? readScript(dir, data.hook_script, 'hook_script', problems) : undefined;
+  if (data.hook_events.length > 0 && !hookScript) problems.push(`field 'hook_events': set 'hook_script' too`);
+  const instructions = data.instructions ? readLabFile(dir, data.instructions, 'instructions', problems) : undefined;
+  if (problems.length) throw new LabError(file, problems);
+  return {
+    id,
+    dir,
+    title: data.title,
+    description: data.description,
+    template,
+    templateFile: data.template,
+    environment,
+    parameters: data.parameters,
+    user: data.user,
+    protocol: data.protocol,
+    port: data.port ?? DEFAULT_PORTS[data.protocol],
+    ports: data.ports,
+    providers,
+    timeouts: {
+      launch: data.timeouts.launch,
+      suspend: data.timeouts.suspend,
+      deleteAge: data.timeouts.delete_age,
+      check: data.timeouts.check,
+      remoteExec: data.timeouts.remote_exec,
+    },
+    checks,
+    solution,
+    hookScript,
+    hookEvents: data.hook_events,
+    readOnly: data.read_only,
+    hidden: data.hidden,
+    fullscreen: data.fullscreen,
+    instructions,
+    instructionsLayout: data.instructions_layout,
+    terminal: { font: data.terminal.font, fontSize: data.terminal.font_size, colorScheme: data.terminal.color_scheme },
+    progressCheckLabel: data.progress_check_label,
+    progressCheckResultHeading: data.progress_check_result_heading,
+    showFeedback: data.show_feedback,
+    showHintsOnError: data.show_hints_on_error,
+    gradePolicy: data.grade_policy,
+    allowInternet: data.allow_internet,
+  };
+}
+
+export interface LoadedLabs {
+  labs: Map<string, Lab>;
+  errors: LabError[];
+}
+
+/** Loads every lab folder; a broken lab is reported and skipped so the others still serve. */
+export function loadLabs(labsDir: string, options: LoadOptions): LoadedLabs {
+  const labs = new Map<string, Lab>();
+  const errors: LabError[] = [];
+  if (!existsSync(labsDir)) return { labs, errors };
+  for (const entry of readdirSync(labsDir).sort()) {
+    const dir = join(labsDir, entry);
+    if (!statSync(dir).isDirectory() || !existsSync(join(dir, 'lab.yaml'))) continue;
+    try {
+      const lab = loadLab(dir, options);
+      labs.set(lab.id, lab);
+    } catch (error) {
+      if (error instanceof LabError) errors.push(error);
+      else throw error;
+    }
+  }
+  return { labs, errors };
+}

@@ -1,0 +1,94 @@
+/**
+ * Deep Linking 2.0: the platform sends an LtiDeepLinkingRequest, an instructor picks labs on our
+ * page, and we answer with a signed LtiDeepLinkingResponse (one ltiResourceLink per lab, with the
+ * custom `lab` parameter and a line item so the platform creates a gradebook column).
+ *
+ * Between the picker page and the answer the request's settings travel in a short-lived token signed
+ * with the 'lti-state' key, so nothing rests in a cookie or the database.
+ */
+import { randomBytes } from 'node:crypto';
+import { SignJWT, jwtVerify } from 'jose';
+import type { Lab } from '../domain/lab.ts';
+import type { Clock } from '../services/clock.ts';
+import type { Keys } from '../services/keys.ts';
+import { CLAIM, LTI_VERSION, MESSAGE_TYPE } from './claims.ts';
+import { LtiError } from './lti-error.ts';
+import type { ToolKeys } from './tool-keys.ts';
+import type { VerifiedLaunch } from './verify-launch.ts';
+
+export interface PickerRequest {
+  platform: string;
+  issuer: string;
+  clientId: string;
+  deploymentId: string;
+  returnUrl: string;
+  acceptMultiple: boolean;
+  data?: string;
+}
+
+/** Scores arrive in [0, 1]; the platform scales them to this many points. */
+export const LINE_ITEM_POINTS = 100;
+
+const PICKER_AUDIENCE = 'stacklab:lti-deep-linking';
+
+export async function sealPickerRequest(keys: Keys, clock: Clock, launch: VerifiedLaunch, ttlSeconds = 3600): Promise<string> {
+  const dl = launch.deepLinking;
+  if (!dl) throw new LtiError('claims', 'This launch is not a deep-linking request.', 'no deep_linking_settings');
+  const body: PickerRequest = {
+    platform: launch.platform.name,
+    issuer: launch.platform.issuer,
+    clientId: launch.platform.client_id,
+    deploymentId: launch.deploymentId,
+    returnUrl: dl.returnUrl,
+    acceptMultiple: dl.acceptMultiple,
+    ...(dl.data !== undefined ? { data: dl.data } : {}),
+  };
+  const now = clock.now();
+  return new SignJWT({ dl: body })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setAudience(PICKER_AUDIENCE)
+    .setIssuedAt(now)
+    .setExpirationTime(new Date(now.getTime() + ttlSeconds * 1000))
+    .sign(keys.key('lti-state'));
+}
+
+export async function openPickerRequest(keys: Keys, clock: Clock, token: string): Promise<PickerRequest> {
+  try {
+    const { payload } = await jwtVerify(token, keys.key('lti-state'), { algorithms: ['HS256'], audience: PICKER_AUDIENCE, currentDate: clock.now() });
+    return payload.dl as PickerRequest;
+  } catch (error) {
+    throw new LtiError('state_unknown', 'This lab picker has expired; open it again from your course.', `picker token refused: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export function contentItem(lab: Lab, launchUrl: string): Record<string, unknown> {
+  return {
+    type: 'ltiResourceLink',
+    title: lab.title,
+    ...(lab.description ? { text: lab.description } : {}),
+    url: launchUrl,
+    custom: { lab: lab.id },
+    lineItem: { scoreMaximum: LINE_ITEM_POINTS, label: lab.title, resourceId: lab.id, tag: 'stacklab' },
+  };
+}
+
+/** The signed LtiDeepLinkingResponse JWT for the chosen labs. */
+export async function deepLinkingResponse(toolKeys: ToolKeys, clock: Clock, request: PickerRequest, items: Record<string, unknown>[]): Promise<string> {
+  const { kid, key } = await toolKeys.signingKey();
+  const now = clock.now();
+  return new SignJWT({
+    nonce: randomBytes(16).toString('base64url'),
+    [CLAIM.deploymentId]: request.deploymentId,
+    [CLAIM.messageType]: MESSAGE_TYPE.deepLinkingResponse,
+    [CLAIM.version]: LTI_VERSION,
+    [CLAIM.contentItems]: items,
+    ...(request.data !== undefined ? { [CLAIM.deepLinkingData]: request.data } : {}),
+    [CLAIM.deepLinkingMsg]: items.length === 1 ? `Added ${String(items[0].title)}` : `Added ${items.length} labs`,
+  })
+    .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
+    .setIssuer(request.clientId)
+    .setAudience(request.issuer)
+    .setIssuedAt(now)
+    .setExpirationTime(new Date(now.getTime() + 600_000))
+    .sign(key);
+}

@@ -1,0 +1,143 @@
+/**
+ * One OS::Nova::Server = one LXC system container booting systemd, its root an overlay over the
+ * image (only the server's own changes are written), its NICs veths into the stack's bridges, its
+ * flavor cgroup limits. Containers live under `<dataDir>/containers`, apart from /var/lib/lxc.
+ */
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { guestSetup } from './cloud-config.ts';
+import { run, tryRun } from './exec.ts';
+import { makeHostKey } from './keys.ts';
+import type { ServerPlan } from './plan.ts';
+
+const CGROUP_V1 = existsSync('/sys/fs/cgroup/memory/memory.limit_in_bytes') || existsSync('/sys/fs/cgroup/memory');
+
+function limits(server: ServerPlan): string[] {
+  const { vcpus, memoryMb, pids } = server.flavor;
+  if (CGROUP_V1)
+    return [
+      `lxc.cgroup.memory.limit_in_bytes = ${memoryMb}M`,
+      `lxc.cgroup.pids.max = ${pids}`,
+      'lxc.cgroup.cpu.cfs_period_us = 100000',
+      `lxc.cgroup.cpu.cfs_quota_us = ${Math.round(vcpus * 100000)}`,
+    ];
+  return [`lxc.cgroup2.memory.max = ${memoryMb}M`, `lxc.cgroup2.pids.max = ${pids}`, `lxc.cgroup2.cpu.max = ${Math.round(vcpus * 100000)} 100000`];
+}
+
+export function containerConfig(server: ServerPlan, rootfs: string, dir: string): string {
+  const lines = [
+    '# Written by stacklab; the stack state file says which stack owns this server.',
+    'lxc.include = /usr/share/lxc/config/common.conf',
+    'lxc.arch = linux64',
+    `lxc.uts.name = ${server.hostname}`,
+    `lxc.rootfs.path = overlay:${rootfs}:${join(dir, 'upper')}`,
+    'lxc.apparmor.profile = unconfined',
+    'lxc.tty.max = 0',
+    'lxc.console.path = none',
+    ...limits(server),
+  ];
+  for (const [i, nic] of server.nics.entries()) {
+    lines.push(
+      `lxc.net.${i}.type = veth`,
+      `lxc.net.${i}.link = ${nic.bridge}`,
+      `lxc.net.${i}.veth.pair = ${nic.hostIf}`,
+      `lxc.net.${i}.name = eth${i}`,
+      `lxc.net.${i}.hwaddr = ${nic.mac}`,
+      `lxc.net.${i}.flags = up`,
+      `lxc.net.${i}.ipv4.address = ${nic.ip}/${nic.prefix}`,
+    );
+    if (nic.gateway) lines.push(`lxc.net.${i}.ipv4.gateway = ${nic.gateway}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export interface PreparedServer {
+  ignored: string[];
+}
+
+/** Writes the container's config and the first layer of its root (host key, users' setup, files). */
+export async function prepareContainer(containersDir: string, server: ServerPlan, rootfs: string): Promise<PreparedServer> {
+  const dir = join(containersDir, server.container);
+  const upper = join(dir, 'upper');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await mkdir(upper, { recursive: true });
+  // The upper directory is the server's "/": it must look like one (0755), not like a private dir.
+  await chmod(upper, 0o755);
+  const hostKey = await makeHostKey(`root@${server.hostname}`);
+  const setup = guestSetup({ hostname: server.hostname, userData: server.userData, rootKey: server.rootKey, routes: server.hostRoutes, metadata: server.metadata, name: server.name });
+  const files = [
+    { path: '/etc/ssh/ssh_host_ecdsa_key', content: hostKey.privateKey, mode: 0o600 },
+    { path: '/etc/ssh/ssh_host_ecdsa_key.pub', content: hostKey.publicKey + '\n', mode: 0o644 },
+    ...setup.files,
+  ];
+  for (const f of files) {
+    const target = join(upper, f.path);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, f.content, { mode: f.mode });
+    await chmod(target, f.mode);
+  }
+  // Directories made above would otherwise hide the image's modes (overlay takes the upper's).
+  for (const [d, mode] of [['root', 0o700], ['root/.ssh', 0o700], ['etc', 0o755], ['etc/ssh', 0o755], ['etc/sudoers.d', 0o750], ['etc/stacklab', 0o700]] as const)
+    if (existsSync(join(upper, d))) await chmod(join(upper, d), mode);
+  await writeFile(join(dir, 'config'), containerConfig(server, rootfs, dir));
+  return { ignored: setup.ignored };
+}
+
+export async function startContainer(containersDir: string, name: string): Promise<void> {
+  await run('lxc-start', ['-P', containersDir, '-n', name, '-o', join(containersDir, name, 'lxc.log'), '-l', 'WARN'], { timeoutMs: 60_000 });
+}
+
+export async function initPid(containersDir: string, name: string): Promise<number | null> {
+  const out = await run('lxc-info', ['-P', containersDir, '-n', name, '-p', '-H']).catch(() => '');
+  const pid = Number(out.trim());
+  return pid > 0 ? pid : null;
+}
+
+/** True once sshd listens on port 22 inside the container (read from its network namespace). */
+export async function sshdListening(pid: number): Promise<boolean> {
+  for (const f of ['tcp', 'tcp6']) {
+    const table = await readFile(`/proc/${pid}/net/${f}`, 'utf8').catch(() => '');
+    for (const line of table.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[1]?.endsWith(':0016') && cols[3] === '0A') return true;
+    }
+  }
+  return false;
+}
+
+export function freezeContainer(containersDir: string, name: string): Promise<string> {
+  return run('lxc-freeze', ['-P', containersDir, '-n', name]);
+}
+
+export function thawContainer(containersDir: string, name: string): Promise<string> {
+  return run('lxc-unfreeze', ['-P', containersDir, '-n', name]);
+}
+
+export async function containerState(containersDir: string, name: string): Promise<string | null> {
+  const out = await run('lxc-info', ['-P', containersDir, '-n', name, '-s', '-H']).catch(() => '');
+  return out.trim() || null;
+}
+
+export async function rebootContainer(containersDir: string, name: string): Promise<void> {
+  await run('lxc-stop', ['-P', containersDir, '-n', name, '-r', '-t', '30']);
+}
+
+/** Stops and removes a container; a missing one is fine. A frozen one is thawed first so it can die. */
+export async function destroyContainer(containersDir: string, name: string): Promise<void> {
+  if (existsSync(join(containersDir, name, 'config'))) {
+    await tryRun('lxc-unfreeze', ['-P', containersDir, '-n', name]);
+    await tryRun('lxc-stop', ['-P', containersDir, '-n', name, '-k'], { timeoutMs: 30_000 });
+  }
+  await rm(join(containersDir, name), { recursive: true, force: true });
+}
+
+/** Memory the container uses now, in bytes (cgroup accounting), or null when unknown. */
+export async function containerMemory(name: string): Promise<number | null> {
+  const paths = CGROUP_V1 ? [`/sys/fs/cgroup/memory/lxc.payload.${name}/memory.usage_in_bytes`] : [`/sys/fs/cgroup/lxc.payload.${name}/memory.current`];
+  for (const p of paths) {
+    const v = Number((await readFile(p, 'utf8').catch(() => '')).trim());
+    if (v > 0) return v;
+  }
+  return null;
+}

@@ -1,0 +1,78 @@
+/**
+ * nftables rules, as text for `nft -f`. Two places: the host (one `inet stacklab` table guarding the
+ * public bridge) and each router namespace (floating-IP NAT and what the lab may reach). A lab
+ * reaches only its own networks, the wait-condition endpoint, and the internet if the lab allows it.
+ */
+import type { RouterPlan } from './plan.ts';
+
+export interface HostRulesInput {
+  bridge: string;
+  hostIp: string;
+  signalPort: number;
+}
+
+/** Idempotent: chains are flushed and refilled, the set of internet-allowed addresses is kept. */
+export function hostRules({ bridge, hostIp, signalPort }: HostRulesInput): string {
+  const b = JSON.stringify(bridge);
+  return [
+    'add table inet stacklab',
+    'add set inet stacklab internet { type ipv4_addr; }',
+    'add chain inet stacklab input { type filter hook input priority -5; policy accept; }',
+    'add chain inet stacklab forward { type filter hook forward priority -5; policy accept; }',
+    'add chain inet stacklab postrouting { type nat hook postrouting priority 95; policy accept; }',
+    'flush chain inet stacklab input',
+    'flush chain inet stacklab forward',
+    'flush chain inet stacklab postrouting',
+    // Replies to the platform's own connections (SSH, VNC to public IPs) come back in.
+    `add rule inet stacklab input iifname ${b} ct state established,related accept`,
+    `add rule inet stacklab input iifname ${b} ip daddr ${hostIp} tcp dport ${signalPort} accept`,
+    `add rule inet stacklab input iifname ${b} drop`,
+    `add rule inet stacklab forward iifname ${b} ip saddr @internet oifname != ${b} accept`,
+    `add rule inet stacklab forward oifname ${b} ct state established,related accept`,
+    `add rule inet stacklab forward iifname ${b} drop`,
+    `add rule inet stacklab forward oifname ${b} drop`,
+    `add rule inet stacklab postrouting ip saddr @internet oifname != ${b} masquerade`,
+    '',
+  ].join('\n');
+}
+
+export function internetElements(add: boolean, ips: string[]): string {
+  if (!ips.length) return '';
+  return `${add ? 'add' : 'delete'} element inet stacklab internet { ${ips.join(', ')} }\n`;
+}
+
+export interface RouterRulesInput {
+  router: RouterPlan;
+  hostIp: string;
+  signalPort: number;
+  publicCidr: string;
+  allowInternet: boolean;
+}
+
+export function routerRules({ router, hostIp, signalPort, publicCidr, allowInternet }: RouterRulesInput): string {
+  const lines = ['table ip stacklab {', '  chain prerouting {', '    type nat hook prerouting priority -100; policy accept;'];
+  for (const n of router.nat) lines.push(`    iifname "qg" ip daddr ${n.floating} dnat to ${n.fixed}`);
+  lines.push('  }', '  chain postrouting {', '    type nat hook postrouting priority 100; policy accept;');
+  for (const n of router.nat) lines.push(`    oifname "qg" ip saddr ${n.fixed} snat to ${n.floating}`);
+  lines.push('    oifname "qg" masquerade', '  }');
+  lines.push(
+    '  chain forward {',
+    '    type filter hook forward priority 0; policy drop;',
+    '    ct state established,related accept',
+    '    iifname "qg" ct status dnat accept',
+    '    iifname "qg" drop',
+    `    oifname "qg" ip daddr ${hostIp} tcp dport ${signalPort} accept`,
+    `    oifname "qg" ip daddr ${publicCidr} drop`,
+    `    oifname "qg" ${allowInternet ? 'accept' : 'drop'}`,
+    '    accept',
+    '  }',
+    '  chain input {',
+    '    type filter hook input priority 0; policy accept;',
+    '    iifname "qg" ct state established,related accept',
+    '    iifname "qg" drop',
+    '  }',
+    '}',
+    '',
+  );
+  return lines.join('\n');
+}

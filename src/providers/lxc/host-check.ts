@@ -1,0 +1,32 @@
+/** Can this host run the local runtime? One sentence on what is missing and what to do. */
+import { existsSync, readFileSync } from 'node:fs';
+
+export interface HostCheck {
+  ok: boolean;
+  reason: string;
+}
+
+function onPath(bin: string): boolean {
+  return (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin')
+    .split(':')
+    .concat(['/usr/sbin', '/sbin'])
+    .some((d) => existsSync(`${d}/${bin}`));
+}
+
+export async function checkLxcHost(): Promise<HostCheck> {
+  if (process.platform !== 'linux') return { ok: false, reason: 'the local runtime needs Linux (LXC containers); use an OpenStack provider on this machine.' };
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0)
+    return { ok: false, reason: 'the local runtime needs root to make containers, bridges and firewall rules; run stacklab as root (or use an OpenStack provider).' };
+  for (const [bin, pkg] of [['lxc-start', 'lxc'], ['ip', 'iproute2'], ['nft', 'nftables']] as const)
+    if (!onPath(bin)) return { ok: false, reason: `${bin} is missing; install it with "apt-get install ${pkg}".` };
+  const fs = existsSync('/proc/filesystems') ? readFileSync('/proc/filesystems', 'utf8') : '';
+  if (!/\toverlay\n/.test(fs)) return { ok: false, reason: 'the kernel has no overlay filesystem; load it with "modprobe overlay".' };
+  if (!existsSync('/sys/fs/cgroup/freezer') && !existsSync('/sys/fs/cgroup/cgroup.controllers'))
+    return { ok: false, reason: 'no cgroup freezer is mounted, so labs cannot be suspended; mount the cgroup hierarchy (cgroup v2 or the v1 freezer).' };
+  return { ok: true, reason: 'root, lxc, iproute2, nftables, overlayfs and the cgroup freezer are present.' };
+}
+
+export function canBuildImages(): HostCheck {
+  if (!onPath('debootstrap')) return { ok: false, reason: 'debootstrap is missing; install it with "apt-get install debootstrap".' };
+  return { ok: true, reason: 'debootstrap is present.' };
+}

@@ -1,0 +1,78 @@
+/** Key material made by the runtime: OS::Nova::KeyPair keys and per-server SSH host keys. */
+import { generateKeyPair, generateKeyPairSync, randomBytes, createPublicKey } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const generate = promisify(generateKeyPair);
+
+function sshString(buf: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(buf.length);
+  return Buffer.concat([len, buf]);
+}
+
+function mpint(b64url: string): Buffer {
+  let b = Buffer.from(b64url, 'base64url');
+  if (b[0] & 0x80) b = Buffer.concat([Buffer.from([0]), b]);
+  return sshString(b);
+}
+
+export interface SshKeyPair {
+  privateKey: string;
+  publicKey: string;
+}
+
+/** RSA like Nova's generated key pairs, so templates that write it to ~/.ssh/id_rsa keep working. */
+export function makeRsaKeyPair(comment: string): SshKeyPair {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  return { privateKey, publicKey: rsaPublicToOpenSsh(publicKey, comment) };
+}
+
+export function rsaPublicToOpenSsh(spkiPem: string, comment: string): string {
+  const jwk = createPublicKey(spkiPem).export({ format: 'jwk' });
+  const blob = Buffer.concat([sshString(Buffer.from('ssh-rsa')), mpint(jwk.e!), mpint(jwk.n!)]);
+  return `ssh-rsa ${blob.toString('base64')} ${comment}`;
+}
+
+/** A host key sshd reads (PEM EC key), made without spawning ssh-keygen. */
+export async function makeHostKey(comment: string): Promise<SshKeyPair> {
+  const { privateKey, publicKey } = await generate('ec', {
+    namedCurve: 'prime256v1',
+    privateKeyEncoding: { type: 'sec1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const jwk = createPublicKey(publicKey).export({ format: 'jwk' });
+  const q = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
+  const blob = Buffer.concat([sshString(Buffer.from('ecdsa-sha2-nistp256')), sshString(Buffer.from('nistp256')), sshString(q)]);
+  return { privateKey, publicKey: `ecdsa-sha2-nistp256 ${blob.toString('base64')} ${comment}` };
+}
+
+const ALPHABETS: Record<string, string> = {
+  lettersdigits: 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789',
+  letters: 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz',
+  lowercase: 'abcdefghijklmnopqrstuvwxyz',
+  uppercase: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+  digits: '0123456789',
+  hexdigits: '0123456789abcdef',
+  octdigits: '01234567',
+};
+
+/** OS::Heat::RandomString: `length` characters from `character_classes` (the first class only, like a plain Heat call). */
+export function randomString(length: number, characterClass = 'lettersdigits', sequence?: string): string {
+  const alphabet = sequence ?? ALPHABETS[characterClass] ?? ALPHABETS.lettersdigits;
+  const bytes = randomBytes(length * 2);
+  let out = '';
+  for (let i = 0; out.length < length; i++) {
+    const b = i < bytes.length ? bytes[i] : randomBytes(1)[0];
+    // Rejection sampling keeps every character equally likely.
+    if (b < 256 - (256 % alphabet.length)) out += alphabet[b % alphabet.length];
+  }
+  return out;
+}
+
+export function randomToken(): string {
+  return randomBytes(24).toString('hex');
+}

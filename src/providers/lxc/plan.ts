@@ -1,0 +1,97 @@
+/**
+ * The plan: everything a stack is made of on this host, computed from the template before
+ * anything is built (so a template the runtime cannot run is refused without side effects) and
+ * saved in the stack's state file (so delete finds everything even after a crash mid-create).
+ */
+import type { Flavor } from './options.ts';
+
+export interface NetworkPlan {
+  resource: string;
+  name: string;
+  bridge: string;
+}
+
+export interface SubnetPlan {
+  resource: string;
+  network: string;
+  cidr: string;
+  prefix: number;
+  gateway?: string;
+  hostRoutes: RoutePlan[];
+  dns: string[];
+}
+
+export interface RoutePlan {
+  destination: string;
+  nexthop: string;
+}
+
+export interface RouterLegPlan {
+  /** Host-side veth name (a port of the network's bridge). */
+  hostIf: string;
+  /** Name inside the router namespace. */
+  nsIf: string;
+  bridge: string;
+  ip: string;
+  prefix: number;
+}
+
+export interface RouterPlan {
+  resource: string;
+  netns: string;
+  legs: RouterLegPlan[];
+  /** The router's leg on the public bridge, when it has an external gateway. */
+  gateway?: { hostIf: string; nsIf: string; ip: string };
+  routes: RoutePlan[];
+  /** Floating IPs this router answers for: public address -> fixed address. */
+  nat: { floating: string; fixed: string }[];
+}
+
+export interface NicPlan {
+  port?: string;
+  network: string;
+  bridge: string;
+  hostIf: string;
+  ip: string;
+  prefix: number;
+  mac: string;
+  gateway?: string;
+}
+
+export interface ServerPlan {
+  resource: string;
+  name: string;
+  hostname: string;
+  container: string;
+  image: string;
+  flavor: Flavor;
+  nics: NicPlan[];
+  hostRoutes: RoutePlan[];
+  /** root's authorized key from key_name, if any. */
+  rootKey?: string;
+  userData?: string;
+  metadata: Record<string, unknown>;
+}
+
+export interface WaitConditionPlan {
+  resource: string;
+  token: string;
+  count: number;
+  timeoutSeconds: number;
+}
+
+export interface StackPlan {
+  shortId: string;
+  networks: NetworkPlan[];
+  subnets: SubnetPlan[];
+  routers: RouterPlan[];
+  servers: ServerPlan[];
+  waitConditions: WaitConditionPlan[];
+  /** Public addresses reserved for this stack (router gateways and floating IPs). */
+  publicIps: string[];
+  /** Resource attributes known at plan time, for the outputs. */
+  attributes: Record<string, Record<string, unknown>>;
+  resourceIds: Record<string, string>;
+  /** Things accepted but not enforced (security group rules), said once in the log. */
+  notes: string[];
+}

@@ -1,0 +1,114 @@
+/**
+ * Building and tearing down one stack on the host, from its plan. Build: networks, then every
+ * server prepared and started in parallel, then wait for sshd in each and for the wait conditions.
+ * Teardown works from the plan and from the stack's name prefix, so it also cleans a stack whose
+ * create crashed half-way.
+ */
+import { readdir } from 'node:fs/promises';
+import { createStackNetwork, deleteStackNetwork, ensureHostNetwork, hostIpOf } from './network.ts';
+import { destroyContainer, initPid, prepareContainer, sshdListening, startContainer } from './containers.ts';
+import { rootfsOf } from './images.ts';
+import { names } from './names.ts';
+import type { LxcSettings } from './options.ts';
+import type { StackPlan } from './plan.ts';
+import { ensureSignalServer, forgetToken, readSignals, registerToken } from './signal-server.ts';
+
+export interface OpLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export class StackBuildError extends Error {
+  constructor(
+    readonly userMessage: string,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface BuildContext {
+  settings: LxcSettings;
+  containersDir: string;
+  plan: StackPlan;
+  allowInternet: boolean;
+  deadline: number;
+  signal: AbortSignal;
+  log: OpLogger;
+  stackName: string;
+}
+
+function checkAbort(signal: AbortSignal): void {
+  if (signal.aborted) throw new StackBuildError('The lab was deleted while it was being created.', 'aborted by delete');
+}
+
+export async function buildStack(ctx: BuildContext): Promise<Record<string, Record<string, unknown>>> {
+  const { settings, plan, log } = ctx;
+  await ensureHostNetwork(settings);
+  for (const w of plan.waitConditions) await registerToken(settings.dataDir, w.token);
+  if (plan.waitConditions.length) void ensureSignalServer(settings.dataDir, hostIpOf(settings), settings.signalPort);
+  checkAbort(ctx.signal);
+  await createStackNetwork(settings, plan, ctx.allowInternet);
+  checkAbort(ctx.signal);
+  await Promise.all(
+    plan.servers.map(async (server) => {
+      const prepared = await prepareContainer(ctx.containersDir, server, rootfsOf(settings, server.image));
+      if (prepared.ignored.length) log.warn({ stack: ctx.stackName, server: server.resource, ignored: prepared.ignored }, 'user_data keys the local runtime does not apply');
+      checkAbort(ctx.signal);
+      await startContainer(ctx.containersDir, server.container);
+    }),
+  );
+  await Promise.all(plan.servers.map((s) => waitForSshd(ctx, s.container, s.resource)));
+  return waitForConditions(ctx);
+}
+
+async function waitForSshd(ctx: BuildContext, container: string, resource: string): Promise<void> {
+  let pid: number | null = null;
+  for (let delay = 20; ; delay = Math.min(delay * 1.5, 250)) {
+    checkAbort(ctx.signal);
+    pid ??= await initPid(ctx.containersDir, container);
+    if (pid && (await sshdListening(pid))) return;
+    if (Date.now() > ctx.deadline)
+      throw new StackBuildError(`Server ${resource} did not start in time.`, `server ${resource} (${container}): sshd not listening before the deadline; see ${ctx.containersDir}/${container}/lxc.log`);
+    await sleep(delay);
+  }
+}
+
+async function waitForConditions(ctx: BuildContext): Promise<Record<string, Record<string, unknown>>> {
+  const data: Record<string, Record<string, unknown>> = {};
+  const { settings } = ctx;
+  await Promise.all(
+    ctx.plan.waitConditions.map(async (w) => {
+      const until = Math.min(ctx.deadline, Date.now() + w.timeoutSeconds * 1000);
+      for (;;) {
+        checkAbort(ctx.signal);
+        // Re-try the port: the process that held it may have gone away.
+        await ensureSignalServer(settings.dataDir, hostIpOf(settings), settings.signalPort);
+        const signals = await readSignals(settings.dataDir, w.token);
+        const failed = signals.find((s) => s.status === 'FAILURE');
+        if (failed) throw new StackBuildError(`The lab reported a setup failure: ${failed.reason}`, `wait condition ${w.resource}: FAILURE signal: ${failed.reason}`);
+        if (signals.length >= w.count) {
+          data[w.resource] = Object.fromEntries(signals.map((s) => [s.id, s.data]));
+          return;
+        }
+        if (Date.now() > until)
+          throw new StackBuildError('The lab did not finish setting itself up in time.', `wait condition ${w.resource}: ${signals.length}/${w.count} signals before the timeout`);
+        await sleep(200);
+      }
+    }),
+  );
+  return data;
+}
+
+/** Removes everything of the stack; idempotent. */
+export async function teardownStack(settings: LxcSettings, containersDir: string, shortId: string, plan?: StackPlan): Promise<void> {
+  const prefix = names.prefix(shortId);
+  const containers = new Set(plan?.servers.map((s) => s.container) ?? []);
+  for (const d of await readdir(containersDir).catch(() => [] as string[])) if (d.startsWith(prefix)) containers.add(d);
+  await Promise.all([...containers].map((c) => destroyContainer(containersDir, c)));
+  await deleteStackNetwork(prefix, plan);
+  for (const w of plan?.waitConditions ?? []) await forgetToken(settings.dataDir, w.token);
+}

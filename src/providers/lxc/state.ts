@@ -1,0 +1,119 @@
+/**
+ * Per-stack state files and reservations on disk. The state file is written before anything is
+ * built and updated as the stack changes, so delete and list find everything after a crash.
+ * Reservations (public addresses, short ids) are files created with O_EXCL: atomic across
+ * processes without a lock server.
+ */
+import { mkdir, readdir, readFile, rename, rm, writeFile, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ProviderAction, ProviderStatus } from '../provider.ts';
+import type { StackPlan } from './plan.ts';
+
+export interface StackState {
+  name: string;
+  shortId: string;
+  createdAt: string;
+  action: ProviderAction;
+  status: ProviderStatus;
+  reason: string;
+  /** The process building or changing the stack; a dead owner means the action was interrupted. */
+  pid: number;
+  allowInternet: boolean;
+  plan?: StackPlan;
+  outputs?: Record<string, unknown>;
+}
+
+export class StateStore {
+  constructor(readonly dataDir: string) {}
+
+  get stacksDir(): string {
+    return join(this.dataDir, 'stacks');
+  }
+  get containersDir(): string {
+    return join(this.dataDir, 'containers');
+  }
+  private reservationDir(kind: 'ip' | 'id'): string {
+    return join(this.dataDir, 'reservations', kind);
+  }
+  private file(name: string): string {
+    return join(this.stacksDir, `${name}.json`);
+  }
+
+  async init(): Promise<void> {
+    for (const d of [this.stacksDir, this.containersDir, this.reservationDir('ip'), this.reservationDir('id')]) await mkdir(d, { recursive: true, mode: 0o700 });
+  }
+
+  async read(name: string): Promise<StackState | null> {
+    try {
+      return JSON.parse(await readFile(this.file(name), 'utf8')) as StackState;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  /** Creates the state file only if it does not exist; false when another create got there first. */
+  async createExclusive(state: StackState): Promise<boolean> {
+    try {
+      const fh = await open(this.file(state.name), 'wx', 0o600);
+      await fh.writeFile(JSON.stringify(state, null, 2));
+      await fh.close();
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    }
+  }
+
+  async write(state: StackState): Promise<void> {
+    const tmp = `${this.file(state.name)}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(state, null, 2), { mode: 0o600 });
+    await rename(tmp, this.file(state.name));
+  }
+
+  async remove(name: string): Promise<void> {
+    await rm(this.file(name), { force: true });
+  }
+
+  async list(): Promise<StackState[]> {
+    const out: StackState[] = [];
+    for (const f of await readdir(this.stacksDir).catch(() => [] as string[])) {
+      if (!f.endsWith('.json')) continue;
+      const s = await this.read(f.slice(0, -5)).catch(() => null);
+      if (s) out.push(s);
+    }
+    return out;
+  }
+
+  /** Reserves `value` for `owner`; false when someone else holds it. */
+  async reserve(kind: 'ip' | 'id', value: string, owner: string): Promise<boolean> {
+    const path = join(this.reservationDir(kind), value);
+    try {
+      await writeFile(path, owner, { flag: 'wx' });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      return (await readFile(path, 'utf8').catch(() => '')) === owner;
+    }
+  }
+
+  async reservationsOf(kind: 'ip' | 'id', owner: string): Promise<string[]> {
+    const dir = this.reservationDir(kind);
+    const out: string[] = [];
+    for (const f of await readdir(dir).catch(() => [] as string[])) if ((await readFile(join(dir, f), 'utf8').catch(() => '')) === owner) out.push(f);
+    return out;
+  }
+
+  async release(kind: 'ip' | 'id', value: string): Promise<void> {
+    await rm(join(this.reservationDir(kind), value), { force: true });
+  }
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

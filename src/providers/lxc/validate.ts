@@ -1,0 +1,38 @@
+/**
+ * `stacklab validate --provider lxc`: everything create would refuse, found without building
+ * anything: template errors from the evaluator, resource types the runtime cannot emulate,
+ * unknown images, networks, key pairs, overlapping or exhausted subnets.
+ */
+import { buildPlan, PlanError } from './build-plan.ts';
+import type { Problem } from './evaluation.ts';
+import { parseLxcOptions, type LxcProviderOptions } from './options.ts';
+import { prepareStack, problemsOf } from './evaluator.ts';
+
+export interface ValidateOptions {
+  file?: string;
+  environment?: string;
+  parameters?: Record<string, unknown>;
+  /** The provider's options (image aliases, flavors); defaults otherwise. */
+  provider?: LxcProviderOptions;
+}
+
+export function validateForLxc(text: string, opts: ValidateOptions = {}): Problem[] {
+  try {
+    const evaluation = prepareStack(text, { file: opts.file, environment: opts.environment, parameters: opts.parameters ?? {} });
+    let n = 0;
+    buildPlan({
+      stackName: 'stacklab-validate',
+      stackId: 'validate',
+      shortId: '000000',
+      evaluation,
+      settings: parseLxcOptions(opts.provider),
+      allocatePublicIp: () => `198.51.100.${++n}`,
+      dryRun: true,
+    });
+    return [];
+  } catch (err) {
+    const problems = err instanceof PlanError ? err.problems : problemsOf(err);
+    if (problems) return problems.map((p) => ({ file: opts.file, ...p }));
+    return [{ file: opts.file, message: (err as Error).message }];
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * Heat's REST API (orchestration v1) as the provider needs it. Every call goes through the
+ * Keystone session (token, catalog, 401 renewal) and the cloud's HTTP client (timeouts, retries,
+ * concurrency). Stacks are addressed as /stacks/<name>/<id>; a by-name GET answers 302 and the
+ * redirect is followed here, by name and id, so an internal hostname in Location never leaks in.
+ */
+import type { Logger } from 'pino';
+import { ProviderError, type CreateRequest, type StackRef } from '../provider.ts';
+import type { HttpResponse } from './http-client.ts';
+import type { KeystoneSession } from './keystone-session.ts';
+import { toProviderError } from './openstack-errors.ts';
+import type { HeatEvent, HeatStack } from './heat-status.ts';
+
+export interface HeatResource {
+  resource_name: string;
+  resource_type: string;
+  physical_resource_id: string;
+  resource_status: string;
+}
+
+export interface HeatStackSummary {
+  id: string;
+  stack_name: string;
+  stack_status: string;
+  creation_time?: string;
+}
+
+const LIST_PAGE = 200;
+/** Heat frees the name of a deleted stack a few seconds after DELETE_COMPLETE (measured: ~5 s). */
+const NAME_RELEASE_ATTEMPTS = 20;
+const NAME_RELEASE_WAIT_MS = 1000;
+
+function stackPath(ref: StackRef): string {
+  return `/stacks/${encodeURIComponent(ref.name)}/${encodeURIComponent(ref.id)}`;
+}
+
+export class HeatClient {
+  constructor(
+    private readonly session: KeystoneSession,
+    private readonly logger?: Logger,
+  ) {}
+
+  private call(method: 'GET' | 'POST' | 'DELETE', path: string, what: string, json?: unknown, beforeRetry?: (res: HttpResponse) => Promise<void>) {
+    return this.session.request('orchestration', { method, path, what, json, beforeRetry });
+  }
+
+  async create(req: CreateRequest): Promise<StackRef> {
+    const what = `heat: create stack ${req.name}`;
+    const body: Record<string, unknown> = {
+      stack_name: req.name,
+      template: req.template,
+      parameters: req.parameters,
+      timeout_mins: Math.max(1, Math.ceil(req.timeoutSeconds / 60)),
+      // Keep a failed stack as it is: its resources and events explain the failure, and the
+      // orchestrator deletes it when it gives up.
+      disable_rollback: true,
+    };
+    if (req.environment) body.environment = req.environment;
+    if (req.files && Object.keys(req.files).length) body.files = req.files;
+    // Heat answers a create whose trust Keystone refused with a bare 500; ask Keystone why before
+    // retrying, so an application credential that can never work fails at once and in words.
+    const explain500 = async () => {
+      const refusal = await this.session.trustRefusal();
+      if (refusal) throw refusal;
+    };
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.call('POST', '/stacks', what, body, explain500);
+      if (res.status === 201 || res.status === 200) {
+        const id = (res.body as { stack?: { id?: string } } | null)?.stack?.id;
+        if (!id) throw new ProviderError('INTERNAL', 'The cloud gave an unexpected answer; the operator can find the details in the log.', `${what}: no stack id in the answer`);
+        this.logger?.info({ stack: req.name, id }, 'heat: stack create accepted');
+        return { id, name: req.name };
+      }
+      if (res.status === 409) {
+        const adopted = await this.adopt(req.name, what, res, attempt < NAME_RELEASE_ATTEMPTS);
+        if (adopted) return adopted;
+        await new Promise((r) => setTimeout(r, NAME_RELEASE_WAIT_MS));
+        continue;
+      }
+      if (res.status >= 500) await explain500();
+      throw toProviderError(res, { what, badRequest: 'TEMPLATE_INVALID' });
+    }
+  }
+
+  /**
+   * A create that met an existing stack of the same name: an earlier attempt of ours got through,
+   * so that stack is the answer. A relaunch can also meet the previous stack of the same name,
+   * which Heat keeps for a few seconds after DELETE_COMPLETE: then null means "wait, try again".
+   */
+  private async adopt(name: string, what: string, conflict: HttpResponse, mayWait: boolean): Promise<StackRef | null> {
+    const existing = await this.showByName(name);
+    if (!existing) return mayWait ? null : Promise.reject(toProviderError(conflict, { what }));
+    if (existing.stack_status === 'DELETE_COMPLETE' && mayWait) return null;
+    if (existing.stack_status.startsWith('DELETE_')) {
+      throw new ProviderError('CONFLICT', 'The previous environment of this lab is still being deleted; please try again in a moment.', `${what}: a stack of that name is ${existing.stack_status}`);
+    }
+    this.logger?.info({ stack: name, id: existing.id, status: existing.stack_status }, 'heat: stack already exists, adopting it');
+    return { id: existing.id, name };
+  }
+
+  /** The stack by name and id, or null when Heat does not know it. */
+  async show(ref: StackRef): Promise<HeatStack | null> {
+    if (!ref.id) return this.showByName(ref.name);
+    const what = `heat: show stack ${ref.name}`;
+    const res = await this.call('GET', stackPath(ref), what);
+    if (res.status === 404) return null;
+    if (res.status === 302) return this.followRedirect(res, what);
+    if (res.status !== 200) throw toProviderError(res, { what });
+    return (res.body as { stack: HeatStack }).stack;
+  }
+
+  /** By name Heat answers 302 to /stacks/<name>/<id>; a deleted stack's name answers 404. */
+  async showByName(name: string): Promise<HeatStack | null> {
+    const what = `heat: find stack ${name}`;
+    const res = await this.call('GET', `/stacks/${encodeURIComponent(name)}`, what);
+    if (res.status === 404) return null;
+    if (res.status === 302 || res.status === 301 || res.status === 303) return this.followRedirect(res, what);
+    if (res.status !== 200) throw toProviderError(res, { what });
+    return (res.body as { stack: HeatStack }).stack;
+  }
+
+  private async followRedirect(res: HttpResponse, what: string): Promise<HeatStack | null> {
+    const location = res.headers.get('location') ?? '';
+    const m = /\/stacks\/([^/?#]+)\/([^/?#]+)\/?(?:[?#].*)?$/.exec(location);
+    if (!m) throw toProviderError(res, { what: `${what}: redirect to an unexpected place (${location})` });
+    return this.show({ name: decodeURIComponent(m[1]), id: decodeURIComponent(m[2]) });
+  }
+
+  /** Starts suspend or resume; Heat answers at once and reports the outcome in stack_status. */
+  async action(ref: StackRef, action: 'suspend' | 'resume'): Promise<void> {
+    const what = `heat: ${action} stack ${ref.name}`;
+    const res = await this.call('POST', `${stackPath(ref)}/actions`, what, { [action]: null });
+    if (res.status === 200 || res.status === 202 || res.status === 204) return;
+    throw toProviderError(res, { what });
+  }
+
+  async delete(ref: StackRef): Promise<void> {
+    let target = ref;
+    if (!ref.id) {
+      const found = await this.showByName(ref.name);
+      if (!found) return;
+      target = { id: found.id, name: ref.name };
+    }
+    const what = `heat: delete stack ${ref.name}`;
+    const res = await this.call('DELETE', stackPath(target), what);
+    if (res.status === 204 || res.status === 200 || res.status === 202 || res.status === 404) return;
+    if (res.status === 409) {
+      // Already being deleted is what we asked for.
+      const now = await this.show(target);
+      if (!now || now.stack_status.startsWith('DELETE_')) return;
+    }
+    throw toProviderError(res, { what });
+  }
+
+  /** Every stack of the project (paged), for the caller to filter. */
+  async list(): Promise<HeatStackSummary[]> {
+    const all: HeatStackSummary[] = [];
+    let marker: string | undefined;
+    // Heat may cap `limit` below what we ask, so page until an empty page rather than a short one.
+    for (let page = 0; page < 10_000; page++) {
+      const q = new URLSearchParams({ limit: String(LIST_PAGE), sort_keys: 'created_at', sort_dir: 'asc' });
+      if (marker) q.set('marker', marker);
+      const res = await this.call('GET', `/stacks?${q}`, 'heat: list stacks');
+      if (res.status !== 200) throw toProviderError(res, { what: 'heat: list stacks' });
+      const stacks = (res.body as { stacks: HeatStackSummary[] }).stacks ?? [];
+      all.push(...stacks);
+      if (stacks.length === 0) break;
+      marker = stacks[stacks.length - 1].id;
+    }
+    return all;
+  }
+
+  /** The newest failure events of a stack's resources, nested stacks included. */
+  async failedEvents(ref: StackRef): Promise<HeatEvent[]> {
+    const q = new URLSearchParams({ resource_status: 'FAILED', sort_dir: 'desc', sort_keys: 'created_at', limit: '20', nested_depth: '3' });
+    const res = await this.call('GET', `${stackPath(ref)}/events?${q}`, `heat: events of ${ref.name}`);
+    if (res.status !== 200) throw toProviderError(res, { what: `heat: events of ${ref.name}` });
+    return (res.body as { events: HeatEvent[] }).events ?? [];
+  }
+
+  async resources(ref: StackRef): Promise<HeatResource[]> {
+    const res = await this.call('GET', `${stackPath(ref)}/resources?nested_depth=3`, `heat: resources of ${ref.name}`);
+    if (res.status !== 200) throw toProviderError(res, { what: `heat: resources of ${ref.name}` });
+    return (res.body as { resources: HeatResource[] }).resources ?? [];
+  }
+
+  /** Heat's own template check: a list of problems, empty when the template is fine. */
+  async validate(req: Pick<CreateRequest, 'template' | 'environment' | 'files' | 'parameters'>): Promise<string[]> {
+    const body: Record<string, unknown> = { template: req.template, parameters: req.parameters ?? {} };
+    if (req.environment) body.environment = req.environment;
+    if (req.files && Object.keys(req.files).length) body.files = req.files;
+    const res = await this.call('POST', '/validate', 'heat: validate template', body);
+    if (res.status === 200) return [];
+    if (res.status === 400) {
+      const err = (res.body as { error?: { message?: string } } | null)?.error;
+      return [err?.message ?? res.text.slice(0, 500)];
+    }
+    throw toProviderError(res, { what: 'heat: validate template' });
+  }
+}

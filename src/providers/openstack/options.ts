@@ -1,0 +1,46 @@
+/**
+ * Settings of one OpenStack provider entry: which cloud, how to authenticate, and how hard to
+ * push it. Keys follow clouds.yaml spelling (snake_case) so operators can copy an `auth:` block
+ * from their clouds.yaml unchanged. Unknown keys are refused so a typo is caught at start.
+ */
+import { z } from 'zod';
+
+export const INTERFACES = ['public', 'internal', 'admin'] as const;
+export type EndpointInterface = (typeof INTERFACES)[number];
+
+export const openStackAuthOptions = z
+  .object({
+    auth_url: z.string().url().describe('Keystone URL, with or without /v3.'),
+    username: z.string().optional(),
+    user_id: z.string().optional(),
+    password: z.string().optional(),
+    project_name: z.string().optional(),
+    project_id: z.string().optional(),
+    user_domain_name: z.string().optional(),
+    user_domain_id: z.string().optional(),
+    project_domain_name: z.string().optional(),
+    project_domain_id: z.string().optional(),
+    application_credential_id: z.string().optional(),
+    application_credential_name: z.string().optional(),
+    application_credential_secret: z.string().optional(),
+  })
+  .strict();
+export type OpenStackAuthOptions = z.infer<typeof openStackAuthOptions>;
+
+export const openStackProviderOptions = z
+  .object({
+    cloud: z.string().optional().describe('Entry of clouds.yaml to use (default: OS_CLOUD).'),
+    auth: openStackAuthOptions.optional().describe('Explicit credentials; win over clouds.yaml and OS_* variables.'),
+    region: z.string().optional().describe('Region whose endpoints to use (default: the cloud entry, OS_REGION_NAME, or the first).'),
+    interface: z.enum(INTERFACES).optional().describe('Endpoint interface from the catalog (default: public).'),
+    concurrency: z.number().int().min(1).max(1000).default(8).describe('Most requests in flight to this cloud at once.'),
+    request_timeout_seconds: z.number().positive().default(30).describe('Time limit of one HTTP request.'),
+  })
+  .strict();
+
+export type OpenStackProviderOptions = z.input<typeof openStackProviderOptions>;
+export type OpenStackSettings = z.output<typeof openStackProviderOptions>;
+
+export function parseOpenStackOptions(input: OpenStackProviderOptions = {}): OpenStackSettings {
+  return openStackProviderOptions.parse(input);
+}

@@ -1,0 +1,32 @@
+/** In-process domain events: other modules (grade passback, metrics) listen instead of being called. */
+import { EventEmitter } from 'node:events';
+import type { Stack } from '../domain/stack.ts';
+import type { StackState } from '../domain/states.ts';
+
+export interface TransitionEvent {
+  stack: Stack;
+  from: StackState | null;
+  to: StackState;
+  reason: string;
+}
+
+export interface CheckCompletedEvent {
+  stackId: string;
+  learner: string;
+  context: string;
+  lab: string;
+  /** Weighted score in [0, 1]. */
+  score: number;
+  maxScore: 1;
+  passed: number;
+  total: number;
+  at: Date;
+  attemptId: string;
+}
+
+interface EventMap {
+  'stack.transition': [TransitionEvent];
+  'check.completed': [CheckCompletedEvent];
+}
+
+export class DomainEvents extends EventEmitter<EventMap> {}

@@ -1,0 +1,376 @@
+/**
+ * Carries out claimed work: create (with capacity and failover across the lab's providers), suspend,
+ * resume and delete, polling the provider to completion. Every write is guarded by this worker's lease,
+ * so a worker that lost its lease (it stalled, another took over) stops without touching the stack.
+ */
+import type { Logger } from 'pino';
+import type { LabCatalog, LifecycleHooks, ProviderRegistry } from '../app/context.ts';
+import type { Database } from '../db/database.ts';
+import { StackStore, type StackChanges } from '../db/stack-store.ts';
+import type { Lab, LabProvider } from '../domain/lab.ts';
+import { addSeconds } from '../domain/policy.ts';
+import type { Stack } from '../domain/stack.ts';
+import { OCCUPYING_STATES, OUTCOME, type InProgressState, type StackState } from '../domain/states.ts';
+import { ProviderError, type Provider, type ProviderAction, type ProviderStack, type StackRef } from '../providers/provider.ts';
+import type { Clock } from './clock.ts';
+import type { DomainEvents } from './events.ts';
+import type { Keys } from './keys.ts';
+
+export interface OperationSettings {
+  worker: string;
+  leaseSeconds: number;
+  pollSeconds: number;
+  suspendAttempts: number;
+}
+
+const SECRET_OUTPUTS = new Set(['private_key', 'password']);
+
+class LeaseLost extends Error {}
+
+export class Operations {
+  private readonly store: StackStore;
+
+  constructor(
+    private readonly deps: {
+      db: Database;
+      labs: LabCatalog;
+      providers: ProviderRegistry;
+      keys: Keys;
+      clock: Clock;
+      events: DomainEvents;
+      hooks: LifecycleHooks;
+      logger: Logger;
+      settings: OperationSettings;
+      /** Waits between polls; tests replace it to run fast. */
+      sleep?: (ms: number) => Promise<void>;
+    },
+  ) {
+    this.store = new StackStore(deps.db);
+  }
+
+  private get now(): Date {
+    return this.deps.clock.now();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return this.deps.sleep ? this.deps.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  /** Drives one claimed stack to the end of its operation. Never throws: failures become states. */
+  async run(stack: Stack): Promise<void> {
+    const log = this.deps.logger.child({ stack: stack.id, state: stack.state });
+    try {
+      switch (stack.state) {
+        case 'CREATING':
+          return await this.create(stack);
+        case 'SUSPENDING':
+          return await this.simpleAction(stack, 'SUSPEND');
+        case 'RESUMING':
+          return await this.simpleAction(stack, 'RESUME');
+        case 'DELETING':
+          return await this.remove(stack);
+        default:
+          log.warn('claimed a stack that is not in progress; leaving it');
+      }
+    } catch (error) {
+      if (error instanceof LeaseLost) {
+        log.info('lease lost; another worker or the watchdog has this stack now');
+        return;
+      }
+      log.error({ err: error }, 'operation failed unexpectedly');
+      await this.finish(stack, 'failed', errorText(error), { error_code: 'INTERNAL' }).catch(() => undefined);
+    }
+  }
+
+  private guard() {
+    return { leaseOwner: this.deps.settings.worker };
+  }
+
+  private async finish(stack: Stack, outcome: 'ok' | 'failed', reason: string, changes: StackChanges = {}, to?: StackState): Promise<Stack> {
+    const from = stack.state as InProgressState;
+    const target = to ?? OUTCOME[from][outcome];
+    const moved = await this.store.transition({
+      id: stack.id,
+      from: [from],
+      to: target,
+      reason,
+      actor: `worker:${this.deps.settings.worker}`,
+      now: this.now,
+      changes: { lease_owner: null, lease_until: null, op_deadline: null, ...(outcome === 'failed' ? { error: reason } : {}), ...changes },
+      guard: this.guard(),
+    });
+    if (!moved) throw new LeaseLost();
+    this.deps.events.emit('stack.transition', { stack: moved, from, to: target, reason });
+    return moved;
+  }
+
+  private async renew(stack: Stack): Promise<void> {
+    const ok = await this.store.renewLease(stack.id, this.deps.settings.worker, addSeconds(this.now, this.deps.settings.leaseSeconds), this.now);
+    if (!ok) throw new LeaseLost();
+  }
+
+  /** Polls until the provider reports `action` finished; returns the final stack (null: gone). */
+  private async poll(stack: Stack, provider: Provider, ref: StackRef, action: ProviderAction): Promise<ProviderStack | null> {
+    for (;;) {
+      await this.renew(stack);
+      const current = await provider.get(ref);
+      if (!current) return null;
+      if (current.action === action && current.status !== 'IN_PROGRESS') return current;
+      // Heat may still show the previous action as COMPLETE right after the request: keep polling.
+      await this.sleep(this.deps.settings.pollSeconds * 1000);
+    }
+  }
+
+  private labOf(stack: Stack): Lab | undefined {
+    return this.deps.labs.get(stack.lab);
+  }
+
+  private providerOf(stack: Stack): { provider: Provider; ref: StackRef } | null {
+    const provider = stack.provider ? this.deps.providers.get(stack.provider) : undefined;
+    if (!provider || !stack.providerStackId) return null;
+    return { provider, ref: { id: stack.providerStackId, name: stack.providerStackName } };
+  }
+
+  // ---- create, with capacity and failover -------------------------------------------------------
+
+  private async create(claimed: Stack): Promise<void> {
+    let stack = claimed;
+    const lab = this.labOf(stack);
+    if (!lab) {
+      await this.finish(stack, 'failed', `The lab '${stack.lab}' is no longer available; ask the course team.`, { error_code: 'LAB_NOT_FOUND' });
+      return;
+    }
+    if (!stack.provider) {
+      const picked = await this.pickProvider(stack, lab);
+      if (!picked) return;
+      stack = picked;
+    }
+    const entry = lab.providers.find((p) => p.name === stack.provider);
+    const provider = this.deps.providers.get(stack.provider!);
+    if (!entry || !provider) {
+      await this.failover(stack, lab, null, `provider '${stack.provider}' is not configured`);
+      return;
+    }
+    let ref: StackRef;
+    if (stack.providerStackId) {
+      ref = { id: stack.providerStackId, name: stack.providerStackName };
+    } else {
+      try {
+        ref = await provider.create({
+          name: stack.providerStackName,
+          template: entry.template,
+          environment: entry.environment,
+          parameters: { ...lab.parameters, run: stack.run },
+          timeoutSeconds: lab.timeouts.launch,
+          options: { allowInternet: lab.allowInternet },
+        });
+      } catch (error) {
+        if (error instanceof ProviderError && error.code === 'TEMPLATE_INVALID') {
+          // A template that one provider refuses is the author's to fix, not a reason to try the next cloud.
+          await this.finish(stack, 'failed', error.userMessage, { error_code: error.code });
+          return;
+        }
+        await this.failover(stack, lab, null, errorText(error));
+        return;
+      }
+      const saved = await this.store.update(stack.id, ['CREATING'], { provider_stack_id: ref.id }, this.now, this.guard());
+      if (!saved) throw new LeaseLost();
+      stack = saved;
+    }
+    const result = await this.poll(stack, provider, ref, 'CREATE');
+    if (result?.status === 'COMPLETE') {
+      await this.finish(stack, 'ok', 'created', this.readyChanges(stack, lab, result.outputs));
+      return;
+    }
+    await this.failover(stack, lab, { provider, ref }, result ? result.reason || 'create failed' : 'the stack disappeared while it was being created');
+  }
+
+  /**
+   * Picks the first of the lab's providers (in order) that is enabled, not yet tried in this launch and
+   * below its capacity. The count and the choice happen under a per-provider advisory lock so that
+   * concurrent launches cannot overshoot a capacity.
+   */
+  private async pickProvider(stack: Stack, lab: Lab): Promise<Stack | null> {
+    const candidates = lab.providers.filter((p) => p.capacity !== 0 && !stack.triedProviders.includes(p.name));
+    for (const entry of candidates) {
+      const chosen = await this.deps.db.transaction(async (tx) => {
+        const store = this.store.withTransaction(tx);
+        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`provider:${entry.name}`]);
+        if (entry.capacity > 0 && (await store.countOnProvider(entry.name, OCCUPYING_STATES)) >= entry.capacity) return null;
+        return store.update(stack.id, ['CREATING'], { provider: entry.name }, this.now, this.guard());
+      });
+      if (chosen) return chosen;
+      this.deps.logger.info({ stack: stack.id, provider: entry.name }, 'provider at capacity; trying the next');
+    }
+    const reason = lab.providers.every((p) => p.capacity === 0)
+      ? 'Every provider of this lab is disabled (capacity 0); ask the course team.'
+      : 'Every provider of this lab is full or failed; try again later.';
+    const full = candidates.length > 0 || stack.triedProviders.length === 0;
+    await this.finish(stack, 'failed', stack.error && !full ? stack.error : reason, { error_code: 'NO_PROVIDER' });
+    return null;
+  }
+
+  /** A failed create: clean up what the provider left, then hand the launch to the next provider. */
+  private async failover(stack: Stack, lab: Lab, made: { provider: Provider; ref: StackRef } | null, reason: string): Promise<void> {
+    this.deps.logger.warn({ stack: stack.id, provider: stack.provider, reason }, 'create failed');
+    if (made) await made.provider.delete(made.ref).catch((error) => this.deps.logger.warn({ err: error, stack: stack.id }, 'cleanup of a failed create failed; the reconciler will retry'));
+    const tried = [...stack.triedProviders, stack.provider ?? ''].filter(Boolean);
+    const remaining = lab.providers.filter((p: LabProvider) => p.capacity !== 0 && !tried.includes(p.name));
+    const message = `Launch failed on provider '${stack.provider}': ${reason}`;
+    if (remaining.length === 0) {
+      await this.finish(stack, 'failed', message, { tried_providers: tried, error_code: 'CREATE_FAILED' });
+      return;
+    }
+    await this.finish(stack, 'failed', `${message}; trying '${remaining[0]!.name}' next`, {
+      tried_providers: tried,
+      provider: null,
+      provider_stack_id: null,
+      error: message,
+      error_code: 'FAILOVER',
+      provider_stack_name: `${stack.providerStackName}-${tried.length}`,
+    }, 'LAUNCH_PENDING');
+  }
+
+  private readyChanges(stack: Stack, lab: Lab, outputs: Record<string, unknown>): StackChanges {
+    const now = this.now;
+    const secrets: Record<string, string> = {};
+    const visible: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(outputs)) {
+      if (SECRET_OUTPUTS.has(key)) secrets[key === 'private_key' ? 'privateKey' : 'password'] = String(value);
+      else visible[key] = value;
+    }
+    return {
+      public_ip: typeof outputs.public_ip === 'string' ? outputs.public_ip : null,
+      outputs: visible,
+      secrets: Object.keys(secrets).length ? this.deps.keys.encrypt(JSON.stringify(secrets)) : null,
+      error: null,
+      error_code: null,
+      attempts: 0,
+      last_activity_at: now,
+      suspend_at: addSeconds(now, lab.timeouts.suspend),
+      delete_by: addSeconds(now, lab.timeouts.deleteAge),
+    };
+    void stack;
+  }
+
+  // ---- suspend / resume ----------------------------------------------------------------------
+
+  private async simpleAction(stack: Stack, action: 'SUSPEND' | 'RESUME'): Promise<void> {
+    const target = this.providerOf(stack);
+    if (!target) {
+      await this.finish(stack, 'failed', 'The stack has no provider record; delete it and launch again.', { error_code: 'NO_PROVIDER_STACK' });
+      return;
+    }
+    const lab = this.labOf(stack);
+    if (action === 'SUSPEND' && this.deps.hooks.beforeSuspend) await this.runHook('beforeSuspend', stack);
+    try {
+      await (action === 'SUSPEND' ? target.provider.suspend(target.ref) : target.provider.resume(target.ref));
+    } catch (error) {
+      await this.finish(stack, 'failed', `${action.toLowerCase()} failed: ${errorText(error)}`, { attempts: stack.attempts + 1, error_code: `${action}_FAILED` });
+      return;
+    }
+    const result = await this.poll(stack, target.provider, target.ref, action);
+    if (result?.status !== 'COMPLETE') {
+      const why = result ? result.reason || `${action.toLowerCase()} failed` : 'the stack no longer exists on its provider';
+      await this.finish(stack, 'failed', why, { attempts: stack.attempts + 1, error_code: `${action}_FAILED` });
+      return;
+    }
+    const now = this.now;
+    const deleteAge = lab?.timeouts.deleteAge ?? 14 * 24 * 3600;
+    if (action === 'SUSPEND') {
+      await this.finish(stack, 'ok', 'suspended', { attempts: 0, error: null, delete_by: addSeconds(now, deleteAge), suspend_at: null, suspend_by: null });
+      return;
+    }
+    const ready = await this.finish(stack, 'ok', 'resumed', {
+      attempts: 0,
+      error: null,
+      last_activity_at: now,
+      suspend_at: addSeconds(now, lab?.timeouts.suspend ?? 120),
+      delete_by: addSeconds(now, deleteAge),
+    });
+    await this.rebootOnResume(ready, target.provider, target.ref);
+    if (this.deps.hooks.afterResume) await this.runHook('afterResume', ready);
+  }
+
+  /** hastexo templates list servers to reboot after a resume (a nested-virtualisation workaround). */
+  private async rebootOnResume(stack: Stack, provider: Provider, ref: StackRef): Promise<void> {
+    const raw = stack.outputs.reboot_on_resume;
+    const servers = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' && raw ? raw.split(',').map((s) => s.trim()) : [];
+    if (servers.length === 0) return;
+    if (!provider.rebootServers) {
+      this.deps.logger.info({ stack: stack.id, servers }, `provider ${provider.name} cannot reboot servers; reboot_on_resume ignored`);
+      return;
+    }
+    await provider.rebootServers(ref, servers).catch((error) => this.deps.logger.warn({ err: error, stack: stack.id }, 'reboot_on_resume failed'));
+  }
+
+  private async runHook(name: keyof LifecycleHooks, stack: Stack): Promise<void> {
+    try {
+      await this.deps.hooks[name]?.(stack);
+    } catch (error) {
+      this.deps.logger.warn({ err: error, stack: stack.id, hook: name }, 'lifecycle hook failed; continuing');
+    }
+  }
+
+  // ---- delete -----------------------------------------------------------------------------------
+
+  private async remove(stack: Stack): Promise<void> {
+    const target = this.providerOf(stack);
+    if (target) {
+      if (this.deps.hooks.beforeDelete && stack.publicIp) await this.runHook('beforeDelete', stack);
+      try {
+        await target.provider.delete(target.ref);
+      } catch (error) {
+        await this.finish(stack, 'failed', `delete failed: ${errorText(error)}`, { attempts: stack.attempts + 1, error_code: 'DELETE_FAILED' });
+        return;
+      }
+      const result = await this.poll(stack, target.provider, target.ref, 'DELETE');
+      if (result && result.status !== 'COMPLETE') {
+        await this.finish(stack, 'failed', result.reason || 'delete failed', { attempts: stack.attempts + 1, error_code: 'DELETE_FAILED' });
+        return;
+      }
+    } else if (stack.provider && !this.deps.providers.get(stack.provider) && stack.providerStackId) {
+      await this.finish(stack, 'failed', `provider '${stack.provider}' is not configured; cannot delete its stack`, { attempts: stack.attempts + 1, error_code: 'DELETE_FAILED' });
+      return;
+    }
+    const deleted = await this.finish(stack, 'ok', 'deleted', {
+      public_ip: null,
+      secrets: null,
+      outputs: {},
+      provider_stack_id: null,
+      suspend_at: null,
+      suspend_by: null,
+      delete_by: null,
+      attempts: 0,
+      error: null,
+    });
+    if (deleted.relaunch) {
+      const lab = this.labOf(deleted);
+      if (!lab) return;
+      const n = Number(/-(\d+)$/.exec(deleted.providerStackName)?.[1] ?? 0) + 1;
+      const now = this.now;
+      const moved = await this.store.transition({
+        id: deleted.id,
+        from: ['DELETED'],
+        to: 'LAUNCH_PENDING',
+        reason: 'relaunch after reset',
+        actor: `worker:${this.deps.settings.worker}`,
+        now,
+        changes: {
+          relaunch: false,
+          provider: null,
+          tried_providers: [],
+          provider_stack_name: deleted.providerStackName.replace(/-\d+$/, '') + `-${n}`,
+          last_activity_at: now,
+          delete_by: addSeconds(now, lab.timeouts.deleteAge),
+        },
+      });
+      if (moved) this.deps.events.emit('stack.transition', { stack: moved, from: 'DELETED', to: 'LAUNCH_PENDING', reason: 'relaunch after reset' });
+    }
+  }
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof ProviderError) return error.userMessage;
+  return error instanceof Error ? error.message : String(error);
+}

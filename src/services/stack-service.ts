@@ -1,0 +1,252 @@
+/**
+ * Lifecycle requests from the API, the lab page and the CLI. Requests only move a stack into a
+ * `*_PENDING` state (durable work); workers (services/operations.ts) carry the work out.
+ */
+import { randomBytes } from 'node:crypto';
+import type { LabCatalog } from '../app/context.ts';
+import type { Database } from '../db/database.ts';
+import { StackStore, type StackChanges, type StackFilter } from '../db/stack-store.ts';
+import type { Lab } from '../domain/lab.ts';
+import { addSeconds } from '../domain/policy.ts';
+import type { Stack, StackEvent, StackSecrets } from '../domain/stack.ts';
+import { canTransition, type StackState } from '../domain/states.ts';
+import { AppError } from '../http/errors.ts';
+import { stackNameFor } from '../providers/provider.ts';
+import type { Clock } from './clock.ts';
+import type { DomainEvents } from './events.ts';
+import type { Keys } from './keys.ts';
+
+export interface LaunchRequest {
+  learner: string;
+  context: string;
+  lab: string;
+  /** Course run for the template's `run` parameter; defaults to the context. */
+  run?: string;
+  actor: string;
+}
+
+export const RESET_CONFIRMATION = 'RESET';
+
+/** Relaunching clears everything the previous environment left on the row. */
+function freshLaunch(lab: Lab, now: Date, generation: string): StackChanges {
+  return {
+    provider: null,
+    provider_stack_id: null,
+    tried_providers: [],
+    error: null,
+    error_code: null,
+    attempts: 0,
+    public_ip: null,
+    outputs: {},
+    secrets: null,
+    relaunch: false,
+    last_activity_at: now,
+    suspend_at: null,
+    suspend_by: null,
+    delete_by: addSeconds(now, lab.timeouts.deleteAge),
+    suspend_timeout: lab.timeouts.suspend,
+    delete_age: lab.timeouts.deleteAge,
+    launch_timeout: lab.timeouts.launch,
+    provider_stack_name: generation,
+    lease_owner: null,
+    lease_until: null,
+    op_deadline: null,
+  };
+}
+
+export function newStackId(): string {
+  return randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, 'x');
+}
+
+export class StackService {
+  readonly store: StackStore;
+
+  constructor(
+    private readonly deps: { db: Database; labs: LabCatalog; keys: Keys; clock: Clock; events: DomainEvents },
+  ) {
+    this.store = new StackStore(deps.db);
+  }
+
+  private lab(id: string): Lab {
+    const lab = this.deps.labs.get(id);
+    if (!lab) throw new AppError('LAB_NOT_FOUND', `lab '${id}' is not loaded`);
+    return lab;
+  }
+
+  async get(id: string): Promise<Stack> {
+    const stack = await this.store.get(id);
+    if (!stack) throw new AppError('STACK_NOT_FOUND', `stack '${id}'`);
+    return stack;
+  }
+
+  list(filter: StackFilter): Promise<Stack[]> {
+    return this.store.list(filter);
+  }
+
+  async events(id: string): Promise<StackEvent[]> {
+    await this.get(id);
+    return this.store.events(id);
+  }
+
+  /** Moves a stack and tells listeners; null when it was no longer in `from`. */
+  async move(id: string, from: readonly StackState[], to: StackState, reason: string, actor: string, changes?: StackChanges): Promise<Stack | null> {
+    const legal = from.filter((state) => canTransition(state, to));
+    if (legal.length === 0) return null;
+    const moved = await this.store.transition({ id, from: legal, to, reason, actor, now: this.deps.clock.now(), changes });
+    if (moved) this.deps.events.emit('stack.transition', { stack: moved, from: null, to, reason });
+    return moved;
+  }
+
+  /**
+   * Launch or come back: creates the learner's stack, resumes it if suspended, relaunches it if it was
+   * deleted or failed, and otherwise returns it as it is (counting the visit as activity).
+   * Races with sweeps and other requests are settled by the compare-and-set; the loop re-reads and retries.
+   */
+  async launch(req: LaunchRequest): Promise<Stack> {
+    const lab = this.lab(req.lab);
+    const now = this.deps.clock.now();
+    const id = newStackId();
+    const { stack, created } = await this.store.insertOrGet(
+      {
+        id,
+        learner: req.learner,
+        context: req.context,
+        lab: req.lab,
+        run: req.run ?? req.context,
+        providerStackName: `${stackNameFor(id)}-1`,
+        suspendTimeout: lab.timeouts.suspend,
+        deleteAge: lab.timeouts.deleteAge,
+        launchTimeout: lab.timeouts.launch,
+        now,
+      },
+      req.actor,
+    );
+    if (created) return stack;
+    let current: Stack | null = stack;
+    for (let attempt = 0; attempt < 5 && current; attempt++) {
+      const next = await this.comeBack(current, lab, req.actor);
+      if (next) return next;
+      current = await this.store.get(current.id);
+    }
+    throw new AppError('INVALID_STATE', 'the stack kept changing state during launch; try again');
+  }
+
+  private async comeBack(stack: Stack, lab: Lab, actor: string): Promise<Stack | null> {
+    const now = this.deps.clock.now();
+    switch (stack.state) {
+      case 'DELETED':
+      case 'LAUNCH_FAILED':
+        return this.move(stack.id, [stack.state], 'LAUNCH_PENDING', 'relaunch requested', actor, freshLaunch(lab, now, nextGeneration(stack)));
+      case 'SUSPENDED':
+      case 'SUSPEND_FAILED':
+      case 'RESUME_FAILED':
+        return this.move(stack.id, [stack.state], 'RESUME_PENDING', 'learner came back', actor, {
+          error: null,
+          error_code: null,
+          attempts: 0,
+          last_activity_at: now,
+        });
+      case 'SUSPEND_PENDING':
+        return this.move(stack.id, ['SUSPEND_PENDING'], 'READY', 'learner came back before the suspend started', actor, this.activity(stack, now));
+      default:
+        return (await this.store.update(stack.id, [stack.state], { last_activity_at: now }, now)) ?? null;
+    }
+  }
+
+  private activity(stack: Stack, now: Date): StackChanges {
+    return {
+      last_activity_at: now,
+      suspend_at: addSeconds(now, this.timeoutOf(stack)),
+      delete_by: addSeconds(now, this.deleteAgeOf(stack)),
+    };
+  }
+
+  private timeoutOf(stack: Stack): number {
+    return this.deps.labs.get(stack.lab)?.timeouts.suspend ?? 120;
+  }
+
+  private deleteAgeOf(stack: Stack): number {
+    return this.deps.labs.get(stack.lab)?.timeouts.deleteAge ?? 14 * 24 * 3600;
+  }
+
+  /**
+   * The learner is still there: pushes the idle suspend and the reaper's deadline back. A keepalive that
+   * arrives while a suspend is pending but not started cancels it.
+   */
+  async keepalive(id: string, actor: string): Promise<Stack> {
+    const stack = await this.get(id);
+    const now = this.deps.clock.now();
+    if (stack.state === 'SUSPEND_PENDING') {
+      const moved = await this.move(id, ['SUSPEND_PENDING'], 'READY', 'keepalive before the suspend started', actor, this.activity(stack, now));
+      if (moved) return moved;
+    }
+    const changes = stack.state === 'READY' ? this.activity(stack, now) : { last_activity_at: now };
+    return (await this.store.update(id, [stack.state], changes, now)) ?? this.get(id);
+  }
+
+  async requestSuspend(id: string, actor: string): Promise<Stack> {
+    return this.request(id, ['READY', 'SUSPEND_FAILED'], 'SUSPEND_PENDING', 'suspend requested', actor, { attempts: 0 });
+  }
+
+  async requestResume(id: string, actor: string): Promise<Stack> {
+    const stack = await this.get(id);
+    if (stack.state === 'READY' || stack.state === 'RESUME_PENDING' || stack.state === 'RESUMING') return stack;
+    return this.request(id, ['SUSPENDED', 'SUSPEND_FAILED', 'RESUME_FAILED'], 'RESUME_PENDING', 'resume requested', actor, {
+      error: null,
+      attempts: 0,
+      last_activity_at: this.deps.clock.now(),
+    });
+  }
+
+  async requestDelete(id: string, actor: string, relaunch = false): Promise<Stack> {
+    const stack = await this.get(id);
+    if (stack.state === 'DELETED' && !relaunch) return stack;
+    if (stack.state === 'DELETED' && relaunch) return this.launch({ learner: stack.learner, context: stack.context, lab: stack.lab, run: stack.run, actor });
+    const from: StackState[] = ['LAUNCH_PENDING', 'CREATING', 'READY', 'SUSPEND_PENDING', 'SUSPENDED', 'RESUME_PENDING', 'LAUNCH_FAILED', 'SUSPEND_FAILED', 'RESUME_FAILED', 'DELETE_FAILED'];
+    if (stack.state === 'DELETE_PENDING' || stack.state === 'DELETING') {
+      if (relaunch) await this.store.update(id, [stack.state], { relaunch: true }, this.deps.clock.now());
+      return this.get(id);
+    }
+    return this.request(id, from, 'DELETE_PENDING', relaunch ? 'reset requested' : 'delete requested', actor, { attempts: 0, relaunch });
+  }
+
+  /** Reset = delete + launch, asked for with a typed confirmation so nobody loses work by a stray click. */
+  async reset(id: string, confirm: unknown, actor: string): Promise<Stack> {
+    if (confirm !== RESET_CONFIRMATION) throw new AppError('CONFIRMATION_REQUIRED');
+    return this.requestDelete(id, actor, true);
+  }
+
+  private async request(id: string, from: StackState[], to: StackState, reason: string, actor: string, changes: StackChanges): Promise<Stack> {
+    const stack = await this.get(id);
+    if (stack.state === to) return stack;
+    const moved = await this.move(id, from.includes(stack.state) ? [stack.state] : [], to, reason, actor, changes);
+    if (moved) return moved;
+    const now = await this.get(id);
+    throw new AppError('INVALID_STATE', `stack is ${now.state}; cannot go to ${to}`);
+  }
+
+  /** Decrypted key and password, for the gateway and the checks only: never send them to a browser. */
+  async secrets(id: string): Promise<StackSecrets> {
+    const sealed = await this.store.getSealedSecrets(id);
+    return sealed ? (JSON.parse(this.deps.keys.decrypt(sealed)) as StackSecrets) : {};
+  }
+
+  /** Polls until the stack reaches one of `states` (or a failed state, which throws). */
+  async waitForState(id: string, states: StackState[], timeoutMs: number, pollMs = 250): Promise<Stack> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const stack = await this.get(id);
+      if (states.includes(stack.state)) return stack;
+      if (stack.state.endsWith('_FAILED')) throw new AppError('INVALID_STATE', `stack ${id} is ${stack.state}: ${stack.error ?? ''}`);
+      if (Date.now() > deadline) throw new AppError('UNAVAILABLE', `stack ${id} is still ${stack.state} after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+}
+
+/** `stacklab-<id>-<n>`: a new provider stack name per launch, so a relaunch never adopts a dying stack. */
+function nextGeneration(stack: Stack): string {
+  const match = /-(\d+)$/.exec(stack.providerStackName);
+  const n = match ? Number(match[1]) + 1 : 1;
+  return `${stackNameFor(stack.id)}-${n}`;
+}

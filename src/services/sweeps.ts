@@ -1,0 +1,196 @@
+/**
+ * The periodic sweeps. Each is one set-based SQL statement that picks the eligible stacks, moves them with
+ * compare-and-set and records their events, on an injected `now`, and returns what it did. They only
+ * request work (`*_PENDING`) or record failures; workers do the provider calls.
+ */
+import type { Logger } from 'pino';
+import type { ProviderRegistry } from '../app/context.ts';
+import type { StackStore } from '../db/stack-store.ts';
+import type { Stack } from '../domain/stack.ts';
+import { STACK_NAME_PREFIX } from '../providers/provider.ts';
+
+export interface SweepStats {
+  sweep: string;
+  acted: number;
+  errors: string[];
+  ms: number;
+}
+
+export interface SweepSettings {
+  batch: number;
+  deleteAttempts: number;
+  suspendAttempts: number;
+  /** Seconds to wait before retrying a failed suspend or delete, times the attempts so far. */
+  retryBackoff: number;
+}
+
+async function timed(sweep: string, fn: () => Promise<{ acted: number; errors?: string[] }>): Promise<SweepStats> {
+  const started = performance.now();
+  const { acted, errors = [] } = await fn();
+  return { sweep, acted, errors, ms: performance.now() - started };
+}
+
+/** Idle READY stacks (no keepalive for their suspend timeout, or past an explicit suspend_by) -> SUSPEND_PENDING; failed suspends retried. */
+export function suspender(store: StackStore, now: Date, s: SweepSettings): Promise<SweepStats> {
+  return timed('suspender', async () => {
+    const idle = await store.bulkTransition({
+      from: ['READY'],
+      to: 'SUSPEND_PENDING',
+      where: '(suspend_at <= $3 OR suspend_by <= $3::timestamptz)',
+      params: [],
+      orderBy: 'suspend_at NULLS LAST',
+      limit: s.batch,
+      reason: 'idle: no keepalive within the suspend timeout',
+      actor: 'suspender',
+      now,
+      set: 'attempts = 0',
+    });
+    const retried = await store.bulkTransition({
+      from: ['SUSPEND_FAILED'],
+      to: 'SUSPEND_PENDING',
+      where: `attempts < $5 AND state_changed_at <= $3::timestamptz - make_interval(secs => attempts * $6)`,
+      params: [s.suspendAttempts, s.retryBackoff],
+      orderBy: 'state_changed_at',
+      limit: s.batch,
+      reason: 'retrying a failed suspend',
+      actor: 'suspender',
+      now,
+    });
+    return { acted: idle.length + retried.length };
+  });
+}
+
+/** Stacks unused past delete_by -> DELETE_PENDING; failed deletes retried up to delete_attempts. */
+export function reaper(store: StackStore, now: Date, s: SweepSettings): Promise<SweepStats> {
+  return timed('reaper', async () => {
+    const old = await store.bulkTransition({
+      from: ['READY', 'SUSPENDED', 'LAUNCH_FAILED', 'SUSPEND_FAILED', 'RESUME_FAILED'],
+      to: 'DELETE_PENDING',
+      where: 'delete_by <= $3::timestamptz',
+      params: [],
+      orderBy: 'delete_by',
+      limit: s.batch,
+      reason: 'abandoned: unused for the lab\'s delete age',
+      actor: 'reaper',
+      now,
+      set: 'attempts = 0',
+    });
+    const retried = await store.bulkTransition({
+      from: ['DELETE_FAILED'],
+      to: 'DELETE_PENDING',
+      where: `attempts < $5 AND state_changed_at <= $3::timestamptz - make_interval(secs => attempts * $6)`,
+      params: [s.deleteAttempts, s.retryBackoff],
+      orderBy: 'state_changed_at',
+      limit: s.batch,
+      reason: 'retrying a failed delete',
+      actor: 'reaper',
+      now,
+    });
+    return { acted: old.length + retried.length };
+  });
+}
+
+/** In-progress operations past their deadline -> the operation's failed state, with a message that says so. */
+export function watchdog(store: StackStore, now: Date, s: SweepSettings): Promise<SweepStats> {
+  return timed('watchdog', async () => {
+    let acted = 0;
+    const outcomes = [
+      ['CREATING', 'LAUNCH_FAILED', 'The launch did not finish in time; try again, and tell the course team if it keeps happening.'],
+      ['SUSPENDING', 'SUSPEND_FAILED', 'Suspending did not finish in time; it will be retried.'],
+      ['RESUMING', 'RESUME_FAILED', 'Resuming did not finish in time; open the lab again to retry.'],
+      ['DELETING', 'DELETE_FAILED', 'Deleting did not finish in time; it will be retried.'],
+    ] as const;
+    for (const [from, to, message] of outcomes) {
+      const moved = await store.bulkTransition({
+        from: [from],
+        to,
+        where: 'op_deadline <= $3::timestamptz',
+        params: [message],
+        orderBy: 'op_deadline',
+        limit: s.batch,
+        reason: 'timed out (watchdog)',
+        actor: 'watchdog',
+        now,
+        set: `error = $5, error_code = 'TIMEOUT', lease_owner = NULL, lease_until = NULL, op_deadline = NULL, attempts = s.attempts + 1`,
+      });
+      acted += moved.length;
+    }
+    return { acted };
+  });
+}
+
+/**
+ * Compares each provider's stacks with the store, the way hastexo's reaper hunted zombies:
+ * a provider stack with no live row (deleted, relaunched under a new name, unknown) is deleted;
+ * a READY/SUSPENDED row whose provider says otherwise is corrected; a row whose provider stack is gone is
+ * marked DELETED. Stacks younger than `graceSeconds` are left alone (a create may still be saving its id).
+ */
+export function reconciler(
+  deps: { store: StackStore; providers: ProviderRegistry; logger: Logger },
+  now: Date,
+  graceSeconds: number,
+): Promise<SweepStats> {
+  return timed('reconciler', async () => {
+    let acted = 0;
+    const errors: string[] = [];
+    for (const provider of deps.providers.list()) {
+      let remote;
+      try {
+        remote = (await provider.list()).filter((s) => s.name.startsWith(STACK_NAME_PREFIX));
+      } catch (error) {
+        errors.push(`${provider.name}: list failed: ${(error as Error).message}`);
+        continue;
+      }
+      const rows = await deps.store.byProviderStackNames(remote.map((r) => r.name));
+      const byName = new Map(rows.map((row) => [row.providerStackName, row]));
+      for (const r of remote) {
+        const row = byName.get(r.name);
+        const young = r.createdAt && now.getTime() - r.createdAt.getTime() < graceSeconds * 1000;
+        const isZombie = (!row && !young) || (row && (row.state === 'DELETED' || (row.provider !== provider.name && row.state !== 'CREATING')));
+        if (isZombie && !(r.action === 'DELETE' && r.status === 'COMPLETE')) {
+          if (r.action === 'DELETE' && r.status === 'IN_PROGRESS') continue;
+          try {
+            await provider.delete(r);
+            acted++;
+            deps.logger.warn({ provider: provider.name, name: r.name }, 'deleted a zombie stack the store does not own');
+          } catch (error) {
+            errors.push(`${provider.name}/${r.name}: zombie delete failed: ${(error as Error).message}`);
+          }
+          continue;
+        }
+        if (row && row.provider === provider.name) acted += await correctDrift(deps.store, row, r.action, r.status, now);
+      }
+      // Rows that claim to live on this provider but whose stack is gone.
+      const live = new Set(remote.filter((r) => !(r.action === 'DELETE' && r.status === 'COMPLETE')).map((r) => r.name));
+      const claimed = await deps.store.list({ provider: provider.name, state: ['READY', 'SUSPENDED'], limit: 100000 });
+      for (const row of claimed) {
+        if (live.has(row.providerStackName) || now.getTime() - row.stateChangedAt.getTime() < graceSeconds * 1000) continue;
+        const moved = await deps.store.transition({
+          id: row.id,
+          from: [row.state],
+          to: 'DELETED',
+          reason: 'reconciler: the stack no longer exists on its provider',
+          actor: 'reconciler',
+          now,
+          changes: { public_ip: null, secrets: null, outputs: {}, provider_stack_id: null, suspend_at: null, delete_by: null },
+        });
+        if (moved) acted++;
+      }
+    }
+    return { acted, errors };
+  });
+}
+
+async function correctDrift(store: StackStore, row: Stack, action: string, status: string, now: Date): Promise<number> {
+  const suspended = action === 'SUSPEND' && status === 'COMPLETE';
+  const running = (action === 'RESUME' || action === 'CREATE') && status === 'COMPLETE';
+  if (row.state === 'READY' && suspended) {
+    const moved = await store.transition({ id: row.id, from: ['READY'], to: 'SUSPENDED', reason: 'reconciler: the provider reports it suspended', actor: 'reconciler', now, changes: { suspend_at: null } });
+    return moved ? 1 : 0;
+  }
+  if (row.state === 'SUSPENDED' && running) {
+    const moved = await store.transition({ id: row.id, from: ['SUSPENDED'], to: 'READY', reason: 'reconciler: the provider reports it running', actor: 'reconciler', now, changes: { suspend_at: now } });
+    return moved ? 1 : 0;
+  }
+  return 0;
+}

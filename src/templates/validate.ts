@@ -1,0 +1,31 @@
+/**
+ * `stacklab validate`: what Heat itself would refuse, each problem with its file, line, resource and
+ * property. Without parameter values, only parameters that could never get one are left alone;
+ * with `requireAllParameters` a parameter without a value anywhere is a problem naming it.
+ */
+import { analyseTemplate } from './analyse.ts';
+import type { TemplateProblem } from './problems.ts';
+
+export interface ValidateOptions {
+  file?: string;
+  /** Heat environment file text. */
+  environment?: string;
+  environmentFile?: string;
+  parameters?: Record<string, unknown>;
+  requireAllParameters?: boolean;
+  /** Files for get_file and nested template types, by the name the template uses. */
+  files?: Record<string, string>;
+  /** Also refuse what Heat runs but the local runtime's evaluator does not (yaql, CFN functions). */
+  localRuntime?: boolean;
+  ignoreUnknownParameters?: boolean;
+}
+
+export function validateTemplate(text: string, opts: ValidateOptions = {}): TemplateProblem[] {
+  const problems = analyseTemplate(text, opts).problems;
+  // File order: template problems by line, then the environment's, then values without a line.
+  const rank = (p: TemplateProblem) => (p.file === opts.file ? 0 : 1);
+  return problems
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => rank(a.p) - rank(b.p) || (a.p.line ?? Infinity) - (b.p.line ?? Infinity) || a.i - b.i)
+    .map(({ p }) => p);
+}

@@ -1,0 +1,132 @@
+/**
+ * The world the end-to-end tests run in: stacklab with a real worker and sweeps on the real clock, the
+ * LOCAL LXC RUNTIME as provider, a real HTTP server, and headless Chromium (Debian's, never downloaded).
+ * `close()` deletes every stack the tests launched (so no container is left) and stops everything.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { mapCatalog } from '../../../src/app/context.ts';
+import { createRuntime, type Runtime } from '../../../src/app/create-context.ts';
+import { loadConfig } from '../../../src/config/load-config.ts';
+import type { Lab } from '../../../src/domain/lab.ts';
+import { buildApp } from '../../../src/http/app.ts';
+import { issueSession } from '../../../src/http/session.ts';
+import { checkLxcHost } from '../../../src/providers/lxc/host-check.ts';
+import { isImageBuilt } from '../../../src/providers/lxc/images.ts';
+import { parseLxcOptions } from '../../../src/providers/lxc/options.ts';
+import { createLxcProvider } from '../../../src/providers/lxc/provider.ts';
+import { Keys } from '../../../src/services/keys.ts';
+import { freshDatabase, type TestDatabase } from '../../support/databases.ts';
+import { testLab } from '../../support/test-runtime.ts';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+export const REPO = resolve(import.meta.dirname, '../../..');
+
+/** Why the e2e tests cannot run here, or null when they can. */
+export async function e2eBlocker(images: string[]): Promise<string | null> {
+  if (!existsSync(CHROMIUM)) return `Chromium is not installed at ${CHROMIUM}: apt-get install chromium`;
+  const host = await checkLxcHost();
+  if (!host.ok) return `the local LXC runtime cannot run: ${host.reason}`;
+  const settings = parseLxcOptions({});
+  for (const image of images) {
+    if (!isImageBuilt(settings, image)) return `the local runtime's "${image}" image is not built: run "stacklab image build ${image}"`;
+  }
+  return null;
+}
+
+export function templateLab(labDir: string, overrides: Partial<Lab>): Lab {
+  const template = readFileSync(join(REPO, 'labs', labDir, 'template.yaml'), 'utf8');
+  return testLab({ providers: [{ name: 'local', capacity: -1, template, templateFile: 'template.yaml' }], template, ...overrides });
+}
+
+export interface E2eWorld {
+  runtime: Runtime;
+  app: FastifyInstance;
+  base: string;
+  browser: Browser;
+  session(learner: string): Promise<string>;
+  openLab(learner: string, lab: string): Promise<Page>;
+  /** Where screenshots go: docs/ when STACKLAB_SCREENSHOTS=docs, else a temporary folder. */
+  screenshot(page: Page, name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function e2eWorld(labs: Lab[], overrides: Record<string, unknown> = {}): Promise<E2eWorld> {
+  const database: TestDatabase = await freshDatabase('pglite');
+  const { config } = loadConfig({
+    env: {},
+    overrides: { api_token: 'e2e-token-0123456789abcdef', data_dir: '/tmp/stacklab-e2e-data', poll_interval: 0.25, suspender_interval: 1, log_level: 'silent', token_ttl: 60, ...overrides },
+  });
+  const logger = pino({ level: process.env.STACKLAB_E2E_LOG ?? 'silent' });
+  const runtime = await createRuntime({
+    config,
+    db: database.db,
+    providers: [createLxcProvider('local', {}, logger.child({ component: 'lxc' }))],
+    labs: mapCatalog(labs),
+    keys: Keys.ephemeral(),
+    logger,
+  });
+  runtime.worker.start();
+  runtime.scheduler.start();
+  const app = await buildApp(runtime.ctx);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const shotDir = process.env.STACKLAB_SCREENSHOTS === 'docs' ? join(REPO, 'docs') : join('/tmp', 'stacklab-e2e-screenshots');
+  mkdirSync(shotDir, { recursive: true });
+  const world: E2eWorld = {
+    runtime,
+    app,
+    base,
+    browser,
+    session: (learner) => issueSession(runtime.ctx.keys, { learner, context: 'e2e-course', roles: ['Learner'], displayName: learner }, 3600),
+    async openLab(learner, lab) {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
+      await page.goto(`${base}/lab/${lab}#session=${await world.session(learner)}`);
+      return page;
+    },
+    async screenshot(page, name) {
+      await page.screenshot({ path: join(shotDir, `${name}.png`) });
+    },
+    async close() {
+      await browser.close().catch(() => undefined);
+      const stacks = await runtime.ctx.stacks.list({});
+      for (const stack of stacks) {
+        if (stack.state === 'DELETED') continue;
+        await runtime.ctx.stacks.requestDelete(stack.id, 'e2e-cleanup').catch(() => undefined);
+      }
+      for (const stack of stacks) await runtime.ctx.stacks.waitForState(stack.id, ['DELETED'], 120_000).catch(() => undefined);
+      await app.close();
+      await runtime.close();
+      await database.drop();
+    },
+  };
+  return world;
+}
+
+/** The terminal's visible text (xterm's DOM renderer). */
+export async function terminalText(page: Page): Promise<string> {
+  return page.evaluate(() => (document.querySelector('#terminal .xterm-rows') as HTMLElement | null)?.innerText ?? '');
+}
+
+export async function waitForTerminal(page: Page, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await terminalText(page);
+    if (pattern.test(text)) return text;
+    if (Date.now() > deadline) throw new Error(`terminal never showed ${pattern}; it shows:\n${text}`);
+    await page.waitForTimeout(200);
+  }
+}
+
+/** Types a command line into the focused terminal, as a learner would. */
+export async function typeLine(page: Page, line: string): Promise<void> {
+  await page.click('#terminal .xterm');
+  await page.keyboard.type(line, { delay: 5 });
+  await page.keyboard.press('Enter');
+}

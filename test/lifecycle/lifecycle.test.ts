@@ -1,0 +1,244 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { FakeProvider } from '../../src/providers/fake/fake-provider.ts';
+import { BACKENDS, postgresAvailable } from '../support/databases.ts';
+import { skipUnless } from '../support/prerequisite.ts';
+import { settle, testLab, testRuntime, type TestRuntime } from '../support/test-runtime.ts';
+
+const pgUp = await postgresAvailable();
+const T = 'heat_template_version: 2016-10-14\nresources: {}\n';
+
+for (const backend of BACKENDS) {
+  describe(`lifecycle on ${backend}`, { skip: backend === 'postgres' ? skipUnless(pgUp, 'PostgreSQL is not reachable at 127.0.0.1:5432') : false, concurrency: false }, () => {
+    let rt: TestRuntime;
+    let fake: FakeProvider;
+    before(async () => {
+      fake = new FakeProvider('fake');
+      rt = await testRuntime({ backend, providers: [fake], labs: [testLab()] });
+    });
+    after(async () => rt?.close());
+    const launch = (learner: string, lab = 'demo') => rt.ctx.stacks.launch({ learner, context: 'course-v1:Org+C1+2026', lab, actor: 'test' });
+
+    test('launching twice returns the same stack, and the worker makes it READY with its outputs', async () => {
+      const a = await launch('alice');
+      const b = await launch('alice');
+      assert.equal(a.id, b.id);
+      await settle(rt);
+      const ready = await rt.ctx.stacks.get(a.id);
+      assert.equal(ready.state, 'READY');
+      assert.equal(ready.publicIp, '192.0.2.10');
+      assert.equal(fake.calls.filter((c) => c.op === 'create').length, 1);
+      assert.equal(ready.outputs.private_key, undefined, 'a secret leaked into the visible outputs');
+    });
+
+    test('private key and password are stored encrypted, and decrypt for the gateway', async () => {
+      const [stack] = await rt.ctx.stacks.list({ learner: 'alice' });
+      const raw = await rt.ctx.db.query<{ secrets: string }>('SELECT secrets FROM stacks WHERE id = $1', [stack!.id]);
+      assert.ok(raw[0]!.secrets.startsWith('v1.'));
+      assert.ok(!raw[0]!.secrets.includes('FAKE KEY'));
+      const secrets = await rt.ctx.stacks.secrets(stack!.id);
+      assert.match(secrets.privateKey!, /FAKE KEY/);
+    });
+
+    test('the suspender suspends an idle stack and leaves an active one alone', async () => {
+      const bob = await launch('bob');
+      await settle(rt);
+      const [alice] = await rt.ctx.stacks.list({ learner: 'alice' });
+      rt.clock.advance(100);
+      await rt.ctx.stacks.keepalive(bob.id, 'test');
+      rt.clock.advance(30); // alice: 130 s idle; bob: 30 s since keepalive
+      const stats = await rt.scheduler.run('suspender');
+      assert.equal(stats.acted, 1);
+      assert.equal((await rt.ctx.stacks.get(alice!.id)).state, 'SUSPEND_PENDING');
+      assert.equal((await rt.ctx.stacks.get(bob.id)).state, 'READY');
+      await settle(rt);
+      assert.equal((await rt.ctx.stacks.get(alice!.id)).state, 'SUSPENDED');
+    });
+
+    test('an explicit suspend_by is honoured even with keepalives', async () => {
+      const [bob] = await rt.ctx.stacks.list({ learner: 'bob' });
+      await rt.ctx.db.query('UPDATE stacks SET suspend_by = $2 WHERE id = $1', [bob!.id, rt.clock.now()]);
+      await rt.ctx.stacks.keepalive(bob!.id, 'test');
+      await rt.scheduler.run('suspender');
+      assert.equal((await rt.ctx.stacks.get(bob!.id)).state, 'SUSPEND_PENDING');
+      // A keepalive before a worker picked it up cancels the pending suspend.
+      await rt.ctx.db.query('UPDATE stacks SET suspend_by = NULL WHERE id = $1', [bob!.id]);
+      assert.equal((await rt.ctx.stacks.keepalive(bob!.id, 'test')).state, 'READY');
+    });
+
+    test('coming back to a suspended stack resumes it', async () => {
+      const again = await launch('alice');
+      assert.equal(again.state, 'RESUME_PENDING');
+      await settle(rt);
+      assert.equal((await rt.ctx.stacks.get(again.id)).state, 'READY');
+      assert.deepEqual(fake.calls.filter((c) => c.name === again.providerStackName).map((c) => c.op), ['create', 'suspend', 'resume']);
+    });
+
+    test('the reaper deletes an abandoned stack but not one that was resumed since', async () => {
+      const [alice] = await rt.ctx.stacks.list({ learner: 'alice' });
+      await rt.ctx.stacks.requestSuspend(alice!.id, 'test');
+      await settle(rt);
+      const carol = await launch('carol');
+      await settle(rt);
+      await rt.ctx.stacks.requestSuspend(carol.id, 'test');
+      await settle(rt);
+      rt.clock.advance(14 * 24 * 3600 - 60);
+      // alice comes back just before her delete age; carol never does.
+      await launch('alice');
+      await settle(rt);
+      rt.clock.advance(120);
+      await rt.scheduler.run('reaper');
+      assert.equal((await rt.ctx.stacks.get(carol.id)).state, 'DELETE_PENDING');
+      assert.equal((await rt.ctx.stacks.get(alice!.id)).state, 'READY');
+      await settle(rt);
+      assert.equal((await rt.ctx.stacks.get(carol.id)).state, 'DELETED');
+    });
+
+    test('launching a deleted stack launches it again under a new provider name', async () => {
+      const [carol] = await rt.ctx.stacks.list({ learner: 'carol' });
+      const again = await launch('carol');
+      assert.equal(again.id, carol!.id);
+      assert.equal(again.state, 'LAUNCH_PENDING');
+      assert.notEqual(again.providerStackName, carol!.providerStackName);
+      await settle(rt);
+      assert.equal((await rt.ctx.stacks.get(again.id)).state, 'READY');
+    });
+
+    test('reset needs the typed confirmation, then deletes and launches again', async () => {
+      const [carol] = await rt.ctx.stacks.list({ learner: 'carol' });
+      await assert.rejects(rt.ctx.stacks.reset(carol!.id, 'yes', 'test'), /RESET/);
+      assert.equal((await rt.ctx.stacks.reset(carol!.id, 'RESET', 'test')).state, 'DELETE_PENDING');
+      await settle(rt);
+      const after = await rt.ctx.stacks.get(carol!.id);
+      assert.equal(after.state, 'READY');
+      const path = (await rt.ctx.stacks.events(carol!.id)).map((e) => e.toState).slice(-6);
+      assert.deepEqual(path, ['DELETE_PENDING', 'DELETING', 'DELETED', 'LAUNCH_PENDING', 'CREATING', 'READY']);
+    });
+
+    test('the watchdog fails an operation stuck past its timeout, with a message', async () => {
+      fake.configure({ never_ready: true });
+      const dave = await launch('dave');
+      await rt.worker.tick(); // claimed, create sent, polling forever
+      rt.clock.advance(901);
+      const stats = await rt.scheduler.run('watchdog');
+      assert.equal(stats.acted, 1);
+      const failed = await rt.ctx.stacks.get(dave.id);
+      assert.equal(failed.state, 'LAUNCH_FAILED');
+      assert.match(failed.error!, /did not finish in time/);
+      await rt.worker.drain(); // the polling worker notices it lost the stack and stops
+      fake.configure({ never_ready: false });
+      assert.equal((await rt.ctx.stacks.get(dave.id)).state, 'LAUNCH_FAILED');
+    });
+
+    test('the reconciler deletes zombies and corrects drift', async () => {
+      // A zombie: the provider has a stacklab stack the store does not know.
+      await fake.create({ name: 'stacklab-zombie-1', template: T, parameters: {}, timeoutSeconds: 60 });
+      // Drift: the provider suspended a stack the store thinks is READY.
+      const [alice] = await rt.ctx.stacks.list({ learner: 'alice' });
+      await fake.suspend({ id: alice!.providerStackId!, name: alice!.providerStackName });
+      rt.clock.advance(3600);
+      const stats = await rt.scheduler.run('reconciler');
+      assert.ok(stats.acted >= 2, JSON.stringify(stats));
+      assert.equal((await fake.list()).some((s) => s.name === 'stacklab-zombie-1' && s.action !== 'DELETE'), false);
+      assert.equal((await rt.ctx.stacks.get(alice!.id)).state, 'SUSPENDED');
+    });
+  });
+}
+
+describe('capacity and failover', () => {
+  test('capacity N caps occupying stacks; the next launch moves to the next provider', async () => {
+    const small = new FakeProvider('small');
+    const big = new FakeProvider('big');
+    const lab = testLab({ providers: [{ name: 'small', capacity: 1, template: T, templateFile: 't' }, { name: 'big', capacity: -1, template: T, templateFile: 't' }] });
+    const rt = await testRuntime({ providers: [small, big], labs: [lab] });
+    try {
+      const a = await rt.ctx.stacks.launch({ learner: 'a', context: 'c', lab: 'demo', actor: 't' });
+      await settle(rt);
+      const b = await rt.ctx.stacks.launch({ learner: 'b', context: 'c', lab: 'demo', actor: 't' });
+      await settle(rt);
+      assert.equal((await rt.ctx.stacks.get(a.id)).provider, 'small');
+      assert.equal((await rt.ctx.stacks.get(b.id)).provider, 'big');
+      assert.equal(small.calls.filter((c) => c.op === 'create').length, 1, 'capacity exceeded');
+    } finally {
+      await rt.close();
+    }
+  });
+
+  test('capacity 0 disables a provider; all disabled fails with a message', async () => {
+    const off = new FakeProvider('off');
+    const lab = testLab({ providers: [{ name: 'off', capacity: 0, template: T, templateFile: 't' }] });
+    const rt = await testRuntime({ providers: [off], labs: [lab] });
+    try {
+      const a = await rt.ctx.stacks.launch({ learner: 'a', context: 'c', lab: 'demo', actor: 't' });
+      await settle(rt);
+      const failed = await rt.ctx.stacks.get(a.id);
+      assert.equal(failed.state, 'LAUNCH_FAILED');
+      assert.match(failed.error!, /disabled/);
+      assert.equal(off.calls.length, 0);
+    } finally {
+      await rt.close();
+    }
+  });
+
+  test('a failing provider fails over to the next one, cleaning up after itself', async () => {
+    const broken = new FakeProvider('broken', { fail: ['create'] });
+    const refusing = new FakeProvider('refusing', { throw_on: ['create'] });
+    const good = new FakeProvider('good');
+    const lab = testLab({
+      providers: [
+        { name: 'broken', capacity: -1, template: T, templateFile: 't' },
+        { name: 'refusing', capacity: -1, template: T, templateFile: 't' },
+        { name: 'good', capacity: -1, template: T, templateFile: 't' },
+      ],
+    });
+    const rt = await testRuntime({ providers: [broken, refusing, good], labs: [lab] });
+    try {
+      const a = await rt.ctx.stacks.launch({ learner: 'a', context: 'c', lab: 'demo', actor: 't' });
+      await settle(rt);
+      const ready = await rt.ctx.stacks.get(a.id);
+      assert.equal(ready.state, 'READY');
+      assert.equal(ready.provider, 'good');
+      assert.deepEqual(broken.calls.map((c) => c.op), ['create', 'delete'], 'the failed stack was not cleaned up');
+      assert.equal(refusing.calls.length, 1);
+      assert.equal((await broken.list()).filter((s) => s.action !== 'DELETE').length, 0);
+    } finally {
+      await rt.close();
+    }
+  });
+
+  test('when every provider fails the launch fails with the last reason', async () => {
+    const broken = new FakeProvider('broken', { fail: ['create'] });
+    const lab = testLab({ providers: [{ name: 'broken', capacity: -1, template: T, templateFile: 't' }] });
+    const rt = await testRuntime({ providers: [broken], labs: [lab] });
+    try {
+      const a = await rt.ctx.stacks.launch({ learner: 'a', context: 'c', lab: 'demo', actor: 't' });
+      await settle(rt);
+      const failed = await rt.ctx.stacks.get(a.id);
+      assert.equal(failed.state, 'LAUNCH_FAILED');
+      assert.match(failed.error!, /configured to fail/);
+    } finally {
+      await rt.close();
+    }
+  });
+
+  test('a suspended stack resumes on the provider it lives on', async () => {
+    const one = new FakeProvider('one');
+    const two = new FakeProvider('two');
+    const lab = testLab({ providers: [{ name: 'one', capacity: -1, template: T, templateFile: 't' }, { name: 'two', capacity: -1, template: T, templateFile: 't' }] });
+    const rt = await testRuntime({ providers: [one, two], labs: [lab] });
+    try {
+      const a = await rt.ctx.stacks.launch({ learner: 'a', context: 'c', lab: 'demo', actor: 't' });
+      await settle(rt);
+      await rt.ctx.stacks.requestSuspend(a.id, 't');
+      await settle(rt);
+      one.configure({ fail: ['create'] }); // new launches would go to two; resume must not
+      await rt.ctx.stacks.launch({ learner: 'a', context: 'c', lab: 'demo', actor: 't' });
+      await settle(rt);
+      assert.equal((await rt.ctx.stacks.get(a.id)).state, 'READY');
+      assert.deepEqual(one.calls.map((c) => c.op), ['create', 'suspend', 'resume']);
+      assert.equal(two.calls.length, 0);
+    } finally {
+      await rt.close();
+    }
+  });
+});

@@ -1,0 +1,70 @@
+/** Deep Linking 2.0: an instructor picks a lab in stacklab; the emulator accepts the signed answer. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { decodeJwt } from 'jose';
+import { MiniBrowser, firstForm } from './emulator/mini-browser.ts';
+import { startHarness, type Harness } from './harness.ts';
+
+const COURSE = 'course-v1:StackLabX+DL301+2026_T1';
+
+describe('LTI deep linking', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  test('an instructor picks a lab; the platform stores an ltiResourceLink with lab=... and a line item; learners then open that lab', async () => {
+    const instructor = h.emulator.addUser('instructor', 'instructor');
+    const block = h.emulator.addBlock({ courseKey: COURSE, deepLinking: true, agsMode: 'programmatic' });
+    const browser = new MiniBrowser();
+    const picker = await browser.submit(await browser.get(h.emulator.loginInitiationUrl(instructor, block, 'LtiDeepLinkingRequest')));
+    assert.equal(picker.status, 200, picker.text.slice(0, 300));
+    assert.match(picker.text, /Linux basics/);
+    assert.match(picker.text, /Networking/);
+    const answer = await browser.submit(picker, { lab: 'networking' });
+    const form = firstForm(answer.text, answer.url)!;
+    assert.equal(form.action, h.emulator.dl.returnUrl);
+    const claims = decodeJwt(form.fields.JWT);
+    assert.equal(claims.iss, 'stacklab-tool-client');
+    assert.equal(claims.aud, h.emulator.issuer);
+    const saved = await browser.submit(answer);
+    assert.equal(saved.status, 200, saved.text);
+    const outcome = h.emulator.dl.outcomes.at(-1)!;
+    assert.equal(outcome.ok, true, outcome.error);
+    assert.equal(outcome.items?.length, 1);
+    const [item] = outcome.items!;
+    assert.equal(item.type, 'ltiResourceLink');
+    assert.deepEqual(item.custom, { lab: 'networking' });
+    assert.equal(item.lineItem?.scoreMaximum, 100);
+    assert.equal(item.url, `${h.tool}/lti/launch`);
+    // The platform made a gradebook column from the line item.
+    assert.equal(h.emulator.ags.lineItemOf(block)?.scoreMaximum, 100);
+
+    const learner = h.emulator.addUser('dl-learner', 'student');
+    const launch = await new MiniBrowser().get(h.emulator.loginInitiationUrl(learner, block)).then(async (p) => new MiniBrowser().submit(p));
+    assert.equal(new URL(launch.url).pathname, '/lab/networking');
+  });
+
+  test('refused: a picker answer without a valid signed request', async () => {
+    const page = await new MiniBrowser().post(`${h.tool}/lti/deep-link`, { request: 'not-a-token', lab: 'networking' });
+    assert.equal(page.status, 401);
+    assert.match(page.text, /Reason: state_unknown/);
+  });
+
+  test('the emulator itself refuses a response signed with a key the tool did not publish', async () => {
+    const instructor = h.emulator.addUser('instructor-2', 'staff');
+    const block = h.emulator.addBlock({ courseKey: COURSE, deepLinking: true });
+    const browser = new MiniBrowser();
+    const picker = await browser.submit(await browser.get(h.emulator.loginInitiationUrl(instructor, block, 'LtiDeepLinkingRequest')));
+    const answer = await browser.submit(picker, { lab: 'linux-basics' });
+    const form = firstForm(answer.text, answer.url)!;
+    const [header, payload] = form.fields.JWT.split('.');
+    const tampered = `${header}.${payload}.${Buffer.from('not the signature').toString('base64url')}`;
+    const saved = await browser.post(form.action, { JWT: tampered });
+    assert.equal(saved.status, 403);
+    assert.equal(h.emulator.dl.outcomes.at(-1)?.ok, false);
+  });
+});

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { StackStore } from '../../src/db/stack-store.ts';
+import { BACKENDS, freshDatabase, postgresAvailable, type TestDatabase } from '../support/databases.ts';
+import { skipUnless } from '../support/prerequisite.ts';
+
+const pgUp = await postgresAvailable();
+
+for (const backend of BACKENDS) {
+  describe(`stack store on ${backend}`, { skip: backend === 'postgres' ? skipUnless(pgUp, 'PostgreSQL is not reachable at 127.0.0.1:5432 (set STACKLAB_TEST_DATABASE_URL)') : false }, () => {
+    let t: TestDatabase;
+    let store: StackStore;
+    const now = new Date('2026-03-01T10:00:00Z');
+    before(async () => {
+      t = await freshDatabase(backend);
+      store = new StackStore(t.db);
+    });
+    after(async () => t?.drop());
+
+    const insert = (id: string, learner = 'alice') =>
+      store.insertOrGet({ id, learner, context: 'course-1', lab: 'lab', run: 'run', providerStackName: `stacklab-${id}-1`, suspendTimeout: 120, deleteAge: 3600, launchTimeout: 900, now }, 'test');
+
+    test('one stack per (learner, context, lab): a second insert returns the first', async () => {
+      const a = await insert('s1');
+      const b = await insert('s2');
+      assert.equal(a.created, true);
+      assert.equal(b.created, false);
+      assert.equal(b.stack.id, 's1');
+      assert.equal(a.stack.state, 'LAUNCH_PENDING');
+    });
+
+    test('a transition checks the current state in the same statement', async () => {
+      const wrong = await store.transition({ id: 's1', from: ['READY'], to: 'SUSPEND_PENDING', reason: 'x', actor: 'test', now });
+      assert.equal(wrong, null, 'moved a stack that was not in the from state');
+      assert.equal((await store.get('s1'))!.state, 'LAUNCH_PENDING');
+      const right = await store.transition({ id: 's1', from: ['LAUNCH_PENDING'], to: 'CREATING', reason: 'go', actor: 'test', now });
+      assert.equal(right?.state, 'CREATING');
+    });
+
+    test('every transition appends one event with from, to, reason, actor', async () => {
+      const events = await store.events('s1');
+      assert.deepEqual(
+        events.map((e) => [e.fromState, e.toState, e.reason, e.actor]),
+        [
+          [null, 'LAUNCH_PENDING', 'launch requested', 'test'],
+          ['LAUNCH_PENDING', 'CREATING', 'go', 'test'],
+        ],
+      );
+    });
+
+    test('the CHECK constraint refuses an unknown state', async () => {
+      await assert.rejects(t.db.query(`UPDATE stacks SET state = 'BOGUS' WHERE id = 's1'`));
+    });
+
+    test('a lease guard stops a worker that lost its lease', async () => {
+      await store.update('s1', ['CREATING'], { lease_owner: 'w1' }, now);
+      const stolen = await store.transition({ id: 's1', from: ['CREATING'], to: 'READY', reason: 'r', actor: 'w2', now, guard: { leaseOwner: 'w2' } });
+      assert.equal(stolen, null);
+      const own = await store.transition({ id: 's1', from: ['CREATING'], to: 'READY', reason: 'r', actor: 'w1', now, guard: { leaseOwner: 'w1' } });
+      assert.equal(own?.state, 'READY');
+    });
+
+    test('claims never hand one stack to two workers, even when they claim at once', async () => {
+      for (let i = 0; i < 40; i++) await insert(`c${i}`, `learner-${i}`);
+      const claim = (worker: string) =>
+        store.claim({ worker, now, leaseUntil: new Date(now.getTime() + 60_000), limit: 15, suspendTaskTimeout: 900, deleteTaskTimeout: 900 });
+      const results = await Promise.all([claim('a'), claim('b'), claim('c')]);
+      const ids = results.flat().map((s) => s.id);
+      assert.equal(new Set(ids).size, ids.length, 'a stack was claimed twice');
+      assert.equal(ids.length, 40);
+      assert.ok(results.flat().every((s) => s.state === 'CREATING'));
+    });
+
+    test('an in-progress stack whose lease expired is taken over; one with a live lease is not', async () => {
+      const later = new Date(now.getTime() + 120_000);
+      const taken = await store.claim({ worker: 'd', now: later, leaseUntil: new Date(later.getTime() + 60_000), limit: 100, suspendTaskTimeout: 900, deleteTaskTimeout: 900 });
+      assert.equal(taken.length, 40);
+      assert.ok(taken.every((s) => s.leaseOwner === 'd' && s.claimedFrom === 'CREATING'));
+      const none = await store.claim({ worker: 'e', now: later, leaseUntil: later, limit: 100, suspendTaskTimeout: 900, deleteTaskTimeout: 900 });
+      assert.equal(none.length, 0);
+    });
+  });
+}

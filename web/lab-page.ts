@@ -1,0 +1,319 @@
+/**
+ * The learner's lab page: launches or resumes the learner's stack, shows honest progress, connects the
+ * terminal or desktop without asking for anything, keeps the lab alive while the learner is active,
+ * warns before an idle suspend and resumes + reconnects when the learner comes back.
+ *
+ * For other page modules (web/progress-check.ts): `window.stacklab` holds the session token, an `api`
+ * helper and the current stack; `stacklab:stack` events on `document` announce every change.
+ */
+import './lab-page.css';
+import { Activity, formatDuration } from './activity.ts';
+import { Api, ApiError, takeSession } from './api-client.ts';
+import { DesktopView } from './desktop-view.ts';
+import { dom, hideOverlay, showOverlay } from './page-dom.ts';
+import { TerminalView } from './terminal-view.ts';
+import type { ConnectionGrant, LabView, Phase, StackView } from './types.ts';
+
+declare global {
+  interface Window {
+    stacklab: {
+      session: string | null;
+      labId: string;
+      api: Api | null;
+      stack: StackView | null;
+      lab: LabView | null;
+    };
+  }
+}
+
+const labId = document.body.dataset.lab ?? '';
+const session = takeSession();
+const api = session ? new Api(session) : null;
+window.stacklab = { session, labId, api, stack: null, lab: null };
+
+const TRANSITIONAL: Phase[] = ['starting', 'suspending', 'resuming', 'deleting'];
+const BADGE: Record<Phase, string> = {
+  starting: 'Starting',
+  ready: 'Ready',
+  suspending: 'Suspending',
+  suspended: 'Suspended',
+  resuming: 'Resuming',
+  deleting: 'Resetting',
+  deleted: 'Removed',
+  failed: 'Error',
+};
+
+let lab: LabView;
+let view: StackView | null = null;
+let clockOffset = 0;
+let phaseSince = Date.now();
+let activity: Activity;
+let screen: TerminalView | DesktopView | undefined;
+let server = '';
+let connection: 'idle' | 'requesting' | 'connecting' | 'connected' = 'idle';
+let reconnectDelay = 1000;
+let reconnectTimer: number | undefined;
+let pollTimer: number | undefined;
+let lastKeepalive = 0;
+let resuming = false;
+
+const serverNow = () => Date.now() + clockOffset;
+
+function fail(title: string, message: string, action?: { label: string; run: () => void }): void {
+  dom.badge.textContent = 'Error';
+  dom.badge.dataset.phase = 'failed';
+  showOverlay({ title, message: '', error: message, action: action ?? null, busy: false });
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  return 'Something unexpected happened in the page. Reload it; if that does not help, tell your course team.';
+}
+
+function update(next: StackView): void {
+  clockOffset = Date.parse(next.serverNow) - Date.now();
+  const phaseChanged = view?.phase !== next.phase;
+  if (phaseChanged) {
+    // On first load of a stack already in a transition, count from the server's state change.
+    phaseSince = view === null && TRANSITIONAL.includes(next.phase) ? Date.parse(next.stateChangedAt) - clockOffset : Date.now();
+  }
+  view = next;
+  window.stacklab.stack = next;
+  document.dispatchEvent(new CustomEvent('stacklab:stack', { detail: next }));
+  dom.badge.textContent = BADGE[next.phase];
+  dom.badge.dataset.phase = next.phase;
+  dom.reset.disabled = next.phase === 'deleting' || next.phase === 'starting';
+  if (next.phase !== 'ready') dom.idleWarning.hidden = true;
+  if (next.phase === 'ready') {
+    if (connection === 'idle') void connect();
+  } else {
+    disconnect();
+  }
+  render();
+  schedulePoll();
+}
+
+function render(): void {
+  if (!view) return;
+  const elapsed = formatDuration(Date.now() - phaseSince);
+  dom.elapsed.textContent = TRANSITIONAL.includes(view.phase) ? elapsed : '';
+  if (view.phase === 'ready' && connection === 'connected') return hideOverlay();
+  if (view.phase === 'ready') {
+    return showOverlay({ title: 'Connecting…', message: 'Your lab is ready; opening the ' + (lab.protocol === 'ssh' ? 'terminal.' : 'desktop.'), elapsed: '' });
+  }
+  const titles: Record<Phase, string> = {
+    starting: 'Starting your lab',
+    ready: '',
+    suspending: 'Suspending your lab',
+    suspended: 'Your lab is suspended',
+    resuming: 'Resuming your lab',
+    deleting: 'Resetting your lab',
+    deleted: 'Your lab was removed',
+    failed: 'Something went wrong',
+  };
+  const action =
+    view.action === 'resume'
+      ? { label: 'Resume', run: () => void comeBack() }
+      : view.action === 'retry'
+        ? { label: view.phase === 'deleted' ? 'Start again' : 'Try again', run: () => void comeBack() }
+        : null;
+  showOverlay({
+    title: titles[view.phase],
+    message: view.message,
+    elapsed: TRANSITIONAL.includes(view.phase) ? `Elapsed: ${elapsed} (state: ${view.state})` : '',
+    error: view.error,
+    action,
+    busy: TRANSITIONAL.includes(view.phase),
+  });
+}
+
+function schedulePoll(): void {
+  window.clearTimeout(pollTimer);
+  if (!view) return;
+  const ms = TRANSITIONAL.includes(view.phase) ? 1500 : 5000;
+  pollTimer = window.setTimeout(() => void poll(), ms);
+}
+
+async function poll(): Promise<void> {
+  if (!api || !view) return;
+  try {
+    update(await api.get<StackView>(`/api/v1/me/stacks/${view.id}`));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return fail('Your session has ended', describeError(error));
+    dom.overlayError.textContent = describeError(error);
+    schedulePoll();
+  }
+}
+
+/** Launch = create, resume, relaunch, or just "I am here": the server picks by the stack's state. */
+async function comeBack(): Promise<void> {
+  if (!api || resuming) return;
+  resuming = true;
+  try {
+    update(view ? await api.post<StackView>(`/api/v1/me/stacks/${view.id}/resume`) : await api.post<StackView>(`/api/v1/me/labs/${encodeURIComponent(labId)}/launch`));
+  } catch (error) {
+    fail('Your lab could not be started', describeError(error), { label: 'Try again', run: () => void comeBack() });
+  } finally {
+    resuming = false;
+  }
+}
+
+async function connect(): Promise<void> {
+  if (!api || !view || connection !== 'idle') return;
+  connection = 'requesting';
+  window.clearTimeout(reconnectTimer);
+  try {
+    const grant = await api.post<ConnectionGrant>(`/api/v1/me/stacks/${view.id}/connections`, { server });
+    if (connection !== 'requesting') return;
+    connection = 'connecting';
+    screen?.connect(grant);
+  } catch (error) {
+    connection = 'idle';
+    if (error instanceof ApiError && error.code === 'INVALID_STATE') return void poll();
+    if (error instanceof ApiError && error.code === 'BAD_REQUEST') return fail('This lab cannot be opened here', describeError(error));
+    scheduleReconnect();
+  }
+}
+
+function disconnect(): void {
+  window.clearTimeout(reconnectTimer);
+  connection = 'idle';
+  screen?.disconnect();
+}
+
+function scheduleReconnect(): void {
+  window.clearTimeout(reconnectTimer);
+  reconnectTimer = window.setTimeout(async () => {
+    await poll();
+    if (view?.phase === 'ready' && connection === 'idle') void connect();
+  }, reconnectDelay);
+  reconnectDelay = Math.min(reconnectDelay * 2, 10_000);
+}
+
+function onScreenStatus(state: 'connecting' | 'connected' | 'closed', message: string, retry: boolean): void {
+  if (state === 'connected') {
+    connection = 'connected';
+    reconnectDelay = 1000;
+    render();
+    screen?.focus();
+    return;
+  }
+  if (state === 'closed') {
+    connection = 'idle';
+    if (view?.phase === 'ready') {
+      showOverlay({ title: 'Reconnecting…', message, elapsed: '' });
+      if (retry) scheduleReconnect();
+      else fail('The lab cannot be shown', message);
+    }
+  }
+}
+
+async function keepalive(): Promise<void> {
+  if (!api || !view) return;
+  lastKeepalive = Date.now();
+  try {
+    update(await api.post<StackView>(`/api/v1/me/stacks/${view.id}/keepalive`));
+  } catch {}
+}
+
+/** Once a second: keepalives while active, the idle countdown, the elapsed time. */
+function tick(): void {
+  render();
+  if (!view) return;
+  const interval = Math.min(lab.keepaliveInterval, Math.max(1, lab.suspendTimeout / 3)) * 1000;
+  if (view.phase === 'ready' && activity.active && Date.now() - lastKeepalive >= interval) void keepalive();
+  const remaining = view.suspendAt ? Date.parse(view.suspendAt) - serverNow() : Infinity;
+  const warnWindow = Math.max(10_000, Math.min(60_000, (lab.suspendTimeout * 1000) / 2));
+  const warn = view.phase === 'ready' && !activity.active && remaining <= warnWindow;
+  dom.idleWarning.hidden = !warn;
+  if (warn) dom.idleCountdown.textContent = formatDuration(remaining);
+}
+
+function setUpLab(): void {
+  document.title = `${lab.title} · stacklab`;
+  dom.title.textContent = lab.title;
+  dom.layout.className = `layout layout-${lab.instructionsLayout}${lab.instructionsHtml ? '' : ' no-instructions'}`;
+  if (lab.instructionsHtml) {
+    // Rendered and sanitised on the server (learner-markdown.ts); the page CSP forbids inline script.
+    dom.instructions.innerHTML = lab.instructionsHtml;
+    dom.instructions.hidden = false;
+  }
+  if (lab.servers.length > 1) {
+    dom.serverPicker.hidden = false;
+    for (const name of lab.servers) dom.serverSelect.append(new Option(name, name));
+  }
+  server = lab.servers[0] ?? 'default';
+  dom.serverSelect.addEventListener('change', () => {
+    server = dom.serverSelect.value;
+    disconnect();
+    if (view?.phase === 'ready') void connect();
+  });
+  if (lab.readOnly) document.body.classList.add('read-only');
+  if (new URLSearchParams(location.search).has('window') || lab.fullscreen) document.body.classList.add('own-window');
+  const events = { onStatus: onScreenStatus, onInput: () => activity.touch() };
+  if (lab.protocol === 'ssh') {
+    dom.terminal.hidden = false;
+    screen = new TerminalView(dom.terminal, lab.terminal, lab.readOnly, events);
+  } else {
+    dom.desktop.hidden = false;
+    screen = new DesktopView(dom.desktop, lab.readOnly, events);
+  }
+}
+
+function wireButtons(): void {
+  dom.stillHere.addEventListener('click', () => {
+    activity.touch();
+    void keepalive();
+  });
+  dom.fullscreen.addEventListener('click', () => {
+    if (document.fullscreenElement) return void document.exitFullscreen();
+    // Inside an LMS iframe without allowfullscreen this is refused: open a window instead.
+    dom.workspace.requestFullscreen().catch(() => openWindow());
+  });
+  dom.newWindow.addEventListener('click', () => openWindow());
+  dom.reset.addEventListener('click', () => {
+    dom.resetInput.value = '';
+    dom.resetConfirm.disabled = true;
+    dom.resetDialog.showModal();
+  });
+  dom.resetInput.addEventListener('input', () => (dom.resetConfirm.disabled = dom.resetInput.value.trim() !== 'RESET'));
+  dom.resetDialog.addEventListener('close', () => {
+    if (dom.resetDialog.returnValue !== 'reset' || dom.resetInput.value.trim() !== 'RESET' || !api || !view) return;
+    disconnect();
+    api
+      .post<StackView>(`/api/v1/me/stacks/${view.id}/reset`, { confirm: 'RESET' })
+      .then(update)
+      .catch((error: unknown) => fail('The lab could not be reset', describeError(error)));
+  });
+}
+
+function openWindow(): void {
+  const url = `${location.origin}/lab/${encodeURIComponent(labId)}?window=1#session=${encodeURIComponent(session ?? '')}`;
+  window.open(url, `stacklab-${labId}`, 'noopener');
+}
+
+async function start(): Promise<void> {
+  if (!api) {
+    return fail('No lab session', 'This page needs to be opened from your course (or the demo course page), which signs you in. Go back to the course and open the lab from there.');
+  }
+  showOverlay({ title: 'Opening your lab…', message: 'Loading the lab.' });
+  try {
+    lab = (await api.get<{ lab: LabView; stack: StackView | null }>(`/api/v1/me/labs/${encodeURIComponent(labId)}`)).lab;
+  } catch (error) {
+    return fail('This lab cannot be opened', describeError(error), { label: 'Reload', run: () => location.reload() });
+  }
+  window.stacklab.lab = lab;
+  document.dispatchEvent(new CustomEvent('stacklab:lab', { detail: lab }));
+  if (!lab.protocolAvailable) return fail('This lab cannot be shown', lab.unavailableReason ?? 'This kind of lab is not available here.');
+  activity = new Activity(lab.idleTimeout * 1000);
+  activity.onInput(() => {
+    if (view && (view.phase === 'suspended' || view.phase === 'suspending') && !resuming) void comeBack();
+  });
+  setUpLab();
+  wireButtons();
+  window.setInterval(tick, 1000);
+  window.addEventListener('online', () => void poll());
+  await comeBack();
+}
+
+void start();
