@@ -54,7 +54,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const keys = options.keys ?? (config.secret_key ? Keys.fromBase64(config.secret_key) : Keys.fromDataDir(dataDir));
   const built = options.providers
     ? { providers: options.providers, notices: [] as string[] }
-    : await buildProviders(config.providers, options.providerEntries ?? null, logger, dataDir);
+    : await buildProviders(config.providers, options.providerEntries ?? null, logger);
   const providers = mapRegistry(built.providers);
   const defaultProviders = config.default_providers ? config.default_providers.split(',').map((s) => s.trim()).filter(Boolean) : built.providers.map((p) => p.name);
   let labs = options.labs;

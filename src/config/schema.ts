@@ -31,7 +31,7 @@ export const SETTINGS = [
   setting('providers', z.string().default('auto'), "Providers, as a JSON list in env or a list in the config file; 'auto' = the local runtime where it can run, otherwise none."),
   setting('default_providers', z.string().default(''), 'Comma-separated provider names for labs that name none (default: every configured provider, in order).'),
   setting('worker', bool.default(true), 'Run the worker loop inside `stacklab serve`.'),
-  setting('worker_concurrency', z.coerce.number().int().min(1).max(1000).default(32), 'Provider operations one worker runs at once.'),
+  setting('worker_concurrency', z.coerce.number().int().min(1).max(5000).default(200), 'Provider operations one worker runs at once.'),
   setting('poll_interval', z.coerce.number().positive().default(2), 'Seconds between provider status polls of an operation in progress.'),
   setting('lease', seconds.default(60), 'Seconds a worker holds a claimed operation before another may take it over (renewed while alive).'),
   setting('suspend_timeout', seconds.default(120), 'Seconds without keepalive before a stack is suspended (a lab may set its own).'),

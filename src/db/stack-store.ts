@@ -263,6 +263,21 @@ export class StackStore {
     return rows.map(toStack);
   }
 
+  /**
+   * The keepalive fast path: a READY stack's idle and delete deadlines move to now + its own timeouts in
+   * one statement. Null when the stack is not READY (the caller takes the general path).
+   */
+  async touchReady(id: string, now: Date): Promise<Stack | null> {
+    const rows = await this.db.query<StackRow>(
+      `UPDATE stacks SET last_activity_at = $2::timestamptz, updated_at = $2::timestamptz,
+              suspend_at = $2::timestamptz + make_interval(secs => suspend_timeout),
+              delete_by = $2::timestamptz + make_interval(secs => delete_age)
+       WHERE id = $1 AND state = 'READY' RETURNING *`,
+      [id, now],
+    );
+    return rows[0] ? toStack(rows[0]) : null;
+  }
+
   /** Extends this worker's lease; false when the lease was lost (taken over, or the stack moved on). */
   async renewLease(id: string, worker: string, until: Date, now: Date): Promise<boolean> {
     const rows = await this.db.query(

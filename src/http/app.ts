@@ -17,8 +17,8 @@ import { learnerRoutes } from './routes/learner-plugin.ts';
 
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const app = fastify({
-    loggerInstance: ctx.logger.child({ component: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request lines at info would drown the lifecycle log; errors and warnings still show.
+    loggerInstance: ctx.logger.child({ component: 'http' }, { level: ctx.logger.level === 'silent' ? 'silent' : 'warn' }) as FastifyBaseLogger,
     trustProxy: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' } },
   });

@@ -31,7 +31,7 @@ const KINDS: Record<string, () => Promise<KindModule>> = {
   },
 };
 
-export async function buildProviders(setting: string, fileEntries: unknown[] | null, logger: Logger, dataDir: string): Promise<BuiltProviders> {
+export async function buildProviders(setting: string, fileEntries: unknown[] | null, logger: Logger): Promise<BuiltProviders> {
   const notices: string[] = [];
   let entries: unknown[];
   if (fileEntries) entries = fileEntries;
@@ -42,7 +42,7 @@ export async function buildProviders(setting: string, fileEntries: unknown[] | n
       notices.push(`The local runtime is off: ${check.reason}`);
       return { providers: [], notices };
     }
-    entries = [{ name: 'local', kind: 'lxc', data_dir: `${dataDir}/lxc` }];
+    entries = [{ name: 'local', kind: 'lxc' }];
   } else if (setting === 'none' || setting === '') entries = [];
   else {
     try {

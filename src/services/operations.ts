@@ -11,7 +11,8 @@ import type { Lab, LabProvider } from '../domain/lab.ts';
 import { addSeconds } from '../domain/policy.ts';
 import type { Stack } from '../domain/stack.ts';
 import { OCCUPYING_STATES, OUTCOME, type InProgressState, type StackState } from '../domain/states.ts';
-import { ProviderError, type Provider, type ProviderAction, type ProviderStack, type StackRef } from '../providers/provider.ts';
+import { parseTemplate } from '../templates/parse.ts';
+import { ProviderError, type ParameterValue, type Provider, type ProviderAction, type ProviderStack, type StackRef } from '../providers/provider.ts';
 import type { Clock } from './clock.ts';
 import type { DomainEvents } from './events.ts';
 import type { Keys } from './keys.ts';
@@ -160,7 +161,7 @@ export class Operations {
           name: stack.providerStackName,
           template: entry.template,
           environment: entry.environment,
-          parameters: { ...lab.parameters, run: stack.run },
+          parameters: launchParameters(entry.template, lab.parameters, stack),
           timeoutSeconds: lab.timeouts.launch,
           options: { allowInternet: lab.allowInternet },
         });
@@ -368,6 +369,23 @@ export class Operations {
       if (moved) this.deps.events.emit('stack.transition', { stack: moved, from: 'DELETED', to: 'LAUNCH_PENDING', reason: 'relaunch after reset' });
     }
   }
+}
+
+/**
+ * The lab's parameters plus the per-learner values hastexo passed (`run`), the latter only where the
+ * template declares them: Heat refuses parameters a template does not declare.
+ */
+export function launchParameters(template: string, labParameters: Record<string, ParameterValue>, stack: Pick<Stack, 'run' | 'learner'>): Record<string, ParameterValue> {
+  let declared: string[] = [];
+  try {
+    declared = Object.keys(parseTemplate(template).parameters);
+  } catch {
+    // A template that does not parse fails at the provider with the real reason.
+  }
+  const platform: Record<string, ParameterValue> = { run: stack.run };
+  const out: Record<string, ParameterValue> = { ...labParameters };
+  for (const [key, value] of Object.entries(platform)) if (declared.includes(key)) out[key] = value;
+  return out;
 }
 
 function errorText(error: unknown): string {

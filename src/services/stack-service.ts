@@ -174,8 +174,10 @@ export class StackService {
    * arrives while a suspend is pending but not started cancels it.
    */
   async keepalive(id: string, actor: string): Promise<Stack> {
-    const stack = await this.get(id);
     const now = this.deps.clock.now();
+    const touched = await this.store.touchReady(id, now);
+    if (touched) return touched;
+    const stack = await this.get(id);
     if (stack.state === 'SUSPEND_PENDING') {
       const moved = await this.move(id, ['SUSPEND_PENDING'], 'READY', 'keepalive before the suspend started', actor, this.activity(stack, now));
       if (moved) return moved;

@@ -106,14 +106,16 @@ describe('openstack provider protocol (local fake cloud)', () => {
       sendJson(res, 302, { code: '302 Found' }, { Location: `http://heat.internal:8004/v1/${PROJECT}/stacks/${NAME}/${ID}` }),
     );
     const p = make();
-    const ref = await p.create({ name: NAME, template: 'heat_template_version: 2018-08-31\n', environment: 'parameters: {}\n', files: { 'a.yaml': 'x' }, parameters: { run: 'r1' }, timeoutSeconds: 610 });
+    const template = 'heat_template_version: 2018-08-31\nparameters:\n  run: { type: string }\n';
+    const ref = await p.create({ name: NAME, template, environment: 'parameters: {}\n', files: { 'a.yaml': 'x' }, parameters: { run: 'r1', learner: 'not declared' }, timeoutSeconds: 610 });
     assert.deepEqual(ref, { id: ID, name: NAME });
     assert.equal(posts, 1);
     const post = cloud.heatCalls('POST')[0].body as Record<string, unknown>;
     assert.equal(post.stack_name, NAME);
     assert.equal(post.timeout_mins, 11);
     assert.equal(post.disable_rollback, true);
-    assert.deepEqual(post.parameters, { run: 'r1' });
+    assert.deepEqual(post.parameters, { run: 'r1' }, 'only the parameters the template declares');
+    assert.equal(post.template, template, 'the template text goes as it is, so Heat can name lines');
     assert.deepEqual(post.files, { 'a.yaml': 'x' });
     assert.equal(post.environment, 'parameters: {}\n');
     assert.ok(cloud.heatCalls('GET').some((c) => c.path.endsWith(`/stacks/${NAME}/${ID}`)), 'the 302 was followed by name and id on the catalog endpoint');

@@ -52,6 +52,11 @@ const WHAT_TO_DO: Partial<Record<StackState, string>> = {
   DELETE_FAILED: 'Tell your course team; there is nothing you need to do.',
 };
 
+function sentence(text: string): string {
+  const trimmed = text.trim();
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
 export function stackView(stack: Stack, now: Date): StackView {
   const entry = PHASES[stack.state];
   const failed = entry.phase === 'failed';
@@ -61,7 +66,7 @@ export function stackView(stack: Stack, now: Date): StackView {
     state: stack.state,
     phase: entry.phase,
     message: entry.message,
-    error: failed ? [stack.error, WHAT_TO_DO[stack.state]].filter(Boolean).join(' ') : null,
+    error: failed ? [stack.error ? sentence(stack.error) : null, WHAT_TO_DO[stack.state]].filter(Boolean).join(' ') : null,
     action: entry.action,
     stateChangedAt: stack.stateChangedAt.toISOString(),
     createdAt: stack.createdAt.toISOString(),

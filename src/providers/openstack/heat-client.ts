@@ -5,7 +5,8 @@
  * redirect is followed here, by name and id, so an internal hostname in Location never leaks in.
  */
 import type { Logger } from 'pino';
-import { ProviderError, type CreateRequest, type StackRef } from '../provider.ts';
+import { parse as parseYaml } from 'yaml';
+import { ProviderError, type CreateRequest, type ParameterValue, type StackRef } from '../provider.ts';
 import type { HttpResponse } from './http-client.ts';
 import type { KeystoneSession } from './keystone-session.ts';
 import { toProviderError } from './openstack-errors.ts';
@@ -30,6 +31,22 @@ const LIST_PAGE = 200;
 const NAME_RELEASE_ATTEMPTS = 20;
 const NAME_RELEASE_WAIT_MS = 1000;
 
+/**
+ * stacklab passes the same platform parameters (run, per-learner values) to every lab, but Heat
+ * refuses a parameter the template does not declare (UnknownUserParameter): pass only declared ones.
+ * A template that does not parse is sent as it is, so that Heat's message names the line.
+ */
+export function declaredParameters(template: string, params: Record<string, ParameterValue>): Record<string, ParameterValue> {
+  let declared: unknown;
+  try {
+    declared = (parseYaml(template) as { parameters?: unknown } | null)?.parameters;
+  } catch {
+    return params;
+  }
+  if (!declared || typeof declared !== 'object') return {};
+  return Object.fromEntries(Object.entries(params).filter(([k]) => k in declared));
+}
+
 function stackPath(ref: StackRef): string {
   return `/stacks/${encodeURIComponent(ref.name)}/${encodeURIComponent(ref.id)}`;
 }
@@ -49,7 +66,7 @@ export class HeatClient {
     const body: Record<string, unknown> = {
       stack_name: req.name,
       template: req.template,
-      parameters: req.parameters,
+      parameters: declaredParameters(req.template, req.parameters),
       timeout_mins: Math.max(1, Math.ceil(req.timeoutSeconds / 60)),
       // Keep a failed stack as it is: its resources and events explain the failure, and the
       // orchestrator deletes it when it gives up.
@@ -186,7 +203,7 @@ export class HeatClient {
 
   /** Heat's own template check: a list of problems, empty when the template is fine. */
   async validate(req: Pick<CreateRequest, 'template' | 'environment' | 'files' | 'parameters'>): Promise<string[]> {
-    const body: Record<string, unknown> = { template: req.template, parameters: req.parameters ?? {} };
+    const body: Record<string, unknown> = { template: req.template, parameters: declaredParameters(req.template, req.parameters ?? {}) };
     if (req.environment) body.environment = req.environment;
     if (req.files && Object.keys(req.files).length) body.files = req.files;
     const res = await this.call('POST', '/validate', 'heat: validate template', body);

@@ -1,0 +1,44 @@
+/** Renders docs/configuration.md and docs/errors.md from the schema and the error catalogue. */
+import { z } from 'zod';
+import { ERRORS } from '../http/errors.ts';
+import { SETTINGS } from './schema.ts';
+
+function defaultOf(schema: z.ZodType): string {
+  const parsed = schema.safeParse(undefined);
+  if (!parsed.success || parsed.data === undefined) return '—';
+  return `\`${String(parsed.data)}\``;
+}
+
+export function renderConfigDocs(): string {
+  const rows = SETTINGS.map((s) => `| \`${s.key}\` | \`${s.env}\` | ${defaultOf(s.schema)} | ${s.description}${s.secret ? ' (secret: never logged)' : ''} |`);
+  return [
+    '# Configuration',
+    '',
+    '<!-- generated from src/config/schema.ts by `npm run docs`; a test fails when this file drifts -->',
+    '',
+    'Settings come from, highest first: command-line flags, environment variables, the YAML config file',
+    '(`--config FILE` or `STACKLAB_CONFIG`, keys as in the first column, plus `providers:` as a list and `lti:`),',
+    'then the defaults. Unknown keys and unknown `STACKLAB_*` variables are refused at start with their name.',
+    '',
+    '| key | environment variable | default | meaning |',
+    '|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
+}
+
+export function renderErrorDocs(): string {
+  const rows = Object.entries(ERRORS).map(([code, e]) => `| \`${code}\` | ${e.status} | ${e.message} |`);
+  return [
+    '# API errors',
+    '',
+    '<!-- generated from src/http/errors.ts by `npm run docs`; a test fails when this file drifts -->',
+    '',
+    'Every error answer is `{ "code": "...", "message": "...", "detail": "..." }`; `code` is stable.',
+    '',
+    '| code | HTTP status | message |',
+    '|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
+}
