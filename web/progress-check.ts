@@ -67,7 +67,7 @@ class ProgressCheck {
   }
 
   private get api() {
-    return window.stacklab.api;
+    return window.stacklab?.api ?? null;
   }
 
   onStack(stack: StackView | null): void {
@@ -168,22 +168,26 @@ class ProgressCheck {
   }
 }
 
+/**
+ * The lab page may not have run yet when this module does (its bundle waits on a top-level await), so
+ * nothing here assumes `window.stacklab` exists: the page's events bring the lab and the stack.
+ */
 function mount(): void {
   const root = document.getElementById('progress-check');
-  if (!root || !window.stacklab) return;
+  if (!root) return;
   let panel: ProgressCheck | null = null;
-  const withLab = (lab: LabView | null) => {
+  const withLab = (lab: LabView | null | undefined) => {
     if (panel || !lab) return;
     if (!lab.hasChecks) {
       root.hidden = true;
       return;
     }
     panel = new ProgressCheck(root, lab);
-    panel.onStack(window.stacklab.stack);
+    panel.onStack(window.stacklab?.stack ?? null);
   };
-  withLab(window.stacklab.lab);
   document.addEventListener('stacklab:lab', (e) => withLab((e as CustomEvent<LabView>).detail));
   document.addEventListener('stacklab:stack', (e) => panel?.onStack((e as CustomEvent<StackView>).detail));
+  withLab(window.stacklab?.lab);
 }
 
 mount();

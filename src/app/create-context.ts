@@ -11,6 +11,7 @@ import { migrate } from '../db/migrations.ts';
 import { StackStore } from '../db/stack-store.ts';
 import { Scheduler } from '../jobs/scheduler.ts';
 import { Worker } from '../jobs/worker.ts';
+import { installHooks } from '../checks/hooks.ts';
 import { loadLabs } from '../labs/load-labs.ts';
 import type { Provider } from '../providers/provider.ts';
 import { buildProviders } from '../providers/registry.ts';
@@ -67,6 +68,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const lifecycleHooks = {};
   const stacks = new StackService({ db, labs, keys, clock, events });
   const ctx: AppContext = { config, ltiConfig: options.ltiConfig, logger, db, keys, clock, labs, providers, stacks, events, lifecycleHooks, notices: built.notices };
+  // Lab hook scripts run in the stack around suspend, resume and delete (checks/hooks.ts).
+  installHooks(ctx);
   const workerId = options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   const operations = new Operations({
     db,

@@ -122,7 +122,7 @@ export class CheckService {
     const [latest] = await this.store.forStack(stackId, 1);
     const attempts = await this.store.attempts(stack);
     const grade = gradeOf(
-      attempts.map((a) => ({ score: a.score ?? 0, finishedAt: a.finishedAt ?? a.startedAt })),
+      attempts.map((a) => a.score ?? 0),
       policy,
     );
     return { latest: latest ?? null, grade, gradePolicy: policy, attempts: attempts.length };
@@ -183,7 +183,7 @@ export class CheckService {
   private async announce(run: CheckRun, lab: Lab): Promise<void> {
     const attempts = await this.store.attempts(run);
     const grade = gradeOf(
-      attempts.map((a) => ({ score: a.score ?? 0, finishedAt: a.finishedAt ?? a.startedAt })),
+      attempts.map((a) => a.score ?? 0),
       lab.gradePolicy,
     );
     // `score` is the grade per the lab's policy (best or latest), what the LMS should hold; passed/total are this attempt's.

@@ -124,14 +124,14 @@ export class CheckStore {
 
   /** The newest runs of a stack, newest first. */
   async forStack(stackId: string, limit = 10): Promise<CheckRun[]> {
-    const rows = await this.db.query<CheckRunRow>('SELECT * FROM check_runs WHERE stack_id = $1 ORDER BY started_at DESC, id LIMIT $2', [stackId, limit]);
+    const rows = await this.db.query<CheckRunRow>('SELECT * FROM check_runs WHERE stack_id = $1 ORDER BY seq DESC LIMIT $2', [stackId, limit]);
     return rows.map(toRun);
   }
 
-  /** Completed attempts of a learner for a lab in a context (across relaunches of the stack), oldest first. */
+  /** Completed attempts of a learner for a lab in a context (across relaunches of the stack), in the order they started. */
   async attempts(key: { learner: string; context: string; lab: string }): Promise<CheckRun[]> {
     const rows = await this.db.query<CheckRunRow>(
-      `SELECT * FROM check_runs WHERE learner = $1 AND context = $2 AND lab = $3 AND status = 'completed' ORDER BY finished_at, id`,
+      `SELECT * FROM check_runs WHERE learner = $1 AND context = $2 AND lab = $3 AND status = 'completed' ORDER BY seq`,
       [key.learner, key.context, key.lab],
     );
     return rows.map(toRun);

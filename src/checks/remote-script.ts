@@ -10,6 +10,8 @@ import type { Client, ClientChannel } from 'ssh2';
 
 export interface ScriptResult {
   exitCode: number | null;
+  /** The signal that ended the script (e.g. 'SIGKILL'), when one did. */
+  signal?: string;
   stdout: string;
   stderr: string;
   timedOut: boolean;
@@ -20,41 +22,55 @@ const MAX_OUTPUT = 64 * 1024;
 /** How much longer than the remote limit the local timer waits before it cuts the channel. */
 const BACKSTOP_MS = 5_000;
 
-function exec(client: Client, command: string): Promise<ClientChannel> {
-  return new Promise((resolve, reject) => {
-    client.exec(command, (error, channel) => (error ? reject(error) : resolve(channel)));
-  });
-}
-
 interface Collected {
   exitCode: number | null;
+  signal?: string;
   stdout: string;
   stderr: string;
   cut: boolean;
 }
 
-/** Collects a channel's output until it closes or `limitMs` passes (then the channel is cut). */
-function collect(channel: ClientChannel, input: string | null, limitMs: number): Promise<Collected> {
-  return new Promise((resolve) => {
-    let stdout = '';
-    let stderr = '';
-    let exitCode: number | null = null;
+/**
+ * Runs one command and collects its output until the channel closes or `limitMs` passes (then it is cut).
+ * The listeners are attached inside exec's callback, synchronously: a quick command's exit status can arrive
+ * in the same TCP read as the exec confirmation, and an `exit` event emitted before anyone listens is lost.
+ */
+function execCollect(client: Client, command: string, input: string | null, limitMs: number): Promise<Collected> {
+  return new Promise((resolve, reject) => {
+    let channel: ClientChannel | undefined;
     let cut = false;
-    const append = (current: string, chunk: Buffer) => (current.length < MAX_OUTPUT ? (current + chunk.toString('utf8')).slice(0, MAX_OUTPUT) : current);
-    channel.on('data', (chunk: Buffer) => (stdout = append(stdout, chunk)));
-    channel.stderr.on('data', (chunk: Buffer) => (stderr = append(stderr, chunk)));
-    channel.on('exit', (code: number | null) => (exitCode = typeof code === 'number' ? code : null));
+    // The limit also covers opening the channel, which never completes on a frozen or wedged server.
     const timer = setTimeout(() => {
       cut = true;
+      if (!channel) return reject(new Error(`the server did not open a session within ${Math.round(limitMs / 1000)} s`));
       channel.signal('KILL');
       channel.close();
     }, limitMs);
-    channel.on('close', () => {
-      clearTimeout(timer);
-      resolve({ exitCode, stdout, stderr, cut });
+    client.exec(command, (error: Error | undefined, opened: ClientChannel) => {
+      if (error || cut) {
+        clearTimeout(timer);
+        if (!error) opened.close();
+        return reject(error ?? new Error('session opened too late'));
+      }
+      channel = opened;
+      let stdout = '';
+      let stderr = '';
+      let exitCode: number | null = null;
+      let signal: string | undefined;
+      const append = (current: string, chunk: Buffer) => (current.length < MAX_OUTPUT ? (current + chunk.toString('utf8')).slice(0, MAX_OUTPUT) : current);
+      channel.on('data', (chunk: Buffer) => (stdout = append(stdout, chunk)));
+      channel.stderr.on('data', (chunk: Buffer) => (stderr = append(stderr, chunk)));
+      channel.on('exit', (code: number | null, signalName?: string) => {
+        exitCode = typeof code === 'number' ? code : null;
+        signal = signalName;
+      });
+      channel.on('close', () => {
+        clearTimeout(timer);
+        resolve({ exitCode, signal, stdout, stderr, cut });
+      });
+      if (input !== null) channel.end(input);
+      else channel.end();
     });
-    if (input !== null) channel.end(input);
-    else channel.end();
   });
 }
 
@@ -68,11 +84,7 @@ function quote(value: string): string {
  */
 export async function runRemoteScript(client: Client, script: string, options: { timeoutMs: number; args?: string[] }): Promise<ScriptResult> {
   const started = Date.now();
-  const upload = await collect(
-    await exec(client, `t=$(mktemp "\${TMPDIR:-/tmp}/stacklab-XXXXXXXX") && cat > "$t" && chmod 700 "$t" && printf %s "$t"`),
-    script,
-    30_000,
-  );
+  const upload = await execCollect(client, `t=$(mktemp "\${TMPDIR:-/tmp}/stacklab-XXXXXXXX") && cat > "$t" && chmod 700 "$t" && printf %s "$t"`, script, 30_000);
   const path = upload.stdout.trim();
   if (upload.exitCode !== 0 || !path.startsWith('/')) {
     throw new Error(`cannot upload the script (exit ${upload.exitCode}): ${upload.stderr.trim().slice(0, 500)}`);
@@ -83,17 +95,16 @@ export async function runRemoteScript(client: Client, script: string, options: {
   const command =
     `if command -v timeout >/dev/null 2>&1; then timeout -k 2 ${seconds} ${quote(path)} ${args}; ` +
     `else ${quote(path)} ${args}; fi; rc=$?; rm -f ${quote(path)}; exit $rc`;
-  const run = await collect(await exec(client, command), null, seconds * 1000 + BACKSTOP_MS);
+  const run = await execCollect(client, command, null, seconds * 1000 + BACKSTOP_MS);
   const durationMs = Date.now() - started;
   // 124: timeout sent TERM; 137: it had to send KILL. A script exiting 124 by itself before the limit is not a timeout.
   const killedByTimeout = (run.exitCode === 124 || run.exitCode === 137) && durationMs >= seconds * 1000 - 250;
   if (run.cut) {
-    await exec(client, `rm -f ${quote(path)}`)
-      .then((c) => collect(c, null, 5_000))
-      .catch(() => undefined);
+    await execCollect(client, `rm -f ${quote(path)}`, null, 5_000).catch(() => undefined);
   }
   return {
     exitCode: run.cut ? null : run.exitCode,
+    ...(run.signal ? { signal: run.signal } : {}),
     stdout: run.stdout,
     stderr: run.stderr,
     timedOut: run.cut || killedByTimeout,

@@ -30,14 +30,8 @@ export function scoreResults(results: readonly Pick<CheckResult, 'passed' | 'wei
   return { passed, total, score: Math.min(1, Math.max(0, Math.round(raw * 1e6) / 1e6)) };
 }
 
-export interface GradedAttempt {
-  score: number;
-  finishedAt: Date;
-}
-
-/** The grade of a learner for a lab from the history of attempts, per the lab's grade policy. */
-export function gradeOf(attempts: readonly GradedAttempt[], policy: 'best' | 'latest'): number | null {
-  if (attempts.length === 0) return null;
-  if (policy === 'best') return Math.max(...attempts.map((a) => a.score));
-  return [...attempts].sort((a, b) => b.finishedAt.getTime() - a.finishedAt.getTime())[0].score;
+/** The grade of a learner for a lab from the scores of their attempts, oldest first, per the lab's grade policy. */
+export function gradeOf(scores: readonly number[], policy: 'best' | 'latest'): number | null {
+  if (scores.length === 0) return null;
+  return policy === 'best' ? Math.max(...scores) : scores[scores.length - 1];
 }

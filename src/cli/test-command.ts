@@ -2,7 +2,7 @@
  * `stacklab test <lab folder> [--provider NAME]`: lab CI for authors. Launches the lab, runs its solution and
  * checks, suspends, resumes, checks again, deletes; prints a timed report and exits non-zero on any failure.
  */
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import pino from 'pino';
 import { formatReport, testLab } from '../checks/lab-test.ts';
@@ -31,8 +31,7 @@ export function testCommand(): Command {
     .action(async (folder: string, opts: { provider?: string; json?: boolean }, command: Command) => {
       const { config, providerEntries } = configFromCommand(command);
       const logger = pino({ level: config.log_level === 'info' ? 'warn' : config.log_level });
-      const dataDir = isAbsolute(config.data_dir) ? config.data_dir : resolve(config.data_dir);
-      const built = await buildProviders(config.providers, providerEntries, logger, dataDir);
+      const built = await buildProviders(config.providers, providerEntries, logger);
       try {
         const provider = pickProvider(built.providers, opts.provider);
         let lab;

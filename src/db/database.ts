@@ -62,7 +62,8 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Database
 /** Embedded PGlite in `dataDir` (or in memory), optionally starting from a dumped data folder. */
 export async function openPglite(dataDir: string | null, loadDataDir?: Blob): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  return openPgliteOn(new PGlite(dataDir ?? undefined, loadDataDir ? { loadDataDir } : {}));
+  const options = loadDataDir ? { loadDataDir } : {};
+  return openPgliteOn(dataDir ? new PGlite(dataDir, options) : new PGlite(options));
 }
 
 export async function openPgliteOn(db: PGlite): Promise<Database> {

@@ -9,6 +9,7 @@ export const ERRORS = {
   LAB_NOT_FOUND: { status: 404, message: 'There is no lab with this id.' },
   STACK_NOT_FOUND: { status: 404, message: 'There is no stack with this id.' },
   NOT_FOUND: { status: 404, message: 'Not found.' },
+  CONFLICT: { status: 409, message: 'The resource already exists or was changed by someone else; reload it and try again.' },
   INVALID_STATE: { status: 409, message: 'The stack is not in a state that allows this; reload its status and try again.' },
   CONFIRMATION_REQUIRED: { status: 400, message: "Resetting deletes everything in the lab: send confirm: 'RESET' to go ahead." },
   NO_PROVIDER: { status: 503, message: 'No provider can run this lab right now; ask the course team to check the lab providers.' },

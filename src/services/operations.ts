@@ -217,7 +217,7 @@ export class Operations {
     if (made) await made.provider.delete(made.ref).catch((error) => this.deps.logger.warn({ err: error, stack: stack.id }, 'cleanup of a failed create failed; the reconciler will retry'));
     const tried = [...stack.triedProviders, stack.provider ?? ''].filter(Boolean);
     const remaining = lab.providers.filter((p: LabProvider) => p.capacity !== 0 && !tried.includes(p.name));
-    const message = `Launch failed on provider '${stack.provider}': ${reason}`;
+    const message = `Launch failed on provider '${stack.provider}': ${reason.replace(/\.\s*$/, '')}`;
     if (remaining.length === 0) {
       await this.finish(stack, 'failed', message, { tried_providers: tried, error_code: 'CREATE_FAILED' });
       return;

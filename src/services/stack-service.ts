@@ -121,7 +121,11 @@ export class StackService {
       },
       req.actor,
     );
-    if (created) return stack;
+    if (created) {
+      // Tells the worker to claim now rather than at its next idle poll (up to a second later).
+      this.deps.events.emit('stack.transition', { stack, from: null, to: stack.state, reason: 'launch requested' });
+      return stack;
+    }
     let current: Stack | null = stack;
     for (let attempt = 0; attempt < 5 && current; attempt++) {
       const next = await this.comeBack(current, lab, req.actor);

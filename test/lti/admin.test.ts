@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
+import { freshDatabase, postgresAvailable, type TestDatabase } from '../support/databases.ts';
 import { API_TOKEN, startHarness, type Harness } from './harness.ts';
 
 const run = promisify(execFile);
@@ -74,8 +75,17 @@ describe('LTI admin API and public endpoints', () => {
 describe('stacklab lti (CLI)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'stacklab-lti-cli-'));
   const bin = resolve(import.meta.dirname, '../../bin/stacklab.js');
-  const env = { ...process.env, STACKLAB_DATA_DIR: dir, STACKLAB_LOG_LEVEL: 'silent', STACKLAB_PROVIDERS: '[]', DATABASE_URL: '' };
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  let database: TestDatabase | undefined;
+  let env: NodeJS.ProcessEnv;
+  before(async () => {
+    // A fresh PostgreSQL schema when PostgreSQL runs (each command starts quicker); the embedded store otherwise.
+    if (await postgresAvailable()) database = await freshDatabase('postgres');
+    env = { ...process.env, STACKLAB_DATA_DIR: dir, STACKLAB_LOG_LEVEL: 'silent', STACKLAB_PROVIDERS: '[]', DATABASE_URL: database?.url ?? '' };
+  });
+  after(async () => {
+    await database?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   test('add, list and remove a platform; rotate the keys', async () => {
     const add = ['lti', 'platforms', 'add', 'moodle', '--issuer', moodle.issuer, '--client-id', moodle.client_id, '--deployment', '3', '--auth-login-url', moodle.auth_login_url, '--token-url', moodle.token_url, '--jwks-url', moodle.jwks_url];

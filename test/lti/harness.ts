@@ -14,7 +14,7 @@ import { buildApp } from '../../src/http/app.ts';
 import { FakeProvider } from '../../src/providers/fake/fake-provider.ts';
 import { systemClock } from '../../src/services/clock.ts';
 import { Keys } from '../../src/services/keys.ts';
-import { freshDatabase, type Backend } from '../support/databases.ts';
+import { freshDatabase, postgresAvailable, type Backend } from '../support/databases.ts';
 import { testLab } from '../support/test-runtime.ts';
 import { OpenEdxEmulator } from './emulator/open-edx-emulator.ts';
 
@@ -37,7 +37,8 @@ export const LABS = [
 
 export async function startHarness(options: { backend?: Backend; lti?: Record<string, unknown> } = {}): Promise<Harness> {
   const emulator = await OpenEdxEmulator.start({ host: 'localhost' });
-  const database = await freshDatabase(options.backend ?? 'pglite');
+  // PostgreSQL when it runs (a fresh schema is quick); the embedded store otherwise. store.test.ts covers both.
+  const database = await freshDatabase(options.backend ?? ((await postgresAvailable()) ? 'postgres' : 'pglite'));
   const { config } = loadConfig({ env: {}, overrides: { api_token: API_TOKEN, data_dir: '/tmp/stacklab-lti-test', log_level: 'silent' } });
   const ltiConfig = {
     platforms: [{ name: 'openedx', client_id: CLIENT_ID, deployment_ids: [DEPLOYMENT_ID], ...emulator.registration }],

@@ -8,11 +8,13 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { after, before, describe, test } from 'node:test';
-import { skipUnless } from '../support/prerequisite.ts';
+import { prerequisite, skipUnless } from '../support/prerequisite.ts';
 import { sshExec, waitForLogin, type SshTarget } from './ssh.ts';
 import { labTemplate, lxcMissing, testProvider, uniqueName, waitFor } from './support.ts';
 
 const missing = await lxcMissing();
+// An address of the Debian mirror, resolved on the host (labs without internet have no DNS either).
+const MIRROR = await import('node:dns/promises').then((d) => d.lookup('deb.debian.org', { family: 4 })).then((a) => a.address, () => '151.101.2.132');
 
 const WITH_SIGNAL = `
 heat_template_version: 2016-10-14
@@ -74,6 +76,7 @@ describe('lxc: isolation', { skip: skipUnless(missing === null, missing ?? ''), 
   before(async () => {
     listener = createServer((s) => {
       accepted++;
+      s.on('error', () => {});
       s.end('hello from the host\n');
     });
     await new Promise<void>((r) => listener.listen(0, '0.0.0.0', () => r()));
@@ -104,7 +107,12 @@ describe('lxc: isolation', { skip: skipUnless(missing === null, missing ?? ''), 
 
   test('the host listener is really there (control): the host itself connects', async () => {
     const { connect } = await import('node:net');
-    await new Promise<void>((resolve, reject) => connect(port, hostAddress(), () => resolve()).on('error', reject));
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(port, hostAddress(), () => {
+        socket.destroy();
+        resolve();
+      }).on('error', reject);
+    });
     assert.ok(accepted >= 1);
   });
 
@@ -132,7 +140,39 @@ describe('lxc: isolation', { skip: skipUnless(missing === null, missing ?? ''), 
   });
 
   test('outbound internet is off by default', async () => {
-    const r = await sshExec(labA, `${probe('1.1.1.1', 80)}; ${probe('192.0.2.1', 53)}`);
-    assert.match(r.stdout, /1\.1\.1\.1:80 CLOSED/);
+    const r = await sshExec(labA, `${probe(MIRROR, 80)}; ${probe('1.1.1.1', 80)}`);
+    assert.deepEqual(r.stdout.trim().split('\n'), [`${MIRROR}:80 CLOSED`, '1.1.1.1:80 CLOSED']);
+  });
+
+  test('with allowInternet the lab reaches the outside (the Debian mirror), and still not the host', async (t) => {
+    if (!prerequisite(t, await reachable(MIRROR, 80), `the host itself cannot reach ${MIRROR}:80`)) return;
+    const c = { id: uniqueName('isc'), name: '' };
+    c.name = c.id;
+    try {
+      await provider.create({ name: c.name, template: labTemplate('single-server'), parameters: {}, timeoutSeconds: 120, options: { allowInternet: true } });
+      const done = await waitFor(provider, c, 'CREATE');
+      assert.equal(done.status, 'COMPLETE', done.reason);
+      const lab = { host: String(done.outputs.public_ip), username: 'training', privateKey: String(done.outputs.private_key) };
+      await waitForLogin(lab);
+      const r = await sshExec(lab, `${probe(MIRROR, 80)}; ${probe(hostAddress(), port)}`);
+      assert.deepEqual(r.stdout.trim().split('\n'), [`${MIRROR}:80 OPEN`, `${hostAddress()}:${port} CLOSED`]);
+    } finally {
+      await provider.delete(c);
+    }
   });
 });
+
+async function reachable(host: string, p: number): Promise<boolean> {
+  const { connect } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = connect({ host, port: p, timeout: 3000 }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+    s.on('timeout', () => {
+      s.destroy();
+      resolve(false);
+    });
+  });
+}

@@ -7,6 +7,8 @@
 export const sql = `
 CREATE TABLE check_runs (
   id           text PRIMARY KEY,
+  -- The order of attempts: timestamps can tie (a test clock), "latest" means the highest seq.
+  seq          bigint GENERATED ALWAYS AS IDENTITY,
   stack_id     text NOT NULL,
   learner      text NOT NULL,
   context      text NOT NULL,
@@ -23,6 +25,6 @@ CREATE TABLE check_runs (
   error        text
 );
 CREATE UNIQUE INDEX check_runs_one_running ON check_runs (stack_id) WHERE status = 'running';
-CREATE INDEX check_runs_stack ON check_runs (stack_id, started_at DESC);
-CREATE INDEX check_runs_history ON check_runs (learner, context, lab, finished_at) WHERE status = 'completed';
+CREATE INDEX check_runs_stack ON check_runs (stack_id, seq DESC);
+CREATE INDEX check_runs_history ON check_runs (learner, context, lab, seq) WHERE status = 'completed';
 `;

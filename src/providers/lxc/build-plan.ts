@@ -4,30 +4,17 @@
  * deterministically, and refuses what the runtime cannot build with the resource, the type and why.
  * Pure apart from key generation and the public-address allocator it is given.
  */
-import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { EvaluationContext, Problem, StackEvaluation } from './evaluation.ts';
+import { list, obj, PlanError, str, SUPPORTED_TYPES, uuidFor, type Props } from './plan-support.ts';
+
+export { PlanError, SUPPORTED_TYPES } from './plan-support.ts';
 import { contains, intToIp, ipToInt, overlaps, parseCidr, type Cidr } from './ipv4.ts';
-import { makeRsaKeyPair, randomString, randomToken } from './keys.ts';
+import { randomString, randomToken, takeRsaKeyPair } from './keys.ts';
 import { hostnameFrom, names } from './names.ts';
 import { DEFAULT_FLAVORS, type LxcSettings } from './options.ts';
 import type { NicPlan, RouterPlan, ServerPlan, StackPlan, SubnetPlan } from './plan.ts';
 import { IMAGE_CATALOG, resolveImageName } from './images.ts';
-
-export const SUPPORTED_TYPES = [
-  'OS::Nova::Server', 'OS::Nova::KeyPair', 'OS::Neutron::Net', 'OS::Neutron::Subnet', 'OS::Neutron::Port',
-  'OS::Neutron::Router', 'OS::Neutron::RouterInterface', 'OS::Neutron::RouterGateway', 'OS::Neutron::FloatingIP',
-  'OS::Neutron::FloatingIPAssociation', 'OS::Neutron::SecurityGroup', 'OS::Neutron::ExtraRoute', 'OS::Neutron::ExtraRouteSet',
-  'OS::Heat::RandomString', 'OS::Heat::CloudConfig', 'OS::Heat::SoftwareConfig', 'OS::Heat::WaitCondition',
-  'OS::Heat::WaitConditionHandle', 'OS::Heat::None',
-] as const;
-
-export class PlanError extends Error {
-  constructor(readonly problems: Problem[]) {
-    super(problems.map((p) => `${p.resource ? `${p.resource}: ` : ''}${p.message}`).join('; '));
-    this.name = 'PlanError';
-  }
-}
 
 export interface PlanInput {
   stackName: string;
@@ -43,16 +30,6 @@ export interface PlanInput {
 export interface PlanResult {
   plan: StackPlan;
   outputs(waitData: Record<string, Record<string, unknown>>): Record<string, unknown>;
-}
-
-type Props = Record<string, unknown>;
-const str = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : String(v));
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]);
-const obj = (v: unknown): Props => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Props) : {});
-
-function uuidFor(stackId: string, resource: string): string {
-  const h = createHash('sha256').update(`${stackId}/${resource}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
 interface SubnetState extends SubnetPlan {
@@ -281,7 +258,7 @@ function planPass(input: PlanInput, reserved: Map<string, Set<number>>, dry: boo
         let pub = str(p.public_key);
         let priv: string | null = null;
         if (!pub) {
-          const made = dry ? { privateKey: 'dry-run', publicKey: 'ssh-rsa AAAA dry-run' } : makeRsaKeyPair(name);
+          const made = dry ? { privateKey: 'dry-run', publicKey: 'ssh-rsa AAAA dry-run' } : takeRsaKeyPair(name);
           pub = made.publicKey;
           priv = made.privateKey;
         }

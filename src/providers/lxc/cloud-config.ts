@@ -7,6 +7,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'yaml';
+import type { Account } from './accounts.ts';
 
 export interface GuestFile {
   /** Path inside the server. */
@@ -17,6 +18,8 @@ export interface GuestFile {
 
 export interface GuestSetup {
   files: GuestFile[];
+  /** Users to create in the account files before boot. */
+  accounts: Account[];
   ignored: string[];
 }
 
@@ -59,6 +62,7 @@ export function guestSetup(input: GuestInput): GuestSetup {
   const init: string[] = ['#!/bin/sh', '# Written by stacklab: per-server setup before sshd starts.', 'exec 2>&1'];
   const final: string[] = ['#!/bin/sh', '# Written by stacklab: first-boot runcmd and user_data scripts, after sshd.'];
   const files: GuestFile[] = [];
+  const accounts: Account[] = [];
   const ignored: string[] = [];
   for (const r of input.routes) init.push(`ip route replace ${sq(r.destination)} via ${sq(r.nexthop)} || echo "stacklab: route ${r.destination} via ${r.nexthop} failed"`);
   if (input.rootKey) files.push({ path: '/root/.ssh/authorized_keys', content: `${input.rootKey}\n`, mode: 0o600 });
@@ -92,23 +96,18 @@ export function guestSetup(input: GuestInput): GuestSetup {
     const name = String(spec.name ?? '');
     if (!name) continue;
     const groups = (Array.isArray(spec.groups) ? spec.groups : String(spec.groups ?? '').split(',')).map((g) => String(g).trim()).filter(Boolean);
-    for (const g of groups) init.push(`getent group ${sq(g)} >/dev/null || groupadd ${sq(g)}`);
-    const args = ['-m', '-s', sq(String(spec.shell ?? '/bin/bash'))];
-    if (groups.length) args.push('-G', sq(groups.join(',')));
-    if (spec.gecos) args.push('-c', sq(String(spec.gecos)));
-    if (spec.homedir) args.push('-d', sq(String(spec.homedir)));
-    init.push(`id -u ${sq(name)} >/dev/null 2>&1 || useradd ${args.join(' ')} ${sq(name)}`);
-    if (groups.length) init.push(`usermod -aG ${sq(groups.join(','))} ${sq(name)}`);
+    accounts.push({
+      name,
+      gecos: spec.gecos ? String(spec.gecos) : undefined,
+      shell: String(spec.shell ?? '/bin/bash'),
+      groups,
+      homedir: spec.homedir ? String(spec.homedir) : undefined,
+      keys: asList(spec.ssh_authorized_keys).map(String),
+    });
     const sudo = spec.sudo;
     const rules = sudo === true ? ['ALL=(ALL) NOPASSWD:ALL'] : sudo === false || sudo === undefined || sudo === null ? [] : asList(sudo).map(String);
     if (rules.length) {
       files.push({ path: `/etc/sudoers.d/90-stacklab-${name}`, content: rules.map((r) => `${name} ${r}\n`).join(''), mode: 0o440 });
-    }
-    const keys = asList(spec.ssh_authorized_keys).map(String);
-    if (keys.length) {
-      const src = `/etc/stacklab/keys-${name}`;
-      files.push({ path: src, content: keys.join('\n') + '\n', mode: 0o600 });
-      init.push(`h=$(getent passwd ${sq(name)} | cut -d: -f6); mkdir -p "$h/.ssh" && cat ${sq(src)} >> "$h/.ssh/authorized_keys" && chown -R ${sq(name)}: "$h/.ssh" && chmod 700 "$h/.ssh" && chmod 600 "$h/.ssh/authorized_keys"`);
     }
     if (spec.plain_text_passwd) init.push(`echo ${sq(`${name}:${String(spec.plain_text_passwd)}`)} | chpasswd`);
     else if (spec.passwd) init.push(`usermod -p ${sq(String(spec.passwd))} ${sq(name)}`);
@@ -152,5 +151,5 @@ export function guestSetup(input: GuestInput): GuestSetup {
   }
   files.push({ path: '/etc/stacklab/init.sh', content: init.join('\n') + '\n', mode: 0o700 });
   if (final.length > 2) files.push({ path: '/etc/stacklab/final.sh', content: final.join('\n') + '\n', mode: 0o700 });
-  return { files, ignored };
+  return { files, accounts, ignored };
 }

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { writeAccounts } from './accounts.ts';
 import { guestSetup } from './cloud-config.ts';
 import { run, tryRun } from './exec.ts';
 import { makeHostKey } from './keys.ts';
@@ -80,6 +81,7 @@ export async function prepareContainer(containersDir: string, server: ServerPlan
   // Directories made above would otherwise hide the image's modes (overlay takes the upper's).
   for (const [d, mode] of [['root', 0o700], ['root/.ssh', 0o700], ['etc', 0o755], ['etc/ssh', 0o755], ['etc/sudoers.d', 0o750], ['etc/stacklab', 0o700]] as const)
     if (existsSync(join(upper, d))) await chmod(join(upper, d), mode);
+  await writeAccounts(upper, rootfs, setup.accounts);
   await writeFile(join(dir, 'config'), containerConfig(server, rootfs, dir));
   return { ignored: setup.ignored };
 }
@@ -106,12 +108,40 @@ export async function sshdListening(pid: number): Promise<boolean> {
   return false;
 }
 
-export function freezeContainer(containersDir: string, name: string): Promise<string> {
-  return run('lxc-freeze', ['-P', containersDir, '-n', name]);
+/**
+ * Freezes or thaws through the cgroup freezer directly (a file write, no process per container);
+ * falls back to lxc-freeze / lxc-unfreeze where the cgroup is not where LXC usually puts it.
+ */
+async function setFrozen(containersDir: string, name: string, frozen: boolean): Promise<void> {
+  const v1 = `/sys/fs/cgroup/freezer/lxc.payload.${name}/freezer.state`;
+  const v2 = `/sys/fs/cgroup/lxc.payload.${name}/cgroup.freeze`;
+  if (existsSync(v1)) {
+    await writeFile(v1, frozen ? 'FROZEN' : 'THAWED');
+    for (let i = 0; i < 500; i++) {
+      const state = (await readFile(v1, 'utf8')).trim();
+      if (state === (frozen ? 'FROZEN' : 'THAWED')) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error(`${name}: freezer state did not reach ${frozen ? 'FROZEN' : 'THAWED'}`);
+  }
+  if (existsSync(v2)) {
+    await writeFile(v2, frozen ? '1' : '0');
+    const events = `/sys/fs/cgroup/lxc.payload.${name}/cgroup.events`;
+    for (let i = 0; i < 500; i++) {
+      if ((await readFile(events, 'utf8')).includes(`frozen ${frozen ? 1 : 0}`)) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error(`${name}: cgroup did not become ${frozen ? 'frozen' : 'thawed'}`);
+  }
+  await run(frozen ? 'lxc-freeze' : 'lxc-unfreeze', ['-P', containersDir, '-n', name]);
 }
 
-export function thawContainer(containersDir: string, name: string): Promise<string> {
-  return run('lxc-unfreeze', ['-P', containersDir, '-n', name]);
+export function freezeContainer(containersDir: string, name: string): Promise<void> {
+  return setFrozen(containersDir, name, true);
+}
+
+export function thawContainer(containersDir: string, name: string): Promise<void> {
+  return setFrozen(containersDir, name, false);
 }
 
 export async function containerState(containersDir: string, name: string): Promise<string | null> {

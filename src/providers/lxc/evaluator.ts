@@ -1,23 +1,8 @@
-/**
- * Picks the HOT evaluator: src/templates/evaluate.ts (the project's parser, validator and
- * evaluator) when present, else the runtime's own small evaluator (mini-hot.ts). The import is by
- * URL so the runtime builds and runs while templates/ is still being written; it is resolved once
- * at load so validation can stay synchronous.
- */
-import { existsSync } from 'node:fs';
+/** The local runtime evaluates templates with the project's HOT evaluator (src/templates/). */
+import { prepareStack as evaluate } from '../../templates/evaluate.ts';
 import type { PrepareStack, Problem } from './evaluation.ts';
-import { prepareStack as miniPrepareStack } from './mini-hot.ts';
 
-async function load(): Promise<PrepareStack> {
-  const url = new URL('../../templates/evaluate.ts', import.meta.url);
-  if (existsSync(url) && process.env.STACKLAB_LXC_MINI_HOT !== '1') {
-    const mod = (await import(url.href)) as { prepareStack?: PrepareStack };
-    if (typeof mod.prepareStack === 'function') return mod.prepareStack;
-  }
-  return miniPrepareStack;
-}
-
-export const prepareStack: PrepareStack = await load();
+export const prepareStack: PrepareStack = evaluate;
 
 /** Problems out of whatever the evaluator threw (TemplateError and friends carry `problems`). */
 export function problemsOf(err: unknown): Problem[] | null {

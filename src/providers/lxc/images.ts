@@ -178,6 +178,13 @@ export async function configureRootfs(root: string): Promise<void> {
     await rm(join(wants, unit), { force: true });
     await symlink(`/etc/systemd/system/${unit}`, join(wants, unit));
   }
+  // Generators cost a process each at every boot and have nothing to generate in a container.
+  const generators = join(root, 'etc/systemd/system-generators');
+  await mkdir(generators, { recursive: true });
+  for (const g of await readdir(join(root, 'lib/systemd/system-generators')).catch(() => [] as string[])) {
+    await rm(join(generators, g), { force: true });
+    await symlink('/dev/null', join(generators, g));
+  }
   await mkdir(join(root, 'etc/systemd/system/ssh.service.d'), { recursive: true });
   await writeFile(join(root, 'etc/systemd/system/ssh.service.d/stacklab.conf'), SSH_DROPIN);
   for (const unit of MASKED_UNITS) {

@@ -21,6 +21,38 @@ export interface SshKeyPair {
   publicKey: string;
 }
 
+/**
+ * RSA key generation takes 100-500 ms of CPU, most of a single-server launch's budget, so a few
+ * pairs are made ahead of time off the event loop (libuv's pool) and handed out by `takeRsaKeyPair`.
+ */
+const pool: { privateKey: string; spki: string }[] = [];
+let filling: Promise<void> | undefined;
+const POOL_SIZE = 3;
+
+export function fillKeyPool(): Promise<void> {
+  filling ??= (async () => {
+    while (pool.length < POOL_SIZE) {
+      const { privateKey, publicKey } = await generate('rsa', {
+        modulusLength: 2048,
+        privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+        publicKeyEncoding: { type: 'spki', format: 'pem' },
+      });
+      pool.push({ privateKey, spki: publicKey });
+    }
+  })().finally(() => {
+    filling = undefined;
+  });
+  return filling;
+}
+
+/** A pair from the pool when there is one (and the pool refills in the background), else a new one. */
+export function takeRsaKeyPair(comment: string): SshKeyPair {
+  const ready = pool.shift();
+  void fillKeyPool().catch(() => {});
+  if (!ready) return makeRsaKeyPair(comment);
+  return { privateKey: ready.privateKey, publicKey: rsaPublicToOpenSsh(ready.spki, comment) };
+}
+
 /** RSA like Nova's generated key pairs, so templates that write it to ~/.ssh/id_rsa keep working. */
 export function makeRsaKeyPair(comment: string): SshKeyPair {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', {

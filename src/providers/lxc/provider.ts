@@ -10,6 +10,8 @@ import { ProviderError, STACK_NAME_PREFIX, type CreateRequest, type Provider, ty
 import { buildPlan, PlanError, type PlanResult } from './build-plan.ts';
 import { prepareStack, problemsOf, formatProblem } from './evaluator.ts';
 import { checkLxcHost } from './host-check.ts';
+import { fillKeyPool } from './keys.ts';
+import { ensureHostNetwork } from './network.ts';
 import { isImageBuilt } from './images.ts';
 import { intToIp, parseCidr } from './ipv4.ts';
 import { shortIdCandidate } from './names.ts';
@@ -39,6 +41,7 @@ class LxcProvider implements Provider {
     private readonly log: OpLogger,
   ) {
     this.store = new StateStore(settings.dataDir);
+    void fillKeyPool().catch(() => {});
   }
 
   private init(): Promise<void> {
@@ -46,6 +49,7 @@ class LxcProvider implements Provider {
       const check = await checkLxcHost();
       if (!check.ok) throw new ProviderError('PRIVILEGES', 'The local lab runtime is not available on this server.', `lxc provider ${this.name}: ${check.reason}`);
       await this.store.init();
+      await ensureHostNetwork(this.settings);
     })().catch((err) => {
       this.ready = undefined;
       throw err;

@@ -47,22 +47,32 @@ function checkAbort(signal: AbortSignal): void {
 
 export async function buildStack(ctx: BuildContext): Promise<Record<string, Record<string, unknown>>> {
   const { settings, plan, log } = ctx;
+  const t0 = Date.now();
+  const phases: Record<string, number> = {};
+  const mark = (phase: string) => (phases[phase] = Date.now() - t0);
   await ensureHostNetwork(settings);
   for (const w of plan.waitConditions) await registerToken(settings.dataDir, w.token);
   if (plan.waitConditions.length) void ensureSignalServer(settings.dataDir, hostIpOf(settings), settings.signalPort);
   checkAbort(ctx.signal);
   await createStackNetwork(settings, plan, ctx.allowInternet);
+  mark('network');
   checkAbort(ctx.signal);
   await Promise.all(
     plan.servers.map(async (server) => {
       const prepared = await prepareContainer(ctx.containersDir, server, rootfsOf(settings, server.image));
       if (prepared.ignored.length) log.warn({ stack: ctx.stackName, server: server.resource, ignored: prepared.ignored }, 'user_data keys the local runtime does not apply');
+      mark('prepared');
       checkAbort(ctx.signal);
       await startContainer(ctx.containersDir, server.container);
     }),
   );
+  mark('started');
   await Promise.all(plan.servers.map((s) => waitForSshd(ctx, s.container, s.resource)));
-  return waitForConditions(ctx);
+  mark('sshd');
+  const data = await waitForConditions(ctx);
+  mark('waitConditions');
+  log.info({ stack: ctx.stackName, phasesMs: phases }, 'lxc stack build phases');
+  return data;
 }
 
 async function waitForSshd(ctx: BuildContext, container: string, resource: string): Promise<void> {
