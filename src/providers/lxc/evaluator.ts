@@ -10,13 +10,5 @@ export function problemsOf(err: unknown): Problem[] | null {
   return Array.isArray(problems) ? (problems as Problem[]) : null;
 }
 
-export function formatProblem(p: Problem & { output?: string; parameter?: string }): string {
-  const where = p.file ? (p.line ? `${p.file}:${p.line}` : p.file) : p.line ? `line ${p.line}` : '';
-  const what: string[] = [];
-  if (p.resource !== undefined) what.push(`resource '${p.resource}'`);
-  if (p.output !== undefined) what.push(`output '${p.output}'`);
-  if (p.parameter !== undefined) what.push(`parameter '${p.parameter}'`);
-  if (p.property !== undefined) what.push(`property '${p.property}'`);
-  const prefix = [where, what.join(', ')].filter(Boolean).join(': ');
-  return prefix ? `${prefix}: ${p.message}` : p.message;
-}
+/** Problems print the same way everywhere (`stacklab validate`, provider refusals). */
+export { formatProblem } from '../../templates/problems.ts';

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+
+const run = async (...args: string[]) => {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/stacklab.js', ...args], { env: { ...process.env, STACKLAB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cli-')) } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+};
+
+test('stacklab --help lists the commands', async () => {
+  const { stdout } = await run('--help');
+  for (const c of ['serve', 'worker', 'validate', 'labs', 'stacks', 'migrate', 'image', 'test', 'lti']) assert.match(stdout, new RegExp(`\\b${c}\\b`));
+});
+
+test('stacklab validate accepts the sample labs and refuses a broken template with resource, property and line', async () => {
+  assert.equal((await run('validate', 'labs/ten-servers')).code, 0);
+  const dir = mkdtempSync(join(tmpdir(), 'tpl-'));
+  const file = join(dir, 'bad.yaml');
+  writeFileSync(file, 'heat_template_version: 2016-10-14\nresources:\n  server:\n    type: OS::Nova::Server\n    properties:\n      flavor: { get_param: missing }\n');
+  const bad = await run('validate', file);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /bad\.yaml:6: resource 'server'.*property 'flavor'/);
+});
+
+test('stacklab labs lists the sample labs', async () => {
+  const { stdout, code } = await run('labs');
+  assert.equal(code, 0);
+  assert.match(stdout, /single-server/);
+});

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { loadLab, loadLabs, LabError } from '../../src/labs/load-labs.ts';
+
+const TEMPLATE = 'heat_template_version: 2016-10-14\nresources: {}\n';
+
+function labDir(files: Record<string, string>, id = 'my-lab'): string {
+  const root = mkdtempSync(join(tmpdir(), 'labs-'));
+  const dir = join(root, id);
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+test('the sample labs all load', () => {
+  const { labs, errors } = loadLabs('labs', { defaultProviders: ['local'] });
+  assert.deepEqual(errors.map((e) => e.message), []);
+  assert.ok(labs.has('single-server') && labs.has('ten-servers'));
+  const ten = labs.get('ten-servers')!;
+  assert.equal(ten.user, 'training');
+  assert.deepEqual(ten.providers.map((p) => p.name), ['local']);
+});
+
+test('defaults are hastexo\'s, and files are read from the lab folder', () => {
+  const lab = loadLab(labDir({ 'lab.yaml': 'title: T\nchecks:\n  - script: c.sh\n', 'template.yaml': TEMPLATE, 'c.sh': '#!/bin/sh\ntrue\n' }), { defaultProviders: ['a', 'b'] });
+  assert.equal(lab.protocol, 'ssh');
+  assert.equal(lab.port, 22);
+  assert.deepEqual(lab.timeouts, { launch: 900, suspend: 120, deleteAge: 1209600, check: 120, remoteExec: 300 });
+  assert.equal(lab.checks[0]!.script, '#!/bin/sh\ntrue\n');
+  assert.deepEqual(lab.providers.map((p) => [p.name, p.capacity]), [['a', -1], ['b', -1]]);
+});
+
+function problemsOf(files: Record<string, string>): string[] {
+  try {
+    loadLab(labDir(files), { defaultProviders: ['local'] });
+  } catch (error) {
+    assert.ok(error instanceof LabError);
+    assert.match(error.file, /lab\.yaml$/);
+    return error.problems;
+  }
+  assert.fail('the lab loaded');
+}
+
+test('errors name the file, the field and the reason', () => {
+  assert.match(problemsOf({ 'lab.yaml': 'title: T\nprotocol: telnet\n', 'template.yaml': TEMPLATE }).join(), /field 'protocol'/);
+  assert.match(problemsOf({ 'lab.yaml': 'title: T\ncolour: red\n', 'template.yaml': TEMPLATE }).join(), /colour/);
+  assert.match(problemsOf({ 'lab.yaml': 'title: T\n' }).join(), /field 'template': file 'template.yaml' not found/);
+  assert.match(problemsOf({ 'lab.yaml': 'title: T\nchecks: [{script: "echo hi"}]\n', 'template.yaml': TEMPLATE }).join(), /checks\.0\.script/);
+  assert.match(problemsOf({ 'lab.yaml': 'title: T\nchecks: [{script: c.sh}]\n', 'template.yaml': TEMPLATE, 'c.sh': 'true\n' }).join(), /shebang/);
+  assert.match(problemsOf({ 'lab.yaml': 'title: T\ntemplate: ../../etc/passwd\n', 'template.yaml': TEMPLATE }).join(), /outside the lab folder/);
+  assert.match(problemsOf({ 'lab.yaml': 'title: T\nhook_events: [suspend]\n', 'template.yaml': TEMPLATE }).join(), /hook_script/);
+  assert.match(problemsOf({ 'lab.yaml': 'title: [unclosed\n', 'template.yaml': TEMPLATE }).join(), /not valid YAML/);
+});
+
+test('a broken lab is reported and the others still load', () => {
+  const good = labDir({ 'lab.yaml': 'title: Good\n', 'template.yaml': TEMPLATE }, 'good');
+  const root = join(good, '..');
+  mkdirSync(join(root, 'bad'));
+  writeFileSync(join(root, 'bad', 'lab.yaml'), 'title: Bad\nprotocol: x\n');
+  const { labs, errors } = loadLabs(root, { defaultProviders: ['local'] });
+  assert.deepEqual([...labs.keys()], ['good']);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!.file, /bad\/lab\.yaml$/);
+});
