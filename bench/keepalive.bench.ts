@@ -3,7 +3,6 @@
  * fastify route on the same machine in the same run: maximum throughput, then latency at 1,000 req/s.
  */
 import { execFile } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import fastify from 'fastify';
 import pino from 'pino';
@@ -22,36 +21,34 @@ interface LoadResult {
   errors: number;
 }
 
-const autocannonCli = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
-
-/** autocannon in its own process, so the load generator does not share the server's event loop. */
-async function load(url: string, opts: { rate?: number; method?: 'GET' | 'POST'; duration: number }): Promise<LoadResult> {
-  const args = [autocannonCli, '--json', '-c', '20', '-d', String(opts.duration), '-m', opts.method ?? 'GET', '-H', `authorization=Bearer ${TOKEN}`];
-  if (opts.rate) args.push('-R', String(opts.rate));
-  const { stdout } = await promisify(execFile)(process.execPath, [...args, url], { maxBuffer: 64 * 1024 * 1024 });
+/** Load from a separate process (bench/load-client.ts) so it does not share the server's event loop. */
+async function load(base: string, paths: string[], opts: { rate?: number; method?: 'GET' | 'POST'; duration: number }): Promise<LoadResult> {
+  const client = new URL('./load-client.ts', import.meta.url).pathname;
+  const args = JSON.stringify({ base, paths, method: opts.method ?? 'POST', duration: opts.duration, rate: opts.rate, token: TOKEN });
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', client, args], { maxBuffer: 64 * 1024 * 1024 });
   return JSON.parse(stdout) as LoadResult;
 }
 
 export async function run(): Promise<BenchResult[]> {
   const backend = (await postgresAvailable()) ? 'postgres' : 'pglite';
   const rt = await testRuntime({ backend, providers: [new FakeProvider('fake')], labs: [testLab()] });
-  const learners = 50;
+  const learners = 200;
   for (let i = 0; i < learners; i++) await rt.ctx.stacks.launch({ learner: `l${i}`, context: 'c', lab: 'demo', actor: 'bench' });
   await settle(rt);
-  const ids = (await rt.ctx.stacks.list({ limit: 100 })).map((s) => s.id);
+  const ids = (await rt.ctx.stacks.list({ limit: 1000 })).map((s) => s.id);
   const app = await buildApp({ ...rt.ctx, logger: pino({ level: 'silent' }) });
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   const bare = fastify();
   bare.post('/bare', async () => ({ state: 'READY' }));
   const bareBase = await bare.listen({ port: 0, host: '127.0.0.1' });
   try {
-    // One stack id per run keeps the measurement about the request path, not row contention.
-    const keepaliveUrl = `${base}/api/v1/stacks/${ids[0]}/keepalive`;
-    await load(keepaliveUrl, { method: 'POST', duration: 2 }); // warm-up
-    const bareMax = await load(`${bareBase}/bare`, { method: 'POST', duration: 8 });
-    const keepMax = await load(keepaliveUrl, { method: 'POST', duration: 8 });
-    const keepAt1k = await load(keepaliveUrl, { method: 'POST', duration: 10, rate: 1000 });
-    const bareAt1k = await load(`${bareBase}/bare`, { method: 'POST', duration: 10, rate: 1000 });
+    // Each request is one learner's keepalive: the paths cycle over every stack, as real traffic would.
+    const paths = ids.map((id) => `/api/v1/stacks/${id}/keepalive`);
+    await load(base, paths, { duration: 2 }); // warm-up
+    const bareMax = await load(bareBase, ['/bare'], { duration: 8 });
+    const keepMax = await load(base, paths, { duration: 8 });
+    const keepAt1k = await load(base, paths, { duration: 10, rate: 1000 });
+    const bareAt1k = await load(bareBase, ['/bare'], { duration: 10, rate: 1000 });
     const ratio = keepMax.requests.average / bareMax.requests.average;
     return [
       { name: `bare fastify route, max throughput`, value: bareMax.requests.average, unit: 'req/s' },

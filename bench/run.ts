@@ -3,7 +3,7 @@
  * bench/results.json. Each benchmark compares against a baseline measured in the same run, since these
  * machines are noisy; BENCHMARKS.md records the figures with the command that produced them.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './types.ts';
@@ -35,4 +35,7 @@ for (const file of files) {
     process.exitCode = 1;
   }
 }
-writeFileSync(join(here, 'results.json'), JSON.stringify({ at: new Date().toISOString(), results: all }, null, 2));
+// Merge, so running one benchmark does not erase the others' last figures.
+const file = join(here, 'results.json');
+const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { results?: Record<string, unknown> }).results ?? {} : {};
+writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), results: { ...previous, ...all } }, null, 2));

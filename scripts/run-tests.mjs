@@ -23,7 +23,7 @@ if (files.length === 0) {
 const concurrency = process.env.STACKLAB_TEST_CONCURRENCY ?? '1';
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...flags, ...files],
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=900000', '--test-reporter=spec', ...flags, ...files],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

@@ -264,18 +264,20 @@ export class StackStore {
   }
 
   /**
-   * The keepalive fast path: a READY stack's idle and delete deadlines move to now + its own timeouts in
-   * one statement. Null when the stack is not READY (the caller takes the general path).
+   * The keepalive fast path, for many stacks in one statement: each READY stack's idle and delete
+   * deadlines move to its activity time + its own timeouts. Stacks not READY are left out of the result
+   * (their callers take the general path).
    */
-  async touchReady(id: string, now: Date): Promise<Stack | null> {
+  async touchReady(ids: string[], at: Date[]): Promise<Stack[]> {
     const rows = await this.db.query<StackRow>(
-      `UPDATE stacks SET last_activity_at = $2::timestamptz, updated_at = $2::timestamptz,
-              suspend_at = $2::timestamptz + make_interval(secs => suspend_timeout),
-              delete_by = $2::timestamptz + make_interval(secs => delete_age)
-       WHERE id = $1 AND state = 'READY' RETURNING *`,
-      [id, now],
+      `UPDATE stacks s SET last_activity_at = v.at, updated_at = v.at,
+              suspend_at = v.at + make_interval(secs => s.suspend_timeout),
+              delete_by = v.at + make_interval(secs => s.delete_age)
+       FROM unnest($1::text[], $2::timestamptz[]) AS v(id, at)
+       WHERE s.id = v.id AND s.state = 'READY' RETURNING s.*`,
+      [ids, at],
     );
-    return rows[0] ? toStack(rows[0]) : null;
+    return rows.map(toStack);
   }
 
   /** Extends this worker's lease; false when the lease was lost (taken over, or the stack moved on). */

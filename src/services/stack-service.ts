@@ -12,6 +12,7 @@ import type { Stack, StackEvent, StackSecrets } from '../domain/stack.ts';
 import { canTransition, type StackState } from '../domain/states.ts';
 import { AppError } from '../http/errors.ts';
 import { stackNameFor } from '../providers/provider.ts';
+import { ActivityBatcher } from './activity-batcher.ts';
 import type { Clock } from './clock.ts';
 import type { DomainEvents } from './events.ts';
 import type { Keys } from './keys.ts';
@@ -60,11 +61,13 @@ export function newStackId(): string {
 
 export class StackService {
   readonly store: StackStore;
+  private readonly activityWriter: ActivityBatcher;
 
   constructor(
     private readonly deps: { db: Database; labs: LabCatalog; keys: Keys; clock: Clock; events: DomainEvents },
   ) {
     this.store = new StackStore(deps.db);
+    this.activityWriter = new ActivityBatcher(this.store);
   }
 
   private lab(id: string): Lab {
@@ -179,7 +182,7 @@ export class StackService {
    */
   async keepalive(id: string, actor: string): Promise<Stack> {
     const now = this.deps.clock.now();
-    const touched = await this.store.touchReady(id, now);
+    const touched = await this.activityWriter.touch(id, now);
     if (touched) return touched;
     const stack = await this.get(id);
     if (stack.state === 'SUSPEND_PENDING') {
