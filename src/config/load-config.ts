@@ -13,8 +13,17 @@ export class ConfigError extends Error {
   }
 }
 
-// Variables stacklab reads that are not settings (tooling, tests).
-const NOT_SETTINGS = new Set(['STACKLAB_CONFIG', 'STACKLAB_SETUP_HEAT', 'STACKLAB_TEST_CONCURRENCY']);
+/** Variables stacklab's tools and tests read that are not server settings (listed in docs/configuration.md). */
+export const TOOL_VARIABLES = {
+  STACKLAB_CONFIG: 'the YAML config file',
+  STACKLAB_LXC_DATA_DIR: '`stacklab image build|list`: where the local runtime keeps its images (default /var/lib/stacklab/lxc)',
+  STACKLAB_SETUP_HEAT: 'tests: set up Keystone + Heat with scripts/setup-heat.sh when absent',
+  STACKLAB_LXC_BUILD_IMAGE: 'tests: build the base image when it is missing',
+  STACKLAB_SCREENSHOTS: 'tests: write the lab page screenshots to this folder',
+  STACKLAB_TEST_CONCURRENCY: 'tests: test files run at once (default 1)',
+  STACKLAB_TEST_DATABASE_URL: 'tests: the PostgreSQL to test against (default postgres://postgres@127.0.0.1:5432/test)',
+} as const;
+const NOT_SETTINGS = new Set(Object.keys(TOOL_VARIABLES));
 const KNOWN_ENV = new Set<string>(SETTINGS.map((s) => s.env));
 
 export interface ConfigSources {
@@ -50,7 +59,7 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
     }
   }
   for (const name of Object.keys(env)) {
-    if (name.startsWith('STACKLAB_') && !NOT_SETTINGS.has(name) && !KNOWN_ENV.has(name) && !name.startsWith('STACKLAB_TEST_')) {
+    if (name.startsWith('STACKLAB_') && !NOT_SETTINGS.has(name) && !KNOWN_ENV.has(name)) {
       problems.push(`unknown environment variable ${name} (see docs/configuration.md)`);
     }
   }

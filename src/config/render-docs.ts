@@ -1,6 +1,7 @@
 /** Renders docs/configuration.md and docs/errors.md from the schema and the error catalogue. */
 import { z } from 'zod';
 import { ERRORS } from '../http/errors.ts';
+import { TOOL_VARIABLES } from './load-config.ts';
 import { SETTINGS } from './schema.ts';
 
 function defaultOf(schema: z.ZodType): string {
@@ -23,6 +24,10 @@ export function renderConfigDocs(): string {
     '| key | environment variable | default | meaning |',
     '|---|---|---|---|',
     ...rows,
+    '',
+    'Variables read by the command-line tools and the tests, not by the server:',
+    '',
+    ...Object.entries(TOOL_VARIABLES).map(([name, what]) => `- \`${name}\`: ${what}`),
     '',
   ].join('\n');
 }

@@ -180,7 +180,7 @@ export class Operations {
     }
     const result = await this.poll(stack, provider, ref, 'CREATE');
     if (result?.status === 'COMPLETE') {
-      await this.finish(stack, 'ok', 'created', this.readyChanges(stack, lab, result.outputs));
+      await this.finish(stack, 'ok', 'created', this.readyChanges(lab, result.outputs));
       return;
     }
     await this.failover(stack, lab, { provider, ref }, result ? result.reason || 'create failed' : 'the stack disappeared while it was being created');
@@ -203,11 +203,13 @@ export class Operations {
       if (chosen) return chosen;
       this.deps.logger.info({ stack: stack.id, provider: entry.name }, 'provider at capacity; trying the next');
     }
+    // Nothing left to try: say why in the learner's terms, keeping the last failure when there was one.
     const reason = lab.providers.every((p) => p.capacity === 0)
       ? 'Every provider of this lab is disabled (capacity 0); ask the course team.'
-      : 'Every provider of this lab is full or failed; try again later.';
-    const full = candidates.length > 0 || stack.triedProviders.length === 0;
-    await this.finish(stack, 'failed', stack.error && !full ? stack.error : reason, { error_code: 'NO_PROVIDER' });
+      : candidates.length === 0 && stack.error
+        ? stack.error
+        : 'Every provider of this lab is full or failed; try again later.';
+    await this.finish(stack, 'failed', reason, { error_code: 'NO_PROVIDER' });
     return null;
   }
 
@@ -232,7 +234,7 @@ export class Operations {
     }, 'LAUNCH_PENDING');
   }
 
-  private readyChanges(stack: Stack, lab: Lab, outputs: Record<string, unknown>): StackChanges {
+  private readyChanges(lab: Lab, outputs: Record<string, unknown>): StackChanges {
     const now = this.now;
     const secrets: Record<string, string> = {};
     const visible: Record<string, unknown> = {};
@@ -251,7 +253,6 @@ export class Operations {
       suspend_at: addSeconds(now, lab.timeouts.suspend),
       delete_by: addSeconds(now, lab.timeouts.deleteAge),
     };
-    void stack;
   }
 
   // ---- suspend / resume ----------------------------------------------------------------------
