@@ -9,6 +9,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { AppContext } from '../app/context.ts';
 import { AppError } from './errors.ts';
 import { healthRoutes } from './routes/health.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { labRoutes } from './routes/labs.ts';
 import { stackRoutes } from './routes/stacks.ts';
 import { checkRoutes } from './routes/checks.ts';
@@ -41,6 +42,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   await app.register(healthRoutes(ctx));
+  await app.register(metricsRoutes(ctx));
   await app.register(labRoutes(ctx), { prefix: '/api/v1' });
   await app.register(stackRoutes(ctx), { prefix: '/api/v1' });
   await app.register(checkRoutes(ctx));

@@ -88,6 +88,13 @@ describe('REST API', () => {
     assert.equal(wrongMove.json().code, 'INVALID_STATE');
   });
 
+  test('/metrics counts stacks per state, for the operator only', async () => {
+    assert.equal((await app.inject({ url: '/metrics' })).statusCode, 401);
+    const metrics = await app.inject({ url: '/metrics', headers: auth });
+    assert.match(metrics.body, /stacklab_stacks\{state="DELETED"\} 1/);
+    assert.match(metrics.body, /stacklab_stacks\{state="READY"\} 0/);
+  });
+
   test('the OpenAPI document lists the stack routes', async () => {
     const doc = await app.inject({ url: '/docs/json' });
     assert.equal(doc.statusCode, 200);
