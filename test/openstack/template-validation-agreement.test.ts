@@ -8,9 +8,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { skipUnless } from '../../support/prerequisite.ts';
-import { validateTemplate } from '../../../src/templates/validate.ts';
-import { formatProblem } from '../../../src/templates/problems.ts';
+import { skipUnless } from '../support/prerequisite.ts';
+import { validateTemplate } from '../../src/templates/validate.ts';
+import { formatProblem } from '../../src/templates/problems.ts';
 
 const AUTH_URL = process.env.OS_AUTH_URL ?? 'http://127.0.0.1:5000/v3';
 const USER = process.env.OS_USERNAME ?? 'demo';
