@@ -43,18 +43,21 @@ describe('desktop lab page (Chromium, local LXC runtime)', { skip: skipUnless(bl
         }
         return differ / (width * height);
       });
+    // The desktop has more than one colour: the background and the terminal window on it.
+    const colourCount = () =>
+      page.evaluate(() => {
+        const canvas = document.querySelector('#desktop canvas') as HTMLCanvasElement;
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        const seen = new Set<number>();
+        for (let i = 0; i < data.length && seen.size < 50; i += 4 * 97) seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+        return seen.size;
+      });
+    // The background is painted before the window manager maps the terminal: wait for both.
     const deadline = Date.now() + 60_000;
     let fraction = 0;
-    while (Date.now() < deadline && (fraction = await differing()) < 0.5) await page.waitForTimeout(500);
+    let colours = 0;
+    while (Date.now() < deadline && ((fraction = await differing()) < 0.5 || (colours = await colourCount()) <= 2)) await page.waitForTimeout(500);
     assert.ok(fraction >= 0.5, `most of the canvas shows the desktop (differs from blank on ${(fraction * 100).toFixed(1)}%)`);
-    // The desktop has more than one colour: the background and the terminal window on it.
-    const colours = await page.evaluate(() => {
-      const canvas = document.querySelector('#desktop canvas') as HTMLCanvasElement;
-      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-      const seen = new Set<number>();
-      for (let i = 0; i < data.length && seen.size < 50; i += 4 * 97) seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
-      return seen.size;
-    });
     assert.ok(colours > 2, `the desktop shows more than a flat colour (${colours} colours sampled)`);
     await world.screenshot(page, 'lab-page-desktop');
     await page.close();
