@@ -58,7 +58,8 @@ describe('desktop lab page (Chromium, local LXC runtime)', { skip: skipUnless(bl
     let colours = 0;
     while (Date.now() < deadline && ((fraction = await differing()) < 0.5 || (colours = await colourCount()) <= 2)) await page.waitForTimeout(500);
     assert.ok(fraction >= 0.5, `most of the canvas shows the desktop (differs from blank on ${(fraction * 100).toFixed(1)}%)`);
-    assert.ok(colours > 2, `the desktop shows more than a flat colour (${colours} colours sampled)`);
+    if (colours <= 2) await page.screenshot({ path: '/tmp/stacklab-desktop-failure.png' });
+    assert.ok(colours > 2, `the desktop shows more than a flat colour (${colours} colours sampled; screenshot in /tmp/stacklab-desktop-failure.png)`);
     await world.screenshot(page, 'lab-page-desktop');
     await page.close();
   });

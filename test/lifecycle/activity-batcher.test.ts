@@ -16,7 +16,7 @@ test('keepalives that arrive together share one write, and each gets its own com
     }
     let statements = 0;
     const counting: Queryable = { query: (sql, params) => (statements++, t.db.query(sql, params)) };
-    const batcher = new ActivityBatcher(new StackStore(counting));
+    const batcher = new ActivityBatcher(new StackStore(counting), { maxBatch: 500, maxInFlight: 3 });
     const later = new Date(now.getTime() + 1000);
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => batcher.touch(`s${i}`, later)));
     assert.equal(statements, 1, 'the keepalives did not share a write');
