@@ -26,7 +26,13 @@ test('the transition table is closed and consistent with claims and outcomes', (
   for (const state of STATES) {
     const seen = new Set([state]);
     const queue = [state];
-    while (queue.length) for (const next of TRANSITIONS[queue.shift()!]) if (!seen.has(next)) seen.add(next) && queue.push(next);
+    while (queue.length) {
+      for (const next of TRANSITIONS[queue.shift()!]) {
+        if (seen.has(next)) continue;
+        seen.add(next);
+        queue.push(next);
+      }
+    }
     assert.ok(seen.has('DELETED'), `${state} cannot reach DELETED`);
   }
   assert.equal(canTransition('READY', 'RESUMING'), false);
