@@ -16,6 +16,7 @@ import { ProviderError, type ParameterValue, type Provider, type ProviderAction,
 import type { Clock } from './clock.ts';
 import type { DomainEvents } from './events.ts';
 import type { Keys } from './keys.ts';
+import { freshLaunch, nextGeneration } from './stack-service.ts';
 
 export interface OperationSettings {
   worker: string;
@@ -349,23 +350,14 @@ export class Operations {
     if (deleted.relaunch) {
       const lab = this.labOf(deleted);
       if (!lab) return;
-      const n = Number(/-(\d+)$/.exec(deleted.providerStackName)?.[1] ?? 0) + 1;
-      const now = this.now;
       const moved = await this.store.transition({
         id: deleted.id,
         from: ['DELETED'],
         to: 'LAUNCH_PENDING',
         reason: 'relaunch after reset',
         actor: `worker:${this.deps.settings.worker}`,
-        now,
-        changes: {
-          relaunch: false,
-          provider: null,
-          tried_providers: [],
-          provider_stack_name: deleted.providerStackName.replace(/-\d+$/, '') + `-${n}`,
-          last_activity_at: now,
-          delete_by: addSeconds(now, lab.timeouts.deleteAge),
-        },
+        now: this.now,
+        changes: freshLaunch(lab, this.now, nextGeneration(deleted)),
       });
       if (moved) this.deps.events.emit('stack.transition', { stack: moved, from: 'DELETED', to: 'LAUNCH_PENDING', reason: 'relaunch after reset' });
     }

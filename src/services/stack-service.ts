@@ -29,7 +29,7 @@ export interface LaunchRequest {
 export const RESET_CONFIRMATION = 'RESET';
 
 /** Relaunching clears everything the previous environment left on the row. */
-function freshLaunch(lab: Lab, now: Date, generation: string): StackChanges {
+export function freshLaunch(lab: Lab, now: Date, generation: string): StackChanges {
   return {
     provider: null,
     provider_stack_id: null,
@@ -254,7 +254,7 @@ export class StackService {
 }
 
 /** `stacklab-<id>-<n>`: a new provider stack name per launch, so a relaunch never adopts a dying stack. */
-function nextGeneration(stack: Stack): string {
+export function nextGeneration(stack: Pick<Stack, 'id' | 'providerStackName'>): string {
   const match = /-(\d+)$/.exec(stack.providerStackName);
   const n = match ? Number(match[1]) + 1 : 1;
   return `${stackNameFor(stack.id)}-${n}`;
