@@ -18,7 +18,8 @@ export interface StackRow {
   attempts: number;
   public_ip: string | null;
   outputs: Record<string, unknown>;
-  secrets: string | null;
+  /** Whether sealed secrets are stored; the sealed blob itself is read only by getSealedSecrets. */
+  has_secrets: boolean;
   suspend_timeout: number;
   delete_age: number;
   launch_timeout: number;
@@ -33,6 +34,23 @@ export interface StackRow {
   updated_at: Date;
   lease_owner: string | null;
   lease_until: Date | null;
+}
+
+const COLUMNS = [
+  'id', 'learner', 'context', 'lab', 'run', 'state', 'provider', 'provider_stack_id', 'provider_stack_name', 'tried_providers',
+  'error', 'error_code', 'attempts', 'public_ip', 'outputs', 'suspend_timeout', 'delete_age', 'launch_timeout', 'op_deadline',
+  'last_activity_at', 'suspend_at', 'suspend_by', 'delete_by', 'relaunch', 'state_changed_at', 'created_at', 'updated_at',
+  'lease_owner', 'lease_until',
+] as const;
+
+/**
+ * The select list for a `StackRow`, optionally qualified by a table alias. Every read of a stack names its
+ * columns instead of `*`, so the sealed secrets (a few KB per stack with a private key) never travel with
+ * routine reads such as keepalives and listings.
+ */
+export function stackColumns(alias?: string): string {
+  const q = alias ? `${alias}.` : '';
+  return [...COLUMNS.map((c) => q + c), `(${q}secrets IS NOT NULL) AS has_secrets`].join(', ');
 }
 
 export function toStack(row: StackRow): Stack {
@@ -52,7 +70,7 @@ export function toStack(row: StackRow): Stack {
     attempts: row.attempts,
     publicIp: row.public_ip,
     outputs: row.outputs ?? {},
-    hasSecrets: row.secrets !== null,
+    hasSecrets: row.has_secrets,
     lastActivityAt: row.last_activity_at,
     suspendAt: row.suspend_at,
     suspendBy: row.suspend_by,

@@ -7,7 +7,7 @@
 import type { Stack, StackEvent } from '../domain/stack.ts';
 import { CLAIM_TARGET, IN_PROGRESS_STATES, PENDING_STATES, type StackState } from '../domain/states.ts';
 import type { Queryable } from './database.ts';
-import { toEvent, toStack, type EventRow, type StackRow } from './stack-rows.ts';
+import { stackColumns, toEvent, toStack, type EventRow, type StackRow } from './stack-rows.ts';
 
 /** Columns a transition or update may set, besides the state itself. */
 export interface StackChanges {
@@ -89,7 +89,7 @@ export class StackStore {
                              launch_timeout, last_activity_at, delete_by, state_changed_at, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, 'LAUNCH_PENDING', $6, $7::int, $8::int, $9::int, $10::timestamptz, $10::timestamptz + make_interval(secs => $8::int), $10, $10, $10)
          ON CONFLICT (learner, context, lab) DO NOTHING
-         RETURNING *),
+         RETURNING ${stackColumns()}),
        ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at)
               SELECT id, NULL, state, 'launch requested', $11, $10 FROM ins)
        SELECT *, true AS inserted FROM ins`,
@@ -102,7 +102,7 @@ export class StackStore {
   }
 
   async get(id: string): Promise<Stack | null> {
-    const rows = await this.db.query<StackRow>('SELECT * FROM stacks WHERE id = $1', [id]);
+    const rows = await this.db.query<StackRow>(`SELECT ${stackColumns()} FROM stacks WHERE id = $1`, [id]);
     return rows[0] ? toStack(rows[0]) : null;
   }
 
@@ -112,7 +112,7 @@ export class StackStore {
   }
 
   async findByKey(learner: string, context: string, lab: string): Promise<Stack | null> {
-    const rows = await this.db.query<StackRow>('SELECT * FROM stacks WHERE learner = $1 AND context = $2 AND lab = $3', [learner, context, lab]);
+    const rows = await this.db.query<StackRow>(`SELECT ${stackColumns()} FROM stacks WHERE learner = $1 AND context = $2 AND lab = $3`, [learner, context, lab]);
     return rows[0] ? toStack(rows[0]) : null;
   }
 
@@ -130,7 +130,7 @@ export class StackStore {
     if (filter.provider) add('provider = ?', filter.provider);
     params.push(filter.limit ?? 100, filter.offset ?? 0);
     const rows = await this.db.query<StackRow>(
-      `SELECT * FROM stacks ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+      `SELECT ${stackColumns()} FROM stacks ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
        ORDER BY created_at, id LIMIT $${params.length - 1} OFFSET $${params.length}`,
       params,
     );
@@ -166,7 +166,7 @@ export class StackStore {
     const rows = await this.db.query<StackRow>(
       `WITH prev AS (SELECT id, state FROM stacks WHERE id = $1 AND state = ANY($2::text[])${guard} FOR UPDATE),
        moved AS (UPDATE stacks s SET state = $3, state_changed_at = $4, updated_at = $4${sets.length ? ', ' + sets.join(', ') : ''}
-                 FROM prev WHERE s.id = prev.id RETURNING s.*, prev.state AS prev_state),
+                 FROM prev WHERE s.id = prev.id RETURNING ${stackColumns('s')}, prev.state AS prev_state),
        ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at)
               SELECT id, prev_state, state, $5, $6, $4 FROM moved)
        SELECT * FROM moved`,
@@ -186,7 +186,7 @@ export class StackStore {
     }
     const rows = await this.db.query<StackRow>(
       `UPDATE stacks SET updated_at = $3${sets.length ? ', ' + sets.join(', ') : ''}
-       WHERE id = $1 AND state = ANY($2::text[])${extra} RETURNING *`,
+       WHERE id = $1 AND state = ANY($2::text[])${extra} RETURNING ${stackColumns()}`,
       params,
     );
     return rows[0] ? toStack(rows[0]) : null;
@@ -223,7 +223,7 @@ export class StackStore {
              WHEN c.state = 'DELETE_PENDING' THEN $3 + make_interval(secs => $7)
              ELSE $3 + make_interval(secs => $6) END,
            lease_owner = $4, lease_until = $8, updated_at = $3
-         FROM c WHERE s.id = c.id RETURNING s.*, c.state AS prev_state),
+         FROM c WHERE s.id = c.id RETURNING ${stackColumns('s')}, c.state AS prev_state),
        ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at)
               SELECT id, prev_state, state,
                      CASE WHEN prev_state = state THEN 'taken over after the previous worker''s lease expired' ELSE 'claimed by a worker' END,
@@ -254,7 +254,7 @@ export class StackStore {
       `WITH c AS (SELECT id, state FROM stacks WHERE state = ANY($1::text[]) AND (${input.where})
                   ORDER BY ${input.orderBy} LIMIT $4 FOR UPDATE SKIP LOCKED),
        moved AS (UPDATE stacks s SET state = $2, state_changed_at = $3::timestamptz, updated_at = $3::timestamptz${input.set ? ', ' + input.set : ''}
-                 FROM c WHERE s.id = c.id RETURNING s.*, c.state AS prev_state),
+                 FROM c WHERE s.id = c.id RETURNING ${stackColumns('s')}, c.state AS prev_state),
        ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at)
               SELECT id, prev_state, state, $${input.params.length + 5}, $${input.params.length + 6}, $3 FROM moved)
        SELECT * FROM moved`,
@@ -267,14 +267,21 @@ export class StackStore {
    * The keepalive fast path, for many stacks in one statement: each READY stack's idle and delete
    * deadlines move to its activity time + its own timeouts. Stacks not READY are left out of the result
    * (their callers take the general path).
+   *
+   * The write commits asynchronously (synchronous_commit off for this statement's own transaction, set by
+   * set_config(..., true) inside it, so one round trip and the session keeps its default). Waiting for the
+   * WAL flush was most of a keepalive's time; what it protected is small: if PostgreSQL itself crashes,
+   * at most its last ~0.6 s of activity writes are lost (never corrupted), so a stack may be judged idle up
+   * to one keepalive interval early. State changes and everything else keep full durability.
    */
   async touchReady(ids: string[], at: Date[]): Promise<Stack[]> {
     const rows = await this.db.query<StackRow>(
       `UPDATE stacks s SET last_activity_at = v.at, updated_at = v.at,
               suspend_at = v.at + make_interval(secs => s.suspend_timeout),
               delete_by = v.at + make_interval(secs => s.delete_age)
-       FROM unnest($1::text[], $2::timestamptz[]) AS v(id, at)
-       WHERE s.id = v.id AND s.state = 'READY' RETURNING s.*`,
+       FROM unnest($1::text[], $2::timestamptz[]) AS v(id, at),
+            (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed
+       WHERE s.id = v.id AND s.state = 'READY' RETURNING ${stackColumns('s')}`,
       [ids, at],
     );
     return rows.map(toStack);
@@ -302,7 +309,7 @@ export class StackStore {
 
   async byProviderStackNames(names: string[]): Promise<Stack[]> {
     if (names.length === 0) return [];
-    const rows = await this.db.query<StackRow>('SELECT * FROM stacks WHERE provider_stack_name = ANY($1::text[])', [names]);
+    const rows = await this.db.query<StackRow>(`SELECT ${stackColumns()} FROM stacks WHERE provider_stack_name = ANY($1::text[])`, [names]);
     return rows.map(toStack);
   }
 }

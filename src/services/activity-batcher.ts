@@ -4,7 +4,8 @@
  * keepalives that arrive while writes are in flight join the next one, so at low load each keepalive is
  * written at once and at high load hundreds share one statement. `maxInFlight` allows overlapping writes
  * (measured: no gain over one on this 2-core machine, so one is the default). Every caller still waits for
- * its row to be committed before it answers.
+ * its row to be written before it answers; the commit does not wait for the WAL flush (see
+ * StackStore.touchReady for why losing the last fraction of a second of activity is acceptable).
  */
 import type { StackStore } from '../db/stack-store.ts';
 import type { Stack } from '../domain/stack.ts';

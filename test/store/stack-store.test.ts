@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { StackStore } from '../../src/db/stack-store.ts';
+import { stackColumns } from '../../src/db/stack-rows.ts';
 import { BACKENDS, freshDatabase, postgresAvailable, type TestDatabase } from '../support/databases.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 
@@ -58,6 +59,28 @@ for (const backend of BACKENDS) {
       assert.equal(stolen, null);
       const own = await store.transition({ id: 's1', from: ['CREATING'], to: 'READY', reason: 'r', actor: 'w1', now, guard: { leaseOwner: 'w1' } });
       assert.equal(own?.state, 'READY');
+    });
+
+    test('reads name every column of stacks but the sealed secrets, and say whether secrets exist', async () => {
+      const columns = await t.db.query<{ column_name: string }>(
+        `SELECT column_name FROM information_schema.columns WHERE table_name = 'stacks' AND table_schema = current_schema()`,
+      );
+      const read = stackColumns().split(', ').map((c) => c.replace(/^\(secrets IS NOT NULL\) AS /, ''));
+      const expected = columns.map((c) => c.column_name).filter((c) => c !== 'secrets').concat('has_secrets');
+      assert.deepEqual([...read].sort(), expected.sort(), 'a stacks column is missing from stackColumns() (or one is named that does not exist)');
+      await store.update('s1', ['READY'], { secrets: 'sealed-blob' }, now);
+      const stack = (await store.get('s1'))!;
+      assert.equal(stack.hasSecrets, true);
+      assert.ok(!JSON.stringify(stack).includes('sealed-blob'), 'a routine read carried the sealed secrets');
+      assert.equal(await store.getSealedSecrets('s1'), 'sealed-blob');
+    });
+
+    test('the keepalive write relaxes durability for its own transaction only', async () => {
+      const touched = await store.touchReady(['s1'], [new Date(now.getTime() + 5_000)]);
+      assert.equal(touched[0]?.lastActivityAt.getTime(), now.getTime() + 5_000);
+      assert.equal(touched[0]?.suspendAt?.getTime(), now.getTime() + 5_000 + 120_000);
+      const [setting] = await t.db.query<{ synchronous_commit: string }>('SHOW synchronous_commit');
+      assert.equal(setting?.synchronous_commit, 'on', 'the relaxed commit leaked into the session');
     });
 
     test('claims never hand one stack to two workers, even when they claim at once', async () => {
