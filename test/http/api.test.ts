@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.ts';
 import { ERRORS } from '../../src/http/errors.ts';
+import { publicStack } from '../../src/http/routes/stacks.ts';
 import { FakeProvider } from '../../src/providers/fake/fake-provider.ts';
 import { settle, testLab, testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 
@@ -49,6 +50,11 @@ describe('REST API', () => {
     assert.equal(shown.json().state, 'READY');
     assert.equal(shown.json().publicIp, '192.0.2.10');
     assert.ok(!shown.body.includes('FAKE KEY') && !shown.body.includes('fake-password'), 'a secret reached the API');
+    // The compiled serializer must say exactly what JSON.stringify of the public view says: no field lost
+    // to the response schema, dates as ISO strings, outputs as they are.
+    const expected = JSON.parse(JSON.stringify(publicStack(await rt.ctx.stacks.get(first.json().id))));
+    assert.deepEqual(shown.json(), expected);
+    assert.ok(Object.keys(expected.outputs).length > 0 && expected.suspendAt, 'the comparison covers outputs and nullable dates');
     const events = await app.inject({ url: `/api/v1/stacks/${first.json().id}/events`, headers: auth });
     assert.deepEqual(events.json().events.map((e: { toState: string }) => e.toState), ['LAUNCH_PENDING', 'CREATING', 'READY']);
   });
