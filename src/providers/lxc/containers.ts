@@ -111,27 +111,50 @@ export async function sshdListening(pid: number): Promise<boolean> {
 /**
  * Freezes or thaws through the cgroup freezer directly (a file write, no process per container);
  * falls back to lxc-freeze / lxc-unfreeze where the cgroup is not where LXC usually puts it.
+ * A task in uninterruptible sleep (disk I/O on a busy host) holds a v1 cgroup in FREEZING until it
+ * wakes, which can take seconds under load: the request is written again every second (as lxc-freeze
+ * does) until FREEZE_DEADLINE_MS, and a freeze that does not complete is cancelled so no container is
+ * left half-frozen.
  */
+const FREEZE_DEADLINE_MS = 30_000;
+
+async function settleFreezer(request: () => Promise<void>, reached: () => Promise<boolean>): Promise<boolean> {
+  const start = Date.now();
+  let lastRequest = start;
+  await request();
+  for (let wait = 5; Date.now() - start < FREEZE_DEADLINE_MS; wait = Math.min(wait * 2, 100)) {
+    if (await reached()) return true;
+    await new Promise((r) => setTimeout(r, wait));
+    if (Date.now() - lastRequest >= 1000) {
+      lastRequest = Date.now();
+      await request();
+    }
+  }
+  return reached();
+}
+
 async function setFrozen(containersDir: string, name: string, frozen: boolean): Promise<void> {
   const v1 = `/sys/fs/cgroup/freezer/lxc.payload.${name}/freezer.state`;
   const v2 = `/sys/fs/cgroup/lxc.payload.${name}/cgroup.freeze`;
   if (existsSync(v1)) {
-    await writeFile(v1, frozen ? 'FROZEN' : 'THAWED');
-    for (let i = 0; i < 500; i++) {
-      const state = (await readFile(v1, 'utf8')).trim();
-      if (state === (frozen ? 'FROZEN' : 'THAWED')) return;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    throw new Error(`${name}: freezer state did not reach ${frozen ? 'FROZEN' : 'THAWED'}`);
+    const target = frozen ? 'FROZEN' : 'THAWED';
+    const ok = await settleFreezer(
+      () => writeFile(v1, target),
+      async () => (await readFile(v1, 'utf8')).trim() === target,
+    );
+    if (ok) return;
+    if (frozen) await writeFile(v1, 'THAWED').catch(() => undefined);
+    throw new Error(`${name}: freezer state did not reach ${target} within ${FREEZE_DEADLINE_MS / 1000} s (a process stuck in the kernel?)`);
   }
   if (existsSync(v2)) {
-    await writeFile(v2, frozen ? '1' : '0');
     const events = `/sys/fs/cgroup/lxc.payload.${name}/cgroup.events`;
-    for (let i = 0; i < 500; i++) {
-      if ((await readFile(events, 'utf8')).includes(`frozen ${frozen ? 1 : 0}`)) return;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    throw new Error(`${name}: cgroup did not become ${frozen ? 'frozen' : 'thawed'}`);
+    const ok = await settleFreezer(
+      () => writeFile(v2, frozen ? '1' : '0'),
+      async () => (await readFile(events, 'utf8')).includes(`frozen ${frozen ? 1 : 0}`),
+    );
+    if (ok) return;
+    if (frozen) await writeFile(v2, '0').catch(() => undefined);
+    throw new Error(`${name}: cgroup did not become ${frozen ? 'frozen' : 'thawed'} within ${FREEZE_DEADLINE_MS / 1000} s`);
   }
   await run(frozen ? 'lxc-freeze' : 'lxc-unfreeze', ['-P', containersDir, '-n', name]);
 }
