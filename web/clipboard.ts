@@ -10,7 +10,10 @@ async function writeClipboard(text: string): Promise<void> {
     await navigator.clipboard.writeText(text);
     return;
   } catch {}
-  // Older Firefox or an iframe without clipboard-write permission.
+  // Chromium refuses writeText in a frame the course page did not allow clipboard-write (Firefox allows it).
+  // The copy command still works there; it needs a selected text field, so the terminal gets focus back
+  // afterwards or the learner's next keystrokes would go nowhere.
+  const terminalInput = document.activeElement instanceof HTMLElement ? document.activeElement : null;
   const area = document.createElement('textarea');
   area.value = text;
   area.style.position = 'fixed';
@@ -19,6 +22,7 @@ async function writeClipboard(text: string): Promise<void> {
   area.select();
   document.execCommand('copy');
   area.remove();
+  terminalInput?.focus({ preventScroll: true });
 }
 
 export function installClipboard(term: Terminal): void {

@@ -1,6 +1,7 @@
 /**
  * Copy and paste in the terminal, in real Chromium: the learner pastes with Ctrl+Shift+V and copies a
- * selection with Ctrl+Shift+C. The browser side is what matters here, so the lab is a real sshd.
+ * selection with Ctrl+Shift+C, on the lab page and in a course page's frame that grants no clipboard
+ * permission. The browser side is what matters here, so the lab is a real sshd.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,8 @@ import { chromium, type Browser } from 'playwright-core';
 import { skipUnless } from '../support/prerequisite.ts';
 import { gatewayWorld, sshLab, type GatewayWorld } from '../gateway/support/gateway-world.ts';
 import { HAVE_SSHD } from '../gateway/support/local-sshd.ts';
-import { CHROMIUM, CHROMIUM_ARGS, typeLine, waitForTerminal } from './support/e2e-world.ts';
+import { courseFrame } from './support/course-frame.ts';
+import { CHROMIUM, CHROMIUM_ARGS, framedTerminal, rowStartPoint, typeLine, waitForTerminal } from './support/e2e-world.ts';
 
 describe('terminal copy and paste (Chromium)', { skip: skipUnless(HAVE_SSHD && existsSync(CHROMIUM), 'needs sshd and Chromium') }, () => {
   let world: GatewayWorld;
@@ -46,17 +48,48 @@ describe('terminal copy and paste (Chromium)', { skip: skipUnless(HAVE_SSHD && e
     await typeLine(page, 'echo copy-me-$((7*6))');
     await waitForTerminal(page, /^copy-me-42\s*$/m);
     // Select the output line by double-clicking the word, then copy.
-    const where = await page.evaluate(() => {
-      const rows = [...document.querySelectorAll('#terminal .xterm-rows > div')];
-      const row = rows.filter((r) => (r.textContent ?? '').trim().startsWith('copy-me-42')).pop();
-      const box = row?.getBoundingClientRect();
-      return box ? { x: box.left + 20, y: box.top + box.height / 2 } : null;
-    });
-    assert.ok(where, 'the output row is on screen');
+    const where = await rowStartPoint(page, 'copy-me-42');
     await page.mouse.dblclick(where.x, where.y);
     await page.keyboard.press('Control+Shift+C');
     const copied = await page.evaluate(() => navigator.clipboard.readText());
     assert.match(copied, /copy-me-42/);
     await context.close();
+  });
+
+  test('in a course page\'s frame without clipboard permission, copy still works and the terminal keeps the keyboard', async () => {
+    const session = await world.session('frank');
+    await world.launch(session, 'shell');
+    const course = await courseFrame(`${world.base}/lab/shell#session=${session}`);
+    const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+    // The course page may use the clipboard API (the test fills and reads the clipboard there); its frame may not.
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(course.url).origin });
+    try {
+      const page = await context.newPage();
+      await page.goto(course.url);
+      const frame = await (await page.waitForSelector('iframe'))?.contentFrame();
+      assert.ok(frame, 'the course page frames the lab');
+      await frame.waitForSelector('#overlay', { state: 'hidden', timeout: 30_000 });
+      const terminal = framedTerminal(frame, page.keyboard);
+
+      await page.evaluate(() => navigator.clipboard.writeText('echo "framed-$((4+4))"'));
+      await frame.click('#terminal .xterm');
+      await page.keyboard.press('Control+Shift+V');
+      await page.keyboard.press('Enter');
+      await waitForTerminal(terminal, /^framed-8\s*$/m);
+
+      await typeLine(terminal, 'echo copy-me-$((7*6))');
+      await waitForTerminal(terminal, /^copy-me-42\s*$/m);
+      const where = await rowStartPoint(terminal, 'copy-me-42');
+      await page.mouse.dblclick(where.x, where.y);
+      await page.keyboard.press('Control+Shift+C');
+      // No click in between: the next keystrokes still reach the shell.
+      await page.keyboard.type('echo still-here-$((2+3))', { delay: 5 });
+      await page.keyboard.press('Enter');
+      await waitForTerminal(terminal, /^still-here-5\s*$/m);
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'copy-me-42');
+    } finally {
+      await context.close();
+      await course.close();
+    }
   });
 });

@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -109,24 +110,59 @@ export async function e2eWorld(labs: Lab[], overrides: Record<string, unknown> =
   return world;
 }
 
+/**
+ * What the terminal helpers need from a page: Playwright's (Chromium) and Puppeteer's (Firefox) both fit,
+ * so the Chromium and Firefox tests drive the terminal the same way.
+ */
+export interface TerminalPage {
+  evaluate(read: () => string): Promise<string>;
+  click(selector: string): Promise<unknown>;
+  keyboard: { type(text: string, options?: { delay?: number }): Promise<void>; press(key: string): Promise<void> };
+}
+
 /** The terminal's visible text (xterm's DOM renderer). */
-export async function terminalText(page: Page): Promise<string> {
+export async function terminalText(page: TerminalPage): Promise<string> {
   return page.evaluate(() => (document.querySelector('#terminal .xterm-rows') as HTMLElement | null)?.innerText ?? '');
 }
 
-export async function waitForTerminal(page: Page, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+export async function waitForTerminal(page: TerminalPage, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const text = await terminalText(page);
     if (pattern.test(text)) return text;
     if (Date.now() > deadline) throw new Error(`terminal never showed ${pattern}; it shows:\n${text}`);
-    await page.waitForTimeout(200);
+    await delay(200);
   }
 }
 
 /** Types a command line into the focused terminal, as a learner would. */
-export async function typeLine(page: Page, line: string): Promise<void> {
+export async function typeLine(page: TerminalPage, line: string): Promise<void> {
   await page.click('#terminal .xterm');
   await page.keyboard.type(line, { delay: 5 });
   await page.keyboard.press('Enter');
+}
+
+/** The terminal in a frame (an LMS course page): read and click in the frame, type on the page's keyboard. */
+export function framedTerminal(frame: Pick<TerminalPage, 'evaluate' | 'click'>, keyboard: TerminalPage['keyboard']): TerminalPage {
+  return { evaluate: (read) => frame.evaluate(read), click: (selector) => frame.click(selector), keyboard };
+}
+
+/**
+ * Where to double-click to select the word at the start of the last terminal row that starts with
+ * `prefix`, in the coordinates of the terminal's document.
+ */
+export async function rowStartPoint(page: TerminalPage, prefix: string): Promise<{ x: number; y: number }> {
+  const rows = JSON.parse(
+    await page.evaluate(() =>
+      JSON.stringify(
+        [...document.querySelectorAll('#terminal .xterm-rows > div')].map((row) => {
+          const box = row.getBoundingClientRect();
+          return { text: (row.textContent ?? '').trim(), x: box.left + 20, y: box.top + box.height / 2 };
+        }),
+      ),
+    ),
+  ) as { text: string; x: number; y: number }[];
+  const row = rows.filter((candidate) => candidate.text.startsWith(prefix)).pop();
+  if (!row) throw new Error(`no terminal row starts with "${prefix}"`);
+  return { x: row.x, y: row.y };
 }
