@@ -6,6 +6,7 @@ import type { Database } from './database.ts';
 import { sql as stacks } from './migrations/001-stacks.ts';
 import { sql as checks } from './migrations/002-checks.ts';
 import { sql as lti } from './migrations/003-lti.ts';
+import { sql as activityHot } from './migrations/004-activity-hot.ts';
 
 export interface Migration {
   version: number;
@@ -17,6 +18,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 1, name: 'stacks', sql: stacks },
   { version: 2, name: 'checks', sql: checks },
   { version: 3, name: 'lti', sql: lti },
+  { version: 4, name: 'activity-hot', sql: activityHot },
 ];
 
 export async function migrate(db: Database, migrations: Migration[] = MIGRATIONS): Promise<number[]> {

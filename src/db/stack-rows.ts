@@ -53,6 +53,18 @@ export function stackColumns(alias?: string): string {
   return [...COLUMNS.map((c) => q + c), `(${q}secrets IS NOT NULL) AS has_secrets`].join(', ');
 }
 
+/**
+ * The stored suspend_at and delete_by are review times: set when a stack enters a state, and moved by the
+ * sweeps, but not by keepalives (which write only last_activity_at, so the update stays off the indexes).
+ * The real deadline is the later of the review time and last activity + the timeout; null stays null
+ * (no deadline in this state).
+ */
+function laterOf(review: Date | null, lastActivity: Date, seconds: number): Date | null {
+  if (review === null) return null;
+  const byActivity = lastActivity.getTime() + seconds * 1000;
+  return byActivity > review.getTime() ? new Date(byActivity) : review;
+}
+
 export function toStack(row: StackRow): Stack {
   return {
     id: row.id,
@@ -72,9 +84,9 @@ export function toStack(row: StackRow): Stack {
     outputs: row.outputs ?? {},
     hasSecrets: row.has_secrets,
     lastActivityAt: row.last_activity_at,
-    suspendAt: row.suspend_at,
+    suspendAt: laterOf(row.suspend_at, row.last_activity_at, row.suspend_timeout),
     suspendBy: row.suspend_by,
-    deleteBy: row.delete_by,
+    deleteBy: laterOf(row.delete_by, row.last_activity_at, row.delete_age),
     relaunch: row.relaunch,
     stateChangedAt: row.state_changed_at,
     createdAt: row.created_at,

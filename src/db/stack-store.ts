@@ -264,9 +264,13 @@ export class StackStore {
   }
 
   /**
-   * The keepalive fast path, for many stacks in one statement: each READY stack's idle and delete
-   * deadlines move to its activity time + its own timeouts. Stacks not READY are left out of the result
-   * (their callers take the general path).
+   * The keepalive fast path, for many stacks in one statement: each READY stack's last activity moves to
+   * its keepalive time. Stacks not READY are left out of the result (their callers take the general path).
+   *
+   * Only last_activity_at and updated_at change, and no index covers them, so the update is heap-only
+   * (HOT): no index entries are written (PostgreSQL compares indexed columns by value, so the COALESCEs,
+   * which leave them as they are, do not count). The idle and delete deadlines follow from last activity (see
+   * stack-rows.ts); the sweeps move the indexed review times when they find them passed (reviewDeadlines).
    *
    * The write commits asynchronously (synchronous_commit off for this statement's own transaction, set by
    * set_config(..., true) inside it, so one round trip and the session keeps its default). Waiting for the
@@ -276,15 +280,46 @@ export class StackStore {
    */
   async touchReady(ids: string[], at: Date[]): Promise<Stack[]> {
     const rows = await this.db.query<StackRow>(
-      `UPDATE stacks s SET last_activity_at = v.at, updated_at = v.at,
-              suspend_at = v.at + make_interval(secs => s.suspend_timeout),
-              delete_by = v.at + make_interval(secs => s.delete_age)
+      `UPDATE stacks s SET last_activity_at = GREATEST(s.last_activity_at, v.at), updated_at = v.at,
+              -- Unchanged (so still heap-only) when set; a READY stack without a review time gets one.
+              suspend_at = COALESCE(s.suspend_at, v.at + make_interval(secs => s.suspend_timeout)),
+              delete_by = COALESCE(s.delete_by, v.at + make_interval(secs => s.delete_age))
        FROM unnest($1::text[], $2::timestamptz[]) AS v(id, at),
             (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed
        WHERE s.id = v.id AND s.state = 'READY' RETURNING ${stackColumns('s')}`,
       [ids, at],
     );
     return rows.map(toStack);
+  }
+
+  /**
+   * Moves passed idle review times of stacks still in use to their real deadline (last activity + suspend
+   * timeout), so the suspender's index scan stays small: one index write per active stack per timeout,
+   * instead of one per keepalive. Returns how many moved.
+   */
+  async reviewSuspendAt(now: Date, limit: number): Promise<number> {
+    const rows = await this.db.query(
+      `UPDATE stacks SET suspend_at = last_activity_at + make_interval(secs => suspend_timeout)
+       WHERE id IN (SELECT id FROM stacks WHERE state = 'READY' AND suspend_at <= $1
+                      AND last_activity_at + make_interval(secs => suspend_timeout) > $1 LIMIT $2)
+         AND state = 'READY'
+       RETURNING id`,
+      [now, limit],
+    );
+    return rows.length;
+  }
+
+  /** The same for the reaper's delete_by: moved to last activity + delete age where that is later. */
+  async reviewDeleteBy(now: Date, limit: number): Promise<number> {
+    const rows = await this.db.query(
+      `UPDATE stacks SET delete_by = last_activity_at + make_interval(secs => delete_age)
+       WHERE id IN (SELECT id FROM stacks WHERE delete_by <= $1
+                      AND last_activity_at + make_interval(secs => delete_age) > $1 LIMIT $2)
+         AND delete_by IS NOT NULL
+       RETURNING id`,
+      [now, limit],
+    );
+    return rows.length;
   }
 
   /** Extends this worker's lease; false when the lease was lost (taken over, or the stack moved on). */

@@ -36,7 +36,8 @@ export function suspender(store: StackStore, now: Date, s: SweepSettings): Promi
     const idle = await store.bulkTransition({
       from: ['READY'],
       to: 'SUSPEND_PENDING',
-      where: '(suspend_at <= $3 OR suspend_by <= $3::timestamptz)',
+      // suspend_at is the indexed review time; the row's last activity says whether the stack is really idle.
+      where: `((suspend_at <= $3 AND last_activity_at + make_interval(secs => suspend_timeout) <= $3::timestamptz) OR suspend_by <= $3::timestamptz)`,
       params: [],
       orderBy: 'suspend_at NULLS LAST',
       limit: s.batch,
@@ -56,6 +57,7 @@ export function suspender(store: StackStore, now: Date, s: SweepSettings): Promi
       actor: 'suspender',
       now,
     });
+    await store.reviewSuspendAt(now, s.batch);
     return { acted: idle.length + retried.length };
   });
 }
@@ -66,7 +68,7 @@ export function reaper(store: StackStore, now: Date, s: SweepSettings): Promise<
     const old = await store.bulkTransition({
       from: ['READY', 'SUSPENDED', 'LAUNCH_FAILED', 'SUSPEND_FAILED', 'RESUME_FAILED'],
       to: 'DELETE_PENDING',
-      where: 'delete_by <= $3::timestamptz',
+      where: 'delete_by <= $3::timestamptz AND last_activity_at + make_interval(secs => delete_age) <= $3::timestamptz',
       params: [],
       orderBy: 'delete_by',
       limit: s.batch,
@@ -86,6 +88,7 @@ export function reaper(store: StackStore, now: Date, s: SweepSettings): Promise<
       actor: 'reaper',
       now,
     });
+    await store.reviewDeleteBy(now, s.batch);
     return { acted: old.length + retried.length };
   });
 }

@@ -55,6 +55,34 @@ for (const backend of BACKENDS) {
       assert.equal((await rt.ctx.stacks.get(alice!.id)).state, 'SUSPENDED');
     });
 
+    test('keepalives leave the indexed review times alone; the sweeps move them and judge by last activity', async () => {
+      const [bob] = await rt.ctx.stacks.list({ learner: 'bob' });
+      const stored = async () =>
+        (await rt.ctx.db.query<{ suspend_at: Date; delete_by: Date }>('SELECT suspend_at, delete_by FROM stacks WHERE id = $1', [bob!.id]))[0]!;
+      const before = await stored();
+      // Ten minutes of keepalives every 60 s: five times the suspend timeout, with sweeps in between.
+      for (let i = 0; i < 10; i++) {
+        rt.clock.advance(60);
+        const kept = await rt.ctx.stacks.keepalive(bob!.id, 'test');
+        assert.equal(kept.suspendAt!.getTime(), rt.clock.now().getTime() + 120_000, 'the shown deadline follows the keepalive');
+        if (i === 0) assert.deepEqual(await stored(), before, 'a keepalive wrote an indexed column');
+        await rt.scheduler.run('suspender');
+        await rt.scheduler.run('reaper');
+        assert.equal((await rt.ctx.stacks.get(bob!.id)).state, 'READY', `suspended while active (minute ${i + 1})`);
+      }
+      assert.ok((await stored()).suspend_at > before.suspend_at, 'the suspender never moved the review time forward');
+      // A delete review time long past, with recent activity: the reaper moves it instead of deleting.
+      await rt.ctx.db.query(`UPDATE stacks SET delete_by = $2 WHERE id = $1`, [bob!.id, new Date(rt.clock.now().getTime() - 3600_000)]);
+      await rt.scheduler.run('reaper');
+      assert.equal((await rt.ctx.stacks.get(bob!.id)).state, 'READY', 'the reaper deleted an active stack');
+      assert.ok((await stored()).delete_by > rt.clock.now(), 'the reaper did not move the delete review time');
+      // Idle past the real deadline: suspended on the next sweep.
+      rt.clock.advance(121);
+      await rt.scheduler.run('suspender');
+      assert.equal((await rt.ctx.stacks.get(bob!.id)).state, 'SUSPEND_PENDING');
+      await rt.ctx.stacks.keepalive(bob!.id, 'test'); // back to READY for the next test
+    });
+
     test('an explicit suspend_by is honoured even with keepalives', async () => {
       const [bob] = await rt.ctx.stacks.list({ learner: 'bob' });
       await rt.ctx.db.query('UPDATE stacks SET suspend_by = $2 WHERE id = $1', [bob!.id, rt.clock.now()]);

@@ -75,6 +75,12 @@ for (const backend of BACKENDS) {
       assert.equal(await store.getSealedSecrets('s1'), 'sealed-blob');
     });
 
+    test('no index covers what a keepalive writes, so its update stays heap-only', async () => {
+      const indexes = await t.db.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE tablename = 'stacks' AND schemaname = current_schema()`);
+      assert.ok(indexes.length >= 8, 'the stacks indexes were not found');
+      for (const { indexdef } of indexes) assert.doesNotMatch(indexdef, /last_activity_at|updated_at/, `an index covers a keepalive column: ${indexdef}`);
+    });
+
     test('the keepalive write relaxes durability for its own transaction only', async () => {
       const touched = await store.touchReady(['s1'], [new Date(now.getTime() + 5_000)]);
       assert.equal(touched[0]?.lastActivityAt.getTime(), now.getTime() + 5_000);
