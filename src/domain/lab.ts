@@ -55,6 +55,8 @@ export interface Lab {
   fullscreen: boolean;
   /** Markdown text of the instructions file. */
   instructions?: string;
+  /** Its path in the lab folder: the images it shows are relative to it. */
+  instructionsFile?: string;
   instructionsLayout: 'above' | 'below' | 'left' | 'right';
   terminal: { font: string; fontSize: number; colorScheme: 'dark' | 'light' | 'solarized-dark' | 'solarized-light' };
   progressCheckLabel: string;

@@ -11,8 +11,9 @@ export type ServerControl =
   | { type: 'exit'; code: number | null }
   | { type: 'pong' };
 
-/** WebSocket close codes the page tells apart: 4001 = token refused, 4003 = forbidden, 4009 = lab not ready. */
-export const CLOSE = { normal: 1000, error: 1011, unauthorized: 4001, forbidden: 4003, notReady: 4009 } as const;
+/** WebSocket close codes the page tells apart: 4001 = token refused, 4003 = forbidden, 4009 = lab not ready;
+ *  1008 (policy): the client sent what a read-only desktop refuses to pass on. */
+export const CLOSE = { normal: 1000, policy: 1008, error: 1011, unauthorized: 4001, forbidden: 4003, notReady: 4009 } as const;
 
 export function parseControl(text: string): ClientControl | undefined {
   try {

@@ -1,11 +1,14 @@
 /**
  * One browser desktop: noVNC's WebSocket on one side, a TCP stream to the lab's VNC server (tunnelled
- * through SSH to the jump host) on the other. Bytes pass unchanged; RFB itself runs in the browser.
- * Read-only desktops are view-only in the page (noVNC viewOnly); the RFB stream is not filtered here.
+ * through SSH to the jump host) on the other. RFB itself runs in the browser. For a writable grant the
+ * bytes pass unchanged both ways (no parsing, no copy). For a read-only grant the browser's bytes go
+ * through RfbInputFilter, which drops keys, pointer, clipboard and the like on the server, so a hand-made
+ * client with a read-only token cannot type either; the page's noVNC viewOnly only spares the round trip.
  */
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { OpenedTunnel } from './open-target.ts';
+import { RfbFilterError, RfbInputFilter } from './rfb-input-filter.ts';
 import { GatewayError } from './ssh-connect.ts';
 import { CLOSE } from './socket-messages.ts';
 
@@ -14,6 +17,8 @@ const LOW_WATER = 1 << 19;
 
 export interface VncBridgeOptions {
   logger: Logger;
+  /** Drop the viewer's input on the server (the grant is read-only). */
+  readOnly?: boolean;
   onInput?: () => void;
 }
 
@@ -22,17 +27,31 @@ export function bridgeVnc(ws: WebSocket, open: () => Promise<OpenedTunnel>, opts
   let closed = false;
   const early: Buffer[] = [];
   let unsent = 0;
+  const filter = opts.readOnly ? new RfbInputFilter() : undefined;
 
   const finish = (code: number, reason: string) => {
     if (closed) return;
     closed = true;
     tunnel?.close();
+    if (filter?.dropped.size) opts.logger.info({ dropped: Object.fromEntries(filter.dropped) }, 'read-only desktop: input dropped');
     if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
   };
 
   ws.on('message', (data) => {
-    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    if (closed) return;
+    let bytes: Buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     opts.onInput?.();
+    if (filter) {
+      try {
+        bytes = filter.push(bytes);
+      } catch (error) {
+        if (!(error instanceof RfbFilterError)) throw error;
+        opts.logger.warn({ err: error.message }, 'read-only desktop: RFB stream refused');
+        // A close reason is at most 123 bytes: keep it ASCII so the cut cannot split a character.
+        return finish(CLOSE.policy, `Read-only desktop: ${error.message}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 120));
+      }
+      if (bytes.length === 0) return;
+    }
     if (!tunnel) {
       early.push(bytes);
       return;

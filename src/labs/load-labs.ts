@@ -127,6 +127,7 @@ function toLab(id: string, dir: string, file: string, data: LabFile, options: Lo
     hidden: data.hidden,
     fullscreen: data.fullscreen,
     instructions,
+    instructionsFile: data.instructions,
     instructionsLayout: data.instructions_layout,
     terminal: { font: data.terminal.font, fontSize: data.terminal.font_size, colorScheme: data.terminal.color_scheme },
     progressCheckLabel: data.progress_check_label,

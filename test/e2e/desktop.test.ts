@@ -1,15 +1,23 @@
 /**
  * The VNC sample lab (labs/desktop) in real Chromium on the local LXC runtime: the page connects noVNC
- * through the gateway and shows the lab's desktop, which must differ from a blank canvas.
+ * through the gateway and shows the lab's desktop, which must differ from a blank canvas. Then, on the
+ * same stack, a hand-made RFB client types into the desktop's terminal: with a read-only token nothing
+ * happens (the gateway drops the keys), with a writable one the command runs.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { PROTOCOL, signConnectionToken, TOKEN_PROTOCOL_PREFIX } from '../../src/gateway/connection-token.ts';
 import { loadLabs } from '../../src/labs/load-labs.ts';
+import { RfbClient } from '../gateway/support/rfb-client.ts';
+import { sshExec, type SshTarget } from '../lxc/ssh.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { e2eBlocker, e2eWorld, REPO, type E2eWorld } from './support/e2e-world.ts';
 
 const blocker = await e2eBlocker(['desktop']);
+/** A point inside the desktop's terminal window (labs/desktop starts xterm 90x25 at +60+60). */
+const TERMINAL_X = 200;
+const TERMINAL_Y = 200;
 
 describe('desktop lab page (Chromium, local LXC runtime)', { skip: skipUnless(blocker === null, blocker ?? '') }, () => {
   let world: E2eWorld;
@@ -63,4 +71,67 @@ describe('desktop lab page (Chromium, local LXC runtime)', { skip: skipUnless(bl
     await world.screenshot(page, 'lab-page-desktop');
     await page.close();
   });
+
+  test('keys from a read-only token never reach the desktop; from a writable token they do', async () => {
+    const ctx = world.runtime.ctx;
+    const session = await world.session('linus');
+    const call = async <T>(method: 'GET' | 'POST', path: string): Promise<T> => {
+      const response = await fetch(world.base + path, { method, headers: { authorization: `Bearer ${session}`, 'content-type': 'application/json' }, body: method === 'POST' ? '{}' : undefined });
+      assert.equal(response.status, 200, `${method} ${path}`);
+      return (await response.json()) as T;
+    };
+    // The stack of the test above (or a new one when this test runs alone).
+    const { id } = await call<{ id: string }>('POST', '/api/v1/me/labs/desktop/launch');
+    const stack = await ctx.stacks.waitForState(id, ['READY'], 180_000);
+    const ssh: SshTarget = { host: stack.publicIp!, username: 'training', privateKey: (await ctx.stacks.secrets(id)).privateKey! };
+    const exists = async (file: string) => (await sshExec(ssh, `test -e ${file}`)).code === 0;
+    const waitForFile = (file: string, timeoutMs: number) => waitForCondition(() => exists(file), timeoutMs);
+    // The terminal window and its shell are up (the desktop script restarts them until they are).
+    const shellUp = 'x=$(pgrep -u training -x xterm | head -1) && [ -n "$x" ] && pgrep -P "$x" >/dev/null && pgrep -x openbox >/dev/null';
+    assert.ok(await waitForCondition(() => sshExec(ssh, shellUp).then((r) => r.code === 0), 90_000), 'xterm with a shell and openbox run on the desktop');
+    await sshExec(ssh, 'rm -f /tmp/rw-proof-1 /tmp/rw-proof-2 /tmp/ro-proof');
+
+    const grant = await call<{ path: string; protocols: string[]; server: string; readOnly: boolean }>('POST', `/api/v1/me/stacks/${id}/connections`);
+    assert.equal(grant.readOnly, false);
+    const url = world.base.replace('http', 'ws') + grant.path;
+    const readOnlyToken = await signConnectionToken(ctx.keys, { learner: 'linus', stackId: id, server: grant.server, kind: 'vnc', readOnly: true }, 60);
+    const readOnlyProtocols = [PROTOCOL, TOKEN_PROTOCOL_PREFIX + readOnlyToken];
+
+    // Writable first: a click gives the terminal window (xterm at +60+60) the focus, and typed commands run
+    // (retried while the window manager settles).
+    const writable = await RfbClient.connect(url, grant.protocols);
+    let typed = false;
+    for (let attempt = 0; attempt < 4 && !typed; attempt++) {
+      writable.client.click(TERMINAL_X, TERMINAL_Y);
+      // The window manager moves the focus on the click in its own time; keys sent at once could miss it.
+      await new Promise((r) => setTimeout(r, 500));
+      writable.client.type('touch /tmp/rw-proof-1\r');
+      typed = await waitForFile('/tmp/rw-proof-1', 10_000);
+    }
+    writable.client.close();
+    assert.ok(typed, 'a writable token types into the desktop terminal');
+
+    // Read-only: the handshake and screen updates work, the keys go nowhere.
+    const viewer = await RfbClient.connect(url, readOnlyProtocols);
+    viewer.client.click(TERMINAL_X, TERMINAL_Y);
+    viewer.client.type('touch /tmp/ro-proof\r');
+    assert.equal(await viewer.client.updateOnePixel(viewer.init.bytesPerPixel), 0, 'the viewer still gets screen updates');
+    assert.equal(await waitForFile('/tmp/ro-proof', 5_000), false, 'keys from a read-only token must not reach the desktop');
+    viewer.client.close();
+
+    // Writable again, typed once: the terminal still works, and no half-typed read-only line was left in it.
+    const again = await RfbClient.connect(url, grant.protocols);
+    again.client.type('touch /tmp/rw-proof-2\r');
+    assert.ok(await waitForFile('/tmp/rw-proof-2', 15_000), 'the terminal took the writable command on a clean line');
+    again.client.close();
+    assert.equal(await exists('/tmp/ro-proof'), false);
+  });
 });
+
+async function waitForCondition(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 300))) {
+    if (await check().catch(() => false)) return true;
+  }
+  return false;
+}
+

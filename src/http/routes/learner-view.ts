@@ -7,6 +7,7 @@ import type { Lab } from '../../domain/lab.ts';
 import type { Stack } from '../../domain/stack.ts';
 import type { StackState } from '../../domain/states.ts';
 import { labServers } from '../../gateway/lab-servers.ts';
+import { labFileUrl } from './lab-files.ts';
 import { renderInstructions } from './learner-markdown.ts';
 
 export type Phase = 'starting' | 'ready' | 'suspending' | 'suspended' | 'resuming' | 'deleting' | 'deleted' | 'failed';
@@ -97,7 +98,10 @@ export interface LabView {
   suspendTimeout: number;
 }
 
-export function labView(lab: Lab, config: Pick<Config, 'keepalive_interval' | 'idle_timeout'>, guacdConfigured = false): LabView {
+/**
+ * `fileAccess`: the access token a hidden lab's images need (lab-file-access.ts); it goes into their URLs.
+ */
+export function labView(lab: Lab, config: Pick<Config, 'keepalive_interval' | 'idle_timeout'>, guacdConfigured = false, fileAccess?: string): LabView {
   const rdpOff = lab.protocol === 'rdp' && !guacdConfigured;
   return {
     id: lab.id,
@@ -109,7 +113,11 @@ export function labView(lab: Lab, config: Pick<Config, 'keepalive_interval' | 'i
     servers: labServers(lab).map((s) => s.name),
     readOnly: lab.readOnly,
     fullscreen: lab.fullscreen,
-    instructionsHtml: renderInstructions(lab.instructions),
+    instructionsHtml: renderInstructions(lab.instructions, {
+      base: labFileUrl(lab.id, ''),
+      instructionsFile: lab.instructionsFile ?? 'instructions.md',
+      query: fileAccess ? `?access=${encodeURIComponent(fileAccess)}` : '',
+    }),
     instructionsLayout: lab.instructionsLayout,
     terminal: lab.terminal,
     progressCheckLabel: lab.progressCheckLabel,

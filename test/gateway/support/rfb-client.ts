@@ -1,0 +1,142 @@
+/**
+ * A hand-made RFB client over the gateway's WebSocket, as an attacker with a read-only token would write
+ * one: it does the RFB 3.8 handshake (security None) itself and sends raw client messages, without
+ * noVNC and its viewOnly switch.
+ */
+import type WebSocket from 'ws';
+import { openSocket } from './gateway-world.ts';
+
+export interface ServerInit {
+  width: number;
+  height: number;
+  bytesPerPixel: number;
+  name: string;
+}
+
+/** X keysyms of what `type` can send: printable ASCII is its own keysym; these are the rest. */
+const KEYSYMS: Record<string, number> = { '\r': 0xff0d, '\n': 0xff0d, '\t': 0xff09 };
+
+export class RfbClient {
+  private buffered = Buffer.alloc(0);
+  private waiter: (() => void) | undefined;
+  /** Resolves with the close code and reason when the socket closes. */
+  readonly closed: Promise<{ code: number; reason: string }>;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer) => {
+      this.buffered = Buffer.concat([this.buffered, data]);
+      this.waiter?.();
+    });
+    this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed.then(() => this.waiter?.());
+  }
+
+  /** Connects and does the handshake; retries while the desktop's Xvnc is still starting (the bridge then closes). */
+  static async connect(url: string, protocols: string[], timeoutMs = 60_000): Promise<{ client: RfbClient; init: ServerInit }> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    while (Date.now() < deadline) {
+      const client = new RfbClient(await openSocket(url, protocols));
+      try {
+        return { client, init: await client.handshake() };
+      } catch (error) {
+        last = error;
+        client.ws.terminate();
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    throw new Error(`no RFB handshake through ${url} within ${timeoutMs} ms: ${(last as Error)?.message}`);
+  }
+
+  async read(count: number, timeoutMs = 10_000): Promise<Buffer> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.buffered.length < count) {
+      if (this.ws.readyState !== this.ws.OPEN) throw new Error(`socket closed after ${this.buffered.length} of ${count} bytes`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${count} bytes (have ${this.buffered.length})`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    const bytes = this.buffered.subarray(0, count);
+    this.buffered = this.buffered.subarray(count);
+    return bytes;
+  }
+
+  private async handshake(): Promise<ServerInit> {
+    const version = (await this.read(12, 5_000)).toString('latin1');
+    if (version !== 'RFB 003.008\n') throw new Error(`server speaks ${JSON.stringify(version)}`);
+    this.send(Buffer.from(version, 'latin1'));
+    const count = (await this.read(1))[0];
+    const types = [...(await this.read(count))];
+    if (!types.includes(1)) throw new Error(`security type None not offered (got ${types})`);
+    this.send(Buffer.from([1]));
+    const result = (await this.read(4)).readUInt32BE(0);
+    if (result !== 0) throw new Error(`security result ${result}`);
+    this.send(Buffer.from([1])); // ClientInit: shared
+    const init = await this.read(24);
+    const name = await this.read(init.readUInt32BE(20));
+    return { width: init.readUInt16BE(0), height: init.readUInt16BE(2), bytesPerPixel: init[4] / 8, name: name.toString('utf8') };
+  }
+
+  send(bytes: Buffer): void {
+    this.ws.send(bytes);
+  }
+
+  key(keysym: number, down: boolean): void {
+    const message = Buffer.alloc(8);
+    message.writeUInt8(4, 0);
+    message.writeUInt8(down ? 1 : 0, 1);
+    message.writeUInt32BE(keysym, 4);
+    this.send(message);
+  }
+
+  pointer(x: number, y: number, buttons: number): void {
+    const message = Buffer.alloc(6);
+    message.writeUInt8(5, 0);
+    message.writeUInt8(buttons, 1);
+    message.writeUInt16BE(x, 2);
+    message.writeUInt16BE(y, 4);
+    this.send(message);
+  }
+
+  /** A left click, as a learner gives a window the keyboard focus. */
+  click(x: number, y: number): void {
+    this.pointer(x, y, 0);
+    this.pointer(x, y, 1);
+    this.pointer(x, y, 0);
+  }
+
+  /** Presses and releases a key per character; Xvnc adds Shift where the keysym needs it. */
+  type(text: string): void {
+    for (const char of text) {
+      const keysym = KEYSYMS[char] ?? char.charCodeAt(0);
+      this.key(keysym, true);
+      this.key(keysym, false);
+    }
+  }
+
+  /** Asks for one pixel of the screen (raw encoding, the default) and returns the reply's message type (0: FramebufferUpdate). */
+  async updateOnePixel(bytesPerPixel: number): Promise<number> {
+    const request = Buffer.alloc(10);
+    request.writeUInt8(3, 0);
+    request.writeUInt16BE(1, 6);
+    request.writeUInt16BE(1, 8);
+    this.send(request);
+    const header = await this.read(4);
+    const rects = header.readUInt16BE(2);
+    for (let i = 0; i < rects; i++) {
+      const rect = await this.read(12);
+      await this.read(rect.readUInt16BE(4) * rect.readUInt16BE(6) * bytesPerPixel);
+    }
+    return header[0];
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
