@@ -11,6 +11,7 @@ import { Activity, formatDuration } from './activity.ts';
 import { Api, ApiError, takeSession } from './api-client.ts';
 import { DesktopView } from './desktop-view.ts';
 import { dom, hideOverlay, showOverlay } from './page-dom.ts';
+import { RdpView } from './rdp-view.ts';
 import { TerminalView } from './terminal-view.ts';
 import type { ConnectionGrant, LabView, Phase, StackView } from './types.ts';
 
@@ -48,7 +49,7 @@ let view: StackView | null = null;
 let clockOffset = 0;
 let phaseSince = Date.now();
 let activity: Activity;
-let screen: TerminalView | DesktopView | undefined;
+let screen: TerminalView | DesktopView | RdpView | undefined;
 let server = '';
 let connection: 'idle' | 'requesting' | 'connecting' | 'connected' = 'idle';
 let reconnectDelay = 1000;
@@ -256,7 +257,7 @@ function setUpLab(): void {
     screen = new TerminalView(dom.terminal, lab.terminal, lab.readOnly, events);
   } else {
     dom.desktop.hidden = false;
-    screen = new DesktopView(dom.desktop, lab.readOnly, events);
+    screen = lab.protocol === 'rdp' ? new RdpView(dom.desktop, lab.readOnly, events) : new DesktopView(dom.desktop, lab.readOnly, events);
   }
 }
 

@@ -19,6 +19,15 @@ function setting<K extends string, T extends z.ZodType>(key: K, schema: T, descr
   return { key, env: extra.env ?? `STACKLAB_${key.toUpperCase()}`, schema, description, secret: extra.secret };
 }
 
+/** `tcp://host[:port]` (port 4822, guacd's, when omitted); undefined when it is not one. */
+export function parseTcpUrl(value: string): { host: string; port: number } | undefined {
+  const match = /^tcp:\/\/(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?$/.exec(value);
+  if (!match) return undefined;
+  const port = match[3] === undefined ? 4822 : Number(match[3]);
+  if (port < 1 || port > 65535) return undefined;
+  return { host: match[1] ?? match[2], port };
+}
+
 export const SETTINGS = [
   setting('port', z.coerce.number().int().min(0).max(65535).default(8080), 'HTTP port of the server.', { env: 'PORT' }),
   setting('host', z.string().default('0.0.0.0'), 'Address the server listens on.'),
@@ -30,7 +39,7 @@ export const SETTINGS = [
   setting('secret_key', z.string().optional(), 'Base64 key (32 bytes) that encrypts stack secrets and signs tokens; generated into the data folder when unset.', { secret: true }),
   setting('providers', z.string().default('auto'), "Providers, as a JSON list in env or a list in the config file; 'auto' = the local runtime where it can run, otherwise none."),
   setting('default_providers', z.string().default(''), 'Comma-separated provider names for labs that name none (default: every configured provider, in order).'),
-  setting('worker', bool.default(true), 'Run the worker loop inside `stacklab serve`.'),
+  setting('worker', bool.default(true), 'Run the worker loop and the periodic jobs (sweeps, LTI grade delivery and key rotation) inside `stacklab serve`.'),
   setting('worker_concurrency', z.coerce.number().int().min(1).max(5000).default(200), 'Provider operations one worker runs at once.'),
   setting('poll_interval', z.coerce.number().positive().default(2), 'Seconds between provider status polls of an operation in progress.'),
   setting('lease', seconds.default(60), 'Seconds a worker holds a claimed operation before another may take it over (renewed while alive).'),
@@ -49,6 +58,16 @@ export const SETTINGS = [
   setting('reconciler_interval', seconds.default(300), 'Seconds between reconciler runs (provider stacks vs the store).'),
   setting('watchdog_interval', seconds.default(30), 'Seconds between watchdog sweeps for stuck operations.'),
   setting('token_ttl', seconds.default(300), 'Seconds a terminal/desktop connection token stays valid.'),
+  setting(
+    'guacd_url',
+    z
+      .string()
+      .refine((v) => v === '' || parseTcpUrl(v) !== undefined, 'must be tcp://host:port (e.g. tcp://127.0.0.1:4822), or empty')
+      .optional(),
+    'Guacamole daemon (guacd) for RDP labs, as tcp://host:port (port 4822 when omitted); unset or empty = RDP labs say that RDP is unavailable. ' +
+      "guacd is sent the lab's RDP password over plain TCP: run it on this machine or a private network. " +
+      'A lab desktop behind the jump host (a port with a host) is forwarded through SSH to a listener on 127.0.0.1, which only a guacd on this machine (not in a container with its own network) can reach; with a remote guacd such desktops are refused with a clear message.',
+  ),
   setting('session_ttl', seconds.default(8 * 3600), 'Seconds a learner session on the lab page stays valid.'),
   setting('demo', bool.default(false), 'Serve the demo course page with name sign-in (npm start turns it on).'),
   setting('log_level', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), 'Log level.'),

@@ -1,5 +1,5 @@
 /**
- * The gateway's WebSocket routes: /gateway/stacks/:id/terminal and /gateway/stacks/:id/vnc.
+ * The gateway's WebSocket routes: /gateway/stacks/:id/terminal, /vnc and /rdp.
  * Authorisation happens in preValidation, BEFORE the upgrade: the connection token must verify, name
  * this stack and this kind of connection, and belong to the stack's learner, and the stack must be READY.
  * Only then does @fastify/websocket upgrade and the handler open SSH with the stack's credentials.
@@ -13,6 +13,8 @@ import { tokenFromProtocols, verifyConnectionToken, type ConnectionGrant, type C
 import { findServer, type LabServer } from './lab-servers.ts';
 import { openSsh, openTunnel } from './open-target.ts';
 import { bridgeTerminal } from './terminal-bridge.ts';
+import { bridgeRdp } from './rdp-bridge.ts';
+import { openRdpSession } from './rdp-session.ts';
 import { bridgeVnc } from './vnc-bridge.ts';
 
 interface Authorised {
@@ -92,7 +94,23 @@ export function gatewayRoutes(ctx: AppContext) {
         if (!auth) return socket.close(4001, 'not authorised');
         const logger = ctx.logger.child({ stack: auth.stack.id, server: auth.server.name, kind: 'vnc' });
         bridgeVnc(socket, async () => openTunnel(auth.stack, auth.lab, await ctx.stacks.secrets(auth.stack.id), auth.server), {
+          readOnly: auth.grant.readOnly,
           logger,
+          onInput: activityCounter(ctx, auth.stack.id, auth.grant.learner),
+        });
+      },
+    );
+
+    app.get(
+      '/gateway/stacks/:id/rdp',
+      { websocket: true, preValidation: (request: GatewayRequest) => authorise(ctx, request, 'rdp') },
+      (socket, request) => {
+        const auth = authorised.get(request);
+        if (!auth) return socket.close(4001, 'not authorised');
+        const logger = ctx.logger.child({ stack: auth.stack.id, server: auth.server.name, kind: 'rdp' });
+        bridgeRdp(socket, () => openRdpSession(ctx, { ...auth, readOnly: auth.grant.readOnly }, request.query as Record<string, unknown>), {
+          logger,
+          readOnly: auth.grant.readOnly,
           onInput: activityCounter(ctx, auth.stack.id, auth.grant.learner),
         });
       },

@@ -10,6 +10,7 @@ import type { Stack } from '../../domain/stack.ts';
 import { signConnectionToken, PROTOCOL, TOKEN_PROTOCOL_PREFIX, type ConnectionKind } from '../../gateway/connection-token.ts';
 import { DEFAULT_SERVER, findServer, labServers } from '../../gateway/lab-servers.ts';
 import { AppError } from '../errors.ts';
+import { signLabFileAccess } from '../lab-file-access.ts';
 import { requireSession, type Session } from '../session.ts';
 import { labView, stackView } from './learner-view.ts';
 
@@ -43,7 +44,7 @@ export async function ownStack(ctx: AppContext, session: Session, id: string): P
 }
 
 export function guacdConfigured(ctx: AppContext): boolean {
-  return Boolean((ctx.config as Record<string, unknown>).guacd_url);
+  return Boolean(ctx.config.guacd_url);
 }
 
 function kindOf(lab: Lab): ConnectionKind {
@@ -64,7 +65,9 @@ export function learnerApi(ctx: AppContext) {
       const session = sessionOf(request);
       const lab = labFor(ctx, session, request.params.lab);
       const [stack] = await ctx.stacks.list({ learner: session.learner, context: session.context, lab: lab.id, limit: 1 });
-      return { lab: labView(lab, ctx.config, guacdConfigured(ctx)), stack: stack ? stackView(stack, now()) : null };
+      // A hidden lab's images open only with a token in their URLs (an <img> sends no bearer session).
+      const fileAccess = lab.hidden ? await signLabFileAccess(ctx.keys, lab.id, ctx.config.session_ttl) : undefined;
+      return { lab: labView(lab, ctx.config, guacdConfigured(ctx), fileAccess), stack: stack ? stackView(stack, now()) : null };
     });
 
     app.post<LabParams>('/api/v1/me/labs/:lab/launch', async (request) => {

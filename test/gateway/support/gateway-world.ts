@@ -23,9 +23,10 @@ export interface GatewayWorld {
   close(): Promise<void>;
 }
 
-export async function gatewayWorld(labs: (sshd: LocalSshd) => Lab[], overrides: Record<string, unknown> = {}): Promise<GatewayWorld> {
+/** `password`: also a password output (RDP labs log in with it; the key stays the SSH login). */
+export async function gatewayWorld(labs: (sshd: LocalSshd) => Lab[], overrides: Record<string, unknown> = {}, outputs: { password?: string } = {}): Promise<GatewayWorld> {
   const sshd = await startSshd();
-  const provider = new AddressProvider('local-sshd', { public_ip: sshd.host, private_key: sshd.privateKey });
+  const provider = new AddressProvider('local-sshd', { public_ip: sshd.host, private_key: sshd.privateKey, ...outputs });
   const runtime = await testRuntime({ providers: [provider], labs: labs(sshd), overrides });
   const app = await buildApp(runtime.ctx);
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -1,0 +1,128 @@
+/**
+ * One browser RDP desktop: the page's Guacamole tunnel (web/guacamole-tunnel.ts) on a WebSocket, guacd
+ * on TCP, after the server did the handshake (rdp-session.ts). Instructions are relayed whole: the page's
+ * parser never sees half an instruction, and guacd never gets what the page may not send (handshake
+ * opcodes, anything not in the client's vocabulary; input at all when read-only).
+ * A failure to set up reaches the page as a Guacamole `error` instruction with a sentence and a status
+ * code, then the socket closes with 1011.
+ */
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import { encodeInstruction, GUAC_STATUS, GuacamoleProtocolError, InstructionReader, type Instruction } from './guacamole-protocol.ts';
+import { GuacStatusError } from './guac-status-error.ts';
+import type { OpenedRdp } from './rdp-session.ts';
+import { CLOSE } from './socket-messages.ts';
+import { GatewayError } from './ssh-connect.ts';
+
+const HIGH_WATER = 1 << 21;
+const LOW_WATER = 1 << 19;
+/** guacd's own parser takes no more per instruction; a clipboard blob chunk is far below it. */
+const MAX_CLIENT_INSTRUCTION = 32 * 1024;
+const MAX_EARLY = 256;
+
+/** What guacamole-common-js sends after the handshake. */
+const CLIENT_OPCODES = new Set(['ack', 'argv', 'audio', 'blob', 'clipboard', 'disconnect', 'end', 'file', 'get', 'key', 'mouse', 'nop', 'pipe', 'put', 'size', 'sync', 'touch']);
+/** A read-only viewer only keeps the session going. */
+const READ_ONLY_OPCODES = new Set(['ack', 'disconnect', 'nop', 'size', 'sync']);
+const INPUT_OPCODES = new Set(['key', 'mouse', 'touch']);
+
+export interface RdpBridgeOptions {
+  logger: Logger;
+  readOnly: boolean;
+  onInput?: () => void;
+}
+
+export function bridgeRdp(ws: WebSocket, open: () => Promise<OpenedRdp>, opts: RdpBridgeOptions): void {
+  let opened: OpenedRdp | undefined;
+  let closed = false;
+  const early: string[] = [];
+  const fromBrowser = new InstructionReader(MAX_CLIENT_INSTRUCTION);
+  const allowed = opts.readOnly ? READ_ONLY_OPCODES : CLIENT_OPCODES;
+  let unsent = 0;
+
+  const finish = (code: number, reason: string) => {
+    if (closed) return;
+    closed = true;
+    opened?.close();
+    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
+  };
+
+  const failPage = (userMessage: string, status: number) => {
+    if (ws.readyState === ws.OPEN) ws.send(encodeInstruction('error', userMessage, status));
+    finish(CLOSE.error, userMessage.slice(0, 120));
+  };
+
+  const toGuacd = (instruction: Instruction) => {
+    if (instruction.opcode === '') {
+      // The tunnel's own ping: answered here, guacd has no such opcode.
+      if (instruction.args[0] === 'ping' && ws.readyState === ws.OPEN) ws.send(instruction.raw);
+      return;
+    }
+    if (!allowed.has(instruction.opcode)) return;
+    if (INPUT_OPCODES.has(instruction.opcode)) opts.onInput?.();
+    if (!opened) {
+      if (early.push(instruction.raw) > MAX_EARLY) failPage('The page sent too much before the desktop was ready; reconnecting.', GUAC_STATUS.clientBadRequest);
+      return;
+    }
+    if (!opened.session.socket.write(instruction.raw)) {
+      ws.pause();
+      opened.session.socket.once('drain', () => ws.resume());
+    }
+  };
+
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) return failPage('The page sent binary data to the desktop; reload the page.', GUAC_STATUS.clientBadRequest);
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    try {
+      for (const instruction of fromBrowser.push(text)) toGuacd(instruction);
+    } catch (error) {
+      if (!(error instanceof GuacamoleProtocolError)) throw error;
+      opts.logger.info({ err: error.message }, 'rdp: malformed instruction from the page');
+      failPage('The page sent something the desktop does not understand; reload the page.', GUAC_STATUS.clientBadRequest);
+    }
+  });
+  ws.on('close', () => finish(CLOSE.normal, 'browser closed'));
+  ws.on('error', () => finish(CLOSE.error, 'socket error'));
+
+  const relay = (instructions: Instruction[]) => {
+    if (instructions.length === 0 || ws.readyState !== ws.OPEN) return;
+    const text = instructions.map((i) => i.raw).join('');
+    const socket = opened?.session.socket;
+    unsent += text.length;
+    ws.send(text, () => {
+      unsent -= text.length;
+      if (unsent < LOW_WATER && socket?.isPaused()) socket.resume();
+    });
+    if (unsent > HIGH_WATER) socket?.pause();
+    for (const instruction of instructions) {
+      if (instruction.opcode === 'error') opts.logger.info({ guacd: instruction.args[0], status: instruction.args[1] }, 'rdp: guacd reported an error');
+    }
+  };
+
+  void (async () => {
+    try {
+      opened = await open();
+    } catch (error) {
+      opts.logger.info({ err: (error as Error).message }, 'rdp: desktop connection failed');
+      if (error instanceof GuacStatusError) return failPage(error.userMessage, error.code);
+      if (error instanceof GatewayError) return failPage(error.userMessage, GUAC_STATUS.upstreamNotFound);
+      return failPage('The desktop could not connect to the lab; reconnecting.', GUAC_STATUS.upstreamError);
+    }
+    if (closed) return opened.close();
+    const { session } = opened;
+    // The tunnel opens on this internal instruction, as guacamole-common-js's own tunnels do.
+    relay([{ opcode: '', args: [session.id], raw: encodeInstruction('', session.id) }, ...session.early]);
+    session.socket.on('data', (text: string) => {
+      try {
+        relay(session.reader.push(text));
+      } catch (error) {
+        opts.logger.info({ err: (error as Error).message }, 'rdp: malformed instruction from guacd');
+        failPage('The remote desktop service sent something unexpected; reconnecting.', GUAC_STATUS.upstreamError);
+      }
+    });
+    session.socket.on('close', () => finish(CLOSE.normal, 'desktop closed'));
+    session.socket.on('error', () => finish(CLOSE.error, 'desktop connection lost'));
+    for (const raw of early.splice(0)) session.socket.write(raw);
+    session.socket.resume();
+  })();
+}

@@ -1,0 +1,258 @@
+/**
+ * The RDP gateway against a SCRIPTED GUACD PEER (test/gateway/support/scripted-guacd.ts), not a real
+ * guacd: guacd is not packaged in Debian, so no real guacd runs in CI. The peer records what stacklab
+ * sends in the handshake and relays; the lab's jump host is a real sshd, so the forward through SSH to
+ * a desktop behind the jump host is real.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, createServer, type Server } from 'node:net';
+import type WebSocket from 'ws';
+import { signConnectionToken, TOKEN_PROTOCOL_PREFIX, PROTOCOL } from '../../src/gateway/connection-token.ts';
+import { encodeInstruction, InstructionReader, type Instruction } from '../../src/gateway/guacamole-protocol.ts';
+import { skipUnless } from '../support/prerequisite.ts';
+import { gatewayWorld, openSocket, sshLab, type GatewayWorld } from './support/gateway-world.ts';
+import { HAVE_SSHD } from './support/local-sshd.ts';
+import { ScriptedGuacd } from './support/scripted-guacd.ts';
+
+const PASSWORD = 'rdp-Pa55word-never-in-the-browser';
+
+/** The browser's side of a socket: every text frame, parsed as whole instructions. */
+class Page {
+  readonly frames: string[] = [];
+  readonly instructions: Instruction[] = [];
+  closeCode: number | undefined;
+  readonly closed: Promise<number>;
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data, isBinary) => {
+      assert.equal(isBinary, false, 'Guacamole travels in text frames');
+      const text = (data as Buffer).toString('utf8');
+      this.frames.push(text);
+      // A fresh reader per frame: every frame must hold whole instructions.
+      this.instructions.push(...new InstructionReader().push(text));
+      assert.ok(text.endsWith(';'), `frame ends mid-instruction: ${text.slice(-40)}`);
+    });
+    this.closed = new Promise((resolve) => ws.once('close', (code) => resolve((this.closeCode = code))));
+  }
+
+  async waitFor(match: (i: Instruction) => boolean, timeoutMs = 10_000): Promise<Instruction> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.instructions.find(match);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`page: timed out; got ${this.instructions.map((i) => i.opcode || '(internal)').join(' ')}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  send(text: string): void {
+    this.ws.send(text);
+  }
+}
+
+describe('RDP gateway (scripted guacd peer, real sshd as jump host)', { skip: skipUnless(HAVE_SSHD, 'needs sshd (apt-get install openssh-server)') }, () => {
+  let world: GatewayWorld;
+  let guacd: ScriptedGuacd;
+  let standIn: Server;
+  let standInPort = 0;
+  let session: string;
+  const stacks: Record<string, string> = {};
+
+  before(async () => {
+    guacd = await ScriptedGuacd.start();
+    // Stands in for an RDP server behind the jump host: says who it is to whoever connects.
+    standIn = createServer((socket) => socket.end('RDP-STAND-IN\n'));
+    await new Promise<void>((resolve) => standIn.listen(0, '127.0.0.1', resolve));
+    standInPort = (standIn.address() as { port: number }).port;
+    world = await gatewayWorld(
+      (sshd) => [
+        sshLab(sshd, { id: 'windows', protocol: 'rdp', port: 3389 }),
+        sshLab(sshd, { id: 'viewer', protocol: 'rdp', port: 3389, readOnly: true }),
+        sshLab(sshd, { id: 'behind', protocol: 'rdp', port: 3389, ports: [{ name: 'ssh', number: sshd.port }, { name: 'desktop', host: '127.0.0.1', number: standInPort }] }),
+        sshLab(sshd, { id: 'shell' }),
+      ],
+      { guacd_url: guacd.url },
+      { password: PASSWORD },
+    );
+    session = await world.session('rita');
+    for (const lab of ['windows', 'viewer', 'behind', 'shell']) stacks[lab] = await world.launch(session, lab);
+  });
+  after(async () => {
+    await world?.close();
+    await guacd?.close();
+    standIn?.close();
+  });
+
+  async function grant(lab: string, who = session): Promise<{ path: string; protocols: string[]; kind: string }> {
+    const response = await world.api<{ path: string; protocols: string[]; kind: string }>(who, 'POST', `/api/v1/me/stacks/${stacks[lab]}/connections`, {});
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    return response.body;
+  }
+
+  async function openPage(lab: string, query = ''): Promise<Page> {
+    const g = await grant(lab);
+    assert.equal(g.kind, 'rdp');
+    return new Page(await openSocket(world.base.replace('http', 'ws') + g.path + query, g.protocols));
+  }
+
+  test("the server does the handshake: select rdp, the lab's address, user and password, the page's display", async () => {
+    const next = guacd.nextConnection();
+    const page = await openPage('windows', '?width=1280&height=720&dpi=120&tz=Europe/Zurich&audio=audio/L16&video=no%20such&image=image/png&image=image/jpeg');
+    const peer = await next;
+    await page.waitFor((i) => i.opcode === 'sync');
+    assert.equal(peer.received[0].raw, '6.select,3.rdp;');
+    assert.deepEqual(
+      peer.received.slice(1, 7).map((i) => i.opcode),
+      ['size', 'audio', 'video', 'image', 'timezone', 'connect'],
+      'handshake instructions in protocol order',
+    );
+    assert.deepEqual(peer.handshake('size')?.args, ['1280', '720', '120']);
+    assert.deepEqual(peer.handshake('audio')?.args, ['audio/L16']);
+    assert.deepEqual(peer.handshake('video')?.args, [], 'an invalid media type is dropped');
+    assert.deepEqual(peer.handshake('image')?.args, ['image/png', 'image/jpeg']);
+    assert.deepEqual(peer.handshake('timezone')?.args, ['Europe/Zurich']);
+    assert.deepEqual(
+      { ...peer.params },
+      {
+        VERSION_1_5_0: 'VERSION_1_5_0',
+        hostname: world.sshd.host,
+        port: '3389',
+        domain: '',
+        username: world.sshd.user,
+        password: PASSWORD,
+        width: '',
+        height: '',
+        dpi: '',
+        security: 'any',
+        'ignore-cert': 'true',
+        'read-only': '',
+        'resize-method': 'display-update',
+        'enable-wallpaper': '',
+      },
+    );
+    const first = page.instructions[0];
+    assert.equal(first.opcode, '', 'the tunnel opens on an internal instruction');
+    assert.equal(first.args[0], '$scripted-' + guacd.connections.length, "with guacd's connection id");
+    assert.ok(!page.frames.join('').includes(PASSWORD), 'the password never reaches the browser');
+    assert.ok(!page.instructions.some((i) => i.opcode === 'args' || i.opcode === 'ready'), 'the handshake stays on the server');
+    page.ws.close();
+  });
+
+  test('instructions are relayed whole both ways; handshake opcodes and pings from the page stay out of guacd', async () => {
+    const next = guacd.nextConnection();
+    const page = await openPage('windows');
+    const peer = await next;
+    await page.waitFor((i) => i.opcode === 'sync');
+    page.send(encodeInstruction('key', 65307, 1));
+    // One instruction cut across two WebSocket messages still arrives whole.
+    page.send('5.mouse,2.');
+    page.send('10,2.20,1.1;');
+    page.send(encodeInstruction('connect', 'evil.example', '22') + encodeInstruction('select', 'ssh') + encodeInstruction('', 'ping', 42));
+    page.send(encodeInstruction('sync', 1000));
+    await peer.waitFor((i) => i.opcode === 'sync');
+    const relayed = peer.relayed().map((i) => [i.opcode, ...i.args]);
+    assert.deepEqual(relayed, [
+      ['key', '65307', '1'],
+      ['mouse', '10', '20', '1'],
+      ['sync', '1000'],
+    ]);
+    await page.waitFor((i) => i.opcode === '' && i.args[0] === 'ping', 5000);
+
+    // guacd -> page: a large instruction and a name with characters outside the BMP.
+    const big = 'A'.repeat(300_000);
+    peer.send(encodeInstruction('name', 'Lab 😀 café') + encodeInstruction('blob', 1, big) + encodeInstruction('nop'));
+    await page.waitFor((i) => i.opcode === 'nop');
+    assert.deepEqual(page.instructions.find((i) => i.opcode === 'name')?.args, ['Lab 😀 café']);
+    assert.equal(page.instructions.find((i) => i.opcode === 'blob')?.args[1].length, big.length);
+
+    page.ws.close();
+    await page.closed;
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(peer.closed, 'closing the page closes the guacd connection');
+  });
+
+  test('read-only: guacd is told so, and the page input never reaches it', async () => {
+    const next = guacd.nextConnection();
+    const page = await openPage('viewer');
+    const peer = await next;
+    await page.waitFor((i) => i.opcode === 'sync');
+    assert.equal(peer.params['read-only'], 'true');
+    page.send(encodeInstruction('key', 97, 1) + encodeInstruction('mouse', 1, 1, 1) + encodeInstruction('clipboard', 1, 'text/plain'));
+    page.send(encodeInstruction('size', 800, 600) + encodeInstruction('sync', 1000));
+    await peer.waitFor((i) => i.opcode === 'sync');
+    assert.deepEqual(
+      peer.relayed().map((i) => i.opcode),
+      ['size', 'sync'],
+    );
+    page.ws.close();
+  });
+
+  test('a desktop behind the jump host: guacd gets a 127.0.0.1 forward through SSH, open only while the page is', async () => {
+    const next = guacd.nextConnection();
+    const page = await openPage('behind');
+    const peer = await next;
+    await page.waitFor((i) => i.opcode === 'sync');
+    assert.equal(peer.params.hostname, '127.0.0.1');
+    const port = Number(peer.params.port);
+    assert.notEqual(port, standInPort, 'guacd is given the forward, not the server behind the jump host');
+    // Connect as guacd's RDP client would: the bytes come from the server behind the jump host.
+    const hello = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      let got = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (d: string) => (got += d));
+      socket.on('end', () => resolve(got));
+      socket.on('error', reject);
+    });
+    assert.equal(hello, 'RDP-STAND-IN\n');
+    page.ws.close();
+    await page.closed;
+    await new Promise((r) => setTimeout(r, 300));
+    await assert.rejects(
+      new Promise((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1');
+        socket.on('connect', () => (socket.destroy(), resolve(undefined)));
+        socket.on('error', reject);
+      }),
+      { code: 'ECONNREFUSED' },
+      'the forward closes with the page',
+    );
+  });
+
+  test('guacd refusing, hanging up or down: the page gets a clear error and the socket closes with 1011', async () => {
+    const expectError = async (message: RegExp, code: number) => {
+      const page = await openPage('windows');
+      const error = await page.waitFor((i) => i.opcode === 'error');
+      assert.match(error.args[0], message);
+      assert.equal(Number(error.args[1]), code);
+      assert.equal(await page.closed, 1011);
+      assert.ok(!page.frames.join('').includes(PASSWORD));
+    };
+    try {
+      guacd.behaviour = 'refuse';
+      await expectError(/remote desktop service \(guacd\) refused the connection; tell your course team/, 0x0200);
+      guacd.behaviour = 'hang-up';
+      await expectError(/guacd\) does not answer; retrying/, 0x0208);
+      await guacd.stop();
+      await expectError(/guacd\) does not answer; retrying/, 0x0208);
+    } finally {
+      guacd.behaviour = 'serve';
+      await guacd.listen();
+    }
+  });
+
+  test("tokens: another learner's, a terminal token, or none do not open the desktop", async () => {
+    const url = (lab: string, kind: string) => `${world.base.replace('http', 'ws')}/gateway/stacks/${stacks[lab]}/${kind}`;
+    const mine = await grant('windows');
+    const other = await world.session('mallory');
+    await world.launch(other, 'windows');
+    const theirs = await world.api<{ protocols: string[]; path: string }>(other, 'POST', `/api/v1/me/stacks/${(await world.runtime.ctx.stacks.list({ learner: 'mallory' }))[0].id}/connections`, {});
+    await assert.rejects(openSocket(url('windows', 'rdp'), theirs.body.protocols), { status: 403 }, "another learner's token");
+    await assert.rejects(openSocket(url('windows', 'terminal'), mine.protocols), { status: 403 }, 'an rdp token on the terminal route');
+    await assert.rejects(openSocket(url('shell', 'rdp'), (await grant('shell')).protocols), { status: 403 }, 'a terminal token on the rdp route');
+    const forged = await signConnectionToken(world.runtime.ctx.keys, { learner: 'rita', stackId: stacks.windows, server: 'default', kind: 'vnc', readOnly: false }, 60);
+    await assert.rejects(openSocket(url('windows', 'rdp'), [PROTOCOL, TOKEN_PROTOCOL_PREFIX + forged]), { status: 403 }, 'a token of another kind');
+    await assert.rejects(openSocket(url('windows', 'rdp'), [PROTOCOL]), { status: 401 }, 'no token');
+  });
+});

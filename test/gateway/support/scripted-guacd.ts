@@ -1,0 +1,153 @@
+/**
+ * A SCRIPTED GUACD PEER, not a real guacd: guacd is not packaged in Debian, so CI cannot run one. This
+ * TCP server speaks guacd's side of the Guacamole handshake (answers `select` with `args`, waits for
+ * `connect`, sends `ready`), records everything stacklab sends, and then does what the test scripts:
+ * draw something, refuse, hang up. Its `args` list is a subset of guacd 1.5's RDP parameters, in
+ * guacd's order style (version first).
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { encodeInstruction, InstructionReader, type Instruction } from '../../../src/gateway/guacamole-protocol.ts';
+
+export const RDP_ARGS = ['VERSION_1_5_0', 'hostname', 'port', 'domain', 'username', 'password', 'width', 'height', 'dpi', 'security', 'ignore-cert', 'read-only', 'resize-method', 'enable-wallpaper'];
+
+/** What the peer does when stacklab connects. */
+export type Behaviour = 'serve' | 'refuse' | 'hang-up';
+
+/** A blue screen with an orange square: what `serve` draws after `ready`. */
+export const DRAWING = [
+  encodeInstruction('size', 0, 640, 480),
+  encodeInstruction('rect', 0, 0, 0, 640, 480),
+  encodeInstruction('cfill', 14, 0, 20, 60, 200, 255),
+  encodeInstruction('rect', 0, 200, 150, 240, 180),
+  encodeInstruction('cfill', 14, 0, 250, 140, 20, 255),
+  encodeInstruction('sync', 1000),
+].join('');
+
+export class GuacdConnection {
+  /** Everything received, in order: `select`, the handshake, then the relayed instructions. */
+  readonly received: Instruction[] = [];
+  /** `args` name -> the value stacklab put in `connect`. */
+  params: Record<string, string> = {};
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(readonly socket: Socket) {}
+
+  record(instruction: Instruction): void {
+    this.received.push(instruction);
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  handshake(opcode: string): Instruction | undefined {
+    return this.received.find((i) => i.opcode === opcode);
+  }
+
+  /** The instructions that arrived after `connect`: what the page sent through the gateway. */
+  relayed(): Instruction[] {
+    return this.received.slice(this.received.findIndex((i) => i.opcode === 'connect') + 1);
+  }
+
+  async waitFor(match: (i: Instruction) => boolean, timeoutMs = 10_000): Promise<Instruction> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.received.find(match);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`scripted guacd: timed out; received ${this.received.map((i) => i.opcode).join(' ')}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 100);
+      });
+    }
+  }
+
+  send(text: string): void {
+    this.socket.write(text);
+  }
+
+  get closed(): boolean {
+    return this.socket.destroyed;
+  }
+}
+
+export class ScriptedGuacd {
+  behaviour: Behaviour = 'serve';
+  readonly connections: GuacdConnection[] = [];
+  private server: Server | undefined;
+  private readonly waiters: Array<(c: GuacdConnection) => void> = [];
+
+  private constructor(public port: number) {}
+
+  static async start(): Promise<ScriptedGuacd> {
+    const peer = new ScriptedGuacd(0);
+    await peer.listen();
+    return peer;
+  }
+
+  get url(): string {
+    return `tcp://127.0.0.1:${this.port}`;
+  }
+
+  /** Listens again on the same port after `stop()`. */
+  async listen(): Promise<void> {
+    if (this.server) return;
+    const server = createServer((socket) => this.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    const address = server.address();
+    this.port = typeof address === 'object' && address ? address.port : 0;
+    this.server = server;
+  }
+
+  /** Stops listening (a guacd that is down) and drops every open connection. */
+  async stop(): Promise<void> {
+    for (const c of this.connections) c.socket.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = undefined;
+  }
+
+  /** The next connection stacklab opens: ask before making it open one. */
+  nextConnection(timeoutMs = 10_000): Promise<GuacdConnection> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('scripted guacd: no connection from stacklab')), timeoutMs);
+      this.waiters.push((c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+  }
+
+  private accept(socket: Socket): void {
+    const connection = new GuacdConnection(socket);
+    this.connections.push(connection);
+    for (const wake of this.waiters.splice(0)) wake(connection);
+    const reader = new InstructionReader();
+    socket.setEncoding('utf8');
+    socket.on('error', () => socket.destroy());
+    socket.on('data', (text: string) => {
+      for (const instruction of reader.push(text)) {
+        connection.record(instruction);
+        this.answer(connection, instruction);
+      }
+    });
+  }
+
+  private answer(connection: GuacdConnection, instruction: Instruction): void {
+    const { socket } = connection;
+    if (instruction.opcode === 'select') {
+      if (this.behaviour === 'hang-up') return void socket.destroy();
+      if (this.behaviour === 'refuse') {
+        socket.end(encodeInstruction('error', 'Protocol not supported', 0x0100));
+        return;
+      }
+      socket.write(encodeInstruction('args', ...RDP_ARGS));
+    } else if (instruction.opcode === 'connect') {
+      connection.params = Object.fromEntries(RDP_ARGS.map((name, i) => [name, instruction.args[i] ?? '']));
+      socket.write(encodeInstruction('ready', `$scripted-${this.connections.length}`) + DRAWING);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * A Guacamole tunnel over the gateway's WebSocket. guacamole-common-js's WebSocketTunnel offers only the
+ * "guacamole" sub-protocol, and stacklab's connection token travels as a sub-protocol (never in the URL),
+ * so the page has its own tunnel. It speaks the same wire format as the gateway
+ * (src/gateway/guacamole-protocol.ts, shared): lengths in code points, instructions cut whole.
+ * It opens when the gateway sends the internal instruction with guacd's connection id, after the
+ * server-side handshake; an `error` instruction before that is the gateway's sentence for the learner.
+ */
+import Guacamole from 'guacamole-common-js';
+import { encodeInstruction, InstructionReader } from '../src/gateway/guacamole-protocol.ts';
+
+const { State } = Guacamole.Tunnel;
+
+export class GatewayTunnel extends Guacamole.Tunnel {
+  private socket: WebSocket | undefined;
+  private readonly reader = new InstructionReader();
+
+  constructor(
+    private readonly url: string,
+    private readonly protocols: string[],
+  ) {
+    super();
+  }
+
+  // Guacamole.Tunnel sets its methods on the instance in its constructor; fields replace them after it.
+  override connect = (data?: string): void => {
+    this.setState(State.CONNECTING);
+    const socket = new WebSocket(data ? `${this.url}?${data}` : this.url, this.protocols);
+    this.socket = socket;
+    socket.onmessage = (event: MessageEvent) => {
+      if (this.socket !== socket) return;
+      let instructions;
+      try {
+        instructions = this.reader.push(String(event.data));
+      } catch {
+        return this.close(new Guacamole.Status(Guacamole.Status.Code.SERVER_ERROR, 'The desktop sent something the page does not understand.'));
+      }
+      for (const { opcode, args } of instructions) {
+        if (opcode === '') {
+          if (this.uuid === null && args.length === 1) {
+            this.setUUID(args[0]);
+            this.setState(State.OPEN);
+          }
+          continue;
+        }
+        this.oninstruction?.(opcode, args);
+      }
+    };
+    socket.onclose = (event: CloseEvent) => {
+      if (this.socket !== socket) return;
+      const status =
+        event.code === 1000
+          ? new Guacamole.Status(Guacamole.Status.Code.SUCCESS, 'The desktop closed.')
+          : new Guacamole.Status(Guacamole.Status.Code.UPSTREAM_UNAVAILABLE, event.reason || 'The connection to the desktop was interrupted.');
+      this.close(status);
+    };
+  };
+
+  override sendMessage = (...elements: unknown[]): void => {
+    if (!this.isConnected() || elements.length === 0 || this.socket?.readyState !== WebSocket.OPEN) return;
+    const [opcode, ...args] = elements.map(String);
+    this.socket.send(encodeInstruction(opcode, ...args));
+  };
+
+  override disconnect = (): void => {
+    this.close(new Guacamole.Status(Guacamole.Status.Code.SUCCESS, 'Closed by the page.'));
+  };
+
+  private close(status: Guacamole.Status): void {
+    if (this.state === State.CLOSED) return;
+    if (status.code !== Guacamole.Status.Code.SUCCESS) this.onerror?.(status);
+    this.setState(State.CLOSED);
+    const socket = this.socket;
+    this.socket = undefined;
+    socket?.close();
+  }
+}
