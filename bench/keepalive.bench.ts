@@ -1,8 +1,9 @@
 /**
- * Keepalive requests through the whole stack (auth, lookup, compare-and-set update) against a bare
+ * Keepalive requests through the whole stack (auth, batched heap-only update) against a bare
  * fastify route on the same machine in the same run: maximum throughput, then latency at 1,000 req/s.
  */
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import fastify from 'fastify';
 import pino from 'pino';
@@ -21,12 +22,46 @@ interface LoadResult {
   errors: number;
 }
 
-/** Load from a separate process (bench/load-client.ts) so it does not share the server's event loop. */
-async function load(base: string, paths: string[], opts: { rate?: number; method?: 'GET' | 'POST'; duration: number }): Promise<LoadResult> {
+interface CpuCost {
+  /** CPU microseconds per request spent by this (the server's) process. */
+  server: number;
+  /** CPU microseconds per request spent by all PostgreSQL processes on the machine. */
+  postgres: number;
+}
+
+/** CPU seconds used so far by every process named `postgres` (backends, WAL writer, ...), from /proc. */
+function postgresCpuSeconds(): number {
+  const ticks = 100; // USER_HZ on Linux
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / ticks;
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return total;
+}
+
+/**
+ * Load from a separate process (bench/load-client.ts) so it does not share the server's event loop.
+ * CPU time per request is measured alongside: unlike throughput, it hardly moves with other work on
+ * the machine, so it shows where a keepalive's cost goes.
+ */
+async function load(base: string, paths: string[], opts: { rate?: number; method?: 'GET' | 'POST'; duration: number }): Promise<LoadResult & { cpu: CpuCost }> {
   const client = new URL('./load-client.ts', import.meta.url).pathname;
   const args = JSON.stringify({ base, paths, method: opts.method ?? 'POST', duration: opts.duration, rate: opts.rate, token: TOKEN });
+  const server0 = process.cpuUsage();
+  const postgres0 = postgresCpuSeconds();
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', client, args], { maxBuffer: 64 * 1024 * 1024 });
-  return JSON.parse(stdout) as LoadResult;
+  const server = process.cpuUsage(server0);
+  const result = JSON.parse(stdout) as LoadResult;
+  const requests = result.requests.average * opts.duration;
+  const cpu = { server: (server.user + server.system) / requests, postgres: ((postgresCpuSeconds() - postgres0) * 1e6) / requests };
+  return { ...result, cpu };
 }
 
 export async function run(): Promise<BenchResult[]> {
@@ -54,6 +89,9 @@ export async function run(): Promise<BenchResult[]> {
       { name: `bare fastify route, max throughput`, value: bareMax.requests.average, unit: 'req/s' },
       { name: `keepalive (${backend}), max throughput`, value: keepMax.requests.average, unit: 'req/s' },
       { name: 'keepalive / bare throughput', value: ratio, unit: 'ratio', goal: '>= 0.5', met: ratio >= 0.5 },
+      { name: 'bare route: server CPU per request', value: bareMax.cpu.server, unit: 'us' },
+      { name: 'keepalive: server CPU per request', value: keepMax.cpu.server, unit: 'us' },
+      { name: 'keepalive: PostgreSQL CPU per request', value: keepMax.cpu.postgres, unit: 'us', note: `other PostgreSQL work during the bare phase: ${Math.max(0, bareMax.cpu.postgres).toFixed(0)} us per request` },
       { name: 'keepalive at 1,000 req/s: achieved', value: keepAt1k.requests.average, unit: 'req/s', note: `${keepAt1k.non2xx} non-2xx, ${keepAt1k.errors} errors` },
       { name: 'keepalive at 1,000 req/s: p99 latency', value: keepAt1k.latency.p99, unit: 'ms', goal: '< 20', met: keepAt1k.latency.p99 < 20 },
       { name: 'bare route at 1,000 req/s: p99 latency', value: bareAt1k.latency.p99, unit: 'ms' },

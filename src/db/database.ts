@@ -6,8 +6,17 @@ import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 
+export interface QueryOptions {
+  /**
+   * A name under which PostgreSQL keeps the statement prepared on each connection, so the hottest
+   * statements are parsed and planned once instead of on every call. Each name must always go with
+   * the same SQL text. PGlite runs in-process and ignores it.
+   */
+  prepare?: string;
+}
+
 export interface Queryable {
-  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<R[]>;
 }
 
 export interface Database extends Queryable {
@@ -31,8 +40,9 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Database
   });
   return {
     kind: 'postgres',
-    async query<R>(sql: string, params: unknown[] = []) {
-      return (await pool.query(sql, params)).rows as R[];
+    async query<R>(sql: string, params: unknown[] = [], options: QueryOptions = {}) {
+      const result = options.prepare ? await pool.query({ name: options.prepare, text: sql, values: params }) : await pool.query(sql, params);
+      return result.rows as R[];
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>) {
       const client = await pool.connect();

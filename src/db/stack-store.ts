@@ -288,6 +288,7 @@ export class StackStore {
             (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed
        WHERE s.id = v.id AND s.state = 'READY' RETURNING ${stackColumns('s')}`,
       [ids, at],
+      { prepare: 'stacklab_touch_ready' },
     );
     return rows.map(toStack);
   }
