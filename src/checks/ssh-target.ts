@@ -1,21 +1,16 @@
 /**
- * SSH access to the servers of a stack, as the lab user: the jump host is the stack's public IP, any other
- * server is reached by name THROUGH the jump host (a direct-tcpip channel to `<name>:22`, resolved by the jump
- * host), so servers without a public address can be checked too. One connection per server per run.
- *
- * Host keys are not verified: lab servers are created moments before with fresh keys no one can know in
- * advance (hastexo did the same); the channel is still encrypted and authenticated by the stack's key.
+ * SSH access to the servers of a stack for checks and hooks, as the lab user: the jump host is the
+ * stack's public IP, any other server is reached by name through the jump host (src/ssh/lab-ssh.ts makes
+ * the connections). One connection per server per run, all closed at once; failures become SshErrors
+ * with the sentence the learner sees next to the check.
  */
-import { Client, type ConnectConfig } from 'ssh2';
-import type { Duplex } from 'node:stream';
+import type { Client } from 'ssh2';
+import { connectDirect, connectThrough, LabSshError, type LabLogin } from '../ssh/lab-ssh.ts';
 
-export interface SshCredentials {
+export interface SshCredentials extends LabLogin {
   /** The jump host: the stack's public IP. */
   host: string;
   port?: number;
-  username: string;
-  privateKey?: string;
-  password?: string;
 }
 
 export class SshError extends Error {
@@ -31,46 +26,14 @@ export class SshError extends Error {
   }
 }
 
-const CONNECT_TIMEOUT_MS = 20_000;
-
-function connectClient(config: ConnectConfig, label: string): Promise<Client> {
-  return new Promise((resolve, reject) => {
-    const client = new Client();
-    const fail = (error: Error) => {
-      client.end();
-      reject(
-        new SshError(
-          `Could not log in to ${label} over SSH; the lab may still be starting, try again in a moment.`,
-          `ssh ${config.username}@${label}: ${error.message}`,
-          { cause: error },
-        ),
-      );
-    };
-    client.once('ready', () => {
-      client.off('error', fail);
-      // Later errors (a dropped connection) surface through the channels that are open at that time.
-      client.on('error', () => undefined);
-      resolve(client);
-    });
-    client.once('error', fail);
-    client.connect({ ...config, readyTimeout: CONNECT_TIMEOUT_MS, keepaliveInterval: 10_000 });
-  });
-}
-
-function forward(jump: Client, host: string, port: number): Promise<Duplex> {
-  return new Promise((resolve, reject) => {
-    jump.forwardOut('127.0.0.1', 0, host, port, (error, stream) => {
-      if (error) {
-        reject(
-          new SshError(
-            `Could not reach the server '${host}' from the lab's jump host.`,
-            `ssh forward to ${host}:${port} through the jump host: ${error.message}`,
-            { cause: error },
-          ),
-        );
-      } else resolve(stream);
-    });
-  });
+/** A connector failure as checks report it; anything else passes unchanged. */
+function forChecks(error: unknown): never {
+  if (!(error instanceof LabSshError)) throw error;
+  const userMessage =
+    error.reason === 'unreachable-from-jump'
+      ? `Could not reach the server '${error.host}' from the lab's jump host.`
+      : `Could not log in to ${error.host} over SSH; the lab may still be starting, try again in a moment.`;
+  throw new SshError(userMessage, error.message, { cause: error });
 }
 
 /** Opens connections on demand and closes them all at once. */
@@ -80,21 +43,14 @@ export class SshTarget {
 
   constructor(private readonly credentials: SshCredentials) {}
 
-  private auth(): Pick<ConnectConfig, 'username' | 'privateKey' | 'password'> {
-    const { username, privateKey, password } = this.credentials;
-    return { username, ...(privateKey ? { privateKey } : {}), ...(password ? { password } : {}) };
-  }
-
   /** The client for a server: the jump host when `server` is empty. */
   client(server?: string): Promise<Client> {
-    const jump = (this.jump ??= connectClient(
-      { host: this.credentials.host, port: this.credentials.port ?? 22, ...this.auth() },
-      this.credentials.host,
-    ));
+    const { host, port, ...login } = this.credentials;
+    const jump = (this.jump ??= connectDirect(host, port ?? 22, login).catch(forChecks));
     if (!server) return jump;
     let client = this.servers.get(server);
     if (!client) {
-      client = jump.then(async (j) => connectClient({ sock: await forward(j, server, 22), ...this.auth() }, server));
+      client = jump.then((j) => connectThrough(j, server, 22, login).catch(forChecks));
       this.servers.set(server, client);
     }
     return client;
