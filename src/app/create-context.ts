@@ -1,6 +1,6 @@
 /**
- * The composition root: config -> store -> providers -> services -> (worker, sweeps). `serve`, `worker`,
- * the CLI and the tests all build their world here, so there is one wiring to trust.
+ * The composition root: config -> store -> providers -> services -> (worker, periodic jobs). `serve`,
+ * `worker`, the CLI and the tests all build their world here, so there is one wiring to trust.
  */
 import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -9,9 +9,11 @@ import type { Config } from '../config/schema.ts';
 import { openDatabase, type Database } from '../db/database.ts';
 import { migrate } from '../db/migrations.ts';
 import { StackStore } from '../db/stack-store.ts';
+import { GRADE_JOB, ltiJobs } from '../jobs/lti-jobs.ts';
 import { Scheduler } from '../jobs/scheduler.ts';
 import { Worker } from '../jobs/worker.ts';
 import { installHooks } from '../checks/hooks.ts';
+import { ltiFor } from '../lti/lti-module.ts';
 import { loadLabs } from '../labs/load-labs.ts';
 import type { Provider } from '../providers/provider.ts';
 import { buildProviders } from '../providers/registry.ts';
@@ -28,6 +30,8 @@ export interface Runtime {
   operations: Operations;
   worker: Worker;
   scheduler: Scheduler;
+  /** The worker loop and the periodic jobs (sweeps, LTI grades), as `serve` (unless --no-worker) and `worker` run them. */
+  startJobs(): void;
   close(): Promise<void>;
 }
 
@@ -70,6 +74,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const ctx: AppContext = { config, ltiConfig: options.ltiConfig, logger, db, keys, clock, labs, providers, stacks, events, lifecycleHooks, notices: built.notices };
   // Lab hook scripts run in the stack around suspend, resume and delete (checks/hooks.ts).
   installHooks(ctx);
+  // Check results from LTI launches become queued grades in whichever process ran the check; the
+  // lti-grades job sends them wherever workers run.
+  const lti = ltiFor(ctx);
+  const stopQueueingGrades = lti.queueGrades();
   const workerId = options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   const operations = new Operations({
     db,
@@ -103,6 +111,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     clock,
     logger: logger.child({ component: 'sweeps' }),
     onWork: () => worker.poke(),
+    jobs: ltiJobs(lti, logger.child({ component: 'lti-jobs' })),
     settings: {
       batch: 1000,
       deleteAttempts: config.delete_attempts,
@@ -119,14 +128,20 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   events.on('stack.transition', (e) => {
     if (e.to.endsWith('_PENDING')) worker.poke();
   });
+  events.on('grade.queued', () => scheduler.poke(GRADE_JOB));
   return {
     ctx,
     store,
     operations,
     worker,
     scheduler,
+    startJobs() {
+      worker.start();
+      scheduler.start();
+    },
     async close() {
-      scheduler.stop();
+      stopQueueingGrades();
+      await scheduler.stop();
       await worker.stop();
       for (const provider of built.providers) await provider.close?.();
       if (!options.db) await db.close();

@@ -18,7 +18,7 @@ function ensureApiToken(dataDir: string): { token: string; generated: boolean } 
 
 export function serveCommand(): Command {
   return new Command('serve')
-    .description('Run the HTTP server (and, unless STACKLAB_WORKER=false, a worker and the sweeps in the same process)')
+    .description('Run the HTTP server (and, unless STACKLAB_WORKER=false, a worker, the sweeps and LTI grade delivery in the same process)')
     .option('--demo', 'serve the demo course page with name sign-in')
     .option('--no-worker', 'do not run a worker in this process')
     .action(async (opts: { demo?: boolean; worker: boolean }, command: Command) => {
@@ -36,10 +36,7 @@ export function serveCommand(): Command {
       const { ctx } = runtime;
       for (const notice of ctx.notices) ctx.logger.warn(notice);
       const app = await buildApp(ctx);
-      if (config.worker) {
-        runtime.worker.start();
-        runtime.scheduler.start();
-      }
+      if (config.worker) runtime.startJobs();
       const address = await app.listen({ port: config.port, host: config.host });
       const labs = ctx.labs.list().map((l) => l.id);
       ctx.logger.info(
@@ -58,13 +55,12 @@ export function serveCommand(): Command {
 
 export function workerCommand(): Command {
   return new Command('worker')
-    .description('Run a worker and the sweeps without the HTTP server (run several against one PostgreSQL)')
+    .description('Run a worker, the sweeps and LTI grade delivery without the HTTP server (run several against one PostgreSQL)')
     .action(async (_opts: unknown, command: Command) => {
       const loaded = configFromCommand(command);
       if (!loaded.config.database_url) console.warn('Note: without DATABASE_URL this worker uses its own embedded store; point several workers at one PostgreSQL to share work.');
       const runtime = await createRuntime({ config: loaded.config, providerEntries: loaded.providerEntries, ltiConfig: loaded.lti });
-      runtime.worker.start();
-      runtime.scheduler.start();
+      runtime.startJobs();
       runtime.ctx.logger.info({ providers: runtime.ctx.providers.list().map((p) => p.name) }, 'worker started');
       const stop = async () => {
         await runtime.close();

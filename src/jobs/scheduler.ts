@@ -1,12 +1,14 @@
 /**
- * Runs the sweeps on their intervals. Timers set the cadence; `now` comes from the injected clock, so
- * tests call `runAll()` with a manual clock instead of waiting.
+ * Runs the periodic jobs: the lifecycle sweeps on their intervals, and the jobs other parts hand in
+ * (LTI grade delivery and housekeeping, src/jobs/lti-jobs.ts). Timers set the cadence; `now` comes from
+ * the injected clock, so tests call `run()` / `runAll()` / `runJob()` with a manual clock instead of waiting.
  */
 import type { Logger } from 'pino';
 import type { ProviderRegistry } from '../app/context.ts';
 import type { StackStore } from '../db/stack-store.ts';
 import type { Clock } from '../services/clock.ts';
 import { reaper, reconciler, suspender, watchdog, type SweepSettings, type SweepStats } from '../services/sweeps.ts';
+import { Periodic, type PeriodicJob } from './periodic.ts';
 
 export interface ScheduleSettings extends SweepSettings {
   suspenderSeconds: number;
@@ -17,10 +19,19 @@ export interface ScheduleSettings extends SweepSettings {
 }
 
 export class Scheduler {
-  private timers: NodeJS.Timeout[] = [];
+  private running: Periodic[] = [];
 
   constructor(
-    private readonly deps: { store: StackStore; providers: ProviderRegistry; clock: Clock; logger: Logger; settings: ScheduleSettings; onWork?: () => void },
+    private readonly deps: {
+      store: StackStore;
+      providers: ProviderRegistry;
+      clock: Clock;
+      logger: Logger;
+      settings: ScheduleSettings;
+      onWork?: () => void;
+      /** More periodic jobs, started and stopped with the sweeps. */
+      jobs?: PeriodicJob[];
+    },
   ) {}
 
   readonly sweeps = {
@@ -43,27 +54,36 @@ export class Scheduler {
     return out;
   }
 
-  start(): void {
-    const every = (name: keyof Scheduler['sweeps'], seconds: number) => {
-      let busy = false;
-      const timer = setInterval(() => {
-        if (busy) return;
-        busy = true;
-        this.run(name)
-          .catch((error) => this.deps.logger.error({ err: error }, `sweep ${name} failed`))
-          .finally(() => (busy = false));
-      }, seconds * 1000);
-      timer.unref();
-      this.timers.push(timer);
-    };
-    every('suspender', this.deps.settings.suspenderSeconds);
-    every('reaper', this.deps.settings.reaperSeconds);
-    every('reconciler', this.deps.settings.reconcilerSeconds);
-    every('watchdog', this.deps.settings.watchdogSeconds);
+  /** One pass of a handed-in job, now (tests, and callers that cannot wait for the timer). */
+  async runJob(name: string): Promise<unknown> {
+    const job = this.deps.jobs?.find((j) => j.name === name);
+    if (!job) throw new Error(`scheduler: no job named ${name}`);
+    return job.run();
   }
 
-  stop(): void {
-    for (const timer of this.timers) clearInterval(timer);
-    this.timers = [];
+  start(): void {
+    if (this.running.length) return;
+    const sweep = (name: keyof Scheduler['sweeps'], seconds: number): PeriodicJob => ({ name: `sweep ${name}`, everyMs: seconds * 1000, run: () => this.run(name) });
+    const jobs = [
+      sweep('suspender', this.deps.settings.suspenderSeconds),
+      sweep('reaper', this.deps.settings.reaperSeconds),
+      sweep('reconciler', this.deps.settings.reconcilerSeconds),
+      sweep('watchdog', this.deps.settings.watchdogSeconds),
+      ...(this.deps.jobs ?? []),
+    ];
+    this.running = jobs.map((job) => new Periodic(job, this.deps.logger));
+    for (const periodic of this.running) periodic.start();
+  }
+
+  /** Runs a started job soon (new work for it arrived in this process); a no-op when not started. */
+  poke(name: string): void {
+    this.running.find((p) => p.job.name === name)?.poke();
+  }
+
+  /** Stops every timer and waits for the passes in flight. */
+  async stop(): Promise<void> {
+    const stopping = this.running.map((p) => p.stop());
+    this.running = [];
+    await Promise.all(stopping);
   }
 }

@@ -1,13 +1,16 @@
 /**
  * Grade passback that survives a platform being down: every check result that belongs to an LTI
  * launch is first written to `lti_grade_outbox` (in PostgreSQL, so a restart loses nothing), then a
- * sender loop posts it with retries and exponential backoff.
+ * job (src/jobs/lti-jobs.ts, run wherever workers run) sends it with retries and exponential backoff.
+ * The HTTP side only enqueues.
  *
  * Per (learner, context, lab) only one score is worth sending at a time: with grade policy 'latest'
  * the newest result, with 'best' the highest result not already at the platform. Older pending rows
  * are marked `superseded` when a newer one is sent, and 'best' results that would not raise the
- * platform's grade are `skipped`. Rows are claimed with a lease (FOR UPDATE SKIP LOCKED), so several
- * servers on one database never post the same row twice at once.
+ * platform's grade are `skipped`. Because one send settles every pending row of its (learner,
+ * context, lab), that key is the unit of work: a sender claims the key's oldest pending row under a
+ * lease (FOR UPDATE SKIP LOCKED) and no other sender may claim a row of the key while it is pending,
+ * so several workers on one database never post one grade twice.
  */
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
@@ -19,7 +22,9 @@ import type { LaunchStore } from './launches.ts';
 import type { PlatformStore } from './platforms.ts';
 
 export interface OutboxSettings {
+  /** Time between two passes of the grade job when nothing new was queued in its process. */
   pollMs: number;
+  /** How long a claim holds a (learner, context, lab): longer than one send (two AGS calls of at most 10 s each). */
   leaseSeconds: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
@@ -57,15 +62,13 @@ export interface OutboxDeps {
   platforms: PlatformStore;
   ags: AgsClient;
   policyOf(lab: string): 'best' | 'latest';
+  /** Told after a row is written, so a sender in this process can start without waiting for its next pass. */
+  onQueued?(key: { learner: string; context: string; lab: string }): void;
   settings?: Partial<OutboxSettings>;
 }
 
 export class GradeOutbox {
-  private readonly settings: OutboxSettings;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = true;
+  readonly settings: OutboxSettings;
 
   constructor(private readonly deps: OutboxDeps) {
     this.settings = { ...DEFAULT_OUTBOX, ...deps.settings };
@@ -82,31 +85,11 @@ export class GradeOutbox {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $11) ON CONFLICT (attempt_id) DO NOTHING`,
       [event.attemptId, event.learner, event.context, event.lab, launch.platform, launch.lineitemUrl, launch.sub, score, this.deps.policyOf(event.lab), event.at, now],
     );
-    this.poke();
+    this.deps.onQueued?.({ learner: event.learner, context: event.context, lab: event.lab });
     return true;
   }
 
-  start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.schedule(0);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
-  }
-
-  /** Runs a pass soon (a new row arrived). */
-  poke(): void {
-    if (this.stopped) return;
-    if (this.running) this.again = true;
-    else this.schedule(0);
-  }
-
-  /** One pass: sends every due row; returns how many rows changed state. For tests and the loop. */
+  /** One pass: sends every due grade; returns what happened to each claimed one. The grade job calls it. */
   async drain(): Promise<{ sent: number; retried: number; failed: number; skipped: number }> {
     const stats = { sent: 0, retried: 0, failed: 0, skipped: 0 };
     for (;;) {
@@ -123,30 +106,22 @@ export class GradeOutbox {
     );
   }
 
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.running = this.drain()
-        .then(() => undefined)
-        .catch((error: Error) => this.deps.logger.error({ err: error }, `lti grades: outbox pass failed: ${error.message}`))
-        .finally(() => {
-          this.running = undefined;
-          const next = this.again ? 0 : this.settings.pollMs;
-          this.again = false;
-          this.schedule(next);
-        });
-    }, delayMs);
-    this.timer.unref?.();
-  }
-
+  /**
+   * Leases the oldest pending row of one (learner, context, lab) whose rows are due and not leased. A
+   * key with a pending row older than the candidate, or with any leased pending row, is left alone:
+   * the sender holding that key will settle the candidate as well.
+   */
   private async claim(): Promise<OutboxRow | undefined> {
     const now = this.deps.clock.now();
     const [row] = await this.deps.db.query<OutboxRow>(
       `UPDATE lti_grade_outbox SET lease_until = $2 WHERE id = (
-         SELECT id FROM lti_grade_outbox WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
-         ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+         SELECT o.id FROM lti_grade_outbox o
+         WHERE o.status = 'pending' AND o.next_attempt_at <= $1 AND (o.lease_until IS NULL OR o.lease_until < $1)
+           AND NOT EXISTS (
+             SELECT 1 FROM lti_grade_outbox k
+             WHERE k.learner = o.learner AND k.context = o.context AND k.lab = o.lab AND k.status = 'pending'
+               AND (k.id < o.id OR k.lease_until >= $1))
+         ORDER BY o.id LIMIT 1 FOR UPDATE SKIP LOCKED)
        RETURNING *`,
       [now, new Date(now.getTime() + this.settings.leaseSeconds * 1000)],
     );

@@ -1,7 +1,9 @@
 /**
- * The LTI tool's parts wired from the AppContext once: the HTTP routes, the CLI and the tests use
- * the same object. `start()` syncs the config file's platforms, makes sure a signing key exists and
- * starts grade passback (the listener on 'check.completed' and the outbox sender); `stop()` undoes it.
+ * The LTI tool's parts wired from the AppContext once (`ltiFor(ctx)`): the HTTP routes, the jobs, the
+ * CLI and the tests share the same object. Nothing here runs on a timer: the HTTP side calls
+ * `prepare()` and serves launches, the composition root turns check results into queued grades
+ * (`queueGrades()`), and the jobs in src/jobs/lti-jobs.ts send them and do the housekeeping
+ * wherever workers run.
  */
 import type { AppContext } from '../app/context.ts';
 import type { CheckCompletedEvent } from '../services/events.ts';
@@ -22,6 +24,12 @@ export interface LtiOptions {
   stateTtlSeconds?: number;
 }
 
+export interface HousekeepingStats {
+  statesRemoved: number;
+  keysPruned: number;
+  rotatedTo: string | null;
+}
+
 export class LtiModule {
   readonly settings: LtiSettings;
   readonly platforms: PlatformStore;
@@ -40,7 +48,6 @@ export class LtiModule {
       (error: Error) => this.ctx.logger.error({ err: error, attemptId: event.attemptId }, `lti grades: could not queue a grade: ${error.message}`),
     );
   };
-  private maintenance: NodeJS.Timeout | undefined;
 
   constructor(
     readonly ctx: AppContext,
@@ -62,6 +69,7 @@ export class LtiModule {
       platforms: this.platforms,
       ags: this.ags,
       policyOf: (lab) => ctx.labs.get(lab)?.gradePolicy ?? 'best',
+      onQueued: (key) => ctx.events.emit('grade.queued', key),
       settings: {
         backoffBaseMs: this.settings.grade_retry_seconds * 1000,
         backoffMaxMs: this.settings.grade_retry_max_seconds * 1000,
@@ -71,32 +79,39 @@ export class LtiModule {
     });
   }
 
-  async start(): Promise<void> {
+  /** What the HTTP side needs before the first launch: the config file's platforms stored, a signing key. */
+  async prepare(): Promise<void> {
     await this.platforms.syncFromConfig(this.settings.platforms);
     await this.toolKeys.signingKey();
+  }
+
+  /** Queues a grade for every check result from an LTI launch, in whichever process the check ran; returns the undo. */
+  queueGrades(): () => void {
     this.ctx.events.on('check.completed', this.onCheck);
-    this.outbox.start();
-    // Housekeeping: expired states and nonces, retired keys, scheduled key rotation.
-    this.maintenance = setInterval(() => void this.housekeeping(), 10 * 60_000);
-    this.maintenance.unref?.();
+    return () => this.ctx.events.off('check.completed', this.onCheck);
   }
 
-  async stop(): Promise<void> {
-    this.ctx.events.off('check.completed', this.onCheck);
-    if (this.maintenance) clearInterval(this.maintenance);
-    await this.outbox.stop();
-  }
-
-  async housekeeping(): Promise<void> {
-    try {
-      await this.states.sweep();
-      await this.toolKeys.prune();
-      if (this.settings.key_rotation_days > 0) {
-        const kid = await this.toolKeys.rotateIfOlderThan(this.settings.key_rotation_days * 86400, DEFAULT_ROTATION);
-        if (kid) this.ctx.logger.info({ kid }, 'lti: rotated the tool key; the new key signs after a day of being published');
-      }
-    } catch (error) {
-      this.ctx.logger.error({ err: error }, `lti: housekeeping failed: ${(error as Error).message}`);
+  /** Expired login states and nonces, retired keys, scheduled key rotation; for the housekeeping job. */
+  async housekeeping(): Promise<HousekeepingStats> {
+    const statesRemoved = await this.states.sweep();
+    const keysPruned = await this.toolKeys.prune();
+    let rotatedTo: string | null = null;
+    if (this.settings.key_rotation_days > 0) {
+      rotatedTo = await this.toolKeys.rotateIfOlderThan(this.settings.key_rotation_days * 86400, DEFAULT_ROTATION);
+      if (rotatedTo) this.ctx.logger.info({ kid: rotatedTo }, 'lti: rotated the tool key; the new key signs after a day of being published');
     }
+    return { statesRemoved, keysPruned, rotatedTo };
   }
+}
+
+const modules = new WeakMap<AppContext, LtiModule>();
+
+/** One LtiModule per app context, shared by the routes, the jobs and the CLI. */
+export function ltiFor(ctx: AppContext): LtiModule {
+  let module = modules.get(ctx);
+  if (!module) {
+    module = new LtiModule(ctx);
+    modules.set(ctx, module);
+  }
+  return module;
 }

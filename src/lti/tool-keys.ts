@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { exportJWK, exportPKCS8, generateKeyPair, importPKCS8, type CryptoKey, type JWK } from 'jose';
-import type { Queryable } from '../db/database.ts';
+import type { Database, Queryable } from '../db/database.ts';
 import type { Clock } from '../services/clock.ts';
 import type { Keys } from '../services/keys.ts';
 
@@ -47,7 +47,7 @@ export class ToolKeys {
   private cache = new Map<string, CryptoKey>();
 
   constructor(
-    private readonly db: Queryable,
+    private readonly db: Database,
     private readonly keys: Keys,
     private readonly clock: Clock,
   ) {}
@@ -79,19 +79,30 @@ export class ToolKeys {
    * retirement of the keys it replaces. Returns the new kid.
    */
   async rotate(times: RotationTimes = DEFAULT_ROTATION): Promise<string> {
+    return this.db.transaction((tx) => this.rotateOn(tx, times));
+  }
+
+  /**
+   * Rotates when the newest key is older than `maxAgeSeconds`; for the periodic job. Every worker runs
+   * that job, so the check and the rotation hold a lock that makes them take turns: the second worker
+   * sees the first one's new key and leaves it, instead of rotating again.
+   */
+  async rotateIfOlderThan(maxAgeSeconds: number, times: RotationTimes = DEFAULT_ROTATION): Promise<string | null> {
+    return this.db.transaction(async (tx) => {
+      await tx.query('LOCK TABLE lti_tool_keys IN SHARE ROW EXCLUSIVE MODE');
+      const [newest] = await tx.query<{ created_at: Date }>('SELECT created_at FROM lti_tool_keys ORDER BY created_at DESC LIMIT 1');
+      if (!newest) return null;
+      if (this.clock.now().getTime() - newest.created_at.getTime() < maxAgeSeconds * 1000) return null;
+      return this.rotateOn(tx, times);
+    });
+  }
+
+  private async rotateOn(db: Queryable, times: RotationTimes): Promise<string> {
     const now = this.clock.now();
     const signsFrom = new Date(now.getTime() + times.publishLeadSeconds * 1000);
     const retireAt = new Date(signsFrom.getTime() + times.keepSeconds * 1000);
-    await this.db.query('UPDATE lti_tool_keys SET retire_at = $1 WHERE retire_at IS NULL', [retireAt]);
-    return this.create(signsFrom);
-  }
-
-  /** Rotates when the newest key is older than `maxAgeSeconds`; for a periodic job. */
-  async rotateIfOlderThan(maxAgeSeconds: number, times: RotationTimes = DEFAULT_ROTATION): Promise<string | null> {
-    const [newest] = await this.db.query<{ created_at: Date }>('SELECT created_at FROM lti_tool_keys ORDER BY created_at DESC LIMIT 1');
-    if (!newest) return null;
-    if (this.clock.now().getTime() - newest.created_at.getTime() < maxAgeSeconds * 1000) return null;
-    return this.rotate(times);
+    await db.query('UPDATE lti_tool_keys SET retire_at = $1 WHERE retire_at IS NULL', [retireAt]);
+    return this.create(signsFrom, db);
   }
 
   /** Deletes keys past their retirement; returns how many. */
@@ -129,12 +140,12 @@ export class ToolKeys {
     return next;
   }
 
-  private async create(signsFrom: Date): Promise<string> {
+  private async create(signsFrom: Date, db: Queryable = this.db): Promise<string> {
     const { publicKey, privateKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
     const kid = randomUUID();
     const publicJwk = await exportJWK(publicKey);
     const sealed = this.keys.encrypt(await exportPKCS8(privateKey));
-    await this.db.query(
+    await db.query(
       'INSERT INTO lti_tool_keys (kid, public_jwk, private_key, created_at, signs_from) VALUES ($1, $2, $3, $4, $5)',
       [kid, JSON.stringify(publicJwk), sealed, this.clock.now(), signsFrom],
     );

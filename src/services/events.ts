@@ -24,9 +24,17 @@ export interface CheckCompletedEvent {
   attemptId: string;
 }
 
+/** A grade was written to the LTI grade outbox; a grade sender in this process can start at once. */
+export interface GradeQueuedEvent {
+  learner: string;
+  context: string;
+  lab: string;
+}
+
 interface EventMap {
   'stack.transition': [TransitionEvent];
   'check.completed': [CheckCompletedEvent];
+  'grade.queued': [GradeQueuedEvent];
 }
 
 export class DomainEvents extends EventEmitter<EventMap> {}

@@ -1,11 +1,8 @@
 /** Check results become grades at the platform's line item (AGS), through the durable outbox. */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { verifySession } from '../../src/http/session.ts';
-import { MiniBrowser } from './emulator/mini-browser.ts';
 import type { Block, User } from './emulator/open-edx-emulator.ts';
-import { API_TOKEN, eventually, startHarness, type Harness } from './harness.ts';
+import { API_TOKEN, checkCompleted, eventually, launchLearner, startHarness, type Harness, type LaunchedLearner } from './harness.ts';
 
 const COURSE = 'course-v1:StackLabX+NET201+2026_T2';
 
@@ -18,32 +15,8 @@ describe('LTI grade passback', () => {
     await h.close();
   });
 
-  async function launched(lab: string, agsMode: Block['agsMode'] = 'declarative') {
-    const user = h.emulator.addUser(`u-${randomUUID().slice(0, 8)}`, 'student');
-    const block = h.emulator.addBlock({ courseKey: COURSE, custom: { lab }, agsMode, weight: 10 });
-    const browser = new MiniBrowser();
-    const answer = await browser.submit(await browser.get(h.emulator.loginInitiationUrl(user, block)));
-    const token = /#session=(.+)$/.exec(answer.url)?.[1];
-    assert.ok(token, `launch did not reach the lab page: ${answer.url} ${answer.text.slice(0, 200)}`);
-    const session = await verifySession(h.runtime.ctx.keys, token);
-    const [stack] = await h.runtime.ctx.stacks.list({ learner: session.learner });
-    return { user, block, session, stackId: stack.id };
-  }
-
-  function checkDone(l: { session: { learner: string; context: string }; stackId: string }, lab: string, score: number) {
-    h.runtime.ctx.events.emit('check.completed', {
-      stackId: l.stackId,
-      learner: l.session.learner,
-      context: l.session.context,
-      lab,
-      score,
-      maxScore: 1,
-      passed: Math.round(score * 4),
-      total: 4,
-      at: new Date(),
-      attemptId: randomUUID(),
-    });
-  }
+  const launched = (lab: string, agsMode: Block['agsMode'] = 'declarative') => launchLearner(h, lab, agsMode, COURSE);
+  const checkDone = (l: LaunchedLearner, lab: string, score: number) => checkCompleted(h.runtime, l, lab, score);
 
   const grade = (user: User, block: Block) => h.emulator.ags.grade(block, user.sub);
 

@@ -13,7 +13,7 @@ import { MESSAGE_TYPE } from '../../lti/claims.ts';
 import { contentItem, deepLinkingResponse, openPickerRequest, sealPickerRequest } from '../../lti/deep-linking.ts';
 import { autoPostPage, errorPage, pickerPage } from '../../lti/html.ts';
 import { courseRun, isInstructorRole, learnerId, sessionRoles } from '../../lti/identity.ts';
-import { LtiModule, type LtiOptions } from '../../lti/lti-module.ts';
+import { ltiFor, type LtiModule } from '../../lti/lti-module.ts';
 import { LtiError } from '../../lti/lti-error.ts';
 import { verifyLaunch, type VerifiedLaunch } from '../../lti/verify-launch.ts';
 import { issueSession } from '../session.ts';
@@ -35,16 +35,11 @@ export function toolUrls(ctx: AppContext, request: FastifyRequest) {
   };
 }
 
-export function ltiRoutes(ctx: AppContext, options: { lti?: LtiModule; ltiOptions?: LtiOptions } = {}): FastifyPluginAsync {
+export function ltiRoutes(ctx: AppContext, options: { lti?: LtiModule } = {}): FastifyPluginAsync {
   return async (app) => {
-    const lti = options.lti ?? new LtiModule(ctx, options.ltiOptions);
-    const ownModule = !options.lti;
-    app.addHook('onReady', async () => {
-      if (ownModule) await lti.start();
-    });
-    app.addHook('onClose', async () => {
-      if (ownModule) await lti.stop();
-    });
+    const lti = options.lti ?? ltiFor(ctx);
+    // Only what launches need; grades are queued by the composition root and sent by the jobs (src/jobs/lti-jobs.ts).
+    app.addHook('onReady', () => lti.prepare());
     if (!app.hasContentTypeParser(FORM)) {
       app.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: 256 * 1024 }, (_request, body, done) => {
         done(null, Object.fromEntries(new URLSearchParams(body as string)));
