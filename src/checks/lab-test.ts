@@ -10,6 +10,7 @@ import { STACK_NAME_PREFIX, type Provider, type ProviderAction, type ProviderSta
 import { runRemoteScript } from './remote-script.ts';
 import { runChecks } from './run-checks.ts';
 import { SshTarget, type SshCredentials } from './ssh-target.ts';
+import { jumpSshPort } from '../gateway/lab-servers.ts';
 
 export interface LabTestStep {
   name: string;
@@ -99,6 +100,7 @@ export async function testLab(lab: Lab, provider: Provider, options: LabTestOpti
     if (typeof outputs.public_ip !== 'string') throw new StepFailed('the template has no public_ip output');
     const credentials: SshCredentials = {
       host: outputs.public_ip,
+      port: jumpSshPort(lab),
       username: lab.user,
       privateKey: typeof outputs.private_key === 'string' ? outputs.private_key : undefined,
       password: typeof outputs.password === 'string' ? outputs.password : undefined,

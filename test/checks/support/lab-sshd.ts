@@ -3,7 +3,8 @@
  * a network namespace of their own, reachable from the host at a "public IP" on a veth pair, with a lab user
  * that exists only inside the namespace's mount namespace (bind-mounted passwd/shadow/group), logging in with
  * a key generated here. A second server, `server2`, listens on 127.0.0.2:22 inside the namespace under its
- * own hostname, so only the jump host can reach it, by name, as in a multi-server lab.
+ * own hostname, so only the jump host can reach it, by name, as in a multi-server lab. The jump host's sshd
+ * listens on port 22 unless `sshPort` says otherwise (a lab whose `port` is not 22); `server2` stays on 22.
  * Needs root, `ip`, `unshare` and `sshd`.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -19,8 +20,15 @@ import { IS_ROOT } from '../../support/prerequisite.ts';
 export const SSHD_PRESENT = IS_ROOT && existsSync('/usr/sbin/sshd') && existsSync('/usr/sbin/ip') && existsSync('/usr/bin/unshare');
 export const SSHD_WHY = 'needs root, /usr/sbin/sshd (openssh-server), ip (iproute2) and unshare (util-linux)';
 
+export interface LabSshdOptions {
+  /** The port of the jump host's sshd, as a lab's `port` setting names it. */
+  sshPort?: number;
+}
+
 export interface LabSshd {
   host: string;
+  /** The jump host's SSH port. */
+  port: number;
   user: string;
   privateKey: string;
   /** Runs a shell command as the lab user on the jump host (or `server2`), as a learner would in the terminal. */
@@ -49,7 +57,8 @@ function waitForPort(host: string, port: number, timeoutMs: number): Promise<voi
   });
 }
 
-export async function startLabSshd(user = 'training'): Promise<LabSshd> {
+export async function startLabSshd(user = 'training', options: LabSshdOptions = {}): Promise<LabSshd> {
+  const sshPort = options.sshPort ?? 22;
   const tag = randomBytes(3).toString('hex');
   const netns = `slck-${tag}`;
   const hostIf = `slh${tag}`;
@@ -71,9 +80,9 @@ export async function startLabSshd(user = 'training'): Promise<LabSshd> {
   writeFileSync(join(dir, 'group'), readFileSync('/etc/group', 'utf8') + `${user}:x:${uid}:\n`);
   writeFileSync(join(dir, 'shadow'), readFileSync('/etc/shadow', 'utf8') + `${user}:*:19000:0:99999:7:::\n`, { mode: 0o600 });
   writeFileSync(join(dir, 'hosts'), `127.0.0.1 localhost\n${labIp} jump\n127.0.0.2 server2\n`);
-  const config = (listen: string) =>
+  const config = (listen: string, port: number) =>
     [
-      `ListenAddress ${listen}`,
+      `ListenAddress ${listen}:${port}`,
       `HostKey ${join(dir, 'host')}`,
       'UsePAM no',
       'StrictModes no',
@@ -82,10 +91,10 @@ export async function startLabSshd(user = 'training'): Promise<LabSshd> {
       `AllowUsers ${user}`,
       'AllowTcpForwarding yes',
       'PrintMotd no',
-      `PidFile ${join(dir, `sshd-${listen}.pid`)}`,
+      `PidFile ${join(dir, `sshd-${listen}-${port}.pid`)}`,
     ].join('\n') + '\n';
-  writeFileSync(join(dir, 'jump.conf'), config(labIp));
-  writeFileSync(join(dir, 'server2.conf'), config('127.0.0.2'));
+  writeFileSync(join(dir, 'jump.conf'), config(labIp, sshPort));
+  writeFileSync(join(dir, 'server2.conf'), config('127.0.0.2', 22));
   mkdirSync('/run/sshd', { recursive: true });
 
   const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -146,7 +155,7 @@ export async function startLabSshd(user = 'training'): Promise<LabSshd> {
     });
     let log = '';
     child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    await waitForPort(labIp, 22, 10_000).catch((error: Error) => {
+    await waitForPort(labIp, sshPort, 10_000).catch((error: Error) => {
       throw new Error(`${error.message}: ${log}`);
     });
   } catch (error) {
@@ -156,10 +165,11 @@ export async function startLabSshd(user = 'training'): Promise<LabSshd> {
   const privateKey = readFileSync(join(dir, 'id'), 'utf8');
   return {
     host: labIp,
+    port: sshPort,
     user,
     privateKey,
     async learner(command, server) {
-      const target = new SshTarget({ host: labIp, username: user, privateKey });
+      const target = new SshTarget({ host: labIp, port: sshPort, username: user, privateKey });
       try {
         const result = await runRemoteScript(await target.client(server), `#!/bin/bash\n${command}\n`, { timeoutMs: 30_000 });
         return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };

@@ -1,19 +1,23 @@
 /**
  * A provider for the checks tests that needs no LXC: each stack is a `startLabSshd()` lab (real sshd in a
  * network namespace), its outputs the `public_ip` and `private_key` a HOT template would give; suspend
- * freezes its processes (SIGSTOP), resume thaws them. The template is ignored.
+ * freezes its processes (SIGSTOP), resume thaws them. The template is ignored. `sshd` options (the jump
+ * host's SSH port) apply to every stack of the provider.
  */
 import type { CreateRequest, Provider, ProviderStack, ProviderStackSummary, StackRef } from '../../../src/providers/provider.ts';
-import { startLabSshd, type LabSshd } from './lab-sshd.ts';
+import { startLabSshd, type LabSshd, type LabSshdOptions } from './lab-sshd.ts';
 
 export class SshdProvider implements Provider {
   readonly kind = 'sshd-test';
   readonly labs = new Map<string, { lab: LabSshd; action: ProviderStack['action'] }>();
 
-  constructor(readonly name = 'sshd') {}
+  constructor(
+    readonly name = 'sshd',
+    private readonly sshd: LabSshdOptions = {},
+  ) {}
 
   async create(req: CreateRequest): Promise<StackRef> {
-    if (!this.labs.has(req.name)) this.labs.set(req.name, { lab: await startLabSshd(), action: 'CREATE' });
+    if (!this.labs.has(req.name)) this.labs.set(req.name, { lab: await startLabSshd(undefined, this.sshd), action: 'CREATE' });
     return { id: req.name, name: req.name };
   }
 
