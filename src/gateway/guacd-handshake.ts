@@ -87,6 +87,23 @@ function handshakeReply(names: string[], settings: RdpSettings): string {
   ].join('');
 }
 
+/** How long guacd gets to read `disconnect` before the socket is cut anyway. */
+const DISCONNECT_GRACE_MS = 2_000;
+
+/**
+ * Ends a session the way guacamole-common-js does, with `disconnect`: guacd 1.5 does not notice a
+ * closed TCP connection from its user until its 15 s "user is not responding" timeout, so a bare close
+ * would leave the RDP login open on the lab's desktop (and a reload meeting it there) for that long.
+ */
+export function closeGuacdSession(session: GuacdSession): void {
+  const { socket } = session;
+  if (socket.destroyed) return;
+  socket.end(encodeInstruction('disconnect'));
+  // A paused socket never reads guacd's own close, and would then wait for the timer.
+  socket.resume();
+  setTimeout(() => socket.destroy(), DISCONNECT_GRACE_MS).unref();
+}
+
 const UNAVAILABLE = 'The remote desktop service (guacd) does not answer; retrying. If this goes on, tell your course team.';
 
 export function openGuacdSession(guacd: { host: string; port: number }, settings: RdpSettings, timeoutMs = 15_000): Promise<GuacdSession> {

@@ -10,7 +10,7 @@ import type { Lab } from '../domain/lab.ts';
 import type { Stack } from '../domain/stack.ts';
 import { GUAC_STATUS } from './guacamole-protocol.ts';
 import { GuacStatusError } from './guac-status-error.ts';
-import { openGuacdSession, type GuacdSession, type RdpSettings } from './guacd-handshake.ts';
+import { closeGuacdSession, openGuacdSession, type GuacdSession, type RdpSettings } from './guacd-handshake.ts';
 import type { LabServer } from './lab-servers.ts';
 import { isLoopback, openRdpTarget } from './rdp-target.ts';
 
@@ -82,7 +82,7 @@ export async function openRdpSession(ctx: AppContext, grant: RdpGrant, query: Re
     return {
       session,
       close: () => {
-        session.socket.destroy();
+        closeGuacdSession(session);
         target.close();
       },
     };

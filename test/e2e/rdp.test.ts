@@ -158,6 +158,22 @@ describe('RDP lab page (Chromium, scripted guacd peer)', { skip: skipUnless(HAVE
     await page.close();
   });
 
+  test("guacd reaching no RDP server (the lab's desktop still booting): the page says so and keeps retrying", async () => {
+    guacd.behaviour = 'upstream-refused';
+    try {
+      const first = guacd.nextConnection();
+      const { page } = await open('ursula', 'windows');
+      await first;
+      const second = guacd.nextConnection(30_000);
+      await page.waitForFunction(() => /does not answer yet; it may still be starting/.test(document.getElementById('overlay')?.textContent ?? ''), undefined, { timeout: 20_000 });
+      await second;
+      assert.ok(await page.isHidden('#overlay-error'), 'not a final error');
+      await page.close();
+    } finally {
+      guacd.behaviour = 'serve';
+    }
+  });
+
   test('guacd refusing: the page says so in plain words instead of a blank desktop', async () => {
     guacd.behaviour = 'refuse';
     try {

@@ -13,7 +13,9 @@ import { encodeInstruction, InstructionReader, type Instruction } from '../../sr
 import { skipUnless } from '../support/prerequisite.ts';
 import { gatewayWorld, openSocket, sshLab, type GatewayWorld } from './support/gateway-world.ts';
 import { HAVE_SSHD } from './support/local-sshd.ts';
-import { ScriptedGuacd } from './support/scripted-guacd.ts';
+import { RDP_ARGS, ScriptedGuacd, UPSTREAM_REFUSED } from './support/scripted-guacd.ts';
+import { openGuacdSession } from '../../src/gateway/guacd-handshake.ts';
+import { GuacStatusError } from '../../src/gateway/guac-status-error.ts';
 
 const PASSWORD = 'rdp-Pa55word-never-in-the-browser';
 
@@ -112,24 +114,20 @@ describe('RDP gateway (scripted guacd peer, real sshd as jump host)', { skip: sk
     assert.deepEqual(peer.handshake('video')?.args, [], 'an invalid media type is dropped');
     assert.deepEqual(peer.handshake('image')?.args, ['image/png', 'image/jpeg']);
     assert.deepEqual(peer.handshake('timezone')?.args, ['Europe/Zurich']);
+    assert.equal(peer.handshake('connect')?.args.length, RDP_ARGS.length, 'one value for each of guacd 1.5.5\'s parameters');
     assert.deepEqual(
-      { ...peer.params },
+      Object.fromEntries(Object.entries(peer.params).filter(([, value]) => value !== '')),
       {
         VERSION_1_5_0: 'VERSION_1_5_0',
         hostname: world.sshd.host,
         port: '3389',
-        domain: '',
         username: world.sshd.user,
         password: PASSWORD,
-        width: '',
-        height: '',
-        dpi: '',
         security: 'any',
         'ignore-cert': 'true',
-        'read-only': '',
         'resize-method': 'display-update',
-        'enable-wallpaper': '',
       },
+      'the rest (width, height, dpi from `size`, timezone from `timezone`) is left to guacd',
     );
     const first = page.instructions[0];
     assert.equal(first.opcode, '', 'the tunnel opens on an internal instruction');
@@ -168,6 +166,8 @@ describe('RDP gateway (scripted guacd peer, real sshd as jump host)', { skip: sk
 
     page.ws.close();
     await page.closed;
+    // guacd 1.5.5 notices a bare TCP close only after 15 s; `disconnect` ends its RDP session at once.
+    await peer.waitFor((i) => i.opcode === 'disconnect', 2000);
     await new Promise((r) => setTimeout(r, 200));
     assert.ok(peer.closed, 'closing the page closes the guacd connection');
   });
@@ -239,6 +239,35 @@ describe('RDP gateway (scripted guacd peer, real sshd as jump host)', { skip: sk
     } finally {
       guacd.behaviour = 'serve';
       await guacd.listen();
+    }
+  });
+
+  test('guacd reaching no RDP server: its error reaches the page after the tunnel opened, then the socket closes', async () => {
+    guacd.behaviour = 'upstream-refused';
+    try {
+      const page = await openPage('windows');
+      const error = await page.waitFor((i) => i.opcode === 'error');
+      assert.equal(page.instructions[0].opcode, '', 'the tunnel opened first, so the page treats it as the desktop failing');
+      assert.equal(error.raw, UPSTREAM_REFUSED, 'relayed unchanged');
+      assert.equal(await page.closed, 1000);
+    } finally {
+      guacd.behaviour = 'serve';
+    }
+  });
+
+  test('guacd that never answers `select` (no RDP plugin): the handshake gives up with a clear error', async () => {
+    guacd.behaviour = 'silent';
+    try {
+      const settings = { hostname: '127.0.0.1', port: 3389, username: 'u', password: 'p', readOnly: false, width: 800, height: 600, dpi: 96, audio: [], video: [], image: [] };
+      await assert.rejects(openGuacdSession({ host: '127.0.0.1', port: guacd.port }, settings, 300), (error: unknown) => {
+        assert.ok(error instanceof GuacStatusError, String(error));
+        assert.match(error.userMessage, /guacd\) does not answer; retrying/);
+        assert.match(error.message, /no args within 300 ms/);
+        assert.equal(error.code, 0x0202);
+        return true;
+      });
+    } finally {
+      guacd.behaviour = 'serve';
     }
   });
 

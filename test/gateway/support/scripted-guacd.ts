@@ -2,16 +2,38 @@
  * A SCRIPTED GUACD PEER, not a real guacd: guacd is not packaged in Debian, so CI cannot run one. This
  * TCP server speaks guacd's side of the Guacamole handshake (answers `select` with `args`, waits for
  * `connect`, sends `ready`), records everything stacklab sends, and then does what the test scripts:
- * draw something, refuse, hang up. Its `args` list is a subset of guacd 1.5's RDP parameters, in
- * guacd's order style (version first).
+ * draw something, refuse, hang up, stay silent, or report that the RDP server refused. Its `args` list
+ * and its failure behaviours are what a real guacd 1.5.5 (built from source, against xrdp 0.9.21) was
+ * seen to send; like guacd, it ends the connection when told `disconnect`.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { encodeInstruction, InstructionReader, type Instruction } from '../../../src/gateway/guacamole-protocol.ts';
 
-export const RDP_ARGS = ['VERSION_1_5_0', 'hostname', 'port', 'domain', 'username', 'password', 'width', 'height', 'dpi', 'security', 'ignore-cert', 'read-only', 'resize-method', 'enable-wallpaper'];
+/** guacd 1.5.5's `args` for rdp, verbatim and in its order. */
+export const RDP_ARGS = [
+  'VERSION_1_5_0', 'hostname', 'port', 'domain', 'username', 'password', 'width', 'height', 'dpi',
+  'initial-program', 'color-depth', 'disable-audio', 'enable-printing', 'printer-name', 'enable-drive',
+  'drive-name', 'drive-path', 'create-drive-path', 'disable-download', 'disable-upload', 'console',
+  'console-audio', 'server-layout', 'security', 'ignore-cert', 'disable-auth', 'remote-app',
+  'remote-app-dir', 'remote-app-args', 'static-channels', 'client-name', 'enable-wallpaper',
+  'enable-theming', 'enable-font-smoothing', 'enable-full-window-drag', 'enable-desktop-composition',
+  'enable-menu-animations', 'disable-bitmap-caching', 'disable-offscreen-caching', 'disable-glyph-caching',
+  'preconnection-id', 'preconnection-blob', 'timezone', 'recording-path', 'recording-name',
+  'recording-exclude-output', 'recording-exclude-mouse', 'recording-exclude-touch', 'recording-include-keys',
+  'create-recording-path', 'resize-method', 'enable-audio-input', 'enable-touch', 'read-only',
+  'gateway-hostname', 'gateway-port', 'gateway-domain', 'gateway-username', 'gateway-password',
+  'load-balance-info', 'disable-copy', 'disable-paste', 'wol-send-packet', 'wol-mac-addr',
+  'wol-broadcast-addr', 'wol-udp-port', 'wol-wait-time', 'force-lossless', 'normalize-clipboard',
+];
 
-/** What the peer does when stacklab connects. */
-export type Behaviour = 'serve' | 'refuse' | 'hang-up';
+/**
+ * What the peer does when stacklab connects. `silent`: guacd 1.5.5 whose RDP plugin cannot be loaded
+ * neither answers `select` nor closes. `upstream-refused`: guacd sends `ready`, then this `error` when the
+ * RDP server cannot be reached, and closes.
+ */
+export type Behaviour = 'serve' | 'refuse' | 'hang-up' | 'silent' | 'upstream-refused';
+
+export const UPSTREAM_REFUSED = encodeInstruction('error', 'Server refused connection (wrong security type?)', 0x0207);
 
 /** A blue screen with an orange square: what `serve` draws after `ready`. */
 export const DRAWING = [
@@ -134,8 +156,11 @@ export class ScriptedGuacd {
 
   private answer(connection: GuacdConnection, instruction: Instruction): void {
     const { socket } = connection;
-    if (instruction.opcode === 'select') {
+    if (instruction.opcode === 'disconnect') {
+      socket.end();
+    } else if (instruction.opcode === 'select') {
       if (this.behaviour === 'hang-up') return void socket.destroy();
+      if (this.behaviour === 'silent') return;
       if (this.behaviour === 'refuse') {
         socket.end(encodeInstruction('error', 'Protocol not supported', 0x0100));
         return;
@@ -143,7 +168,9 @@ export class ScriptedGuacd {
       socket.write(encodeInstruction('args', ...RDP_ARGS));
     } else if (instruction.opcode === 'connect') {
       connection.params = Object.fromEntries(RDP_ARGS.map((name, i) => [name, instruction.args[i] ?? '']));
-      socket.write(encodeInstruction('ready', `$scripted-${this.connections.length}`) + DRAWING);
+      const ready = encodeInstruction('ready', `$scripted-${this.connections.length}`);
+      if (this.behaviour === 'upstream-refused') return void socket.end(ready + UPSTREAM_REFUSED);
+      socket.write(ready + DRAWING);
     }
   }
 
