@@ -2,7 +2,8 @@
  * The VNC sample lab (labs/desktop) in real Chromium on the local LXC runtime: the page connects noVNC
  * through the gateway and shows the lab's desktop, which must differ from a blank canvas. Then, on the
  * same stack, a hand-made RFB client types into the desktop's terminal: with a read-only token nothing
- * happens (the gateway drops the keys), with a writable one the command runs.
+ * happens (the gateway drops the keys), with a writable one the command runs. Last, the desktop's VNC
+ * server is killed and must come back by itself.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -125,6 +126,18 @@ describe('desktop lab page (Chromium, local LXC runtime)', { skip: skipUnless(bl
     assert.ok(await waitForFile('/tmp/rw-proof-2', 15_000), 'the terminal took the writable command on a clean line');
     again.client.close();
     assert.equal(await exists('/tmp/ro-proof'), false);
+
+    // The desktop survives its VNC server dying (bookworm's Xvnc 1.12 segfaults on some client messages):
+    // the lab script starts Xvnc again, the window manager and terminal come back, and a client connects.
+    const xvncPid = async () => (await sshExec(ssh, 'pgrep -u training -x Xvnc')).stdout.trim();
+    const before = await xvncPid();
+    assert.ok(before, 'Xvnc runs');
+    await sshExec(ssh, 'pkill -SEGV -u training -x Xvnc');
+    assert.ok(await waitForCondition(async () => !['', before].includes(await xvncPid()), 30_000), 'Xvnc was started again');
+    assert.ok(await waitForCondition(() => sshExec(ssh, shellUp).then((r) => r.code === 0), 90_000), 'xterm and openbox came back');
+    const revived = await RfbClient.connect(url, grant.protocols);
+    assert.equal(await revived.client.updateOnePixel(revived.init.bytesPerPixel), 0, 'a client gets the revived desktop');
+    revived.client.close();
   });
 });
 
