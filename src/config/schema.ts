@@ -68,6 +68,11 @@ export const SETTINGS = [
       "guacd is sent the lab's RDP password over plain TCP: run it on this machine or a private network. " +
       'A lab desktop behind the jump host (a port with a host) is forwarded through SSH to a listener on 127.0.0.1, which only a guacd on this machine (not in a container with its own network) can reach; with a remote guacd such desktops are refused with a clear message.',
   ),
+  setting(
+    'rdp_forward_window',
+    seconds.default(30),
+    "Seconds after an RDP session starts during which guacd may open new connections through the local SSH forward to a desktop behind the jump host (RDP security negotiation reconnects); after that the listener takes no new connections, so no other local process can use it.",
+  ),
   setting('session_ttl', seconds.default(8 * 3600), 'Seconds a learner session on the lab page stays valid.'),
   setting('demo', bool.default(false), 'Serve the demo course page with name sign-in (npm start turns it on).'),
   setting('log_level', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), 'Log level.'),

@@ -79,9 +79,12 @@ export async function openRdpSession(ctx: AppContext, grant: RdpGrant, query: Re
       ...displayFromQuery(query),
     };
     const session = await openGuacdSession(guacd, settings);
+    const window = setTimeout(() => target.stopAccepting(), ctx.config.rdp_forward_window * 1000);
+    window.unref();
     return {
       session,
       close: () => {
+        clearTimeout(window);
         closeGuacdSession(session);
         target.close();
       },

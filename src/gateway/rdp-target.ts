@@ -2,7 +2,9 @@
  * Where guacd connects for one RDP session. A server without a host is the stack's public_ip, reached
  * by guacd directly (a Windows lab has no SSH to tunnel through). A server with a host sits behind the
  * jump host: a TCP listener on 127.0.0.1 forwards each connection guacd makes through the jump host's
- * SSH connection (ssh2 forwardOut), for the life of the session only. 127.0.0.1 is reachable only by a
+ * SSH connection (ssh2 forwardOut), for the life of the session only, and takes new connections only in
+ * the first `rdp_forward_window` seconds (RDP negotiation may reconnect; later, any local process could
+ * use the listener to reach the lab's desktop). 127.0.0.1 is reachable only by a
  * guacd on this machine, so with a remote guacd such a server is refused with a clear message rather
  * than handed an address that cannot work.
  */
@@ -18,6 +20,8 @@ export interface RdpTarget {
   /** Host and port as guacd should connect to them. */
   hostname: string;
   port: number;
+  /** Takes no new connections from now on; those already forwarded carry on. */
+  stopAccepting(): void;
   close(): void;
 }
 
@@ -29,7 +33,7 @@ export function isLoopback(host: string): boolean {
 
 export async function openRdpTarget(stack: Stack, lab: Lab, secrets: StackSecrets, server: LabServer, guacdIsLocal: boolean, opts: SshOptions = {}): Promise<RdpTarget> {
   if (!stack.publicIp) throw new GatewayError('The lab has no address yet; wait for it to finish starting.', `stack ${stack.id} has no public_ip`);
-  if (server.host === undefined) return { hostname: stack.publicIp, port: server.port, close: () => undefined };
+  if (server.host === undefined) return { hostname: stack.publicIp, port: server.port, stopAccepting: () => undefined, close: () => undefined };
   if (!guacdIsLocal) {
     throw new GuacStatusError(
       `This lab's desktop "${server.name}" is behind the lab's jump host, which the remote desktop service cannot reach on this server. Tell your course team.`,
@@ -71,7 +75,7 @@ export async function openRdpTarget(stack: Stack, lab: Lab, secrets: StackSecret
       });
     });
     listener.on('error', close);
-    return { hostname: '127.0.0.1', port, close };
+    return { hostname: '127.0.0.1', port, stopAccepting: () => listener.close(), close };
   } catch (error) {
     close();
     throw new GatewayError('The desktop could not be prepared on the server; reconnecting…', `rdp forward listener: ${(error as Error).message}`, { cause: error });

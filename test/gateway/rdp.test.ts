@@ -17,6 +17,9 @@ import { RDP_ARGS, ScriptedGuacd, UPSTREAM_REFUSED } from './support/scripted-gu
 import { openGuacdSession } from '../../src/gateway/guacd-handshake.ts';
 import { GuacStatusError } from '../../src/gateway/guac-status-error.ts';
 
+/** Long enough for the other tests' forwards to outlive their checks, short enough to wait out in one. */
+const FORWARD_WINDOW_SECONDS = 5;
+
 const PASSWORD = 'rdp-Pa55word-never-in-the-browser';
 
 /** The browser's side of a socket: every text frame, parsed as whole instructions. */
@@ -74,7 +77,7 @@ describe('RDP gateway (scripted guacd peer, real sshd as jump host)', { skip: sk
         sshLab(sshd, { id: 'behind', protocol: 'rdp', port: 3389, ports: [{ name: 'ssh', number: sshd.port }, { name: 'desktop', host: '127.0.0.1', number: standInPort }] }),
         sshLab(sshd, { id: 'shell' }),
       ],
-      { guacd_url: guacd.url },
+      { guacd_url: guacd.url, rdp_forward_window: FORWARD_WINDOW_SECONDS },
       { password: PASSWORD },
     );
     session = await world.session('rita');
@@ -218,6 +221,29 @@ describe('RDP gateway (scripted guacd peer, real sshd as jump host)', { skip: sk
       { code: 'ECONNREFUSED' },
       'the forward closes with the page',
     );
+  });
+
+  test('the forward takes new connections only in its window; the session goes on after it', async () => {
+    const next = guacd.nextConnection();
+    const page = await openPage('behind');
+    const peer = await next;
+    await page.waitFor((i) => i.opcode === 'sync');
+    const port = Number(peer.params.port);
+    const attempt = () =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1');
+        let got = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (d: string) => (got += d));
+        socket.on('end', () => resolve(got));
+        socket.on('error', reject);
+      });
+    assert.equal(await attempt(), 'RDP-STAND-IN\n', 'inside the window the forward reaches the desktop');
+    await new Promise((r) => setTimeout(r, FORWARD_WINDOW_SECONDS * 1000 + 500));
+    await assert.rejects(attempt(), { code: 'ECONNREFUSED' }, 'after the window a local process could still use the forward');
+    assert.equal(page.ws.readyState, page.ws.OPEN, 'closing the window ended the session');
+    page.ws.close();
+    await page.closed;
   });
 
   test('guacd refusing, hanging up or down: the page gets a clear error and the socket closes with 1011', async () => {
