@@ -64,6 +64,8 @@ export function connectValues(names: string[], settings: RdpSettings): { values:
     // Enforced by guacd too, not only by the page sending no input.
     'read-only': settings.readOnly ? 'true' : '',
     'resize-method': 'display-update',
+    // guacd's default is 16-bit colour, which bands gradients and photos on lab desktops.
+    'color-depth': '24',
   };
   const values = names.map((name) => {
     const theirs = versionOf(name);

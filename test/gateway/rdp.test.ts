@@ -129,6 +129,7 @@ describe('RDP gateway (scripted guacd peer, real sshd as jump host)', { skip: sk
         security: 'any',
         'ignore-cert': 'true',
         'resize-method': 'display-update',
+        'color-depth': '24',
       },
       'the rest (width, height, dpi from `size`, timezone from `timezone`) is left to guacd',
     );

@@ -67,7 +67,7 @@ const settings: RdpSettings = {
 describe("answering guacd's args", () => {
   test("each name gets the lab's value, unknown ones stay empty, the version is the older of both", () => {
     const { values, version } = connectValues(['VERSION_1_6_0', 'hostname', 'port', 'username', 'password', 'security', 'ignore-cert', 'read-only', 'color-depth'], settings);
-    assert.deepEqual(values, ['VERSION_1_5_0', '10.0.0.5', '3389', 'training', 's3cret', 'any', 'true', '', '']);
+    assert.deepEqual(values, ['VERSION_1_5_0', '10.0.0.5', '3389', 'training', 's3cret', 'any', 'true', '', '24']);
     assert.deepEqual(version, [1, 5, 0]);
     assert.deepEqual(connectValues(['VERSION_1_1_0', 'hostname'], settings).values, ['VERSION_1_1_0', '10.0.0.5']);
     assert.deepEqual(connectValues(['hostname'], settings).version, [1, 0, 0], 'no version offered: protocol 1.0.0');
