@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { FakeProvider, fakeProviderOptions } from './fake/fake-provider.ts';
 import type { Provider } from './provider.ts';
+import type { CloudLimiters } from './openstack/limiter.ts';
 
 const entrySchema = z.looseObject({ name: z.string().regex(/^[a-z0-9][a-z0-9-_]*$/, 'use lower-case letters, digits, - and _'), kind: z.enum(['lxc', 'openstack', 'fake']) });
 
@@ -14,8 +15,13 @@ export interface BuiltProviders {
   notices: string[];
 }
 
+/** What the providers built in one call share: per-cloud request limits. */
+interface Shared {
+  cloudLimiters: CloudLimiters;
+}
+
 interface KindModule {
-  create(name: string, options: unknown, logger: Logger): Promise<Provider>;
+  create(name: string, options: unknown, logger: Logger, shared: Shared): Promise<Provider>;
 }
 
 const KINDS: Record<string, () => Promise<KindModule>> = {
@@ -27,7 +33,10 @@ const KINDS: Record<string, () => Promise<KindModule>> = {
   openstack: async () => {
     const mod = await import('./openstack/provider.ts');
     const opts = await import('./openstack/options.ts');
-    return { create: async (name, options, logger) => mod.createOpenStackProvider(name, opts.openStackProviderOptions.parse(options), logger) };
+    return {
+      create: async (name, options, logger, shared) =>
+        mod.createOpenStackProvider(name, opts.openStackProviderOptions.parse(options), logger, { limiters: shared.cloudLimiters }),
+    };
   },
 };
 
@@ -52,13 +61,15 @@ export async function buildProviders(setting: string, fileEntries: unknown[] | n
     }
   }
   const providers: Provider[] = [];
+  const { CloudLimiters } = await import('./openstack/limiter.ts');
+  const shared: Shared = { cloudLimiters: new CloudLimiters() };
   for (const [i, raw] of entries.entries()) {
     const parsed = entrySchema.safeParse(raw);
     if (!parsed.success) throw new Error(`providers[${i}]: ${parsed.error.issues.map((e) => `${e.path.join('.')}: ${e.message}`).join('; ')}`);
     const { name, kind, ...options } = parsed.data;
     if (providers.some((p) => p.name === name)) throw new Error(`providers[${i}]: the name '${name}' is used twice`);
     const mod = await KINDS[kind]!();
-    providers.push(await mod.create(name, options, logger.child({ provider: name })));
+    providers.push(await mod.create(name, options, logger.child({ provider: name }), shared));
   }
   return { providers, notices };
 }

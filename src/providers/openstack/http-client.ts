@@ -32,6 +32,8 @@ export interface HttpResponse {
 export interface HttpClientOptions {
   timeoutMs: number;
   concurrency: number;
+  /** A limiter shared with other clients of the same cloud; else the client gets its own of `concurrency`. */
+  limiter?: ConcurrencyLimiter;
   /** Retries after the first attempt (default 5). */
   retries?: number;
   baseDelayMs?: number;
@@ -66,7 +68,7 @@ export class HttpClient {
   private readonly maxDelayMs: number;
 
   constructor(private readonly opts: HttpClientOptions) {
-    this.limiter = new ConcurrencyLimiter(opts.concurrency);
+    this.limiter = opts.limiter ?? new ConcurrencyLimiter(opts.concurrency);
     this.retries = opts.retries ?? 5;
     this.baseDelayMs = opts.baseDelayMs ?? 500;
     this.maxDelayMs = opts.maxDelayMs ?? 8000;

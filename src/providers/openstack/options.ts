@@ -33,7 +33,7 @@ export const openStackProviderOptions = z
     auth: openStackAuthOptions.optional().describe('Explicit credentials; win over clouds.yaml and OS_* variables.'),
     region: z.string().optional().describe('Region whose endpoints to use (default: the cloud entry, OS_REGION_NAME, or the first).'),
     interface: z.enum(INTERFACES).optional().describe('Endpoint interface from the catalog (default: public).'),
-    concurrency: z.number().int().min(1).max(1000).default(8).describe('Most requests in flight to this cloud at once.'),
+    concurrency: z.number().int().min(1).max(1000).default(8).describe('Most requests in flight to this cloud at once, shared by every entry with the same Keystone URL and region (the smallest of their limits wins).'),
     request_timeout_seconds: z.number().positive().default(30).describe('Time limit of one HTTP request.'),
   })
   .strict();

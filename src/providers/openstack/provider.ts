@@ -20,6 +20,7 @@ import { HttpClient } from './http-client.ts';
 import { KeystoneSession } from './keystone-session.ts';
 import { parseOpenStackOptions, type OpenStackProviderOptions } from './options.ts';
 import { toProviderError } from './openstack-errors.ts';
+import type { CloudLimiters } from './limiter.ts';
 
 export interface OpenStackProvider extends Provider {
   readonly kind: 'openstack';
@@ -34,6 +35,8 @@ export interface OpenStackProviderExtras {
   sources?: CloudSources;
   /** Retry tuning (tests); defaults suit a real cloud. */
   retry?: { retries?: number; baseDelayMs?: number; maxDelayMs?: number };
+  /** Shared by the providers built together, so entries for one cloud share its request limit. */
+  limiters?: CloudLimiters;
 }
 
 export function createOpenStackProvider(
@@ -47,7 +50,8 @@ export function createOpenStackProvider(
   // Resolved now, so a misconfigured cloud stops the server at start instead of a launch later.
   const cloud = resolveCloud(settings, extras.sources);
   log.info({ source: cloud.source, authUrl: cloud.authUrl, method: cloud.method, region: cloud.region, interface: cloud.interface }, 'openstack: cloud configured');
-  const http = new HttpClient({ timeoutMs: settings.request_timeout_seconds * 1000, concurrency: settings.concurrency, logger: log, ...extras.retry });
+  const limiter = extras.limiters?.forCloud(cloud.authUrl, cloud.region, settings.concurrency);
+  const http = new HttpClient({ timeoutMs: settings.request_timeout_seconds * 1000, concurrency: settings.concurrency, limiter, logger: log, ...extras.retry });
   const session = new KeystoneSession(cloud, http, log);
   const heat = new HeatClient(session, log);
 
