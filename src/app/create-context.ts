@@ -4,7 +4,7 @@
  */
 import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { openDatabase, type Database } from '../db/database.ts';
 import { migrate } from '../db/migrations.ts';
@@ -23,6 +23,7 @@ import { Keys } from '../services/keys.ts';
 import { Operations } from '../services/operations.ts';
 import { StackService } from '../services/stack-service.ts';
 import { mapCatalog, mapRegistry, type AppContext, type LabCatalog } from './context.ts';
+import { createLogger } from './log-output.ts';
 
 export interface Runtime {
   ctx: AppContext;
@@ -51,7 +52,8 @@ export interface RuntimeOptions {
 
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config } = options;
-  const logger = options.logger ?? pino({ level: config.log_level, redact: ['*.private_key', '*.privateKey', '*.password', '*.secrets', 'req.headers.authorization'] });
+  const logger =
+    options.logger ?? createLogger({ level: config.log_level, redact: ['*.private_key', '*.privateKey', '*.password', '*.secrets', 'req.headers.authorization'] }, config.log_format);
   const clock = options.clock ?? systemClock;
   const dataDir = isAbsolute(config.data_dir) ? config.data_dir : resolve(config.data_dir);
   const db = options.db ?? (await openDatabase({ url: config.database_url, dataDir: join(dataDir, 'pglite') }));

@@ -75,6 +75,7 @@ export const SETTINGS = [
   ),
   setting('session_ttl', seconds.default(8 * 3600), 'Seconds a learner session on the lab page stays valid.'),
   setting('demo', bool.default(false), 'Serve the demo course page with name sign-in (npm start turns it on).'),
+  setting('log_format', z.enum(['auto', 'json', 'pretty']).default('auto'), 'Log lines as JSON (for log collectors) or pretty (one readable line each); auto = pretty when standard output is a terminal.'),
   setting('log_level', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), 'Log level.'),
 ] as const;
 
