@@ -17,13 +17,16 @@ function print(value: unknown, json: boolean): void {
 
 export function stacksCommand(): Command {
   const stacks = new Command('stacks').description('Inspect and act on stacks (talks to the store directly)');
-  const withRuntime = (fn: (rt: Awaited<ReturnType<typeof runtimeFromCommand>>, ...args: string[]) => Promise<unknown>) =>
+  // Every subcommand opens the runtime (store, labs, providers) without a worker, acts, prints, closes.
+  type Runtime = Awaited<ReturnType<typeof runtimeFromCommand>>;
+  type Opts = { state?: string; lab?: string; learner?: string; json?: boolean };
+  const withRuntime = (fn: (rt: Runtime, opts: Opts, ...args: string[]) => Promise<unknown>) =>
     async (...args: unknown[]) => {
       const command = args[args.length - 1] as Command;
+      const opts = command.opts() as Opts;
       const rt = await runtimeFromCommand(command.parent!, { worker: false });
       try {
-        const result = await fn(rt, ...(args.slice(0, -2) as string[]));
-        print(result, Boolean((command.opts() as { json?: boolean }).json));
+        print(await fn(rt, opts, ...(args.slice(0, -2) as string[])), Boolean(opts.json));
       } finally {
         await rt.close();
       }
@@ -35,23 +38,20 @@ export function stacksCommand(): Command {
     .option('--lab <lab>')
     .option('--learner <learner>')
     .option('--json', 'print JSON')
-    .action(async (opts: { state?: string; lab?: string; learner?: string; json?: boolean }, command: Command) => {
-      const states = opts.state?.split(',') ?? [];
-      const bad = states.filter((s) => !isState(s));
-      if (bad.length) throw new Error(`unknown state ${bad.join(', ')}`);
-      const rt = await runtimeFromCommand(command.parent!, { worker: false });
-      try {
-        print((await rt.ctx.stacks.list({ state: states.filter(isState), lab: opts.lab, learner: opts.learner, limit: 1000 })).map(publicStack), Boolean(opts.json));
-      } finally {
-        await rt.close();
-      }
-    });
+    .action(
+      withRuntime(async (rt, opts) => {
+        const states = opts.state?.split(',') ?? [];
+        const bad = states.filter((s) => !isState(s));
+        if (bad.length) throw new Error(`unknown state ${bad.join(', ')}`);
+        return (await rt.ctx.stacks.list({ state: states.filter(isState), lab: opts.lab, learner: opts.learner, limit: 1000 })).map(publicStack);
+      }),
+    );
   stacks.command('show <id>').description('Show one stack and its history').option('--json').action(
-    withRuntime(async (rt, id) => ({ ...publicStack(await rt.ctx.stacks.get(id!)), events: await rt.ctx.stacks.events(id!) })),
+    withRuntime(async (rt, _opts, id) => ({ ...publicStack(await rt.ctx.stacks.get(id!)), events: await rt.ctx.stacks.events(id!) })),
   );
-  stacks.command('suspend <id>').description('Request a suspend').option('--json').action(withRuntime(async (rt, id) => publicStack(await rt.ctx.stacks.requestSuspend(id!, 'cli'))));
-  stacks.command('resume <id>').description('Request a resume').option('--json').action(withRuntime(async (rt, id) => publicStack(await rt.ctx.stacks.requestResume(id!, 'cli'))));
-  stacks.command('delete <id>').description('Request a delete').option('--json').action(withRuntime(async (rt, id) => publicStack(await rt.ctx.stacks.requestDelete(id!, 'cli'))));
+  stacks.command('suspend <id>').description('Request a suspend').option('--json').action(withRuntime(async (rt, _opts, id) => publicStack(await rt.ctx.stacks.requestSuspend(id!, 'cli'))));
+  stacks.command('resume <id>').description('Request a resume').option('--json').action(withRuntime(async (rt, _opts, id) => publicStack(await rt.ctx.stacks.requestResume(id!, 'cli'))));
+  stacks.command('delete <id>').description('Request a delete').option('--json').action(withRuntime(async (rt, _opts, id) => publicStack(await rt.ctx.stacks.requestDelete(id!, 'cli'))));
   return stacks;
 }
 

@@ -36,3 +36,15 @@ test('stacklab labs lists the sample labs', async () => {
   assert.equal(code, 0);
   assert.match(stdout, /single-server/);
 });
+
+test('stacklab stacks list and show read the store, and refuse what they cannot do', async () => {
+  const list = await run('stacks', 'list', '--json');
+  assert.equal(list.code, 0, list.stderr);
+  assert.deepEqual(JSON.parse(list.stdout), []);
+  const bad = await run('stacks', 'list', '--state', 'BOGUS');
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /unknown state BOGUS/);
+  const missing = await run('stacks', 'show', 'no-such-stack');
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /no stack with this id/);
+});
