@@ -62,7 +62,7 @@ export class ToolKeys {
   async signingKey(): Promise<SigningKey> {
     let row = await this.currentRow();
     if (!row) {
-      await this.create(this.clock.now());
+      await this.createFirst();
       row = await this.currentRow();
     }
     if (!row) throw new Error('lti: no tool key can sign');
@@ -72,6 +72,18 @@ export class ToolKeys {
       this.cache.set(row.kid, key);
     }
     return { kid: row.kid, key };
+  }
+
+  /**
+   * Creates the first key unless another process just did: servers and workers starting together on an
+   * empty table take turns under the lock, and the later ones find the key already there.
+   */
+  private async createFirst(): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query('LOCK TABLE lti_tool_keys IN SHARE ROW EXCLUSIVE MODE');
+      const [published] = await tx.query('SELECT 1 FROM lti_tool_keys WHERE retire_at IS NULL OR retire_at > $1 LIMIT 1', [this.clock.now()]);
+      if (!published) await this.create(this.clock.now(), tx);
+    });
   }
 
   /**

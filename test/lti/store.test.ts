@@ -26,6 +26,19 @@ for (const backend of BACKENDS) {
       await database.drop();
     });
 
+    test('tool keys: processes that start together on an empty table create one first key', async () => {
+      const empty = await freshDatabase(backend);
+      try {
+        const starters = Array.from({ length: 3 }, () => new ToolKeys(empty.db, keys, clock));
+        const signing = await Promise.all(starters.map((k) => k.signingKey()));
+        const rows = await empty.db.query<{ kid: string }>('SELECT kid FROM lti_tool_keys');
+        assert.equal(rows.length, 1, `first keys created: ${rows.length}`);
+        assert.deepEqual(new Set(signing.map((s) => s.kid)), new Set([rows[0]!.kid]));
+      } finally {
+        await empty.drop();
+      }
+    });
+
     test('tool keys: the new key is published before it signs, the old one stays published, then goes', async () => {
       const toolKeys = new ToolKeys(database.db, keys, clock);
       const first = await toolKeys.signingKey();
