@@ -11,8 +11,7 @@ import { AppError } from '../http/errors.ts';
 import { CheckStore, type CheckRun } from './check-store.ts';
 import { runChecks } from './run-checks.ts';
 import { gradeOf } from './score.ts';
-import { SshError, SshTarget } from './ssh-target.ts';
-import { jumpSshPort } from '../gateway/lab-servers.ts';
+import { labSshTarget, SshError, type SshTarget } from './ssh-target.ts';
 
 export type CheckDeps = Pick<AppContext, 'db' | 'logger' | 'labs' | 'stacks' | 'events' | 'clock'>;
 
@@ -136,7 +135,7 @@ export class CheckService {
       const stack = await this.ready(run.stackId, lab, run.actor);
       if (!stack.publicIp) throw new RunError('The lab environment has no address to check yet; try again in a moment.', 'stack has no public_ip');
       const secrets = await this.deps.stacks.secrets(stack.id);
-      target = new SshTarget({ host: stack.publicIp, port: jumpSshPort(lab), username: lab.user, privateKey: secrets.privateKey, password: secrets.password });
+      target = labSshTarget(stack.publicIp, lab, secrets);
       const outcome = await runChecks(target, lab.checks, { checkSeconds: lab.timeouts.check, remoteExecSeconds: lab.timeouts.remoteExec });
       const finished = await this.store.complete(run.id, outcome, this.deps.clock.now());
       if (!finished) return (await this.store.get(run.id)) ?? run;

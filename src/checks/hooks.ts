@@ -7,8 +7,7 @@
 import type { AppContext } from '../app/context.ts';
 import type { Stack } from '../domain/stack.ts';
 import { runRemoteScript } from './remote-script.ts';
-import { SshTarget } from './ssh-target.ts';
-import { jumpSshPort } from '../gateway/lab-servers.ts';
+import { labSshTarget, type SshTarget } from './ssh-target.ts';
 
 export type HookEvent = 'suspend' | 'resume' | 'delete';
 
@@ -36,7 +35,7 @@ export async function runHook(deps: Omit<HookDeps, 'lifecycleHooks'>, stack: Sta
   let timer: NodeJS.Timeout | undefined;
   try {
     const secrets = await deps.stacks.secrets(stack.id);
-    target = new SshTarget({ host: stack.publicIp, port: jumpSshPort(lab), username: lab.user, privateKey: secrets.privateKey, password: secrets.password });
+    target = labSshTarget(stack.publicIp, lab, secrets);
     const run = (async () => runRemoteScript(await target!.client(), lab.hookScript!, { timeoutMs, args: [event] }))();
     // The connect itself may hang (a frozen server): the limit covers the whole hook, not only the script.
     const limit = new Promise<never>((_, reject) => {

@@ -9,8 +9,7 @@ import type { Lab } from '../domain/lab.ts';
 import { STACK_NAME_PREFIX, type Provider, type ProviderAction, type ProviderStack, type StackRef } from '../providers/provider.ts';
 import { runRemoteScript } from './remote-script.ts';
 import { runChecks } from './run-checks.ts';
-import { SshTarget, type SshCredentials } from './ssh-target.ts';
-import { jumpSshPort } from '../gateway/lab-servers.ts';
+import { labSshTarget, type SshTarget } from './ssh-target.ts';
 
 export interface LabTestStep {
   name: string;
@@ -98,10 +97,8 @@ export async function testLab(lab: Lab, provider: Provider, options: LabTestOpti
     );
     const outputs = created?.outputs ?? {};
     if (typeof outputs.public_ip !== 'string') throw new StepFailed('the template has no public_ip output');
-    const credentials: SshCredentials = {
-      host: outputs.public_ip,
-      port: jumpSshPort(lab),
-      username: lab.user,
+    const publicIp = outputs.public_ip;
+    const secrets = {
       privateKey: typeof outputs.private_key === 'string' ? outputs.private_key : undefined,
       password: typeof outputs.password === 'string' ? outputs.password : undefined,
     };
@@ -110,7 +107,7 @@ export async function testLab(lab: Lab, provider: Provider, options: LabTestOpti
       target?.close();
       const deadline = Date.now() + (options.sshWaitSeconds ?? 120) * 1000;
       for (;;) {
-        const fresh = new SshTarget(credentials);
+        const fresh = labSshTarget(publicIp, lab, secrets);
         try {
           await fresh.client();
           target = fresh;

@@ -5,6 +5,9 @@
  * with the sentence the learner sees next to the check.
  */
 import type { Client } from 'ssh2';
+import type { Lab } from '../domain/lab.ts';
+import type { StackSecrets } from '../domain/stack.ts';
+import { jumpSshPort } from '../gateway/lab-servers.ts';
 import { connectDirect, connectThrough, LabSshError, type LabLogin } from '../ssh/lab-ssh.ts';
 
 export interface SshCredentials extends LabLogin {
@@ -63,4 +66,9 @@ export class SshTarget {
     this.servers.clear();
     this.jump = undefined;
   }
+}
+
+/** The stack's servers as the lab user, through the jump host at `publicIp` on the port the terminal uses. */
+export function labSshTarget(publicIp: string, lab: Lab, secrets: StackSecrets): SshTarget {
+  return new SshTarget({ host: publicIp, port: jumpSshPort(lab), username: lab.user, privateKey: secrets.privateKey, password: secrets.password });
 }

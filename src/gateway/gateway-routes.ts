@@ -5,6 +5,8 @@
  * Only then does @fastify/websocket upgrade and the handler open SSH with the stack's credentials.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
 import type { AppContext } from '../app/context.ts';
 import type { Lab } from '../domain/lab.ts';
 import type { Stack } from '../domain/stack.ts';
@@ -27,6 +29,13 @@ interface Authorised {
 type GatewayRequest = FastifyRequest<{ Params: { id: string }; Querystring: { cols?: string; rows?: string } }>;
 
 const authorised = new WeakMap<FastifyRequest, Authorised>();
+
+/** What every bridge gets: its log, whether input is dropped, and the activity signal. */
+interface BridgeCommon {
+  logger: Logger;
+  readOnly: boolean;
+  onInput: () => void;
+}
 
 async function authorise(ctx: AppContext, request: GatewayRequest, kind: ConnectionKind): Promise<void> {
   const token = tokenFromProtocols(request.headers['sec-websocket-protocol']);
@@ -68,52 +77,30 @@ function activityCounter(ctx: AppContext, stackId: string, learner: string): () 
 
 export function gatewayRoutes(ctx: AppContext) {
   return async function gatewayPlugin(app: FastifyInstance): Promise<void> {
-    app.get(
-      '/gateway/stacks/:id/terminal',
-      { websocket: true, preValidation: (request: GatewayRequest) => authorise(ctx, request, 'terminal') },
-      (socket, request) => {
+    /** /gateway/stacks/:id/<kind>: authorised before the upgrade, then handed to the kind's bridge. */
+    const socketRoute = (kind: ConnectionKind, bridge: (socket: WebSocket, auth: Authorised, request: GatewayRequest, common: BridgeCommon) => void) =>
+      app.get(`/gateway/stacks/:id/${kind}`, { websocket: true, preValidation: (request: GatewayRequest) => authorise(ctx, request, kind) }, (socket, request) => {
         const auth = authorised.get(request);
         if (!auth) return socket.close(4001, 'not authorised');
-        const query = request.query as { cols?: string; rows?: string };
-        const logger = ctx.logger.child({ stack: auth.stack.id, server: auth.server.name, kind: 'terminal' });
-        bridgeTerminal(socket, async () => openSsh(auth.stack, auth.lab, await ctx.stacks.secrets(auth.stack.id), auth.server), {
+        bridge(socket, auth, request as GatewayRequest, {
+          logger: ctx.logger.child({ stack: auth.stack.id, server: auth.server.name, kind }),
           readOnly: auth.grant.readOnly,
-          cols: intOr(query.cols, 80),
-          rows: intOr(query.rows, 24),
-          logger,
           onInput: activityCounter(ctx, auth.stack.id, auth.grant.learner),
         });
-      },
-    );
+      });
 
-    app.get(
-      '/gateway/stacks/:id/vnc',
-      { websocket: true, preValidation: (request: GatewayRequest) => authorise(ctx, request, 'vnc') },
-      (socket, request) => {
-        const auth = authorised.get(request);
-        if (!auth) return socket.close(4001, 'not authorised');
-        const logger = ctx.logger.child({ stack: auth.stack.id, server: auth.server.name, kind: 'vnc' });
-        bridgeVnc(socket, async () => openTunnel(auth.stack, auth.lab, await ctx.stacks.secrets(auth.stack.id), auth.server), {
-          readOnly: auth.grant.readOnly,
-          logger,
-          onInput: activityCounter(ctx, auth.stack.id, auth.grant.learner),
-        });
-      },
+    socketRoute('terminal', (socket, auth, request, common) =>
+      bridgeTerminal(socket, async () => openSsh(auth.stack, auth.lab, await ctx.stacks.secrets(auth.stack.id), auth.server), {
+        ...common,
+        cols: intOr(request.query.cols, 80),
+        rows: intOr(request.query.rows, 24),
+      }),
     );
-
-    app.get(
-      '/gateway/stacks/:id/rdp',
-      { websocket: true, preValidation: (request: GatewayRequest) => authorise(ctx, request, 'rdp') },
-      (socket, request) => {
-        const auth = authorised.get(request);
-        if (!auth) return socket.close(4001, 'not authorised');
-        const logger = ctx.logger.child({ stack: auth.stack.id, server: auth.server.name, kind: 'rdp' });
-        bridgeRdp(socket, () => openRdpSession(ctx, { ...auth, readOnly: auth.grant.readOnly }, request.query as Record<string, unknown>), {
-          logger,
-          readOnly: auth.grant.readOnly,
-          onInput: activityCounter(ctx, auth.stack.id, auth.grant.learner),
-        });
-      },
+    socketRoute('vnc', (socket, auth, _request, common) =>
+      bridgeVnc(socket, async () => openTunnel(auth.stack, auth.lab, await ctx.stacks.secrets(auth.stack.id), auth.server), common),
+    );
+    socketRoute('rdp', (socket, auth, request, common) =>
+      bridgeRdp(socket, () => openRdpSession(ctx, { ...auth, readOnly: auth.grant.readOnly }, request.query as Record<string, unknown>), common),
     );
   };
 }

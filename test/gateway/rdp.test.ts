@@ -101,11 +101,29 @@ describe('RDP gateway (scripted guacd peer, real sshd as jump host)', { skip: sk
     return new Page(await openSocket(world.base.replace('http', 'ws') + g.path + query, g.protocols));
   }
 
-  test("the server does the handshake: select rdp, the lab's address, user and password, the page's display", async () => {
+  /** A page whose session reached guacd and drew its first frame, with the guacd peer it talks to. */
+  async function openConnected(lab: string, query = '') {
     const next = guacd.nextConnection();
-    const page = await openPage('windows', '?width=1280&height=720&dpi=120&tz=Europe/Zurich&audio=audio/L16&video=no%20such&image=image/png&image=image/jpeg');
+    const page = await openPage(lab, query);
     const peer = await next;
     await page.waitFor((i) => i.opcode === 'sync');
+    return { page, peer };
+  }
+
+  /** Connects to a forward as guacd's RDP client would, and reads what the server behind it says. */
+  function readForward(port: number): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      let got = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (d: string) => (got += d));
+      socket.on('end', () => resolve(got));
+      socket.on('error', reject);
+    });
+  }
+
+  test("the server does the handshake: select rdp, the lab's address, user and password, the page's display", async () => {
+    const { page, peer } = await openConnected('windows', '?width=1280&height=720&dpi=120&tz=Europe/Zurich&audio=audio/L16&video=no%20such&image=image/png&image=image/jpeg');
     assert.equal(peer.received[0].raw, '6.select,3.rdp;');
     assert.deepEqual(
       peer.received.slice(1, 7).map((i) => i.opcode),
@@ -142,10 +160,7 @@ describe('RDP gateway (scripted guacd peer, real sshd as jump host)', { skip: sk
   });
 
   test('instructions are relayed whole both ways; handshake opcodes and pings from the page stay out of guacd', async () => {
-    const next = guacd.nextConnection();
-    const page = await openPage('windows');
-    const peer = await next;
-    await page.waitFor((i) => i.opcode === 'sync');
+    const { page, peer } = await openConnected('windows');
     page.send(encodeInstruction('key', 65307, 1));
     // One instruction cut across two WebSocket messages still arrives whole.
     page.send('5.mouse,2.');
@@ -177,10 +192,7 @@ describe('RDP gateway (scripted guacd peer, real sshd as jump host)', { skip: sk
   });
 
   test('read-only: guacd is told so, and the page input never reaches it', async () => {
-    const next = guacd.nextConnection();
-    const page = await openPage('viewer');
-    const peer = await next;
-    await page.waitFor((i) => i.opcode === 'sync');
+    const { page, peer } = await openConnected('viewer');
     assert.equal(peer.params['read-only'], 'true');
     page.send(encodeInstruction('key', 97, 1) + encodeInstruction('mouse', 1, 1, 1) + encodeInstruction('clipboard', 1, 'text/plain'));
     page.send(encodeInstruction('size', 800, 600) + encodeInstruction('sync', 1000));
@@ -193,55 +205,28 @@ describe('RDP gateway (scripted guacd peer, real sshd as jump host)', { skip: sk
   });
 
   test('a desktop behind the jump host: guacd gets a 127.0.0.1 forward through SSH, open only while the page is', async () => {
-    const next = guacd.nextConnection();
-    const page = await openPage('behind');
-    const peer = await next;
-    await page.waitFor((i) => i.opcode === 'sync');
+    const { page, peer } = await openConnected('behind');
     assert.equal(peer.params.hostname, '127.0.0.1');
     const port = Number(peer.params.port);
     assert.notEqual(port, standInPort, 'guacd is given the forward, not the server behind the jump host');
     // Connect as guacd's RDP client would: the bytes come from the server behind the jump host.
-    const hello = await new Promise<string>((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1');
-      let got = '';
-      socket.setEncoding('utf8');
-      socket.on('data', (d: string) => (got += d));
-      socket.on('end', () => resolve(got));
-      socket.on('error', reject);
-    });
-    assert.equal(hello, 'RDP-STAND-IN\n');
+    assert.equal(await readForward(port), 'RDP-STAND-IN\n');
     page.ws.close();
     await page.closed;
     await new Promise((r) => setTimeout(r, 300));
     await assert.rejects(
-      new Promise((resolve, reject) => {
-        const socket = connect(port, '127.0.0.1');
-        socket.on('connect', () => (socket.destroy(), resolve(undefined)));
-        socket.on('error', reject);
-      }),
+      readForward(port),
       { code: 'ECONNREFUSED' },
       'the forward closes with the page',
     );
   });
 
   test('the forward takes new connections only in its window; the session goes on after it', async () => {
-    const next = guacd.nextConnection();
-    const page = await openPage('behind');
-    const peer = await next;
-    await page.waitFor((i) => i.opcode === 'sync');
+    const { page, peer } = await openConnected('behind');
     const port = Number(peer.params.port);
-    const attempt = () =>
-      new Promise<string>((resolve, reject) => {
-        const socket = connect(port, '127.0.0.1');
-        let got = '';
-        socket.setEncoding('utf8');
-        socket.on('data', (d: string) => (got += d));
-        socket.on('end', () => resolve(got));
-        socket.on('error', reject);
-      });
-    assert.equal(await attempt(), 'RDP-STAND-IN\n', 'inside the window the forward reaches the desktop');
+    assert.equal(await readForward(port), 'RDP-STAND-IN\n', 'inside the window the forward reaches the desktop');
     await new Promise((r) => setTimeout(r, FORWARD_WINDOW_SECONDS * 1000 + 500));
-    await assert.rejects(attempt(), { code: 'ECONNREFUSED' }, 'after the window a local process could still use the forward');
+    await assert.rejects(readForward(port), { code: 'ECONNREFUSED' }, 'after the window a local process could still use the forward');
     assert.equal(page.ws.readyState, page.ws.OPEN, 'closing the window ended the session');
     page.ws.close();
     await page.closed;
