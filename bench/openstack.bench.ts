@@ -100,6 +100,22 @@ export async function run(): Promise<BenchResult[] | { skipped: string }> {
       let id = '';
       // Alternate which goes first, so a drift of Heat's speed within a round favours neither.
       const rawFirst = round % 2 === 0;
+      // Suspend and resume, each timed as a raw Heat action and as a request through stacklab.
+      const powerSteps = (action: 'suspend' | 'resume', state: 'SUSPENDED' | 'READY'): [() => Promise<void>, () => Promise<void>] => [
+        async () => {
+          raw[action] = await timed(async () => {
+            await heat.heat.action(ref!, action);
+            await rawUntil(heat, ref!, `${action.toUpperCase()}_COMPLETE`);
+          });
+        },
+        async () => {
+          ours[action] = await timed(async () => {
+            const done = reached(rt, id, state);
+            await (action === 'suspend' ? rt.ctx.stacks.requestSuspend(id, 'bench') : rt.ctx.stacks.requestResume(id, 'bench'));
+            await done;
+          });
+        },
+      ];
       const steps: Array<[() => Promise<void>, () => Promise<void>]> = [
         [
           async () => {
@@ -117,36 +133,8 @@ export async function run(): Promise<BenchResult[] | { skipped: string }> {
             });
           },
         ],
-        [
-          async () => {
-            raw.suspend = await timed(async () => {
-              await heat.heat.action(ref!, 'suspend');
-              await rawUntil(heat, ref!, 'SUSPEND_COMPLETE');
-            });
-          },
-          async () => {
-            ours.suspend = await timed(async () => {
-              const done = reached(rt, id, 'SUSPENDED');
-              await rt.ctx.stacks.requestSuspend(id, 'bench');
-              await done;
-            });
-          },
-        ],
-        [
-          async () => {
-            raw.resume = await timed(async () => {
-              await heat.heat.action(ref!, 'resume');
-              await rawUntil(heat, ref!, 'RESUME_COMPLETE');
-            });
-          },
-          async () => {
-            ours.resume = await timed(async () => {
-              const done = reached(rt, id, 'READY');
-              await rt.ctx.stacks.requestResume(id, 'bench');
-              await done;
-            });
-          },
-        ],
+        powerSteps('suspend', 'SUSPENDED'),
+        powerSteps('resume', 'READY'),
       ];
       for (const [rawStep, labStep] of steps) {
         if (rawFirst) {
