@@ -12,6 +12,7 @@ import { CheckStore, type CheckRun } from './check-store.ts';
 import { runChecks } from './run-checks.ts';
 import { gradeOf } from './score.ts';
 import { labSshTarget, SshError, type SshTarget } from './ssh-target.ts';
+import { perContext } from '../app/per-context.ts';
 
 export type CheckDeps = Pick<AppContext, 'db' | 'logger' | 'labs' | 'stacks' | 'events' | 'clock'>;
 
@@ -202,14 +203,5 @@ export class CheckService {
   }
 }
 
-const services = new WeakMap<object, CheckService>();
-
 /** One CheckService per app context, shared by the routes and the hooks. */
-export function checkServiceFor(ctx: CheckDeps): CheckService {
-  let service = services.get(ctx);
-  if (!service) {
-    service = new CheckService(ctx);
-    services.set(ctx, service);
-  }
-  return service;
-}
+export const checkServiceFor = perContext((ctx: CheckDeps) => new CheckService(ctx));

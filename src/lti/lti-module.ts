@@ -14,6 +14,7 @@ import { LoginStates } from './login-states.ts';
 import { PlatformJwks, type JwksCacheOptions } from './platform-jwks.ts';
 import { parseLtiConfig, PlatformStore, type LtiSettings } from './platforms.ts';
 import { DEFAULT_ROTATION, ToolKeys } from './tool-keys.ts';
+import { perContext } from '../app/per-context.ts';
 
 export interface LtiOptions {
   jwks?: JwksCacheOptions;
@@ -104,14 +105,5 @@ export class LtiModule {
   }
 }
 
-const modules = new WeakMap<AppContext, LtiModule>();
-
 /** One LtiModule per app context, shared by the routes, the jobs and the CLI. */
-export function ltiFor(ctx: AppContext): LtiModule {
-  let module = modules.get(ctx);
-  if (!module) {
-    module = new LtiModule(ctx);
-    modules.set(ctx, module);
-  }
-  return module;
-}
+export const ltiFor = perContext((ctx: AppContext) => new LtiModule(ctx));
