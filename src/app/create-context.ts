@@ -72,7 +72,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
   const events = new DomainEvents();
   const lifecycleHooks = {};
-  const stacks = new StackService({ db, labs, keys, clock, events });
+  const stacks = new StackService({ db, labs, keys, clock, events, logger: logger.child({ component: 'stacks' }) });
+  await stacks.open();
   const ctx: AppContext = { config, ltiConfig: options.ltiConfig, logger, db, keys, clock, labs, providers, stacks, events, lifecycleHooks, notices: built.notices };
   // Lab hook scripts run in the stack around suspend, resume and delete (checks/hooks.ts).
   installHooks(ctx);
@@ -113,6 +114,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     clock,
     logger: logger.child({ component: 'sweeps' }),
     onWork: () => worker.poke(),
+    settleActivity: () => stacks.activityLedger.drain(),
     jobs: ltiJobs(lti, logger.child({ component: 'lti-jobs' })),
     settings: {
       batch: 1000,
@@ -145,6 +147,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       stopQueueingGrades();
       await scheduler.stop();
       await worker.stop();
+      await stacks.close();
       for (const provider of built.providers) await provider.close?.();
       if (!options.db) await db.close();
     },

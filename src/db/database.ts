@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
+import { listenPostgres } from './pg-listener.ts';
 
 export interface QueryOptions {
   /**
@@ -19,12 +20,23 @@ export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<R[]>;
 }
 
+/** Receives the notifications of one channel (LISTEN/NOTIFY). */
+export interface ChannelListener {
+  message(payload: string): void;
+  /** From now on every notification is delivered: after subscribing, and again after each reconnect. */
+  listening(): void;
+  /** Notifications may be missed from now until the next `listening`: the connection was lost. */
+  gap(error: Error): void;
+}
+
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   /** Runs `fn` in one transaction; rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs several statements separated by semicolons, without parameters (migrations). */
   exec(sql: string): Promise<void>;
+  /** Subscribes to a notification channel; resolves once listening, with the way to stop. */
+  listen(channel: string, listener: ChannelListener): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -63,6 +75,7 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Database
     async exec(sql: string) {
       await pool.query(sql);
     },
+    listen: (channel, listener) => listenPostgres(url, channel, listener),
     async close() {
       await pool.end();
     },
@@ -92,6 +105,12 @@ export async function openPgliteOn(db: PGlite): Promise<Database> {
     },
     async exec(sql: string) {
       await db.exec(sql);
+    },
+    async listen(channel, listener) {
+      // In-process: notifications cannot be lost, so there is never a gap.
+      const stop = await db.listen(channel, (payload) => listener.message(payload));
+      listener.listening();
+      return () => stop();
     },
     async close() {
       await db.close();

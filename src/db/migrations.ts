@@ -7,6 +7,7 @@ import { sql as stacks } from './migrations/001-stacks.ts';
 import { sql as checks } from './migrations/002-checks.ts';
 import { sql as lti } from './migrations/003-lti.ts';
 import { sql as activityHot } from './migrations/004-activity-hot.ts';
+import { sql as stackChanged } from './migrations/005-stack-changed.ts';
 
 export interface Migration {
   version: number;
@@ -19,6 +20,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 2, name: 'checks', sql: checks },
   { version: 3, name: 'lti', sql: lti },
   { version: 4, name: 'activity-hot', sql: activityHot },
+  { version: 5, name: 'stack-changed', sql: stackChanged },
 ];
 
 export async function migrate(db: Database, migrations: Migration[] = MIGRATIONS): Promise<number[]> {
@@ -38,10 +40,23 @@ export async function migrate(db: Database, migrations: Migration[] = MIGRATIONS
   return applied;
 }
 
-/** Migrations hold plain DDL without semicolons inside strings or bodies, so a split on ';' is enough. */
-function splitStatements(sql: string): string[] {
-  return sql
-    .split(';')
-    .map((s) => s.trim())
-    .filter(Boolean);
+/**
+ * Migrations hold DDL without semicolons inside strings; function bodies are $$-quoted, and semicolons
+ * inside those stay, so a split on the others is enough.
+ */
+export function splitStatements(sql: string): string[] {
+  const statements: string[] = [];
+  let current = '';
+  let inBody = false;
+  for (const part of sql.split(/(\$\$|;)/)) {
+    if (part === '$$') inBody = !inBody;
+    if (part === ';' && !inBody) {
+      statements.push(current);
+      current = '';
+    } else {
+      current += part;
+    }
+  }
+  statements.push(current);
+  return statements.map((s) => s.trim()).filter(Boolean);
 }

@@ -65,6 +65,21 @@ function laterOf(review: Date | null, lastActivity: Date, seconds: number): Date
   return byActivity > review.getTime() ? new Date(byActivity) : review;
 }
 
+/**
+ * The stack as the store will show it once activity at `at` is written (the keepalive statement in
+ * StackStore.touchReady): later activity, later deadlines, the rest unchanged.
+ */
+export function afterActivity(stack: Stack, at: Date): Stack {
+  const lastActivityAt = at > stack.lastActivityAt ? at : stack.lastActivityAt;
+  return {
+    ...stack,
+    lastActivityAt,
+    suspendAt: laterOf(stack.suspendAt, lastActivityAt, stack.suspendTimeout),
+    deleteBy: laterOf(stack.deleteBy, lastActivityAt, stack.deleteAge),
+    updatedAt: at,
+  };
+}
+
 export function toStack(row: StackRow): Stack {
   return {
     id: row.id,
@@ -84,6 +99,8 @@ export function toStack(row: StackRow): Stack {
     outputs: row.outputs ?? {},
     hasSecrets: row.has_secrets,
     lastActivityAt: row.last_activity_at,
+    suspendTimeout: row.suspend_timeout,
+    deleteAge: row.delete_age,
     suspendAt: laterOf(row.suspend_at, row.last_activity_at, row.suspend_timeout),
     suspendBy: row.suspend_by,
     deleteBy: laterOf(row.delete_by, row.last_activity_at, row.delete_age),

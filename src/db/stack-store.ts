@@ -7,6 +7,7 @@
 import type { Stack, StackEvent } from '../domain/stack.ts';
 import { CLAIM_TARGET, IN_PROGRESS_STATES, PENDING_STATES, type StackState } from '../domain/states.ts';
 import type { Queryable } from './database.ts';
+import { ACTIVITY_ONLY } from './migrations/005-stack-changed.ts';
 import { stackColumns, toEvent, toStack, type EventRow, type StackRow } from './stack-rows.ts';
 
 /** Columns a transition or update may set, besides the state itself. */
@@ -73,6 +74,18 @@ function assignments(changes: StackChanges, params: unknown[]): string[] {
       return `${column} = $${params.length}`;
     });
 }
+
+/**
+ * The keepalive write; its transaction is activity-only (no change announcement, see migration 005) and
+ * commits without waiting for the WAL flush (see touchReady).
+ */
+const TOUCH_READY = `UPDATE stacks s SET last_activity_at = GREATEST(s.last_activity_at, v.at), updated_at = v.at,
+        -- Unchanged (so still heap-only) when set; a READY stack without a review time gets one.
+        suspend_at = COALESCE(s.suspend_at, v.at + make_interval(secs => s.suspend_timeout)),
+        delete_by = COALESCE(s.delete_by, v.at + make_interval(secs => s.delete_age))
+ FROM unnest($1::text[], $2::timestamptz[]) AS v(id, at),
+      (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed, ${ACTIVITY_ONLY}
+ WHERE s.id = v.id AND s.state = 'READY'`;
 
 export class StackStore {
   constructor(private readonly db: Queryable) {}
@@ -279,28 +292,29 @@ export class StackStore {
    * to one keepalive interval early. State changes and everything else keep full durability.
    */
   async touchReady(ids: string[], at: Date[]): Promise<Stack[]> {
-    const rows = await this.db.query<StackRow>(
-      `UPDATE stacks s SET last_activity_at = GREATEST(s.last_activity_at, v.at), updated_at = v.at,
-              -- Unchanged (so still heap-only) when set; a READY stack without a review time gets one.
-              suspend_at = COALESCE(s.suspend_at, v.at + make_interval(secs => s.suspend_timeout)),
-              delete_by = COALESCE(s.delete_by, v.at + make_interval(secs => s.delete_age))
-       FROM unnest($1::text[], $2::timestamptz[]) AS v(id, at),
-            (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed
-       WHERE s.id = v.id AND s.state = 'READY' RETURNING ${stackColumns('s')}`,
-      [ids, at],
-      { prepare: 'stacklab_touch_ready' },
-    );
+    const rows = await this.db.query<StackRow>(`${TOUCH_READY} RETURNING ${stackColumns('s')}`, [ids, at], { prepare: 'stacklab_touch_ready' });
     return rows.map(toStack);
+  }
+
+  /**
+   * The same write for keepalives already answered from a cached view (services/activity-ledger.ts):
+   * only the ids come back, those of the stacks that were still READY.
+   */
+  async recordActivity(ids: string[], at: Date[]): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>(`${TOUCH_READY} RETURNING s.id`, [ids, at], { prepare: 'stacklab_record_activity' });
+    return rows.map((row) => row.id);
   }
 
   /**
    * Moves passed idle review times of stacks still in use to their real deadline (last activity + suspend
    * timeout), so the suspender's index scan stays small: one index write per active stack per timeout,
-   * instead of one per keepalive. Returns how many moved.
+   * instead of one per keepalive. Returns how many moved. Activity-only: the deadline a view shows is the
+   * same before and after (stack-rows.ts laterOf), so cached views need not hear of it.
    */
   async reviewSuspendAt(now: Date, limit: number): Promise<number> {
     const rows = await this.db.query(
       `UPDATE stacks SET suspend_at = last_activity_at + make_interval(secs => suspend_timeout)
+       FROM ${ACTIVITY_ONLY}
        WHERE id IN (SELECT id FROM stacks WHERE state = 'READY' AND suspend_at <= $1
                       AND last_activity_at + make_interval(secs => suspend_timeout) > $1 LIMIT $2)
          AND state = 'READY'
@@ -314,6 +328,7 @@ export class StackStore {
   async reviewDeleteBy(now: Date, limit: number): Promise<number> {
     const rows = await this.db.query(
       `UPDATE stacks SET delete_by = last_activity_at + make_interval(secs => delete_age)
+       FROM ${ACTIVITY_ONLY}
        WHERE id IN (SELECT id FROM stacks WHERE delete_by <= $1
                       AND last_activity_at + make_interval(secs => delete_age) > $1 LIMIT $2)
          AND delete_by IS NOT NULL

@@ -25,6 +25,9 @@ export interface Stack {
   outputs: Record<string, unknown>;
   hasSecrets: boolean;
   lastActivityAt: Date;
+  /** Seconds without activity before the suspender acts, and before the reaper does (fixed at launch). */
+  suspendTimeout: number;
+  deleteAge: number;
   /** When the suspender suspends it unless a keepalive comes first. */
   suspendAt: Date | null;
   /** An explicit deadline set by an operator or the API, on top of idleness. */

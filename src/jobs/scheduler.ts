@@ -29,14 +29,25 @@ export class Scheduler {
       logger: Logger;
       settings: ScheduleSettings;
       onWork?: () => void;
+      /**
+       * Writes the keepalives this process answered but has not written yet, so the suspender and the
+       * reaper never judge a stack by older activity than this process has already acknowledged.
+       */
+      settleActivity?: () => Promise<void>;
       /** More periodic jobs, started and stopped with the sweeps. */
       jobs?: PeriodicJob[];
     },
   ) {}
 
   readonly sweeps = {
-    suspender: () => suspender(this.deps.store, this.deps.clock.now(), this.deps.settings),
-    reaper: () => reaper(this.deps.store, this.deps.clock.now(), this.deps.settings),
+    suspender: async () => {
+      await this.deps.settleActivity?.();
+      return suspender(this.deps.store, this.deps.clock.now(), this.deps.settings);
+    },
+    reaper: async () => {
+      await this.deps.settleActivity?.();
+      return reaper(this.deps.store, this.deps.clock.now(), this.deps.settings);
+    },
     watchdog: () => watchdog(this.deps.store, this.deps.clock.now(), this.deps.settings),
     reconciler: () => reconciler(this.deps, this.deps.clock.now(), this.deps.settings.reconcileGraceSeconds),
   };

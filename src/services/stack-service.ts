@@ -4,7 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { LabCatalog } from '../app/context.ts';
+import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
+import { STACK_CHANGED_CHANNEL } from '../db/migrations/005-stack-changed.ts';
 import { StackStore, type StackChanges, type StackFilter } from '../db/stack-store.ts';
 import type { Lab } from '../domain/lab.ts';
 import { addSeconds } from '../domain/policy.ts';
@@ -12,7 +14,8 @@ import type { Stack, StackEvent, StackSecrets } from '../domain/stack.ts';
 import { canTransition, type StackState } from '../domain/states.ts';
 import { AppError } from '../http/errors.ts';
 import { stackNameFor } from '../providers/provider.ts';
-import { ActivityBatcher } from './activity-batcher.ts';
+import { ActivityLedger } from './activity-ledger.ts';
+import { ReadyStackCache } from './ready-stack-cache.ts';
 import type { Clock } from './clock.ts';
 import type { DomainEvents } from './events.ts';
 import type { Keys } from './keys.ts';
@@ -27,6 +30,9 @@ export interface LaunchRequest {
 }
 
 export const RESET_CONFIRMATION = 'RESET';
+
+/** About 1 KB a stack; beyond this many in use at once, keepalives for the rest wait for their write. */
+const READY_CACHE_CAPACITY = 20_000;
 
 /** Relaunching clears everything the previous environment left on the row. */
 export function freshLaunch(lab: Lab, now: Date, generation: string): StackChanges {
@@ -61,13 +67,36 @@ export function newStackId(): string {
 
 export class StackService {
   readonly store: StackStore;
-  private readonly activityWriter: ActivityBatcher;
+  /** READY stacks keepalives can be answered from; empty (so unused) until `open` and after `close`. */
+  readonly readyCache = new ReadyStackCache(READY_CACHE_CAPACITY);
+  readonly activityLedger: ActivityLedger;
+  private stopListening: (() => Promise<void>) | null = null;
 
   constructor(
-    private readonly deps: { db: Database; labs: LabCatalog; keys: Keys; clock: Clock; events: DomainEvents },
+    private readonly deps: { db: Database; labs: LabCatalog; keys: Keys; clock: Clock; events: DomainEvents; logger?: Logger },
   ) {
     this.store = new StackStore(deps.db);
-    this.activityWriter = new ActivityBatcher(this.store);
+    this.activityLedger = new ActivityLedger({
+      store: this.store,
+      cache: this.readyCache,
+      notReady: (id, at, actor) => this.keepaliveNotReady(id, at, actor),
+      logger: deps.logger,
+    });
+    // Changes made here reach the cache at once; the notification (which covers every process) follows.
+    deps.events.on('stack.transition', (e) => this.readyCache.forget(e.stack.id));
+  }
+
+  /** Starts hearing of stack changes, which lets keepalives be answered from the cache. */
+  async open(): Promise<void> {
+    this.stopListening ??= await this.deps.db.listen(STACK_CHANGED_CHANNEL, this.readyCache);
+  }
+
+  /** Writes the activity still pending and stops listening; call before closing the database. */
+  async close(): Promise<void> {
+    await this.activityLedger.close();
+    await this.stopListening?.();
+    this.stopListening = null;
+    this.readyCache.gap();
   }
 
   private lab(id: string): Lab {
@@ -182,8 +211,11 @@ export class StackService {
    */
   async keepalive(id: string, actor: string): Promise<Stack> {
     const now = this.deps.clock.now();
-    const touched = await this.activityWriter.touch(id, now);
-    if (touched) return touched;
+    return (await this.activityLedger.touch(id, now, actor)) ?? this.keepaliveNotReady(id, now, actor);
+  }
+
+  /** The keepalive of a stack that is not READY (or was not when its activity was written). */
+  private async keepaliveNotReady(id: string, now: Date, actor: string): Promise<Stack> {
     const stack = await this.get(id);
     if (stack.state === 'SUSPEND_PENDING') {
       const moved = await this.move(id, ['SUSPEND_PENDING'], 'READY', 'keepalive before the suspend started', actor, this.activity(stack, now));

@@ -62,7 +62,10 @@ describe('REST API', () => {
   test('keepalive, suspend, resume, reset and delete go through the lifecycle', async () => {
     const [stack] = await rt.ctx.stacks.list({ learner: 'alice' });
     const id = stack!.id;
-    assert.equal((await app.inject({ method: 'POST', url: `/api/v1/stacks/${id}/keepalive`, headers: auth })).json().state, 'READY');
+    const first = (await app.inject({ method: 'POST', url: `/api/v1/stacks/${id}/keepalive`, headers: auth })).json();
+    assert.equal(first.state, 'READY');
+    const again = (await app.inject({ method: 'POST', url: `/api/v1/stacks/${id}/keepalive`, headers: auth })).json();
+    assert.deepEqual(Object.keys(again), Object.keys(first), 'an answer from the cache must have the same shape');
     assert.equal((await app.inject({ method: 'POST', url: `/api/v1/stacks/${id}/suspend`, headers: auth })).json().state, 'SUSPEND_PENDING');
     await settle(rt);
     assert.equal((await app.inject({ method: 'POST', url: `/api/v1/stacks/${id}/resume`, headers: auth })).json().state, 'RESUME_PENDING');
@@ -99,6 +102,9 @@ describe('REST API', () => {
     const metrics = await app.inject({ url: '/metrics', headers: auth });
     assert.match(metrics.body, /stacklab_stacks\{state="DELETED"\} 1/);
     assert.match(metrics.body, /stacklab_stacks\{state="READY"\} 0/);
+    // The first keepalive of the lifecycle test waited for its write; the second came from the cache.
+    assert.match(metrics.body, /stacklab_keepalives_total\{answered="after_write"\} 1/);
+    assert.match(metrics.body, /stacklab_keepalives_total\{answered="from_cache"\} 1/);
   });
 
   test('the OpenAPI document lists the stack routes', async () => {

@@ -1,6 +1,6 @@
 /** Prometheus metrics for operators: stacks per state (read from the store at scrape time) and the process. */
 import type { FastifyPluginAsync } from 'fastify';
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AppContext } from '../../app/context.ts';
 import { STATES } from '../../domain/states.ts';
 import { requireServiceToken } from '../service-auth.ts';
@@ -17,6 +17,43 @@ export function metricsRoutes(ctx: AppContext): FastifyPluginAsync {
       async collect() {
         const counts = await ctx.stacks.store.countByState();
         for (const state of STATES) this.set({ state }, counts[state] ?? 0);
+      },
+    });
+    const ledger = ctx.stacks.activityLedger;
+    new Counter({
+      name: 'stacklab_keepalives_total',
+      help: 'Keepalives by how they were answered: from the cache (written behind) or after their write',
+      labelNames: ['answered'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc({ answered: 'from_cache' }, ledger.counts.fromCache);
+        this.inc({ answered: 'after_write' }, ledger.counts.waited);
+      },
+    });
+    new Counter({
+      name: 'stacklab_activity_writes_total',
+      help: 'Statements that wrote keepalive activity (many keepalives share one)',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(ledger.counts.writes);
+      },
+    });
+    new Gauge({
+      name: 'stacklab_keepalives_unwritten',
+      help: 'Keepalives answered from the cache and not yet written',
+      registers: [registry],
+      collect() {
+        this.set(ledger.unwritten);
+      },
+    });
+    new Gauge({
+      name: 'stacklab_ready_stack_cache_size',
+      help: 'READY stacks held for answering keepalives; 0 while the change notifications are not heard',
+      registers: [registry],
+      collect() {
+        this.set(ctx.stacks.readyCache.coherentNow ? ctx.stacks.readyCache.size : 0);
       },
     });
     app.get('/metrics', { schema: { hide: true }, preHandler: requireServiceToken(ctx.config.api_token) }, async (_request, reply) => {
