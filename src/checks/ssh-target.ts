@@ -7,7 +7,7 @@
 import type { Client } from 'ssh2';
 import type { Lab } from '../domain/lab.ts';
 import type { StackSecrets } from '../domain/stack.ts';
-import { jumpSshPort } from '../gateway/lab-servers.ts';
+import { jumpSshPort } from '../domain/lab-servers.ts';
 import { connectDirect, connectThrough, LabSshError, type LabLogin } from '../ssh/lab-ssh.ts';
 
 export interface SshCredentials extends LabLogin {

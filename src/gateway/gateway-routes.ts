@@ -12,7 +12,7 @@ import type { Lab } from '../domain/lab.ts';
 import type { Stack } from '../domain/stack.ts';
 import { AppError } from '../http/errors.ts';
 import { tokenFromProtocols, verifyConnectionToken, type ConnectionGrant, type ConnectionKind } from './connection-token.ts';
-import { findServer, type LabServer } from './lab-servers.ts';
+import { findServer, type LabServer } from '../domain/lab-servers.ts';
 import { openSsh, openTunnel } from './open-target.ts';
 import { bridgeTerminal } from './terminal-bridge.ts';
 import { bridgeRdp } from './rdp-bridge.ts';

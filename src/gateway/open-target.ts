@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Client } from 'ssh2';
 import type { Lab } from '../domain/lab.ts';
 import type { Stack, StackSecrets } from '../domain/stack.ts';
-import { jumpSshPort, type LabServer } from './lab-servers.ts';
+import { jumpSshPort, type LabServer } from '../domain/lab-servers.ts';
 import { connectDirect, connectThrough, forwardOut, GatewayError, type SshOptions } from './ssh-connect.ts';
 
 export interface OpenedSsh {

@@ -11,7 +11,7 @@ import type { Stack } from '../domain/stack.ts';
 import { GUAC_STATUS } from './guacamole-protocol.ts';
 import { GuacStatusError } from './guac-status-error.ts';
 import { closeGuacdSession, openGuacdSession, type GuacdSession, type RdpSettings } from './guacd-handshake.ts';
-import type { LabServer } from './lab-servers.ts';
+import type { LabServer } from '../domain/lab-servers.ts';
 import { isLoopback, openRdpTarget } from './rdp-target.ts';
 
 export interface OpenedRdp {

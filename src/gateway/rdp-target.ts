@@ -13,7 +13,7 @@ import type { Lab } from '../domain/lab.ts';
 import type { Stack, StackSecrets } from '../domain/stack.ts';
 import { GUAC_STATUS } from './guacamole-protocol.ts';
 import { GuacStatusError } from './guac-status-error.ts';
-import { jumpSshPort, type LabServer } from './lab-servers.ts';
+import { jumpSshPort, type LabServer } from '../domain/lab-servers.ts';
 import { connectDirect, forwardOut, GatewayError, type SshOptions } from './ssh-connect.ts';
 
 export interface RdpTarget {

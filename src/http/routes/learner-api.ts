@@ -8,7 +8,7 @@ import type { AppContext } from '../../app/context.ts';
 import type { Lab } from '../../domain/lab.ts';
 import type { Stack } from '../../domain/stack.ts';
 import { signConnectionToken, PROTOCOL, TOKEN_PROTOCOL_PREFIX, type ConnectionKind } from '../../gateway/connection-token.ts';
-import { DEFAULT_SERVER, findServer, labServers } from '../../gateway/lab-servers.ts';
+import { DEFAULT_SERVER, findServer, labServers } from '../../domain/lab-servers.ts';
 import { AppError } from '../errors.ts';
 import { signLabFileAccess } from '../lab-file-access.ts';
 import { requireSession, type Session } from '../session.ts';

@@ -6,7 +6,7 @@ import type { Config } from '../../config/schema.ts';
 import type { Lab } from '../../domain/lab.ts';
 import type { Stack } from '../../domain/stack.ts';
 import type { StackState } from '../../domain/states.ts';
-import { labServers } from '../../gateway/lab-servers.ts';
+import { labServers } from '../../domain/lab-servers.ts';
 import { labFileUrl } from './lab-files.ts';
 import { renderInstructions } from './learner-markdown.ts';
 

@@ -3,7 +3,7 @@
  * server: the jump host (the stack's public_ip). With `ports`, each entry is a server; one with a
  * `host` is reached THROUGH the jump host (ssh2 forwardOut), since only the jump host has a public address.
  */
-import { DEFAULT_PORTS, type Lab } from '../domain/lab.ts';
+import { DEFAULT_PORTS, type Lab } from './lab.ts';
 
 export interface LabServer {
   name: string;
