@@ -32,7 +32,7 @@ export const SETTINGS = [
   setting('port', z.coerce.number().int().min(0).max(65535).default(8080), 'HTTP port of the server.', { env: 'PORT' }),
   setting('host', z.string().default('0.0.0.0'), 'Address the server listens on.'),
   setting('public_url', z.string().url().optional(), 'URL learners and platforms reach the server at (default: http://localhost:PORT).'),
-  setting('database_url', z.string().optional(), 'PostgreSQL URL; when unset the embedded PGlite store in the data folder is used.', { env: 'DATABASE_URL', secret: true }),
+  setting('database_url', z.string().optional(), 'PostgreSQL URL; when unset the embedded PGlite store in the data folder is used. Each process also holds one connection that LISTENs for stack changes, so point it at PostgreSQL or a session-pooling proxy, not a transaction-pooling one.', { env: 'DATABASE_URL', secret: true }),
   setting('data_dir', z.string().default('data'), 'Folder for the embedded store, the generated secret key and local runtime state.'),
   setting('labs_dir', z.string().default('labs'), 'Folder of labs: <dir>/<lab-id>/lab.yaml + HOT template.'),
   setting('api_token', z.string().min(16).optional(), 'Bearer token for /api/v1 service calls; generated and printed at start when unset.', { secret: true }),

@@ -75,7 +75,8 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Database
     async exec(sql: string) {
       await pool.query(sql);
     },
-    listen: (channel, listener) => listenPostgres(url, channel, listener),
+    listen: (channel, listener) =>
+      listenPostgres(url, channel, listener, { probe: async (payload) => void (await pool.query('SELECT pg_notify($1, $2)', [channel, payload])) }),
     async close() {
       await pool.end();
     },

@@ -88,7 +88,23 @@ export class StackService {
 
   /** Starts hearing of stack changes, which lets keepalives be answered from the cache. */
   async open(): Promise<void> {
-    this.stopListening ??= await this.deps.db.listen(STACK_CHANGED_CHANNEL, this.readyCache);
+    const cache = this.readyCache;
+    const logger = this.deps.logger;
+    let lost = false;
+    // Said once per outage, not once per reconnect attempt.
+    this.stopListening ??= await this.deps.db.listen(STACK_CHANGED_CHANNEL, {
+      message: (id) => cache.message(id),
+      listening: () => {
+        if (lost) logger?.info('stack change notifications are heard again; keepalives are answered from memory again');
+        lost = false;
+        cache.listening();
+      },
+      gap: (error) => {
+        if (!lost) logger?.warn({ err: error }, 'stack change notifications lost; keepalives wait for the database until they are heard again');
+        lost = true;
+        cache.gap();
+      },
+    });
   }
 
   /** Writes the activity still pending and stops listening; call before closing the database. */

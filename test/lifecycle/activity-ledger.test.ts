@@ -174,6 +174,29 @@ for (const backend of BACKENDS) {
 }
 
 describe('keepalive write-behind: a lost notification connection (postgres)', { skip: await skipReason('postgres') }, () => {
+  test('listening counts only once a notification sent from another session arrives (not behind a transaction-pooling proxy)', async () => {
+    const t = await freshDatabase('postgres');
+    const events: string[] = [];
+    const record: ChannelListener = { message: () => undefined, listening: () => events.push('listening'), gap: (error) => events.push(`gap: ${error.message}`) };
+    const admin = new pg.Client({ connectionString: t.url });
+    await admin.connect();
+    try {
+      // A probe that never arrives, as behind PgBouncer in transaction mode: the start goes on, the cache stays off.
+      const deaf = await listenPostgres(t.url!, STACK_CHANGED_CHANNEL, record, { probe: async () => undefined, probeTimeoutMs: 100 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await deaf();
+      assert.ok(!events.includes('listening'), 'a listener that hears nothing must not count as listening');
+      assert.match(events[0] ?? '', /gap: .*transaction-pooling/);
+      events.length = 0;
+      const heard = await listenPostgres(t.url!, STACK_CHANGED_CHANNEL, record, { probe: async (payload) => void (await admin.query('SELECT pg_notify($1, $2)', [STACK_CHANGED_CHANNEL, payload])) });
+      await heard();
+      assert.deepEqual(events, ['listening']);
+    } finally {
+      await admin.end();
+      await t.drop();
+    }
+  });
+
   test('while the listener is reconnecting the cache answers nothing, so a change made meanwhile is never hidden', async () => {
     const t = await freshDatabase('postgres');
     const cache = new ReadyStackCache(1000);
