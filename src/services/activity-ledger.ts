@@ -114,8 +114,9 @@ export class ActivityLedger {
   }
 
   private schedule(): void {
-    if (this.closed || this.flushing) return;
+    if (this.flushing) return;
     if (this.waiting.size > 0) {
+      // Even after close: a caller that waits must get an answer or an error, never silence.
       if (this.immediate) return;
       this.immediate = true;
       // Keepalives that arrive in the same turn of the event loop share one write.
@@ -125,7 +126,7 @@ export class ActivityLedger {
       });
       return;
     }
-    if (this.behind.size === 0 || this.timer) return;
+    if (this.closed || this.behind.size === 0 || this.timer) return;
     // Nobody waits for these, so they gather for a while: fewer, larger writes. After a failure, the
     // pause is longer, so a broken store is not hammered.
     this.timer = setTimeout(

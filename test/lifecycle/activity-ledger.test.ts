@@ -83,6 +83,12 @@ for (const backend of BACKENDS) {
         assert.equal(statements, 2, 'the written-behind keepalives did not share one write');
         for (let i = 0; i < 49; i++) assert.deepEqual(second[i], await store.get(sid(i)), `the answer for s${i} differs from what the store then holds`);
         assert.deepEqual(notReady, []);
+
+        // A request still in flight at shutdown gets its answer instead of hanging.
+        cache.gap();
+        await ledger.close();
+        const late = await ledger.touch(sid(1), at(40), 'test');
+        assert.equal(late?.lastActivityAt.getTime(), at(40).getTime());
       } finally {
         await stop();
         await t.drop();
