@@ -7,7 +7,7 @@
 import type { Stack, StackEvent } from '../domain/stack.ts';
 import { CLAIM_TARGET, IN_PROGRESS_STATES, PENDING_STATES, type StackState } from '../domain/states.ts';
 import type { Queryable } from './database.ts';
-import { ACTIVITY_ONLY } from './migrations/005-stack-changed.ts';
+import { ACTIVITY_ONLY } from './stack-changes.ts';
 import { stackColumns, toEvent, toStack, type EventRow, type StackRow } from './stack-rows.ts';
 
 /** Columns a transition or update may set, besides the state itself. */
@@ -283,7 +283,7 @@ export class StackStore {
    * Only last_activity_at and updated_at change, and no index covers them, so the update is heap-only
    * (HOT): no index entries are written (PostgreSQL compares indexed columns by value, so the COALESCEs,
    * which leave them as they are, do not count). The idle and delete deadlines follow from last activity (see
-   * stack-rows.ts); the sweeps move the indexed review times when they find them passed (reviewDeadlines).
+   * stack-rows.ts); the sweeps move the indexed review times when they find them passed (reviewSuspendAt, reviewDeleteBy).
    *
    * The write commits asynchronously (synchronous_commit off for this statement's own transaction, set by
    * set_config(..., true) inside it, so one round trip and the session keeps its default). Waiting for the

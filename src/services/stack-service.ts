@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { LabCatalog } from '../app/context.ts';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
-import { STACK_CHANGED_CHANNEL } from '../db/migrations/005-stack-changed.ts';
+import { STACK_CHANGED_CHANNEL } from '../db/stack-changes.ts';
 import { StackStore, type StackChanges, type StackFilter } from '../db/stack-store.ts';
 import type { Lab } from '../domain/lab.ts';
 import { addSeconds } from '../domain/policy.ts';

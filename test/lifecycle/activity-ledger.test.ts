@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import pg from 'pg';
 import type { ChannelListener, Database } from '../../src/db/database.ts';
-import { STACK_CHANGED_CHANNEL } from '../../src/db/migrations/005-stack-changed.ts';
+import { STACK_CHANGED_CHANNEL } from '../../src/db/stack-changes.ts';
 import { listenPostgres } from '../../src/db/pg-listener.ts';
 import { StackStore } from '../../src/db/stack-store.ts';
 import type { Stack } from '../../src/domain/stack.ts';
@@ -57,13 +57,30 @@ function counting(cache: ReadyStackCache): ChannelListener & { messages: string[
   };
 }
 
+/** A fresh database with `stacks` seeded stacks, and a cache that listens for their changes. */
+async function listeningWorld(backend: Backend, stacks: number) {
+  const t = await freshDatabase(backend);
+  const cache = new ReadyStackCache(1000);
+  const listener = counting(cache);
+  const store = await seed(t.db, stacks);
+  // Listening starts after seeding, so the seed's own announcements cannot empty the cache later.
+  const stop = await t.db.listen(STACK_CHANGED_CHANNEL, listener);
+  return {
+    t,
+    cache,
+    store,
+    messages: listener.messages,
+    async close() {
+      await stop();
+      await t.drop();
+    },
+  };
+}
+
 for (const backend of BACKENDS) {
   describe(`keepalive write-behind (${backend})`, { skip: await skipReason(backend) }, () => {
     test('the first keepalive of each stack waits for one shared write; later ones are answered from the cache and written behind', async () => {
-      const t = await freshDatabase(backend);
-      const cache = new ReadyStackCache(1000);
-      const store = await seed(t.db, 50);
-      const stop = await t.db.listen(STACK_CHANGED_CHANNEL, cache);
+      const { t, cache, store, close } = await listeningWorld(backend, 50);
       try {
         let statements = 0;
         const countingStore = new StackStore({ query: (sql, params, options) => (statements++, t.db.query(sql, params, options)) });
@@ -90,17 +107,12 @@ for (const backend of BACKENDS) {
         const late = await ledger.touch(sid(1), at(40), 'test');
         assert.equal(late?.lastActivityAt.getTime(), at(40).getTime());
       } finally {
-        await stop();
-        await t.drop();
+        await close();
       }
     });
 
     test('a change made elsewhere is announced and reaches the cache; keepalive writes are not announced', async () => {
-      const t = await freshDatabase(backend);
-      const cache = new ReadyStackCache(1000);
-      const listener = counting(cache);
-      await seed(t.db, 3);
-      const stop = await t.db.listen(STACK_CHANGED_CHANNEL, listener);
+      const { t, cache, messages, close } = await listeningWorld(backend, 3);
       const other = await otherConnection(t.db, t.url);
       try {
         const ledger = new ActivityLedger({ store: new StackStore(t.db), cache, notReady: async () => undefined });
@@ -108,26 +120,22 @@ for (const backend of BACKENDS) {
         await ledger.touch(sid(0), at(2), 'test');
         await ledger.drain();
         await new Promise((resolve) => setTimeout(resolve, 100));
-        assert.deepEqual(mine(listener.messages), [], 'keepalive writes must not be announced');
+        assert.deepEqual(mine(messages), [], 'keepalive writes must not be announced');
         assert.ok(cache.get(sid(0)));
 
         // As a worker in another process would: a plain UPDATE, no stacklab code involved.
         await other.query(`UPDATE stacks SET state = 'SUSPEND_PENDING' WHERE id = '${sid(0)}'`);
-        await until('the change is announced', () => mine(listener.messages).includes('s0'));
+        await until('the change is announced', () => mine(messages).includes('s0'));
         assert.equal(cache.get(sid(0)), undefined);
         assert.equal(await ledger.touch(sid(0), at(3), 'test'), null, 'the keepalive must see that the stack is not READY');
       } finally {
         await other.close();
-        await stop();
-        await t.drop();
+        await close();
       }
     });
 
     test('a stack that stopped being READY before the cache heard of it goes to the general path once its write leaves it out', async () => {
-      const t = await freshDatabase(backend);
-      const cache = new ReadyStackCache(1000);
-      const store = await seed(t.db, 2);
-      const stop = await t.db.listen(STACK_CHANGED_CHANNEL, cache);
+      const { t, cache, store, close } = await listeningWorld(backend, 2);
       try {
         const notReady: Array<[string, number, string]> = [];
         const ledger = new ActivityLedger({ store, cache, notReady: async (id, when, actor) => notReady.push([id, when.getTime(), actor]) });
@@ -143,16 +151,12 @@ for (const backend of BACKENDS) {
         assert.deepEqual(notReady, [[sid(0), at(5).getTime(), 'alice']]);
         assert.equal(cache.get(sid(0)), undefined, 'the cache must forget a stack its write left out');
       } finally {
-        await stop();
-        await t.drop();
+        await close();
       }
     });
 
     test('a failed write closes the fast path until a write succeeds, and the activity is written later', async () => {
-      const t = await freshDatabase(backend);
-      const cache = new ReadyStackCache(1000);
-      const store = await seed(t.db, 3);
-      const stop = await t.db.listen(STACK_CHANGED_CHANNEL, cache);
+      const { t, cache, store, close } = await listeningWorld(backend, 3);
       try {
         let refuse = 0;
         const flaky = new StackStore({
@@ -163,6 +167,7 @@ for (const backend of BACKENDS) {
         refuse = 1;
         assert.ok(await ledger.touch(sid(0), at(2), 'test'), 'answered from the cache');
         await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.equal(refuse, 0, 'the write was attempted');
         assert.equal(ledger.unwritten, 1, 'the refused activity must be kept');
         refuse = 1;
         await assert.rejects(ledger.touch(sid(0), at(3), 'test'), /connection reset/, 'while writes fail, keepalives must wait for the store and see its error');
@@ -172,8 +177,7 @@ for (const backend of BACKENDS) {
         assert.equal(ledger.unwritten, 0);
         assert.equal((await store.get(sid(0)))!.lastActivityAt.getTime(), at(4).getTime());
       } finally {
-        await stop();
-        await t.drop();
+        await close();
       }
     });
   });

@@ -2,18 +2,13 @@
  * Every change to a stack row is announced on a channel, so processes that keep READY stacks in memory
  * (the keepalive fast path, services/ready-stack-cache.ts) drop their copy whatever process or tool made
  * the change. A trigger rather than code in the store, so a hand-written UPDATE is announced too.
- * Statements that only record activity say so with the `stacklab.activity_only` setting: cached views
- * derive that part themselves, and announcing every keepalive would flood the channel.
+ * Statements that only record activity say so with the `stacklab.activity_only` setting (db/stack-changes.ts).
+ * The names are written out, not imported: an applied migration must not change with later code.
  */
-export const STACK_CHANGED_CHANNEL = 'stacklab_stack_changed';
-
-/** A FROM item that marks the statement's own transaction as activity-only (see the trigger below). */
-export const ACTIVITY_ONLY = `(SELECT set_config('stacklab.activity_only', 'on', true)) AS activity_only`;
-
 export const sql = `
 CREATE FUNCTION stacklab_announce_stack_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM pg_notify('${STACK_CHANGED_CHANNEL}', OLD.id);
+  PERFORM pg_notify('stacklab_stack_changed', OLD.id);
   RETURN NULL;
 END
 $$;

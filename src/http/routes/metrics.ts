@@ -53,7 +53,7 @@ export function metricsRoutes(ctx: AppContext): FastifyPluginAsync {
       help: 'READY stacks held for answering keepalives; 0 while the change notifications are not heard',
       registers: [registry],
       collect() {
-        this.set(ctx.stacks.readyCache.coherentNow ? ctx.stacks.readyCache.size : 0);
+        this.set(ctx.stacks.readyCache.size);
       },
     });
     app.get('/metrics', { schema: { hide: true }, preHandler: requireServiceToken(ctx.config.api_token) }, async (_request, reply) => {
