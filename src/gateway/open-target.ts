@@ -16,9 +16,14 @@ export interface OpenedTunnel {
   close(): void;
 }
 
-function publicIpOf(stack: Stack): string {
+export function publicIpOf(stack: Stack): string {
   if (!stack.publicIp) throw new GatewayError('The lab has no address yet; wait for it to finish starting.', `stack ${stack.id} has no public_ip`);
   return stack.publicIp;
+}
+
+/** A logged-in SSH connection to the stack's jump host, on the port its tunnels use. */
+export function connectJump(stack: Stack, lab: Lab, secrets: StackSecrets, opts: SshOptions = {}): Promise<Client> {
+  return connectDirect(publicIpOf(stack), jumpSshPort(lab), { username: lab.user, secrets }, opts);
 }
 
 /** A logged-in SSH connection to `server` (through the jump host when the server has a host name). */
@@ -29,7 +34,7 @@ export async function openSsh(stack: Stack, lab: Lab, secrets: StackSecrets, ser
     const client = await connectDirect(ip, lab.protocol === 'ssh' ? server.port : jumpSshPort(lab), login, opts);
     return { client, close: () => client.end() };
   }
-  const jump = await connectDirect(ip, jumpSshPort(lab), login, opts);
+  const jump = await connectJump(stack, lab, secrets, opts);
   try {
     const client = await connectThrough(jump, server.host, server.port, login, opts);
     return {
@@ -50,7 +55,7 @@ export async function openSsh(stack: Stack, lab: Lab, secrets: StackSecrets, ser
  * listen on localhost only and needs no password of its own, and no firewall rule exposes it.
  */
 export async function openTunnel(stack: Stack, lab: Lab, secrets: StackSecrets, server: LabServer, opts: SshOptions = {}): Promise<OpenedTunnel> {
-  const jump = await connectDirect(publicIpOf(stack), jumpSshPort(lab), { username: lab.user, secrets }, opts);
+  const jump = await connectJump(stack, lab, secrets, opts);
   try {
     const stream = await forwardOut(jump, server.host ?? '127.0.0.1', server.port);
     return {

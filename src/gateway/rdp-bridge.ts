@@ -11,7 +11,7 @@ import type { WebSocket } from 'ws';
 import { encodeInstruction, GUAC_STATUS, GuacamoleProtocolError, InstructionReader, type Instruction } from './guacamole-protocol.ts';
 import { GuacStatusError } from './guac-status-error.ts';
 import type { OpenedRdp } from './rdp-session.ts';
-import { CLOSE } from './socket-messages.ts';
+import { CLOSE, closeReason, messageBytes } from './socket-messages.ts';
 import { GatewayError } from './ssh-connect.ts';
 
 const HIGH_WATER = 1 << 21;
@@ -44,12 +44,12 @@ export function bridgeRdp(ws: WebSocket, open: () => Promise<OpenedRdp>, opts: R
     if (closed) return;
     closed = true;
     opened?.close();
-    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
+    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
   };
 
   const failPage = (userMessage: string, status: number) => {
     if (ws.readyState === ws.OPEN) ws.send(encodeInstruction('error', userMessage, status));
-    finish(CLOSE.error, userMessage.slice(0, 120));
+    finish(CLOSE.error, userMessage);
   };
 
   const toGuacd = (instruction: Instruction) => {
@@ -72,7 +72,7 @@ export function bridgeRdp(ws: WebSocket, open: () => Promise<OpenedRdp>, opts: R
 
   ws.on('message', (data, isBinary) => {
     if (isBinary) return failPage('The page sent binary data to the desktop; reload the page.', GUAC_STATUS.clientBadRequest);
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const text = messageBytes(data).toString('utf8');
     try {
       for (const instruction of fromBrowser.push(text)) toGuacd(instruction);
     } catch (error) {
@@ -86,7 +86,11 @@ export function bridgeRdp(ws: WebSocket, open: () => Promise<OpenedRdp>, opts: R
 
   const relay = (instructions: Instruction[]) => {
     if (instructions.length === 0 || ws.readyState !== ws.OPEN) return;
-    const text = instructions.map((i) => i.raw).join('');
+    let text = '';
+    for (const instruction of instructions) {
+      text += instruction.raw;
+      if (instruction.opcode === 'error') opts.logger.info({ guacd: instruction.args[0], status: instruction.args[1] }, 'rdp: guacd reported an error');
+    }
     const socket = opened?.session.socket;
     unsent += text.length;
     ws.send(text, () => {
@@ -94,9 +98,6 @@ export function bridgeRdp(ws: WebSocket, open: () => Promise<OpenedRdp>, opts: R
       if (unsent < LOW_WATER && socket?.isPaused()) socket.resume();
     });
     if (unsent > HIGH_WATER) socket?.pause();
-    for (const instruction of instructions) {
-      if (instruction.opcode === 'error') opts.logger.info({ guacd: instruction.args[0], status: instruction.args[1] }, 'rdp: guacd reported an error');
-    }
   };
 
   void (async () => {

@@ -13,8 +13,9 @@ import type { Lab } from '../domain/lab.ts';
 import type { Stack, StackSecrets } from '../domain/stack.ts';
 import { GUAC_STATUS } from './guacamole-protocol.ts';
 import { GuacStatusError } from './guac-status-error.ts';
-import { jumpSshPort, type LabServer } from '../domain/lab-servers.ts';
-import { connectDirect, forwardOut, GatewayError, type SshOptions } from './ssh-connect.ts';
+import type { LabServer } from '../domain/lab-servers.ts';
+import { connectJump, publicIpOf } from './open-target.ts';
+import { forwardOut, GatewayError, type SshOptions } from './ssh-connect.ts';
 
 export interface RdpTarget {
   /** Host and port as guacd should connect to them. */
@@ -32,8 +33,9 @@ export function isLoopback(host: string): boolean {
 }
 
 export async function openRdpTarget(stack: Stack, lab: Lab, secrets: StackSecrets, server: LabServer, guacdIsLocal: boolean, opts: SshOptions = {}): Promise<RdpTarget> {
-  if (!stack.publicIp) throw new GatewayError('The lab has no address yet; wait for it to finish starting.', `stack ${stack.id} has no public_ip`);
-  if (server.host === undefined) return { hostname: stack.publicIp, port: server.port, stopAccepting: () => undefined, close: () => undefined };
+  const publicIp = publicIpOf(stack);
+  const host = server.host;
+  if (host === undefined) return { hostname: publicIp, port: server.port, stopAccepting: () => undefined, close: () => undefined };
   if (!guacdIsLocal) {
     throw new GuacStatusError(
       `This lab's desktop "${server.name}" is behind the lab's jump host, which the remote desktop service cannot reach on this server. Tell your course team.`,
@@ -41,14 +43,14 @@ export async function openRdpTarget(stack: Stack, lab: Lab, secrets: StackSecret
       GUAC_STATUS.serverError,
     );
   }
-  const jump = await connectDirect(stack.publicIp, jumpSshPort(lab), { username: lab.user, secrets }, opts);
+  const jump = await connectJump(stack, lab, secrets, opts);
   const open = new Set<Socket>();
   const listener = createServer((socket) => {
     open.add(socket);
     socket.on('close', () => open.delete(socket));
     socket.on('error', () => socket.destroy());
     socket.pause();
-    forwardOut(jump, server.host ?? '127.0.0.1', server.port).then(
+    forwardOut(jump, host, server.port).then(
       (stream) => {
         if (socket.destroyed) return void stream.destroy();
         socket.pipe(stream).pipe(socket);

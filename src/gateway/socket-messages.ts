@@ -2,6 +2,8 @@
  * The small protocol on a terminal / desktop WebSocket. Bytes travel as binary frames (terminal output,
  * keystrokes, VNC data); control travels as JSON text frames.
  */
+import type { RawData } from 'ws';
+
 /** `pause` / `resume`: the browser's terminal is behind on rendering (xterm's write buffer is full). */
 export type ClientControl = { type: 'resize'; cols: number; rows: number } | { type: 'ping' } | { type: 'pause' } | { type: 'resume' };
 
@@ -14,6 +16,31 @@ export type ServerControl =
 /** WebSocket close codes the page tells apart: 4001 = token refused, 4003 = forbidden, 4009 = lab not ready;
  *  1008 (policy): the client sent what a read-only desktop refuses to pass on. */
 export const CLOSE = { normal: 1000, policy: 1008, error: 1011, unauthorized: 4001, forbidden: 4003, notReady: 4009 } as const;
+
+/** Close frames carry at most 123 bytes of reason; ws throws on more, so longer text is cut there. */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+/** `text` cut to what a close frame can carry, between characters (a message may name a lab's server). */
+export function closeReason(text: string): string {
+  if (Buffer.byteLength(text) <= MAX_CLOSE_REASON_BYTES) return text;
+  let cut = '';
+  let bytes = 0;
+  for (const char of text) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > MAX_CLOSE_REASON_BYTES) break;
+    cut += char;
+  }
+  return cut;
+}
+
+/**
+ * A message's bytes as ws delivers them. ws hands over a Buffer of its own per message (the default
+ * binaryType), so it is used as is: this runs for every message a bridge relays.
+ */
+export function messageBytes(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+}
 
 export function parseControl(text: string): ClientControl | undefined {
   try {

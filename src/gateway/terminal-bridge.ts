@@ -9,7 +9,7 @@ import type { ClientChannel } from 'ssh2';
 import type { WebSocket } from 'ws';
 import type { OpenedSsh } from './open-target.ts';
 import { GatewayError } from './ssh-connect.ts';
-import { CLOSE, parseControl, type ServerControl } from './socket-messages.ts';
+import { CLOSE, closeReason, messageBytes, parseControl, type ServerControl } from './socket-messages.ts';
 
 const HIGH_WATER = 1 << 20;
 const LOW_WATER = 1 << 18;
@@ -44,7 +44,7 @@ export function bridgeTerminal(ws: WebSocket, open: () => Promise<OpenedSsh>, op
     clearInterval(pinger);
     shell?.end();
     target?.close();
-    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason.slice(0, 120));
+    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
   };
 
   let alive = true;
@@ -75,7 +75,7 @@ export function bridgeTerminal(ws: WebSocket, open: () => Promise<OpenedSsh>, op
       return;
     }
     if (opts.readOnly) return;
-    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    const bytes = messageBytes(data);
     opts.onInput?.();
     if (!shell) {
       early.push(bytes);

@@ -10,7 +10,7 @@ import type { WebSocket } from 'ws';
 import type { OpenedTunnel } from './open-target.ts';
 import { RfbFilterError, RfbInputFilter } from './rfb-input-filter.ts';
 import { GatewayError } from './ssh-connect.ts';
-import { CLOSE } from './socket-messages.ts';
+import { CLOSE, closeReason, messageBytes } from './socket-messages.ts';
 
 const HIGH_WATER = 1 << 21;
 const LOW_WATER = 1 << 19;
@@ -34,12 +34,12 @@ export function bridgeVnc(ws: WebSocket, open: () => Promise<OpenedTunnel>, opts
     closed = true;
     tunnel?.close();
     if (filter?.dropped.size) opts.logger.info({ dropped: Object.fromEntries(filter.dropped) }, 'read-only desktop: input dropped');
-    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
+    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
   };
 
   ws.on('message', (data) => {
     if (closed) return;
-    let bytes: Buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    let bytes = messageBytes(data);
     opts.onInput?.();
     if (filter) {
       try {
@@ -47,8 +47,7 @@ export function bridgeVnc(ws: WebSocket, open: () => Promise<OpenedTunnel>, opts
       } catch (error) {
         if (!(error instanceof RfbFilterError)) throw error;
         opts.logger.warn({ err: error.message }, 'read-only desktop: RFB stream refused');
-        // A close reason is at most 123 bytes: keep it ASCII so the cut cannot split a character.
-        return finish(CLOSE.policy, `Read-only desktop: ${error.message}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 120));
+        return finish(CLOSE.policy, `Read-only desktop: ${error.message}`);
       }
       if (bytes.length === 0) return;
     }
@@ -83,8 +82,7 @@ export function bridgeVnc(ws: WebSocket, open: () => Promise<OpenedTunnel>, opts
       for (const bytes of early.splice(0)) stream.write(bytes);
     } catch (error) {
       opts.logger.info({ err: (error as Error).message }, 'desktop connection failed');
-      const reason = error instanceof GatewayError ? error.userMessage : 'The desktop could not connect to the lab.';
-      finish(CLOSE.error, reason.slice(0, 120));
+      finish(CLOSE.error, error instanceof GatewayError ? error.userMessage : 'The desktop could not connect to the lab.');
     }
   })();
 }

@@ -15,7 +15,7 @@ import type { Lab } from '../../domain/lab.ts';
 import { AppError } from '../errors.ts';
 import { labFileAccessRefusal } from '../lab-file-access.ts';
 
-export const IMAGE_TYPES: Record<string, string> = {
+const IMAGE_TYPES: Record<string, string> = {
   '.png': 'image/png',
   '.jpg': 'image/jpeg',
   '.jpeg': 'image/jpeg',
@@ -35,7 +35,7 @@ export function labFileUrl(labId: string, path: string): string {
 }
 
 /** The file's path inside the lab folder, checked: throws for anything that is not a plain image path. */
-export function checkedImagePath(raw: string): string {
+function checkedImagePath(raw: string): string {
   const segments = raw.split('/');
   if (!raw || raw.length > 500 || /[\0\\]/.test(raw) || segments.some((s) => s === '' || s.startsWith('.'))) {
     throw new AppError('BAD_REQUEST', `lab file path '${raw.slice(0, 100)}'`, { message: 'The file path is not valid: use a plain path inside the lab folder.' });
@@ -45,7 +45,7 @@ export function checkedImagePath(raw: string): string {
 }
 
 /** The real path of an image in the lab folder; NOT_FOUND when missing, outside the folder, or not a file. */
-async function resolveImage(lab: Lab, path: string): Promise<{ file: string; size: number; mtimeMs: number }> {
+async function resolveImage(lab: Lab, path: string): Promise<{ file: string; type: string; size: number; mtimeMs: number }> {
   const missing = (why: string) => new AppError('NOT_FOUND', `lab ${lab.id} file '${path}': ${why}`, { message: 'There is no such image in this lab.' });
   let root: string;
   let file: string;
@@ -57,10 +57,11 @@ async function resolveImage(lab: Lab, path: string): Promise<{ file: string; siz
   }
   if (!file.startsWith(root + sep)) throw missing('a symlink leads out of the lab folder');
   // A link inside the folder must still end at an image, never at a script renamed by a link.
-  if (!IMAGE_TYPES[extname(file).toLowerCase()]) throw missing('a symlink leads to a file that is not an image');
+  const type = IMAGE_TYPES[extname(file).toLowerCase()];
+  if (!type) throw missing('a symlink leads to a file that is not an image');
   const info = await stat(file);
   if (!info.isFile()) throw missing('not a regular file');
-  return { file, size: info.size, mtimeMs: info.mtimeMs };
+  return { file, type, size: info.size, mtimeMs: info.mtimeMs };
 }
 
 export function labFiles(ctx: AppContext) {
@@ -86,7 +87,7 @@ export function labFiles(ctx: AppContext) {
           .header('etag', etag);
         if (request.headers['if-none-match'] === etag) return reply.status(304).send();
         return reply
-          .type(IMAGE_TYPES[extname(image.file).toLowerCase()])
+          .type(image.type)
           .header('content-length', image.size)
           .send(createReadStream(image.file));
       },
