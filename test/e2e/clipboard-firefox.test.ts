@@ -1,25 +1,41 @@
 /**
  * Copy and paste in the terminal, in real Firefox (Debian's firefox-esr over WebDriver BiDi): the same
  * flows as the Chromium test. The learner pastes with Ctrl+Shift+V and copies a selection with
- * Ctrl+Shift+C, on the lab page and in a course page's frame that grants no clipboard permission; the clipboard is filled and read through another tab's text field with the browser's own
- * Ctrl+C / Ctrl+V, so Firefox's clipboard rules for web pages stay as real users have them.
+ * Ctrl+Shift+C, on the lab page and in a course page's frame that grants no clipboard permission. The
+ * clipboard is filled and read through another tab's text field with the browser's own Ctrl+C / Ctrl+V,
+ * so Firefox's clipboard rules for web pages stay as real users have them.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import { skipUnless } from '../support/prerequisite.ts';
-import { gatewayWorld, sshLab, type GatewayWorld } from '../gateway/support/gateway-world.ts';
+import type { GatewayWorld } from '../gateway/support/gateway-world.ts';
 import { HAVE_SSHD } from '../gateway/support/local-sshd.ts';
+import { checkLabPage, launchShell, pasteAndRun, runAndCopy, shellWorld, type ClipboardDriver } from './support/clipboard-steps.ts';
 import { courseFrame } from './support/course-frame.ts';
-import { framedTerminal, rowStartPoint, typeLine, waitForTerminal } from './support/e2e-world.ts';
+import { framedTerminal, waitForTerminal, type TerminalPage } from './support/e2e-world.ts';
 import { FIREFOX, HAVE_FIREFOX, launchFirefox, pressChord, ScratchTab } from './support/firefox.ts';
+
+/** `page` is the lab's tab (the lab page or the course page); `terminal` is on it or in its frame. */
+function inFirefox(page: Page, terminal: TerminalPage, elsewhere: ScratchTab): ClipboardDriver {
+  return {
+    terminal,
+    async fillClipboard(text) {
+      await elsewhere.copy(text);
+      await page.bringToFront();
+    },
+    readClipboard: () => elsewhere.paste(),
+    press: (chord) => pressChord(page, chord),
+    doubleClick: (x, y) => page.mouse.click(x, y, { count: 2 }),
+  };
+}
 
 describe('terminal copy and paste (Firefox)', { skip: skipUnless(HAVE_SSHD && HAVE_FIREFOX, `needs sshd and Firefox at ${FIREFOX} (apt-get install firefox-esr)`) }, () => {
   let world: GatewayWorld;
   let browser: Browser;
 
   before(async () => {
-    world = await gatewayWorld((sshd) => [sshLab(sshd, { terminal: { font: 'monospace', fontSize: 16, colorScheme: 'solarized-light' } })]);
+    world = await shellWorld();
     browser = await launchFirefox();
   });
   after(async () => {
@@ -28,40 +44,25 @@ describe('terminal copy and paste (Firefox)', { skip: skipUnless(HAVE_SSHD && HA
   });
 
   test('paste with Ctrl+Shift+V and copy with Ctrl+Shift+C', async () => {
-    const session = await world.session('eve');
-    await world.launch(session, 'shell');
+    const labUrl = await launchShell(world, 'eve');
     const context = await browser.createBrowserContext();
     const elsewhere = await ScratchTab.open(context);
     const page = await context.newPage();
     await page.setViewport({ width: 1000, height: 700 });
-    await page.goto(`${world.base}/lab/shell#session=${session}`);
+    await page.goto(labUrl);
     await page.waitForSelector('#overlay', { hidden: true, timeout: 30_000 });
-    assert.equal(new URL(page.url()).hash, '', 'the session leaves the address bar');
-    const style = await page.evaluate(() => getComputedStyle(document.querySelector('#terminal .xterm-rows')!).fontSize);
-    assert.equal(style, '16px');
+    await checkLabPage(page);
+    const lab = inFirefox(page, page, elsewhere);
 
-    await elsewhere.copy('echo "pasted-$((5+5))"');
-    await page.bringToFront();
-    await page.click('#terminal .xterm');
-    await pressChord(page, 'Control+Shift+V');
-    await page.keyboard.press('Enter');
-    await waitForTerminal(page, /^pasted-10\s*$/m);
-
-    await typeLine(page, 'echo copy-me-$((7*6))');
-    await waitForTerminal(page, /^copy-me-42\s*$/m);
-    // Select the output line by double-clicking the word, then copy.
-    const where = await rowStartPoint(page, 'copy-me-42');
-    await page.mouse.click(where.x, where.y, { count: 2 });
-    await pressChord(page, 'Control+Shift+C');
+    await pasteAndRun(lab, 'echo "pasted-$((5+5))"', 'pasted-10');
+    await runAndCopy(lab, 'echo copy-me-$((7*6))', 'copy-me-42');
     // The clipboard still holds the pasted command unless the page's copy replaced it.
-    assert.match(await elsewhere.paste(), /^copy-me-42$/);
+    assert.match(await lab.readClipboard(), /^copy-me-42$/);
     await context.close();
   });
 
   test('in a course page\'s frame without clipboard permission, copy still works and the terminal keeps the keyboard', async () => {
-    const session = await world.session('frank');
-    await world.launch(session, 'shell');
-    const course = await courseFrame(`${world.base}/lab/shell#session=${session}`);
+    const course = await courseFrame(await launchShell(world, 'frank'));
     const context = await browser.createBrowserContext();
     try {
       const elsewhere = await ScratchTab.open(context);
@@ -72,24 +73,15 @@ describe('terminal copy and paste (Firefox)', { skip: skipUnless(HAVE_SSHD && HA
       assert.ok(frame, 'the course page frames the lab');
       await frame.waitForSelector('#overlay', { hidden: true, timeout: 30_000 });
       const terminal = framedTerminal(frame, page.keyboard);
+      const lab = inFirefox(page, terminal, elsewhere);
 
-      await elsewhere.copy('echo "framed-$((4+4))"');
-      await page.bringToFront();
-      await frame.click('#terminal .xterm');
-      await pressChord(page, 'Control+Shift+V');
-      await page.keyboard.press('Enter');
-      await waitForTerminal(terminal, /^framed-8\s*$/m);
-
-      await typeLine(terminal, 'echo copy-me-$((7*6))');
-      await waitForTerminal(terminal, /^copy-me-42\s*$/m);
-      const where = await rowStartPoint(terminal, 'copy-me-42');
-      await page.mouse.click(where.x, where.y, { count: 2 });
-      await pressChord(page, 'Control+Shift+C');
+      await pasteAndRun(lab, 'echo "framed-$((4+4))"', 'framed-8');
+      await runAndCopy(lab, 'echo copy-me-$((7*6))', 'copy-me-42');
       // No click in between: the next keystrokes still reach the shell.
       await page.keyboard.type('echo still-here-$((2+3))', { delay: 5 });
       await page.keyboard.press('Enter');
       await waitForTerminal(terminal, /^still-here-5\s*$/m);
-      assert.equal(await elsewhere.paste(), 'copy-me-42');
+      assert.equal(await lab.readClipboard(), 'copy-me-42');
     } finally {
       await context.close();
       await course.close();

@@ -12,7 +12,7 @@ import { skipUnless } from '../support/prerequisite.ts';
 import { settle } from '../support/test-runtime.ts';
 import { gatewayWorld, sshLab, type GatewayWorld } from '../gateway/support/gateway-world.ts';
 import { HAVE_SSHD } from '../gateway/support/local-sshd.ts';
-import { ScriptedGuacd } from '../gateway/support/scripted-guacd.ts';
+import { ScriptedGuacd, type GuacdConnection } from '../gateway/support/scripted-guacd.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from './support/e2e-world.ts';
 
 const PASSWORD = 'rdp-e2e-Pa55word';
@@ -46,6 +46,14 @@ async function waitForDrawing(page: Page): Promise<void> {
   assert.fail(`the canvas does not show the peer's drawing: ${JSON.stringify(colours)}`);
 }
 
+/** A lab page with what its websockets received (`frames`) and sent. */
+interface OpenedLab {
+  page: Page;
+  frames: string[];
+  sent: string[];
+  stackId: string;
+}
+
 const panelSize = (page: Page) => page.evaluate(() => ({ width: document.getElementById('desktop')!.clientWidth - 8, height: document.getElementById('desktop')!.clientHeight - 8 }));
 
 describe('RDP lab page (Chromium, scripted guacd peer)', { skip: skipUnless(HAVE_SSHD && existsSync(CHROMIUM), 'needs sshd and Chromium') }, () => {
@@ -68,7 +76,7 @@ describe('RDP lab page (Chromium, scripted guacd peer)', { skip: skipUnless(HAVE
     await guacd?.close();
   });
 
-  async function open(learner: string, lab: string): Promise<{ page: Page; frames: string[]; sent: string[]; stackId: string }> {
+  async function open(learner: string, lab: string): Promise<OpenedLab> {
     const session = await world.session(learner);
     const stackId = await world.launch(session, lab);
     const page = await browser.newPage({ viewport: { width: 1100, height: 720 } });
@@ -82,11 +90,18 @@ describe('RDP lab page (Chromium, scripted guacd peer)', { skip: skipUnless(HAVE
     return { page, frames, sent, stackId };
   }
 
-  test('the desktop appears in the canvas, scaled to the panel; keys, clicks and resizes reach guacd', async () => {
+  /** `open`, then waits until guacd has the page's connection and the page has put its overlay away. */
+  async function openConnected(learner: string, lab: string): Promise<OpenedLab & { peer: GuacdConnection }> {
+    // Asked before the page exists: a connection made before the asking would never be reported.
     const next = guacd.nextConnection();
-    const { page, frames } = await open('wendy', 'windows');
+    const opened = await open(learner, lab);
     const peer = await next;
-    await page.waitForSelector('#overlay', { state: 'hidden', timeout: 30_000 });
+    await opened.page.waitForSelector('#overlay', { state: 'hidden', timeout: 30_000 });
+    return { ...opened, peer };
+  }
+
+  test('the desktop appears in the canvas, scaled to the panel; keys, clicks and resizes reach guacd', async () => {
+    const { page, frames, peer } = await openConnected('wendy', 'windows');
     await waitForDrawing(page);
     const panel = await panelSize(page);
     assert.deepEqual(peer.handshake('size')?.args.slice(0, 2), [String(panel.width), String(panel.height)], "the session is asked for the panel's size");
@@ -115,10 +130,7 @@ describe('RDP lab page (Chromium, scripted guacd peer)', { skip: skipUnless(HAVE
   });
 
   test('read-only: the desktop shows, and no key or click reaches guacd', async () => {
-    const next = guacd.nextConnection();
-    const { page, sent } = await open('vera', 'viewer');
-    const peer = await next;
-    await page.waitForSelector('#overlay', { state: 'hidden', timeout: 30_000 });
+    const { page, sent, peer } = await openConnected('vera', 'viewer');
     await waitForDrawing(page);
     assert.equal(peer.params['read-only'], 'true');
     await page.mouse.click(400, 400);
@@ -133,17 +145,14 @@ describe('RDP lab page (Chromium, scripted guacd peer)', { skip: skipUnless(HAVE
   });
 
   test('after a suspend, coming back resumes the lab and the desktop reconnects by itself', async () => {
-    let next = guacd.nextConnection();
-    const { page, stackId } = await open('sam', 'windows');
-    const first = await next;
-    await page.waitForSelector('#overlay', { state: 'hidden', timeout: 30_000 });
+    const { page, stackId, peer: first } = await openConnected('sam', 'windows');
     await world.runtime.ctx.stacks.requestSuspend(stackId, 'test');
     await settle(world.runtime);
     await page.waitForSelector('#state-badge[data-phase="suspended"]', { timeout: 20_000 });
     for (let i = 0; i < 50 && !first.closed; i++) await page.waitForTimeout(100);
     assert.ok(first.closed, 'the desktop connection closes while the lab is suspended');
 
-    next = guacd.nextConnection(30_000);
+    const next = guacd.nextConnection(30_000);
     await page.mouse.move(300, 300);
     await page.mouse.click(300, 300);
     const deadline = Date.now() + 20_000;
@@ -151,8 +160,8 @@ describe('RDP lab page (Chromium, scripted guacd peer)', { skip: skipUnless(HAVE
       await settle(world.runtime);
       await page.waitForTimeout(200);
     }
-    const second = await next;
-    assert.notEqual(second, first);
+    assert.equal((await world.runtime.ctx.stacks.get(stackId)).state, 'READY', 'coming back resumes the lab');
+    await next; // guacd saw a new connection: the page reconnected by itself
     await page.waitForSelector('#overlay', { state: 'hidden', timeout: 30_000 });
     await waitForDrawing(page);
     await page.close();
