@@ -103,7 +103,7 @@ export async function withShiftLock<T>(dir: string, fn: () => Promise<T>, timeou
         await rm(lock, { force: true });
         continue;
       }
-      if (Date.now() - start > timeoutMs) throw new Error(`${lock} is held by process ${holder} for more than ${timeoutMs / 1000} s`);
+      if (Date.now() - start > timeoutMs) throw new Error(`${lock} is held by process ${holder} for more than ${timeoutMs / 1000} s`, { cause: err });
       await new Promise((r) => setTimeout(r, 200));
     }
   }
