@@ -17,7 +17,8 @@ export async function checkLxcHost(): Promise<HostCheck> {
   if (process.platform !== 'linux') return { ok: false, reason: 'the local runtime needs Linux (LXC containers); use an OpenStack provider on this machine.' };
   if (typeof process.getuid !== 'function' || process.getuid() !== 0)
     return { ok: false, reason: 'the local runtime needs root to make containers, bridges and firewall rules; run stacklab as root (or use an OpenStack provider).' };
-  for (const [bin, pkg] of [['lxc-start', 'lxc'], ['ip', 'iproute2'], ['nft', 'nftables']] as const)
+  // setcap: the image copy for unprivileged labs keeps its file capabilities (image-shift.ts).
+  for (const [bin, pkg] of [['lxc-start', 'lxc'], ['ip', 'iproute2'], ['nft', 'nftables'], ['setcap', 'libcap2-bin']] as const)
     if (!onPath(bin)) return { ok: false, reason: `${bin} is missing; install it with "apt-get install ${pkg}".` };
   const fs = existsSync('/proc/filesystems') ? readFileSync('/proc/filesystems', 'utf8') : '';
   if (!/\toverlay\n/.test(fs)) return { ok: false, reason: 'the kernel has no overlay filesystem; load it with "modprobe overlay".' };
