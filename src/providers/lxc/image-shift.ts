@@ -20,6 +20,7 @@ import { chmod, lchown, lstat, open, readdir, readFile, rm, writeFile } from 'no
 import { join } from 'node:path';
 import { run } from './exec.ts';
 import { ID_COUNT, type IdRange } from './idmap.ts';
+import { processAlive } from './state.ts';
 
 export interface ShiftJournal {
   from: number;
@@ -99,7 +100,7 @@ export async function withShiftLock<T>(dir: string, fn: () => Promise<T>, timeou
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
-      if (holder > 0 && !alive(holder)) {
+      if (holder > 0 && !processAlive(holder)) {
         await rm(lock, { force: true });
         continue;
       }
@@ -114,11 +115,3 @@ export async function withShiftLock<T>(dir: string, fn: () => Promise<T>, timeou
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
