@@ -98,6 +98,9 @@ describe('lxc: a learner\'s root stays inside the lab', { skip: skipUnless(missi
     assert.match(out, new RegExp(`^0\\n\\s*0\\s+${range.first}\\s+${range.count}\\s*$`), out);
     assert.equal(statSync(`/proc/${pid}`).uid, range.first, 'the lab\'s init runs as the range\'s first uid on the host');
     assert.notEqual(range.first, 0);
+    // systemd runs the whole boot in the unprivileged container (cgroup mounts, units), nothing failed.
+    const boot = await asRoot(lab, 'timeout 60 systemctl is-system-running --wait; systemctl --failed --no-legend --plain');
+    assert.equal(boot.trim(), 'running', boot);
   });
 
   test('mounting or reading the host\'s disk is refused', async () => {
