@@ -27,7 +27,7 @@ export async function checkLxcHost(): Promise<HostCheck> {
   if (!/\toverlay\n/.test(fs)) return { ok: false, reason: 'the kernel has no overlay filesystem; load it with "modprobe overlay".' };
   if (!existsSync('/sys/fs/cgroup/freezer') && !existsSync('/sys/fs/cgroup/cgroup.controllers'))
     return { ok: false, reason: 'no cgroup freezer is mounted, so labs cannot be suspended; mount the cgroup hierarchy (cgroup v2 or the v1 freezer).' };
-  return { ok: true, reason: 'root, lxc, iproute2, nftables, overlayfs and the cgroup freezer are present.' };
+  return { ok: true, reason: 'root, lxc, iproute2, nftables, setcap, overlayfs and the cgroup freezer are present.' };
 }
 
 function appArmorEnabled(): boolean {
