@@ -81,6 +81,7 @@ export async function leftovers(shortId: string, stackName: string, publicIps: s
     for (const f of readdirSync(dir)) if (readFileSync(join(dir, f), 'utf8') === stackName) found.push(`reservation ${kind}/${f}`);
   }
   if (sh('nft', ['list', 'tables']).includes(prefix)) found.push('nft table');
+  if (sh('nft', ['list', 'set', 'inet', 'stacklab', 'lab_bridges']).includes(`"${prefix}`)) found.push('nft lab_bridges element');
   const internetSet = sh('nft', ['list', 'set', 'inet', 'stacklab', 'internet']);
   for (const ip of publicIps) if (new RegExp(`\\b${ip.replace(/\./g, '\\.')}\\b`).test(internetSet)) found.push(`nft internet element ${ip}`);
   if (existsSync(join(LXC_DATA_DIR, 'stacks', `${stackName}.json`))) found.push('state file');

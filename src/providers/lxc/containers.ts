@@ -2,13 +2,21 @@
  * One OS::Nova::Server = one LXC system container booting systemd, its root an overlay over the
  * image (only the server's own changes are written), its NICs veths into the stack's bridges, its
  * flavor cgroup limits. Containers live under `<dataDir>/containers`, apart from /var/lib/lxc.
+ *
+ * Containers are unprivileged (docs/security.md): a user namespace maps the lab's root to the
+ * host's lab id range (idmap.ts), so root in a lab holds capabilities only over its own namespaces;
+ * on top of that come LXC's capability drops and device allow-list (common.conf), the seccomp
+ * policy below, read-only /proc/sys and /sys with only the container's own cgroup writable, and
+ * the flavor's memory and pids limits.
  */
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeAccounts } from './accounts.ts';
 import { guestSetup } from './cloud-config.ts';
 import { run, tryRun } from './exec.ts';
+import { idmapConfig, type IdRange } from './idmap.ts';
+import { shiftOwners } from './image-shift.ts';
 import { makeHostKey } from './keys.ts';
 import type { ServerPlan } from './plan.ts';
 
@@ -26,14 +34,41 @@ function limits(server: ServerPlan): string[] {
   return [`lxc.cgroup2.memory.max = ${memoryMb}M`, `lxc.cgroup2.pids.max = ${pids}`, `lxc.cgroup2.cpu.max = ${Math.round(vcpus * 100000)} 100000`];
 }
 
-export function containerConfig(server: ServerPlan, rootfs: string, dir: string): string {
+/**
+ * System calls a lab has no use for that reach kernel state shared with the host or other labs.
+ * LXC's own list (kexec, modules, open_by_handle_at) plus: the kernel keyring, whose quotas are per
+ * host uid and so shared by labs in one id range (ENOSYS, which systemd and PAM treat as "no
+ * keyring"); BPF, perf and userfaultfd, the usual kernel attack surface; swap, I/O ports and the
+ * kernel log, which a namespaced root is refused anyway (kept here so the refusal does not rest
+ * on a capability check alone).
+ */
+export const SECCOMP_POLICY = [
+  '2',
+  'denylist',
+  'reject_force_umount',
+  '[all]',
+  ...['kexec_load', 'kexec_file_load', 'open_by_handle_at', 'init_module', 'finit_module', 'delete_module', 'iopl', 'ioperm', 'swapon', 'swapoff', 'syslog', 'bpf', 'perf_event_open', 'userfaultfd'].map((c) => `${c} errno 1`),
+  ...['add_key', 'keyctl', 'request_key'].map((c) => `${c} errno 38`),
+  '',
+].join('\n');
+
+export function containerConfig(server: ServerPlan, rootfs: string, dir: string, range: IdRange): string {
   const lines = [
     '# Written by stacklab; the stack state file says which stack owns this server.',
     'lxc.include = /usr/share/lxc/config/common.conf',
     'lxc.arch = linux64',
     `lxc.uts.name = ${server.hostname}`,
     `lxc.rootfs.path = overlay:${rootfs}:${join(dir, 'upper')}`,
-    'lxc.apparmor.profile = unconfined',
+    ...idmapConfig(range),
+    // LXC's generated (confining) profile where the kernel has AppArmor; ignored where it has none.
+    'lxc.apparmor.profile = generated',
+    'lxc.apparmor.allow_nesting = 0',
+    `lxc.seccomp.profile = ${join(dir, 'seccomp')}`,
+    // /proc/sys, /proc/sysrq-trigger and /sys read-only; only the container's own cgroups writable.
+    'lxc.mount.auto =',
+    'lxc.mount.auto = proc:mixed sys:mixed cgroup:mixed',
+    // A user namespace cannot move bind mounts, which /dev/lxc/ ttys need.
+    'lxc.tty.dir =',
     'lxc.tty.max = 0',
     'lxc.console.path = none',
     ...limits(server),
@@ -57,11 +92,18 @@ export interface PreparedServer {
   ignored: string[];
 }
 
-/** Writes the container's config and the first layer of its root (host key, users' setup, files). */
-export async function prepareContainer(containersDir: string, server: ServerPlan, rootfs: string): Promise<PreparedServer> {
+/**
+ * Writes the container's config and the first layer of its root (host key, users' setup, files).
+ * `rootfs` is the image's copy in the id range; everything written here is shifted into it too.
+ */
+export async function prepareContainer(containersDir: string, server: ServerPlan, rootfs: string, range: IdRange): Promise<PreparedServer> {
   const dir = join(containersDir, server.container);
   const upper = join(dir, 'upper');
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  // 0711: the lab's root (an unprivileged host uid) mounts its root from here, so it must be able
+  // to pass through, but not list other servers' directories.
+  await mkdir(dir, { recursive: true, mode: 0o711 });
+  await chmod(containersDir, 0o711);
+  await chmod(dir, 0o711);
   await mkdir(upper, { recursive: true });
   // The upper directory is the server's "/": it must look like one (0755), not like a private dir.
   await chmod(upper, 0o755);
@@ -82,7 +124,12 @@ export async function prepareContainer(containersDir: string, server: ServerPlan
   for (const [d, mode] of [['root', 0o700], ['root/.ssh', 0o700], ['etc', 0o755], ['etc/ssh', 0o755], ['etc/sudoers.d', 0o750], ['etc/stacklab', 0o700]] as const)
     if (existsSync(join(upper, d))) await chmod(join(upper, d), mode);
   await writeAccounts(upper, rootfs, setup.accounts);
-  await writeFile(join(dir, 'config'), containerConfig(server, rootfs, dir));
+  await shiftOwners(upper, 0, range.first);
+  // LXC mounts the overlay inside the lab's user namespace: its work directory must be the lab's.
+  await mkdir(join(dir, 'work'), { recursive: true, mode: 0o700 });
+  await chown(join(dir, 'work'), range.first, range.first);
+  await writeFile(join(dir, 'seccomp'), SECCOMP_POLICY, { mode: 0o644 });
+  await writeFile(join(dir, 'config'), containerConfig(server, rootfs, dir, range));
   return { ignored: setup.ignored };
 }
 

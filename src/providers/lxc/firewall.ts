@@ -17,6 +17,9 @@ export function hostRules({ bridge, hostIp, signalPort }: HostRulesInput): strin
   return [
     'add table inet stacklab',
     'add set inet stacklab internet { type ipv4_addr; }',
+    // The stacks' own bridges: the host has no address on them, but without this rule a lab's root
+    // could still hand the host a frame (to the broadcast MAC, say) addressed to a host IP.
+    'add set inet stacklab lab_bridges { type ifname; }',
     'add chain inet stacklab input { type filter hook input priority -5; policy accept; }',
     'add chain inet stacklab forward { type filter hook forward priority -5; policy accept; }',
     'add chain inet stacklab postrouting { type nat hook postrouting priority 95; policy accept; }',
@@ -27,6 +30,7 @@ export function hostRules({ bridge, hostIp, signalPort }: HostRulesInput): strin
     `add rule inet stacklab input iifname ${b} ct state established,related accept`,
     `add rule inet stacklab input iifname ${b} ip daddr ${hostIp} tcp dport ${signalPort} accept`,
     `add rule inet stacklab input iifname ${b} drop`,
+    'add rule inet stacklab input iifname @lab_bridges drop',
     `add rule inet stacklab forward iifname ${b} ip saddr @internet oifname != ${b} accept`,
     `add rule inet stacklab forward oifname ${b} ct state established,related accept`,
     `add rule inet stacklab forward iifname ${b} drop`,
@@ -34,6 +38,12 @@ export function hostRules({ bridge, hostIp, signalPort }: HostRulesInput): strin
     `add rule inet stacklab postrouting ip saddr @internet oifname != ${b} masquerade`,
     '',
   ].join('\n');
+}
+
+/** Adds or removes a stack's bridges in the set the host refuses all input from. */
+export function labBridgeElements(add: boolean, bridges: string[]): string {
+  if (!bridges.length) return '';
+  return `${add ? 'add' : 'delete'} element inet stacklab lab_bridges { ${bridges.map((n) => JSON.stringify(n)).join(', ')} }\n`;
 }
 
 export function internetElements(add: boolean, ips: string[]): string {

@@ -17,13 +17,22 @@ export async function checkLxcHost(): Promise<HostCheck> {
   if (process.platform !== 'linux') return { ok: false, reason: 'the local runtime needs Linux (LXC containers); use an OpenStack provider on this machine.' };
   if (typeof process.getuid !== 'function' || process.getuid() !== 0)
     return { ok: false, reason: 'the local runtime needs root to make containers, bridges and firewall rules; run stacklab as root (or use an OpenStack provider).' };
-  for (const [bin, pkg] of [['lxc-start', 'lxc'], ['ip', 'iproute2'], ['nft', 'nftables']] as const)
+  // setcap: the image copy for unprivileged labs keeps its file capabilities (image-shift.ts).
+  for (const [bin, pkg] of [['lxc-start', 'lxc'], ['ip', 'iproute2'], ['nft', 'nftables'], ['setcap', 'libcap2-bin']] as const)
     if (!onPath(bin)) return { ok: false, reason: `${bin} is missing; install it with "apt-get install ${pkg}".` };
+  // Where the kernel has AppArmor, labs run under LXC's generated profile, which apparmor_parser loads.
+  if (appArmorEnabled() && !onPath('apparmor_parser'))
+    return { ok: false, reason: 'the kernel enforces AppArmor but apparmor_parser is missing, so lab containers cannot get their confining profile; install it with "apt-get install apparmor".' };
   const fs = existsSync('/proc/filesystems') ? readFileSync('/proc/filesystems', 'utf8') : '';
   if (!/\toverlay\n/.test(fs)) return { ok: false, reason: 'the kernel has no overlay filesystem; load it with "modprobe overlay".' };
   if (!existsSync('/sys/fs/cgroup/freezer') && !existsSync('/sys/fs/cgroup/cgroup.controllers'))
     return { ok: false, reason: 'no cgroup freezer is mounted, so labs cannot be suspended; mount the cgroup hierarchy (cgroup v2 or the v1 freezer).' };
-  return { ok: true, reason: 'root, lxc, iproute2, nftables, overlayfs and the cgroup freezer are present.' };
+  return { ok: true, reason: 'root, lxc, iproute2, nftables, setcap, overlayfs and the cgroup freezer are present.' };
+}
+
+function appArmorEnabled(): boolean {
+  const flag = '/sys/module/apparmor/parameters/enabled';
+  return existsSync(flag) && readFileSync(flag, 'utf8').trim() === 'Y';
 }
 
 export function canBuildImages(): HostCheck {

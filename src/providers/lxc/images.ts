@@ -1,12 +1,15 @@
 /**
  * The image catalog: base root filesystems built once with debootstrap and shared read-only by
  * every server through an overlay. A build goes to `<name>/rootfs.building` and is renamed into
- * place only when complete, so a half-built image is never used.
+ * place only when complete, so a half-built image is never used. Servers use the copy shifted into
+ * the labs' id range, `<name>/rootfs.<first uid>` (see image-shift.ts), made the same way.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile, chmod, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runStreaming } from './exec.ts';
+import { run, runStreaming } from './exec.ts';
+import { ensureIdRange, type IdRange } from './idmap.ts';
+import { shiftRootfs, withShiftLock } from './image-shift.ts';
 import { DEFAULT_IMAGE_ALIASES, type LxcSettings } from './options.ts';
 
 const BASE_PACKAGES = ['openssh-server', 'systemd-sysv', 'sudo', 'iproute2', 'iputils-ping', 'curl', 'procps', 'ca-certificates', 'netbase', 'less', 'nano'];
@@ -33,6 +36,38 @@ export function imagesDir(settings: LxcSettings): string {
 
 export function rootfsOf(settings: LxcSettings, image: string): string {
   return join(imagesDir(settings), image, 'rootfs');
+}
+
+/** The image's copy whose owners are in the labs' id range: what servers are overlaid on. */
+export function mappedRootfsOf(settings: LxcSettings, image: string, range: IdRange): string {
+  return join(imagesDir(settings), image, `rootfs.${range.first}`);
+}
+
+/**
+ * Returns the image's copy shifted into `range`, making it first if needed (once per image and
+ * range: a copy and a walk over the files, seconds; every later launch finds it ready).
+ */
+export async function ensureMappedImage(settings: LxcSettings, image: string, range: IdRange): Promise<string> {
+  const target = mappedRootfsOf(settings, image, range);
+  if (existsSync(target)) return target;
+  return withShiftLock(join(imagesDir(settings), image), async () => {
+    if (existsSync(target)) return target;
+    const tmp = `${target}.building`;
+    const journal = `${tmp}.journal.json`;
+    // A journal means the copy finished and only the shift was interrupted.
+    if (!existsSync(journal)) {
+      await rm(tmp, { recursive: true, force: true });
+      await run('cp', ['-a', rootfsOf(settings, image), tmp], { timeoutMs: 600_000 });
+    }
+    await shiftRootfs(tmp, 0, range, journal);
+    await rename(tmp, target);
+    return target;
+  });
+}
+
+/** Removes shifted copies of an image being rebuilt: they would overlay servers on stale files. */
+async function dropMappedCopies(dir: string): Promise<void> {
+  for (const f of await readdir(dir).catch(() => [] as string[])) if (/^rootfs\.\d+(\.building(\.journal\.json)?)?$/.test(f)) await rm(join(dir, f), { recursive: true, force: true });
 }
 
 function normalise(name: string): string {
@@ -77,6 +112,7 @@ export async function buildImage(settings: LxcSettings, name: string, opts: Buil
   const dir = join(imagesDir(settings), name);
   if (isImageBuilt(settings, name) && !opts.force) {
     say(`image ${name} is already built (use --force to rebuild)`);
+    await mapForLabs(settings, name, say);
     return (await listImages(settings)).find((i) => i.name === name)!;
   }
   const building = join(dir, 'rootfs.building');
@@ -98,12 +134,22 @@ export async function buildImage(settings: LxcSettings, name: string, opts: Buil
   );
   say('configuring for containers (sshd, units, stacklab init)');
   await configureRootfs(building);
+  await dropMappedCopies(dir);
   await rm(join(dir, 'rootfs'), { recursive: true, force: true });
   await rename(building, join(dir, 'rootfs'));
   const builtAt = new Date().toISOString();
   await writeFile(join(dir, 'image.json'), JSON.stringify({ name, builtAt, packages: entry.packages }, null, 2));
+  await mapForLabs(settings, name, say);
   say(`image ${name} built in ${Math.round((Date.now() - started) / 1000)}s`);
   return { name, description: entry.description, built: true, builtAt, rootfs: join(dir, 'rootfs') };
+}
+
+async function mapForLabs(settings: LxcSettings, name: string, say: (line: string) => void): Promise<void> {
+  const range = await ensureIdRange();
+  if (existsSync(mappedRootfsOf(settings, name, range))) return;
+  const t0 = Date.now();
+  await ensureMappedImage(settings, name, range);
+  say(`copy for unprivileged labs (owners shifted to ${range.first}+) made in ${Math.round((Date.now() - t0) / 1000)}s`);
 }
 
 // Runs as soon as the root is mounted, alongside early boot rather than after basic.target:

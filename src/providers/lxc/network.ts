@@ -7,7 +7,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { run, tryRun } from './exec.ts';
-import { hostRules, internetElements, routerRules } from './firewall.ts';
+import { hostRules, internetElements, labBridgeElements, routerRules } from './firewall.ts';
 import { intToIp, parseCidr } from './ipv4.ts';
 import type { LxcSettings } from './options.ts';
 import type { StackPlan } from './plan.ts';
@@ -59,6 +59,8 @@ export async function createStackNetwork(settings: LxcSettings, plan: StackPlan,
       up.push(`link set ${r.gateway.hostIf} master ${settings.publicBridge} up`);
     }
   }
+  // Guarded before they exist, so no frame reaches the host through them at any moment.
+  if (plan.networks.length) await run('nft', ['-f', '-'], { input: labBridgeElements(true, plan.networks.map((n) => n.bridge)) });
   if (create.length) await run('ip', ['-batch', '-'], { input: create.join('\n') + '\n' });
   await Promise.all([...plan.networks.map((n) => n.bridge), ...plan.routers.flatMap((r) => [...r.legs.map((l) => l.hostIf), ...(r.gateway ? [r.gateway.hostIf] : [])])].map(disableIpv6));
   if (up.length) await run('ip', ['-batch', '-'], { input: up.join('\n') + '\n' });
@@ -101,6 +103,14 @@ export async function deleteStackNetwork(prefix: string, plan?: StackPlan): Prom
     .map((l) => l.split(': ')[1]?.split('@')[0])
     .filter((n): n is string => !!n && n.startsWith(prefix));
   if (links.length) await tryRun('ip', ['-force', '-batch', '-'], { input: links.map((l) => `link del ${l}`).join('\n') + '\n' });
+  // Last, once the bridges are gone; one at a time, as a missing element fails its whole command.
+  const guarded = new Set([...(plan?.networks.map((n) => n.bridge) ?? []), ...(await guardedBridges(prefix))]);
+  for (const b of guarded) await tryRun('nft', ['-f', '-'], { input: labBridgeElements(false, [b]) });
+}
+
+async function guardedBridges(prefix: string): Promise<string[]> {
+  const out = await run('nft', ['list', 'set', 'inet', 'stacklab', 'lab_bridges']).catch(() => '');
+  return [...out.matchAll(/"([^"]+)"/g)].map((m) => m[1]).filter((n) => n.startsWith(prefix));
 }
 
 /** Runs a shell snippet in a router namespace (tests and diagnostics). */

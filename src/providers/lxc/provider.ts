@@ -11,6 +11,7 @@ import { buildPlan, PlanError, type PlanResult } from './build-plan.ts';
 import { prepareStack, problemsOf, formatProblem } from './evaluator.ts';
 import { checkLxcHost } from './host-check.ts';
 import { fillKeyPool } from './keys.ts';
+import { ensureIdRange } from './idmap.ts';
 import { ensureHostNetwork } from './network.ts';
 import { isImageBuilt } from './images.ts';
 import { intToIp, parseCidr } from './ipv4.ts';
@@ -49,6 +50,10 @@ class LxcProvider implements Provider {
       const check = await checkLxcHost();
       if (!check.ok) throw new ProviderError('PRIVILEGES', 'The local lab runtime is not available on this server.', `lxc provider ${this.name}: ${check.reason}`);
       await this.store.init();
+      // The labs' id range is settled before any lab is built, so a bad /etc/subuid says so at once.
+      await ensureIdRange().catch((err: Error) => {
+        throw new ProviderError('UNAVAILABLE', 'The local lab runtime is not available on this server.', `lxc provider ${this.name}: ${err.message}`, { cause: err });
+      });
       await ensureHostNetwork(this.settings);
     })().catch((err) => {
       this.ready = undefined;

@@ -7,7 +7,8 @@
 import { readdir } from 'node:fs/promises';
 import { createStackNetwork, deleteStackNetwork, ensureHostNetwork, hostIpOf } from './network.ts';
 import { destroyContainer, initPid, prepareContainer, sshdListening, startContainer } from './containers.ts';
-import { rootfsOf } from './images.ts';
+import { ensureIdRange } from './idmap.ts';
+import { ensureMappedImage } from './images.ts';
 import { names } from './names.ts';
 import type { LxcSettings } from './options.ts';
 import type { StackPlan } from './plan.ts';
@@ -57,9 +58,14 @@ export async function buildStack(ctx: BuildContext): Promise<Record<string, Reco
   await createStackNetwork(settings, plan, ctx.allowInternet);
   mark('network');
   checkAbort(ctx.signal);
+  const range = await ensureIdRange();
+  // Ready at once but for the first launch of an image after an upgrade (see image-shift.ts).
+  const roots = new Map<string, string>();
+  for (const image of new Set(plan.servers.map((s) => s.image))) roots.set(image, await ensureMappedImage(settings, image, range));
+  checkAbort(ctx.signal);
   await Promise.all(
     plan.servers.map(async (server) => {
-      const prepared = await prepareContainer(ctx.containersDir, server, rootfsOf(settings, server.image));
+      const prepared = await prepareContainer(ctx.containersDir, server, roots.get(server.image)!, range);
       if (prepared.ignored.length) log.warn({ stack: ctx.stackName, server: server.resource, ignored: prepared.ignored }, 'user_data keys the local runtime does not apply');
       mark('prepared');
       checkAbort(ctx.signal);
