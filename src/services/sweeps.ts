@@ -1,8 +1,9 @@
 /**
  * The periodic sweeps. Each step is one set-based statement of the store (a named StackStore method) that
  * picks the eligible stacks, moves them with compare-and-set and records their events, on an injected
- * `now`; each sweep returns what it did. They only
- * request work (`*_PENDING`) or record failures; workers do the provider calls.
+ * `now`; each sweep returns what it did. They only request work (`*_PENDING`) or record failures; workers
+ * do the provider calls. When a stack is idle or abandoned is domain/policy.ts's to say; the store's
+ * statements are its SQL form, checked against it by test/store/sweep-statements.test.ts.
  */
 import type { Logger } from 'pino';
 import type { ProviderRegistry } from '../app/context.ts';
