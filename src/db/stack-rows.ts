@@ -1,5 +1,6 @@
 /** Mapping between `stacks` rows and the `Stack` domain type. */
 import type { Stack, StackEvent } from '../domain/stack.ts';
+import { deadline } from '../domain/policy.ts';
 import type { StackState } from '../domain/states.ts';
 
 export interface StackRow {
@@ -54,18 +55,6 @@ export function stackColumns(alias?: string): string {
 }
 
 /**
- * The stored suspend_at and delete_by are review times: set when a stack enters a state, and moved by the
- * sweeps, but not by keepalives (which write only last_activity_at, so the update stays off the indexes).
- * The real deadline is the later of the review time and last activity + the timeout; null stays null
- * (no deadline in this state).
- */
-function laterOf(review: Date | null, lastActivity: Date, seconds: number): Date | null {
-  if (review === null) return null;
-  const byActivity = lastActivity.getTime() + seconds * 1000;
-  return byActivity > review.getTime() ? new Date(byActivity) : review;
-}
-
-/**
  * The stack as the store will show it once activity at `at` is written (the keepalive statement in
  * StackStore.touchReady): later activity, later deadlines, the rest unchanged.
  */
@@ -74,12 +63,13 @@ export function afterActivity(stack: Stack, at: Date): Stack {
   return {
     ...stack,
     lastActivityAt,
-    suspendAt: laterOf(stack.suspendAt, lastActivityAt, stack.suspendTimeout),
-    deleteBy: laterOf(stack.deleteBy, lastActivityAt, stack.deleteAge),
+    suspendAt: deadline(stack.suspendAt, lastActivityAt, stack.suspendTimeout),
+    deleteBy: deadline(stack.deleteBy, lastActivityAt, stack.deleteAge),
     updatedAt: at,
   };
 }
 
+/** A row as a Stack: suspendAt and deleteBy are the real deadlines derived from the stored review times (domain/policy.ts). */
 export function toStack(row: StackRow): Stack {
   return {
     id: row.id,
@@ -101,9 +91,9 @@ export function toStack(row: StackRow): Stack {
     lastActivityAt: row.last_activity_at,
     suspendTimeout: row.suspend_timeout,
     deleteAge: row.delete_age,
-    suspendAt: laterOf(row.suspend_at, row.last_activity_at, row.suspend_timeout),
+    suspendAt: deadline(row.suspend_at, row.last_activity_at, row.suspend_timeout),
     suspendBy: row.suspend_by,
-    deleteBy: laterOf(row.delete_by, row.last_activity_at, row.delete_age),
+    deleteBy: deadline(row.delete_by, row.last_activity_at, row.delete_age),
     relaunch: row.relaunch,
     stateChangedAt: row.state_changed_at,
     createdAt: row.created_at,

@@ -1,11 +1,15 @@
 /**
- * SQL for stacks. Every state change goes through `transition` or `claim`, which check the current state
- * in the same statement (compare-and-set) and append the event in the same statement too, so a change and
- * its history can never disagree and two workers can never both move one stack.
+ * SQL for stacks. Every state change goes through a method here that checks the current state in the
+ * same statement (compare-and-set) and appends the event in the same statement too, so a change and its
+ * history can never disagree and two workers can never both move one stack. Each such method refuses a
+ * pair the transition table (domain/states.ts) does not allow before it reaches the database, which
+ * refuses it again (migration 006). The sweeps' statements are named methods here (markIdle, ...): the
+ * store owns its SQL and its parameter numbering.
  * Only services/ and jobs/ (through services) call the writers here.
  */
 import type { Stack, StackEvent } from '../domain/stack.ts';
-import { CLAIM_TARGET, IN_PROGRESS_STATES, PENDING_STATES, type StackState } from '../domain/states.ts';
+import { ABANDONABLE_STATES } from '../domain/policy.ts';
+import { CLAIM_TARGET, IN_PROGRESS_STATES, OUTCOME, PENDING_STATES, assertTransitions, type InProgressState, type PendingState, type StackState } from '../domain/states.ts';
 import type { Queryable } from './database.ts';
 import { ACTIVITY_ONLY } from './stack-changes.ts';
 import { stackColumns, toEvent, toStack, type EventRow, type StackRow } from './stack-rows.ts';
@@ -63,6 +67,20 @@ export interface StackFilter {
   limit?: number;
   offset?: number;
 }
+
+/** What a sweep's bulk move records: when, at most how many, and the event's reason and actor. */
+export interface SweepMove {
+  now: Date;
+  limit: number;
+  reason: string;
+  actor: string;
+}
+
+/** Binds a value as the next positional parameter and returns its placeholder. */
+type Bind = (value: unknown) => string;
+
+/** The request a failed operation's retry makes. */
+const RETRY_TARGET = { SUSPEND_FAILED: 'SUSPEND_PENDING', DELETE_FAILED: 'DELETE_PENDING' } as const satisfies Partial<Record<StackState, PendingState>>;
 
 const JSON_COLUMNS = new Set(['outputs']);
 
@@ -158,6 +176,7 @@ export class StackStore {
   /**
    * Moves a stack from one of `from` to `to` and records the event, in one statement.
    * Returns null when the stack was not in one of `from` (or the guard failed): somebody else moved it.
+   * Throws IllegalTransitionError when the table does not allow one of `from` -> `to` (a bug in the caller).
    */
   async transition(input: {
     id: string;
@@ -169,6 +188,7 @@ export class StackStore {
     changes?: StackChanges;
     guard?: Guard;
   }): Promise<Stack | null> {
+    assertTransitions(input.from, input.to);
     const params: unknown[] = [input.id, input.from, input.to, input.now, input.reason, input.actor];
     const sets = assignments(input.changes ?? {}, params);
     let guard = '';
@@ -218,6 +238,7 @@ export class StackStore {
     suspendTaskTimeout: number;
     deleteTaskTimeout: number;
   }): Promise<Array<Stack & { claimedFrom: StackState }>> {
+    for (const [from, to] of Object.entries(CLAIM_TARGET)) assertTransitions([from as PendingState], to);
     const cases = Object.entries(CLAIM_TARGET)
       .map(([from, to]) => `WHEN '${from}' THEN '${to}'`)
       .join(' ');
@@ -248,30 +269,81 @@ export class StackStore {
   }
 
   /**
-   * Moves every stack matching `where` (SQL over the row, parameters from $5 on) from one of `from` to `to`,
-   * at most `limit` of them, oldest first by `orderBy`; locked rows are skipped (another sweep has them).
+   * The suspender's idle stacks: READY -> SUSPEND_PENDING. The SQL form of domain/policy.ts `isIdle`
+   * (see there): suspend_at is the indexed review time, last activity says whether the stack is really
+   * idle; or past an explicit suspend_by.
    */
-  async bulkTransition(input: {
-    from: readonly StackState[];
-    to: StackState;
-    where: string;
-    params: unknown[];
-    orderBy: string;
-    limit: number;
-    reason: string;
-    actor: string;
-    now: Date;
-    set?: string;
-  }): Promise<Stack[]> {
+  markIdle(move: SweepMove): Promise<Stack[]> {
+    return this.bulkMove(move, {
+      from: ['READY'],
+      to: 'SUSPEND_PENDING',
+      where: (now) => `(suspend_at <= ${now} AND last_activity_at + make_interval(secs => suspend_timeout) <= ${now}) OR suspend_by <= ${now}`,
+      orderBy: 'suspend_at NULLS LAST',
+      set: () => 'attempts = 0',
+    });
+  }
+
+  /** The reaper's abandoned stacks -> DELETE_PENDING: the SQL form of domain/policy.ts `isAbandoned`. */
+  markAbandoned(move: SweepMove): Promise<Stack[]> {
+    return this.bulkMove(move, {
+      from: ABANDONABLE_STATES,
+      to: 'DELETE_PENDING',
+      where: (now) => `delete_by <= ${now} AND last_activity_at + make_interval(secs => delete_age) <= ${now}`,
+      orderBy: 'delete_by',
+      set: () => 'attempts = 0',
+    });
+  }
+
+  /**
+   * Failed suspends or deletes asked for again, while fewer than `maxAttempts` were made and the back-off
+   * (`backoffSeconds` times the attempts so far) has passed since they failed.
+   */
+  retryFailed(failed: keyof typeof RETRY_TARGET, move: SweepMove & { maxAttempts: number; backoffSeconds: number }): Promise<Stack[]> {
+    return this.bulkMove(move, {
+      from: [failed],
+      to: RETRY_TARGET[failed],
+      where: (now, bind) => `attempts < ${bind(move.maxAttempts)} AND state_changed_at <= ${now} - make_interval(secs => attempts * ${bind(move.backoffSeconds)})`,
+      orderBy: 'state_changed_at',
+    });
+  }
+
+  /** The watchdog: operations in `inProgress` past their deadline -> its failed state, with `message` as the error. */
+  timeOut(inProgress: InProgressState, message: string, move: SweepMove): Promise<Stack[]> {
+    return this.bulkMove(move, {
+      from: [inProgress],
+      to: OUTCOME[inProgress].failed,
+      where: (now) => `op_deadline <= ${now}`,
+      orderBy: 'op_deadline',
+      set: (bind) => `error = ${bind(message)}, error_code = 'TIMEOUT', lease_owner = NULL, lease_until = NULL, op_deadline = NULL, attempts = s.attempts + 1`,
+    });
+  }
+
+  /**
+   * Moves up to `limit` stacks in one of `from` matching `where` to `to`, oldest first by `orderBy`, and
+   * records their events; locked rows are skipped (another sweep has them). `where` and `set` get the
+   * placeholder of `now` and bind their own values, so no fragment depends on another's numbering.
+   */
+  private async bulkMove(
+    move: SweepMove,
+    q: { from: readonly StackState[]; to: StackState; where: (now: string, bind: Bind) => string; orderBy: string; set?: (bind: Bind) => string },
+  ): Promise<Stack[]> {
+    assertTransitions(q.from, q.to);
+    const params: unknown[] = [];
+    const bind: Bind = (value) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const now = `${bind(move.now)}::timestamptz`;
+    const set = q.set?.(bind);
     const rows = await this.db.query<StackRow>(
-      `WITH c AS (SELECT id, state FROM stacks WHERE state = ANY($1::text[]) AND (${input.where})
-                  ORDER BY ${input.orderBy} LIMIT $4 FOR UPDATE SKIP LOCKED),
-       moved AS (UPDATE stacks s SET state = $2, state_changed_at = $3::timestamptz, updated_at = $3::timestamptz${input.set ? ', ' + input.set : ''}
+      `WITH c AS (SELECT id, state FROM stacks WHERE state = ANY(${bind(q.from)}::text[]) AND (${q.where(now, bind)})
+                  ORDER BY ${q.orderBy} LIMIT ${bind(move.limit)} FOR UPDATE SKIP LOCKED),
+       moved AS (UPDATE stacks s SET state = ${bind(q.to)}, state_changed_at = ${now}, updated_at = ${now}${set ? ', ' + set : ''}
                  FROM c WHERE s.id = c.id RETURNING ${stackColumns('s')}, c.state AS prev_state),
        ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at)
-              SELECT id, prev_state, state, $${input.params.length + 5}, $${input.params.length + 6}, $3 FROM moved)
+              SELECT id, prev_state, state, ${bind(move.reason)}, ${bind(move.actor)}, ${now} FROM moved)
        SELECT * FROM moved`,
-      [input.from, input.to, input.now, input.limit, ...input.params, input.reason, input.actor],
+      params,
     );
     return rows.map(toStack);
   }
@@ -309,7 +381,7 @@ export class StackStore {
    * Moves passed idle review times of stacks still in use to their real deadline (last activity + suspend
    * timeout), so the suspender's index scan stays small: one index write per active stack per timeout,
    * instead of one per keepalive. Returns how many moved. Activity-only: the deadline a view shows is the
-   * same before and after (stack-rows.ts laterOf), so cached views need not hear of it.
+   * same before and after (domain/policy.ts deadline), so cached views need not hear of it.
    */
   async reviewSuspendAt(now: Date, limit: number): Promise<number> {
     const rows = await this.db.query(

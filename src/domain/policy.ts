@@ -1,11 +1,33 @@
 /**
- * Pure decisions about a stack, taking `now` so that sweeps and tests share one clock.
- * The SQL of the sweeps selects the same stacks; these predicates re-check one stack after it is locked.
+ * When a stack should be suspended or deleted: the one definition, pure and taking `now`.
+ *
+ * The sweeps cannot call these per stack (they judge 100,000 stacks in a few milliseconds with one
+ * index-friendly statement each), so StackStore.markIdle and markAbandoned say the same thing in SQL,
+ * and test/store/idle-policy.test.ts runs the real sweeps over a table of cases on PGlite and PostgreSQL
+ * and fails unless they move exactly the stacks `nextAction` names. Change the rule here, then the SQL,
+ * and that test tells you whether they still agree.
  */
 import type { Stack } from './stack.ts';
+import { isIn, type StackState } from './states.ts';
 
 export type Decision = 'suspend' | 'delete' | 'none';
 
+/** States the reaper deletes once unused for the lab's delete age (not while work is pending or under way). */
+export const ABANDONABLE_STATES = ['READY', 'SUSPENDED', 'LAUNCH_FAILED', 'SUSPEND_FAILED', 'RESUME_FAILED'] as const satisfies readonly StackState[];
+
+/**
+ * A real deadline from a stored review time. The stored suspend_at and delete_by are review times: set
+ * when a stack enters a state and moved by the sweeps, but not by keepalives (which write only
+ * last_activity_at, so the update stays off the indexes). The deadline is the later of the review time
+ * and last activity + the timeout; no review time means no deadline in this state.
+ */
+export function deadline(review: Date | null, lastActivity: Date, seconds: number): Date | null {
+  if (review === null) return null;
+  const byActivity = lastActivity.getTime() + seconds * 1000;
+  return byActivity > review.getTime() ? new Date(byActivity) : review;
+}
+
+/** Past its idle deadline (`suspendAt`, already a real deadline on a Stack) or an explicit suspend_by. */
 export function isIdle(stack: Pick<Stack, 'suspendAt' | 'suspendBy'>, now: Date): boolean {
   const t = now.getTime();
   return (stack.suspendAt !== null && stack.suspendAt.getTime() <= t) || (stack.suspendBy !== null && stack.suspendBy.getTime() <= t);
@@ -15,19 +37,11 @@ export function isAbandoned(stack: Pick<Stack, 'deleteBy'>, now: Date): boolean 
   return stack.deleteBy !== null && stack.deleteBy.getTime() <= now.getTime();
 }
 
+/** Deletion wins over suspension: the scheduler's reaper and suspender together act on this. */
 export function nextAction(stack: Pick<Stack, 'state' | 'suspendAt' | 'suspendBy' | 'deleteBy'>, now: Date): Decision {
-  switch (stack.state) {
-    case 'READY':
-      if (isAbandoned(stack, now)) return 'delete';
-      return isIdle(stack, now) ? 'suspend' : 'none';
-    case 'SUSPENDED':
-    case 'LAUNCH_FAILED':
-    case 'SUSPEND_FAILED':
-    case 'RESUME_FAILED':
-      return isAbandoned(stack, now) ? 'delete' : 'none';
-    default:
-      return 'none';
-  }
+  if (isIn(stack.state, ABANDONABLE_STATES) && isAbandoned(stack, now)) return 'delete';
+  if (stack.state === 'READY' && isIdle(stack, now)) return 'suspend';
+  return 'none';
 }
 
 export function addSeconds(date: Date, seconds: number): Date {

@@ -1,28 +1,14 @@
 /**
- * The closed set of stack states and the one table of legal transitions.
- * The database enforces the same set with a CHECK constraint (see db/migrations).
+ * The closed set of stack states and the one table of legal transitions. The table is the only place
+ * the states are listed: STATES and the type are derived from its keys, the pending and in-progress
+ * sets from CLAIM_TARGET and OUTCOME.
+ *
+ * The table is enforced twice: by the store (db/stack-store.ts), which refuses to write an illegal pair,
+ * and by the database itself (migration 006: a trigger on stacks and one on stack_events), so that no
+ * process, tool or hand-written UPDATE can record one. The database also keeps the closed set with a
+ * CHECK constraint (migration 001).
  */
-export const STATES = [
-  'LAUNCH_PENDING',
-  'CREATING',
-  'READY',
-  'SUSPEND_PENDING',
-  'SUSPENDING',
-  'SUSPENDED',
-  'RESUME_PENDING',
-  'RESUMING',
-  'DELETE_PENDING',
-  'DELETING',
-  'DELETED',
-  'LAUNCH_FAILED',
-  'SUSPEND_FAILED',
-  'RESUME_FAILED',
-  'DELETE_FAILED',
-] as const;
-
-export type StackState = (typeof STATES)[number];
-
-export const TRANSITIONS: Readonly<Record<StackState, readonly StackState[]>> = {
+const TABLE = {
   LAUNCH_PENDING: ['CREATING', 'LAUNCH_FAILED', 'DELETE_PENDING'],
   // CREATING -> LAUNCH_PENDING is failover to the next provider after a failed create.
   CREATING: ['READY', 'LAUNCH_FAILED', 'LAUNCH_PENDING', 'DELETE_PENDING'],
@@ -42,13 +28,39 @@ export const TRANSITIONS: Readonly<Record<StackState, readonly StackState[]>> = 
   SUSPEND_FAILED: ['SUSPEND_PENDING', 'RESUME_PENDING', 'DELETE_PENDING'],
   RESUME_FAILED: ['RESUME_PENDING', 'DELETE_PENDING'],
   DELETE_FAILED: ['DELETE_PENDING'],
-};
+} as const;
 
-/** States in which a worker is (or should be) talking to a provider. */
-export const IN_PROGRESS_STATES = ['CREATING', 'SUSPENDING', 'RESUMING', 'DELETING'] as const satisfies readonly StackState[];
+export type StackState = keyof typeof TABLE;
+
+/** Every target is a state too (a typo in a target fails to compile here). */
+export const TRANSITIONS: Readonly<Record<StackState, readonly StackState[]>> = TABLE;
+
+export const STATES = Object.keys(TABLE) as readonly StackState[];
+
+/** The in-progress state a worker moves a pending state into when it claims it. */
+export const CLAIM_TARGET = {
+  LAUNCH_PENDING: 'CREATING',
+  SUSPEND_PENDING: 'SUSPENDING',
+  RESUME_PENDING: 'RESUMING',
+  DELETE_PENDING: 'DELETING',
+} as const satisfies Partial<Record<StackState, StackState>>;
+
+/** Where an in-progress state lands on success and on failure. */
+export const OUTCOME = {
+  CREATING: { ok: 'READY', failed: 'LAUNCH_FAILED' },
+  SUSPENDING: { ok: 'SUSPENDED', failed: 'SUSPEND_FAILED' },
+  RESUMING: { ok: 'READY', failed: 'RESUME_FAILED' },
+  DELETING: { ok: 'DELETED', failed: 'DELETE_FAILED' },
+} as const satisfies Partial<Record<StackState, { ok: StackState; failed: StackState }>>;
+
+export type PendingState = keyof typeof CLAIM_TARGET;
+export type InProgressState = keyof typeof OUTCOME;
+
 /** States that are requests waiting for a worker to claim them. */
-export const PENDING_STATES = ['LAUNCH_PENDING', 'SUSPEND_PENDING', 'RESUME_PENDING', 'DELETE_PENDING'] as const satisfies readonly StackState[];
-export const FAILED_STATES = ['LAUNCH_FAILED', 'SUSPEND_FAILED', 'RESUME_FAILED', 'DELETE_FAILED'] as const satisfies readonly StackState[];
+export const PENDING_STATES = Object.keys(CLAIM_TARGET) as readonly PendingState[];
+/** States in which a worker is (or should be) talking to a provider. */
+export const IN_PROGRESS_STATES = Object.keys(OUTCOME) as readonly InProgressState[];
+export const FAILED_STATES = Object.values(OUTCOME).map((o) => o.failed) as readonly StackState[];
 /** States that hold resources on a provider, counted against a provider's capacity (as hastexo did). */
 export const OCCUPYING_STATES = [
   'CREATING',
@@ -65,27 +77,35 @@ export const OCCUPYING_STATES = [
   'DELETE_FAILED',
 ] as const satisfies readonly StackState[];
 
-export type PendingState = (typeof PENDING_STATES)[number];
-export type InProgressState = (typeof IN_PROGRESS_STATES)[number];
-
-/** The in-progress state a worker moves a pending state into when it claims it. */
-export const CLAIM_TARGET: Readonly<Record<PendingState, InProgressState>> = {
-  LAUNCH_PENDING: 'CREATING',
-  SUSPEND_PENDING: 'SUSPENDING',
-  RESUME_PENDING: 'RESUMING',
-  DELETE_PENDING: 'DELETING',
-};
-
-/** Where an in-progress state lands on success and on failure. */
-export const OUTCOME: Readonly<Record<InProgressState, { ok: StackState; failed: StackState }>> = {
-  CREATING: { ok: 'READY', failed: 'LAUNCH_FAILED' },
-  SUSPENDING: { ok: 'SUSPENDED', failed: 'SUSPEND_FAILED' },
-  RESUMING: { ok: 'READY', failed: 'RESUME_FAILED' },
-  DELETING: { ok: 'DELETED', failed: 'DELETE_FAILED' },
-};
-
 export function canTransition(from: StackState, to: StackState): boolean {
   return TRANSITIONS[from].includes(to);
+}
+
+/**
+ * Whether one entry of a stack's history is legal: its creation (nothing -> LAUNCH_PENDING), a transition
+ * of the table, or a worker taking over an operation whose previous worker's lease ran out (an
+ * in-progress state to itself, recorded by StackStore.claim).
+ */
+export function isLegalStep(from: StackState | null, to: StackState): boolean {
+  if (from === null) return to === 'LAUNCH_PENDING';
+  if (from === to) return isIn(from, IN_PROGRESS_STATES);
+  return canTransition(from, to);
+}
+
+/** Thrown when code asks for a move the table does not allow: a bug in the caller, not a race. */
+export class IllegalTransitionError extends Error {
+  constructor(
+    readonly from: StackState,
+    readonly to: StackState,
+  ) {
+    super(`illegal stack transition ${from} -> ${to}: not in the transition table (src/domain/states.ts); the caller asked for a move the lifecycle does not allow`);
+    this.name = 'IllegalTransitionError';
+  }
+}
+
+/** Throws IllegalTransitionError unless every `from` may move to `to`. */
+export function assertTransitions(from: readonly StackState[], to: StackState): void {
+  for (const state of from) if (!canTransition(state, to)) throw new IllegalTransitionError(state, to);
 }
 
 export function isState(value: string): value is StackState {

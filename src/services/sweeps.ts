@@ -1,7 +1,9 @@
 /**
- * The periodic sweeps. Each is one set-based SQL statement that picks the eligible stacks, moves them with
- * compare-and-set and records their events, on an injected `now`, and returns what it did. They only
- * request work (`*_PENDING`) or record failures; workers do the provider calls.
+ * The periodic sweeps. Each step is one set-based statement of the store (a named StackStore method) that
+ * picks the eligible stacks, moves them with compare-and-set and records their events, on an injected
+ * `now`; each sweep returns what it did. They only request work (`*_PENDING`) or record failures; workers
+ * do the provider calls. When a stack is idle or abandoned is domain/policy.ts's to say; the store's
+ * statements are its SQL form, checked against it by test/store/sweep-statements.test.ts.
  */
 import type { Logger } from 'pino';
 import type { ProviderRegistry } from '../app/context.ts';
@@ -30,63 +32,34 @@ async function timed(sweep: string, fn: () => Promise<{ acted: number; errors?: 
   return { sweep, acted, errors, ms: performance.now() - started };
 }
 
-/** Idle READY stacks (no keepalive for their suspend timeout, or past an explicit suspend_by) -> SUSPEND_PENDING; failed suspends retried. */
+/** Idle READY stacks (domain/policy.ts isIdle) -> SUSPEND_PENDING; failed suspends retried. */
 export function suspender(store: StackStore, now: Date, s: SweepSettings): Promise<SweepStats> {
   return timed('suspender', async () => {
-    const idle = await store.bulkTransition({
-      from: ['READY'],
-      to: 'SUSPEND_PENDING',
-      // suspend_at is the indexed review time; the row's last activity says whether the stack is really idle.
-      where: `((suspend_at <= $3 AND last_activity_at + make_interval(secs => suspend_timeout) <= $3::timestamptz) OR suspend_by <= $3::timestamptz)`,
-      params: [],
-      orderBy: 'suspend_at NULLS LAST',
-      limit: s.batch,
-      reason: 'idle: no keepalive within the suspend timeout',
-      actor: 'suspender',
+    const idle = await store.markIdle({ now, limit: s.batch, reason: 'idle: no keepalive within the suspend timeout', actor: 'suspender' });
+    const retried = await store.retryFailed('SUSPEND_FAILED', {
       now,
-      set: 'attempts = 0',
-    });
-    const retried = await store.bulkTransition({
-      from: ['SUSPEND_FAILED'],
-      to: 'SUSPEND_PENDING',
-      where: `attempts < $5 AND state_changed_at <= $3::timestamptz - make_interval(secs => attempts * $6)`,
-      params: [s.suspendAttempts, s.retryBackoff],
-      orderBy: 'state_changed_at',
       limit: s.batch,
+      maxAttempts: s.suspendAttempts,
+      backoffSeconds: s.retryBackoff,
       reason: 'retrying a failed suspend',
       actor: 'suspender',
-      now,
     });
     await store.reviewSuspendAt(now, s.batch);
     return { acted: idle.length + retried.length };
   });
 }
 
-/** Stacks unused past delete_by -> DELETE_PENDING; failed deletes retried up to delete_attempts. */
+/** Stacks unused past their delete age (domain/policy.ts isAbandoned) -> DELETE_PENDING; failed deletes retried up to delete_attempts. */
 export function reaper(store: StackStore, now: Date, s: SweepSettings): Promise<SweepStats> {
   return timed('reaper', async () => {
-    const old = await store.bulkTransition({
-      from: ['READY', 'SUSPENDED', 'LAUNCH_FAILED', 'SUSPEND_FAILED', 'RESUME_FAILED'],
-      to: 'DELETE_PENDING',
-      where: 'delete_by <= $3::timestamptz AND last_activity_at + make_interval(secs => delete_age) <= $3::timestamptz',
-      params: [],
-      orderBy: 'delete_by',
-      limit: s.batch,
-      reason: 'abandoned: unused for the lab\'s delete age',
-      actor: 'reaper',
+    const old = await store.markAbandoned({ now, limit: s.batch, reason: 'abandoned: unused for the lab\'s delete age', actor: 'reaper' });
+    const retried = await store.retryFailed('DELETE_FAILED', {
       now,
-      set: 'attempts = 0',
-    });
-    const retried = await store.bulkTransition({
-      from: ['DELETE_FAILED'],
-      to: 'DELETE_PENDING',
-      where: `attempts < $5 AND state_changed_at <= $3::timestamptz - make_interval(secs => attempts * $6)`,
-      params: [s.deleteAttempts, s.retryBackoff],
-      orderBy: 'state_changed_at',
       limit: s.batch,
+      maxAttempts: s.deleteAttempts,
+      backoffSeconds: s.retryBackoff,
       reason: 'retrying a failed delete',
       actor: 'reaper',
-      now,
     });
     await store.reviewDeleteBy(now, s.batch);
     return { acted: old.length + retried.length };
@@ -97,25 +70,14 @@ export function reaper(store: StackStore, now: Date, s: SweepSettings): Promise<
 export function watchdog(store: StackStore, now: Date, s: SweepSettings): Promise<SweepStats> {
   return timed('watchdog', async () => {
     let acted = 0;
-    const outcomes = [
-      ['CREATING', 'LAUNCH_FAILED', 'The launch did not finish in time; try again, and tell the course team if it keeps happening.'],
-      ['SUSPENDING', 'SUSPEND_FAILED', 'Suspending did not finish in time; it will be retried.'],
-      ['RESUMING', 'RESUME_FAILED', 'Resuming did not finish in time; open the lab again to retry.'],
-      ['DELETING', 'DELETE_FAILED', 'Deleting did not finish in time; it will be retried.'],
+    const messages = [
+      ['CREATING', 'The launch did not finish in time; try again, and tell the course team if it keeps happening.'],
+      ['SUSPENDING', 'Suspending did not finish in time; it will be retried.'],
+      ['RESUMING', 'Resuming did not finish in time; open the lab again to retry.'],
+      ['DELETING', 'Deleting did not finish in time; it will be retried.'],
     ] as const;
-    for (const [from, to, message] of outcomes) {
-      const moved = await store.bulkTransition({
-        from: [from],
-        to,
-        where: 'op_deadline <= $3::timestamptz',
-        params: [message],
-        orderBy: 'op_deadline',
-        limit: s.batch,
-        reason: 'timed out (watchdog)',
-        actor: 'watchdog',
-        now,
-        set: `error = $5, error_code = 'TIMEOUT', lease_owner = NULL, lease_until = NULL, op_deadline = NULL, attempts = s.attempts + 1`,
-      });
+    for (const [inProgress, message] of messages) {
+      const moved = await store.timeOut(inProgress, message, { now, limit: s.batch, reason: 'timed out (watchdog)', actor: 'watchdog' });
       acted += moved.length;
     }
     return { acted };

@@ -41,7 +41,10 @@ async function seed(db: Database, n: number): Promise<StackStore> {
       { id: sid(i), learner: `l${i}`, context: 'c', lab: 'lab', run: 'r', providerStackName: `stacklab-s${i}-1`, suspendTimeout: 60 + i, deleteAge: 3600, launchTimeout: 900, now: start },
       't',
     );
-    if (i < n - 1) await store.transition({ id: stack.id, from: ['LAUNCH_PENDING'], to: 'READY', reason: 'test', actor: 't', now: start });
+    if (i === n - 1) continue;
+    // Along the transition table, as a worker would: the store and the database refuse a shortcut.
+    await store.transition({ id: stack.id, from: ['LAUNCH_PENDING'], to: 'CREATING', reason: 'test', actor: 't', now: start });
+    await store.transition({ id: stack.id, from: ['CREATING'], to: 'READY', reason: 'test', actor: 't', now: start });
   }
   return store;
 }

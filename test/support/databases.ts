@@ -1,12 +1,14 @@
 /**
  * The store tests run once per backend, as Kysely runs its suite once per dialect: embedded PGlite
  * always, and real PostgreSQL (DATABASE_URL, or 127.0.0.1:5432/test) when it answers — under CI it must.
- * Each PostgreSQL test gets its own fresh schema, so tests never see each other's rows.
+ * Each PostgreSQL test gets its own fresh schema, so tests never see each other's rows. Dropping a test
+ * database first scans every stack history it holds for an illegal step (history-scan.ts).
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openPglite, openPgliteOn, openPostgres, type Database } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrations.ts';
+import { assertLegalHistory } from './history-scan.ts';
 
 export const POSTGRES_URL = process.env.STACKLAB_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -50,7 +52,17 @@ export interface TestDatabase {
   db: Database;
   /** Connection URL with the schema selected, for child processes (postgres only). */
   url?: string;
+  /** Scans every stack history for an illegal step (history-scan.ts), then closes and removes the database; rejects if one was found. */
   drop(): Promise<void>;
+}
+
+/** Scans before anything goes away, and goes away even when the scan fails. */
+async function scanned(db: Database, remove: () => Promise<void>): Promise<void> {
+  try {
+    await assertLegalHistory(db);
+  } finally {
+    await remove();
+  }
 }
 
 /** A migrated, empty database on the given backend. */
@@ -58,7 +70,7 @@ export async function freshDatabase(backend: Backend): Promise<TestDatabase> {
   if (backend === 'pglite') {
     const db = await openPglite(null, await migratedImage());
     await migrate(db); // a no-op when the image already holds the schema
-    return { db, drop: () => db.close() };
+    return { db, drop: () => scanned(db, () => db.close()) };
   }
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: POSTGRES_URL });
@@ -71,12 +83,13 @@ export async function freshDatabase(backend: Backend): Promise<TestDatabase> {
   return {
     db,
     url,
-    async drop() {
-      await db.close();
-      const c = new pg.Client({ connectionString: POSTGRES_URL });
-      await c.connect();
-      await c.query(`DROP SCHEMA ${schema} CASCADE`);
-      await c.end();
-    },
+    drop: () =>
+      scanned(db, async () => {
+        await db.close();
+        const c = new pg.Client({ connectionString: POSTGRES_URL });
+        await c.connect();
+        await c.query(`DROP SCHEMA ${schema} CASCADE`);
+        await c.end();
+      }),
   };
 }

@@ -1,7 +1,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { nextAction } from '../../src/domain/policy.ts';
-import { CLAIM_TARGET, OUTCOME, STATES, TRANSITIONS, canTransition } from '../../src/domain/states.ts';
+import { deadline, nextAction } from '../../src/domain/policy.ts';
+import {
+  CLAIM_TARGET,
+  FAILED_STATES,
+  IN_PROGRESS_STATES,
+  IllegalTransitionError,
+  OUTCOME,
+  PENDING_STATES,
+  STATES,
+  TRANSITIONS,
+  assertTransitions,
+  canTransition,
+  isLegalStep,
+} from '../../src/domain/states.ts';
 
 const now = new Date('2026-05-01T12:00:00Z');
 const at = (s: number) => new Date(now.getTime() + s * 1000);
@@ -13,6 +25,33 @@ test('nextAction: idle READY stacks suspend, abandoned ones delete, others wait'
   assert.equal(nextAction({ state: 'SUSPENDED', suspendAt: null, suspendBy: null, deleteBy: at(0) }, now), 'delete');
   assert.equal(nextAction({ state: 'SUSPENDED', suspendAt: null, suspendBy: null, deleteBy: at(1) }, now), 'none');
   assert.equal(nextAction({ state: 'CREATING', suspendAt: at(-1), suspendBy: null, deleteBy: at(-1) }, now), 'none');
+  // Both due: deletion wins (the reaper takes abandoned READY stacks too).
+  assert.equal(nextAction({ state: 'READY', suspendAt: at(-1), suspendBy: null, deleteBy: at(-1) }, now), 'delete');
+});
+
+test('a deadline is the later of the review time and last activity + the timeout; no review time, no deadline', () => {
+  assert.equal(deadline(at(10), at(-100), 60)?.getTime(), at(10).getTime());
+  assert.equal(deadline(at(-100), at(-30), 60)?.getTime(), at(30).getTime());
+  assert.equal(deadline(null, at(0), 60), null);
+});
+
+test('the states are listed once: the set, the pending and the in-progress states derive from the tables', () => {
+  assert.deepEqual([...STATES], Object.keys(TRANSITIONS));
+  assert.equal(STATES.length, 15);
+  assert.deepEqual([...PENDING_STATES], ['LAUNCH_PENDING', 'SUSPEND_PENDING', 'RESUME_PENDING', 'DELETE_PENDING']);
+  assert.deepEqual([...IN_PROGRESS_STATES], ['CREATING', 'SUSPENDING', 'RESUMING', 'DELETING']);
+  assert.deepEqual([...FAILED_STATES], ['LAUNCH_FAILED', 'SUSPEND_FAILED', 'RESUME_FAILED', 'DELETE_FAILED']);
+});
+
+test('a history step is legal only as a creation, a transition of the table, or a lease take-over', () => {
+  assert.ok(isLegalStep(null, 'LAUNCH_PENDING'));
+  assert.ok(!isLegalStep(null, 'READY'));
+  assert.ok(isLegalStep('READY', 'SUSPEND_PENDING'));
+  assert.ok(!isLegalStep('READY', 'RESUMING'));
+  assert.ok(isLegalStep('CREATING', 'CREATING'), 'a worker taking over an expired lease records the same state');
+  assert.ok(!isLegalStep('READY', 'READY'));
+  assert.throws(() => assertTransitions(['SUSPENDED', 'READY'], 'RESUME_PENDING'), (e: unknown) => e instanceof IllegalTransitionError && e.from === 'READY' && /READY -> RESUME_PENDING/.test(e.message));
+  assert.doesNotThrow(() => assertTransitions(['SUSPENDED', 'SUSPEND_FAILED'], 'RESUME_PENDING'));
 });
 
 test('the transition table is closed and consistent with claims and outcomes', () => {

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { StackStore } from '../../src/db/stack-store.ts';
+import { IllegalTransitionError, STATES, canTransition, isLegalStep, type StackState } from '../../src/domain/states.ts';
+import { BACKENDS, freshDatabase, postgresAvailable, type TestDatabase } from '../support/databases.ts';
+import { illegalSteps } from '../support/history-scan.ts';
+import { skipUnless } from '../support/prerequisite.ts';
+
+const pgUp = await postgresAvailable();
+
+for (const backend of BACKENDS) {
+  describe(`the transition table is law on ${backend}`, { skip: backend === 'postgres' ? skipUnless(pgUp, 'PostgreSQL is not reachable at 127.0.0.1:5432 (set STACKLAB_TEST_DATABASE_URL)') : false }, () => {
+    let t: TestDatabase;
+    let store: StackStore;
+    const now = new Date('2026-03-01T10:00:00Z');
+    before(async () => {
+      t = await freshDatabase(backend);
+      store = new StackStore(t.db);
+      await store.insertOrGet({ id: 's1', learner: 'alice', context: 'c', lab: 'lab', run: 'r', providerStackName: 'stacklab-s1-1', suspendTimeout: 120, deleteAge: 3600, launchTimeout: 900, now }, 'test');
+      for (const to of ['CREATING', 'READY'] as const) await store.transition({ id: 's1', from: [to === 'CREATING' ? 'LAUNCH_PENDING' : 'CREATING'], to, reason: 'setup', actor: 'test', now });
+    });
+    after(async () => t?.drop());
+
+    test("migration 006's pairs are states.ts's: every (from, to), as the database judges it", async () => {
+      // An applied migration never changes, so a changed table in states.ts needs a new migration; this says so.
+      const rows = await t.db.query<{ f: string | null; s: string; transition: boolean | null; step: boolean }>(
+        `SELECT f, s, stacklab_legal_transition(f, s) AS transition, stacklab_legal_step(f, s) AS step
+         FROM unnest($1::text[]) AS f CROSS JOIN unnest($2::text[]) AS s`,
+        [[...STATES, null], STATES],
+      );
+      assert.equal(rows.length, (STATES.length + 1) * STATES.length);
+      const differ = rows.filter((r) => (r.f !== null && (r.transition ?? false) !== canTransition(r.f as StackState, r.s as StackState)) || r.step !== isLegalStep(r.f as StackState | null, r.s as StackState));
+      assert.deepEqual(
+        differ.map((r) => `${r.f} -> ${r.s}: database says transition ${r.transition}, step ${r.step}`),
+        [],
+        'the database and src/domain/states.ts disagree; write a new migration that replaces stacklab_legal_transition',
+      );
+    });
+
+    test('the store refuses an illegal pair, naming it, before it reaches the database', async () => {
+      await assert.rejects(
+        store.transition({ id: 's1', from: ['READY'], to: 'RESUMING', reason: 'bug', actor: 'test', now }),
+        (error: unknown) => error instanceof IllegalTransitionError && /READY -> RESUMING/.test(error.message),
+      );
+      // Also when only one of several from-states is illegal: a caller's list is all legal or a bug.
+      await assert.rejects(store.transition({ id: 's1', from: ['SUSPENDED', 'READY'], to: 'RESUME_PENDING', reason: 'bug', actor: 'test', now }), /READY -> RESUME_PENDING/);
+      assert.equal((await store.get('s1'))!.state, 'READY');
+      assert.equal((await store.events('s1')).length, 3, 'a refused transition left an event');
+    });
+
+    test('the database refuses an illegal state change from any writer, and lets legal ones and non-changes through', async () => {
+      await assert.rejects(t.db.query(`UPDATE stacks SET state = 'RESUMING' WHERE id = 's1'`), /illegal stack transition READY -> RESUMING \(stack s1\)/);
+      await assert.rejects(t.db.query(`UPDATE stacks SET state = 'LAUNCH_PENDING' WHERE id = 's1'`), /READY -> LAUNCH_PENDING/);
+      await t.db.query(`UPDATE stacks SET state = 'READY', error = NULL WHERE id = 's1'`);
+      await t.db.query(`UPDATE stacks SET state = 'SUSPENDED' WHERE id = 's1'`);
+      await t.db.query(`UPDATE stacks SET state = 'READY' WHERE id = 's1'`);
+      assert.equal((await store.get('s1'))!.state, 'READY');
+    });
+
+    test('the database refuses an illegal history entry, and keeps creations and lease take-overs', async () => {
+      const event = (from: string | null, to: string) =>
+        t.db.query(`INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at) VALUES ('s1', $1, $2, 'test', 'test', now())`, [from, to]);
+      await assert.rejects(event('READY', 'RESUMING'), /illegal stack history entry READY -> RESUMING \(stack s1\)/);
+      await assert.rejects(event(null, 'READY'), /illegal stack history entry nothing -> READY/);
+      await assert.rejects(event('READY', 'READY'), /READY -> READY/);
+      await assert.rejects(t.db.query(`UPDATE stack_events SET to_state = 'RESUMING' WHERE stack_id = 's1' AND to_state = 'READY'`), /READY|RESUMING/);
+      await event('CREATING', 'CREATING');
+      assert.deepEqual(await illegalSteps(t.db), []);
+    });
+  });
+
+  describe(`the history scan on ${backend}`, { skip: backend === 'postgres' ? skipUnless(pgUp, 'PostgreSQL is not reachable at 127.0.0.1:5432 (set STACKLAB_TEST_DATABASE_URL)') : false }, () => {
+    test('a database whose histories hold an illegal step fails its drop, naming the step', async () => {
+      const t = await freshDatabase(backend);
+      const store = new StackStore(t.db);
+      const now = new Date('2026-03-01T10:00:00Z');
+      await store.insertOrGet({ id: 'x1', learner: 'bob', context: 'c', lab: 'lab', run: 'r', providerStackName: 'stacklab-x1-1', suspendTimeout: 120, deleteAge: 3600, launchTimeout: 900, now }, 'test');
+      assert.deepEqual(await illegalSteps(t.db), []);
+      // The database would refuse it; a missing or wrong trigger would not, and the scan must still see it.
+      await t.db.query('ALTER TABLE stack_events DISABLE TRIGGER stack_events_legal');
+      await t.db.query(`INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at) VALUES ('x1', 'LAUNCH_PENDING', 'READY', 'injected', 'test', now())`);
+      await assert.rejects(t.drop(), /LAUNCH_PENDING -> READY: 1 time\(s\), first in stack x1 \("injected"\)/);
+    });
+  });
+}

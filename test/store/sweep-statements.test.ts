@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { StackStore } from '../../src/db/stack-store.ts';
+import { nextAction } from '../../src/domain/policy.ts';
+import { STATES } from '../../src/domain/states.ts';
+import { reaper, suspender } from '../../src/services/sweeps.ts';
+import { BACKENDS, freshDatabase, postgresAvailable, type TestDatabase } from '../support/databases.ts';
+import { skipUnless } from '../support/prerequisite.ts';
+
+const pgUp = await postgresAvailable();
+const now = new Date('2026-03-01T10:00:00Z');
+const at = (seconds: number | null) => (seconds === null ? null : new Date(now.getTime() + seconds * 1000).toISOString());
+
+/** Rows straight into the table, in any state: what the sweeps judge, not how the stacks got there. */
+async function seed(t: TestDatabase, rows: Array<Record<string, unknown>>): Promise<void> {
+  await t.db.query(
+    `INSERT INTO stacks (id, learner, context, lab, state, provider_stack_name, suspend_timeout, delete_age, launch_timeout, attempts,
+                         last_activity_at, suspend_at, suspend_by, delete_by, op_deadline, state_changed_at, created_at, updated_at)
+     SELECT id, id, 'c', 'lab', state, 'stacklab-' || id || '-1', 120, 3600, 900, attempts,
+            last_activity_at, suspend_at, suspend_by, delete_by, op_deadline, state_changed_at, state_changed_at, state_changed_at
+     FROM jsonb_to_recordset($1::jsonb) AS r(id text, state text, attempts int, last_activity_at timestamptz, suspend_at timestamptz,
+                                              suspend_by timestamptz, delete_by timestamptz, op_deadline timestamptz, state_changed_at timestamptz)`,
+    [JSON.stringify(rows)],
+  );
+}
+
+for (const backend of BACKENDS) {
+  describe(`the sweeps' statements on ${backend}`, { skip: backend === 'postgres' ? skipUnless(pgUp, 'PostgreSQL is not reachable at 127.0.0.1:5432 (set STACKLAB_TEST_DATABASE_URL)') : false }, () => {
+    let t: TestDatabase;
+    let store: StackStore;
+    before(async () => {
+      t = await freshDatabase(backend);
+      store = new StackStore(t.db);
+    });
+    after(async () => t?.drop());
+
+    test('the suspender and the reaper move exactly the stacks domain/policy.ts nextAction names', async () => {
+      // Every state, with review times and activity before, at and after their deadlines (timeouts 120 s and 3600 s).
+      const rows = [];
+      for (const state of STATES)
+        for (const suspendAt of [null, -1000, 0, 1000])
+          for (const activity of [-7200, -3600, -120, -10])
+            for (const suspendBy of [null, 0, 1])
+              for (const deleteBy of [null, -1000, 0, 1000])
+                rows.push({
+                  id: `${state}/${suspendAt}/${activity}/${suspendBy}/${deleteBy}`,
+                  state,
+                  attempts: 99, // beyond any retry limit: retries are another rule, tested below
+                  last_activity_at: at(activity),
+                  suspend_at: at(suspendAt),
+                  suspend_by: at(suspendBy),
+                  delete_by: at(deleteBy),
+                  op_deadline: null,
+                  state_changed_at: at(-10_000),
+                });
+      await seed(t, rows);
+      const before = await store.list({ limit: rows.length + 1 });
+      assert.equal(before.length, rows.length);
+      // Deletion wins when both apply (nextAction), so the reaper goes first; no retries here (0 attempts allowed).
+      const settings = { batch: rows.length, suspendAttempts: 0, deleteAttempts: 0, retryBackoff: 0 };
+      await reaper(store, now, settings);
+      await suspender(store, now, settings);
+      const after = new Map((await store.list({ limit: rows.length + 1 })).map((s) => [s.id, s.state]));
+      const disagree: string[] = [];
+      let acted = 0;
+      for (const stack of before) {
+        const state = after.get(stack.id)!;
+        const did = state === stack.state ? 'none' : state === 'DELETE_PENDING' ? 'delete' : state === 'SUSPEND_PENDING' ? 'suspend' : `moved to ${state}`;
+        if (did !== 'none') acted++;
+        const expected = nextAction(stack, now);
+        if (did !== expected) disagree.push(`${stack.id}: the sweeps did ${did}, nextAction says ${expected}`);
+      }
+      assert.deepEqual(disagree.slice(0, 20), [], `${disagree.length} cases disagree`);
+      assert.ok(acted > 100, `the cases should exercise both sweeps (acted on ${acted})`);
+    });
+
+    test('a failed suspend is retried only after its back-off and below the attempts limit', async () => {
+      await seed(t, [
+        { id: 'retry-1', state: 'SUSPEND_FAILED', attempts: 1, last_activity_at: at(-100), state_changed_at: at(-30) },
+        { id: 'retry-3', state: 'SUSPEND_FAILED', attempts: 3, last_activity_at: at(-100), state_changed_at: at(-3000) },
+      ]);
+      const retry = (when: Date) =>
+        store.retryFailed('SUSPEND_FAILED', { now: when, limit: 10, maxAttempts: 3, backoffSeconds: 60, reason: 'retrying a failed suspend', actor: 'suspender' });
+      assert.deepEqual(await retry(now), [], 'retried before its back-off (60 s x 1 attempt) passed');
+      const moved = await retry(new Date(now.getTime() + 31_000));
+      assert.deepEqual(moved.map((s) => [s.id, s.state]), [['retry-1', 'SUSPEND_PENDING']]);
+      const events = await store.events('retry-1');
+      assert.deepEqual(events.map((e) => [e.fromState, e.toState, e.reason, e.actor]), [['SUSPEND_FAILED', 'SUSPEND_PENDING', 'retrying a failed suspend', 'suspender']]);
+    });
+
+    test('the watchdog statement fails an operation past its deadline with the message, clearing its lease', async () => {
+      await seed(t, [
+        { id: 'late', state: 'CREATING', attempts: 0, last_activity_at: at(-100), op_deadline: at(-1), state_changed_at: at(-900) },
+        { id: 'on-time', state: 'CREATING', attempts: 0, last_activity_at: at(-100), op_deadline: at(1), state_changed_at: at(-900) },
+      ]);
+      await t.db.query(`UPDATE stacks SET lease_owner = 'w1', lease_until = $1 WHERE id IN ('late', 'on-time')`, [at(60)]);
+      const moved = await store.timeOut('CREATING', 'The launch did not finish in time.', { now, limit: 10, reason: 'timed out (watchdog)', actor: 'watchdog' });
+      assert.deepEqual(moved.map((s) => s.id), ['late']);
+      const late = (await store.get('late'))!;
+      assert.deepEqual([late.state, late.error, late.errorCode, late.attempts, late.leaseOwner], ['LAUNCH_FAILED', 'The launch did not finish in time.', 'TIMEOUT', 1, null]);
+      assert.equal((await store.get('on-time'))!.state, 'CREATING');
+    });
+  });
+}
