@@ -8,6 +8,7 @@ import { sql as checks } from './migrations/002-checks.ts';
 import { sql as lti } from './migrations/003-lti.ts';
 import { sql as activityHot } from './migrations/004-activity-hot.ts';
 import { sql as stackChanged } from './migrations/005-stack-changed.ts';
+import { sql as gradeOutboxLeaseOwner } from './migrations/009-grade-outbox-lease-owner.ts';
 
 export interface Migration {
   version: number;
@@ -21,6 +22,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 3, name: 'lti', sql: lti },
   { version: 4, name: 'activity-hot', sql: activityHot },
   { version: 5, name: 'stack-changed', sql: stackChanged },
+  { version: 9, name: 'grade-outbox-lease-owner', sql: gradeOutboxLeaseOwner },
 ];
 
 export async function migrate(db: Database, migrations: Migration[] = MIGRATIONS): Promise<number[]> {
