@@ -1,8 +1,10 @@
 /**
- * `node:test` with a time limit on every test and hook: at most STACKLAB_TEST_TIMEOUT_MS (default and
- * ceiling 120000), so a stuck test fails within two minutes instead of hanging its file. A limit a test
- * sets for itself is kept when it is shorter and lowered to the ceiling when it is longer. Suites
- * (describe) get none: their tests each have one.
+ * `node:test` with a time limit on every test and hook: a test gets at most STACKLAB_TEST_TIMEOUT_MS
+ * (default and ceiling 120000), so a stuck test fails within two minutes instead of hanging its file.
+ * A limit a test sets for itself is kept when it is shorter and lowered to the ceiling when it is
+ * longer. Hooks get twice that: a before hook may build a whole world (an embedded database from
+ * scratch, Chromium, containers), which on a loaded machine has taken over two minutes. Suites
+ * (describe) get none: their tests and hooks each have one.
  */
 import * as nodeTest from 'node:test';
 
@@ -11,9 +13,11 @@ export * from 'node:test';
 const CEILING_MS = 120_000;
 export const TEST_TIMEOUT_MS = Math.min(CEILING_MS, Number(process.env.STACKLAB_TEST_TIMEOUT_MS) || CEILING_MS);
 
-function limited(options) {
+export const HOOK_TIMEOUT_MS = 2 * TEST_TIMEOUT_MS;
+
+function limited(options, ceiling = TEST_TIMEOUT_MS) {
   const own = options?.timeout;
-  return { ...options, timeout: typeof own === 'number' && own < TEST_TIMEOUT_MS ? own : TEST_TIMEOUT_MS };
+  return { ...options, timeout: typeof own === 'number' && own < ceiling ? own : ceiling };
 }
 
 /** test/it and their .skip/.todo/.only: ([name][, options][, fn]). */
@@ -31,7 +35,7 @@ function limitTest(original) {
 
 /** before/after/beforeEach/afterEach: (fn[, options]). */
 function limitHook(original) {
-  return (fn, options) => original(fn, limited(options));
+  return (fn, options) => original(fn, limited(options, HOOK_TIMEOUT_MS));
 }
 
 export const test = limitTest(nodeTest.test);
