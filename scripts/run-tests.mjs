@@ -21,9 +21,11 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.STACKLAB_TEST_CONCURRENCY ?? '1';
+// Each test and hook has its own limit of at most 2 minutes (test/support/test-timeouts.mjs). Node 20's
+// --test-timeout limits a whole file; it stays only as a backstop for a file that will not exit.
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=900000', '--test-reporter=spec', ...flags, ...files],
+  ['--import', 'tsx', '--import', './test/support/test-timeouts.mjs', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=900000', '--test-reporter=spec', ...flags, ...files],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

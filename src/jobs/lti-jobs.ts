@@ -23,7 +23,7 @@ export function ltiJobs(lti: LtiModule, logger: Logger): PeriodicJob[] {
       runAtStart: true,
       async run() {
         const stats = await lti.outbox.drain();
-        if (stats.sent || stats.retried || stats.failed || stats.skipped) logger.info(stats, 'lti grades: outbox pass');
+        if (stats.sent || stats.retried || stats.failed || stats.skipped || stats.lost) logger.info(stats, 'lti grades: outbox pass');
         return stats;
       },
     },

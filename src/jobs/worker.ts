@@ -2,6 +2,10 @@
  * The worker loop: claims pending work (and operations whose worker died) from the store and runs up to
  * `concurrency` of them at once. Several workers, in one process or many, share the store safely: claims
  * use SKIP LOCKED and every write is guarded by the claimant's lease.
+ *
+ * `stop()` returns within moments, not after the operations in flight finish (a launch may poll for
+ * its whole launch timeout): it aborts them, and each hands its stack back at its next wait, still in
+ * progress and with no lease, for the next worker (or this one, started again) to take over.
  */
 import type { Logger } from 'pino';
 import type { StackStore } from '../db/stack-store.ts';
@@ -23,6 +27,8 @@ export class Worker {
   private running = false;
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
+  /** Fired by stop(); every operation this worker runs listens to it. */
+  private stopping = new AbortController();
 
   constructor(
     private readonly deps: { store: StackStore; operations: Operations; clock: Clock; logger: Logger; settings: WorkerSettings },
@@ -42,7 +48,7 @@ export class Worker {
       deleteTaskTimeout: this.deps.settings.deleteTaskTimeout,
     });
     for (const stack of claimed) {
-      const job = this.deps.operations.run(stack).finally(() => {
+      const job = this.deps.operations.run(stack, this.stopping.signal).finally(() => {
         this.inFlight.delete(stack.id);
         this.wake?.();
       });
@@ -81,11 +87,15 @@ export class Worker {
     this.wake?.();
   }
 
+  /** Stops claiming, aborts the operations in flight and waits until each has handed its stack back. */
   async stop(): Promise<void> {
     this.running = false;
     this.wake?.();
     await this.loop;
+    this.stopping.abort();
     await Promise.allSettled(this.inFlight.values());
+    // A worker started again claims with a fresh signal.
+    this.stopping = new AbortController();
   }
 
   /** Waits for the operations in flight (tests). */

@@ -74,13 +74,15 @@ export class AgsClient {
     return json.access_token;
   }
 
-  async postScore(platform: Platform, lineitemUrl: string, score: Score): Promise<void> {
+  /** Posts a score; `signal` abandons the call (its sender lost the right to send it). */
+  async postScore(platform: Platform, lineitemUrl: string, score: Score, signal?: AbortSignal): Promise<void> {
     const token = await this.accessToken(platform, [AGS_SCOPE.score]);
     try {
       await this.call(scoresUrl(lineitemUrl), {
         method: 'POST',
         headers: { 'content-type': SCORE_MEDIA_TYPE, authorization: `Bearer ${token}` },
         body: JSON.stringify(score),
+        signal,
       });
     } catch (error) {
       // A token the platform no longer accepts (restarted, revoked) is fetched again on the next try.
@@ -96,7 +98,8 @@ export class AgsClient {
   private async call(url: string, init: RequestInit): Promise<Response> {
     let response: Response;
     try {
-      response = await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+      const timeout = AbortSignal.timeout(this.timeoutMs);
+      response = await fetch(url, { ...init, signal: init.signal ? AbortSignal.any([timeout, init.signal]) : timeout });
     } catch (error) {
       throw new AgsError(`${url}: ${(error as Error).cause ? String(((error as Error).cause as Error).message ?? (error as Error).cause) : (error as Error).message}`, true);
     }

@@ -10,10 +10,15 @@
  * platform's grade are `skipped`. Because one send settles every pending row of its (learner,
  * context, lab), that key is the unit of work: a sender claims the key's oldest pending row under a
  * lease (FOR UPDATE SKIP LOCKED) and no other sender may claim a row of the key while it is pending,
- * so several workers on one database never post one grade twice.
+ * so several workers on one database never post one grade twice. The lease is renewed while a send is
+ * in flight (a slow platform does not hand the key to a second sender), and every write after a send
+ * checks that its sender still holds the lease: one that stalled past it and was taken over writes
+ * nothing and aborts its send.
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { Database } from '../db/database.ts';
+import type { Database, Queryable } from '../db/database.ts';
 import type { Clock } from '../services/clock.ts';
 import type { CheckCompletedEvent } from '../services/events.ts';
 import { AgsError, type AgsClient } from './ags-client.ts';
@@ -29,11 +34,19 @@ export interface OutboxSettings {
   backoffBaseMs: number;
   backoffMaxMs: number;
   maxAttempts: number;
+  /** How often a send in flight renews its lease (default: a third of the lease). */
+  heartbeatMs?: number;
 }
 
 export const DEFAULT_OUTBOX: OutboxSettings = { pollMs: 2000, leaseSeconds: 60, backoffBaseMs: 5000, backoffMaxMs: 3600_000, maxAttempts: 60 };
 
 export type OutboxStatus = 'pending' | 'sent' | 'superseded' | 'skipped' | 'failed';
+
+/** What one claimed grade came to; `lost`: the lease went to another sender mid-send, which settles it. */
+export type Outcome = 'sent' | 'retried' | 'failed' | 'skipped' | 'lost';
+
+/** Clears a row's lease along with a write that settles or reschedules it. */
+const RELEASE = 'lease_until = NULL, lease_owner = NULL';
 
 export interface OutboxRow {
   id: number;
@@ -54,6 +67,9 @@ export interface OutboxRow {
   sent_score: number | null;
 }
 
+/** A row as its sender claimed it: `lease_owner` is this claim's token. */
+type Claimed = OutboxRow & { lease_owner: string };
+
 export interface OutboxDeps {
   db: Database;
   clock: Clock;
@@ -69,6 +85,8 @@ export interface OutboxDeps {
 
 export class GradeOutbox {
   readonly settings: OutboxSettings;
+  /** Names this sender in the leases it takes (for whoever looks at the table); each claim adds its own token. */
+  private readonly senderId = `${hostname()}:${process.pid}`;
 
   constructor(private readonly deps: OutboxDeps) {
     this.settings = { ...DEFAULT_OUTBOX, ...deps.settings };
@@ -90,8 +108,8 @@ export class GradeOutbox {
   }
 
   /** One pass: sends every due grade; returns what happened to each claimed one. The grade job calls it. */
-  async drain(): Promise<{ sent: number; retried: number; failed: number; skipped: number }> {
-    const stats = { sent: 0, retried: 0, failed: 0, skipped: 0 };
+  async drain(): Promise<Record<Outcome, number>> {
+    const stats: Record<Outcome, number> = { sent: 0, retried: 0, failed: 0, skipped: 0, lost: 0 };
     for (;;) {
       const row = await this.claim();
       if (!row) return stats;
@@ -109,12 +127,13 @@ export class GradeOutbox {
   /**
    * Leases the oldest pending row of one (learner, context, lab) whose rows are due and not leased. A
    * key with a pending row older than the candidate, or with any leased pending row, is left alone:
-   * the sender holding that key will settle the candidate as well.
+   * the sender holding that key will settle the candidate as well. The lease names its holder (a
+   * token of this one claim), which every later write checks.
    */
-  private async claim(): Promise<OutboxRow | undefined> {
+  private async claim(): Promise<Claimed | undefined> {
     const now = this.deps.clock.now();
-    const [row] = await this.deps.db.query<OutboxRow>(
-      `UPDATE lti_grade_outbox SET lease_until = $2 WHERE id = (
+    const [row] = await this.deps.db.query<Claimed>(
+      `UPDATE lti_grade_outbox SET lease_until = $2, lease_owner = $3 WHERE id = (
          SELECT o.id FROM lti_grade_outbox o
          WHERE o.status = 'pending' AND o.next_attempt_at <= $1 AND (o.lease_until IS NULL OR o.lease_until < $1)
            AND NOT EXISTS (
@@ -123,12 +142,57 @@ export class GradeOutbox {
                AND (k.id < o.id OR k.lease_until >= $1))
          ORDER BY o.id LIMIT 1 FOR UPDATE SKIP LOCKED)
        RETURNING *`,
-      [now, new Date(now.getTime() + this.settings.leaseSeconds * 1000)],
+      [now, this.leaseEnd(), `${this.senderId}:${randomUUID()}`],
     );
     return row;
   }
 
-  private async process(claimed: OutboxRow): Promise<'sent' | 'retried' | 'failed' | 'skipped'> {
+  private leaseEnd(): Date {
+    return new Date(this.deps.clock.now().getTime() + this.settings.leaseSeconds * 1000);
+  }
+
+  /** Extends the lease while its holder still has it; false once it was lost (taken over, or settled by another). */
+  private async renew(lease: Claimed): Promise<boolean> {
+    const rows = await this.deps.db.query(
+      `UPDATE lti_grade_outbox SET lease_until = $3 WHERE id = $1 AND lease_owner = $2 AND status = 'pending' RETURNING id`,
+      [lease.id, lease.lease_owner, this.leaseEnd()],
+    );
+    return rows.length === 1;
+  }
+
+  /**
+   * Runs `write` only while `lease` is still held, as graphile-worker guards its job updates by who
+   * holds the lock: the claimed row is locked first, in the same transaction, so no other sender can
+   * claim the key between the check and the write. Returns false (nothing written) once the lease is lost.
+   */
+  private whileHeld(lease: Claimed, write: (tx: Queryable) => Promise<void>): Promise<boolean> {
+    return this.deps.db.transaction(async (tx) => {
+      const held = await tx.query(`SELECT id FROM lti_grade_outbox WHERE id = $1 AND lease_owner = $2 AND status = 'pending' FOR UPDATE`, [lease.id, lease.lease_owner]);
+      if (held.length === 0) return false;
+      await write(tx);
+      return true;
+    });
+  }
+
+  /**
+   * Keeps the lease alive while a send is in flight, so a slow platform does not let another sender
+   * claim the key and post the grade again; when a renewal finds the lease lost (this process stalled
+   * past it and another sender took over), `onLost` aborts the send.
+   */
+  private heartbeat(lease: Claimed, onLost: () => void): () => void {
+    const every = this.settings.heartbeatMs ?? (this.settings.leaseSeconds * 1000) / 3;
+    const timer = setInterval(() => {
+      this.renew(lease).then(
+        (held) => {
+          if (!held) onLost();
+        },
+        (error: unknown) => this.deps.logger.warn({ err: error }, 'lti grades: could not renew a lease; retrying at the next beat'),
+      );
+    }, every);
+    return () => clearInterval(timer);
+  }
+
+  private async process(claimed: Claimed): Promise<Outcome> {
     const { db, clock } = this.deps;
     const pending = await db.query<OutboxRow>(
       `SELECT * FROM lti_grade_outbox WHERE learner = $1 AND context = $2 AND lab = $3 AND status = 'pending' ORDER BY id`,
@@ -137,6 +201,10 @@ export class GradeOutbox {
     const newest = pending[pending.length - 1] ?? claimed;
     const upTo = newest.id;
     const key = [claimed.learner, claimed.context, claimed.lab, upTo];
+    const lost = (): Outcome => {
+      this.deps.logger.warn({ learner: claimed.learner, lab: claimed.lab }, 'lti grades: lost the lease during a send; the sender that took over settles this grade');
+      return 'lost';
+    };
     let value = newest.score;
     if (newest.policy === 'best') {
       value = Math.max(...pending.map((r) => r.score), claimed.score);
@@ -145,54 +213,78 @@ export class GradeOutbox {
         key.slice(0, 3),
       );
       if (best?.best !== null && best?.best !== undefined && best.best >= value) {
-        await db.query(`UPDATE lti_grade_outbox SET status = 'skipped', lease_until = NULL WHERE learner = $1 AND context = $2 AND lab = $3 AND status = 'pending' AND id <= $4`, key);
-        return 'skipped';
+        const wrote = await this.whileHeld(claimed, (tx) =>
+          tx.query(`UPDATE lti_grade_outbox SET status = 'skipped', ${RELEASE} WHERE learner = $1 AND context = $2 AND lab = $3 AND status = 'pending' AND id <= $4`, key).then(() => undefined),
+        );
+        return wrote ? 'skipped' : lost();
       }
     }
     const platform = await this.deps.platforms.get(newest.platform);
+    const abandon = new AbortController();
+    const stopBeating = this.heartbeat(claimed, () => abandon.abort(new Error('the lease on this grade was lost')));
     try {
       if (!platform) throw new AgsError(`platform ${newest.platform} is no longer registered`, false);
-      await this.deps.ags.postScore(platform, newest.lineitem_url, {
-        userId: newest.sub,
-        scoreGiven: value,
-        scoreMaximum: 1,
-        activityProgress: 'Completed',
-        gradingProgress: 'FullyGraded',
-        timestamp: newest.scored_at.toISOString(),
-      });
+      // Renewed just before the send too: a pass may have spent part of the lease on earlier keys.
+      if (!(await this.renew(claimed))) {
+        stopBeating();
+        return lost();
+      }
+      await this.deps.ags.postScore(
+        platform,
+        newest.lineitem_url,
+        {
+          userId: newest.sub,
+          scoreGiven: value,
+          scoreMaximum: 1,
+          activityProgress: 'Completed',
+          gradingProgress: 'FullyGraded',
+          timestamp: newest.scored_at.toISOString(),
+        },
+        abandon.signal,
+      );
     } catch (error) {
+      stopBeating();
+      if (abandon.signal.aborted) return lost();
       const attempts = newest.attempts + 1;
       const message = (error as Error).message;
       const retryable = !(error instanceof AgsError) || error.retryable;
       if (!retryable || attempts >= this.settings.maxAttempts) {
-        await db.query(
-          `UPDATE lti_grade_outbox SET status = 'failed', attempts = attempts + 1, last_error = $5, lease_until = NULL
-           WHERE learner = $1 AND context = $2 AND lab = $3 AND status = 'pending' AND id <= $4`,
-          [...key, message],
+        const wrote = await this.whileHeld(claimed, (tx) =>
+          tx
+            .query(
+              `UPDATE lti_grade_outbox SET status = 'failed', attempts = attempts + 1, last_error = $5, ${RELEASE}
+               WHERE learner = $1 AND context = $2 AND lab = $3 AND status = 'pending' AND id <= $4`,
+              [...key, message],
+            )
+            .then(() => undefined),
         );
+        if (!wrote) return lost();
         this.deps.logger.error({ learner: newest.learner, lab: newest.lab, attempts }, `lti grades: giving up on a grade: ${message}`);
         return 'failed';
       }
       const delay = Math.min(this.settings.backoffMaxMs, this.settings.backoffBaseMs * 2 ** (attempts - 1));
-      await db.query(
-        `UPDATE lti_grade_outbox SET attempts = attempts + 1, last_error = $5, next_attempt_at = $6, lease_until = NULL
-         WHERE learner = $1 AND context = $2 AND lab = $3 AND status = 'pending' AND id <= $4`,
-        [...key, message, new Date(clock.now().getTime() + delay)],
+      const wrote = await this.whileHeld(claimed, (tx) =>
+        tx
+          .query(
+            `UPDATE lti_grade_outbox SET attempts = attempts + 1, last_error = $5, next_attempt_at = $6, ${RELEASE}
+             WHERE learner = $1 AND context = $2 AND lab = $3 AND status = 'pending' AND id <= $4`,
+            [...key, message, new Date(clock.now().getTime() + delay)],
+          )
+          .then(() => undefined),
       );
+      if (!wrote) return lost();
       this.deps.logger.warn({ learner: newest.learner, lab: newest.lab, attempts, retryInMs: delay }, `lti grades: platform refused or unreachable, will retry: ${message}`);
       return 'retried';
     }
-    await db.transaction(async (tx) => {
-      await tx.query(`UPDATE lti_grade_outbox SET status = 'sent', sent_score = $2, sent_at = $3, attempts = attempts + 1, last_error = NULL, lease_until = NULL WHERE id = $1`, [
+    stopBeating();
+    const wrote = await this.whileHeld(claimed, async (tx) => {
+      await tx.query(`UPDATE lti_grade_outbox SET status = 'sent', sent_score = $2, sent_at = $3, attempts = attempts + 1, last_error = NULL, ${RELEASE} WHERE id = $1`, [
         newest.id,
         value,
         clock.now(),
       ]);
-      await tx.query(
-        `UPDATE lti_grade_outbox SET status = 'superseded', lease_until = NULL WHERE learner = $1 AND context = $2 AND lab = $3 AND status = 'pending' AND id < $4`,
-        key,
-      );
+      await tx.query(`UPDATE lti_grade_outbox SET status = 'superseded', ${RELEASE} WHERE learner = $1 AND context = $2 AND lab = $3 AND status = 'pending' AND id < $4`, key);
     });
-    return 'sent';
+    return wrote ? 'sent' : lost();
   }
 }

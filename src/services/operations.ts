@@ -2,7 +2,14 @@
  * Carries out claimed work: create (with capacity and failover across the lab's providers), suspend,
  * resume and delete, polling the provider to completion. Every write is guarded by this worker's lease,
  * so a worker that lost its lease (it stalled, another took over) stops without touching the stack.
+ *
+ * A run takes an AbortSignal (the worker's, fired when it stops). Aborting cuts only the waits: the
+ * sleep between polls and a status read in flight. A call that changes the provider (create, suspend,
+ * resume, delete) is let finish, since nobody could tell whether it took effect; then the run stops at
+ * its next wait, hands the stack back (lease released, state still in progress) and returns, and the
+ * next worker to claim takes it over where it stood, as after a crash but without waiting for the lease.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { LabCatalog, LifecycleHooks, ProviderRegistry } from '../app/context.ts';
 import type { Database } from '../db/database.ts';
@@ -29,6 +36,9 @@ const SECRET_OUTPUTS = new Set(['private_key', 'password']);
 
 class LeaseLost extends Error {}
 
+/** The worker is stopping: the run hands its stack back instead of carrying on. */
+class OperationAborted extends Error {}
+
 export class Operations {
   private readonly store: StackStore;
 
@@ -54,34 +64,59 @@ export class Operations {
     return this.deps.clock.now();
   }
 
-  private sleep(ms: number): Promise<void> {
-    return this.deps.sleep ? this.deps.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    if (this.deps.sleep) return abortable(this.deps.sleep(ms), signal);
+    return delay(ms, undefined, { signal }).catch((error: unknown) => {
+      stopIfAborted(signal);
+      throw error;
+    });
   }
 
-  /** Drives one claimed stack to the end of its operation. Never throws: failures become states. */
-  async run(stack: Stack): Promise<void> {
+  /**
+   * Drives one claimed stack to the end of its operation. Never throws: failures become states. When
+   * `signal` fires, the run returns soon with the stack handed back to the next claimant (see the header).
+   */
+  async run(stack: Stack, signal: AbortSignal = new AbortController().signal): Promise<void> {
     const log = this.deps.logger.child({ stack: stack.id, state: stack.state });
     try {
-      switch (stack.state) {
-        case 'CREATING':
-          return await this.create(stack);
-        case 'SUSPENDING':
-          return await this.simpleAction(stack, 'SUSPEND');
-        case 'RESUMING':
-          return await this.simpleAction(stack, 'RESUME');
-        case 'DELETING':
-          return await this.remove(stack);
-        default:
-          log.warn('claimed a stack that is not in progress; leaving it');
-      }
+      return await this.runClaimed(stack, signal);
     } catch (error) {
       if (error instanceof LeaseLost) {
         log.info('lease lost; another worker or the watchdog has this stack now');
         return;
       }
+      if (error instanceof OperationAborted) {
+        await this.release(stack).catch((err) => log.warn({ err }, 'could not release the lease while stopping; it expires on its own'));
+        log.info('worker stopping; the stack is handed back for the next worker to take over');
+        return;
+      }
       log.error({ err: error }, 'operation failed unexpectedly');
       await this.finish(stack, 'failed', errorText(error), { error_code: 'INTERNAL' }).catch(() => undefined);
     }
+  }
+
+  private async runClaimed(stack: Stack, signal: AbortSignal): Promise<void> {
+    switch (stack.state) {
+      case 'CREATING':
+        return this.create(stack, signal);
+      case 'SUSPENDING':
+        return this.simpleAction(stack, 'SUSPEND', signal);
+      case 'RESUMING':
+        return this.simpleAction(stack, 'RESUME', signal);
+      case 'DELETING':
+        return this.remove(stack, signal);
+      default:
+        this.deps.logger.warn({ stack: stack.id, state: stack.state }, 'claimed a stack that is not in progress; leaving it');
+    }
+  }
+
+  /**
+   * Hands a stack back while its operation is still in progress: the state stays (CREATING, ...), the
+   * lease goes, so the next claim takes it over at once. Guarded like every write, so a lease already
+   * lost stays with its new holder.
+   */
+  private async release(stack: Stack): Promise<void> {
+    await this.store.update(stack.id, [stack.state], { lease_owner: null, lease_until: null }, this.now, this.guard());
   }
 
   private guard() {
@@ -112,14 +147,17 @@ export class Operations {
   }
 
   /** Polls until the provider reports `action` finished; returns the final stack (null: gone). */
-  private async poll(stack: Stack, provider: Provider, ref: StackRef, action: ProviderAction): Promise<ProviderStack | null> {
+  private async poll(stack: Stack, provider: Provider, ref: StackRef, action: ProviderAction, signal: AbortSignal): Promise<ProviderStack | null> {
     for (;;) {
+      stopIfAborted(signal);
       await this.renew(stack);
-      const current = await provider.get(ref);
+      // A status read changes nothing, so a stopping worker need not wait for its answer (a cloud that
+      // does not answer can hold it for minutes of retries).
+      const current = await abortable(provider.get(ref), signal);
       if (!current) return null;
       if (current.action === action && current.status !== 'IN_PROGRESS') return current;
       // Heat may still show the previous action as COMPLETE right after the request: keep polling.
-      await this.sleep(this.deps.settings.pollSeconds * 1000);
+      await this.sleep(this.deps.settings.pollSeconds * 1000, signal);
     }
   }
 
@@ -135,13 +173,14 @@ export class Operations {
 
   // ---- create, with capacity and failover -------------------------------------------------------
 
-  private async create(claimed: Stack): Promise<void> {
+  private async create(claimed: Stack, signal: AbortSignal): Promise<void> {
     let stack = claimed;
     const lab = this.labOf(stack);
     if (!lab) {
       await this.finish(stack, 'failed', `The lab '${stack.lab}' is no longer available; ask the course team.`, { error_code: 'LAB_NOT_FOUND' });
       return;
     }
+    stopIfAborted(signal);
     if (!stack.provider) {
       const picked = await this.pickProvider(stack, lab);
       if (!picked) return;
@@ -154,6 +193,7 @@ export class Operations {
       return;
     }
     let ref: StackRef;
+    stopIfAborted(signal);
     if (stack.providerStackId) {
       ref = { id: stack.providerStackId, name: stack.providerStackName };
     } else {
@@ -179,7 +219,7 @@ export class Operations {
       if (!saved) throw new LeaseLost();
       stack = saved;
     }
-    const result = await this.poll(stack, provider, ref, 'CREATE');
+    const result = await this.poll(stack, provider, ref, 'CREATE', signal);
     if (result?.status === 'COMPLETE') {
       await this.finish(stack, 'ok', 'created', this.readyChanges(lab, result.outputs));
       return;
@@ -258,7 +298,7 @@ export class Operations {
 
   // ---- suspend / resume ----------------------------------------------------------------------
 
-  private async simpleAction(stack: Stack, action: 'SUSPEND' | 'RESUME'): Promise<void> {
+  private async simpleAction(stack: Stack, action: 'SUSPEND' | 'RESUME', signal: AbortSignal): Promise<void> {
     const target = this.providerOf(stack);
     if (!target) {
       await this.finish(stack, 'failed', 'The stack has no provider record; delete it and launch again.', { error_code: 'NO_PROVIDER_STACK' });
@@ -266,13 +306,14 @@ export class Operations {
     }
     const lab = this.labOf(stack);
     if (action === 'SUSPEND' && this.deps.hooks.beforeSuspend) await this.runHook('beforeSuspend', stack);
+    stopIfAborted(signal);
     try {
       await (action === 'SUSPEND' ? target.provider.suspend(target.ref) : target.provider.resume(target.ref));
     } catch (error) {
       await this.finish(stack, 'failed', `${action.toLowerCase()} failed: ${errorText(error)}`, { attempts: stack.attempts + 1, error_code: `${action}_FAILED` });
       return;
     }
-    const result = await this.poll(stack, target.provider, target.ref, action);
+    const result = await this.poll(stack, target.provider, target.ref, action, signal);
     if (result?.status !== 'COMPLETE') {
       const why = result ? result.reason || `${action.toLowerCase()} failed` : 'the stack no longer exists on its provider';
       await this.finish(stack, 'failed', why, { attempts: stack.attempts + 1, error_code: `${action}_FAILED` });
@@ -317,17 +358,18 @@ export class Operations {
 
   // ---- delete -----------------------------------------------------------------------------------
 
-  private async remove(stack: Stack): Promise<void> {
+  private async remove(stack: Stack, signal: AbortSignal): Promise<void> {
     const target = this.providerOf(stack);
     if (target) {
       if (this.deps.hooks.beforeDelete && stack.publicIp) await this.runHook('beforeDelete', stack);
+      stopIfAborted(signal);
       try {
         await target.provider.delete(target.ref);
       } catch (error) {
         await this.finish(stack, 'failed', `delete failed: ${errorText(error)}`, { attempts: stack.attempts + 1, error_code: 'DELETE_FAILED' });
         return;
       }
-      const result = await this.poll(stack, target.provider, target.ref, 'DELETE');
+      const result = await this.poll(stack, target.provider, target.ref, 'DELETE', signal);
       if (result && result.status !== 'COMPLETE') {
         await this.finish(stack, 'failed', result.reason || 'delete failed', { attempts: stack.attempts + 1, error_code: 'DELETE_FAILED' });
         return;
@@ -379,6 +421,29 @@ export function launchParameters(template: string, labParameters: Record<string,
   const out: Record<string, ParameterValue> = { ...labParameters };
   for (const [key, value] of Object.entries(platform)) if (declared.includes(key)) out[key] = value;
   return out;
+}
+
+function stopIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw new OperationAborted('the worker is stopping');
+}
+
+/** `promise`, or OperationAborted as soon as `signal` fires (the promise itself runs on, unheeded). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  stopIfAborted(signal);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new OperationAborted('the worker is stopping'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function errorText(error: unknown): string {

@@ -45,13 +45,13 @@ describe('progress checks on a real local-runtime stack', { skip: skipUnless(mis
     runtime.worker.start();
     app = await buildApp(runtime.ctx);
     const launched = await runtime.ctx.stacks.launch({ learner: 'ada', context: 'course-1', lab: 'checks-demo', actor: 'test' });
-    stack = await runtime.ctx.stacks.waitForState(launched.id, ['READY'], 120_000);
+    stack = await runtime.ctx.stacks.waitForState(launched.id, ['READY'], 100_000);
   });
 
   after(async () => {
     if (stack) {
       await runtime.ctx.stacks.requestDelete(stack.id, 'test').catch(() => undefined);
-      await runtime.ctx.stacks.waitForState(stack.id, ['DELETED'], 120_000).catch(() => undefined);
+      await runtime.ctx.stacks.waitForState(stack.id, ['DELETED'], 100_000).catch(() => undefined);
     }
     await app?.close();
     await runtime?.close();

@@ -29,12 +29,12 @@ describe('progress check panel (Chromium, local LXC runtime)', { skip: skipUnles
     }
   }
 
-  test('the button checks the work and shows passed checks and the hints of the failing ones', { timeout: 240_000 }, async () => {
+  test('the button checks the work and shows passed checks and the hints of the failing ones', async () => {
     const page = await world.openLab('ada', 'checks-demo');
     const button = page.locator('#progress-check button.progress-check-button');
     await button.waitFor({ timeout: 30_000 });
     assert.equal(await button.innerText(), 'Check my work');
-    await page.waitForFunction(() => !(document.querySelector('#progress-check button') as HTMLButtonElement | null)?.disabled, null, { timeout: 120_000 });
+    await page.waitForFunction(() => !(document.querySelector('#progress-check button') as HTMLButtonElement | null)?.disabled, null, { timeout: 90_000 });
     const stackId = await page.evaluate(() => window.stacklab.stack?.id ?? '');
     assert.ok(stackId);
 

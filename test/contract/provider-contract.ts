@@ -47,7 +47,8 @@ export function runProviderContract(label: string, setup: () => Promise<Contract
     after(async () => {
       if (!s) return;
       for (const r of made) await s.provider.delete(r).catch(() => undefined);
-      for (const r of made) await waitFor(s.provider, r, 'DELETE', s.actionTimeoutMs, s.pollMs ?? 500).catch(() => undefined);
+      // All at once: the hook has two minutes in all, not per stack.
+      await Promise.all(made.map((r) => waitFor(s!.provider, r, 'DELETE', s!.actionTimeoutMs, s!.pollMs ?? 500).catch(() => undefined)));
       await s.teardown?.();
     });
 

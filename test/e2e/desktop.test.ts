@@ -33,7 +33,7 @@ describe('desktop lab page (Chromium, local LXC runtime)', { skip: skipUnless(bl
 
   test('the desktop appears, and it is not a blank canvas', async () => {
     const page = await world.openLab('linus', 'desktop');
-    await page.waitForSelector('#overlay', { state: 'hidden', timeout: 180_000 });
+    await page.waitForSelector('#overlay', { state: 'hidden', timeout: 100_000 });
     await page.waitForSelector('#desktop canvas', { timeout: 30_000 });
     // Compare the remote screen with a blank canvas of the same size, pixel by pixel.
     const differing = async () =>
@@ -67,7 +67,10 @@ describe('desktop lab page (Chromium, local LXC runtime)', { skip: skipUnless(bl
     let colours = 0;
     while (Date.now() < deadline && ((fraction = await differing()) < 0.5 || (colours = await colourCount()) <= 2)) await page.waitForTimeout(500);
     assert.ok(fraction >= 0.5, `most of the canvas shows the desktop (differs from blank on ${(fraction * 100).toFixed(1)}%)`);
-    if (colours <= 2) await page.screenshot({ path: '/tmp/stacklab-desktop-failure.png' });
+    if (colours <= 2) {
+      await page.screenshot({ path: '/tmp/stacklab-desktop-failure.png' });
+      console.error(await desktopProcesses(world));
+    }
     assert.ok(colours > 2, `the desktop shows more than a flat colour (${colours} colours sampled; screenshot in /tmp/stacklab-desktop-failure.png)`);
     await world.screenshot(page, 'lab-page-desktop');
     await page.close();
@@ -83,7 +86,7 @@ describe('desktop lab page (Chromium, local LXC runtime)', { skip: skipUnless(bl
     };
     // The stack of the test above (or a new one when this test runs alone).
     const { id } = await call<{ id: string }>('POST', '/api/v1/me/labs/desktop/launch');
-    const stack = await ctx.stacks.waitForState(id, ['READY'], 180_000);
+    const stack = await ctx.stacks.waitForState(id, ['READY'], 100_000);
     const ssh: SshTarget = { host: stack.publicIp!, username: 'training', privateKey: (await ctx.stacks.secrets(id)).privateKey! };
     const exists = async (file: string) => (await sshExec(ssh, `test -e ${file}`)).code === 0;
     const waitForFile = (file: string, timeoutMs: number) => waitForCondition(() => exists(file), timeoutMs);
@@ -140,6 +143,15 @@ describe('desktop lab page (Chromium, local LXC runtime)', { skip: skipUnless(bl
     revived.client.close();
   });
 });
+
+/** What runs on the desktop server, and the desktop service's log: printed when the desktop looks wrong. */
+async function desktopProcesses(world: E2eWorld): Promise<string> {
+  const [stack] = await world.runtime.ctx.stacks.list({ lab: 'desktop' });
+  if (!stack?.publicIp) return '# no desktop stack to inspect';
+  const ssh: SshTarget = { host: stack.publicIp, username: 'training', privateKey: (await world.runtime.ctx.stacks.secrets(stack.id)).privateKey! };
+  const r = await sshExec(ssh, 'ps -eo pid,ppid,user,etime,args; sudo journalctl -u lab-desktop --no-pager | tail -40; ls -la /tmp /tmp/.X11-unix').catch((e: Error) => ({ stdout: '', stderr: e.message }));
+  return `# desktop server:\n${r.stdout}${r.stderr}`.replace(/^/gm, '# ');
+}
 
 async function waitForCondition(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 300))) {

@@ -59,7 +59,7 @@ describe('lab page (Chromium, local LXC runtime)', { skip: skipUnless(blocker ==
     assert.match(await page.innerText('#instructions h1'), /Your first lab/);
     assert.equal(await page.evaluate(() => (window as unknown as { pwned?: boolean }).pwned), undefined);
 
-    await page.waitForSelector('#overlay', { state: 'hidden', timeout: 120_000 });
+    await page.waitForSelector('#overlay', { state: 'hidden', timeout: 90_000 });
     const stackId = await page.evaluate(() => window.stacklab.stack?.id ?? '');
     assert.ok(stackId);
     const expectedHost = await sshRun(world, stackId, 'hostname');

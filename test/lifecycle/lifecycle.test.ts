@@ -8,6 +8,27 @@ import { settle, testLab, testRuntime, type TestRuntime } from '../support/test-
 const pgUp = await postgresAvailable();
 const T = 'heat_template_version: 2016-10-14\nresources: {}\n';
 
+/** Holds the provider's next status read until released; `reached` resolves when a read is waiting. */
+function holdStatusReads(provider: FakeProvider): { reached: Promise<void>; release(): void } {
+  const original = provider.get.bind(provider);
+  let reached!: () => void;
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const arrived = new Promise<void>((resolve) => (reached = resolve));
+  provider.get = async (ref) => {
+    reached();
+    await released;
+    return original(ref);
+  };
+  return {
+    reached: arrived,
+    release() {
+      provider.get = original;
+      release();
+    },
+  };
+}
+
 for (const backend of BACKENDS) {
   describe(`lifecycle on ${backend}`, { skip: backend === 'postgres' ? skipUnless(pgUp, 'PostgreSQL is not reachable at 127.0.0.1:5432') : false, concurrency: false }, () => {
     let rt: TestRuntime;
@@ -146,14 +167,21 @@ for (const backend of BACKENDS) {
     test('the watchdog fails an operation stuck past its timeout, with a message', async () => {
       fake.configure({ never_ready: true });
       const dave = await launch('dave');
+      // The watchdog skips a row another transaction has locked (FOR UPDATE SKIP LOCKED; the next sweep
+      // takes it), and the polling worker locks the row briefly at every step (provider choice, saving
+      // the provider's id, each lease renewal). Wait until the worker sits in a status read, holding no
+      // lock, so this one sweep must act.
+      const parked = holdStatusReads(fake);
       await rt.worker.tick(); // claimed, create sent, polling forever
+      await parked.reached;
       rt.clock.advance(901);
       const stats = await rt.scheduler.run('watchdog');
+      parked.release();
       assert.equal(stats.acted, 1);
       const failed = await rt.ctx.stacks.get(dave.id);
       assert.equal(failed.state, 'LAUNCH_FAILED');
       assert.match(failed.error!, /did not finish in time/);
-      await rt.worker.drain(); // the polling worker notices it lost the stack and stops
+      await rt.worker.drain(); // the polling worker's next renewal finds the lease gone, and it stops
       fake.configure({ never_ready: false });
       assert.equal((await rt.ctx.stacks.get(dave.id)).state, 'LAUNCH_FAILED');
     });

@@ -41,7 +41,7 @@ export function uniqueName(label: string): string {
   return `stacklab-t${label}${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 }
 
-export async function waitFor(provider: Provider, ref: StackRef, action: string, timeoutMs = 120_000): Promise<ProviderStack> {
+export async function waitFor(provider: Provider, ref: StackRef, action: string, timeoutMs = 100_000): Promise<ProviderStack> {
   const start = Date.now();
   for (;;) {
     const s = await provider.get(ref);

@@ -26,7 +26,7 @@ describe('lxc: ten-server lab', { skip: skipUnless(missing === null, missing ?? 
   test('launches and the jump host takes an SSH login with the stack key', async () => {
     const started = Date.now();
     await provider.create({ name: ref.name, template: labTemplate('ten-servers'), parameters: {}, timeoutSeconds: 300 });
-    const done = await waitFor(provider, ref, 'CREATE', 180_000);
+    const done = await waitFor(provider, ref, 'CREATE', 100_000);
     assert.equal(done.status, 'COMPLETE', done.reason);
     state = stackState(ref.name);
     assert.equal(state.plan.servers.length, 10);
@@ -39,14 +39,14 @@ describe('lxc: ten-server lab', { skip: skipUnless(missing === null, missing ?? 
 
   test('from the jump host the user reaches every other server by name with ssh', async () => {
     const others = NAMES.filter((n) => n !== 'jump');
-    const r = await sshExec(target, `for h in ${others.join(' ')}; do ssh -o BatchMode=yes -o ConnectTimeout=5 $h hostname || echo "FAILED $h"; done`, 120_000);
+    const r = await sshExec(target, `for h in ${others.join(' ')}; do ssh -o BatchMode=yes -o ConnectTimeout=5 $h hostname || echo "FAILED $h"; done`, 90_000);
     assert.deepEqual(r.stdout.trim().split('\n'), others, r.stderr);
   });
 
   test('every server reaches every other across the routers', async () => {
     // Each server pings all ten by name; the jump host fans the checks out over ssh.
     const pingAll = `for t in ${NAMES.join(' ')}; do ping -c1 -W2 $t >/dev/null 2>&1 && echo "$(hostname)->$t ok" || echo "$(hostname)->$t FAIL"; done`;
-    const r = await sshExec(target, `${pingAll}; for h in ${NAMES.slice(1).join(' ')}; do ssh -o BatchMode=yes $h '${pingAll}'; done`, 180_000);
+    const r = await sshExec(target, `${pingAll}; for h in ${NAMES.slice(1).join(' ')}; do ssh -o BatchMode=yes $h '${pingAll}'; done`, 100_000);
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.length, 100, r.stdout + r.stderr);
     assert.deepEqual(lines.filter((l) => !l.endsWith(' ok')), []);

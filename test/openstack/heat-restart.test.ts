@@ -45,7 +45,7 @@ describe('openstack provider across Heat restarts', { skip }, () => {
       if (!canRestart(env!.stateDir)) startService(env!.stateDir, 'heat-api');
       await waitHeatApi();
     }
-    const done = await waitSettled(provider, ref, 120_000);
+    const done = await waitSettled(provider, ref, 60_000);
     assert.equal(`${done?.action}_${done?.status}`, 'CREATE_COMPLETE', done?.reason);
   });
 
@@ -66,12 +66,13 @@ describe('openstack provider across Heat restarts', { skip }, () => {
 
     // The watchdog's way out: delete, whatever the state.
     await provider.delete(ref);
-    const gone = await waitSettled(provider, ref, 120_000, 1000);
+    // Each wait well inside the test's own two minutes, with the 13.5 s above.
+    const gone = await waitSettled(provider, ref, 45_000, 1000);
     assert.ok(gone === null || `${gone.action}_${gone.status}` === 'DELETE_COMPLETE', JSON.stringify(gone));
 
     const next = await provider.create({ name: uniqueStackName('afterengine'), template: OK_TEMPLATE, parameters: {}, timeoutSeconds: 120 });
     started.push(next);
-    const ok = await waitSettled(provider, next, 120_000);
+    const ok = await waitSettled(provider, next, 45_000);
     assert.equal(`${ok?.action}_${ok?.status}`, 'CREATE_COMPLETE', ok?.reason);
   });
 });

@@ -18,7 +18,7 @@ runProviderContract(
       parameters: { run: 'contract' },
       expectOutputs: ['password', 'public_ip'],
       failingTemplate: FAILING_TEMPLATE,
-      actionTimeoutMs: 120_000,
+      actionTimeoutMs: 90_000,
       pollMs: 500,
       teardown: async () => provider.close?.(),
     };

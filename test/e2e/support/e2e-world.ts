@@ -15,6 +15,7 @@ import { loadConfig } from '../../../src/config/load-config.ts';
 import type { Lab } from '../../../src/domain/lab.ts';
 import { buildApp } from '../../../src/http/app.ts';
 import { issueSession } from '../../../src/http/session.ts';
+import { buildWebAssets } from '../../../src/http/static.ts';
 import { checkLxcHost } from '../../../src/providers/lxc/host-check.ts';
 import { isImageBuilt } from '../../../src/providers/lxc/images.ts';
 import { parseLxcOptions } from '../../../src/providers/lxc/options.ts';
@@ -73,6 +74,8 @@ export async function e2eWorld(labs: Lab[], overrides: Record<string, unknown> =
   });
   runtime.worker.start();
   runtime.scheduler.start();
+  // Bundled first: on a loaded machine esbuild can outlast fastify's 10 s limit for a plugin to start.
+  await buildWebAssets();
   const app = await buildApp(runtime.ctx);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
@@ -101,7 +104,8 @@ export async function e2eWorld(labs: Lab[], overrides: Record<string, unknown> =
         if (stack.state === 'DELETED') continue;
         await runtime.ctx.stacks.requestDelete(stack.id, 'e2e-cleanup').catch(() => undefined);
       }
-      for (const stack of stacks) await runtime.ctx.stacks.waitForState(stack.id, ['DELETED'], 120_000).catch(() => undefined);
+      // All at once: the after hook has two minutes in all, not per stack.
+      await Promise.all(stacks.map((stack) => runtime.ctx.stacks.waitForState(stack.id, ['DELETED'], 90_000).catch(() => undefined)));
       await app.close();
       await runtime.close();
       await database.drop();

@@ -51,6 +51,11 @@ export class AgsService {
   /** Every scores POST, accepted or not, newest last. */
   readonly scorePosts: Array<{ status: number; body: unknown }> = [];
   tokenRequests = 0;
+  /**
+   * A slow platform, for tests: awaited when a score POST arrives (`received`, before it is looked at)
+   * and once it is stored (`answering`, before the answer goes out).
+   */
+  scoreGate?: (phase: 'received' | 'answering') => Promise<void>;
   private readonly tokens = new Map<string, { scopes: string[]; expiresAt: number }>();
   private readonly usedJti = new Set<string>();
   private nextPk = 1;
@@ -152,6 +157,7 @@ export class AgsService {
       sendJson(response, status, body, status === 201 ? 'application/vnd.ims.lis.v1.score+json' : 'application/json');
     };
     let parsed: Record<string, unknown> | undefined;
+    await this.scoreGate?.('received');
     if (!this.authorized(request, [SCOPE.score])) return answer(403, { detail: 'You do not have permission to perform this action.' });
     const type = (request.headers['content-type'] ?? '').split(';')[0].trim();
     if (type !== 'application/vnd.ims.lis.v1.score+json') return answer(415, { detail: `Unsupported media type "${type}" in request.` });
@@ -192,6 +198,7 @@ export class AgsService {
     if (record.gradingProgress === 'FullyGraded' && item.resourceLinkId && record.scoreGiven !== null && record.scoreMaximum) {
       this.gradebook.set(`${item.resourceLinkId}|${record.userId}`, record.scoreGiven / record.scoreMaximum);
     }
+    await this.scoreGate?.('answering');
     answer(201, record);
   }
 }
