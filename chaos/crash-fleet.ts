@@ -1,0 +1,74 @@
+/**
+ * The processes the crash campaign kills: one `serve --no-worker` (the API) and N `worker`s on one
+ * PostgreSQL schema, each a real `bin/stacklab.js` process that can be SIGKILLed and started again.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+
+export interface Member {
+  name: string;
+  args: string[];
+  child: ChildProcess | null;
+  starts: number;
+}
+
+export class Fleet {
+  readonly members: Member[];
+  private readonly log: WriteStream;
+
+  constructor(
+    private readonly repo: string,
+    private readonly env: NodeJS.ProcessEnv,
+    logFile: string,
+    workers: number,
+  ) {
+    this.log = createWriteStream(logFile, { flags: 'a' });
+    this.members = [{ name: 'server', args: ['serve', '--no-worker'], child: null, starts: 0 }];
+    for (let i = 1; i <= workers; i++) this.members.push({ name: `worker-${i}`, args: ['worker'], child: null, starts: 0 });
+  }
+
+  start(member: Member): void {
+    const child = spawn(process.execPath, [join(this.repo, 'bin/stacklab.js'), ...member.args], { cwd: this.repo, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const tag = `[${member.name}#${++member.starts} pid ${child.pid}] `;
+    const forward = (chunk: Buffer) => this.log.write(chunk.toString().replace(/^(?=.)/gm, tag));
+    child.stdout!.on('data', forward);
+    child.stderr!.on('data', forward);
+    member.child = child;
+  }
+
+  startAll(): void {
+    for (const member of this.members) this.start(member);
+  }
+
+  /** SIGKILL, wait until the kernel has reaped it, start it again. */
+  async crash(member: Member): Promise<void> {
+    const child = member.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((done) => child.once('exit', done));
+      child.kill('SIGKILL');
+      await gone;
+    }
+    this.start(member);
+  }
+
+  /** Members that died on their own (not by our SIGKILL): a crash-loop is a finding too. */
+  deadOnTheirOwn(): string[] {
+    return this.members.filter((m) => m.child && m.child.exitCode !== null).map((m) => `${m.name} exited with ${m.child!.exitCode}`);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(
+      this.members.map(async (member) => {
+        const child = member.child;
+        if (!child || child.exitCode !== null || child.signalCode !== null) return;
+        const gone = new Promise((done) => child.once('exit', done));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        await gone;
+        clearTimeout(timer);
+      }),
+    );
+    this.log.end();
+  }
+}
