@@ -11,7 +11,11 @@ export interface Member {
   args: string[];
   child: ChildProcess | null;
   starts: number;
+  /** Resolves once this start of the process says it is serving (or working); never if it dies first. */
+  ready: Promise<void>;
 }
+
+const READY_LINE = /stacklab listening on|worker started/;
 
 export class Fleet {
   readonly members: Member[];
@@ -24,8 +28,8 @@ export class Fleet {
     workers: number,
   ) {
     this.log = createWriteStream(logFile, { flags: 'a' });
-    this.members = [{ name: 'server', args: ['serve', '--no-worker'], child: null, starts: 0 }];
-    for (let i = 1; i <= workers; i++) this.members.push({ name: `worker-${i}`, args: ['worker'], child: null, starts: 0 });
+    this.members = [{ name: 'server', args: ['serve', '--no-worker'], child: null, starts: 0, ready: Promise.resolve() }];
+    for (let i = 1; i <= workers; i++) this.members.push({ name: `worker-${i}`, args: ['worker'], child: null, starts: 0, ready: Promise.resolve() });
   }
 
   start(member: Member): void {
@@ -35,10 +39,23 @@ export class Fleet {
     child.stdout!.on('data', forward);
     child.stderr!.on('data', forward);
     member.child = child;
+    member.ready = new Promise((done) => {
+      const watch = (chunk: Buffer) => {
+        if (!READY_LINE.test(chunk.toString())) return;
+        child.stdout!.off('data', watch);
+        done();
+      };
+      child.stdout!.on('data', watch);
+    });
   }
 
   startAll(): void {
     for (const member of this.members) this.start(member);
+  }
+
+  /** Every member up (or `timeoutMs` passed): a kill during start-up is allowed, but not only those. */
+  async allReady(timeoutMs = 120_000): Promise<void> {
+    await Promise.race([Promise.all(this.members.map((m) => m.ready)), new Promise((done) => setTimeout(done, timeoutMs))]);
   }
 
   /** SIGKILL, wait until the kernel has reaped it, start it again. */

@@ -6,7 +6,7 @@
  * after every suspend/resume, crash or not. Exits 1 on any violation.
  *
  *   node --import tsx chaos/crash.ts [--transitions 60] [--minutes 15] [--provider fake|lxc] [--workers 2]
- *     [--stacks 3] [--kill-gap 2-8] [--seed N] [--database-url postgres://...]
+ *     [--stacks 3] [--kill-gap 1-10] [--seed N] [--database-url postgres://...]
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { openPostgres } from '../src/db/database.ts';
+import { migrate } from '../src/db/migrations.ts';
 import type { Provider } from '../src/providers/provider.ts';
 import { Keys } from '../src/services/keys.ts';
 import { Fleet } from './crash-fleet.ts';
@@ -28,7 +30,7 @@ const { values: flags } = parseArgs({
     provider: { type: 'string', default: 'fake' },
     workers: { type: 'string', default: '2' },
     stacks: { type: 'string', default: '3' },
-    'kill-gap': { type: 'string', default: '2-8' },
+    'kill-gap': { type: 'string', default: '1-10' },
     seed: { type: 'string', default: String(Date.now() % 100000) },
     'database-url': { type: 'string', default: process.env.STACKLAB_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
   },
@@ -49,6 +51,12 @@ const admin = new pg.Client({ connectionString: flags['database-url'] });
 await admin.connect();
 await admin.query(`CREATE SCHEMA ${schema}`);
 const url = `${flags['database-url']}${flags['database-url'].includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+{
+  // Migrated once up front: several processes starting at once would all try.
+  const store = await openPostgres(url, 1);
+  await migrate(store);
+  await store.close();
+}
 const db = new pg.Client({ connectionString: url });
 await db.connect();
 const port = await freePort();
@@ -71,7 +79,7 @@ const env = {
   STACKLAB_WATCHDOG_INTERVAL: '5',
   STACKLAB_RECONCILER_INTERVAL: '10',
   STACKLAB_LOG_FORMAT: 'json',
-  STACKLAB_LOG_LEVEL: 'warn',
+  STACKLAB_LOG_LEVEL: 'info', // the fleet log; the start-up line tells when a process is up
 };
 const fleet = new Fleet(REPO, env, join(data, 'fleet.log'), Number(flags.workers));
 const provider: Provider =
@@ -104,6 +112,7 @@ const started = Date.now();
 let killing = true;
 const killer = (async () => {
   while (killing) {
+    await fleet.allReady();
     await sleep((gapMin + random() * (gapMax - gapMin)) * 1000);
     if (!killing) break;
     await fleet.crash(pick(fleet.members));
