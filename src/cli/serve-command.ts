@@ -63,7 +63,7 @@ export function workerCommand(): Command {
     .description('Run a worker, the sweeps and LTI grade delivery without the HTTP server (run several against one PostgreSQL)')
     .action(async (_opts: unknown, command: Command) => {
       const loaded = configFromCommand(command);
-      if (!loaded.config.database_url) console.warn('Note: without DATABASE_URL this worker uses its own embedded store; point several workers at one PostgreSQL to share work.');
+      if (!loaded.config.database_url) console.warn('Note: without DATABASE_URL this worker holds the embedded store in the data folder, which one process at a time may open; point the server and several workers at one PostgreSQL to share work.');
       const runtime = await createRuntime({ config: loaded.config, providerEntries: loaded.providerEntries, ltiConfig: loaded.lti });
       runtime.startJobs();
       runtime.ctx.logger.info({ providers: runtime.ctx.providers.list().map((p) => p.name) }, 'worker started');
