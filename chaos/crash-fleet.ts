@@ -11,6 +11,7 @@ export interface Member {
   args: string[];
   child: ChildProcess | null;
   starts: number;
+  up: boolean;
   /** Resolves once this start of the process says it is serving (or working); never if it dies first. */
   ready: Promise<void>;
 }
@@ -28,8 +29,8 @@ export class Fleet {
     workers: number,
   ) {
     this.log = createWriteStream(logFile, { flags: 'a' });
-    this.members = [{ name: 'server', args: ['serve', '--no-worker'], child: null, starts: 0, ready: Promise.resolve() }];
-    for (let i = 1; i <= workers; i++) this.members.push({ name: `worker-${i}`, args: ['worker'], child: null, starts: 0, ready: Promise.resolve() });
+    this.members = [{ name: 'server', args: ['serve', '--no-worker'], child: null, starts: 0, up: false, ready: Promise.resolve() }];
+    for (let i = 1; i <= workers; i++) this.members.push({ name: `worker-${i}`, args: ['worker'], child: null, starts: 0, up: false, ready: Promise.resolve() });
   }
 
   start(member: Member): void {
@@ -39,10 +40,12 @@ export class Fleet {
     child.stdout!.on('data', forward);
     child.stderr!.on('data', forward);
     member.child = child;
+    member.up = false;
     member.ready = new Promise((done) => {
       const watch = (chunk: Buffer) => {
         if (!READY_LINE.test(chunk.toString())) return;
         child.stdout!.off('data', watch);
+        member.up = true;
         done();
       };
       child.stdout!.on('data', watch);
@@ -53,6 +56,14 @@ export class Fleet {
     for (const member of this.members) this.start(member);
   }
 
+  /** The members that are up now; waits for one when none is. */
+  async upMembers(): Promise<Member[]> {
+    const up = this.members.filter((m) => m.up);
+    if (up.length) return up;
+    await Promise.race(this.members.map((m) => m.ready));
+    return this.members.filter((m) => m.up);
+  }
+
   /** Every member up (or `timeoutMs` passed): a kill during start-up is allowed, but not only those. */
   async allReady(timeoutMs = 120_000): Promise<void> {
     await Promise.race([Promise.all(this.members.map((m) => m.ready)), new Promise((done) => setTimeout(done, timeoutMs))]);
@@ -61,6 +72,7 @@ export class Fleet {
   /** SIGKILL, wait until the kernel has reaped it, start it again. */
   async crash(member: Member): Promise<void> {
     const child = member.child;
+    member.up = false;
     if (child && child.exitCode === null && child.signalCode === null) {
       const gone = new Promise((done) => child.once('exit', done));
       child.kill('SIGKILL');

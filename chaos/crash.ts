@@ -104,18 +104,21 @@ async function api(method: string, path: string, body?: unknown): Promise<{ stat
 }
 
 const transitions = async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM stack_events')).rows[0]!.n);
-const counts = { requests: 0, refused: 0, unreachable: 0, kills: 0 };
+const counts = { requests: 0, refused: 0, unreachable: 0, kills: 0, midOperation: 0 };
 const violations: string[] = [];
 
 fleet.startAll();
 const started = Date.now();
 let killing = true;
 const killer = (async () => {
+  await fleet.allReady();
   while (killing) {
-    await fleet.allReady();
     await sleep((gapMin + random() * (gapMax - gapMin)) * 1000);
+    const victim = pick(await fleet.upMembers());
     if (!killing) break;
-    await fleet.crash(pick(fleet.members));
+    // Kills while a stack is between states are the ones that test recovery: count them apart.
+    if ((await rows(db)).some((r) => !STABLE.includes(r.state))) counts.midOperation++;
+    await fleet.crash(victim);
     counts.kills++;
   }
 })();
@@ -179,7 +182,7 @@ const states = (await db.query<{ state: string; n: string }>('SELECT state, coun
 const byKind = (await db.query<{ k: string; n: string }>(`SELECT to_state AS k, count(*) AS n FROM stack_events GROUP BY to_state ORDER BY 2 DESC`)).rows.map((r) => `${r.k}=${r.n}`).join(' ');
 console.log(`crash campaign (${flags.provider}, ${flags.workers} workers + server, seed ${flags.seed})`);
 console.log(`  transitions: ${await transitions()} in ${(drivenMs / 1000).toFixed(0)} s (${byKind})`);
-console.log(`  kills: ${counts.kills} SIGKILLs (${fleet.members.map((m) => `${m.name} started ${m.starts}x`).join(', ')})`);
+console.log(`  kills: ${counts.kills} SIGKILLs, ${counts.midOperation} while a stack was between states (${fleet.members.map((m) => `${m.name} started ${m.starts}x`).join(', ')})`);
 console.log(`  requests: ${counts.requests} (${counts.refused} refused by state, ${counts.unreachable} while the server was down)`);
 console.log(`  quiet after ${(quietMs / 1000).toFixed(0)} s; orphans at quiet ${orphansAtQuiet}, after the reconciler ${found.orphans.length}; final states ${states}`);
 if (files) console.log(`  learner files: ${files.written} written, ${files.verified} found intact after a resume or a crash`);
