@@ -31,6 +31,10 @@ export class Fleet {
     this.log = createWriteStream(logFile, { flags: 'a' });
     this.members = [{ name: 'server', args: ['serve', '--no-worker'], child: null, starts: 0, up: false, ready: Promise.resolve() }];
     for (let i = 1; i <= workers; i++) this.members.push({ name: `worker-${i}`, args: ['worker'], child: null, starts: 0, up: false, ready: Promise.resolve() });
+    // However the campaign ends (an error included), it leaves no server or worker running.
+    process.on('exit', () => {
+      for (const member of this.members) if (member.child && member.child.exitCode === null) member.child.kill('SIGKILL');
+    });
   }
 
   start(member: Member): void {

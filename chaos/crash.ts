@@ -103,7 +103,9 @@ async function api(method: string, path: string, body?: unknown): Promise<{ stat
   }
 }
 
-const transitions = async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM stack_events')).rows[0]!.n);
+// State changes only: a lease takeover is recorded as DELETING -> DELETING and is counted apart.
+const transitions = async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM stack_events WHERE from_state IS DISTINCT FROM to_state')).rows[0]!.n);
+const takeovers = async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM stack_events WHERE from_state = to_state')).rows[0]!.n);
 const counts = { requests: 0, refused: 0, unreachable: 0, kills: 0, midOperation: 0 };
 const violations: string[] = [];
 
@@ -179,9 +181,9 @@ if (files) for (const r of await rows(db)) if (r.state === 'READY') await files.
 violations.push(...fleet.deadOnTheirOwn().map((d) => `process died by itself: ${d}`));
 
 const states = (await db.query<{ state: string; n: string }>('SELECT state, count(*) AS n FROM stacks GROUP BY state ORDER BY state')).rows.map((r) => `${r.state}=${r.n}`).join(' ');
-const byKind = (await db.query<{ k: string; n: string }>(`SELECT to_state AS k, count(*) AS n FROM stack_events GROUP BY to_state ORDER BY 2 DESC`)).rows.map((r) => `${r.k}=${r.n}`).join(' ');
+const byKind = (await db.query<{ k: string; n: string }>(`SELECT to_state AS k, count(*) AS n FROM stack_events WHERE from_state IS DISTINCT FROM to_state GROUP BY to_state ORDER BY 2 DESC`)).rows.map((r) => `${r.k}=${r.n}`).join(' ');
 console.log(`crash campaign (${flags.provider}, ${flags.workers} workers + server, seed ${flags.seed})`);
-console.log(`  transitions: ${await transitions()} in ${(drivenMs / 1000).toFixed(0)} s (${byKind})`);
+console.log(`  transitions: ${await transitions()} in ${(drivenMs / 1000).toFixed(0)} s (${byKind}); ${await takeovers()} operations taken over from a killed worker`);
 console.log(`  kills: ${counts.kills} SIGKILLs, ${counts.midOperation} while a stack was between states (${fleet.members.map((m) => `${m.name} started ${m.starts}x`).join(', ')})`);
 console.log(`  requests: ${counts.requests} (${counts.refused} refused by state, ${counts.unreachable} while the server was down)`);
 console.log(`  quiet after ${(quietMs / 1000).toFixed(0)} s; orphans at quiet ${orphansAtQuiet}, after the reconciler ${found.orphans.length}; final states ${states}`);
