@@ -187,6 +187,7 @@ console.log(`  transitions: ${await transitions()} in ${(drivenMs / 1000).toFixe
 console.log(`  kills: ${counts.kills} SIGKILLs, ${counts.midOperation} while a stack was between states (${fleet.members.map((m) => `${m.name} started ${m.starts}x`).join(', ')})`);
 console.log(`  requests: ${counts.requests} (${counts.refused} refused by state, ${counts.unreachable} while the server was down)`);
 console.log(`  quiet after ${(quietMs / 1000).toFixed(0)} s; orphans at quiet ${orphansAtQuiet}, after the reconciler ${found.orphans.length}; final states ${states}`);
+for (const failed of (await db.query<{ id: string; state: string; error: string }>(`SELECT id, state, error FROM stacks WHERE state LIKE '%_FAILED'`)).rows) console.log(`  failed: ${failed.id} ${failed.state}: ${failed.error}`);
 if (files) console.log(`  learner files: ${files.written} written, ${files.verified} found intact after a resume or a crash`);
 console.log(violations.length ? `  VIOLATIONS (${violations.length}):\n    ${violations.join('\n    ')}` : '  no violations');
 
