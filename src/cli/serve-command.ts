@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { buildApp } from '../http/app.ts';
 import { configFromCommand } from './runtime-from-cli.ts';
 import { createRuntime } from '../app/create-context.ts';
+import { localUrl, removeServerFile, writeServerFile } from './server-file.ts';
 
 /** An API token generated once into the data folder, so restarts keep the same one. */
 function ensureApiToken(dataDir: string): { token: string; generated: boolean } {
@@ -38,12 +40,15 @@ export function serveCommand(): Command {
       const app = await buildApp(ctx);
       if (config.worker) runtime.startJobs();
       const address = await app.listen({ port: config.port, host: config.host });
+      // This process holds the embedded store: tell the CLI on this machine where to find it instead.
+      if (ctx.db.kind === 'pglite') writeServerFile(config.data_dir, localUrl(config.host, app.server.address() as AddressInfo));
       const labs = ctx.labs.list().map((l) => l.id);
       ctx.logger.info(
         { store: ctx.db.kind, providers: ctx.providers.list().map((p) => `${p.name} (${p.kind})`), labs, demo: config.demo },
         `stacklab listening on ${address}${config.demo ? ` — demo course at ${address}/` : ''}; API docs at ${address}/docs`,
       );
       const stop = async () => {
+        removeServerFile(config.data_dir);
         await app.close();
         await runtime.close();
         process.exit(0);
@@ -58,7 +63,7 @@ export function workerCommand(): Command {
     .description('Run a worker, the sweeps and LTI grade delivery without the HTTP server (run several against one PostgreSQL)')
     .action(async (_opts: unknown, command: Command) => {
       const loaded = configFromCommand(command);
-      if (!loaded.config.database_url) console.warn('Note: without DATABASE_URL this worker uses its own embedded store; point several workers at one PostgreSQL to share work.');
+      if (!loaded.config.database_url) console.warn('Note: without DATABASE_URL this worker holds the embedded store in the data folder, which one process at a time may open; point the server and several workers at one PostgreSQL to share work.');
       const runtime = await createRuntime({ config: loaded.config, providerEntries: loaded.providerEntries, ltiConfig: loaded.lti });
       runtime.startJobs();
       runtime.ctx.logger.info({ providers: runtime.ctx.providers.list().map((p) => p.name) }, 'worker started');

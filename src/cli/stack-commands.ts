@@ -1,34 +1,37 @@
+import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { migrate } from '../db/migrations.ts';
 import { openDatabase } from '../db/database.ts';
 import { isState } from '../domain/states.ts';
-import { publicStack } from '../http/routes/stacks.ts';
-import { configFromCommand, runtimeFromCommand } from './runtime-from-cli.ts';
-import { join, resolve } from 'node:path';
+import { apiStackAccess, directStackAccess, type StackAccess, type StackView } from './stack-access.ts';
+import { configFromCommand, runtimeFromCommand, storeRoute } from './runtime-from-cli.ts';
 
 function print(value: unknown, json: boolean): void {
   if (json) console.log(JSON.stringify(value, null, 2));
   else if (Array.isArray(value)) {
-    for (const s of value as Array<ReturnType<typeof publicStack>>) {
+    for (const s of value as StackView[]) {
       console.log([s.id, s.state.padEnd(15), s.lab, s.learner, s.context, s.provider ?? '-', s.error ?? ''].join('  '));
     }
   } else console.log(value);
 }
 
 export function stacksCommand(): Command {
-  const stacks = new Command('stacks').description('Inspect and act on stacks (talks to the store directly)');
-  // Every subcommand opens the runtime (store, labs, providers) without a worker, acts, prints, closes.
-  type Runtime = Awaited<ReturnType<typeof runtimeFromCommand>>;
+  const stacks = new Command('stacks')
+    .description('Inspect and act on stacks: through a running server (--url, or the local server on the embedded store), else on the store directly')
+    .option('--url <url>', 'a running stacklab server to act through, like http://localhost:8080 (also STACKLAB_URL)')
+    .option('--token <token>', "the server's API token (also STACKLAB_API_TOKEN; default: the one generated into the data folder)");
   type Opts = { state?: string; lab?: string; learner?: string; json?: boolean };
-  const withRuntime = (fn: (rt: Runtime, opts: Opts, ...args: string[]) => Promise<unknown>) =>
+  // Every subcommand finds its way to the stacks (the API, or the store without a worker), acts, prints, closes.
+  const withStacks = (fn: (access: StackAccess, opts: Opts, ...args: string[]) => Promise<unknown>) =>
     async (...args: unknown[]) => {
       const command = args[args.length - 1] as Command;
       const opts = command.opts() as Opts;
-      const rt = await runtimeFromCommand(command.parent!, { worker: false });
+      const route = storeRoute(command, stacks.opts() as { url?: string; token?: string });
+      const access = route.kind === 'api' ? apiStackAccess(route.client) : directStackAccess(await runtimeFromCommand(command, { worker: false }));
       try {
-        print(await fn(rt, opts, ...(args.slice(0, -2) as string[])), Boolean(opts.json));
+        print(await fn(access, opts, ...(args.slice(0, -2) as string[])), Boolean(opts.json));
       } finally {
-        await rt.close();
+        await access.close();
       }
     };
   stacks
@@ -39,19 +42,17 @@ export function stacksCommand(): Command {
     .option('--learner <learner>')
     .option('--json', 'print JSON')
     .action(
-      withRuntime(async (rt, opts) => {
+      withStacks(async (access, opts) => {
         const states = opts.state?.split(',') ?? [];
         const bad = states.filter((s) => !isState(s));
         if (bad.length) throw new Error(`unknown state ${bad.join(', ')}`);
-        return (await rt.ctx.stacks.list({ state: states.filter(isState), lab: opts.lab, learner: opts.learner, limit: 1000 })).map(publicStack);
+        return access.list({ state: states.filter(isState), lab: opts.lab, learner: opts.learner });
       }),
     );
-  stacks.command('show <id>').description('Show one stack and its history').option('--json').action(
-    withRuntime(async (rt, _opts, id) => ({ ...publicStack(await rt.ctx.stacks.get(id!)), events: await rt.ctx.stacks.events(id!) })),
-  );
-  stacks.command('suspend <id>').description('Request a suspend').option('--json').action(withRuntime(async (rt, _opts, id) => publicStack(await rt.ctx.stacks.requestSuspend(id!, 'cli'))));
-  stacks.command('resume <id>').description('Request a resume').option('--json').action(withRuntime(async (rt, _opts, id) => publicStack(await rt.ctx.stacks.requestResume(id!, 'cli'))));
-  stacks.command('delete <id>').description('Request a delete').option('--json').action(withRuntime(async (rt, _opts, id) => publicStack(await rt.ctx.stacks.requestDelete(id!, 'cli'))));
+  stacks.command('show <id>').description('Show one stack and its history').option('--json').action(withStacks((access, _opts, id) => access.show(id!)));
+  stacks.command('suspend <id>').description('Request a suspend').option('--json').action(withStacks((access, _opts, id) => access.suspend(id!)));
+  stacks.command('resume <id>').description('Request a resume').option('--json').action(withStacks((access, _opts, id) => access.resume(id!)));
+  stacks.command('delete <id>').description('Request a delete').option('--json').action(withStacks((access, _opts, id) => access.delete(id!)));
   return stacks;
 }
 

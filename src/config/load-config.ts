@@ -16,6 +16,7 @@ export class ConfigError extends Error {
 /** Variables stacklab's tools and tests read that are not server settings (listed in docs/configuration.md). */
 export const TOOL_VARIABLES = {
   STACKLAB_CONFIG: 'the YAML config file',
+  STACKLAB_URL: '`stacklab stacks ...`: a running server to act through, with its API (like --url)',
   STACKLAB_LXC_DATA_DIR: '`stacklab image build|list`: where the local runtime keeps its images (default /var/lib/stacklab/lxc)',
   STACKLAB_SETUP_HEAT: 'tests: set up Keystone + Heat with scripts/setup-heat.sh when absent',
   STACKLAB_LXC_BUILD_IMAGE: 'tests: build the base image when it is missing',

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { listenPostgres } from './pg-listener.ts';
+import { acquireStoreLock, type StoreLock } from './store-lock.ts';
 
 export interface QueryOptions {
   /**
@@ -83,14 +84,24 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Database
   };
 }
 
-/** Embedded PGlite in `dataDir` (or in memory), optionally starting from a dumped data folder. */
+/**
+ * Embedded PGlite in `dataDir` (or in memory), optionally starting from a dumped data folder. A folder is
+ * held by this process until `close` (store-lock.ts): a second opener gets an error naming the holder.
+ */
 export async function openPglite(dataDir: string | null, loadDataDir?: Blob): Promise<Database> {
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
   const options = loadDataDir ? { loadDataDir } : {};
-  return openPgliteOn(dataDir ? new PGlite(dataDir, options) : new PGlite(options));
+  if (!dataDir) return openPgliteOn(new PGlite(options));
+  const lock = acquireStoreLock(dataDir);
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    return await openPgliteOn(new PGlite(dataDir, options), lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
 }
 
-export async function openPgliteOn(db: PGlite): Promise<Database> {
+export async function openPgliteOn(db: PGlite, lock?: StoreLock): Promise<Database> {
   await db.waitReady;
   const int8 = 20;
   const parsers = { [int8]: (value: string) => Number(value) };
@@ -114,7 +125,11 @@ export async function openPgliteOn(db: PGlite): Promise<Database> {
       return () => stop();
     },
     async close() {
-      await db.close();
+      try {
+        await db.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }

@@ -1,0 +1,45 @@
+/**
+ * What must hold after any number of SIGKILLs, read from the store and the provider itself:
+ * no provider stack without the live row it belongs to, no row with two provider stacks, nothing in
+ * progress past its deadline.
+ */
+import type pg from 'pg';
+import type { Provider } from '../src/providers/provider.ts';
+
+export const STABLE = ['READY', 'SUSPENDED', 'DELETED', 'LAUNCH_FAILED', 'SUSPEND_FAILED', 'RESUME_FAILED', 'DELETE_FAILED'];
+
+interface Row {
+  id: string;
+  state: string;
+  provider_stack_name: string;
+  op_deadline: Date | null;
+  state_changed_at: Date;
+}
+
+export async function rows(db: pg.Client): Promise<Row[]> {
+  return (await db.query<Row>('SELECT id, state, provider_stack_name, op_deadline, state_changed_at FROM stacks')).rows;
+}
+
+/** Provider stacks of this campaign's rows (`stacklab-<id>-<generation>`) that no live row accounts for. */
+export async function providerFindings(db: pg.Client, provider: Provider): Promise<{ orphans: string[]; doubled: string[]; live: number }> {
+  const all = await rows(db);
+  const listed = await provider.list();
+  const orphans: string[] = [];
+  const perRow = new Map<string, string[]>();
+  for (const stack of listed) {
+    const row = all.find((r) => stack.name.startsWith(`stacklab-${r.id}-`));
+    if (!row) continue; // another deployment's stack on the same runtime: not ours to judge
+    perRow.set(row.id, [...(perRow.get(row.id) ?? []), stack.name]);
+    if (row.state === 'DELETED' || row.provider_stack_name !== stack.name) orphans.push(`${stack.name} (row ${row.id} is ${row.state}, named ${row.provider_stack_name})`);
+  }
+  const doubled = [...perRow].filter(([, names]) => names.length > 1).map(([id, names]) => `${id}: ${names.join(', ')}`);
+  return { orphans, doubled, live: listed.length };
+}
+
+/** Rows still in an operation when they should not be: past their deadline, or pending with nobody claiming. */
+export function stuck(all: Row[], now: Date, claimSeconds: number): string[] {
+  return all
+    .filter((r) => !STABLE.includes(r.state))
+    .filter((r) => (r.op_deadline ? r.op_deadline.getTime() + 30_000 < now.getTime() : r.state_changed_at.getTime() + claimSeconds * 1000 < now.getTime()))
+    .map((r) => `${r.id} ${r.state} since ${r.state_changed_at.toISOString()}${r.op_deadline ? `, deadline ${r.op_deadline.toISOString()}` : ''}`);
+}

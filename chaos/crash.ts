@@ -1,0 +1,209 @@
+/**
+ * Crash campaign: a real server and real workers on a fresh PostgreSQL schema, SIGKILLed at random while a
+ * driver launches, suspends, resumes, resets, deletes and checks stacks of labs/single-server through the
+ * API. Then it waits for quiet and checks: no orphan provider stacks, no stack stuck past its deadline, no
+ * row with two provider stacks, and (on the local runtime) the file the learner wrote is still there
+ * after every suspend/resume, crash or not. Exits 1 on any violation.
+ *
+ *   node --import tsx chaos/crash.ts [--transitions 60] [--minutes 15] [--provider fake|lxc] [--workers 2]
+ *     [--stacks 3] [--kill-gap 1-10] [--seed N] [--database-url postgres://...]
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { openPostgres } from '../src/db/database.ts';
+import { migrate } from '../src/db/migrations.ts';
+import type { Provider } from '../src/providers/provider.ts';
+import { Keys } from '../src/services/keys.ts';
+import { Fleet } from './crash-fleet.ts';
+import { providerFindings, rows, STABLE, stuck } from './crash-invariants.ts';
+import { LearnerFiles } from './crash-learner-files.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    transitions: { type: 'string', default: '60' },
+    minutes: { type: 'string', default: '15' },
+    provider: { type: 'string', default: 'fake' },
+    workers: { type: 'string', default: '2' },
+    stacks: { type: 'string', default: '3' },
+    'kill-gap': { type: 'string', default: '1-10' },
+    seed: { type: 'string', default: String(Date.now() % 100000) },
+    'database-url': { type: 'string', default: process.env.STACKLAB_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
+  },
+});
+const REPO = resolve(import.meta.dirname, '..');
+const target = Number(flags.transitions);
+const budgetMs = Number(flags.minutes) * 60_000;
+const [gapMin, gapMax] = flags['kill-gap'].split('-').map(Number) as [number, number];
+let seed = Number(flags.seed);
+const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const pick = <T>(list: T[]): T => list[Math.floor(random() * list.length)]!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const LEASE = 5;
+
+// A fresh schema, a free port, one secret key and token for every process.
+const schema = `crash_${randomBytes(4).toString('hex')}`;
+const admin = new pg.Client({ connectionString: flags['database-url'] });
+await admin.connect();
+await admin.query(`CREATE SCHEMA ${schema}`);
+const url = `${flags['database-url']}${flags['database-url'].includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+{
+  // Migrated once up front: several processes starting at once would all try.
+  const store = await openPostgres(url, 1);
+  await migrate(store);
+  await store.close();
+}
+const db = new pg.Client({ connectionString: url });
+await db.connect();
+const port = await freePort();
+const data = mkdtempSync(join(tmpdir(), 'crash-'));
+const secretKey = randomBytes(32).toString('base64');
+const token = randomBytes(24).toString('base64url');
+const providerEntry = flags.provider === 'lxc' ? { name: 'local', kind: 'lxc' } : { name: 'fake', kind: 'fake', state_dir: join(data, 'fake'), delay_ms: 1500 };
+const env = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('STACKLAB_'))),
+  DATABASE_URL: url,
+  PORT: String(port),
+  STACKLAB_HOST: '127.0.0.1',
+  STACKLAB_API_TOKEN: token,
+  STACKLAB_SECRET_KEY: secretKey,
+  STACKLAB_DATA_DIR: data,
+  STACKLAB_LABS_DIR: join(REPO, 'labs'),
+  STACKLAB_PROVIDERS: JSON.stringify([providerEntry]),
+  STACKLAB_LEASE: String(LEASE),
+  STACKLAB_POLL_INTERVAL: '0.5',
+  STACKLAB_WATCHDOG_INTERVAL: '5',
+  STACKLAB_RECONCILER_INTERVAL: '10',
+  STACKLAB_LOG_FORMAT: 'json',
+  STACKLAB_LOG_LEVEL: 'info', // the fleet log; the start-up line tells when a process is up
+};
+const fleet = new Fleet(REPO, env, join(data, 'fleet.log'), Number(flags.workers));
+const provider: Provider =
+  flags.provider === 'lxc'
+    ? (await import('../src/providers/lxc/provider.ts')).createLxcProvider('local')
+    : new (await import('../src/providers/fake/fake-provider.ts')).FakeProvider('fake', { state_dir: join(data, 'fake') });
+const files = flags.provider === 'lxc' ? new LearnerFiles(db, Keys.fromBase64(secretKey)) : null;
+
+type Stack = { id: string; state: string; providerStackName: string; publicIp: string | null };
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> } | null> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(30_000),
+    });
+    return { status: response.status, json: (await response.json().catch(() => ({}))) as Record<string, unknown> };
+  } catch {
+    return null; // the server is down (we killed it): the driver tries again later
+  }
+}
+
+// State changes only: a lease takeover is recorded as DELETING -> DELETING and is counted apart.
+const transitions = async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM stack_events WHERE from_state IS DISTINCT FROM to_state')).rows[0]!.n);
+const takeovers = async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM stack_events WHERE from_state = to_state')).rows[0]!.n);
+const counts = { requests: 0, refused: 0, unreachable: 0, kills: 0, midOperation: 0 };
+const violations: string[] = [];
+
+fleet.startAll();
+const started = Date.now();
+let killing = true;
+const killer = (async () => {
+  await fleet.allReady();
+  while (killing) {
+    await sleep((gapMin + random() * (gapMax - gapMin)) * 1000);
+    const victim = pick(await fleet.upMembers());
+    if (!killing) break;
+    // Kills while a stack is between states are the ones that test recovery: count them apart.
+    if ((await rows(db)).some((r) => !STABLE.includes(r.state))) counts.midOperation++;
+    await fleet.crash(victim);
+    counts.kills++;
+  }
+})();
+
+// The driver: one learner per stack slot, acting on whatever state the stack is in.
+const learners = Array.from({ length: Number(flags.stacks) }, (_, i) => `learner-${i}`);
+const ids = new Map<string, string>();
+let lastReport = 0;
+while ((await transitions()) < target && Date.now() - started < budgetMs) {
+  const learner = pick(learners);
+  const id = ids.get(learner);
+  const current = id ? await api('GET', `/stacks/${id}`) : null;
+  const stack = current?.status === 200 ? (current.json as unknown as Stack) : null;
+  let request: [string, string, unknown?] | null = null;
+  if (!stack || stack.state === 'DELETED') request = ['POST', '/stacks', { learner, context: 'crash', lab: 'single-server' }];
+  else if (stack.state === 'READY') {
+    if (files) await files.see(stack).catch((error: Error) => (error.message.startsWith('LOST') ? violations.push(error.message) : undefined));
+    request = pick([['POST', `/stacks/${stack.id}/suspend`], ['POST', `/stacks/${stack.id}/suspend`], ['POST', `/stacks/${stack.id}/reset`, { confirm: 'RESET' }], ['DELETE', `/stacks/${stack.id}`], ['POST', `/stacks/${stack.id}/check`]]);
+  } else if (stack.state === 'SUSPENDED') request = pick([['POST', `/stacks/${stack.id}/resume`], ['POST', `/stacks/${stack.id}/resume`], ['POST', '/stacks', { learner, context: 'crash', lab: 'single-server' }], ['DELETE', `/stacks/${stack.id}`]]);
+  else if (stack.state.endsWith('_FAILED')) request = pick([['DELETE', `/stacks/${stack.id}`], ['POST', '/stacks', { learner, context: 'crash', lab: 'single-server' }]]);
+  if (request) {
+    if (request[1].endsWith('/check') && !files) request = null; // checks need a real lab server
+  }
+  if (request) {
+    counts.requests++;
+    const answer = await api(...request);
+    if (!answer) counts.unreachable++;
+    else if (answer.status >= 400) counts.refused++;
+    else if (request[1] === '/stacks') ids.set(learner, String(answer.json.id));
+  }
+  if (Date.now() - lastReport > 30_000) {
+    lastReport = Date.now();
+    console.log(`  ${Math.round((Date.now() - started) / 1000)} s: ${await transitions()} transitions, ${counts.kills} kills, ${counts.requests} requests`);
+  }
+  await sleep(200 + random() * 1300);
+}
+const drivenMs = Date.now() - started;
+killing = false;
+await killer;
+for (const member of fleet.members) if (!member.child || member.child.exitCode !== null || member.child.signalCode !== null) fleet.start(member);
+
+// Quiet: everything reaches a resting state, or the deadline of whatever is left passes.
+const quietStart = Date.now();
+const quietDeadline = quietStart + 420_000;
+while (Date.now() < quietDeadline && (await rows(db)).some((r) => !STABLE.includes(r.state))) await sleep(1000);
+const quietMs = Date.now() - quietStart;
+violations.push(...stuck(await rows(db), new Date(), LEASE * 3 + 60).map((s) => `stuck: ${s}`));
+// Orphans left by a kill between a provider create and its row update are the reconciler's: give it its grace.
+const orphanDeadline = Date.now() + 200_000;
+let found = await providerFindings(db, provider);
+const orphansAtQuiet = found.orphans.length;
+while (found.orphans.length && Date.now() < orphanDeadline) {
+  await sleep(5000);
+  found = await providerFindings(db, provider);
+}
+violations.push(...found.orphans.map((o) => `orphan: ${o}`), ...found.doubled.map((d) => `two provider stacks: ${d}`));
+if (files) for (const r of await rows(db)) if (r.state === 'READY') await files.verify(r.id).catch((error: Error) => violations.push(error.message));
+violations.push(...fleet.deadOnTheirOwn().map((d) => `process died by itself: ${d}`));
+
+const states = (await db.query<{ state: string; n: string }>('SELECT state, count(*) AS n FROM stacks GROUP BY state ORDER BY state')).rows.map((r) => `${r.state}=${r.n}`).join(' ');
+const byKind = (await db.query<{ k: string; n: string }>(`SELECT to_state AS k, count(*) AS n FROM stack_events WHERE from_state IS DISTINCT FROM to_state GROUP BY to_state ORDER BY 2 DESC`)).rows.map((r) => `${r.k}=${r.n}`).join(' ');
+console.log(`crash campaign (${flags.provider}, ${flags.workers} workers + server, seed ${flags.seed})`);
+console.log(`  transitions: ${await transitions()} in ${(drivenMs / 1000).toFixed(0)} s (${byKind}); ${await takeovers()} operations taken over from a killed worker`);
+console.log(`  kills: ${counts.kills} SIGKILLs, ${counts.midOperation} while a stack was between states (${fleet.members.map((m) => `${m.name} started ${m.starts}x`).join(', ')})`);
+console.log(`  requests: ${counts.requests} (${counts.refused} refused by state, ${counts.unreachable} while the server was down)`);
+console.log(`  quiet after ${(quietMs / 1000).toFixed(0)} s; orphans at quiet ${orphansAtQuiet}, after the reconciler ${found.orphans.length}; final states ${states}`);
+for (const failed of (await db.query<{ id: string; state: string; error: string }>(`SELECT id, state, error FROM stacks WHERE state LIKE '%_FAILED'`)).rows) console.log(`  failed: ${failed.id} ${failed.state}: ${failed.error}`);
+if (files) console.log(`  learner files: ${files.written} written, ${files.verified} found intact after a resume or a crash`);
+console.log(violations.length ? `  VIOLATIONS (${violations.length}):\n    ${violations.join('\n    ')}` : '  no violations');
+
+await fleet.stopAll();
+// Leave nothing behind: our provider stacks, then the schema.
+for (const stack of await provider.list()) if ((await rows(db)).some((r) => stack.name.startsWith(`stacklab-${r.id}-`))) await provider.delete(stack).catch(() => undefined);
+await db.end();
+await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+await admin.end();
+await provider.close?.();
+process.exit(violations.length ? 1 : 0);
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+  const { port: p } = probe.address() as AddressInfo;
+  await new Promise((done) => probe.close(done));
+  return p;
+}

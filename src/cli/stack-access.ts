@@ -1,0 +1,72 @@
+/**
+ * What `stacklab stacks ...` does, two ways with one result: through a running server's API, or on the
+ * store directly when no server holds it. Both give the API's JSON shapes, so the output is the same.
+ */
+import type { Runtime } from '../app/create-context.ts';
+import type { StackState } from '../domain/states.ts';
+import { publicStack } from '../http/routes/stacks.ts';
+import type { ApiClient } from './api-client.ts';
+
+/** A stack as the API sends it (publicStack as JSON: dates as ISO strings). */
+export interface StackView {
+  id: string;
+  state: StackState;
+  lab: string;
+  learner: string;
+  context: string;
+  provider: string | null;
+  error: string | null;
+  [field: string]: unknown;
+}
+export type StackWithEvents = StackView & { events: unknown[] };
+
+export interface StackFilter {
+  state: StackState[];
+  lab?: string;
+  learner?: string;
+}
+
+export interface StackAccess {
+  list(filter: StackFilter): Promise<StackView[]>;
+  show(id: string): Promise<StackWithEvents>;
+  suspend(id: string): Promise<StackView>;
+  resume(id: string): Promise<StackView>;
+  delete(id: string): Promise<StackView>;
+  close(): Promise<void>;
+}
+
+const asJson = <T>(value: unknown): T => JSON.parse(JSON.stringify(value)) as T;
+const seg = encodeURIComponent;
+
+export function apiStackAccess(api: ApiClient): StackAccess {
+  return {
+    async list(filter) {
+      const query = new URLSearchParams({ limit: '1000' });
+      if (filter.state.length) query.set('state', filter.state.join(','));
+      if (filter.lab) query.set('lab', filter.lab);
+      if (filter.learner) query.set('learner', filter.learner);
+      return (await api.request<{ stacks: StackView[] }>('GET', `/stacks?${query}`)).stacks;
+    },
+    async show(id) {
+      const stack = await api.request<StackView>('GET', `/stacks/${seg(id)}`);
+      const { events } = await api.request<{ events: unknown[] }>('GET', `/stacks/${seg(id)}/events`);
+      return { ...stack, events };
+    },
+    suspend: (id) => api.request('POST', `/stacks/${seg(id)}/suspend`),
+    resume: (id) => api.request('POST', `/stacks/${seg(id)}/resume`),
+    delete: (id) => api.request('DELETE', `/stacks/${seg(id)}`),
+    close: async () => undefined,
+  };
+}
+
+export function directStackAccess(rt: Runtime): StackAccess {
+  const stacks = rt.ctx.stacks;
+  return {
+    list: async (filter) => asJson((await stacks.list({ ...filter, limit: 1000 })).map(publicStack)),
+    show: async (id) => asJson({ ...publicStack(await stacks.get(id)), events: await stacks.events(id) }),
+    suspend: async (id) => asJson(publicStack(await stacks.requestSuspend(id, 'cli'))),
+    resume: async (id) => asJson(publicStack(await stacks.requestResume(id, 'cli'))),
+    delete: async (id) => asJson(publicStack(await stacks.requestDelete(id, 'cli'))),
+    close: () => rt.close(),
+  };
+}
