@@ -5,9 +5,9 @@ import type { Database } from '../db/database.ts';
 import type { Lab } from '../domain/lab.ts';
 import type { Stack } from '../domain/stack.ts';
 import type { Provider } from '../providers/provider.ts';
-import type { Clock } from '../services/clock.ts';
-import type { DomainEvents } from '../services/events.ts';
-import type { Keys } from '../services/keys.ts';
+import type { Clock } from '../infra/clock.ts';
+import type { DomainEvents } from '../infra/events.ts';
+import type { Keys } from '../infra/keys.ts';
 import type { StackService } from '../services/stack-service.ts';
 
 export interface LabCatalog {

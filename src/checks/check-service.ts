@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { AppContext } from '../app/context.ts';
 import type { Lab } from '../domain/lab.ts';
 import type { Stack } from '../domain/stack.ts';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../errors/app-error.ts';
 import { CheckStore, type CheckRun } from './check-store.ts';
 import { runChecks } from './run-checks.ts';
 import { gradeOf } from './score.ts';

@@ -1,6 +1,6 @@
 /** Renders docs/configuration.md and docs/errors.md from the schema and the error catalogue. */
 import { z } from 'zod';
-import { ERRORS } from '../http/errors.ts';
+import { ERRORS } from '../errors/app-error.ts';
 import { TOOL_VARIABLES } from './load-config.ts';
 import { SETTINGS } from './schema.ts';
 
@@ -37,7 +37,7 @@ export function renderErrorDocs(): string {
   return [
     '# API errors',
     '',
-    '<!-- generated from src/http/errors.ts by `npm run docs`; a test fails when this file drifts -->',
+    '<!-- generated from src/errors/app-error.ts by `npm run docs`; a test fails when this file drifts -->',
     '',
     'Every error answer is `{ "code": "...", "message": "...", "detail": "..." }`; `code` is stable.',
     '',

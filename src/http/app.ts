@@ -7,7 +7,7 @@ import websocket from '@fastify/websocket';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { AppContext } from '../app/context.ts';
-import { AppError } from './errors.ts';
+import { AppError } from '../errors/app-error.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { labRoutes } from './routes/labs.ts';

@@ -6,8 +6,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SignJWT, jwtVerify } from 'jose';
-import type { Keys } from '../services/keys.ts';
-import { AppError } from './errors.ts';
+import type { Keys } from '../infra/keys.ts';
+import { AppError } from '../errors/app-error.ts';
 
 export interface Session {
   /** Stable learner id (LTI: derived from issuer + sub; demo: `demo:<name>`). */

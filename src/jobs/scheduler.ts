@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { ProviderRegistry } from '../app/context.ts';
 import type { StackStore } from '../db/stack-store.ts';
-import type { Clock } from '../services/clock.ts';
+import type { Clock } from '../infra/clock.ts';
 import { reaper, reconciler, suspender, watchdog, type SweepSettings, type SweepStats } from '../services/sweeps.ts';
 import { Periodic, type PeriodicJob } from './periodic.ts';
 

@@ -14,8 +14,8 @@
  */
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
-import type { Clock } from '../services/clock.ts';
-import type { CheckCompletedEvent } from '../services/events.ts';
+import type { Clock } from '../infra/clock.ts';
+import type { CheckCompletedEvent } from '../infra/events.ts';
 import { AgsError, type AgsClient } from './ags-client.ts';
 import { AGS_SCOPE } from './claims.ts';
 import type { LaunchStore } from './launches.ts';

@@ -6,7 +6,7 @@
  * wherever workers run.
  */
 import type { AppContext } from '../app/context.ts';
-import type { CheckCompletedEvent } from '../services/events.ts';
+import type { CheckCompletedEvent } from '../infra/events.ts';
 import { AgsClient } from './ags-client.ts';
 import { GradeOutbox, type OutboxSettings } from './grade-outbox.ts';
 import { LaunchStore } from './launches.ts';

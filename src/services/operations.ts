@@ -13,9 +13,9 @@ import type { Stack } from '../domain/stack.ts';
 import { OCCUPYING_STATES, OUTCOME, type InProgressState, type StackState } from '../domain/states.ts';
 import { parseTemplate } from '../templates/parse.ts';
 import { ProviderError, type ParameterValue, type Provider, type ProviderAction, type ProviderStack, type StackRef } from '../providers/provider.ts';
-import type { Clock } from './clock.ts';
-import type { DomainEvents } from './events.ts';
-import type { Keys } from './keys.ts';
+import type { Clock } from '../infra/clock.ts';
+import type { DomainEvents } from '../infra/events.ts';
+import type { Keys } from '../infra/keys.ts';
 import { freshLaunch, nextGeneration } from './stack-service.ts';
 
 export interface OperationSettings {

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CheckService, checkServiceFor } from '../../src/checks/check-service.ts';
-import type { CheckCompletedEvent } from '../../src/services/events.ts';
+import type { CheckCompletedEvent } from '../../src/infra/events.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 import { checksLab } from './support/checks-lab.ts';

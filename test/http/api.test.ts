@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.ts';
-import { ERRORS } from '../../src/http/errors.ts';
+import { ERRORS } from '../../src/errors/app-error.ts';
 import { publicStack } from '../../src/http/routes/stacks.ts';
 import { FakeProvider } from '../../src/providers/fake/fake-provider.ts';
 import { settle, testLab, testRuntime, type TestRuntime } from '../support/test-runtime.ts';

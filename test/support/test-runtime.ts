@@ -5,8 +5,8 @@ import { createRuntime, type Runtime } from '../../src/app/create-context.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { Lab } from '../../src/domain/lab.ts';
 import type { Provider } from '../../src/providers/provider.ts';
-import { ManualClock } from '../../src/services/clock.ts';
-import { Keys } from '../../src/services/keys.ts';
+import { ManualClock } from '../../src/infra/clock.ts';
+import { Keys } from '../../src/infra/keys.ts';
 import { freshDatabase, type Backend } from './databases.ts';
 
 export interface TestRuntime extends Runtime {

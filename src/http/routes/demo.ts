@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
-import { AppError } from '../errors.ts';
+import { AppError } from '../../errors/app-error.ts';
 import { issueSession } from '../session.ts';
 import { escapeHtml, PAGE_CSP } from './learner-page.ts';
 

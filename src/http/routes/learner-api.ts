@@ -9,7 +9,7 @@ import type { Lab } from '../../domain/lab.ts';
 import type { Stack } from '../../domain/stack.ts';
 import { signConnectionToken, PROTOCOL, TOKEN_PROTOCOL_PREFIX, type ConnectionKind } from '../../gateway/connection-token.ts';
 import { DEFAULT_SERVER, findServer, labServers } from '../../domain/lab-servers.ts';
-import { AppError } from '../errors.ts';
+import { AppError } from '../../errors/app-error.ts';
 import { signLabFileAccess } from '../lab-file-access.ts';
 import { requireSession, type Session } from '../session.ts';
 import { labView, stackView } from './learner-view.ts';

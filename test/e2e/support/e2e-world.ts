@@ -19,7 +19,7 @@ import { checkLxcHost } from '../../../src/providers/lxc/host-check.ts';
 import { isImageBuilt } from '../../../src/providers/lxc/images.ts';
 import { parseLxcOptions } from '../../../src/providers/lxc/options.ts';
 import { createLxcProvider } from '../../../src/providers/lxc/provider.ts';
-import { Keys } from '../../../src/services/keys.ts';
+import { Keys } from '../../../src/infra/keys.ts';
 import { freshDatabase, type TestDatabase } from '../../support/databases.ts';
 import { testLab } from '../../support/test-runtime.ts';
 

@@ -3,13 +3,13 @@
  * grade outbox. Platforms that come from the config file are read-only here.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppContext } from '../app/context.ts';
-import { AppError } from '../http/errors.ts';
-import { requireServiceToken } from '../http/service-auth.ts';
+import type { AppContext } from '../../app/context.ts';
+import { AppError } from '../../errors/app-error.ts';
+import { requireServiceToken } from '../service-auth.ts';
 // 409 answers use INVALID_STATE with their own message until the catalogue has a CONFLICT code.
-import type { OutboxStatus } from './grade-outbox.ts';
-import type { LtiModule } from './lti-module.ts';
-import { platformInputSchema, PlatformConflictError, type Platform } from './platforms.ts';
+import type { OutboxStatus } from '../../lti/grade-outbox.ts';
+import type { LtiModule } from '../../lti/lti-module.ts';
+import { platformInputSchema, PlatformConflictError, type Platform } from '../../lti/platforms.ts';
 
 function view(p: Platform) {
   return {
