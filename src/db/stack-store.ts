@@ -7,6 +7,7 @@
 import type { Stack, StackEvent } from '../domain/stack.ts';
 import { CLAIM_TARGET, IN_PROGRESS_STATES, PENDING_STATES, type StackState } from '../domain/states.ts';
 import type { Queryable } from './database.ts';
+import type { StackErrorCode } from '../domain/stack-errors.ts';
 import { ACTIVITY_ONLY } from './stack-changes.ts';
 import { stackColumns, toEvent, toStack, type EventRow, type StackRow } from './stack-rows.ts';
 
@@ -16,7 +17,7 @@ export interface StackChanges {
   provider_stack_id?: string | null;
   tried_providers?: string[];
   error?: string | null;
-  error_code?: string | null;
+  error_code?: StackErrorCode | null;
   attempts?: number;
   public_ip?: string | null;
   outputs?: Record<string, unknown>;

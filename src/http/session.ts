@@ -7,7 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Keys } from '../infra/keys.ts';
-import { AppError } from '../errors/app-error.ts';
+import { AppError } from '../errors/api-errors.ts';
 
 export interface Session {
   /** Stable learner id (LTI: derived from issuer + sub; demo: `demo:<name>`). */

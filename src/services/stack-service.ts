@@ -12,7 +12,7 @@ import type { Lab } from '../domain/lab.ts';
 import { addSeconds } from '../domain/policy.ts';
 import type { Stack, StackEvent, StackSecrets } from '../domain/stack.ts';
 import { canTransition, type StackState } from '../domain/states.ts';
-import { AppError } from '../errors/app-error.ts';
+import { AppError } from '../errors/api-errors.ts';
 import { stackNameFor } from '../providers/provider.ts';
 import { ActivityLedger } from './activity-ledger.ts';
 import { ReadyStackCache } from './ready-stack-cache.ts';

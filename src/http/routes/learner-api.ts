@@ -9,7 +9,7 @@ import type { Lab } from '../../domain/lab.ts';
 import type { Stack } from '../../domain/stack.ts';
 import { signConnectionToken, PROTOCOL, TOKEN_PROTOCOL_PREFIX, type ConnectionKind } from '../../gateway/connection-token.ts';
 import { DEFAULT_SERVER, findServer, labServers } from '../../domain/lab-servers.ts';
-import { AppError } from '../../errors/app-error.ts';
+import { AppError } from '../../errors/api-errors.ts';
 import { signLabFileAccess } from '../lab-file-access.ts';
 import { requireSession, type Session } from '../session.ts';
 import { labView, stackView } from './learner-view.ts';
@@ -108,7 +108,7 @@ export function learnerApi(ctx: AppContext) {
         throw new AppError('BAD_REQUEST', 'rdp lab without guacd', { message: labView(lab, ctx.config).unavailableReason });
       }
       const server = request.body?.server ?? labServers(lab)[0]?.name ?? DEFAULT_SERVER;
-      if (!findServer(lab, server)) throw new AppError('BAD_REQUEST', `lab '${lab.id}' has no server '${server}'`);
+      if (!findServer(lab, server)) throw AppError.badInput(`lab '${lab.id}' has no server '${server}'`);
       const kind = kindOf(lab);
       const token = await signConnectionToken(
         ctx.keys,

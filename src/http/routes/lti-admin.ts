@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
-import { AppError } from '../../errors/app-error.ts';
+import { AppError } from '../../errors/api-errors.ts';
 import { requireServiceToken } from '../service-auth.ts';
 // 409 answers use INVALID_STATE with their own message until the catalogue has a CONFLICT code.
 import type { OutboxStatus } from '../../lti/grade-outbox.ts';
@@ -28,7 +28,7 @@ function view(p: Platform) {
 
 function parseInput(body: unknown, name?: string) {
   const parsed = platformInputSchema.safeParse(name ? { ...(body as object), name } : body);
-  if (!parsed.success) throw new AppError('BAD_REQUEST', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  if (!parsed.success) throw AppError.badInput(parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
   return parsed.data;
 }
 
