@@ -4,7 +4,12 @@
  * `check.completed` for LMS grade passback. The HTTP routes and the lab page only call this.
  */
 import { randomBytes } from 'node:crypto';
-import type { AppContext } from '../app/context.ts';
+import type { Logger } from 'pino';
+import type { Database } from '../db/database.ts';
+import type { LabCatalog } from '../domain/lab-catalog.ts';
+import type { Clock } from '../infra/clock.ts';
+import type { DomainEvents } from '../infra/events.ts';
+import type { StackService } from '../services/stack-service.ts';
 import type { Lab } from '../domain/lab.ts';
 import type { Stack } from '../domain/stack.ts';
 import { AppError } from '../errors/api-errors.ts';
@@ -13,9 +18,15 @@ import { CheckStore, type CheckRun } from './check-store.ts';
 import { runChecks } from './run-checks.ts';
 import { gradeOf } from './score.ts';
 import { labSshTarget, type SshTarget } from './ssh-target.ts';
-import { perContext } from '../app/per-context.ts';
 
-export type CheckDeps = Pick<AppContext, 'db' | 'logger' | 'labs' | 'stacks' | 'events' | 'clock'>;
+export interface CheckDeps {
+  db: Database;
+  logger: Logger;
+  labs: LabCatalog;
+  stacks: StackService;
+  events: DomainEvents;
+  clock: Clock;
+}
 
 /** States from which a check can bring the stack to READY by waiting and/or resuming. */
 const REACHABLE = new Set([
@@ -192,6 +203,3 @@ export class CheckService {
     });
   }
 }
-
-/** One CheckService per app context, shared by the routes and the hooks. */
-export const checkServiceFor = perContext((ctx: CheckDeps) => new CheckService(ctx));

@@ -4,7 +4,9 @@
  * so a worker that lost its lease (it stalled, another took over) stops without touching the stack.
  */
 import type { Logger } from 'pino';
-import type { LabCatalog, LifecycleHooks, ProviderRegistry } from '../app/context.ts';
+import type { LabCatalog } from '../domain/lab-catalog.ts';
+import type { ProviderRegistry } from '../providers/provider-registry.ts';
+import type { LifecycleHooks } from './lifecycle-hooks.ts';
 import type { Database } from '../db/database.ts';
 import { StackStore, type StackChanges } from '../db/stack-store.ts';
 import type { Lab, LabProvider } from '../domain/lab.ts';

@@ -3,7 +3,7 @@
  * `*_PENDING` state (durable work); workers (services/operations.ts) carry the work out.
  */
 import { randomBytes } from 'node:crypto';
-import type { LabCatalog } from '../app/context.ts';
+import type { LabCatalog } from '../domain/lab-catalog.ts';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import { STACK_CHANGED_CHANNEL } from '../db/stack-changes.ts';

@@ -4,7 +4,7 @@
  * request work (`*_PENDING`) or record failures; workers do the provider calls.
  */
 import type { Logger } from 'pino';
-import type { ProviderRegistry } from '../app/context.ts';
+import type { ProviderRegistry } from '../providers/provider-registry.ts';
 import type { StackStore } from '../db/stack-store.ts';
 import type { Stack } from '../domain/stack.ts';
 import { STACK_NAME_PREFIX } from '../providers/provider.ts';

@@ -5,7 +5,7 @@
  */
 import pino from 'pino';
 import { createRuntime } from '../../src/app/create-context.ts';
-import { mapCatalog } from '../../src/app/context.ts';
+import { mapCatalog } from '../../src/domain/lab-catalog.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { openPostgres } from '../../src/db/database.ts';
 import { FakeProvider } from '../../src/providers/fake/fake-provider.ts';

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { mapCatalog } from '../../src/app/context.ts';
+import { mapCatalog } from '../../src/domain/lab-catalog.ts';
 import { createRuntime, type Runtime } from '../../src/app/create-context.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { openPostgres, type Database } from '../../src/db/database.ts';

@@ -13,7 +13,7 @@ import { MESSAGE_TYPE } from '../../lti/claims.ts';
 import { contentItem, deepLinkingResponse, openPickerRequest, sealPickerRequest } from '../../lti/deep-linking.ts';
 import { autoPostPage, errorPage, pickerPage } from '../../lti/html.ts';
 import { courseRun, isInstructorRole, learnerId, sessionRoles } from '../../lti/identity.ts';
-import { ltiFor, type LtiModule } from '../../lti/lti-module.ts';
+import type { LtiModule } from '../../lti/lti-module.ts';
 import { LtiError } from '../../lti/lti-error.ts';
 import { verifyLaunch, type VerifiedLaunch } from '../../lti/verify-launch.ts';
 import { issueSession } from '../session.ts';
@@ -37,7 +37,7 @@ export function toolUrls(ctx: AppContext, request: FastifyRequest) {
 
 export function ltiRoutes(ctx: AppContext, options: { lti?: LtiModule } = {}): FastifyPluginAsync {
   return async (app) => {
-    const lti = options.lti ?? ltiFor(ctx);
+    const lti = options.lti ?? ctx.lti;
     // Only what launches need; grades are queued by the composition root and sent by the jobs (src/jobs/lti-jobs.ts).
     app.addHook('onReady', () => lti.prepare());
     if (!app.hasContentTypeParser(FORM)) {

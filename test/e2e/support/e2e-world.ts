@@ -9,7 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { mapCatalog } from '../../../src/app/context.ts';
+import { mapCatalog } from '../../../src/domain/lab-catalog.ts';
 import { createRuntime, type Runtime } from '../../../src/app/create-context.ts';
 import { loadConfig } from '../../../src/config/load-config.ts';
 import type { Lab } from '../../../src/domain/lab.ts';
