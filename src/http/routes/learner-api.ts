@@ -17,6 +17,18 @@ import { labView, stackView } from './learner-view.ts';
 type IdParams = { Params: { id: string } };
 type LabParams = { Params: { lab: string } };
 
+/** A learner's permission to open one terminal or desktop, as the lab page receives it. */
+export interface ConnectionGrant {
+  path: string;
+  /** WebSocket subprotocols: stacklab's and the one carrying the signed connection token. */
+  protocols: string[];
+  kind: ConnectionKind;
+  server: string;
+  readOnly: boolean;
+  /** Seconds the token stays valid. */
+  expiresIn: number;
+}
+
 export function sessionOf(request: FastifyRequest): Session {
   if (!request.session) throw new AppError('UNAUTHORIZED', 'route used without requireSession');
   return request.session;
@@ -115,7 +127,7 @@ export function learnerApi(ctx: AppContext) {
         { learner: session.learner, stackId: stack.id, server, kind, readOnly: lab.readOnly },
         ctx.config.token_ttl,
       );
-      return {
+      const grant: ConnectionGrant = {
         path: `/gateway/stacks/${stack.id}/${kind}`,
         protocols: [PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${token}`],
         kind,
@@ -123,6 +135,7 @@ export function learnerApi(ctx: AppContext) {
         readOnly: lab.readOnly,
         expiresIn: ctx.config.token_ttl,
       };
+      return grant;
     });
   };
 }
