@@ -86,6 +86,8 @@ describe('REST API', () => {
     assert.equal(missing.statusCode, 404);
     assert.equal(missing.json().code, 'STACK_NOT_FOUND');
     assert.equal(missing.json().message, API_ERRORS.STACK_NOT_FOUND.message);
+    // The log detail (here the stack id asked for) stays in the log; clients get the code and the sentence.
+    assert.deepEqual(Object.keys(missing.json()).sort(), ['code', 'message']);
     const badLab = await app.inject({ method: 'POST', url: '/api/v1/stacks', headers: auth, payload: { learner: 'a', context: 'c', lab: 'nope' } });
     assert.equal(badLab.json().code, 'LAB_NOT_FOUND');
     const invalid = await app.inject({ method: 'POST', url: '/api/v1/stacks', headers: auth, payload: { learner: 'a' } });
