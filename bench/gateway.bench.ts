@@ -9,14 +9,7 @@ import { join } from 'node:path';
 import type WebSocket from 'ws';
 import { gatewayWorld, openSocket, sshLab } from '../test/gateway/support/gateway-world.ts';
 import { HAVE_SSHD } from '../test/gateway/support/local-sshd.ts';
-
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  goal?: string;
-  note?: string;
-}
+import type { BenchResult } from './types.ts';
 
 const SIZE = 100 * 1024 * 1024;
 const MARK = 'BENCH-END-MARK';

@@ -11,14 +11,7 @@ import { waitForLogin } from '../test/lxc/ssh.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LXC_DATA_DIR } from '../test/lxc/support.ts';
-
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  goal?: string;
-  note?: string;
-}
+import type { BenchResult } from './types.ts';
 
 async function launchToLogin(provider: Provider, lab: string): Promise<{ ref: StackRef; ms: number; ip: string; key: string }> {
   const t0 = Date.now();

@@ -1,3 +1,4 @@
+/** One measured figure of a benchmark, as bench/run.ts prints it and BENCHMARKS.md records it. */
 export interface BenchResult {
   name: string;
   value: number;

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import { renderConfigDocs, renderErrorDocs } from '../src/config/render-docs.ts';
+import { renderErrorDocs } from '../src/app/error-catalogue.ts';
+import { renderConfigDocs } from '../src/config/render-docs.ts';
 
 writeFileSync('docs/configuration.md', renderConfigDocs());
 writeFileSync('docs/errors.md', renderErrorDocs());

@@ -1,6 +1,6 @@
 /** The desktop: noVNC in the page, connected through the gateway's WebSocket-to-TCP bridge. */
 import RFB from '@novnc/novnc';
-import type { ConnectionGrant } from './types.ts';
+import type { ConnectionGrant } from '../src/http/routes/learner-api.ts';
 
 export interface DesktopEvents {
   onStatus(state: 'connecting' | 'connected' | 'closed', message: string, retry: boolean): void;

@@ -13,7 +13,8 @@ import { DesktopView } from './desktop-view.ts';
 import { dom, hideOverlay, showOverlay } from './page-dom.ts';
 import { RdpView } from './rdp-view.ts';
 import { TerminalView } from './terminal-view.ts';
-import type { ConnectionGrant, LabView, Phase, StackView } from './types.ts';
+import type { ConnectionGrant } from '../src/http/routes/learner-api.ts';
+import type { LabView, Phase, StackView } from '../src/http/routes/learner-view.ts';
 
 declare global {
   interface Window {

@@ -6,7 +6,7 @@
  * its hint. Text from the lab (titles, hints) is set as text, never as HTML.
  */
 import './progress-check.css';
-import type { LabView, StackView } from './types.ts';
+import type { LabView, StackView } from '../src/http/routes/learner-view.ts';
 
 interface CheckResultView {
   title: string;

@@ -7,7 +7,7 @@
  */
 import Guacamole from 'guacamole-common-js';
 import { GatewayTunnel } from './guacamole-tunnel.ts';
-import type { ConnectionGrant } from './types.ts';
+import type { ConnectionGrant } from '../src/http/routes/learner-api.ts';
 
 export interface RdpEvents {
   onStatus(state: 'connecting' | 'connected' | 'closed', message: string, retry: boolean): void;

@@ -6,7 +6,8 @@
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import '@xterm/xterm/css/xterm.css';
-import type { ConnectionGrant, LabView } from './types.ts';
+import type { ConnectionGrant } from '../src/http/routes/learner-api.ts';
+import type { LabView } from '../src/http/routes/learner-view.ts';
 import { installClipboard } from './clipboard.ts';
 import { THEMES } from './terminal-themes.ts';
 

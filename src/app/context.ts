@@ -1,31 +1,20 @@
-/** Everything a request handler, a job or a command needs, built once by the composition root. */
+/**
+ * Everything a request handler, a job or a command needs, built once and in order by the composition
+ * root (create-context.ts). Only the outer layers (http/, gateway/ routes, cli/) take the whole
+ * context; everything below declares the few parts it needs, so it cannot reach upward through it.
+ */
 import type { Logger } from 'pino';
+import type { CheckService } from '../checks/check-service.ts';
 import type { Config } from '../config/schema.ts';
 import type { Database } from '../db/database.ts';
-import type { Lab } from '../domain/lab.ts';
-import type { Stack } from '../domain/stack.ts';
-import type { Provider } from '../providers/provider.ts';
-import type { Clock } from '../services/clock.ts';
-import type { DomainEvents } from '../services/events.ts';
-import type { Keys } from '../services/keys.ts';
+import type { LabCatalog } from '../domain/lab-catalog.ts';
+import type { Clock } from '../infra/clock.ts';
+import type { DomainEvents } from '../infra/events.ts';
+import type { Keys } from '../infra/keys.ts';
+import type { LtiModule } from '../lti/lti-module.ts';
+import type { ProviderRegistry } from '../providers/provider-registry.ts';
+import type { LifecycleHooks } from '../services/lifecycle-hooks.ts';
 import type { StackService } from '../services/stack-service.ts';
-
-export interface LabCatalog {
-  get(id: string): Lab | undefined;
-  list(): Lab[];
-}
-
-export interface ProviderRegistry {
-  get(name: string): Provider | undefined;
-  list(): Provider[];
-}
-
-/** Scripts run in a stack around lifecycle events (filled in by checks/hooks.ts); failures are only logged. */
-export interface LifecycleHooks {
-  beforeSuspend?(stack: Stack): Promise<void>;
-  afterResume?(stack: Stack): Promise<void>;
-  beforeDelete?(stack: Stack): Promise<void>;
-}
 
 export interface AppContext {
   config: Config;
@@ -39,17 +28,12 @@ export interface AppContext {
   providers: ProviderRegistry;
   stacks: StackService;
   events: DomainEvents;
+  /** The lab hook scripts, as Operations runs them around suspend, resume and delete. */
   lifecycleHooks: LifecycleHooks;
+  /** Progress checks: one per process, so a run in flight is joined rather than started twice. */
+  checks: CheckService;
+  /** The LTI tool: one per process, shared by the routes, the jobs and the CLI. */
+  lti: LtiModule;
   /** Why the local runtime is off, when it is (shown by `serve` and the demo page). */
   notices: string[];
-}
-
-export function mapCatalog(labs: Iterable<Lab>): LabCatalog {
-  const byId = new Map([...labs].map((lab) => [lab.id, lab]));
-  return { get: (id) => byId.get(id), list: () => [...byId.values()] };
-}
-
-export function mapRegistry(providers: Provider[]): ProviderRegistry {
-  const byName = new Map(providers.map((p) => [p.name, p]));
-  return { get: (name) => byName.get(name), list: () => [...byName.values()] };
 }

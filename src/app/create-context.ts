@@ -1,6 +1,7 @@
 /**
- * The composition root: config -> store -> providers -> services -> (worker, periodic jobs). `serve`,
- * `worker`, the CLI and the tests all build their world here, so there is one wiring to trust.
+ * The composition root: config -> store -> providers -> services -> checks, LTI -> (worker, periodic
+ * jobs). `serve`, `worker`, the CLI and the tests all build their world here, so there is one wiring
+ * to trust. Each part is built complete, after the parts it needs, and closed in the reverse order.
  */
 import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -12,17 +13,20 @@ import { StackStore } from '../db/stack-store.ts';
 import { GRADE_JOB, ltiJobs } from '../jobs/lti-jobs.ts';
 import { Scheduler } from '../jobs/scheduler.ts';
 import { Worker } from '../jobs/worker.ts';
-import { installHooks } from '../checks/hooks.ts';
-import { ltiFor } from '../lti/lti-module.ts';
+import { CheckService } from '../checks/check-service.ts';
+import { labHooks } from '../checks/hooks.ts';
+import { LtiModule } from '../lti/lti-module.ts';
 import { loadLabs } from '../labs/load-labs.ts';
 import type { Provider } from '../providers/provider.ts';
 import { buildProviders } from '../providers/registry.ts';
-import { systemClock, type Clock } from '../services/clock.ts';
-import { DomainEvents } from '../services/events.ts';
-import { Keys } from '../services/keys.ts';
+import { systemClock, type Clock } from '../infra/clock.ts';
+import { DomainEvents } from '../infra/events.ts';
+import { Keys } from '../infra/keys.ts';
 import { Operations } from '../services/operations.ts';
 import { StackService } from '../services/stack-service.ts';
-import { mapCatalog, mapRegistry, type AppContext, type LabCatalog } from './context.ts';
+import { mapCatalog, type LabCatalog } from '../domain/lab-catalog.ts';
+import { mapRegistry } from '../providers/provider-registry.ts';
+import type { AppContext } from './context.ts';
 import { createLogger } from './log-output.ts';
 
 export interface Runtime {
@@ -33,6 +37,7 @@ export interface Runtime {
   scheduler: Scheduler;
   /** The worker loop and the periodic jobs (sweeps, LTI grades), as `serve` (unless --no-worker) and `worker` run them. */
   startJobs(): void;
+  /** Closes every part, each even when one before it failed; throws the failures together. */
   close(): Promise<void>;
 }
 
@@ -56,100 +61,125 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     options.logger ?? createLogger({ level: config.log_level, redact: ['*.private_key', '*.privateKey', '*.password', '*.secrets', 'req.headers.authorization'] }, config.log_format);
   const clock = options.clock ?? systemClock;
   const dataDir = isAbsolute(config.data_dir) ? config.data_dir : resolve(config.data_dir);
-  const db = options.db ?? (await openDatabase({ url: config.database_url, dataDir: join(dataDir, 'pglite') }));
-  await migrate(db);
-  const keys = options.keys ?? (config.secret_key ? Keys.fromBase64(config.secret_key) : Keys.fromDataDir(dataDir));
-  const built = options.providers
-    ? { providers: options.providers, notices: [] as string[] }
-    : await buildProviders(config.providers, options.providerEntries ?? null, logger);
-  const providers = mapRegistry(built.providers);
-  const defaultProviders = config.default_providers ? config.default_providers.split(',').map((s) => s.trim()).filter(Boolean) : built.providers.map((p) => p.name);
-  let labs = options.labs;
-  if (!labs) {
-    const loaded = loadLabs(resolve(config.labs_dir), { defaultProviders });
-    for (const error of loaded.errors) logger.error({ file: error.file, problems: error.problems }, `lab not loaded: ${error.message}`);
-    labs = mapCatalog(loaded.labs.values());
+  // What was opened so far, closed in reverse if a later step fails or at close().
+  const closers: { what: string; close: () => unknown }[] = [];
+  try {
+    const db = options.db ?? (await openDatabase({ url: config.database_url, dataDir: join(dataDir, 'pglite') }));
+    if (!options.db) closers.push({ what: 'database', close: () => db.close() });
+    await migrate(db);
+    const keys = options.keys ?? (config.secret_key ? Keys.fromBase64(config.secret_key) : Keys.fromDataDir(dataDir));
+    const built = options.providers
+      ? { providers: options.providers, notices: [] as string[] }
+      : await buildProviders(config.providers, options.providerEntries ?? null, logger);
+    for (const provider of built.providers) closers.push({ what: `provider ${provider.name}`, close: () => provider.close?.() });
+    const providers = mapRegistry(built.providers);
+    const labs = options.labs ?? loadLabCatalog(config, built.providers, logger);
+    const events = new DomainEvents();
+
+    const stacks = new StackService({ db, labs, keys, clock, events, logger: logger.child({ component: 'stacks' }) });
+    await stacks.open();
+    closers.push({ what: 'stack service', close: () => stacks.close() });
+    // Lab hook scripts run in the stack around suspend, resume and delete (checks/hooks.ts).
+    const lifecycleHooks = labHooks({ labs, stacks, logger });
+    const checks = new CheckService({ db, logger, labs, stacks, events, clock });
+    const lti = new LtiModule({ ltiConfig: options.ltiConfig, db, keys, clock, logger, labs, events });
+    // Check results from LTI launches become queued grades in whichever process ran the check; the
+    // lti-grades job sends them wherever workers run.
+    closers.push({ what: 'grade queueing', close: lti.queueGrades() });
+    const ctx: AppContext = { config, ltiConfig: options.ltiConfig, logger, db, keys, clock, labs, providers, stacks, events, lifecycleHooks, checks, lti, notices: built.notices };
+
+    const workerId = options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+    const operations = new Operations({
+      db,
+      labs,
+      providers,
+      keys,
+      clock,
+      events,
+      hooks: lifecycleHooks,
+      logger: logger.child({ component: 'operations' }),
+      settings: { worker: workerId, leaseSeconds: config.lease, pollSeconds: config.poll_interval, suspendAttempts: config.suspend_attempts },
+    });
+    const store = stacks.store;
+    const worker = new Worker({
+      store,
+      operations,
+      clock,
+      logger: logger.child({ component: 'worker' }),
+      settings: {
+        id: workerId,
+        concurrency: config.worker_concurrency,
+        leaseSeconds: config.lease,
+        idlePollMs: config.worker_idle_poll * 1000,
+        suspendTaskTimeout: config.suspend_task_timeout,
+        deleteTaskTimeout: config.delete_task_timeout,
+      },
+    });
+    closers.push({ what: 'worker', close: () => worker.stop() });
+    const scheduler = new Scheduler({
+      store,
+      providers,
+      clock,
+      logger: logger.child({ component: 'sweeps' }),
+      onWork: () => worker.poke(),
+      settleActivity: () => stacks.activityLedger.drain(),
+      jobs: ltiJobs(lti, logger.child({ component: 'lti-jobs' })),
+      settings: {
+        batch: config.sweep_batch,
+        deleteAttempts: config.delete_attempts,
+        suspendAttempts: config.suspend_attempts,
+        retryBackoff: config.retry_backoff,
+        suspenderSeconds: config.suspender_interval,
+        reaperSeconds: config.reaper_interval,
+        reconcilerSeconds: config.reconciler_interval,
+        watchdogSeconds: config.watchdog_interval,
+        reconcileGraceSeconds: config.reconcile_grace ?? Math.max(config.lease * 2, 120),
+      },
+    });
+    closers.push({ what: 'scheduler', close: () => scheduler.stop() });
+    // Work requested through the API starts at once instead of at the next idle poll.
+    events.on('stack.transition', (e) => {
+      if (e.to.endsWith('_PENDING')) worker.poke();
+    });
+    events.on('grade.queued', () => scheduler.poke(GRADE_JOB));
+    return {
+      ctx,
+      store,
+      operations,
+      worker,
+      scheduler,
+      startJobs() {
+        worker.start();
+        scheduler.start();
+      },
+      close: () => closeAll(closers),
+    };
+  } catch (error) {
+    await closeAll(closers).catch((closeError: unknown) => logger.error({ err: closeError }, 'clean-up after a failed start failed'));
+    throw error;
   }
-  const events = new DomainEvents();
-  const lifecycleHooks = {};
-  const stacks = new StackService({ db, labs, keys, clock, events, logger: logger.child({ component: 'stacks' }) });
-  await stacks.open();
-  const ctx: AppContext = { config, ltiConfig: options.ltiConfig, logger, db, keys, clock, labs, providers, stacks, events, lifecycleHooks, notices: built.notices };
-  // Lab hook scripts run in the stack around suspend, resume and delete (checks/hooks.ts).
-  installHooks(ctx);
-  // Check results from LTI launches become queued grades in whichever process ran the check; the
-  // lti-grades job sends them wherever workers run.
-  const lti = ltiFor(ctx);
-  const stopQueueingGrades = lti.queueGrades();
-  const workerId = options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-  const operations = new Operations({
-    db,
-    labs,
-    providers,
-    keys,
-    clock,
-    events,
-    hooks: lifecycleHooks,
-    logger: logger.child({ component: 'operations' }),
-    settings: { worker: workerId, leaseSeconds: config.lease, pollSeconds: config.poll_interval, suspendAttempts: config.suspend_attempts },
-  });
-  const store = stacks.store;
-  const worker = new Worker({
-    store,
-    operations,
-    clock,
-    logger: logger.child({ component: 'worker' }),
-    settings: {
-      id: workerId,
-      concurrency: config.worker_concurrency,
-      leaseSeconds: config.lease,
-      idlePollMs: 1000,
-      suspendTaskTimeout: config.suspend_task_timeout,
-      deleteTaskTimeout: config.delete_task_timeout,
-    },
-  });
-  const scheduler = new Scheduler({
-    store,
-    providers,
-    clock,
-    logger: logger.child({ component: 'sweeps' }),
-    onWork: () => worker.poke(),
-    settleActivity: () => stacks.activityLedger.drain(),
-    jobs: ltiJobs(lti, logger.child({ component: 'lti-jobs' })),
-    settings: {
-      batch: 1000,
-      deleteAttempts: config.delete_attempts,
-      suspendAttempts: config.suspend_attempts,
-      retryBackoff: 30,
-      suspenderSeconds: config.suspender_interval,
-      reaperSeconds: config.reaper_interval,
-      reconcilerSeconds: config.reconciler_interval,
-      watchdogSeconds: config.watchdog_interval,
-      reconcileGraceSeconds: Math.max(config.lease * 2, 120),
-    },
-  });
-  // Work requested through the API starts at once instead of at the next idle poll.
-  events.on('stack.transition', (e) => {
-    if (e.to.endsWith('_PENDING')) worker.poke();
-  });
-  events.on('grade.queued', () => scheduler.poke(GRADE_JOB));
-  return {
-    ctx,
-    store,
-    operations,
-    worker,
-    scheduler,
-    startJobs() {
-      worker.start();
-      scheduler.start();
-    },
-    async close() {
-      stopQueueingGrades();
-      await scheduler.stop();
-      await worker.stop();
-      await stacks.close();
-      for (const provider of built.providers) await provider.close?.();
-      if (!options.db) await db.close();
-    },
-  };
+}
+
+function loadLabCatalog(config: Config, providers: Provider[], logger: Logger): LabCatalog {
+  const defaultProviders = config.default_providers ? config.default_providers.split(',').map((s) => s.trim()).filter(Boolean) : providers.map((p) => p.name);
+  const loaded = loadLabs(resolve(config.labs_dir), { defaultProviders });
+  for (const error of loaded.errors) logger.error({ file: error.file, problems: error.problems }, `lab not loaded: ${error.message}`);
+  return mapCatalog(loaded.labs.values());
+}
+
+/**
+ * Closes in the reverse order of opening: jobs first (they use everything), the database last. Every
+ * part is closed even when one before it fails; the failures are thrown together afterwards.
+ */
+async function closeAll(closers: { what: string; close: () => unknown }[]): Promise<void> {
+  const failures: Error[] = [];
+  for (const { what, close } of closers.splice(0).reverse()) {
+    try {
+      await close();
+    } catch (error) {
+      failures.push(new Error(`closing the ${what} failed: ${(error as Error).message}`, { cause: error }));
+    }
+  }
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) throw new AggregateError(failures, failures.map((f) => f.message).join('; '));
 }

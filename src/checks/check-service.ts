@@ -4,17 +4,29 @@
  * `check.completed` for LMS grade passback. The HTTP routes and the lab page only call this.
  */
 import { randomBytes } from 'node:crypto';
-import type { AppContext } from '../app/context.ts';
+import type { Logger } from 'pino';
+import type { Database } from '../db/database.ts';
+import type { LabCatalog } from '../domain/lab-catalog.ts';
+import type { Clock } from '../infra/clock.ts';
+import type { DomainEvents } from '../infra/events.ts';
+import type { StackService } from '../services/stack-service.ts';
 import type { Lab } from '../domain/lab.ts';
 import type { Stack } from '../domain/stack.ts';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../errors/api-errors.ts';
+import { UserFacingError } from '../errors/user-facing-error.ts';
 import { CheckStore, type CheckRun } from './check-store.ts';
 import { runChecks } from './run-checks.ts';
 import { gradeOf } from './score.ts';
-import { labSshTarget, SshError, type SshTarget } from './ssh-target.ts';
-import { perContext } from '../app/per-context.ts';
+import { labSshTarget, type SshTarget } from './ssh-target.ts';
 
-export type CheckDeps = Pick<AppContext, 'db' | 'logger' | 'labs' | 'stacks' | 'events' | 'clock'>;
+export interface CheckDeps {
+  db: Database;
+  logger: Logger;
+  labs: LabCatalog;
+  stacks: StackService;
+  events: DomainEvents;
+  clock: Clock;
+}
 
 /** States from which a check can bring the stack to READY by waiting and/or resuming. */
 const REACHABLE = new Set([
@@ -30,15 +42,9 @@ const REACHABLE = new Set([
   'RESUME_FAILED',
 ]);
 
-/** What a user sees when the check run breaks for a reason that is not theirs. */
-class RunError extends Error {
-  constructor(
-    readonly userMessage: string,
-    detail: string,
-  ) {
-    super(detail);
-  }
-}
+/** Why a check run could not start, in words for the learner; the detail goes to the log. */
+type CheckRunFailure = 'no-address' | 'not-ready' | 'not-running' | 'resume-failed';
+class RunError extends UserFacingError<CheckRunFailure> {}
 
 export interface CheckStatus {
   /** The newest run (running or finished), or null before the first one. */
@@ -134,7 +140,7 @@ export class CheckService {
     let target: SshTarget | undefined;
     try {
       const stack = await this.ready(run.stackId, lab, run.actor);
-      if (!stack.publicIp) throw new RunError('The lab environment has no address to check yet; try again in a moment.', 'stack has no public_ip');
+      if (!stack.publicIp) throw new RunError('no-address', 'The lab environment has no address to check yet; try again in a moment.', 'stack has no public_ip');
       const secrets = await this.deps.stacks.secrets(stack.id);
       target = labSshTarget(stack.publicIp, lab, secrets);
       const outcome = await runChecks(target, lab.checks, { checkSeconds: lab.timeouts.check, remoteExecSeconds: lab.timeouts.remoteExec });
@@ -145,13 +151,8 @@ export class CheckService {
       await this.announce(finished, lab).catch((error: unknown) => log.error({ err: error }, 'check.completed listener failed'));
       return finished;
     } catch (error) {
-      const userMessage =
-        error instanceof RunError || error instanceof SshError
-          ? error.userMessage
-          : error instanceof AppError
-            ? error.message
-            : 'The progress check could not run; it has been logged. Please try again.';
-      log.warn({ err: error instanceof SshError || error instanceof RunError ? error.message : error }, 'progress check failed to run');
+      const userMessage = error instanceof UserFacingError ? error.message : 'The progress check could not run; it has been logged. Please try again.';
+      log.warn(error instanceof UserFacingError ? { code: error.code, detail: error.detail ?? error.message } : { err: error }, 'progress check failed to run');
       return (await this.store.fail(run.id, userMessage, this.deps.clock.now())) ?? run;
     } finally {
       target?.close();
@@ -168,12 +169,12 @@ export class CheckService {
         // Checking is learner activity: it pushes the idle suspend back.
         return this.deps.stacks.keepalive(stackId, actor).catch(() => stack);
       }
-      if (remaining <= 0) throw new RunError('The lab environment did not become ready in time for the check; try again.', `stack is still ${stack.state}`);
-      if (!REACHABLE.has(stack.state)) throw new RunError('The lab environment is not running: launch it again, then check your progress.', `stack is ${stack.state}`);
+      if (remaining <= 0) throw new RunError('not-ready', 'The lab environment did not become ready in time for the check; try again.', `stack is still ${stack.state}`);
+      if (!REACHABLE.has(stack.state)) throw new RunError('not-running', 'The lab environment is not running: launch it again, then check your progress.', `stack is ${stack.state}`);
       if (stack.state === 'SUSPEND_PENDING') {
         await this.deps.stacks.keepalive(stackId, actor);
       } else if (stack.state === 'SUSPENDED' || stack.state === 'SUSPEND_FAILED' || stack.state === 'RESUME_FAILED') {
-        if (++resumes > 2) throw new RunError('The lab environment could not be resumed for the check; try again later.', `resume failed: ${stack.error ?? stack.state}`);
+        if (++resumes > 2) throw new RunError('resume-failed', 'The lab environment could not be resumed for the check; try again later.', `resume failed: ${stack.error ?? stack.state}`);
         await this.deps.stacks.requestResume(stackId, actor);
       } else {
         await this.deps.stacks.waitForState(stackId, ['READY', 'SUSPENDED'], remaining).catch(() => undefined);
@@ -202,6 +203,3 @@ export class CheckService {
     });
   }
 }
-
-/** One CheckService per app context, shared by the routes and the hooks. */
-export const checkServiceFor = perContext((ctx: CheckDeps) => new CheckService(ctx));

@@ -4,14 +4,21 @@
  * gets the event name as its first argument. A hook is a courtesy to the lab (flush a database, restart a
  * service after a thaw): one that fails or hangs is logged and never blocks the lifecycle.
  */
-import type { AppContext } from '../app/context.ts';
+import type { Logger } from 'pino';
+import type { LabCatalog } from '../domain/lab-catalog.ts';
 import type { Stack } from '../domain/stack.ts';
+import type { LifecycleHooks } from '../services/lifecycle-hooks.ts';
+import type { StackService } from '../services/stack-service.ts';
 import { runRemoteScript } from './remote-script.ts';
 import { labSshTarget, type SshTarget } from './ssh-target.ts';
 
 export type HookEvent = 'suspend' | 'resume' | 'delete';
 
-type HookDeps = Pick<AppContext, 'labs' | 'stacks' | 'logger' | 'lifecycleHooks'>;
+export interface HookDeps {
+  labs: LabCatalog;
+  stacks: Pick<StackService, 'secrets'>;
+  logger: Logger;
+}
 
 export interface HookOutcome {
   ran: boolean;
@@ -22,7 +29,7 @@ export interface HookOutcome {
 }
 
 /** Runs the lab's hook for `event` if it has one; never throws. */
-export async function runHook(deps: Omit<HookDeps, 'lifecycleHooks'>, stack: Stack, event: HookEvent): Promise<HookOutcome> {
+export async function runHook(deps: HookDeps, stack: Stack, event: HookEvent): Promise<HookOutcome> {
   const lab = deps.labs.get(stack.lab);
   if (!lab?.hookScript || !lab.hookEvents.includes(event)) return { ran: false, ok: true, reason: 'no hook for this event' };
   const log = deps.logger.child({ stackId: stack.id, lab: lab.id, hook: event });
@@ -56,9 +63,11 @@ export async function runHook(deps: Omit<HookDeps, 'lifecycleHooks'>, stack: Sta
   }
 }
 
-/** Fills in `ctx.lifecycleHooks`; the lead calls it once at start-up. */
-export function installHooks(ctx: HookDeps): void {
-  ctx.lifecycleHooks.beforeSuspend = async (stack) => void (await runHook(ctx, stack, 'suspend'));
-  ctx.lifecycleHooks.afterResume = async (stack) => void (await runHook(ctx, stack, 'resume'));
-  ctx.lifecycleHooks.beforeDelete = async (stack) => void (await runHook(ctx, stack, 'delete'));
+/** The lab hook scripts as lifecycle hooks, for the composition root to hand to Operations. */
+export function labHooks(deps: HookDeps): LifecycleHooks {
+  return {
+    beforeSuspend: async (stack) => void (await runHook(deps, stack, 'suspend')),
+    afterResume: async (stack) => void (await runHook(deps, stack, 'resume')),
+    beforeDelete: async (stack) => void (await runHook(deps, stack, 'delete')),
+  };
 }

@@ -6,7 +6,8 @@
 import type { LabCheck } from '../domain/lab.ts';
 import { runRemoteScript } from './remote-script.ts';
 import { scoreResults, type CheckResult, type Score } from './score.ts';
-import { SshError, type SshTarget } from './ssh-target.ts';
+import { LabConnectionError } from '../ssh/lab-connection-error.ts';
+import type { SshTarget } from './ssh-target.ts';
 
 export interface CheckRunLimits {
   /** The whole run, seconds (lab.timeouts.check). */
@@ -61,8 +62,8 @@ export async function runChecks(
         };
       } catch (error) {
         // The jump host itself being unreachable makes the whole run meaningless: let the caller report it.
-        if (!check.server && error instanceof SshError) throw error;
-        const message = error instanceof SshError ? error.userMessage : `The check could not run: ${(error as Error).message}`;
+        if (!check.server && error instanceof LabConnectionError) throw error;
+        const message = error instanceof LabConnectionError ? error.message : `The check could not run: ${(error as Error).message}`;
         result = { ...base, passed: false, timedOut: false, durationMs: 0, hint: message };
       }
     }

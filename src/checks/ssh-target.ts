@@ -1,32 +1,20 @@
 /**
  * SSH access to the servers of a stack for checks and hooks, as the lab user: the jump host is the
  * stack's public IP, any other server is reached by name through the jump host (src/ssh/lab-ssh.ts makes
- * the connections). One connection per server per run, all closed at once; failures become SshErrors
+ * the connections). One connection per server per run, all closed at once; failures become LabConnectionErrors
  * with the sentence the learner sees next to the check.
  */
 import type { Client } from 'ssh2';
 import type { Lab } from '../domain/lab.ts';
 import type { StackSecrets } from '../domain/stack.ts';
 import { jumpSshPort } from '../domain/lab-servers.ts';
+import { LabConnectionError } from '../ssh/lab-connection-error.ts';
 import { connectDirect, connectThrough, LabSshError, type LabLogin } from '../ssh/lab-ssh.ts';
 
 export interface SshCredentials extends LabLogin {
   /** The jump host: the stack's public IP. */
   host: string;
   port?: number;
-}
-
-export class SshError extends Error {
-  constructor(
-    /** A sentence for the learner. */
-    readonly userMessage: string,
-    /** Detail for the log (never holds a secret). */
-    readonly detail: string,
-    options?: { cause?: unknown },
-  ) {
-    super(detail, options);
-    this.name = 'SshError';
-  }
 }
 
 /** A connector failure as checks report it; anything else passes unchanged. */
@@ -36,7 +24,7 @@ function forChecks(error: unknown): never {
     error.reason === 'unreachable-from-jump'
       ? `Could not reach the server '${error.host}' from the lab's jump host.`
       : `Could not log in to ${error.host} over SSH; the lab may still be starting, try again in a moment.`;
-  throw new SshError(userMessage, error.message, { cause: error });
+  throw new LabConnectionError(error.reason, userMessage, error.message, { cause: error });
 }
 
 /** Opens connections on demand and closes them all at once. */

@@ -6,7 +6,7 @@
  */
 import { Command } from 'commander';
 import type { Runtime } from '../app/create-context.ts';
-import { ltiFor, type LtiModule } from '../lti/lti-module.ts';
+import type { LtiModule } from '../lti/lti-module.ts';
 import { platformInputSchema, type Platform } from '../lti/platforms.ts';
 import { runtimeFromCommand } from './runtime-from-cli.ts';
 
@@ -23,7 +23,7 @@ export function ltiCommand(): Command {
   const withLti = async <T>(fn: (module: LtiModule, runtime: Runtime) => Promise<T>): Promise<T> => {
     const runtime = await runtimeFromCommand(lti, { worker: false });
     try {
-      const module = ltiFor(runtime.ctx);
+      const module = runtime.ctx.lti;
       await module.platforms.syncFromConfig(module.settings.platforms);
       return await fn(module, runtime);
     } finally {

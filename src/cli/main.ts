@@ -1,5 +1,6 @@
 /** `stacklab`: the command line. Each command lives in its own module; this file only mounts them. */
 import { Command } from 'commander';
+import { UserFacingError } from '../errors/user-facing-error.ts';
 import { serveCommand, workerCommand } from './serve-command.ts';
 import { labsCommand, validateCommand } from './lab-commands.ts';
 import { migrateCommand, stacksCommand } from './stack-commands.ts';
@@ -19,7 +20,9 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (error) {
-    console.error(`stacklab: ${(error as Error).message}`);
+    // An operator reads this: the sentence and, for a user-facing error, the log detail behind it.
+    const detail = error instanceof UserFacingError && error.detail && error.detail !== error.message ? ` (${error.detail})` : '';
+    console.error(`stacklab: ${(error as Error).message}${detail}`);
     process.exitCode = process.exitCode || 1;
   }
 }

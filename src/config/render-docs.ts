@@ -1,6 +1,5 @@
-/** Renders docs/configuration.md and docs/errors.md from the schema and the error catalogue. */
+/** Renders docs/configuration.md from the schema (docs/errors.md: src/app/error-catalogue.ts). */
 import { z } from 'zod';
-import { ERRORS } from '../http/errors.ts';
 import { TOOL_VARIABLES } from './load-config.ts';
 import { SETTINGS } from './schema.ts';
 
@@ -28,22 +27,6 @@ export function renderConfigDocs(): string {
     'Variables read by the command-line tools and the tests, not by the server:',
     '',
     ...Object.entries(TOOL_VARIABLES).map(([name, what]) => `- \`${name}\`: ${what}`),
-    '',
-  ].join('\n');
-}
-
-export function renderErrorDocs(): string {
-  const rows = Object.entries(ERRORS).map(([code, e]) => `| \`${code}\` | ${e.status} | ${e.message} |`);
-  return [
-    '# API errors',
-    '',
-    '<!-- generated from src/http/errors.ts by `npm run docs`; a test fails when this file drifts -->',
-    '',
-    'Every error answer is `{ "code": "...", "message": "...", "detail": "..." }`; `code` is stable.',
-    '',
-    '| code | HTTP status | message |',
-    '|---|---|---|',
-    ...rows,
     '',
   ].join('\n');
 }

@@ -57,6 +57,10 @@ export const SETTINGS = [
   setting('reaper_interval', seconds.default(300), 'Seconds between reaper sweeps.'),
   setting('reconciler_interval', seconds.default(300), 'Seconds between reconciler runs (provider stacks vs the store).'),
   setting('watchdog_interval', seconds.default(30), 'Seconds between watchdog sweeps for stuck operations.'),
+  setting('sweep_batch', z.coerce.number().int().min(1).max(100_000).default(1000), 'Stacks one sweep (suspender, reaper, watchdog) acts on per run; the rest wait for the next run.'),
+  setting('retry_backoff', seconds.default(30), 'Seconds a failed suspend or delete waits before the sweeps try it again.'),
+  setting('worker_idle_poll', z.coerce.number().positive().default(1), 'Seconds an idle worker waits before it looks for work again (work requested in the same process starts at once).'),
+  setting('reconcile_grace', seconds.optional(), "Seconds a provider stack unknown to the store is left alone before the reconciler deletes it, so a launch in flight is not taken for a zombie (default: twice `lease`, at least 120)."),
   setting('token_ttl', seconds.default(300), 'Seconds a terminal/desktop connection token stays valid.'),
   setting(
     'guacd_url',

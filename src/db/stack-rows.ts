@@ -1,6 +1,7 @@
 /** Mapping between `stacks` rows and the `Stack` domain type. */
 import type { Stack, StackEvent } from '../domain/stack.ts';
 import { deadline } from '../domain/policy.ts';
+import type { StackErrorCode } from '../domain/stack-errors.ts';
 import type { StackState } from '../domain/states.ts';
 
 export interface StackRow {
@@ -15,7 +16,7 @@ export interface StackRow {
   provider_stack_name: string;
   tried_providers: string[];
   error: string | null;
-  error_code: string | null;
+  error_code: StackErrorCode | null;
   attempts: number;
   public_ip: string | null;
   outputs: Record<string, unknown>;

@@ -11,6 +11,7 @@ import type { Stack, StackEvent } from '../domain/stack.ts';
 import { ABANDONABLE_STATES } from '../domain/policy.ts';
 import { CLAIM_TARGET, IN_PROGRESS_STATES, OUTCOME, PENDING_STATES, assertTransitions, type InProgressState, type PendingState, type StackState } from '../domain/states.ts';
 import type { Queryable } from './database.ts';
+import type { StackErrorCode } from '../domain/stack-errors.ts';
 import { ACTIVITY_ONLY } from './stack-changes.ts';
 import { stackColumns, toEvent, toStack, type EventRow, type StackRow } from './stack-rows.ts';
 
@@ -20,7 +21,7 @@ export interface StackChanges {
   provider_stack_id?: string | null;
   tried_providers?: string[];
   error?: string | null;
-  error_code?: string | null;
+  error_code?: StackErrorCode | null;
   attempts?: number;
   public_ip?: string | null;
   outputs?: Record<string, unknown>;

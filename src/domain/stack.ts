@@ -1,3 +1,4 @@
+import type { StackErrorCode } from './stack-errors.ts';
 import type { StackState } from './states.ts';
 
 /** One learner's environment for one lab in one context (course run). Unique on (learner, context, lab). */
@@ -17,7 +18,8 @@ export interface Stack {
   triedProviders: string[];
   /** Readable reason of the last failure, shown to the learner. */
   error: string | null;
-  errorCode: string | null;
+  /** What kind of failure `error` describes (docs/errors.md). */
+  errorCode: StackErrorCode | null;
   /** Attempts of the current operation (suspend or delete retries). */
   attempts: number;
   publicIp: string | null;

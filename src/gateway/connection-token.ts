@@ -6,7 +6,7 @@
  * never lands in an access log.
  */
 import { SignJWT, jwtVerify } from 'jose';
-import type { Keys } from '../services/keys.ts';
+import type { Keys } from '../infra/keys.ts';
 
 export type ConnectionKind = 'terminal' | 'vnc' | 'rdp';
 

@@ -10,7 +10,7 @@ import type { WebSocket } from 'ws';
 import type { AppContext } from '../app/context.ts';
 import type { Lab } from '../domain/lab.ts';
 import type { Stack } from '../domain/stack.ts';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../errors/api-errors.ts';
 import { tokenFromProtocols, verifyConnectionToken, type ConnectionGrant, type ConnectionKind } from './connection-token.ts';
 import { findServer, type LabServer } from '../domain/lab-servers.ts';
 import { openSsh, openTunnel } from './open-target.ts';

@@ -1,15 +1,14 @@
 /** A gateway failure the page receives as a Guacamole `error` instruction, with its Guacamole status code. */
-import { GatewayError } from './ssh-connect.ts';
+import { LabConnectionError } from '../ssh/lab-connection-error.ts';
 
-export class GuacStatusError extends GatewayError {
+export class GuacStatusError extends LabConnectionError {
   constructor(
     userMessage: string,
     detail: string,
     /** A Guacamole status code (GUAC_STATUS); the page retries upstream (0x02xx) ones, not the others. */
-    readonly code: number,
+    readonly guacStatus: number,
     options?: { cause?: unknown },
   ) {
-    super(userMessage, detail, options);
-    this.name = 'GuacStatusError';
+    super('desktop-unavailable', userMessage, detail, options);
   }
 }

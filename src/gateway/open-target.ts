@@ -4,7 +4,8 @@ import type { Client } from 'ssh2';
 import type { Lab } from '../domain/lab.ts';
 import type { Stack, StackSecrets } from '../domain/stack.ts';
 import { jumpSshPort, type LabServer } from '../domain/lab-servers.ts';
-import { connectDirect, connectThrough, forwardOut, GatewayError, type SshOptions } from './ssh-connect.ts';
+import { LabConnectionError } from '../ssh/lab-connection-error.ts';
+import { connectDirect, connectThrough, forwardOut, type SshOptions } from './ssh-connect.ts';
 
 export interface OpenedSsh {
   client: Client;
@@ -17,7 +18,7 @@ export interface OpenedTunnel {
 }
 
 export function publicIpOf(stack: Stack): string {
-  if (!stack.publicIp) throw new GatewayError('The lab has no address yet; wait for it to finish starting.', `stack ${stack.id} has no public_ip`);
+  if (!stack.publicIp) throw new LabConnectionError('no-address', 'The lab has no address yet; wait for it to finish starting.', `stack ${stack.id} has no public_ip`);
   return stack.publicIp;
 }
 

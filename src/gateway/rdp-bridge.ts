@@ -12,7 +12,7 @@ import { encodeInstruction, GUAC_STATUS, GuacamoleProtocolError, InstructionRead
 import { GuacStatusError } from './guac-status-error.ts';
 import type { OpenedRdp } from './rdp-session.ts';
 import { CLOSE, closeReason, messageBytes } from './socket-messages.ts';
-import { GatewayError } from './ssh-connect.ts';
+import { LabConnectionError } from '../ssh/lab-connection-error.ts';
 
 const HIGH_WATER = 1 << 21;
 const LOW_WATER = 1 << 19;
@@ -105,8 +105,8 @@ export function bridgeRdp(ws: WebSocket, open: () => Promise<OpenedRdp>, opts: R
       opened = await open();
     } catch (error) {
       opts.logger.info({ err: (error as Error).message }, 'rdp: desktop connection failed');
-      if (error instanceof GuacStatusError) return failPage(error.userMessage, error.code);
-      if (error instanceof GatewayError) return failPage(error.userMessage, GUAC_STATUS.upstreamNotFound);
+      if (error instanceof GuacStatusError) return failPage(error.message, error.guacStatus);
+      if (error instanceof LabConnectionError) return failPage(error.message, GUAC_STATUS.upstreamNotFound);
       return failPage('The desktop could not connect to the lab; reconnecting.', GUAC_STATUS.upstreamError);
     }
     if (closed) return opened.close();

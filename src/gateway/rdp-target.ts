@@ -15,7 +15,8 @@ import { GUAC_STATUS } from './guacamole-protocol.ts';
 import { GuacStatusError } from './guac-status-error.ts';
 import type { LabServer } from '../domain/lab-servers.ts';
 import { connectJump, publicIpOf } from './open-target.ts';
-import { forwardOut, GatewayError, type SshOptions } from './ssh-connect.ts';
+import { LabConnectionError } from '../ssh/lab-connection-error.ts';
+import { forwardOut, type SshOptions } from './ssh-connect.ts';
 
 export interface RdpTarget {
   /** Host and port as guacd should connect to them. */
@@ -80,6 +81,6 @@ export async function openRdpTarget(stack: Stack, lab: Lab, secrets: StackSecret
     return { hostname: '127.0.0.1', port, stopAccepting: () => listener.close(), close };
   } catch (error) {
     close();
-    throw new GatewayError('The desktop could not be prepared on the server; reconnecting…', `rdp forward listener: ${(error as Error).message}`, { cause: error });
+    throw new LabConnectionError('desktop-unavailable', 'The desktop could not be prepared on the server; reconnecting…', `rdp forward listener: ${(error as Error).message}`, { cause: error });
   }
 }

@@ -1,11 +1,12 @@
 /**
  * The gateway's SSH to a lab: the connection itself is made by src/ssh/lab-ssh.ts (the one connector
- * the checks use as well); here its failures become GatewayErrors, with the sentence a learner reads
+ * the checks use as well); here its failures become LabConnectionErrors, with the sentence a learner reads
  * in the terminal or desktop. Credentials stay on the server.
  */
 import type { Duplex } from 'node:stream';
 import type { Client } from 'ssh2';
 import type { StackSecrets } from '../domain/stack.ts';
+import { LabConnectionError } from '../ssh/lab-connection-error.ts';
 import * as labSsh from '../ssh/lab-ssh.ts';
 
 export interface SshLogin {
@@ -14,19 +15,6 @@ export interface SshLogin {
 }
 
 export type SshOptions = labSsh.LabSshOptions;
-
-export class GatewayError extends Error {
-  constructor(
-    /** A sentence for the learner. */
-    readonly userMessage: string,
-    /** Detail for the log. */
-    readonly detail: string,
-    options?: { cause?: unknown },
-  ) {
-    super(detail, options);
-    this.name = 'GatewayError';
-  }
-}
 
 const USER_MESSAGES: Record<labSsh.LabSshReason, (host: string) => string> = {
   'no-credentials': () => 'The lab has no login credentials yet; wait for it to finish starting.',
@@ -37,7 +25,7 @@ const USER_MESSAGES: Record<labSsh.LabSshReason, (host: string) => string> = {
 
 /** A connector failure as the gateway reports it; anything else passes unchanged. */
 function forGateway(error: unknown): never {
-  if (error instanceof labSsh.LabSshError) throw new GatewayError(USER_MESSAGES[error.reason](error.host), error.message, { cause: error });
+  if (error instanceof labSsh.LabSshError) throw new LabConnectionError(error.reason, USER_MESSAGES[error.reason](error.host), error.message, { cause: error });
   throw error;
 }
 

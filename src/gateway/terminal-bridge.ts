@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { ClientChannel } from 'ssh2';
 import type { WebSocket } from 'ws';
 import type { OpenedSsh } from './open-target.ts';
-import { GatewayError } from './ssh-connect.ts';
+import { LabConnectionError } from '../ssh/lab-connection-error.ts';
 import { CLOSE, closeReason, messageBytes, parseControl, type ServerControl } from './socket-messages.ts';
 
 const HIGH_WATER = 1 << 20;
@@ -122,7 +122,7 @@ export function bridgeTerminal(ws: WebSocket, open: () => Promise<OpenedSsh>, op
       for (const bytes of early.splice(0)) shell.write(bytes);
       send(ws, { type: 'status', state: 'connected', message: 'Connected.' });
     } catch (error) {
-      const userMessage = error instanceof GatewayError ? error.userMessage : 'The terminal could not connect to the lab. Reconnecting…';
+      const userMessage = error instanceof LabConnectionError ? error.message : 'The terminal could not connect to the lab. Reconnecting…';
       opts.logger.info({ err: (error as Error).message }, 'terminal connection failed');
       send(ws, { type: 'error', message: userMessage, retry: true });
       finish(CLOSE.error, 'could not connect');

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { OpenedTunnel } from './open-target.ts';
 import { RfbFilterError, RfbInputFilter } from './rfb-input-filter.ts';
-import { GatewayError } from './ssh-connect.ts';
+import { LabConnectionError } from '../ssh/lab-connection-error.ts';
 import { CLOSE, closeReason, messageBytes } from './socket-messages.ts';
 
 const HIGH_WATER = 1 << 21;
@@ -82,7 +82,7 @@ export function bridgeVnc(ws: WebSocket, open: () => Promise<OpenedTunnel>, opts
       for (const bytes of early.splice(0)) stream.write(bytes);
     } catch (error) {
       opts.logger.info({ err: (error as Error).message }, 'desktop connection failed');
-      finish(CLOSE.error, error instanceof GatewayError ? error.userMessage : 'The desktop could not connect to the lab.');
+      finish(CLOSE.error, error instanceof LabConnectionError ? error.message : 'The desktop could not connect to the lab.');
     }
   })();
 }

@@ -1,13 +1,13 @@
 /**
  * The fastify app factory, separate from `listen` so tests use `inject`. Route plugins register here;
- * every error leaves as `{code, message, detail}` from the catalogue in errors.ts.
+ * every error leaves as `{code, message, detail?}` from the catalogue in src/errors/api-errors.ts.
  */
 import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { AppContext } from '../app/context.ts';
-import { AppError } from './errors.ts';
+import { AppError } from '../errors/api-errors.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { labRoutes } from './routes/labs.ts';
@@ -24,7 +24,14 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' } },
   });
   app.setErrorHandler((error, request, reply) => {
-    if (error instanceof AppError) return reply.status(error.status).send(error.toJSON());
+    if (error instanceof AppError) {
+      // The log gets the detail (ids, states); the client gets only the code, the sentence and any client-safe detail.
+      const line = { code: error.code, status: error.status, detail: error.detail, ...(error.cause ? { err: error.cause } : {}) };
+      if (error.status >= 500) request.log.error(line, 'request failed');
+      else if (error.status === 401 || error.status === 404) request.log.info(line, 'request refused');
+      else request.log.warn(line, 'request refused');
+      return reply.status(error.status).send(error.toJSON());
+    }
     const fe = error as { validation?: unknown; statusCode?: number; message: string };
     if (fe.validation) return reply.status(400).send({ code: 'BAD_REQUEST', message: 'The request is not valid.', detail: fe.message });
     if (fe.statusCode && fe.statusCode < 500) return reply.status(fe.statusCode).send({ code: 'BAD_REQUEST', message: fe.message });

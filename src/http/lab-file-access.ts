@@ -6,7 +6,7 @@
  * is never accepted as a session, nor a session as it. Labs that are not hidden serve their images openly.
  */
 import { SignJWT, jwtVerify } from 'jose';
-import type { Keys } from '../services/keys.ts';
+import type { Keys } from '../infra/keys.ts';
 
 const AUDIENCE = 'stacklab:lab-files';
 

@@ -1,7 +1,7 @@
 /** Bearer-token authentication for service calls (LMS back-ends, tools, the CLI) under /api/v1. */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { AppError } from './errors.ts';
+import { AppError } from '../errors/api-errors.ts';
 
 export function bearerToken(request: FastifyRequest): string | null {
   const header = request.headers.authorization;

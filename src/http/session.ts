@@ -6,8 +6,9 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SignJWT, jwtVerify } from 'jose';
-import type { Keys } from '../services/keys.ts';
-import { AppError } from './errors.ts';
+import type { Keys } from '../infra/keys.ts';
+import { AppError } from '../errors/api-errors.ts';
+import { INSTRUCTOR_ROLES } from '../domain/roles.ts';
 
 export interface Session {
   /** Stable learner id (LTI: derived from issuer + sub; demo: `demo:<name>`). */
@@ -82,8 +83,6 @@ export function requireSession(ctx: { keys: Keys }) {
     request.session = await verifySession(ctx.keys, token);
   };
 }
-
-export const INSTRUCTOR_ROLES = ['Instructor', 'Administrator', 'TeachingAssistant', 'ContentDeveloper'];
 
 export function isInstructor(session: Session): boolean {
   return session.roles.some((role) => INSTRUCTOR_ROLES.some((r) => role === r || role.endsWith(`#${r}`) || role.endsWith(`/${r}`)));

@@ -4,9 +4,9 @@
  * the injected clock, so tests call `run()` / `runAll()` / `runJob()` with a manual clock instead of waiting.
  */
 import type { Logger } from 'pino';
-import type { ProviderRegistry } from '../app/context.ts';
+import type { ProviderRegistry } from '../providers/provider-registry.ts';
 import type { StackStore } from '../db/stack-store.ts';
-import type { Clock } from '../services/clock.ts';
+import type { Clock } from '../infra/clock.ts';
 import { reaper, reconciler, suspender, watchdog, type SweepSettings, type SweepStats } from '../services/sweeps.ts';
 import { Periodic, type PeriodicJob } from './periodic.ts';
 

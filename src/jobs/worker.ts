@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import type { StackStore } from '../db/stack-store.ts';
 import { addSeconds } from '../domain/policy.ts';
-import type { Clock } from '../services/clock.ts';
+import type { Clock } from '../infra/clock.ts';
 import type { Operations } from '../services/operations.ts';
 
 export interface WorkerSettings {

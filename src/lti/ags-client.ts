@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { Clock } from '../services/clock.ts';
+import type { Clock } from '../infra/clock.ts';
 import { AGS_SCOPE, CLIENT_ASSERTION_TYPE, SCORE_MEDIA_TYPE } from './claims.ts';
 import type { Platform } from './platforms.ts';
 import type { ToolKeys } from './tool-keys.ts';

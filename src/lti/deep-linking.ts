@@ -9,8 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Lab } from '../domain/lab.ts';
-import type { Clock } from '../services/clock.ts';
-import type { Keys } from '../services/keys.ts';
+import type { Clock } from '../infra/clock.ts';
+import type { Keys } from '../infra/keys.ts';
 import { CLAIM, LTI_VERSION, MESSAGE_TYPE } from './claims.ts';
 import { LtiError } from './lti-error.ts';
 import type { ToolKeys } from './tool-keys.ts';

@@ -1,6 +1,6 @@
 /** How LTI identities map onto stacklab's: learner ids, course runs and instructor roles. */
 import { createHash } from 'node:crypto';
-import { INSTRUCTOR_ROLES } from '../http/session.ts';
+import { INSTRUCTOR_ROLES } from '../domain/roles.ts';
 
 /**
  * A stable, opaque learner id from (issuer, sub): the same person launching from the same platform

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/database.ts';
-import type { Clock } from '../services/clock.ts';
+import type { Clock } from '../infra/clock.ts';
 
 export interface LoginState {
   state: string;

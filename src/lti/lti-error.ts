@@ -1,7 +1,9 @@
 /**
- * A refused LTI request: `reason` is stable (logs, metrics, tests), `message` is for the person in
- * the LMS, `detail` goes to the log only.
+ * A refused LTI request: `reason` (its `code`) is stable (logs, metrics, tests), `message` is for the
+ * person in the LMS, `detail` goes to the log only.
  */
+import { UserFacingError } from '../errors/user-facing-error.ts';
+
 export type LtiReason =
   | 'bad_request'
   | 'platform_unknown'
@@ -18,7 +20,8 @@ export type LtiReason =
   | 'forbidden'
   | 'platform_unreachable';
 
-const STATUS: Record<LtiReason, number> = {
+/** The HTTP status of each refusal; docs/errors.md lists them. */
+export const LTI_REFUSALS: Record<LtiReason, number> = {
   bad_request: 400,
   platform_unknown: 400,
   deployment_unknown: 403,
@@ -35,16 +38,14 @@ const STATUS: Record<LtiReason, number> = {
   platform_unreachable: 502,
 };
 
-export class LtiError extends Error {
+export class LtiError extends UserFacingError<LtiReason> {
   readonly status: number;
-  constructor(
-    readonly reason: LtiReason,
-    message: string,
-    readonly detail?: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'LtiError';
-    this.status = STATUS[reason];
+  constructor(reason: LtiReason, message: string, detail?: string, options?: { cause?: unknown }) {
+    super(reason, message, detail, options);
+    this.status = LTI_REFUSALS[reason];
+  }
+
+  get reason(): LtiReason {
+    return this.code;
   }
 }

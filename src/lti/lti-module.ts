@@ -1,12 +1,17 @@
 /**
- * The LTI tool's parts wired from the AppContext once (`ltiFor(ctx)`): the HTTP routes, the jobs, the
- * CLI and the tests share the same object. Nothing here runs on a timer: the HTTP side calls
+ * The LTI tool's parts, built once by the composition root (`ctx.lti`): the HTTP routes, the jobs,
+ * the CLI and the tests share the same object. Nothing here runs on a timer: the HTTP side calls
  * `prepare()` and serves launches, the composition root turns check results into queued grades
  * (`queueGrades()`), and the jobs in src/jobs/lti-jobs.ts send them and do the housekeeping
  * wherever workers run.
  */
-import type { AppContext } from '../app/context.ts';
-import type { CheckCompletedEvent } from '../services/events.ts';
+import type { Logger } from 'pino';
+import type { Database } from '../db/database.ts';
+import type { LabCatalog } from '../domain/lab-catalog.ts';
+import type { Clock } from '../infra/clock.ts';
+import type { DomainEvents } from '../infra/events.ts';
+import type { Keys } from '../infra/keys.ts';
+import type { CheckCompletedEvent } from '../infra/events.ts';
 import { AgsClient } from './ags-client.ts';
 import { GradeOutbox, type OutboxSettings } from './grade-outbox.ts';
 import { LaunchStore } from './launches.ts';
@@ -14,7 +19,18 @@ import { LoginStates } from './login-states.ts';
 import { PlatformJwks, type JwksCacheOptions } from './platform-jwks.ts';
 import { parseLtiConfig, PlatformStore, type LtiSettings } from './platforms.ts';
 import { DEFAULT_ROTATION, ToolKeys } from './tool-keys.ts';
-import { perContext } from '../app/per-context.ts';
+
+/** What the LTI tool needs from the composition root. */
+export interface LtiDeps {
+  /** Raw `lti:` section of the config file. */
+  ltiConfig: unknown;
+  db: Database;
+  keys: Keys;
+  clock: Clock;
+  logger: Logger;
+  labs: LabCatalog;
+  events: DomainEvents;
+}
 
 export interface LtiOptions {
   jwks?: JwksCacheOptions;
@@ -51,7 +67,7 @@ export class LtiModule {
   };
 
   constructor(
-    readonly ctx: AppContext,
+    readonly ctx: LtiDeps,
     options: LtiOptions = {},
   ) {
     this.settings = parseLtiConfig(ctx.ltiConfig);
@@ -104,6 +120,3 @@ export class LtiModule {
     return { statesRemoved, keysPruned, rotatedTo };
   }
 }
-
-/** One LtiModule per app context, shared by the routes, the jobs and the CLI. */
-export const ltiFor = perContext((ctx: AppContext) => new LtiModule(ctx));

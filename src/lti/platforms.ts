@@ -4,7 +4,7 @@
  * server reads one table; `source` keeps the API from silently overwriting what the config file says.
  */
 import { z } from 'zod';
-import type { Clock } from '../services/clock.ts';
+import type { Clock } from '../infra/clock.ts';
 import type { Queryable } from '../db/database.ts';
 
 const url = z.string().url();

@@ -10,8 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, exportPKCS8, generateKeyPair, importPKCS8, type CryptoKey, type JWK } from 'jose';
 import type { Database, Queryable } from '../db/database.ts';
-import type { Clock } from '../services/clock.ts';
-import type { Keys } from '../services/keys.ts';
+import type { Clock } from '../infra/clock.ts';
+import type { Keys } from '../infra/keys.ts';
 
 export interface RotationTimes {
   publishLeadSeconds: number;

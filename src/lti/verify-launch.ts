@@ -5,7 +5,7 @@
  * the deployment is registered, the version is 1.3.0 and the message type is one we handle.
  */
 import { decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
-import type { Clock } from '../services/clock.ts';
+import type { Clock } from '../infra/clock.ts';
 import { CLAIM, LTI_VERSION, MESSAGE_TYPE } from './claims.ts';
 import { LtiError } from './lti-error.ts';
 import type { LoginStates } from './login-states.ts';

@@ -24,6 +24,8 @@
  *    `detail` is for the log. Nothing secret (keys, passwords, tokens) goes into either.
  */
 
+import { UserFacingError } from '../errors/user-facing-error.ts';
+
 export const STACK_NAME_PREFIX = 'stacklab-';
 
 export type ProviderAction = 'CREATE' | 'SUSPEND' | 'RESUME' | 'DELETE';
@@ -97,17 +99,16 @@ export type ProviderErrorCode =
   | 'PRIVILEGES'
   | 'INTERNAL';
 
-export class ProviderError extends Error {
-  constructor(
-    readonly code: ProviderErrorCode,
-    /** A sentence for the learner or author, saying what to do next where possible. */
-    readonly userMessage: string,
-    /** Detail for the operator's log. */
-    readonly detail: string = userMessage,
-    options?: { cause?: unknown },
-  ) {
-    super(`${code}: ${detail}`, options);
-    this.name = 'ProviderError';
+/** `message` is the sentence for the learner or author (what to do next where possible); `detail` is for the log. */
+export class ProviderError extends UserFacingError<ProviderErrorCode> {
+  declare readonly detail: string;
+  constructor(code: ProviderErrorCode, userMessage: string, detail: string = userMessage, options?: { cause?: unknown }) {
+    super(code, userMessage, detail, options);
+  }
+
+  /** The contract's name for `message`. */
+  get userMessage(): string {
+    return this.message;
   }
 }
 

@@ -11,7 +11,9 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { LabCatalog, LifecycleHooks, ProviderRegistry } from '../app/context.ts';
+import type { LabCatalog } from '../domain/lab-catalog.ts';
+import type { ProviderRegistry } from '../providers/provider-registry.ts';
+import type { LifecycleHooks } from './lifecycle-hooks.ts';
 import type { Database } from '../db/database.ts';
 import { StackStore, type StackChanges } from '../db/stack-store.ts';
 import type { Lab, LabProvider } from '../domain/lab.ts';
@@ -20,9 +22,9 @@ import type { Stack } from '../domain/stack.ts';
 import { OCCUPYING_STATES, OUTCOME, type InProgressState, type StackState } from '../domain/states.ts';
 import { parseTemplate } from '../templates/parse.ts';
 import { ProviderError, type ParameterValue, type Provider, type ProviderAction, type ProviderStack, type StackRef } from '../providers/provider.ts';
-import type { Clock } from './clock.ts';
-import type { DomainEvents } from './events.ts';
-import type { Keys } from './keys.ts';
+import type { Clock } from '../infra/clock.ts';
+import type { DomainEvents } from '../infra/events.ts';
+import type { Keys } from '../infra/keys.ts';
 import { freshLaunch, nextGeneration } from './stack-service.ts';
 
 export interface OperationSettings {

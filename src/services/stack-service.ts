@@ -3,7 +3,7 @@
  * `*_PENDING` state (durable work); workers (services/operations.ts) carry the work out.
  */
 import { randomBytes } from 'node:crypto';
-import type { LabCatalog } from '../app/context.ts';
+import type { LabCatalog } from '../domain/lab-catalog.ts';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import { STACK_CHANGED_CHANNEL } from '../db/stack-changes.ts';
@@ -12,13 +12,13 @@ import type { Lab } from '../domain/lab.ts';
 import { addSeconds } from '../domain/policy.ts';
 import type { Stack, StackEvent, StackSecrets } from '../domain/stack.ts';
 import { canTransition, type StackState } from '../domain/states.ts';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../errors/api-errors.ts';
 import { stackNameFor } from '../providers/provider.ts';
 import { ActivityLedger } from './activity-ledger.ts';
 import { ReadyStackCache } from './ready-stack-cache.ts';
-import type { Clock } from './clock.ts';
-import type { DomainEvents } from './events.ts';
-import type { Keys } from './keys.ts';
+import type { Clock } from '../infra/clock.ts';
+import type { DomainEvents } from '../infra/events.ts';
+import type { Keys } from '../infra/keys.ts';
 
 export interface LaunchRequest {
   learner: string;

@@ -6,7 +6,7 @@
  * statements are its SQL form, checked against it by test/store/sweep-statements.test.ts.
  */
 import type { Logger } from 'pino';
-import type { ProviderRegistry } from '../app/context.ts';
+import type { ProviderRegistry } from '../providers/provider-registry.ts';
 import type { StackStore } from '../db/stack-store.ts';
 import type { Stack } from '../domain/stack.ts';
 import { STACK_NAME_PREFIX } from '../providers/provider.ts';

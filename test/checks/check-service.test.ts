@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CheckService, checkServiceFor } from '../../src/checks/check-service.ts';
-import type { CheckCompletedEvent } from '../../src/services/events.ts';
+import { CheckService } from '../../src/checks/check-service.ts';
+import type { CheckCompletedEvent } from '../../src/infra/events.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 import { checksLab } from './support/checks-lab.ts';
@@ -32,7 +32,7 @@ describe('progress checks on a stack', { skip: skipUnless(SSHD_PRESENT, SSHD_WHY
 
   test('one step done: 1/3 with the two failing scripts stderr as hints; then all done: 3/3, grade and events', async () => {
     const { stack, lab } = await readyStack('alice');
-    const checks = checkServiceFor(runtime.ctx);
+    const checks = runtime.ctx.checks;
     await lab.learner(DO_FIRST_STEP);
     const first = await checks.run(stack.id, 'test');
     assert.equal(first.status, 'completed');
@@ -63,7 +63,7 @@ describe('progress checks on a stack', { skip: skipUnless(SSHD_PRESENT, SSHD_WHY
       ['latest', 0.25],
     ] as const) {
       const { stack, lab } = await readyStack(`bob-${labId}`, labId);
-      const checks = checkServiceFor(runtime.ctx);
+      const checks = runtime.ctx.checks;
       await lab.learner(DO_FIRST_STEP + ' && ' + DO_THE_REST);
       await checks.run(stack.id, 'test');
       await lab.learner(DO_FIRST_STEP); // the learner breaks it again
@@ -76,7 +76,7 @@ describe('progress checks on a stack', { skip: skipUnless(SSHD_PRESENT, SSHD_WHY
 
   test('two check requests at once run once: the second joins, in this process and through the database', async () => {
     const { stack } = await readyStack('carol');
-    const checks = checkServiceFor(runtime.ctx);
+    const checks = runtime.ctx.checks;
     const other = new CheckService(runtime.ctx); // as if in a second process: shares only the database
     const [a, b, c] = await Promise.all([checks.start(stack.id, 'one'), checks.start(stack.id, 'two'), other.start(stack.id, 'three')]);
     assert.equal(a.run.id, b.run.id);
@@ -103,7 +103,7 @@ describe('progress checks on a stack', { skip: skipUnless(SSHD_PRESENT, SSHD_WHY
     await lab.learner(DO_FIRST_STEP + ' && ' + DO_THE_REST);
     await runtime.ctx.stacks.requestSuspend(stack.id, 'test');
     await runtime.ctx.stacks.waitForState(stack.id, ['SUSPENDED'], 30_000);
-    const run = await checkServiceFor(runtime.ctx).run(stack.id, 'test');
+    const run = await runtime.ctx.checks.run(stack.id, 'test');
     assert.equal(run.status, 'completed');
     assert.equal(run.score, 1);
     assert.equal((await runtime.ctx.stacks.get(stack.id)).state, 'READY');
@@ -115,6 +115,6 @@ describe('progress checks on a stack', { skip: skipUnless(SSHD_PRESENT, SSHD_WHY
     const { stack } = await readyStack('erin');
     await runtime.ctx.stacks.requestDelete(stack.id, 'test');
     await runtime.ctx.stacks.waitForState(stack.id, ['DELETED'], 30_000);
-    await assert.rejects(checkServiceFor(runtime.ctx).start(stack.id, 'test'), (error: Error & { code?: string }) => error.code === 'INVALID_STATE' && /launch it again/.test(error.message));
+    await assert.rejects(runtime.ctx.checks.start(stack.id, 'test'), (error: Error & { code?: string }) => error.code === 'INVALID_STATE' && /launch it again/.test(error.message));
   });
 });

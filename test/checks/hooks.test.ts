@@ -2,7 +2,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { installHooks } from '../../src/checks/hooks.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 import { checksLab } from './support/checks-lab.ts';
@@ -36,7 +35,6 @@ describe('lab hook scripts around the lifecycle', { skip: skipUnless(SSHD_PRESEN
         checksLab({ id: 'hanging', hookScript: '#!/bin/sh\nsleep 600\n', hookEvents: ['suspend'], timeouts }),
       ],
     });
-    installHooks(runtime.ctx);
     runtime.worker.start();
   });
   after(async () => {

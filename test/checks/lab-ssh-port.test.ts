@@ -5,7 +5,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { checkServiceFor } from '../../src/checks/check-service.ts';
 import { runHook } from '../../src/checks/hooks.ts';
 import { testLab as stacklabTest } from '../../src/checks/lab-test.ts';
 import { skipUnless } from '../support/prerequisite.ts';
@@ -56,7 +55,7 @@ describe('a lab whose jump host listens for SSH on another port', { skip: skipUn
   test('a progress check logs in on the lab port and passes, server2 included', async () => {
     const { stack, sshd } = await readyStack('port-alice');
     await sshd.learner(DO_FIRST_STEP + ' && ' + DO_THE_REST);
-    const run = await checkServiceFor(runtime.ctx).run(stack.id, 'test');
+    const run = await runtime.ctx.checks.run(stack.id, 'test');
     assert.equal(run.status, 'completed', run.error ?? '');
     assert.deepEqual([run.passed, run.total, run.score], [3, 3, 1]);
   });

@@ -3,8 +3,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { checkServiceFor } from '../../src/checks/check-service.ts';
-import { installHooks } from '../../src/checks/hooks.ts';
 import { runRemoteScript } from '../../src/checks/remote-script.ts';
 import { runChecks } from '../../src/checks/run-checks.ts';
 import { SshTarget } from '../../src/checks/ssh-target.ts';
@@ -41,7 +39,6 @@ describe('progress checks on a real local-runtime stack', { skip: skipUnless(mis
   before(async () => {
     const lab = loadLab(join(REPO, 'labs', 'checks-demo'), { defaultProviders: ['local'] });
     runtime = await testRuntime({ providers: [testProvider()], labs: [lab] });
-    installHooks(runtime.ctx);
     runtime.worker.start();
     app = await buildApp(runtime.ctx);
     const launched = await runtime.ctx.stacks.launch({ learner: 'ada', context: 'course-1', lab: 'checks-demo', actor: 'test' });
@@ -59,7 +56,7 @@ describe('progress checks on a real local-runtime stack', { skip: skipUnless(mis
 
   test('one step of three done: 1/3 (weighted 0.25) and the two hints are the failing scripts stderr', async () => {
     await learnerTypes('mkdir -p ~/notes && echo hello > ~/notes/hello.txt');
-    const run = await checkServiceFor(runtime.ctx).run(stack.id, 'test');
+    const run = await runtime.ctx.checks.run(stack.id, 'test');
     assert.equal(run.status, 'completed', run.error ?? '');
     assert.deepEqual([run.passed, run.total, run.score], [1, 3, 0.25]);
     assert.deepEqual(
@@ -83,15 +80,15 @@ describe('progress checks on a real local-runtime stack', { skip: skipUnless(mis
 
   test('after the rest is done: 3/3 and the grade is 1', async () => {
     await learnerTypes('mkdir -p ~/bin && printf \'#!/bin/sh\\necho "Hello, $1!"\\n\' > ~/bin/greet && chmod +x ~/bin/greet && echo "Lab complete" | sudo tee -a /etc/motd >/dev/null');
-    const run = await checkServiceFor(runtime.ctx).run(stack.id, 'test');
+    const run = await runtime.ctx.checks.run(stack.id, 'test');
     assert.deepEqual([run.passed, run.total, run.score], [3, 3, 1], JSON.stringify(run.results));
-    assert.equal((await checkServiceFor(runtime.ctx).status(stack.id)).grade, 1);
+    assert.equal((await runtime.ctx.checks.status(stack.id)).grade, 1);
   });
 
   test('a check on a suspended stack resumes it first; the lab hook ran on suspend and on resume', async () => {
     await runtime.ctx.stacks.requestSuspend(stack.id, 'test');
     await runtime.ctx.stacks.waitForState(stack.id, ['SUSPENDED'], 60_000);
-    const run = await checkServiceFor(runtime.ctx).run(stack.id, 'test');
+    const run = await runtime.ctx.checks.run(stack.id, 'test');
     assert.equal(run.status, 'completed', run.error ?? '');
     assert.equal(run.score, 1, JSON.stringify(run.results));
     assert.equal((await runtime.ctx.stacks.get(stack.id)).state, 'READY');

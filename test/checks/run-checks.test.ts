@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { LabCheck } from '../../src/domain/lab.ts';
 import { THREE_CHECKS } from './support/three-checks.ts';
 import { runChecks } from '../../src/checks/run-checks.ts';
-import { SshError, SshTarget } from '../../src/checks/ssh-target.ts';
+import { SshTarget } from '../../src/checks/ssh-target.ts';
+import { LabConnectionError } from '../../src/ssh/lab-connection-error.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { SSHD_PRESENT, SSHD_WHY, startLabSshd, type LabSshd } from './support/lab-sshd.ts';
 
@@ -114,7 +115,7 @@ describe('running checks over SSH', { skip: skipUnless(SSHD_PRESENT, SSHD_WHY) }
       target.close();
     }
     const wrongKey = new SshTarget({ host: lab.host, username: 'nobody-here', privateKey: lab.privateKey });
-    await assert.rejects(runChecks(wrongKey, THREE_CHECKS, limits), (error: unknown) => error instanceof SshError && /Could not log in/.test(error.userMessage));
+    await assert.rejects(runChecks(wrongKey, THREE_CHECKS, limits), (error: unknown) => error instanceof LabConnectionError && /Could not log in/.test(error.message));
     wrongKey.close();
   });
 });

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.ts';
 import { issueSession, verifySession } from '../../src/http/session.ts';
 import { FakeProvider } from '../../src/providers/fake/fake-provider.ts';
-import { Keys } from '../../src/services/keys.ts';
+import { Keys } from '../../src/infra/keys.ts';
 import { settle, testLab, testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 
 const fakeProviders = [{ name: 'fake', capacity: -1, template: 'heat_template_version: 2016-10-14\nresources: {}\n', templateFile: 'template.yaml' }];

@@ -273,9 +273,9 @@ describe('RDP gateway (scripted guacd peer, real sshd as jump host)', { skip: sk
       const settings = { hostname: '127.0.0.1', port: 3389, username: 'u', password: 'p', readOnly: false, width: 800, height: 600, dpi: 96, audio: [], video: [], image: [] };
       await assert.rejects(openGuacdSession({ host: '127.0.0.1', port: guacd.port }, settings, 300), (error: unknown) => {
         assert.ok(error instanceof GuacStatusError, String(error));
-        assert.match(error.userMessage, /guacd\) does not answer; retrying/);
-        assert.match(error.message, /no args within 300 ms/);
-        assert.equal(error.code, 0x0202);
+        assert.match(error.message, /guacd\) does not answer; retrying/);
+        assert.match(error.detail ?? '', /no args within 300 ms/);
+        assert.equal(error.guacStatus, 0x0202);
         return true;
       });
     } finally {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.ts';
-import { ERRORS } from '../../src/http/errors.ts';
+import { API_ERRORS } from '../../src/errors/api-errors.ts';
 import { publicStack } from '../../src/http/routes/stacks.ts';
 import { FakeProvider } from '../../src/providers/fake/fake-provider.ts';
 import { settle, testLab, testRuntime, type TestRuntime } from '../support/test-runtime.ts';
@@ -85,7 +85,9 @@ describe('REST API', () => {
     const missing = await app.inject({ url: '/api/v1/stacks/nope', headers: auth });
     assert.equal(missing.statusCode, 404);
     assert.equal(missing.json().code, 'STACK_NOT_FOUND');
-    assert.equal(missing.json().message, ERRORS.STACK_NOT_FOUND.message);
+    assert.equal(missing.json().message, API_ERRORS.STACK_NOT_FOUND.message);
+    // The log detail (here the stack id asked for) stays in the log; clients get the code and the sentence.
+    assert.deepEqual(Object.keys(missing.json()).sort(), ['code', 'message']);
     const badLab = await app.inject({ method: 'POST', url: '/api/v1/stacks', headers: auth, payload: { learner: 'a', context: 'c', lab: 'nope' } });
     assert.equal(badLab.json().code, 'LAB_NOT_FOUND');
     const invalid = await app.inject({ method: 'POST', url: '/api/v1/stacks', headers: auth, payload: { learner: 'a' } });

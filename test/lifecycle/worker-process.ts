@@ -5,11 +5,11 @@
  */
 import pino from 'pino';
 import { createRuntime } from '../../src/app/create-context.ts';
-import { mapCatalog } from '../../src/app/context.ts';
+import { mapCatalog } from '../../src/domain/lab-catalog.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { openPostgres } from '../../src/db/database.ts';
 import { FakeProvider } from '../../src/providers/fake/fake-provider.ts';
-import { Keys } from '../../src/services/keys.ts';
+import { Keys } from '../../src/infra/keys.ts';
 import { testLab } from '../support/test-runtime.ts';
 
 const db = await openPostgres(process.env.WORKER_DB_URL!, 4);

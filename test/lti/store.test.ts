@@ -6,8 +6,8 @@ import { migrate } from '../../src/db/migrations.ts';
 import { LoginStates } from '../../src/lti/login-states.ts';
 import { PlatformConflictError, PlatformStore } from '../../src/lti/platforms.ts';
 import { ToolKeys } from '../../src/lti/tool-keys.ts';
-import { ManualClock } from '../../src/services/clock.ts';
-import { Keys } from '../../src/services/keys.ts';
+import { ManualClock } from '../../src/infra/clock.ts';
+import { Keys } from '../../src/infra/keys.ts';
 import { BACKENDS, freshDatabase, postgresAvailable, type TestDatabase } from '../support/databases.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from 'ssh2';
-import { SshError, SshTarget } from '../../src/checks/ssh-target.ts';
+import { SshTarget } from '../../src/checks/ssh-target.ts';
+import { LabConnectionError } from '../../src/ssh/lab-connection-error.ts';
 import * as gateway from '../../src/gateway/ssh-connect.ts';
 import { connectDirect, connectThrough, forwardOut, LabSshError, type LabSshReason } from '../../src/ssh/lab-ssh.ts';
 import { freePort, HAVE_SSHD, startSshd, type LocalSshd } from '../gateway/support/local-sshd.ts';
@@ -76,7 +77,7 @@ describe('SSH connector to a lab', { skip: skipUnless(HAVE_SSHD, 'OpenSSH server
     const gatewayMessage = (attempt: Promise<unknown>) =>
       attempt.then(
         () => assert.fail('expected a failure'),
-        (error: unknown) => (assert.ok(error instanceof gateway.GatewayError, String(error)), error.userMessage),
+        (error: unknown) => (assert.ok(error instanceof LabConnectionError, String(error)), error.message),
       );
     const secrets = { privateKey: sshd.privateKey };
     assert.equal(await gatewayMessage(gateway.connectDirect(sshd.host, sshd.port, { username: sshd.user, secrets: {} })), 'The lab has no login credentials yet; wait for it to finish starting.');
@@ -98,8 +99,8 @@ describe('SSH connector to a lab', { skip: skipUnless(HAVE_SSHD, 'OpenSSH server
           () => assert.fail('expected a failure'),
           (e: unknown) => e,
         );
-        assert.ok(error instanceof SshError, String(error));
-        return error.userMessage;
+        assert.ok(error instanceof LabConnectionError, String(error));
+        return error.message;
       } finally {
         target.close();
       }

@@ -1,12 +1,12 @@
 /** A whole stacklab runtime on a fresh database with a manual clock, for service, job and HTTP tests. */
 import pino from 'pino';
-import { mapCatalog, type LabCatalog } from '../../src/app/context.ts';
+import { mapCatalog, type LabCatalog } from '../../src/domain/lab-catalog.ts';
 import { createRuntime, type Runtime } from '../../src/app/create-context.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { Lab } from '../../src/domain/lab.ts';
 import type { Provider } from '../../src/providers/provider.ts';
-import { ManualClock } from '../../src/services/clock.ts';
-import { Keys } from '../../src/services/keys.ts';
+import { ManualClock } from '../../src/infra/clock.ts';
+import { Keys } from '../../src/infra/keys.ts';
 import { freshDatabase, type Backend } from './databases.ts';
 
 export interface TestRuntime extends Runtime {

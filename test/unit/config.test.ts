@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/load-config.ts';
-import { renderConfigDocs, renderErrorDocs } from '../../src/config/render-docs.ts';
+import { renderErrorDocs } from '../../src/app/error-catalogue.ts';
+import { renderConfigDocs } from '../../src/config/render-docs.ts';
 
 test('defaults are hastexo\'s where hastexo had them', () => {
   const { config } = loadConfig({ env: {} });

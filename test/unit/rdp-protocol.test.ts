@@ -110,8 +110,8 @@ describe('RDP set-up errors the learner sees', () => {
 
   const refused = (pattern: RegExp) => (error: unknown) => {
     assert.ok(error instanceof GuacStatusError, String(error));
-    assert.match(error.userMessage, pattern);
-    assert.equal(error.code, 0x0200, 'a set-up error: the page does not retry');
+    assert.match(error.message, pattern);
+    assert.equal(error.guacStatus, 0x0200, 'a set-up error: the page does not retry');
     return true;
   };
 

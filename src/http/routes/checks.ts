@@ -6,7 +6,6 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
-import { checkServiceFor } from '../../checks/check-service.ts';
 import { runView, statusView } from '../../checks/check-view.ts';
 import { requireServiceToken } from '../service-auth.ts';
 import { requireSession } from '../session.ts';
@@ -22,7 +21,7 @@ const schema = (summary: string, post: boolean) => ({
 });
 
 export function checkRoutes(ctx: AppContext) {
-  const checks = checkServiceFor(ctx);
+  const checks = ctx.checks;
 
   async function start(ctxRequest: FastifyRequest<CheckRequest>, stackId: string, actor: string, audience: 'service' | 'learner') {
     const { run, joined } = await checks.start(stackId, actor);

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
-import { AppError } from '../errors.ts';
+import { AppError } from '../../errors/api-errors.ts';
 import { issueSession } from '../session.ts';
 import { escapeHtml, PAGE_CSP } from './learner-page.ts';
 
@@ -62,7 +62,7 @@ export function demoRoutes(ctx: AppContext) {
     );
     app.post<{ Body: { name?: unknown } }>('/demo/sign-in', { schema: { hide: true } }, async (request) => {
       const name = typeof request.body?.name === 'string' ? request.body.name.trim() : '';
-      if (!name || name.length > 60) throw new AppError('BAD_REQUEST', 'name must be 1-60 characters', { message: 'Type your name (up to 60 characters) to sign in.' });
+      if (!name || name.length > 60) throw AppError.badInput('name must be 1-60 characters', 'Type your name (up to 60 characters) to sign in.');
       const learner = demoLearnerId(name);
       const session = await issueSession(ctx.keys, { learner, context: DEMO_CONTEXT, roles: ['Learner'], displayName: name }, ctx.config.session_ttl);
       return { session, learner, displayName: name };

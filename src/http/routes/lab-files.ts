@@ -12,7 +12,7 @@ import { extname, join, sep } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
 import type { Lab } from '../../domain/lab.ts';
-import { AppError } from '../errors.ts';
+import { AppError } from '../../errors/api-errors.ts';
 import { labFileAccessRefusal } from '../lab-file-access.ts';
 
 const IMAGE_TYPES: Record<string, string> = {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
 import type { Lab } from '../../domain/lab.ts';
-import { AppError } from '../errors.ts';
+import { AppError } from '../../errors/api-errors.ts';
 import { requireServiceToken } from '../service-auth.ts';
 
 /** What an LMS or tool may know of a lab: no template internals, no scripts. */

@@ -9,13 +9,25 @@ import type { Lab } from '../../domain/lab.ts';
 import type { Stack } from '../../domain/stack.ts';
 import { signConnectionToken, PROTOCOL, TOKEN_PROTOCOL_PREFIX, type ConnectionKind } from '../../gateway/connection-token.ts';
 import { DEFAULT_SERVER, findServer, labServers } from '../../domain/lab-servers.ts';
-import { AppError } from '../errors.ts';
+import { AppError } from '../../errors/api-errors.ts';
 import { signLabFileAccess } from '../lab-file-access.ts';
 import { requireSession, type Session } from '../session.ts';
 import { labView, stackView } from './learner-view.ts';
 
 type IdParams = { Params: { id: string } };
 type LabParams = { Params: { lab: string } };
+
+/** A learner's permission to open one terminal or desktop, as the lab page receives it. */
+export interface ConnectionGrant {
+  path: string;
+  /** WebSocket subprotocols: stacklab's and the one carrying the signed connection token. */
+  protocols: string[];
+  kind: ConnectionKind;
+  server: string;
+  readOnly: boolean;
+  /** Seconds the token stays valid. */
+  expiresIn: number;
+}
 
 export function sessionOf(request: FastifyRequest): Session {
   if (!request.session) throw new AppError('UNAUTHORIZED', 'route used without requireSession');
@@ -108,14 +120,14 @@ export function learnerApi(ctx: AppContext) {
         throw new AppError('BAD_REQUEST', 'rdp lab without guacd', { message: labView(lab, ctx.config).unavailableReason });
       }
       const server = request.body?.server ?? labServers(lab)[0]?.name ?? DEFAULT_SERVER;
-      if (!findServer(lab, server)) throw new AppError('BAD_REQUEST', `lab '${lab.id}' has no server '${server}'`);
+      if (!findServer(lab, server)) throw AppError.badInput(`lab '${lab.id}' has no server '${server}'`);
       const kind = kindOf(lab);
       const token = await signConnectionToken(
         ctx.keys,
         { learner: session.learner, stackId: stack.id, server, kind, readOnly: lab.readOnly },
         ctx.config.token_ttl,
       );
-      return {
+      const grant: ConnectionGrant = {
         path: `/gateway/stacks/${stack.id}/${kind}`,
         protocols: [PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${token}`],
         kind,
@@ -123,6 +135,7 @@ export function learnerApi(ctx: AppContext) {
         readOnly: lab.readOnly,
         expiresIn: ctx.config.token_ttl,
       };
+      return grant;
     });
   };
 }

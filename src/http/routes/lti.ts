@@ -5,7 +5,7 @@
  *   POST     /lti/deep-link      the picker's choice -> signed LtiDeepLinkingResponse posted to the platform
  *   GET      /.well-known/jwks.json, /lti/jwks   the tool's public keys
  *   GET      /lti/config         the URLs an LMS administrator types in
- * plus the admin API in src/lti/admin-routes.ts. Browser-facing answers are HTML (they show inside the LMS iframe).
+ * plus the admin API in src/http/routes/lti-admin.ts. Browser-facing answers are HTML (they show inside the LMS iframe).
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
@@ -13,11 +13,11 @@ import { MESSAGE_TYPE } from '../../lti/claims.ts';
 import { contentItem, deepLinkingResponse, openPickerRequest, sealPickerRequest } from '../../lti/deep-linking.ts';
 import { autoPostPage, errorPage, pickerPage } from '../../lti/html.ts';
 import { courseRun, isInstructorRole, learnerId, sessionRoles } from '../../lti/identity.ts';
-import { ltiFor, type LtiModule } from '../../lti/lti-module.ts';
+import type { LtiModule } from '../../lti/lti-module.ts';
 import { LtiError } from '../../lti/lti-error.ts';
 import { verifyLaunch, type VerifiedLaunch } from '../../lti/verify-launch.ts';
 import { issueSession } from '../session.ts';
-import { ltiAdminRoutes } from '../../lti/admin-routes.ts';
+import { ltiAdminRoutes } from './lti-admin.ts';
 
 type Form = Record<string, string | undefined>;
 
@@ -37,7 +37,7 @@ export function toolUrls(ctx: AppContext, request: FastifyRequest) {
 
 export function ltiRoutes(ctx: AppContext, options: { lti?: LtiModule } = {}): FastifyPluginAsync {
   return async (app) => {
-    const lti = options.lti ?? ltiFor(ctx);
+    const lti = options.lti ?? ctx.lti;
     // Only what launches need; grades are queued by the composition root and sent by the jobs (src/jobs/lti-jobs.ts).
     app.addHook('onReady', () => lti.prepare());
     if (!app.hasContentTypeParser(FORM)) {

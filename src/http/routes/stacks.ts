@@ -2,6 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
 import type { Stack } from '../../domain/stack.ts';
+import { STACK_ERRORS } from '../../domain/stack-errors.ts';
 import { STATES, isState } from '../../domain/states.ts';
 import { requireServiceToken } from '../service-auth.ts';
 
@@ -51,7 +52,7 @@ const stackSchema = {
     publicIp: maybeText,
     outputs: { type: 'object', additionalProperties: true, description: 'The stack outputs, without private_key and password' },
     error: maybeText,
-    errorCode: maybeText,
+    errorCode: { type: ['string', 'null'], enum: [...Object.keys(STACK_ERRORS), null], description: 'What kind of failure `error` describes: docs/errors.md.' },
     lastActivityAt: { type: 'string', format: 'date-time' },
     suspendAt: maybeTime,
     suspendBy: maybeTime,

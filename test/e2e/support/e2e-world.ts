@@ -9,7 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { mapCatalog } from '../../../src/app/context.ts';
+import { mapCatalog } from '../../../src/domain/lab-catalog.ts';
 import { createRuntime, type Runtime } from '../../../src/app/create-context.ts';
 import { loadConfig } from '../../../src/config/load-config.ts';
 import type { Lab } from '../../../src/domain/lab.ts';
@@ -20,7 +20,7 @@ import { checkLxcHost } from '../../../src/providers/lxc/host-check.ts';
 import { isImageBuilt } from '../../../src/providers/lxc/images.ts';
 import { parseLxcOptions } from '../../../src/providers/lxc/options.ts';
 import { createLxcProvider } from '../../../src/providers/lxc/provider.ts';
-import { Keys } from '../../../src/services/keys.ts';
+import { Keys } from '../../../src/infra/keys.ts';
 import { freshDatabase, type TestDatabase } from '../../support/databases.ts';
 import { testLab } from '../../support/test-runtime.ts';
 

@@ -3,13 +3,13 @@
  * grade outbox. Platforms that come from the config file are read-only here.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppContext } from '../app/context.ts';
-import { AppError } from '../http/errors.ts';
-import { requireServiceToken } from '../http/service-auth.ts';
+import type { AppContext } from '../../app/context.ts';
+import { AppError } from '../../errors/api-errors.ts';
+import { requireServiceToken } from '../service-auth.ts';
 // 409 answers use INVALID_STATE with their own message until the catalogue has a CONFLICT code.
-import type { OutboxStatus } from './grade-outbox.ts';
-import type { LtiModule } from './lti-module.ts';
-import { platformInputSchema, PlatformConflictError, type Platform } from './platforms.ts';
+import type { OutboxStatus } from '../../lti/grade-outbox.ts';
+import type { LtiModule } from '../../lti/lti-module.ts';
+import { platformInputSchema, PlatformConflictError, type Platform } from '../../lti/platforms.ts';
 
 function view(p: Platform) {
   return {
@@ -28,7 +28,7 @@ function view(p: Platform) {
 
 function parseInput(body: unknown, name?: string) {
   const parsed = platformInputSchema.safeParse(name ? { ...(body as object), name } : body);
-  if (!parsed.success) throw new AppError('BAD_REQUEST', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  if (!parsed.success) throw AppError.badInput(parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
   return parsed.data;
 }
 

@@ -1,0 +1,55 @@
+/**
+ * The catalogue of API errors: a stable code, its HTTP status and the sentence a client shows when the
+ * thrower has none more precise. docs/errors.md is generated from it; a test fails when they drift.
+ */
+import { UserFacingError } from './user-facing-error.ts';
+
+export const API_ERRORS = {
+  BAD_REQUEST: { status: 400, message: 'The request is not valid.' },
+  UNAUTHORIZED: { status: 401, message: 'Authentication is required: send a valid bearer token.' },
+  FORBIDDEN: { status: 403, message: 'You may not act on this resource.' },
+  LAB_NOT_FOUND: { status: 404, message: 'There is no lab with this id.' },
+  STACK_NOT_FOUND: { status: 404, message: 'There is no stack with this id.' },
+  NOT_FOUND: { status: 404, message: 'Not found.' },
+  CONFLICT: { status: 409, message: 'The resource already exists or was changed by someone else; reload it and try again.' },
+  INVALID_STATE: { status: 409, message: 'The stack is not in a state that allows this; reload its status and try again.' },
+  CONFIRMATION_REQUIRED: { status: 400, message: "Resetting deletes everything in the lab: send confirm: 'RESET' to go ahead." },
+  NO_PROVIDER: { status: 503, message: 'No provider can run this lab right now; ask the course team to check the lab providers.' },
+  UNAVAILABLE: { status: 503, message: 'The service is not ready yet; try again in a moment.' },
+  INTERNAL: { status: 500, message: 'Something went wrong on the server; it has been logged.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ApiErrorCode = keyof typeof API_ERRORS;
+
+/** What a client receives: `detail` is only ever the client-safe part (which input is wrong). */
+export interface ApiErrorBody {
+  code: ApiErrorCode;
+  message: string;
+  detail?: string;
+}
+
+/**
+ * An error answered by the HTTP API. Two details, kept apart:
+ * - `detail` (the second argument) is for the log only: ids, states, what was refused and why.
+ * - `clientDetail` is sent as the answer's `detail` and must be safe for the caller to see: which field
+ *   of their own input is wrong and how (issue 14's `{code, message, detail}` for bad input), never an
+ *   id, a state or anything about another learner.
+ */
+export class AppError extends UserFacingError<ApiErrorCode> {
+  readonly status: number;
+  readonly clientDetail?: string;
+  constructor(code: ApiErrorCode, detail?: string, options?: { cause?: unknown; message?: string; clientDetail?: string }) {
+    super(code, options?.message ?? API_ERRORS[code].message, detail, options);
+    this.status = API_ERRORS[code].status;
+    this.clientDetail = options?.clientDetail;
+  }
+
+  /** A client's own input is wrong: the reason (field names, limits) goes to the client as well as to the log. */
+  static badInput(reason: string, message?: string): AppError {
+    return new AppError('BAD_REQUEST', reason, { clientDetail: reason, ...(message ? { message } : {}) });
+  }
+
+  toJSON(): ApiErrorBody {
+    return { code: this.code, message: this.message, ...(this.clientDetail ? { detail: this.clientDetail } : {}) };
+  }
+}
