@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import type { Keys } from '../src/services/keys.ts';
+import type { Keys } from '../src/infra/keys.ts';
 import { sshExec } from '../test/lxc/ssh.ts';
 
 interface Seen {

@@ -18,7 +18,7 @@ import pg from 'pg';
 import { openPostgres } from '../src/db/database.ts';
 import { migrate } from '../src/db/migrations.ts';
 import type { Provider } from '../src/providers/provider.ts';
-import { Keys } from '../src/services/keys.ts';
+import { Keys } from '../src/infra/keys.ts';
 import { Fleet } from './crash-fleet.ts';
 import { providerFindings, rows, STABLE, stuck } from './crash-invariants.ts';
 import { LearnerFiles } from './crash-learner-files.ts';

@@ -9,8 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import type { Runtime } from '../../src/app/create-context.ts';
 import { GradeOutbox, type OutboxSettings } from '../../src/lti/grade-outbox.ts';
-import { ltiFor } from '../../src/lti/lti-module.ts';
-import { systemClock } from '../../src/services/clock.ts';
+import { systemClock } from '../../src/infra/clock.ts';
 import { BACKENDS, postgresAvailable } from '../support/databases.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { checkCompleted, eventually, LABS, launchLearner, startHarness, type Harness, type LaunchedLearner } from './harness.ts';
@@ -42,7 +41,7 @@ for (const backend of BACKENDS) {
 
     /** A grade sender of its own on a worker's database, with a one-second lease. */
     function sender(worker: Runtime, settings: Partial<OutboxSettings> = {}): GradeOutbox {
-      const lti = ltiFor(worker.ctx);
+      const lti = worker.ctx.lti;
       return new GradeOutbox({
         db: worker.ctx.db,
         clock: systemClock,
