@@ -84,7 +84,7 @@ export function prepareStack(text: string, opts: PrepareOptions): StackEvaluatio
     const property = base[2] === 'properties' ? formatPath(cut < 0 ? rel : rel.slice(0, cut)) : undefined;
     return new TemplateError([
       { file: template.file, line: template.lines.at(full), ...where, ...(property ? { property } : {}), message: prefix + (err as Error).message },
-    ]);
+    ], { cause: err });
   };
 
   const pseudo = (name: string, ctx?: EvaluationContext): unknown => {

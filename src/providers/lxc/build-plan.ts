@@ -148,7 +148,7 @@ function planPass(input: PlanInput, reserved: Map<string, Set<number>>, dry: boo
     } catch (err) {
       if (err instanceof PlanError) throw err;
       const probs = (err as { problems?: Problem[] }).problems;
-      throw new PlanError(probs ?? [{ resource: res, message: (err as Error).message }]);
+      throw new PlanError(probs ?? [{ resource: res, message: (err as Error).message }], { cause: err });
     }
     setId(res, uuidFor(input.stackId, res));
     switch (type) {
