@@ -220,7 +220,7 @@ function namesIn(doc: Doc): string[] {
 }
 
 /** An environment to go with a template: its parameters' values, a registry; then mutated like it. */
-function environmentFor(doc: Doc, r: Random, names: string[]): Doc {
+function environmentFor(doc: Doc, r: Random): Doc {
   const params = isMap(doc.parameters) ? doc.parameters : {};
   const values = Object.fromEntries(Object.entries(params).map(([k, p]) => [k, isMap(p) && p.default !== undefined ? p.default : 'x']));
   const env: Doc = { [r.pick(['parameters', 'parameter_defaults'])]: values };
@@ -249,7 +249,7 @@ export function mutate(seed: Seed, r: Random): FuzzCase {
       if (label) mutations.push(label);
     }
     if (r.chance(0.15)) {
-      const env = environmentFor(doc, r, names);
+      const env = environmentFor(doc, r);
       const label = MUTATIONS[r.pick(['drop', 'retype', 'nest', 'rename', 'inject'])]!(env, r, names);
       environment = stringify(env);
       mutations.push(`environment${label ? `: ${label}` : ''}`);
