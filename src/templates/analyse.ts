@@ -10,7 +10,7 @@ import { resolveParameters } from './parameters.ts';
 import { readTemplate, type HotTemplate } from './parse.ts';
 import { formatPath, type TemplateProblem } from './problems.ts';
 import { isHeatResourceType, isTemplateResourceType, unknownTypeMessage } from './resource-types.ts';
-import { CONDITION_FUNCTIONS, VALUE_FUNCTIONS } from './versions.ts';
+import { FUNCTION_NAMES } from './functions/table.ts';
 import type { PathPart } from './yaml-source.ts';
 
 export interface AnalyseOptions {
@@ -38,7 +38,6 @@ export interface Analysis {
   problems: TemplateProblem[];
 }
 
-const FUNCTION_NAMES = new Set([...Object.keys(VALUE_FUNCTIONS), ...Object.keys(CONDITION_FUNCTIONS)]);
 
 export function analyseTemplate(text: string, opts: AnalyseOptions = {}): Analysis {
   const file = opts.file;

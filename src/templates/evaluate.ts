@@ -10,7 +10,7 @@ import { dependencyOrder } from './dependencies.ts';
 import type { HotTemplate } from './parse.ts';
 import { formatPath, TemplateError, type TemplateProblem } from './problems.ts';
 import { EvaluationFailure, resolveCondition, resolveValue, type ResolveScope } from './resolve-value.ts';
-import { CONDITION_FUNCTIONS, VALUE_FUNCTIONS } from './versions.ts';
+import { FUNCTION_NAMES } from './functions/table.ts';
 import type { PathPart } from './yaml-source.ts';
 
 export interface EvaluationContext {
@@ -62,7 +62,6 @@ export interface PrepareOptions {
   projectId?: string;
 }
 
-const FUNCTION_NAMES = new Set([...Object.keys(VALUE_FUNCTIONS), ...Object.keys(CONDITION_FUNCTIONS)]);
 const DEFAULT_PROJECT = 'stacklab';
 
 export function prepareStack(text: string, opts: PrepareOptions): StackEvaluation {
