@@ -15,7 +15,8 @@
  *  - where: it names a `resource`, an `output` or a `parameter`, or is a condition's (`condition '<name>': ...`),
  *    or it is about the document as a whole and gives its `line`;
  *  - the property: a problem naming a `resource` also names the `property` (or resource key such as
- *    `type`, `depends_on`), unless it is about the resource as a whole (a dependency cycle).
+ *    `type`, `depends_on`), unless it is about the resource as a whole (a dependency cycle, a
+ *    resource that is not a mapping).
  */
 import { validateTemplate } from '../../src/templates/validate.ts';
 import { planForValidation } from '../../src/providers/lxc/validate.ts';
@@ -46,7 +47,7 @@ export interface Outcome {
 }
 
 const NATIVE = [TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError];
-const WHOLE_RESOURCE = [/^Circular Dependency Found/];
+const WHOLE_RESOURCE = [/^Circular Dependency Found/, /^"resources" must contain a map of resource maps/];
 
 /** The first internal error in err's cause chain (err included), or undefined. */
 export function internalCause(err: unknown): unknown {

@@ -25,7 +25,9 @@ const INTRINSICS = [
   'contains', 'equals', 'not', 'and', 'or', 'yaql', 'resource_facade', 'Fn::Select', 'Ref',
 ];
 const VERSIONS = ['2013-05-23', '2015-04-30', '2015-10-15', '2016-10-14', '2017-02-24', '2017-09-01', '2018-08-31', 'wallaby', '2099-01-01'];
-const TYPES = ['OS::Nova::Server', 'OS::Neutron::Net', 'OS::Neutron::Subnet', 'OS::Neutron::Port', 'OS::Neutron::Router', 'OS::Heat::RandomString', 'OS::Heat::WaitCondition', 'OS::Cinder::Volume', 'OS::Heat::Value', 'My::Custom'];
+const TYPES = ['OS::Nova::Server', 'OS::Neutron::Net', 'OS::Neutron::Subnet', 'OS::Neutron::Port', 'OS::Neutron::Router', 'OS::Heat::RandomString', 'OS::Heat::WaitCondition', 'OS::Cinder::Volume', 'OS::Heat::Value', 'My::Custom', 'constructor'];
+/** Names every plain JavaScript object answers to: a lookup by a template's name must not find them. */
+const PROTOTYPE_NAMES = ['constructor', 'toString', 'hasOwnProperty'];
 
 const isMap = (v: unknown): v is Doc => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -98,7 +100,7 @@ function randomValue(r: Random, names: string[], depth = 0): unknown {
 
 function retype(value: unknown, r: Random, names: string[]): unknown {
   const options: (() => unknown)[] = [
-    () => (typeof value === 'string' ? r.int(5000) : String(value)),
+    () => (typeof value === 'string' ? r.int(5000) : typeof value === 'object' ? JSON.stringify(value) : String(value)),
     () => (Array.isArray(value) ? value[0] ?? null : [value]),
     () => (isMap(value) ? Object.values(value) : { value }),
     () => null,
@@ -131,7 +133,7 @@ const MUTATIONS: Record<string, Mutation> = {
     if (!p) return undefined;
     const parent = get(doc, p.slice(0, -1)) as Doc;
     const from = p[p.length - 1] as string;
-    const to = r.pick([`${from}x`, from.toUpperCase(), from.slice(1), r.pick(names.length ? names : ['x']), `${from}_2`]);
+    const to = r.pick([`${from}x`, from.toUpperCase(), from.slice(1), r.pick(names.length ? names : ['x']), `${from}_2`, r.pick(PROTOTYPE_NAMES)]);
     if (to in parent) return undefined;
     renameKey(parent, from, to);
     return `rename ${show(p)} -> ${to}`;
@@ -162,7 +164,7 @@ const MUTATIONS: Record<string, Mutation> = {
     const p = pickPath(doc, r, (q, v) => isMap(v) && ['get_resource', 'get_attr', 'get_param'].includes(Object.keys(v)[0]!) || q.includes('depends_on'));
     if (!p) return undefined;
     const v = get(doc, p);
-    const target = r.pick([...names, 'missing', 'OS::stack_name', '']);
+    const target = r.pick([...names, 'missing', 'OS::stack_name', '', ...PROTOTYPE_NAMES]);
     if (isMap(v)) {
       const [name] = Object.keys(v);
       const args = v[name!];
@@ -255,7 +257,7 @@ export function mutate(seed: Seed, r: Random): FuzzCase {
       mutations.push(`environment${label ? `: ${label}` : ''}`);
     }
     if (r.chance(0.1)) {
-      const name = r.pick(names.length ? names : ['x']);
+      const name = r.pick([...names, ...PROTOTYPE_NAMES]);
       parameters = { ...parameters, [name]: randomScalar(r, names) };
       mutations.push(`parameter ${name}`);
     }

@@ -41,7 +41,7 @@ export function checkValue(value: unknown, path: PathPart[], scope: CheckScope, 
 export function checkCondition(value: unknown, path: PathPart[], scope: CheckScope): void {
   if (typeof value === 'boolean') return;
   if (typeof value === 'string') {
-    if (!(value in scope.template.conditions)) scope.report(path, `Invalid condition "${value}": no condition of that name is declared in the conditions section`);
+    if (!Object.hasOwn(scope.template.conditions, value)) scope.report(path, `Invalid condition "${value}": no condition of that name is declared in the conditions section`);
     return;
   }
   const call = asCall(value, scope.template.version, 'condition');

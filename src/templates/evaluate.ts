@@ -10,6 +10,7 @@ import { dependencyOrder } from './dependencies.ts';
 import type { HotTemplate } from './parse.ts';
 import { formatPath, TemplateError, type TemplateProblem } from './problems.ts';
 import { EvaluationFailure, resolveCondition, resolveValue, type ResolveScope } from './resolve-value.ts';
+import { own } from './values.ts';
 import { FUNCTION_NAMES } from './functions/table.ts';
 import type { PathPart } from './yaml-source.ts';
 
@@ -80,7 +81,7 @@ export function prepareStack(text: string, opts: PrepareOptions): StackEvaluatio
     const rel = err instanceof EvaluationFailure ? err.path : [];
     const full = [...base, ...rel];
     const cut = rel.findIndex((p) => typeof p === 'string' && FUNCTION_NAMES.has(p));
-    const property = base[2] === 'properties' ? formatPath(cut < 0 ? rel : rel.slice(0, cut)) : undefined;
+    const property = base[2] === 'properties' ? formatPath(cut < 0 ? rel : rel.slice(0, cut)) || 'properties' : undefined;
     return new TemplateError([
       { file: template.file, line: template.lines.at(full), ...where, ...(property ? { property } : {}), message: prefix + (err as Error).message },
     ], { cause: err });
@@ -98,7 +99,7 @@ export function prepareStack(text: string, opts: PrepareOptions): StackEvaluatio
   const evaluating = new Set<string>();
   const scopeFor = (ctx?: EvaluationContext): ResolveScope => ({
     version: template.version,
-    parameter: (name) => (name.startsWith('OS::') ? pseudo(name, ctx) : parameters[name]),
+    parameter: (name) => (name.startsWith('OS::') ? pseudo(name, ctx) : own(parameters, name)),
     resourceId: (name) => {
       if (!ctx) throw new Error('get_resource cannot be used here');
       return enabled.has(name) ? ctx.resourceId(name) : null;
@@ -109,7 +110,7 @@ export function prepareStack(text: string, opts: PrepareOptions): StackEvaluatio
     },
     condition: conditionNamed,
     file: (name) => {
-      const content = files[name];
+      const content = own(files, name);
       if (content === undefined) throw new Error(`get_file: the file "${name}" was not provided with the template`);
       return content;
     },
@@ -146,7 +147,7 @@ export function prepareStack(text: string, opts: PrepareOptions): StackEvaluatio
   const order = dependencyOrder(graph);
 
   const requireEnabled = (resource: string) => {
-    if (!(resource in template.resources)) throw new Error(`There is no resource named "${resource}" in the template`);
+    if (!Object.hasOwn(template.resources, resource)) throw new Error(`There is no resource named "${resource}" in the template`);
     if (!enabled.has(resource)) throw new Error(`Resource "${resource}" is disabled by its condition and is not built`);
   };
 

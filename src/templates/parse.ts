@@ -15,6 +15,7 @@ import {
   resourceKeysFor,
   sectionsFor,
 } from './versions.ts';
+import { shownValue } from './values.ts';
 import { isPlainObject, readYaml, typeName, type PathPart } from './yaml-source.ts';
 
 export type ParameterType = (typeof PARAMETER_TYPES)[number];
@@ -92,7 +93,8 @@ export function readTemplate(text: string, file?: string): { template?: HotTempl
   const problems: TemplateProblem[] = [];
   const at = source.lineOf;
   const add = (path: PathPart[], message: string, extra: Partial<TemplateProblem> = {}) =>
-    problems.push({ file, line: at(path), ...extra, message });
+    // An empty document has no line of its own: its problems are on line 1.
+    problems.push({ file, line: at(path) ?? (path.length === 0 ? 1 : undefined), ...extra, message });
 
   const doc = source.value;
   if (!isPlainObject(doc)) {
@@ -106,7 +108,7 @@ export function readTemplate(text: string, file?: string): { template?: HotTempl
     return { problems };
   }
   if (!version) {
-    add(['heat_template_version'], `The template version is invalid: "heat_template_version: ${String(rawVersion)}". "heat_template_version" should be one of: ${KNOWN_VERSIONS.join(', ')}`);
+    add(['heat_template_version'], `The template version is invalid: "heat_template_version: ${shownValue(rawVersion)}". "heat_template_version" should be one of: ${KNOWN_VERSIONS.join(', ')}`);
     return { problems };
   }
 
@@ -144,14 +146,15 @@ export function readTemplate(text: string, file?: string): { template?: HotTempl
     const problem = (path: PathPart[], message: string, property?: string) =>
       add(where(path), message, { resource: name, ...(property ? { property } : {}) });
     if (!isPlainObject(raw)) {
-      problem([], raw === null || raw === undefined ? 'Each resource must contain a type key.' : `"resources" must contain a map of resource maps. Found a [${typeName(raw)}] instead`);
+      if (raw === null || raw === undefined) problem([], 'Each resource must contain a type key.', 'type');
+      else problem([], `"resources" must contain a map of resource maps. Found a [${typeName(raw)}] instead`);
       continue;
     }
     for (const k of Object.keys(raw)) {
       if (!resourceKeys.includes(k)) problem([k], `"${k}" is not a valid keyword inside a resource definition`, k);
     }
     if (typeof raw.type !== 'string' || raw.type.length === 0) {
-      problem(raw.type === undefined ? [] : ['type'], raw.type === undefined ? `Resource ${name} is missing "type"` : `Resource ${name} "type" must be a string`, raw.type === undefined ? undefined : 'type');
+      problem(raw.type === undefined ? [] : ['type'], raw.type === undefined ? `Resource ${name} is missing "type"` : `Resource ${name} "type" must be a string`, 'type');
       continue;
     }
     let properties: Record<string, unknown> = {};
@@ -166,7 +169,7 @@ export function readTemplate(text: string, file?: string): { template?: HotTempl
     else if (deps !== undefined && deps !== null) problem(['depends_on'], `Resource ${name} "depends_on" must be a list or string (resource names)`, 'depends_on');
     const policy = raw.deletion_policy;
     if (policy !== undefined && (typeof policy !== 'string' || !DELETION_POLICIES.includes(policy))) {
-      problem(['deletion_policy'], `Invalid deletion policy "${String(policy)}" (expected one of ${DELETION_POLICIES.join(', ')})`, 'deletion_policy');
+      problem(['deletion_policy'], `Invalid deletion policy "${shownValue(policy)}" (expected one of ${DELETION_POLICIES.join(', ')})`, 'deletion_policy');
     }
     if (raw.metadata !== undefined && raw.metadata !== null && !isPlainObject(raw.metadata)) {
       problem(['metadata'], `Resource ${name} "metadata" must be a mapping, found a ${typeName(raw.metadata)}`, 'metadata');
@@ -212,7 +215,7 @@ export function readTemplate(text: string, file?: string): { template?: HotTempl
         }
         const names = g.parameters.map(String);
         names.forEach((p, j) => {
-          if (!(p in parameters)) add(['parameter_groups', i, 'parameters', j], `The grouped parameter ${p} does not reference a valid parameter.`, { parameter: p });
+          if (!Object.hasOwn(parameters, p)) add(['parameter_groups', i, 'parameters', j], `The grouped parameter ${p} does not reference a valid parameter.`, { parameter: p });
         });
         parameterGroups.push({
           parameters: names,
@@ -258,7 +261,7 @@ function readParameter(name: string, raw: unknown, problem: (path: PathPart[], m
     return undefined;
   }
   if (!(PARAMETER_TYPES as readonly unknown[]).includes(raw.type)) {
-    problem(['type'], `Invalid type (${String(raw.type)}); expected one of ${PARAMETER_TYPES.join(', ')}`);
+    problem(['type'], `Invalid type (${shownValue(raw.type)}); expected one of ${PARAMETER_TYPES.join(', ')}`);
     return undefined;
   }
   const type = raw.type as ParameterType;
@@ -299,7 +302,7 @@ function readConstraint(type: ParameterType, raw: unknown, problem: (message: st
   }
   const description = typeof raw.description === 'string' ? { description: raw.description } : {};
   const kinds = Object.keys(raw).filter((k) => k !== 'description');
-  if (kinds.length !== 1 || !(kinds[0]! in CONSTRAINTS_FOR)) {
+  if (kinds.length !== 1 || !Object.hasOwn(CONSTRAINTS_FOR, kinds[0]!)) {
     problem(`Invalid key(s) ${kinds.map((k) => `'${k}'`).join(', ') || '(none)'} for parameter constraints; expected one of ${Object.keys(CONSTRAINTS_FOR).join(', ')}`);
     return undefined;
   }

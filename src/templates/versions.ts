@@ -32,7 +32,7 @@ export const KNOWN_VERSIONS: readonly string[] = [...DATED, ...Object.keys(RELEA
 export function canonicalVersion(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   if ((DATED as readonly string[]).includes(value)) return value;
-  return RELEASE_NAMES[value];
+  return Object.hasOwn(RELEASE_NAMES, value) ? RELEASE_NAMES[value] : undefined;
 }
 
 export function atLeast(version: string, since: string): boolean {

@@ -59,7 +59,7 @@ function refuseUnsupportedTypes(state: PlanState): void {
   for (const [name, r] of Object.entries(state.input.evaluation.template.resources)) {
     state.types[name] = r.type;
     if (!(SUPPORTED_TYPES as readonly string[]).includes(r.type))
-      problems.push({ resource: name, message: `type ${r.type} is not supported by the local runtime (lxc); supported: ${SUPPORTED_TYPES.join(', ')}` });
+      problems.push({ resource: name, property: 'type', message: `type ${r.type} is not supported by the local runtime (lxc); supported: ${SUPPORTED_TYPES.join(', ')}` });
   }
   if (problems.length) throw new PlanError(problems);
 }

@@ -118,9 +118,9 @@ export const mapReplace: IntrinsicFunction = {
     const rv = isPlainObject(spec) && isPlainObject(spec.values) ? spec.values : {};
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(map)) {
-      const key = k in rk ? String(rk[k]) : k;
-      if (key in out) c.fail(`key replacement ${key} collides with a key in the input map`);
-      out[key] = typeof v === 'string' && v in rv ? rv[v] : v;
+      const key = Object.hasOwn(rk, k) ? String(rk[k]) : k;
+      if (Object.hasOwn(out, key)) c.fail(`key replacement ${key} collides with a key in the input map`);
+      out[key] = typeof v === 'string' && Object.hasOwn(rv, v) ? rv[v] : v;
     }
     return out;
   },

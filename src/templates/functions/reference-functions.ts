@@ -1,6 +1,6 @@
 /** Functions that read something else: parameters, resources and their attributes, files; and the Heat-only ones. */
 import { attributesOf } from '../resource-types.ts';
-import { selectPath } from '../values.ts';
+import { own, selectPath } from '../values.ts';
 import { PSEUDO_PARAMETERS } from '../versions.ts';
 import { isPlainObject } from '../yaml-source.ts';
 import { isCallable, isString, type IntrinsicFunction } from './function-spec.ts';
@@ -16,7 +16,7 @@ export const getParam: IntrinsicFunction = {
       return;
     }
     const param = parts[0];
-    const declared = c.template.parameters[param];
+    const declared = own(c.template.parameters, param);
     if (!declared && !PSEUDO_PARAMETERS.includes(param)) {
       c.bad(`The Parameter (${param}) was not defined in template: get_param refers to an undeclared parameter`);
     } else if (parts.length > 1 && declared && !['json', 'comma_delimited_list'].includes(declared.type)) {
@@ -43,7 +43,7 @@ export const getResource: IntrinsicFunction = {
       c.bad('Argument to "get_resource" must be a string (a resource name)');
       return;
     }
-    if (!(c.args in c.template.resources)) c.bad(`The specified reference "${c.args}" (in ${c.describe(c.path)}) is incorrect.`);
+    if (!Object.hasOwn(c.template.resources, c.args)) c.bad(`The specified reference "${c.args}" (in ${c.describe(c.path)}) is incorrect.`);
     else c.reference(c.args);
   },
   resolve: (c) => c.resourceId(String(c.raw)),
@@ -60,7 +60,7 @@ export const getAttr: IntrinsicFunction = {
       return;
     }
     const [resource, attribute] = args;
-    if (!(resource in c.template.resources)) {
+    if (!Object.hasOwn(c.template.resources, resource)) {
       c.bad(`The specified reference "${resource}" (in ${c.describe(c.path)}) is incorrect.`);
     } else {
       c.reference(resource);
@@ -88,7 +88,7 @@ export const getFile: IntrinsicFunction = {
       c.bad('Argument to "get_file" must be a string (a file name)');
       return;
     }
-    if (!(c.args in c.files)) c.bad(`get_file: the file "${c.args}" was not provided with the template`);
+    if (!Object.hasOwn(c.files, c.args)) c.bad(`get_file: the file "${c.args}" was not provided with the template`);
   },
   resolve: (c) => c.file(String(c.raw)),
 };

@@ -2,12 +2,12 @@
 import { stringify } from 'yaml';
 import { intToIp, parseCidr } from '../ipv4.ts';
 import { randomString, randomToken, takeRsaKeyPair } from '../keys.ts';
-import { list, obj, str } from '../plan-support.ts';
+import { list, obj } from '../plan-support.ts';
 import type { ResourceHandler } from './handler.ts';
 
 export const planKeyPair: ResourceHandler = (state, res, p) => {
-  const name = str(p.name) ?? `${state.input.stackName}-${res}`;
-  let pub = str(p.public_key);
+  const name = state.text(res, p.name, 'name') ?? `${state.input.stackName}-${res}`;
+  let pub = state.text(res, p.public_key, 'public_key');
   let priv: string | null = null;
   if (!pub) {
     const made = state.dry ? { privateKey: 'dry-run', publicKey: 'ssh-rsa AAAA dry-run' } : takeRsaKeyPair(name);
@@ -20,10 +20,13 @@ export const planKeyPair: ResourceHandler = (state, res, p) => {
 };
 
 export const planRandomString: ResourceHandler = (state, res, p) => {
-  const length = Number(p.length ?? 32);
+  // Heat's limits: 1 to 512 characters.
+  const length = state.whole(res, p.length, 'length', 32, 1, 512);
   const classes = list(p.character_classes).map(obj);
   const seqs = list(p.character_sequences).map(obj);
-  const value = randomString(length, str(classes[0]?.class) ?? 'lettersdigits', seqs.length ? seqs.map((s) => String(s.sequence)).join('') : undefined);
+  const sequence = seqs.map((s, i) => state.text(res, s.sequence, `character_sequences[${i}].sequence`) ?? '').join('');
+  if (seqs.length && sequence === '') state.fail(res, 'the character sequences give no character to choose from', 'character_sequences');
+  const value = randomString(length, state.text(res, classes[0]?.class, 'character_classes[0].class') ?? 'lettersdigits', seqs.length ? sequence : undefined);
   state.setId(res, value);
   state.attributes[res] = { value };
 };
@@ -35,7 +38,7 @@ export const planCloudConfig: ResourceHandler = (state, res, p) => {
 };
 
 export const planSoftwareConfig: ResourceHandler = (state, res, p) => {
-  const config = str(p.config) ?? '';
+  const config = state.text(res, p.config, 'config') ?? '';
   state.configs.set(res, config);
   state.attributes[res] = { config };
 };
@@ -49,14 +52,17 @@ export const planWaitConditionHandle: ResourceHandler = (state, res) => {
 };
 
 export const planWaitCondition: ResourceHandler = (state, res, p) => {
-  const handleRes = state.lookup(p.handle, 'OS::Heat::WaitConditionHandle') ?? state.fail(res, 'handle is not a WaitConditionHandle of this template', 'handle');
-  state.waitConditions.push({ resource: res, token: state.handles.get(handleRes)!, count: Number(p.count ?? 1), timeoutSeconds: Number(p.timeout ?? 600) });
+  const handleRes = state.lookup(state.text(res, p.handle, 'handle'), 'OS::Heat::WaitConditionHandle') ?? state.fail(res, 'handle is not a WaitConditionHandle of this template', 'handle');
+  const count = state.whole(res, p.count, 'count', 1, 1, 1000);
+  // Heat's limit: 12 hours.
+  const timeoutSeconds = state.whole(res, p.timeout, 'timeout', 600, 1, 43200);
+  state.waitConditions.push({ resource: res, token: state.handles.get(handleRes)!, count, timeoutSeconds });
   state.attributes[res] = { data: '{}' };
 };
 
 export const planSecurityGroup: ResourceHandler = (state, res, p) => {
   state.notes.push(`security group ${res}: accepted, rules not enforced (each stack is isolated as a whole)`);
-  state.attributes[res] = { name: str(p.name) ?? res, rules: p.rules ?? [], show: {} };
+  state.attributes[res] = { name: state.text(res, p.name, 'name') ?? res, rules: p.rules ?? [], show: {} };
 };
 
 export const planNone: ResourceHandler = (state, res) => {

@@ -3,22 +3,30 @@ import { IMAGE_CATALOG, resolveImageName } from '../images.ts';
 import { hostnameFrom, names } from '../names.ts';
 import { DEFAULT_FLAVORS } from '../options.ts';
 import type { NicPlan } from '../plan.ts';
-import { list, obj, str, type Props } from '../plan-support.ts';
+import { list, obj, type Props } from '../plan-support.ts';
 import type { ResourceHandler } from './handler.ts';
 import type { PlanState, PortState, SubnetState } from './plan-state.ts';
 
 function planNics(state: PlanState, res: string, p: Props, index: number): { nics: NicPlan[]; subnets: SubnetState[] } {
   const nics: NicPlan[] = [];
   const subnets: SubnetState[] = [];
-  for (const [n, entry] of list(p.networks).map(obj).entries()) {
+  for (const [n, raw] of list(p.networks).entries()) {
+    const at = `networks[${n}]`;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) state.fail(res, 'each entry must be a map with a network or a port', at);
+    const entry = obj(raw);
     let port: PortState;
-    const portRes = state.lookup(entry.port, 'OS::Neutron::Port');
-    if (entry.port !== undefined) port = state.ports.get(portRes ?? state.fail(res, `port "${str(entry.port)}" is not a port of this template`, 'networks'))!;
+    const portRef = state.text(res, entry.port, `${at}.port`);
+    const portRes = portRef === undefined ? undefined : state.lookup(portRef, 'OS::Neutron::Port');
+    if (portRef !== undefined) port = state.ports.get(portRes ?? state.fail(res, `port "${portRef}" is not a port of this template`, `${at}.port`))!;
     else {
-      const netRes = state.lookup(entry.network ?? entry.uuid, 'OS::Neutron::Net');
-      if (!netRes) state.fail(res, `network "${str(entry.network)}" is not a network of this template; in the local runtime servers attach to template networks and reach the platform through a floating IP`, 'networks');
-      const subnetRes = entry.subnet ? state.lookup(entry.subnet, 'OS::Neutron::Subnet') : undefined;
-      port = state.portOn(res, netRes!, subnetRes, str(entry.fixed_ip));
+      const key = entry.network !== undefined ? 'network' : 'uuid';
+      const netRef = state.text(res, entry[key], `${at}.${key}`);
+      const netRes = netRef === undefined ? undefined : state.lookup(netRef, 'OS::Neutron::Net');
+      if (netRef === undefined) state.fail(res, 'needs a network or a port of this template', at);
+      if (!netRes) state.fail(res, `network "${netRef}" is not a network of this template; in the local runtime servers attach to template networks and reach the platform through a floating IP`, `${at}.${key}`);
+      const subnetRef = state.text(res, entry.subnet, `${at}.subnet`);
+      const subnetRes = subnetRef ? state.lookup(subnetRef, 'OS::Neutron::Subnet') ?? state.fail(res, `subnet "${subnetRef}" is not a subnet of this template`, `${at}.subnet`) : undefined;
+      port = state.portOn(res, netRes!, subnetRes, state.address(res, entry.fixed_ip, `${at}.fixed_ip`), at);
     }
     const s = state.subnets.get(port.subnet)!;
     subnets.push(s);
@@ -34,11 +42,11 @@ function planNics(state: PlanState, res: string, p: Props, index: number): { nic
 export const planServer: ResourceHandler = (state, res, p) => {
   const { settings, stackName } = state.input;
   const index = state.servers.length;
-  const name = str(p.name) ?? `${stackName}-${res}`;
-  const imageName = str(p.image);
+  const name = state.text(res, p.name, 'name') ?? `${stackName}-${res}`;
+  const imageName = state.text(res, p.image, 'image');
   const image = resolveImageName(settings, imageName) ?? state.fail(res, `image "${imageName}" is not in the local image catalog (${Object.keys(IMAGE_CATALOG).join(', ')}; aliases can be added in the lxc provider options)`, 'image');
-  const flavorName = str(p.flavor) ?? '';
-  const flavor = settings.flavors[flavorName] ?? DEFAULT_FLAVORS[flavorName] ?? settings.defaultFlavor;
+  const flavorName = state.text(res, p.flavor, 'flavor') ?? '';
+  const flavor = (Object.hasOwn(settings.flavors, flavorName) ? settings.flavors[flavorName] : undefined) ?? (Object.hasOwn(DEFAULT_FLAVORS, flavorName) ? DEFAULT_FLAVORS[flavorName] : undefined) ?? settings.defaultFlavor;
   const { nics, subnets } = planNics(state, res, p, index);
   // Only one default route: the first NIC whose subnet has a gateway, as DHCP clients end up with.
   const g = subnets.findIndex((s) => s.gateway);
@@ -46,10 +54,11 @@ export const planServer: ResourceHandler = (state, res, p) => {
   const hostRoutes = subnets.flatMap((s) => s.hostRoutes);
   let rootKey: string | undefined;
   if (p.key_name !== undefined && p.key_name !== null) {
-    const kp = state.lookup(p.key_name, 'OS::Nova::KeyPair') ?? state.fail(res, `key_name "${str(p.key_name)}": only key pairs made by the template (OS::Nova::KeyPair) exist in the local runtime`, 'key_name');
+    const keyName = state.text(res, p.key_name, 'key_name');
+    const kp = state.lookup(keyName, 'OS::Nova::KeyPair') ?? state.fail(res, `key_name "${keyName}": only key pairs made by the template (OS::Nova::KeyPair) exist in the local runtime`, 'key_name');
     rootKey = String(state.attributes[kp].public_key);
   }
-  let userData = str(p.user_data);
+  let userData = state.text(res, p.user_data, 'user_data');
   const configRes = userData === undefined ? undefined : state.byId.get(userData);
   if (configRes !== undefined && state.configs.has(configRes)) userData = state.configs.get(configRes);
   const networksAttr: Record<string, string[]> = {};
