@@ -36,7 +36,8 @@ export const repeat: IntrinsicFunction = {
     } else {
       combinations = lists.reduce<unknown[][]>((acc, l) => acc.flatMap((combo) => l.map((v) => [...combo, v])), [[]]);
     }
-    return combinations.map((combo) => substitute(template, keys, combo.map(pythonStr)));
+    // A list or map substituted into a string is written as JSON, as everywhere else (never "[object Object]").
+    return combinations.map((combo) => substitute(template, keys, combo.map((v) => (typeof v === 'object' && v !== null ? pythonJson(v) : pythonStr(v)))));
   },
 };
 

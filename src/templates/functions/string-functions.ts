@@ -135,7 +135,12 @@ export const makeUrl: IntrinsicFunction = {
   },
   resolve(c) {
     const args = c.arg(c.raw, 'args') as Record<string, unknown>;
-    const part = (k: string) => (args[k] === undefined || args[k] === null ? '' : pythonStr(args[k]));
+    const part = (k: string) => {
+      const v = args[k];
+      if (v === undefined || v === null) return '';
+      if (typeof v === 'object') return c.fail(`"${k}" must be a string or a number, not ${pythonJson(v)}`);
+      return pythonStr(v);
+    };
     const scheme = part('scheme');
     let host = part('host');
     if (!host && scheme !== 'file') c.fail('"host" is required');
@@ -148,7 +153,7 @@ export const makeUrl: IntrinsicFunction = {
     if (path && !path.startsWith('/')) path = `/${path}`;
     const query = isPlainObject(args.query)
       ? Object.entries(args.query)
-          .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(pythonStr(v))}`)
+          .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(typeof v === 'object' && v !== null ? pythonJson(v) : pythonStr(v))}`)
           .join('&')
       : '';
     const fragment = part('fragment');
