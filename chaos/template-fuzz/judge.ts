@@ -38,7 +38,13 @@ export interface Outcome {
   verdict: Verdict;
   /** Which stage decided: validate (Heat's checks) or lxc (the local runtime's planner). */
   stage: 'validate' | 'lxc';
+  /** Wall-clock time. */
   ms: number;
+  /**
+   * CPU time of the process meanwhile: what the template costs, without the time spent waiting for
+   * a core on a shared machine. Slowness is judged on it.
+   */
+  cpuMs: number;
   problems: Problemish[];
   /** For crashes and unclear refusals: what is wrong, one line. */
   detail?: string;
@@ -78,7 +84,7 @@ const normalise = (s: string, p?: Problemish) =>
     .replace(/\d+(\.\d+)*/g, 'N')
     .slice(0, 120);
 
-function judgeProblems(stage: Outcome['stage'], ms: number, problems: Problemish[]): Outcome {
+function judgeProblems(stage: Outcome['stage'], ms: number, problems: Problemish[]): Omit<Outcome, 'cpuMs'> {
   for (const p of problems) {
     const defects = problemDefects(p);
     if (defects.length) {
@@ -88,7 +94,7 @@ function judgeProblems(stage: Outcome['stage'], ms: number, problems: Problemish
   return { verdict: problems.length ? 'refused' : 'accepted', stage, ms, problems };
 }
 
-function crash(stage: Outcome['stage'], ms: number, err: unknown, problems: Problemish[] = []): Outcome {
+function crash(stage: Outcome['stage'], ms: number, err: unknown, problems: Problemish[] = []): Omit<Outcome, 'cpuMs'> {
   const e = err instanceof Error ? err : new Error(String(err));
   const at = e.stack?.split('\n').find((l) => l.includes('/src/'))?.trim().replace(/^at /, '') ?? '';
   const where = at.replace(/.*\/src\//, 'src/').replace(/\)$/, '');
@@ -96,6 +102,13 @@ function crash(stage: Outcome['stage'], ms: number, err: unknown, problems: Prob
 }
 
 export function judge(c: FuzzCase): Outcome {
+  const cpu = process.cpuUsage();
+  const outcome = judgeTimed(c);
+  const used = process.cpuUsage(cpu);
+  return { ...outcome, cpuMs: (used.user + used.system) / 1000 };
+}
+
+function judgeTimed(c: FuzzCase): Omit<Outcome, 'cpuMs'> {
   const file = 'template.yaml';
   const opts = { file, environment: c.environment, parameters: c.parameters };
   const started = performance.now();

@@ -8,7 +8,7 @@ import type { FuzzCase } from './mutate.ts';
 function sameFailure(c: FuzzCase, want: Outcome, slowMs: number): boolean {
   const o = judge(c);
   if (want.signature !== undefined) return o.signature === want.signature;
-  return o.ms > slowMs;
+  return o.cpuMs > slowMs;
 }
 
 export function minimize(c: FuzzCase, want: Outcome, slowMs: number, budget = 300): FuzzCase {

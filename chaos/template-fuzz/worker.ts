@@ -16,9 +16,11 @@ parentPort!.on('message', (req: WorkerRequest) => {
     let outcome = judge(c);
     // A slow case is measured twice more and its best time kept: a pause of the shared machine
     // (GC, another process) is not the template's doing.
-    for (let again = 0; again < 2 && outcome.ms > req.slowMs; again++) {
+    for (let again = 0; again < 2 && outcome.cpuMs > req.slowMs; again++) {
+      // Each attempt gets the full hang allowance.
+      parentPort!.postMessage({ type: 'start', n } satisfies WorkerMessage);
       const retry = judge(c);
-      if (retry.ms < outcome.ms) outcome = retry;
+      if (retry.cpuMs < outcome.cpuMs) outcome = retry;
     }
     parentPort!.postMessage({ type: 'done', n, outcome, seedName: c.seed } satisfies WorkerMessage);
   }
