@@ -10,7 +10,8 @@ import { resolveParameters } from './parameters.ts';
 import { readTemplate, type HotTemplate } from './parse.ts';
 import { formatPath, type TemplateProblem } from './problems.ts';
 import { isHeatResourceType, isTemplateResourceType, unknownTypeMessage } from './resource-types.ts';
-import { CONDITION_FUNCTIONS, VALUE_FUNCTIONS } from './versions.ts';
+import { own } from './values.ts';
+import { FUNCTION_NAMES } from './functions/table.ts';
 import type { PathPart } from './yaml-source.ts';
 
 export interface AnalyseOptions {
@@ -38,7 +39,6 @@ export interface Analysis {
   problems: TemplateProblem[];
 }
 
-const FUNCTION_NAMES = new Set([...Object.keys(VALUE_FUNCTIONS), ...Object.keys(CONDITION_FUNCTIONS)]);
 
 export function analyseTemplate(text: string, opts: AnalyseOptions = {}): Analysis {
   const file = opts.file;
@@ -63,7 +63,8 @@ export function analyseTemplate(text: string, opts: AnalyseOptions = {}): Analys
       return formatPath(i < 0 ? parts : parts.slice(0, i));
     };
     if (section === 'resources' && typeof name === 'string') {
-      const property = key === 'properties' ? cut(rest) : key === undefined ? undefined : String(key);
+      // A call that is the whole properties mapping is about `properties` itself.
+      const property = key === 'properties' ? cut(rest) || 'properties' : key === undefined ? undefined : String(key);
       return { file, line, resource: name, ...(property ? { property } : {}), message };
     }
     if (section === 'outputs' && typeof name === 'string') return { file, line, output: name, message };
@@ -72,7 +73,11 @@ export function analyseTemplate(text: string, opts: AnalyseOptions = {}): Analys
   };
   const describe = (path: PathPart[]) => {
     const [section, name, key, ...rest] = path;
-    if (section === 'resources') return key === 'properties' ? `${String(name)}.Properties.${formatPath(rest.filter((p) => !(typeof p === 'string' && FUNCTION_NAMES.has(p))))}` : `${String(name)}.${String(key)}`;
+    if (section === 'resources' && key === 'properties') {
+      const inside = formatPath(rest.filter((p) => !(typeof p === 'string' && FUNCTION_NAMES.has(p))));
+      return `${String(name)}.Properties${inside ? `.${inside}` : ''}`;
+    }
+    if (section === 'resources') return `${String(name)}.${String(key)}`;
     if (section === 'outputs') return `Outputs.${String(name)}`;
     return formatPath(path);
   };
@@ -85,10 +90,11 @@ export function analyseTemplate(text: string, opts: AnalyseOptions = {}): Analys
       continue;
     }
     types[name] = resolved;
-    const registered = environment.resourceRegistry[resolved] === resolved || environment.resourceOverrides[name]?.[resolved] === resolved;
+    const overrides = own(environment.resourceOverrides, name);
+    const registered = own(environment.resourceRegistry, resolved) === resolved || (overrides !== undefined && own(overrides, resolved) === resolved);
     if (isHeatResourceType(resolved) || registered) continue;
     if (isTemplateResourceType(resolved)) {
-      if (!(resolved in files)) problems.push(locate(['resources', name, 'type'], `Could not fetch remote template "${resolved}": the file was not provided with the template`));
+      if (!Object.hasOwn(files, resolved)) problems.push(locate(['resources', name, 'type'], `Could not fetch remote template "${resolved}": the file was not provided with the template`));
       continue;
     }
     const mapped = resolved !== resource.type ? ` (${resource.type} is mapped to it by the environment)` : '';
@@ -114,7 +120,7 @@ export function analyseTemplate(text: string, opts: AnalyseOptions = {}): Analys
     resource.dependsOn.forEach((dep, i) => {
       // For `depends_on: name` the index finds no node and the line falls back to the key's.
       const path = ['resources', name, 'depends_on', i];
-      if (!(dep in template.resources)) problems.push(locate(path, `The specified reference "${dep}" (in ${name}) is incorrect.`));
+      if (!Object.hasOwn(template.resources, dep)) problems.push(locate(path, `The specified reference "${dep}" (in ${name}) is incorrect.`));
       else references.add(dep);
     });
     graph.set(name, references);

@@ -3,6 +3,7 @@
  * custom type names (or whole namespaces with `*`) onto real types or nested templates.
  */
 import { TemplateError, type TemplateProblem } from './problems.ts';
+import { own } from './values.ts';
 import { isPlainObject, readYaml, typeName } from './yaml-source.ts';
 
 export interface HotEnvironment {
@@ -95,7 +96,8 @@ export function resolveResourceType(env: HotEnvironment, resource: string, type:
   for (;;) {
     if (seen.has(current)) return undefined;
     seen.add(current);
-    const next = env.resourceOverrides[resource]?.[current] ?? env.resourceRegistry[current] ?? wildcard(env.resourceRegistry, current);
+    const overrides = own(env.resourceOverrides, resource);
+    const next = (overrides && own(overrides, current)) ?? own(env.resourceRegistry, current) ?? wildcard(env.resourceRegistry, current);
     // A mapping of a type onto itself is how environments say "use the built-in one".
     if (next === undefined || next === current) return current;
     current = next;

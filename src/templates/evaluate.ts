@@ -10,7 +10,8 @@ import { dependencyOrder } from './dependencies.ts';
 import type { HotTemplate } from './parse.ts';
 import { formatPath, TemplateError, type TemplateProblem } from './problems.ts';
 import { EvaluationFailure, resolveCondition, resolveValue, type ResolveScope } from './resolve-value.ts';
-import { CONDITION_FUNCTIONS, VALUE_FUNCTIONS } from './versions.ts';
+import { own } from './values.ts';
+import { FUNCTION_NAMES } from './functions/table.ts';
 import type { PathPart } from './yaml-source.ts';
 
 export interface EvaluationContext {
@@ -62,7 +63,6 @@ export interface PrepareOptions {
   projectId?: string;
 }
 
-const FUNCTION_NAMES = new Set([...Object.keys(VALUE_FUNCTIONS), ...Object.keys(CONDITION_FUNCTIONS)]);
 const DEFAULT_PROJECT = 'stacklab';
 
 export function prepareStack(text: string, opts: PrepareOptions): StackEvaluation {
@@ -81,10 +81,10 @@ export function prepareStack(text: string, opts: PrepareOptions): StackEvaluatio
     const rel = err instanceof EvaluationFailure ? err.path : [];
     const full = [...base, ...rel];
     const cut = rel.findIndex((p) => typeof p === 'string' && FUNCTION_NAMES.has(p));
-    const property = base[2] === 'properties' ? formatPath(cut < 0 ? rel : rel.slice(0, cut)) : undefined;
+    const property = base[2] === 'properties' ? formatPath(cut < 0 ? rel : rel.slice(0, cut)) || 'properties' : undefined;
     return new TemplateError([
       { file: template.file, line: template.lines.at(full), ...where, ...(property ? { property } : {}), message: prefix + (err as Error).message },
-    ]);
+    ], { cause: err });
   };
 
   const pseudo = (name: string, ctx?: EvaluationContext): unknown => {
@@ -99,7 +99,7 @@ export function prepareStack(text: string, opts: PrepareOptions): StackEvaluatio
   const evaluating = new Set<string>();
   const scopeFor = (ctx?: EvaluationContext): ResolveScope => ({
     version: template.version,
-    parameter: (name) => (name.startsWith('OS::') ? pseudo(name, ctx) : parameters[name]),
+    parameter: (name) => (name.startsWith('OS::') ? pseudo(name, ctx) : own(parameters, name)),
     resourceId: (name) => {
       if (!ctx) throw new Error('get_resource cannot be used here');
       return enabled.has(name) ? ctx.resourceId(name) : null;
@@ -110,7 +110,7 @@ export function prepareStack(text: string, opts: PrepareOptions): StackEvaluatio
     },
     condition: conditionNamed,
     file: (name) => {
-      const content = files[name];
+      const content = own(files, name);
       if (content === undefined) throw new Error(`get_file: the file "${name}" was not provided with the template`);
       return content;
     },
@@ -147,7 +147,7 @@ export function prepareStack(text: string, opts: PrepareOptions): StackEvaluatio
   const order = dependencyOrder(graph);
 
   const requireEnabled = (resource: string) => {
-    if (!(resource in template.resources)) throw new Error(`There is no resource named "${resource}" in the template`);
+    if (!Object.hasOwn(template.resources, resource)) throw new Error(`There is no resource named "${resource}" in the template`);
     if (!enabled.has(resource)) throw new Error(`Resource "${resource}" is disabled by its condition and is not built`);
   };
 

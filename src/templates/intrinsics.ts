@@ -4,13 +4,14 @@
  * a function of another version is reported (Heat would silently pass the mapping on as data and
  * fail later with a less helpful message).
  */
-import { CONDITION_FUNCTIONS, VALUE_FUNCTIONS } from './versions.ts';
+import type { FunctionMode, IntrinsicFunction } from './functions/function-spec.ts';
+import { FUNCTIONS, functionIn } from './functions/table.ts';
 import { isPlainObject } from './yaml-source.ts';
 
-export type FunctionMode = 'value' | 'condition';
+export type { FunctionMode } from './functions/function-spec.ts';
 
 export type Call =
-  | { kind: 'call'; name: string; args: unknown }
+  | { kind: 'call'; name: string; args: unknown; fn: IntrinsicFunction }
   | { kind: 'unavailable'; name: string; args: unknown; message: string };
 
 export function asCall(value: unknown, version: string, mode: FunctionMode): Call | undefined {
@@ -19,10 +20,9 @@ export function asCall(value: unknown, version: string, mode: FunctionMode): Cal
   if (keys.length !== 1) return undefined;
   const name = keys[0]!;
   const args = value[name];
-  const table: Record<string, { since: string; until?: string }> = mode === 'value' ? VALUE_FUNCTIONS : CONDITION_FUNCTIONS;
-  const spec = table[name];
+  const spec = functionIn(name, mode);
   if (!spec) {
-    if (mode === 'condition' && name in VALUE_FUNCTIONS) {
+    if (mode === 'condition' && FUNCTIONS.get(name)?.value) {
       return { kind: 'unavailable', name, args, message: `The function "${name}" is not supported in conditions.` };
     }
     return undefined;
@@ -33,5 +33,5 @@ export function asCall(value: unknown, version: string, mode: FunctionMode): Cal
   if (spec.until !== undefined && version > spec.until) {
     return { kind: 'unavailable', name, args, message: `The function "${name}" is not supported in this version of HOT (${version}).` };
   }
-  return { kind: 'call', name, args };
+  return { kind: 'call', name, args, fn: spec.fn };
 }

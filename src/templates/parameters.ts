@@ -129,7 +129,7 @@ export function resolveParameters(template: HotTemplate, opts: ParameterOptions)
 
   if (!opts.ignoreUnknown) {
     for (const name of Object.keys(given)) {
-      if (!(name in template.parameters)) problems.push({ file, parameter: name, message: `The Parameter (${name}) was not defined in template.` });
+      if (!Object.hasOwn(template.parameters, name)) problems.push({ file, parameter: name, message: `The Parameter (${name}) was not defined in template.` });
     }
   }
   for (const [name, param] of Object.entries(template.parameters)) {
@@ -143,7 +143,7 @@ export function resolveParameters(template: HotTemplate, opts: ParameterOptions)
       const shown = param.hidden ? '******' : typeof param.default === 'string' ? param.default : JSON.stringify(param.default);
       if (bad) problem(`Parameter '${name}' is invalid: Invalid default ${shown} (${bad})`);
     }
-    const source = name in given ? given[name] : name in defaults ? defaults[name] : param.default;
+    const source = Object.hasOwn(given, name) ? given[name] : Object.hasOwn(defaults, name) ? defaults[name] : param.default;
     if (source === undefined || source === null) {
       if (opts.requireAll) problem(`The Parameter (${name}) was not provided.`);
       continue;

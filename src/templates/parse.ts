@@ -10,11 +10,12 @@ import {
   DELETION_POLICIES,
   KNOWN_VERSIONS,
   outputKeysFor,
-  PARAMETER_KEYS,
   PARAMETER_TYPES,
   resourceKeysFor,
   sectionsFor,
 } from './versions.ts';
+import { readParameter } from './parameter-declarations.ts';
+import { shownValue } from './values.ts';
 import { isPlainObject, readYaml, typeName, type PathPart } from './yaml-source.ts';
 
 export type ParameterType = (typeof PARAMETER_TYPES)[number];
@@ -92,7 +93,8 @@ export function readTemplate(text: string, file?: string): { template?: HotTempl
   const problems: TemplateProblem[] = [];
   const at = source.lineOf;
   const add = (path: PathPart[], message: string, extra: Partial<TemplateProblem> = {}) =>
-    problems.push({ file, line: at(path), ...extra, message });
+    // An empty document has no line of its own: its problems are on line 1.
+    problems.push({ file, line: at(path) ?? (path.length === 0 ? 1 : undefined), ...extra, message });
 
   const doc = source.value;
   if (!isPlainObject(doc)) {
@@ -106,7 +108,7 @@ export function readTemplate(text: string, file?: string): { template?: HotTempl
     return { problems };
   }
   if (!version) {
-    add(['heat_template_version'], `The template version is invalid: "heat_template_version: ${String(rawVersion)}". "heat_template_version" should be one of: ${KNOWN_VERSIONS.join(', ')}`);
+    add(['heat_template_version'], `The template version is invalid: "heat_template_version: ${shownValue(rawVersion)}". "heat_template_version" should be one of: ${KNOWN_VERSIONS.join(', ')}`);
     return { problems };
   }
 
@@ -144,14 +146,15 @@ export function readTemplate(text: string, file?: string): { template?: HotTempl
     const problem = (path: PathPart[], message: string, property?: string) =>
       add(where(path), message, { resource: name, ...(property ? { property } : {}) });
     if (!isPlainObject(raw)) {
-      problem([], raw === null || raw === undefined ? 'Each resource must contain a type key.' : `"resources" must contain a map of resource maps. Found a [${typeName(raw)}] instead`);
+      if (raw === null || raw === undefined) problem([], 'Each resource must contain a type key.', 'type');
+      else problem([], `"resources" must contain a map of resource maps. Found a [${typeName(raw)}] instead`);
       continue;
     }
     for (const k of Object.keys(raw)) {
       if (!resourceKeys.includes(k)) problem([k], `"${k}" is not a valid keyword inside a resource definition`, k);
     }
     if (typeof raw.type !== 'string' || raw.type.length === 0) {
-      problem(raw.type === undefined ? [] : ['type'], raw.type === undefined ? `Resource ${name} is missing "type"` : `Resource ${name} "type" must be a string`, raw.type === undefined ? undefined : 'type');
+      problem(raw.type === undefined ? [] : ['type'], raw.type === undefined ? `Resource ${name} is missing "type"` : `Resource ${name} "type" must be a string`, 'type');
       continue;
     }
     let properties: Record<string, unknown> = {};
@@ -166,7 +169,7 @@ export function readTemplate(text: string, file?: string): { template?: HotTempl
     else if (deps !== undefined && deps !== null) problem(['depends_on'], `Resource ${name} "depends_on" must be a list or string (resource names)`, 'depends_on');
     const policy = raw.deletion_policy;
     if (policy !== undefined && (typeof policy !== 'string' || !DELETION_POLICIES.includes(policy))) {
-      problem(['deletion_policy'], `Invalid deletion policy "${String(policy)}" (expected one of ${DELETION_POLICIES.join(', ')})`, 'deletion_policy');
+      problem(['deletion_policy'], `Invalid deletion policy "${shownValue(policy)}" (expected one of ${DELETION_POLICIES.join(', ')})`, 'deletion_policy');
     }
     if (raw.metadata !== undefined && raw.metadata !== null && !isPlainObject(raw.metadata)) {
       problem(['metadata'], `Resource ${name} "metadata" must be a mapping, found a ${typeName(raw.metadata)}`, 'metadata');
@@ -212,7 +215,7 @@ export function readTemplate(text: string, file?: string): { template?: HotTempl
         }
         const names = g.parameters.map(String);
         names.forEach((p, j) => {
-          if (!(p in parameters)) add(['parameter_groups', i, 'parameters', j], `The grouped parameter ${p} does not reference a valid parameter.`, { parameter: p });
+          if (!Object.hasOwn(parameters, p)) add(['parameter_groups', i, 'parameters', j], `The grouped parameter ${p} does not reference a valid parameter.`, { parameter: p });
         });
         parameterGroups.push({
           parameters: names,
@@ -244,117 +247,3 @@ export function readTemplate(text: string, file?: string): { template?: HotTempl
   };
   return { template, problems };
 }
-
-function readParameter(name: string, raw: unknown, problem: (path: PathPart[], message: string) => void): HotParameter | undefined {
-  if (!isPlainObject(raw)) {
-    problem([], `Invalid parameter schema for parameter ${name}: expected a mapping, found a ${typeName(raw)}`);
-    return undefined;
-  }
-  for (const k of Object.keys(raw)) {
-    if (!PARAMETER_KEYS.includes(k)) problem([k], `Invalid key '${k}' for parameter (${name})`);
-  }
-  if (raw.type === undefined) {
-    problem([], `Missing parameter type for parameter: ${name}`);
-    return undefined;
-  }
-  if (!(PARAMETER_TYPES as readonly unknown[]).includes(raw.type)) {
-    problem(['type'], `Invalid type (${String(raw.type)}); expected one of ${PARAMETER_TYPES.join(', ')}`);
-    return undefined;
-  }
-  const type = raw.type as ParameterType;
-  const constraints: ParameterConstraint[] = [];
-  const list = raw.constraints;
-  if (list !== undefined && list !== null && !Array.isArray(list)) {
-    problem(['constraints'], `Invalid parameter constraints for parameter ${name}, expected a list`);
-  } else if (Array.isArray(list)) {
-    list.forEach((c, i) => {
-      const parsed = readConstraint(type, c, (message) => problem(['constraints', i], message));
-      if (parsed) constraints.push(parsed);
-    });
-  }
-  return {
-    type,
-    constraints,
-    ...('default' in raw && raw.default !== null ? { default: raw.default } : {}),
-    ...(typeof raw.description === 'string' ? { description: raw.description } : {}),
-    ...(typeof raw.label === 'string' ? { label: raw.label } : {}),
-    ...(raw.hidden !== undefined ? { hidden: raw.hidden === true || raw.hidden === 'true' } : {}),
-    ...(raw.immutable !== undefined ? { immutable: raw.immutable === true } : {}),
-  };
-}
-
-const CONSTRAINTS_FOR: Record<string, ParameterType[]> = {
-  length: ['string', 'comma_delimited_list', 'json'],
-  range: ['number'],
-  modulo: ['number'],
-  allowed_values: ['string', 'number', 'comma_delimited_list', 'boolean'],
-  allowed_pattern: ['string'],
-  custom_constraint: ['string', 'number', 'json', 'comma_delimited_list', 'boolean'],
-};
-
-function readConstraint(type: ParameterType, raw: unknown, problem: (message: string) => void): ParameterConstraint | undefined {
-  if (!isPlainObject(raw)) {
-    problem('Invalid parameter constraints: each constraint must be a mapping');
-    return undefined;
-  }
-  const description = typeof raw.description === 'string' ? { description: raw.description } : {};
-  const kinds = Object.keys(raw).filter((k) => k !== 'description');
-  if (kinds.length !== 1 || !(kinds[0]! in CONSTRAINTS_FOR)) {
-    problem(`Invalid key(s) ${kinds.map((k) => `'${k}'`).join(', ') || '(none)'} for parameter constraints; expected one of ${Object.keys(CONSTRAINTS_FOR).join(', ')}`);
-    return undefined;
-  }
-  const kind = kinds[0]!;
-  if (!CONSTRAINTS_FOR[kind]!.includes(type)) {
-    problem(`Invalid ${kind} constraint for parameter type ${type}`);
-    return undefined;
-  }
-  const value = raw[kind];
-  const bounds = (what: string) => {
-    if (!isPlainObject(value) || (value.min === undefined && value.max === undefined)) {
-      problem(`Invalid ${what} constraint: expected a mapping with min and/or max`);
-      return undefined;
-    }
-    const min = value.min === undefined ? undefined : Number(value.min);
-    const max = value.max === undefined ? undefined : Number(value.max);
-    if ((min !== undefined && Number.isNaN(min)) || (max !== undefined && Number.isNaN(max))) {
-      problem(`Invalid ${what} constraint: min and max must be numbers`);
-      return undefined;
-    }
-    return { ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
-  };
-  switch (kind) {
-    case 'length':
-    case 'range': {
-      const b = bounds(kind);
-      return b ? { kind, ...b, ...description } : undefined;
-    }
-    case 'modulo': {
-      if (!isPlainObject(value) || typeof value.step !== 'number' || typeof value.offset !== 'number' || value.step === 0) {
-        problem('Invalid modulo constraint: expected a mapping with a non-zero step and an offset');
-        return undefined;
-      }
-      return { kind, step: value.step, offset: value.offset, ...description };
-    }
-    case 'allowed_values':
-      if (!Array.isArray(value)) {
-        problem('Invalid allowed_values constraint: expected a list');
-        return undefined;
-      }
-      return { kind, values: value, ...description };
-    case 'allowed_pattern':
-      if (typeof value !== 'string') {
-        problem('Invalid allowed_pattern constraint: expected a string');
-        return undefined;
-      }
-      try {
-        new RegExp(value);
-      } catch {
-        problem(`Invalid allowed_pattern constraint: "${value}" is not a valid regular expression`);
-        return undefined;
-      }
-      return { kind, pattern: value, ...description };
-    default:
-      return { kind: 'custom_constraint', name: String(value), ...description };
-  }
-}
-

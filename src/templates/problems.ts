@@ -30,10 +30,11 @@ export function formatProblem(p: TemplateProblem): string {
 }
 
 export class TemplateError extends Error {
-  constructor(readonly problems: TemplateProblem[]) {
+  /** `cause`: what an evaluation failure was made from, so a bug wrapped into a problem stays visible. */
+  constructor(readonly problems: TemplateProblem[], options?: { cause?: unknown }) {
     const first = problems[0] ? formatProblem(problems[0]) : 'invalid template';
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
-    super(`${first}${more}`);
+    super(`${first}${more}`, options);
     this.name = 'TemplateError';
   }
 

@@ -137,6 +137,6 @@ const ATTRIBUTES: Record<string, string[]> = {
 
 /** Known attributes of a type (each has `show` too), or undefined when this module does not know them. */
 export function attributesOf(type: string): string[] | undefined {
-  const list = ATTRIBUTES[type];
+  const list = Object.hasOwn(ATTRIBUTES, type) ? ATTRIBUTES[type] : undefined;
   return list ? [...list, 'show'] : undefined;
 }

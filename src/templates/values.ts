@@ -66,3 +66,17 @@ export function selectPath(value: unknown, path: readonly (string | number)[], o
   }
   return current;
 }
+
+/** A value as a message quotes it: a string as it is, anything else as JSON (never `[object Object]`). */
+export function shownValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value) ?? String(value);
+}
+
+/**
+ * `record[key]` for a key that comes from a template: only the record's own entries, never what
+ * every object inherits (`constructor`, `toString`), which `in` and `[]` would find.
+ */
+export function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}

@@ -32,63 +32,14 @@ export const KNOWN_VERSIONS: readonly string[] = [...DATED, ...Object.keys(RELEA
 export function canonicalVersion(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   if ((DATED as readonly string[]).includes(value)) return value;
-  return RELEASE_NAMES[value];
+  return Object.hasOwn(RELEASE_NAMES, value) ? RELEASE_NAMES[value] : undefined;
 }
 
 export function atLeast(version: string, since: string): boolean {
   return version >= since;
 }
 
-/** Intrinsic functions of property/output values: the version each appeared in (and, for CFN ones, left). */
-export const VALUE_FUNCTIONS: Record<string, { since: string; until?: string }> = {
-  get_param: { since: '2013-05-23' },
-  get_resource: { since: '2013-05-23' },
-  get_attr: { since: '2013-05-23' },
-  get_file: { since: '2013-05-23' },
-  list_join: { since: '2013-05-23' },
-  str_replace: { since: '2013-05-23' },
-  resource_facade: { since: '2013-05-23' },
-  digest: { since: '2015-04-30' },
-  repeat: { since: '2015-04-30' },
-  str_split: { since: '2015-10-15' },
-  map_merge: { since: '2016-04-08' },
-  if: { since: '2016-10-14' },
-  map_replace: { since: '2016-10-14' },
-  yaql: { since: '2016-10-14' },
-  filter: { since: '2017-02-24' },
-  str_replace_strict: { since: '2017-02-24' },
-  make_url: { since: '2017-09-01' },
-  list_concat: { since: '2017-09-01' },
-  list_concat_unique: { since: '2017-09-01' },
-  contains: { since: '2017-09-01' },
-  str_replace_vstrict: { since: '2018-03-02' },
-  'Fn::Select': { since: '2013-05-23', until: '2015-04-30' },
-  'Fn::GetAZs': { since: '2013-05-23', until: '2013-05-23' },
-  'Fn::Join': { since: '2013-05-23', until: '2013-05-23' },
-  'Fn::Split': { since: '2013-05-23', until: '2013-05-23' },
-  'Fn::Replace': { since: '2013-05-23', until: '2013-05-23' },
-  'Fn::Base64': { since: '2013-05-23', until: '2013-05-23' },
-  'Fn::MemberListToMap': { since: '2013-05-23', until: '2013-05-23' },
-  'Fn::ResourceFacade': { since: '2013-05-23', until: '2013-05-23' },
-  Ref: { since: '2013-05-23', until: '2013-05-23' },
-};
-
-/** Functions allowed inside the `conditions` section and a resource's or output's `condition`. */
-export const CONDITION_FUNCTIONS: Record<string, { since: string }> = {
-  get_param: { since: '2016-10-14' },
-  equals: { since: '2016-10-14' },
-  not: { since: '2016-10-14' },
-  and: { since: '2016-10-14' },
-  or: { since: '2016-10-14' },
-  contains: { since: '2017-09-01' },
-  yaql: { since: '2017-09-01' },
-};
-
-/** Functions stacklab's own evaluator cannot run (Heat can); the local runtime refuses them by name. */
-export const NOT_EVALUATED: Record<string, string> = {
-  yaql: 'yaql expressions are not supported by the local runtime; use the other intrinsic functions',
-  resource_facade: 'resource_facade only works in nested stacks, which the local runtime does not run',
-};
+/** The intrinsic functions, with the versions that have each, are in functions/table.ts. */
 
 export function sectionsFor(version: string): string[] {
   const base = ['heat_template_version', 'description', 'parameter_groups', 'parameters', 'resources', 'outputs'];

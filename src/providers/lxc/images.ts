@@ -77,10 +77,10 @@ function normalise(name: string): string {
 /** Maps a template's image name to a catalog image, or undefined when nothing matches. */
 export function resolveImageName(settings: LxcSettings, templateImage: string | undefined): string | undefined {
   if (templateImage === undefined || templateImage === '') return settings.defaultImage;
-  if (IMAGE_CATALOG[templateImage]) return templateImage;
+  if (Object.hasOwn(IMAGE_CATALOG, templateImage)) return templateImage;
   const key = normalise(templateImage);
   for (const [alias, image] of Object.entries(settings.images)) if (normalise(alias) === key) return image;
-  return DEFAULT_IMAGE_ALIASES[key];
+  return Object.hasOwn(DEFAULT_IMAGE_ALIASES, key) ? DEFAULT_IMAGE_ALIASES[key] : undefined;
 }
 
 export function isImageBuilt(settings: LxcSettings, image: string): boolean {

@@ -1,5 +1,5 @@
 /** Key material made by the runtime: OS::Nova::KeyPair keys and per-server SSH host keys. */
-import { generateKeyPair, generateKeyPairSync, randomBytes, createPublicKey } from 'node:crypto';
+import { generateKeyPair, generateKeyPairSync, randomBytes, randomInt, createPublicKey } from 'node:crypto';
 import { promisify } from 'node:util';
 
 const generate = promisify(generateKeyPair);
@@ -94,14 +94,10 @@ const ALPHABETS: Record<string, string> = {
 
 /** OS::Heat::RandomString: `length` characters from `character_classes` (the first class only, like a plain Heat call). */
 export function randomString(length: number, characterClass = 'lettersdigits', sequence?: string): string {
-  const alphabet = sequence ?? ALPHABETS[characterClass] ?? ALPHABETS.lettersdigits;
-  const bytes = randomBytes(length * 2);
+  const alphabet = [...(sequence || (Object.hasOwn(ALPHABETS, characterClass) ? ALPHABETS[characterClass] : ALPHABETS.lettersdigits))];
+  // randomInt is uniform for any alphabet size (byte-wise rejection sampling never ends past 256 characters).
   let out = '';
-  for (let i = 0; out.length < length; i++) {
-    const b = i < bytes.length ? bytes[i] : randomBytes(1)[0];
-    // Rejection sampling keeps every character equally likely.
-    if (b < 256 - (256 % alphabet.length)) out += alphabet[b % alphabet.length];
-  }
+  for (let i = 0; i < length; i++) out += alphabet[randomInt(alphabet.length)];
   return out;
 }
 

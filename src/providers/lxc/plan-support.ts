@@ -11,8 +11,8 @@ export const SUPPORTED_TYPES = [
 ] as const;
 
 export class PlanError extends Error {
-  constructor(readonly problems: Problem[]) {
-    super(problems.map((p) => `${p.resource ? `${p.resource}: ` : ''}${p.message}`).join('; '));
+  constructor(readonly problems: Problem[], options?: { cause?: unknown }) {
+    super(problems.map((p) => `${p.resource ? `${p.resource}: ` : ''}${p.message}`).join('; '), options);
     this.name = 'PlanError';
   }
 }

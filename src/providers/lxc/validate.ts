@@ -16,19 +16,28 @@ export interface ValidateOptions {
   provider?: LxcProviderOptions;
 }
 
+/**
+ * Evaluates and plans without building anything; throws what create would refuse with (a PlanError
+ * or a TemplateError, both carrying `problems`). Anything else thrown is a bug, which the template
+ * fuzz campaign (chaos/fuzz-templates.ts) looks for here.
+ */
+export function planForValidation(text: string, opts: ValidateOptions = {}): void {
+  const evaluation = prepareStack(text, { file: opts.file, environment: opts.environment, parameters: opts.parameters ?? {} });
+  let n = 0;
+  buildPlan({
+    stackName: 'stacklab-validate',
+    stackId: 'validate',
+    shortId: '000000',
+    evaluation,
+    settings: parseLxcOptions(opts.provider),
+    allocatePublicIp: () => `198.51.100.${++n}`,
+    dryRun: true,
+  });
+}
+
 export function validateForLxc(text: string, opts: ValidateOptions = {}): Problem[] {
   try {
-    const evaluation = prepareStack(text, { file: opts.file, environment: opts.environment, parameters: opts.parameters ?? {} });
-    let n = 0;
-    buildPlan({
-      stackName: 'stacklab-validate',
-      stackId: 'validate',
-      shortId: '000000',
-      evaluation,
-      settings: parseLxcOptions(opts.provider),
-      allocatePublicIp: () => `198.51.100.${++n}`,
-      dryRun: true,
-    });
+    planForValidation(text, opts);
     return [];
   } catch (err) {
     const problems = err instanceof PlanError ? err.problems : problemsOf(err);

@@ -1,0 +1,33 @@
+/** The planner's handlers, one per resource type the local runtime builds. */
+import type { SUPPORTED_TYPES } from '../plan-support.ts';
+import { planFloatingIp, planFloatingIpAssociation } from './floating-ip-handlers.ts';
+import type { ResourceHandler } from './handler.ts';
+import {
+  planCloudConfig, planKeyPair, planNone, planRandomString, planSecurityGroup, planSoftwareConfig, planWaitCondition, planWaitConditionHandle,
+} from './heat-handlers.ts';
+import { planNet, planPort, planSubnet } from './network-handlers.ts';
+import { planExtraRoute, planExtraRouteSet, planRouter, planRouterGateway, planRouterInterface } from './router-handlers.ts';
+import { planServer } from './server-handler.ts';
+
+/** Typed by SUPPORTED_TYPES, so a type cannot be declared supported without a handler (or the reverse). */
+export const HANDLERS: Record<(typeof SUPPORTED_TYPES)[number], ResourceHandler> = {
+  'OS::Nova::Server': planServer,
+  'OS::Nova::KeyPair': planKeyPair,
+  'OS::Neutron::Net': planNet,
+  'OS::Neutron::Subnet': planSubnet,
+  'OS::Neutron::Port': planPort,
+  'OS::Neutron::Router': planRouter,
+  'OS::Neutron::RouterInterface': planRouterInterface,
+  'OS::Neutron::RouterGateway': planRouterGateway,
+  'OS::Neutron::FloatingIP': planFloatingIp,
+  'OS::Neutron::FloatingIPAssociation': planFloatingIpAssociation,
+  'OS::Neutron::SecurityGroup': planSecurityGroup,
+  'OS::Neutron::ExtraRoute': planExtraRoute,
+  'OS::Neutron::ExtraRouteSet': planExtraRouteSet,
+  'OS::Heat::RandomString': planRandomString,
+  'OS::Heat::CloudConfig': planCloudConfig,
+  'OS::Heat::SoftwareConfig': planSoftwareConfig,
+  'OS::Heat::WaitCondition': planWaitCondition,
+  'OS::Heat::WaitConditionHandle': planWaitConditionHandle,
+  'OS::Heat::None': planNone,
+};

@@ -1,0 +1,215 @@
+/**
+ * What the planner knows while it walks a template's resources: what each resource became (ids,
+ * attributes), the networks, subnets, routers and ports made so far with the addresses they hold,
+ * and the plan's pieces. One object handed to every resource handler, so a handler says in its
+ * signature what it may touch, and the lookups every handler needs (a network by id or by name, a
+ * free address) are written once.
+ */
+import { contains, intToIp, ipToInt, type Cidr } from '../ipv4.ts';
+import type { EvaluationContext, StackEvaluation } from '../evaluation.ts';
+import type { LxcSettings } from '../options.ts';
+import type { RouterPlan, ServerPlan, StackPlan, SubnetPlan } from '../plan.ts';
+import { PlanError, str } from '../plan-support.ts';
+
+export interface PlanInput {
+  stackName: string;
+  stackId: string;
+  shortId: string;
+  evaluation: StackEvaluation;
+  settings: LxcSettings;
+  allocatePublicIp(): string;
+  /** Validation builds the plan without making keys (faster, nothing random needed). */
+  dryRun?: boolean;
+}
+
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const IPV4 = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
+
+/** An IPv4 network in CIDR notation, any prefix (routes may be /0 or /32, unlike subnets). */
+export function isCidr(text: string): boolean {
+  const [ip, prefix, ...rest] = text.split('/');
+  return rest.length === 0 && IPV4.test(ip ?? '') && /^(?:[12]?\d|3[0-2])$/.test(prefix ?? '');
+}
+
+export interface SubnetState extends SubnetPlan {
+  range: Cidr;
+  pools: [number, number][];
+  /** Address -> who holds it. */
+  used: Map<number, string>;
+}
+
+export interface NetworkState {
+  name: string;
+  bridge: string;
+  subnets: string[];
+}
+
+export interface PortState {
+  network: string;
+  subnet: string;
+  ip: string;
+  mac: string;
+}
+
+export type RouterState = RouterPlan & { external: boolean };
+
+export interface FloatingIpState {
+  resource: string;
+  ip: string;
+  port?: string;
+  fixed?: string;
+  /** Where it is bound to its port (the FloatingIP's own property, or an association's), for refusals. */
+  boundBy: { resource: string; property: string };
+}
+
+/** Addresses the template fixes explicitly, by subnet resource. */
+export type FixedAddresses = Map<string, Set<number>>;
+
+export class PlanState {
+  readonly ids: Record<string, string> = {};
+  /** Physical id -> resource name, to recognise `get_resource` values given as references. */
+  readonly byId = new Map<string, string>();
+  readonly attributes: Record<string, Record<string, unknown>> = {};
+  readonly types: Record<string, string> = {};
+  readonly networks = new Map<string, NetworkState>();
+  readonly subnets = new Map<string, SubnetState>();
+  readonly routers = new Map<string, RouterState>();
+  readonly ports = new Map<string, PortState>();
+  readonly servers: ServerPlan[] = [];
+  /** KeyPair resource -> the key pair's name. */
+  readonly keyPairs = new Map<string, string>();
+  /** CloudConfig / SoftwareConfig resource -> the config text. */
+  readonly configs = new Map<string, string>();
+  /** WaitConditionHandle resource -> its token. */
+  readonly handles = new Map<string, string>();
+  readonly floatingIps: FloatingIpState[] = [];
+  readonly waitConditions: StackPlan['waitConditions'] = [];
+  readonly publicIps: string[] = [];
+  readonly fixed: FixedAddresses = new Map();
+  readonly notes: string[] = [];
+  private macCounter = 0;
+
+  constructor(
+    readonly input: PlanInput,
+    /** Fixed addresses found by the first pass: automatic addresses avoid them. */
+    private readonly reserved: FixedAddresses,
+    /** No keys or tokens are made (validation). */
+    readonly dry: boolean,
+  ) {}
+
+  get shortId(): string {
+    return this.input.shortId;
+  }
+
+  fail(resource: string, message: string, property?: string): never {
+    throw new PlanError([{ resource, property, message }]);
+  }
+
+  /**
+   * A property that must be text (names, addresses, references): undefined when unset, numbers and
+   * booleans as Heat would turn them into strings, and a refusal for a list or a map.
+   */
+  text(resource: string, value: unknown, property: string): string | undefined {
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'object') return this.fail(resource, `must be a string, not a ${Array.isArray(value) ? 'list' : 'map'} (${JSON.stringify(value).slice(0, 80)})`, property);
+    return String(value);
+  }
+
+  /** An IPv4 address property, refused when it is not one. */
+  address(resource: string, value: unknown, property: string): string | undefined {
+    const ip = this.text(resource, value, property);
+    if (ip !== undefined && !IPV4.test(ip)) this.fail(resource, `"${ip}" is not an IPv4 address`, property);
+    return ip;
+  }
+
+  /** A whole number property within [min, max], or `fallback` when unset. */
+  whole(resource: string, value: unknown, property: string, fallback: number, min: number, max: number): number {
+    if (value === undefined || value === null) return fallback;
+    const n = typeof value === 'number' || typeof value === 'string' ? Number(value) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) this.fail(resource, `must be a whole number from ${min} to ${max}, not ${JSON.stringify(value).slice(0, 80)}`, property);
+    return n;
+  }
+
+  setId(resource: string, id: string): void {
+    this.ids[resource] = id;
+    this.byId.set(id, resource);
+  }
+
+  /** The resource of `type` a property value refers to: by physical id, by name, or (nets, key pairs) by their own name. */
+  lookup(value: unknown, type: string): string | undefined {
+    const v = str(value);
+    if (v === undefined) return undefined;
+    const res = this.byId.get(v) ?? (Object.hasOwn(this.types, v) && this.types[v] === type ? v : undefined);
+    if (res && this.types[res] === type) return res;
+    if (type === 'OS::Neutron::Net') for (const [r, n] of this.networks) if (n.name === v) return r;
+    if (type === 'OS::Nova::KeyPair') for (const [r, n] of this.keyPairs) if (n === v) return r;
+    return undefined;
+  }
+
+  /**
+   * A port's worth of network attachment for `owner`: an address on the subnet (given, or the
+   * network's first); `property` is where the owner asks for it, for refusals.
+   */
+  portOn(owner: string, network: string, wantedSubnet: string | undefined, ip: string | undefined, property: string): PortState {
+    const s = wantedSubnet ? this.subnets.get(wantedSubnet) : this.subnetOf(network, owner, property);
+    if (!s) return this.fail(owner, `subnet ${wantedSubnet} not found`, property);
+    if (s.network !== network) this.fail(owner, `subnet ${s.resource} is not on network ${network}`, property);
+    return { network, subnet: s.resource, ip: this.take(s, ip, owner, property), mac: this.nextMac() };
+  }
+
+  networkName(network: string): string {
+    return this.networks.get(network)!.name;
+  }
+
+  /** The same context for properties and outputs: ids and attributes of what exists so far. */
+  evaluationContext(): EvaluationContext {
+    return {
+      stackName: this.input.stackName,
+      stackId: this.input.stackId,
+      resourceId: (name) => {
+        if (!Object.hasOwn(this.ids, name)) this.fail(name, 'is referred to before it exists (missing depends_on?)');
+        return this.ids[name];
+      },
+      attribute: (resource, attribute, path) => {
+        const a = Object.hasOwn(this.attributes, resource) ? this.attributes[resource] : undefined;
+        if (!a) return this.fail(resource, `attribute ${attribute} asked before the resource exists`);
+        if (!Object.hasOwn(a, attribute)) return this.fail(resource, `${this.types[resource]} has no attribute "${attribute}" in the local runtime (has: ${Object.keys(a).join(', ')})`);
+        let v: unknown = a[attribute];
+        for (const p of path) v = v === null || v === undefined || (typeof v === 'object' && !Object.hasOwn(v, p)) ? null : (v as Record<string | number, unknown>)[p];
+        return v ?? null;
+      },
+    };
+  }
+
+  private subnetOf(network: string, resource: string, property: string): SubnetState {
+    const s = this.networks.get(network)?.subnets[0];
+    if (!s) return this.fail(resource, `network ${network} has no subnet (declare the OS::Neutron::Subnet before it is used, or depends_on it)`, property);
+    return this.subnets.get(s)!;
+  }
+
+  /** The wanted address, refused if outside the subnet or taken; else the first free one no fixed address claims. */
+  private take(s: SubnetState, wanted: string | undefined, owner: string, property: string): string {
+    if (wanted) {
+      const n = ipToInt(wanted);
+      if (!contains(s.range, n)) this.fail(owner, `fixed IP ${wanted} is not in subnet ${s.resource} (${s.cidr})`, property);
+      const holder = s.used.get(n);
+      if (holder && holder !== owner) this.fail(owner, `fixed IP ${wanted} is already used by ${holder}`, property);
+      s.used.set(n, owner);
+      if (!this.fixed.has(s.resource)) this.fixed.set(s.resource, new Set());
+      this.fixed.get(s.resource)!.add(n);
+      return wanted;
+    }
+    const skip = this.reserved.get(s.resource) ?? new Set<number>();
+    for (const [a, b] of s.pools) for (let n = a; n <= b; n++) if (!s.used.has(n) && !skip.has(n)) {
+      s.used.set(n, owner);
+      return intToIp(n);
+    }
+    return this.fail(owner, `subnet ${s.resource} (${s.cidr}) has no free address left`, property);
+  }
+
+  private nextMac(): string {
+    const n = this.macCounter++;
+    const id = this.input.shortId;
+    return `02:${id.slice(0, 2)}:${id.slice(2, 4)}:${id.slice(4, 6)}:${((n >> 8) & 255).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`;
+  }
+}

@@ -1,0 +1,74 @@
+/** Servers: a container each, its image and flavor, a NIC per network entry, root's key and user data. */
+import { IMAGE_CATALOG, resolveImageName } from '../images.ts';
+import { hostnameFrom, names } from '../names.ts';
+import { DEFAULT_FLAVORS } from '../options.ts';
+import type { NicPlan } from '../plan.ts';
+import { list, obj, type Props } from '../plan-support.ts';
+import type { ResourceHandler } from './handler.ts';
+import type { PlanState, PortState, SubnetState } from './plan-state.ts';
+
+function planNics(state: PlanState, res: string, p: Props, index: number): { nics: NicPlan[]; subnets: SubnetState[] } {
+  const nics: NicPlan[] = [];
+  const subnets: SubnetState[] = [];
+  for (const [n, raw] of list(p.networks).entries()) {
+    const at = `networks[${n}]`;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) state.fail(res, 'each entry must be a map with a network or a port', at);
+    const entry = obj(raw);
+    let port: PortState;
+    const portRef = state.text(res, entry.port, `${at}.port`);
+    const portRes = portRef === undefined ? undefined : state.lookup(portRef, 'OS::Neutron::Port');
+    if (portRef !== undefined) port = state.ports.get(portRes ?? state.fail(res, `port "${portRef}" is not a port of this template`, `${at}.port`))!;
+    else {
+      const key = entry.network !== undefined ? 'network' : 'uuid';
+      const netRef = state.text(res, entry[key], `${at}.${key}`);
+      const netRes = netRef === undefined ? undefined : state.lookup(netRef, 'OS::Neutron::Net');
+      if (netRef === undefined) state.fail(res, 'needs a network or a port of this template', at);
+      if (!netRes) state.fail(res, `network "${netRef}" is not a network of this template; in the local runtime servers attach to template networks and reach the platform through a floating IP`, `${at}.${key}`);
+      const subnetRef = state.text(res, entry.subnet, `${at}.subnet`);
+      const subnetRes = subnetRef ? state.lookup(subnetRef, 'OS::Neutron::Subnet') ?? state.fail(res, `subnet "${subnetRef}" is not a subnet of this template`, `${at}.subnet`) : undefined;
+      port = state.portOn(res, netRes!, subnetRes, state.address(res, entry.fixed_ip, `${at}.fixed_ip`), at);
+    }
+    const s = state.subnets.get(port.subnet)!;
+    subnets.push(s);
+    nics.push({
+      port: portRes, network: port.network, bridge: state.networks.get(port.network)!.bridge, hostIf: names.containerNic(state.shortId, index, n),
+      ip: port.ip, prefix: s.prefix, mac: port.mac, gateway: undefined,
+    });
+  }
+  if (!nics.length) state.fail(res, 'a server needs at least one entry in networks in the local runtime', 'networks');
+  return { nics, subnets };
+}
+
+export const planServer: ResourceHandler = (state, res, p) => {
+  const { settings, stackName } = state.input;
+  const index = state.servers.length;
+  const name = state.text(res, p.name, 'name') ?? `${stackName}-${res}`;
+  const imageName = state.text(res, p.image, 'image');
+  const image = resolveImageName(settings, imageName) ?? state.fail(res, `image "${imageName}" is not in the local image catalog (${Object.keys(IMAGE_CATALOG).join(', ')}; aliases can be added in the lxc provider options)`, 'image');
+  const flavorName = state.text(res, p.flavor, 'flavor') ?? '';
+  const flavor = (Object.hasOwn(settings.flavors, flavorName) ? settings.flavors[flavorName] : undefined) ?? (Object.hasOwn(DEFAULT_FLAVORS, flavorName) ? DEFAULT_FLAVORS[flavorName] : undefined) ?? settings.defaultFlavor;
+  const { nics, subnets } = planNics(state, res, p, index);
+  // Only one default route: the first NIC whose subnet has a gateway, as DHCP clients end up with.
+  const g = subnets.findIndex((s) => s.gateway);
+  if (g >= 0) nics[g].gateway = subnets[g].gateway;
+  const hostRoutes = subnets.flatMap((s) => s.hostRoutes);
+  let rootKey: string | undefined;
+  if (p.key_name !== undefined && p.key_name !== null) {
+    const keyName = state.text(res, p.key_name, 'key_name');
+    const kp = state.lookup(keyName, 'OS::Nova::KeyPair') ?? state.fail(res, `key_name "${keyName}": only key pairs made by the template (OS::Nova::KeyPair) exist in the local runtime`, 'key_name');
+    rootKey = String(state.attributes[kp].public_key);
+  }
+  let userData = state.text(res, p.user_data, 'user_data');
+  const configRes = userData === undefined ? undefined : state.byId.get(userData);
+  if (configRes !== undefined && state.configs.has(configRes)) userData = state.configs.get(configRes);
+  const networksAttr: Record<string, string[]> = {};
+  const addresses: Record<string, unknown[]> = {};
+  for (const nic of nics) {
+    const netName = state.networkName(nic.network);
+    (networksAttr[netName] ??= []).push(nic.ip);
+    (addresses[netName] ??= []).push({ addr: nic.ip, version: 4, 'OS-EXT-IPS:type': 'fixed', 'OS-EXT-IPS-MAC:mac_addr': nic.mac });
+  }
+  const container = names.container(state.shortId, index);
+  state.attributes[res] = { name, first_address: nics[0].ip, networks: networksAttr, addresses, accessIPv4: '', instance_name: container, show: { name } };
+  state.servers.push({ resource: res, name, hostname: hostnameFrom(name), container, image, flavor, nics, hostRoutes, rootKey, userData, metadata: obj(p.metadata) });
+};
