@@ -24,6 +24,7 @@ import { Operations } from '../services/operations.ts';
 import { StackService } from '../services/stack-service.ts';
 import { mapCatalog, mapRegistry, type AppContext, type LabCatalog } from './context.ts';
 import { createLogger } from './log-output.ts';
+import { makePrivate } from './private-files.ts';
 
 export interface Runtime {
   ctx: AppContext;
@@ -56,8 +57,12 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     options.logger ?? createLogger({ level: config.log_level, redact: ['*.private_key', '*.privateKey', '*.password', '*.secrets', 'req.headers.authorization'] }, config.log_format);
   const clock = options.clock ?? systemClock;
   const dataDir = isAbsolute(config.data_dir) ? config.data_dir : resolve(config.data_dir);
+  // The data folder is the server's alone: the embedded store, the master key, the API token.
+  const ownStore = !options.db && !config.database_url;
+  if (!options.db && (ownStore || !config.secret_key)) makePrivate(dataDir);
   const db = options.db ?? (await openDatabase({ url: config.database_url, dataDir: join(dataDir, 'pglite') }));
   await migrate(db);
+  if (ownStore) makePrivate(dataDir);
   const keys = options.keys ?? (config.secret_key ? Keys.fromBase64(config.secret_key) : Keys.fromDataDir(dataDir));
   const built = options.providers
     ? { providers: options.providers, notices: [] as string[] }
@@ -150,6 +155,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       await stacks.close();
       for (const provider of built.providers) await provider.close?.();
       if (!options.db) await db.close();
+      if (ownStore) makePrivate(dataDir);
     },
   };
 }

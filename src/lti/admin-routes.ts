@@ -79,7 +79,20 @@ export function ltiAdminRoutes(ctx: AppContext, lti: LtiModule): FastifyPluginAs
 
     app.post<{ Body: { publish_lead_seconds?: number; keep_seconds?: number } | undefined }>(
       '/keys/rotate',
-      { schema: { tags, summary: 'Publish a new signing key (it signs after the lead time; old keys stay published for a while)' } },
+      {
+        schema: {
+          tags,
+          summary: 'Publish a new signing key (it signs after the lead time; old keys stay published for a while)',
+          body: {
+            type: ['object', 'null'],
+            additionalProperties: false,
+            properties: {
+              publish_lead_seconds: { type: 'integer', minimum: 0, maximum: 365 * 86400 },
+              keep_seconds: { type: 'integer', minimum: 0, maximum: 365 * 86400 },
+            },
+          },
+        },
+      },
       async (request) => {
         const body = request.body ?? {};
         const kid = await lti.toolKeys.rotate({

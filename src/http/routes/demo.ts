@@ -60,7 +60,8 @@ export function demoRoutes(ctx: AppContext) {
     app.get('/', { schema: { hide: true } }, async (_request, reply) =>
       reply.header('content-security-policy', PAGE_CSP).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(coursePage(ctx)),
     );
-    app.post<{ Body: { name?: unknown } }>('/demo/sign-in', { schema: { hide: true } }, async (request) => {
+    const body = { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 200 } } } as const;
+    app.post<{ Body: { name?: unknown } }>('/demo/sign-in', { schema: { hide: true, body } }, async (request) => {
       const name = typeof request.body?.name === 'string' ? request.body.name.trim() : '';
       if (!name || name.length > 60) throw new AppError('BAD_REQUEST', 'name must be 1-60 characters', { message: 'Type your name (up to 60 characters) to sign in.' });
       const learner = demoLearnerId(name);

@@ -95,8 +95,8 @@ export function ltiRoutes(ctx: AppContext, options: { lti?: LtiModule } = {}): F
 
     app.post('/lti/deep-link', { schema: { hide: true } }, async (request, reply) => {
       const form = (request.body ?? {}) as Record<string, string | string[] | undefined>;
-      const picked = await openPickerRequest(ctx.keys, ctx.clock, String(form.request ?? ''));
-      const chosen = ([] as string[]).concat(form.lab ?? []);
+      const picked = await openPickerRequest(ctx.keys, ctx.clock, typeof form.request === 'string' ? form.request : '');
+      const chosen = ([] as unknown[]).concat(form.lab ?? []).filter((id): id is string => typeof id === 'string');
       const labs = chosen.map((id) => ctx.labs.get(id)).filter((lab) => lab !== undefined);
       if (!labs.length) throw new LtiError('lab_missing', 'Choose a lab first.', `deep-link answer names no known lab (${chosen.join(', ')})`);
       const items = (picked.acceptMultiple ? labs : labs.slice(0, 1)).map((lab) => contentItem(lab, toolUrls(ctx, request).launch));
