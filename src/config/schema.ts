@@ -84,7 +84,12 @@ export const SETTINGS = [
   setting('sockets_per_stack', z.coerce.number().int().min(0).default(8), 'Terminal/desktop connections open at once to one stack, per server process; 0 = no limit.'),
   setting('lti_login_states_max', z.coerce.number().int().min(1).default(10000), 'LTI logins in progress (unauthenticated rows kept until the platform answers or 5 minutes pass); more are refused until some finish.'),
   setting('demo_remote', bool.default(false), 'Let demo sign-in answer requests from other machines; off: only from loopback (127.0.0.1, ::1), since anyone who can sign in can start labs.'),
-  setting('frame_ancestors', z.string().default(''), "Space-separated origins (https://lms.example.org) that may frame the lab page, in addition to the registered LTI platforms' origins."),
+  setting(
+    'frame_ancestors',
+    z
+      .string()
+      .refine((v) => v.split(/\s+/).filter(Boolean).every((o) => /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(o)), 'must be origins like https://lms.example.org, separated by spaces')
+      .default(''), "Space-separated origins (https://lms.example.org) that may frame the lab page, in addition to the registered LTI platforms' origins."),
   setting('session_ttl', seconds.default(8 * 3600), 'Seconds a learner session on the lab page stays valid.'),
   setting('demo', bool.default(false), 'Serve the demo course page with name sign-in (npm start turns it on).'),
   setting('log_format', z.enum(['auto', 'json', 'pretty']).default('auto'), 'Log lines as JSON (for log collectors) or pretty (one readable line each); auto = pretty when standard output is a terminal.'),

@@ -7,7 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
 import { AppError } from '../errors.ts';
 import { issueSession } from '../session.ts';
-import { escapeHtml, PAGE_CSP } from './learner-page.ts';
+import { pageCsp } from '../frame-policy.ts';
+import { escapeHtml } from './learner-page.ts';
 
 export const DEMO_CONTEXT = 'demo-course';
 
@@ -58,7 +59,7 @@ export function demoRoutes(ctx: AppContext) {
   return async function demoPlugin(app: FastifyInstance): Promise<void> {
     if (!ctx.config.demo) return;
     app.get('/', { schema: { hide: true } }, async (_request, reply) =>
-      reply.header('content-security-policy', PAGE_CSP).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(coursePage(ctx)),
+      reply.header('content-security-policy', pageCsp("'self'")).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(coursePage(ctx)),
     );
     const body = { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 200 } } } as const;
     app.post<{ Body: { name?: unknown } }>('/demo/sign-in', { schema: { hide: true, body } }, async (request) => {
