@@ -43,7 +43,7 @@ export function stacksCommand(): Command {
         const states = opts.state?.split(',') ?? [];
         const bad = states.filter((s) => !isState(s));
         if (bad.length) throw new Error(`unknown state ${bad.join(', ')}`);
-        return (await rt.ctx.stacks.list({ state: states.filter(isState), lab: opts.lab, learner: opts.learner, limit: 1000 })).map(publicStack);
+        return (await rt.ctx.stacks.list({ state: states.filter(isState), lab: opts.lab, learner: opts.learner, limit: 1000 })).map((s) => publicStack(s, rt.ctx.labs.get(s.lab)));
       }),
     );
   stacks.command('show <id>').description('Show one stack and its history').option('--json').action(

@@ -3,6 +3,7 @@
  * resume and delete, polling the provider to completion. Every write is guarded by this worker's lease,
  * so a worker that lost its lease (it stalled, another took over) stops without touching the stack.
  */
+import { splitOutputs } from '../domain/secret-outputs.ts';
 import type { Logger } from 'pino';
 import type { LabCatalog, LifecycleHooks, ProviderRegistry } from '../app/context.ts';
 import type { Database } from '../db/database.ts';
@@ -25,7 +26,6 @@ export interface OperationSettings {
   suspendAttempts: number;
 }
 
-const SECRET_OUTPUTS = new Set(['private_key', 'password']);
 
 class LeaseLost extends Error {}
 
@@ -237,12 +237,14 @@ export class Operations {
 
   private readyChanges(lab: Lab, outputs: Record<string, unknown>): StackChanges {
     const now = this.now;
-    const secrets: Record<string, string> = {};
-    const visible: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(outputs)) {
-      if (SECRET_OUTPUTS.has(key)) secrets[key === 'private_key' ? 'privateKey' : 'password'] = String(value);
-      else visible[key] = value;
-    }
+    // Secret outputs (private_key, password, the lab's declared ones, names that look secret) are sealed.
+    const { visible, secret } = splitOutputs(outputs, lab);
+    const { private_key: privateKey, password, ...others } = secret;
+    const secrets: Record<string, unknown> = {
+      ...(privateKey !== undefined ? { privateKey: String(privateKey) } : {}),
+      ...(password !== undefined ? { password: String(password) } : {}),
+      ...(Object.keys(others).length ? { outputs: others } : {}),
+    };
     return {
       public_ip: typeof outputs.public_ip === 'string' ? outputs.public_ip : null,
       outputs: visible,
