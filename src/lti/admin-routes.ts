@@ -5,7 +5,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app/context.ts';
 import { AppError } from '../http/errors.ts';
-import { requireServiceToken } from '../http/service-auth.ts';
+import { requireToken } from '../http/service-auth.ts';
 // 409 answers use INVALID_STATE with their own message until the catalogue has a CONFLICT code.
 import type { OutboxStatus } from './grade-outbox.ts';
 import type { LtiModule } from './lti-module.ts';
@@ -43,7 +43,7 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
 
 export function ltiAdminRoutes(ctx: AppContext, lti: LtiModule): FastifyPluginAsync {
   return async (app) => {
-    app.addHook('preHandler', requireServiceToken(ctx.config.api_token));
+    app.addHook('onRequest', requireToken(ctx.config, 'admin'));
     const tags = ['lti'];
 
     app.get('/platforms', { schema: { tags, summary: 'List LTI platform registrations' } }, async () => ({ platforms: (await lti.platforms.list()).map(view) }));

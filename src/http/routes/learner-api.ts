@@ -56,7 +56,7 @@ const CONNECTION_BODY = { type: ['object', 'null'], additionalProperties: false,
 
 export function learnerApi(ctx: AppContext) {
   return async function learnerApiPlugin(app: FastifyInstance): Promise<void> {
-    app.addHook('preHandler', requireSession(ctx));
+    app.addHook('onRequest', requireSession(ctx));
     const now = () => ctx.clock.now();
 
     app.get('/api/v1/me', async (request) => {

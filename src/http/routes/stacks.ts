@@ -4,7 +4,7 @@ import type { AppContext } from '../../app/context.ts';
 import type { Stack } from '../../domain/stack.ts';
 import { STATES, isState } from '../../domain/states.ts';
 import { splitOutputs, type OutputPolicy } from '../../domain/secret-outputs.ts';
-import { requireServiceToken } from '../service-auth.ts';
+import { requireToken } from '../service-auth.ts';
 
 /**
  * A stack as the API shows it: never a secret output. They are sealed when the stack becomes READY;
@@ -73,7 +73,7 @@ const actorHeader = (headers: Record<string, unknown>) => `api:${String(headers[
 export function stackRoutes(ctx: AppContext): FastifyPluginAsync {
   const view = (stack: Stack) => publicStack(stack, ctx.labs.get(stack.lab));
   return async (app) => {
-    app.addHook('preHandler', requireServiceToken(ctx.config.api_token));
+    app.addHook('onRequest', requireToken(ctx.config, 'service'));
 
     app.post<{ Body: { learner: string; context: string; lab: string; run?: string } }>(
       '/stacks',
