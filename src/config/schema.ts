@@ -80,10 +80,7 @@ export const SETTINGS = [
   setting('request_timeout', seconds.default(30), 'Seconds a client may take to send a whole request before the connection is closed.'),
   setting('keep_alive_timeout', seconds.default(5), 'Seconds an idle keep-alive connection stays open between requests.'),
   setting('connection_timeout', seconds.default(120), 'Seconds a connection may stay silent (no request, no data) before it is closed; WebSockets are not affected.'),
-  setting('max_stacks_per_learner', z.coerce.number().int().min(0).default(5), 'Stacks a learner may have running or starting at once (suspended and deleted ones do not count); 0 = no limit.'),
-  setting('launches_per_minute', z.coerce.number().int().min(0).default(10), 'Launches, resumes and resets one learner may start per minute; 0 = no limit.'),
   setting('sockets_per_stack', z.coerce.number().int().min(0).default(8), 'Terminal/desktop connections open at once to one stack, per server process; 0 = no limit.'),
-  setting('lti_login_states_max', z.coerce.number().int().min(1).default(10000), 'LTI logins in progress (unauthenticated rows kept until the platform answers or 5 minutes pass); more are refused until some finish.'),
   setting('demo_remote', bool.default(false), 'Let demo sign-in answer requests from other machines; off: only from loopback (127.0.0.1, ::1), since anyone who can sign in can start labs.'),
   setting(
     'frame_ancestors',
