@@ -28,6 +28,7 @@ import { mapCatalog, type LabCatalog } from '../domain/lab-catalog.ts';
 import { mapRegistry } from '../providers/provider-registry.ts';
 import type { AppContext } from './context.ts';
 import { createLogger } from './log-output.ts';
+import { makePrivate } from './private-files.ts';
 
 export interface Runtime {
   ctx: AppContext;
@@ -63,10 +64,16 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const dataDir = isAbsolute(config.data_dir) ? config.data_dir : resolve(config.data_dir);
   // What was opened so far, closed in reverse if a later step fails or at close().
   const closers: { what: string; close: () => unknown }[] = [];
+  // The data folder is the server's alone: the embedded store, the master key, the API token.
+  const ownStore = !options.db && !config.database_url;
+  if (!options.db && (ownStore || !config.secret_key)) makePrivate(dataDir);
+  // Pushed first so it runs last: the files the store wrote while open become the owner's too.
+  if (ownStore) closers.push({ what: 'data folder modes', close: () => makePrivate(dataDir) });
   try {
     const db = options.db ?? (await openDatabase({ url: config.database_url, dataDir: join(dataDir, 'pglite') }));
     if (!options.db) closers.push({ what: 'database', close: () => db.close() });
     await migrate(db);
+    if (ownStore) makePrivate(dataDir);
     const keys = options.keys ?? (config.secret_key ? Keys.fromBase64(config.secret_key) : Keys.fromDataDir(dataDir));
     const built = options.providers
       ? { providers: options.providers, notices: [] as string[] }

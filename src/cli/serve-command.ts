@@ -37,6 +37,9 @@ export function serveCommand(): Command {
       const runtime = await createRuntime({ config, providerEntries: loaded.providerEntries, ltiConfig: loaded.lti });
       const { ctx } = runtime;
       for (const notice of ctx.notices) ctx.logger.warn(notice);
+      if (!config.public_url && !/^(127\.|::1$|localhost$)/.test(config.host)) {
+        ctx.logger.warn(`public_url is unset while listening on ${config.host}: LTI URLs are built from each request's Host header; set STACKLAB_PUBLIC_URL to the address platforms use.`);
+      }
       const app = await buildApp(ctx);
       if (config.worker) runtime.startJobs();
       const address = await app.listen({ port: config.port, host: config.host });

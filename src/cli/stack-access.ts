@@ -3,6 +3,7 @@
  * store directly when no server holds it. Both give the API's JSON shapes, so the output is the same.
  */
 import type { Runtime } from '../app/create-context.ts';
+import type { Stack } from '../domain/stack.ts';
 import type { StackState } from '../domain/states.ts';
 import { publicStack } from '../http/routes/stacks.ts';
 import type { ApiClient } from './api-client.ts';
@@ -61,12 +62,14 @@ export function apiStackAccess(api: ApiClient): StackAccess {
 
 export function directStackAccess(rt: Runtime): StackAccess {
   const stacks = rt.ctx.stacks;
+  // The lab says which outputs are secret, as it does for the API.
+  const view = (stack: Stack) => publicStack(stack, rt.ctx.labs.get(stack.lab));
   return {
-    list: async (filter) => asJson((await stacks.list({ ...filter, limit: 1000 })).map(publicStack)),
-    show: async (id) => asJson({ ...publicStack(await stacks.get(id)), events: await stacks.events(id) }),
-    suspend: async (id) => asJson(publicStack(await stacks.requestSuspend(id, 'cli'))),
-    resume: async (id) => asJson(publicStack(await stacks.requestResume(id, 'cli'))),
-    delete: async (id) => asJson(publicStack(await stacks.requestDelete(id, 'cli'))),
+    list: async (filter) => asJson((await stacks.list({ ...filter, limit: 1000 })).map(view)),
+    show: async (id) => asJson({ ...view(await stacks.get(id)), events: await stacks.events(id) }),
+    suspend: async (id) => asJson(view(await stacks.requestSuspend(id, 'cli'))),
+    resume: async (id) => asJson(view(await stacks.requestResume(id, 'cli'))),
+    delete: async (id) => asJson(view(await stacks.requestDelete(id, 'cli'))),
     close: () => rt.close(),
   };
 }

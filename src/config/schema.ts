@@ -35,7 +35,7 @@ export const SETTINGS = [
   setting('database_url', z.string().optional(), 'PostgreSQL URL; when unset the embedded PGlite store in the data folder is used. Each process also holds one connection that LISTENs for stack changes, so point it at PostgreSQL or a session-pooling proxy, not a transaction-pooling one.', { env: 'DATABASE_URL', secret: true }),
   setting('data_dir', z.string().default('data'), 'Folder for the embedded store, the generated secret key and local runtime state.'),
   setting('labs_dir', z.string().default('labs'), 'Folder of labs: <dir>/<lab-id>/lab.yaml + HOT template.'),
-  setting('api_token', z.string().min(16).optional(), 'Bearer token for /api/v1 service calls; generated and printed at start when unset.', { secret: true }),
+  setting('api_token', z.string().min(16).optional(), 'Bearer token for the /api/v1 service calls (stacks and labs of any learner, checks); generated and printed at start when unset. See admin_token and metrics_token for the other scopes.', { secret: true }),
   setting('secret_key', z.string().optional(), 'Base64 key (32 bytes) that encrypts stack secrets and signs tokens; generated into the data folder when unset.', { secret: true }),
   setting('providers', z.string().default('auto'), "Providers, as a JSON list in env or a list in the config file; 'auto' = the local runtime where it can run, otherwise none."),
   setting('default_providers', z.string().default(''), 'Comma-separated provider names for labs that name none (default: every configured provider, in order).'),
@@ -77,6 +77,21 @@ export const SETTINGS = [
     seconds.default(30),
     "Seconds after an RDP session starts during which guacd may open new connections through the local SSH forward to a desktop behind the jump host (RDP security negotiation reconnects); after that the listener takes no new connections, so no other local process can use it.",
   ),
+  setting('trust_proxy', bool.default(false), 'Trust X-Forwarded-For/-Proto/-Host from the peer (set when a reverse proxy is in front). Off: those headers are ignored, so nobody can choose the URLs the server builds; set public_url too.'),
+  setting('metrics_token', z.string().min(16).optional(), 'Bearer token that may only read /metrics (for the Prometheus scraper); when unset, the API token reads them.', { secret: true }),
+  setting('admin_token', z.string().min(16).optional(), 'Bearer token for the LTI admin API (platform registrations, tool keys, grades); when set, the API token may not use it. Unset: the API token may.', { secret: true }),
+  setting('body_limit', z.coerce.number().int().min(1024).default(1024 * 1024), 'Largest request body in bytes; a larger one is refused with 413 PAYLOAD_TOO_LARGE.'),
+  setting('request_timeout', seconds.default(30), 'Seconds a client may take to send a whole request before the connection is closed.'),
+  setting('keep_alive_timeout', seconds.default(5), 'Seconds an idle keep-alive connection stays open between requests.'),
+  setting('connection_timeout', seconds.default(120), 'Seconds a connection may stay silent (no request, no data) before it is closed; WebSockets are not affected.'),
+  setting('sockets_per_stack', z.coerce.number().int().min(0).default(8), 'Terminal/desktop connections open at once to one stack, per server process; 0 = no limit.'),
+  setting('demo_remote', bool.default(false), 'Let demo sign-in answer requests from other machines; off: only from loopback (127.0.0.1, ::1), since anyone who can sign in can start labs.'),
+  setting(
+    'frame_ancestors',
+    z
+      .string()
+      .refine((v) => v.split(/\s+/).filter(Boolean).every((o) => /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(o)), 'must be origins like https://lms.example.org, separated by spaces')
+      .default(''), "Space-separated origins (https://lms.example.org) that may frame the lab page, in addition to the registered LTI platforms' origins."),
   setting('session_ttl', seconds.default(8 * 3600), 'Seconds a learner session on the lab page stays valid.'),
   setting('demo', bool.default(false), 'Serve the demo course page with name sign-in (npm start turns it on).'),
   setting('log_format', z.enum(['auto', 'json', 'pretty']).default('auto'), 'Log lines as JSON (for log collectors) or pretty (one readable line each); auto = pretty when standard output is a terminal.'),

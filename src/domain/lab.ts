@@ -65,6 +65,10 @@ export interface Lab {
   showHintsOnError: boolean;
   gradePolicy: 'best' | 'latest';
   allowInternet: boolean;
+  /** Outputs to seal and never show, besides private_key, password and names that look secret. */
+  secretOutputs?: string[];
+  /** Outputs whose names look secret but are not (say, public_key): shown like any other. */
+  publicOutputs?: string[];
 }
 
 export const DEFAULT_PORTS = { ssh: 22, vnc: 5901, rdp: 3389 } as const;

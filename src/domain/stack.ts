@@ -59,4 +59,6 @@ export interface StackEvent {
 export interface StackSecrets {
   privateKey?: string;
   password?: string;
+  /** The lab's other secret outputs (see secret-outputs.ts), by name. */
+  outputs?: Record<string, unknown>;
 }

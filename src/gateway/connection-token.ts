@@ -3,8 +3,10 @@
  * (keys.key('connection-token')), short-lived (config token_ttl), and bound to the learner, the stack,
  * the server and read-only mode, so a token leaked from one page opens nothing else.
  * The browser sends it as a WebSocket sub-protocol (`stacklab.token.<jwt>`), not in the URL, so it
- * never lands in an access log.
+ * never lands in an access log. Each token has an id (jti) and an expiry and opens one connection:
+ * the gateway records the ids it accepted until they expire (services/used-tokens.ts).
  */
+import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Keys } from '../infra/keys.ts';
 
@@ -19,6 +21,12 @@ export interface ConnectionGrant {
   readOnly: boolean;
 }
 
+export interface VerifiedGrant extends ConnectionGrant {
+  /** The token's own id, recorded when it is used. */
+  tokenId: string;
+  expiresAt: Date;
+}
+
 const AUDIENCE = 'stacklab:gateway';
 export const PROTOCOL = 'stacklab.v1';
 export const TOKEN_PROTOCOL_PREFIX = 'stacklab.token.';
@@ -27,21 +35,22 @@ export async function signConnectionToken(keys: Keys, grant: ConnectionGrant, tt
   return new SignJWT({ stk: grant.stackId, srv: grant.server, knd: grant.kind, ro: grant.readOnly })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(grant.learner)
+    .setJti(randomUUID())
     .setAudience(AUDIENCE)
     .setIssuedAt()
     .setExpirationTime(`${ttlSeconds}s`)
     .sign(keys.key('connection-token'));
 }
 
-/** Throws with a readable reason when the token is forged, expired or malformed. */
-export async function verifyConnectionToken(keys: Keys, token: string): Promise<ConnectionGrant> {
-  const { payload } = await jwtVerify(token, keys.key('connection-token'), { algorithms: ['HS256'], audience: AUDIENCE });
-  const { sub, stk, srv, knd, ro } = payload;
-  if (typeof sub !== 'string' || typeof stk !== 'string' || typeof srv !== 'string' || typeof ro !== 'boolean') {
+/** Throws with a readable reason when the token is forged, expired, malformed or lacks its id or expiry. */
+export async function verifyConnectionToken(keys: Keys, token: string): Promise<VerifiedGrant> {
+  const { payload } = await jwtVerify(token, keys.key('connection-token'), { algorithms: ['HS256'], audience: AUDIENCE, requiredClaims: ['exp', 'jti', 'sub'] });
+  const { sub, stk, srv, knd, ro, jti, exp } = payload;
+  if (typeof sub !== 'string' || typeof stk !== 'string' || typeof srv !== 'string' || typeof ro !== 'boolean' || typeof jti !== 'string' || typeof exp !== 'number') {
     throw new Error('connection token claims are incomplete');
   }
   if (knd !== 'terminal' && knd !== 'vnc' && knd !== 'rdp') throw new Error('connection token has an unknown kind');
-  return { learner: sub, stackId: stk, server: srv, kind: knd, readOnly: ro };
+  return { learner: sub, stackId: stk, server: srv, kind: knd, readOnly: ro, tokenId: jti, expiresAt: new Date(exp * 1000) };
 }
 
 /** Finds the token among the offered sub-protocols (`Sec-WebSocket-Protocol: stacklab.v1, stacklab.token.<jwt>`). */

@@ -11,13 +11,15 @@ import type { AppContext } from '../app/context.ts';
 import type { Lab } from '../domain/lab.ts';
 import type { Stack } from '../domain/stack.ts';
 import { AppError } from '../errors/api-errors.ts';
-import { tokenFromProtocols, verifyConnectionToken, type ConnectionGrant, type ConnectionKind } from './connection-token.ts';
+import { tokenFromProtocols, verifyConnectionToken, type ConnectionGrant, type ConnectionKind, type VerifiedGrant } from './connection-token.ts';
 import { findServer, type LabServer } from '../domain/lab-servers.ts';
 import { openSsh, openTunnel } from './open-target.ts';
 import { bridgeTerminal } from './terminal-bridge.ts';
 import { bridgeRdp } from './rdp-bridge.ts';
 import { openRdpSession } from './rdp-session.ts';
 import { bridgeVnc } from './vnc-bridge.ts';
+import { terminalSize } from './socket-messages.ts';
+import { useConnectionToken } from '../services/used-tokens.ts';
 
 interface Authorised {
   grant: ConnectionGrant;
@@ -37,10 +39,29 @@ interface BridgeCommon {
   onInput: () => void;
 }
 
-async function authorise(ctx: AppContext, request: GatewayRequest, kind: ConnectionKind): Promise<void> {
+/** Sockets open per stack in this process, for the sockets_per_stack limit. */
+class SocketCounts {
+  private readonly open = new Map<string, number>();
+  count(stackId: string): number {
+    return this.open.get(stackId) ?? 0;
+  }
+  opened(stackId: string): () => void {
+    this.open.set(stackId, this.count(stackId) + 1);
+    let closed = false;
+    return () => {
+      if (closed) return;
+      closed = true;
+      const left = this.count(stackId) - 1;
+      if (left > 0) this.open.set(stackId, left);
+      else this.open.delete(stackId);
+    };
+  }
+}
+
+async function authorise(ctx: AppContext, request: GatewayRequest, kind: ConnectionKind, sockets: SocketCounts): Promise<void> {
   const token = tokenFromProtocols(request.headers['sec-websocket-protocol']);
   if (!token) throw new AppError('UNAUTHORIZED', 'gateway: no connection token offered');
-  let grant: ConnectionGrant;
+  let grant: VerifiedGrant;
   try {
     grant = await verifyConnectionToken(ctx.keys, token);
   } catch (error) {
@@ -56,12 +77,26 @@ async function authorise(ctx: AppContext, request: GatewayRequest, kind: Connect
   if (!lab) throw new AppError('LAB_NOT_FOUND', `gateway: lab ${stack.lab} is not loaded`);
   const server = findServer(lab, grant.server);
   if (!server) throw new AppError('FORBIDDEN', `gateway: lab ${lab.id} has no server ${grant.server}`);
+  const limit = ctx.config.sockets_per_stack;
+  if (limit > 0 && sockets.count(stack.id) >= limit) {
+    throw new AppError('LIMIT_REACHED', `gateway: ${limit} sockets open to stack ${stack.id} (setting sockets_per_stack)`, {
+      message: `This lab already has ${limit} connections open, the most allowed: close a lab tab or window and try again.`,
+    });
+  }
+  // Last, once everything else holds: a token opens one connection, so one copied from a page, a
+  // proxy log or a browser extension is worth nothing after the page used it.
+  if (!(await useConnectionToken(ctx.db, grant))) throw new AppError('UNAUTHORIZED', 'gateway: connection token used already', { message: 'This connection token was used already: reload the lab page to connect again.' });
   authorised.set(request, { grant, stack, lab, server });
 }
 
 function intOr(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+/** The terminal size the page asked for in the query, within bounds (80x24 when it asked for none). */
+export function querySize(query: { cols?: string; rows?: string }): { cols: number; rows: number } {
+  return terminalSize(intOr(query.cols, 80), intOr(query.rows, 24));
 }
 
 /** Keystrokes count as activity, at most once per keepalive interval, in case the page's own timer is throttled. */
@@ -77,11 +112,14 @@ function activityCounter(ctx: AppContext, stackId: string, learner: string): () 
 
 export function gatewayRoutes(ctx: AppContext) {
   return async function gatewayPlugin(app: FastifyInstance): Promise<void> {
+    const sockets = new SocketCounts();
     /** /gateway/stacks/:id/<kind>: authorised before the upgrade, then handed to the kind's bridge. */
     const socketRoute = (kind: ConnectionKind, bridge: (socket: WebSocket, auth: Authorised, request: GatewayRequest, common: BridgeCommon) => void) =>
-      app.get(`/gateway/stacks/:id/${kind}`, { websocket: true, preValidation: (request: GatewayRequest) => authorise(ctx, request, kind) }, (socket, request) => {
+      app.get(`/gateway/stacks/:id/${kind}`, { websocket: true, preValidation: (request: GatewayRequest) => authorise(ctx, request, kind, sockets) }, (socket, request) => {
         const auth = authorised.get(request);
         if (!auth) return socket.close(4001, 'not authorised');
+        const closed = sockets.opened(auth.stack.id);
+        socket.once('close', closed);
         bridge(socket, auth, request as GatewayRequest, {
           logger: ctx.logger.child({ stack: auth.stack.id, server: auth.server.name, kind }),
           readOnly: auth.grant.readOnly,
@@ -92,8 +130,7 @@ export function gatewayRoutes(ctx: AppContext) {
     socketRoute('terminal', (socket, auth, request, common) =>
       bridgeTerminal(socket, async () => openSsh(auth.stack, auth.lab, await ctx.stacks.secrets(auth.stack.id), auth.server), {
         ...common,
-        cols: intOr(request.query.cols, 80),
-        rows: intOr(request.query.rows, 24),
+        ...querySize(request.query),
       }),
     );
     socketRoute('vnc', (socket, auth, _request, common) =>

@@ -42,14 +42,20 @@ export function messageBytes(data: RawData): Buffer {
   return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 }
 
+/** A terminal size within what a screen can show, so a page cannot make the lab's pty allocate huge buffers. */
+export const TERMINAL_LIMITS = { cols: { min: 2, max: 1000 }, rows: { min: 1, max: 500 } } as const;
+
+export function terminalSize(cols: number, rows: number): { cols: number; rows: number } {
+  const clamp = (n: number, { min, max }: { min: number; max: number }) => Math.min(Math.max(n, min), max);
+  return { cols: clamp(cols, TERMINAL_LIMITS.cols), rows: clamp(rows, TERMINAL_LIMITS.rows) };
+}
+
 export function parseControl(text: string): ClientControl | undefined {
   try {
     const value = JSON.parse(text) as { type?: unknown; cols?: unknown; rows?: unknown };
     if (value.type === 'ping' || value.type === 'pause' || value.type === 'resume') return { type: value.type };
     if (value.type === 'resize' && Number.isInteger(value.cols) && Number.isInteger(value.rows)) {
-      const cols = Math.min(Math.max(value.cols as number, 2), 1000);
-      const rows = Math.min(Math.max(value.rows as number, 1), 500);
-      return { type: 'resize', cols, rows };
+      return { type: 'resize', ...terminalSize(value.cols as number, value.rows as number) };
     }
   } catch {}
   return undefined;

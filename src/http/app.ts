@@ -7,7 +7,7 @@ import websocket from '@fastify/websocket';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { AppContext } from '../app/context.ts';
-import { AppError } from '../errors/api-errors.ts';
+import { frameworkErrors, handleError, refuseNul } from './error-handler.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { labRoutes } from './routes/labs.ts';
@@ -16,29 +16,41 @@ import { checkRoutes } from './routes/checks.ts';
 import { ltiRoutes } from './routes/lti.ts';
 import { learnerRoutes } from './routes/learner-plugin.ts';
 
+/** Every route as registered (method and URL), for the tests that send bad input to all of them. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  websocket: boolean;
+}
+const ROUTES = Symbol('stacklab.routes');
+
+export function registeredRoutes(app: FastifyInstance): RouteEntry[] {
+  return (app as unknown as { [ROUTES]: RouteEntry[] })[ROUTES];
+}
+
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+  const { config } = ctx;
   const app = fastify({
     // Per-request lines at info would drown the lifecycle log; errors and warnings still show.
     loggerInstance: ctx.logger.child({ component: 'http' }, { level: ctx.logger.level === 'silent' ? 'silent' : 'warn' }) as FastifyBaseLogger,
-    trustProxy: true,
+    // Forwarded headers choose the client address, protocol and host the server builds URLs from:
+    // trusted only when the operator says a proxy sets them.
+    trustProxy: config.trust_proxy,
+    bodyLimit: config.body_limit,
+    requestTimeout: config.request_timeout * 1000,
+    keepAliveTimeout: config.keep_alive_timeout * 1000,
+    connectionTimeout: config.connection_timeout * 1000,
+    frameworkErrors,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' } },
   });
-  app.setErrorHandler((error, request, reply) => {
-    if (error instanceof AppError) {
-      // The log gets the detail (ids, states); the client gets only the code, the sentence and any client-safe detail.
-      const line = { code: error.code, status: error.status, detail: error.detail, ...(error.cause ? { err: error.cause } : {}) };
-      if (error.status >= 500) request.log.error(line, 'request failed');
-      else if (error.status === 401 || error.status === 404) request.log.info(line, 'request refused');
-      else request.log.warn(line, 'request refused');
-      return reply.status(error.status).send(error.toJSON());
-    }
-    const fe = error as { validation?: unknown; statusCode?: number; message: string };
-    if (fe.validation) return reply.status(400).send({ code: 'BAD_REQUEST', message: 'The request is not valid.', detail: fe.message });
-    if (fe.statusCode && fe.statusCode < 500) return reply.status(fe.statusCode).send({ code: 'BAD_REQUEST', message: fe.message });
-    request.log.error({ err: error }, 'request failed');
-    return reply.status(500).send(new AppError('INTERNAL').toJSON());
+  const routes: RouteEntry[] = [];
+  (app as unknown as { [ROUTES]: RouteEntry[] })[ROUTES] = routes;
+  app.addHook('onRoute', (route) => {
+    for (const method of ([] as string[]).concat(route.method)) routes.push({ method, url: route.url, websocket: Boolean((route as { websocket?: boolean }).websocket) });
   });
-  app.setNotFoundHandler((request, reply) => reply.status(404).send({ code: 'NOT_FOUND', message: 'Not found.', detail: `${request.method} ${request.url}` }));
+  app.setErrorHandler(handleError);
+  app.addHook('preValidation', refuseNul);
+  app.setNotFoundHandler((request, reply) => reply.status(404).send({ code: 'NOT_FOUND', message: 'Not found.', detail: `${request.method} ${request.url.split('?')[0].slice(0, 200)}` }));
   await app.register(swagger, {
     openapi: {
       info: { title: 'stacklab API', version: '1', description: 'Lab environments on demand: launch, status, keepalive, suspend, resume, reset, delete.' },

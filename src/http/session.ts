@@ -75,7 +75,7 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return match ? match[1] : undefined;
 }
 
-/** Fastify preHandler: sets `request.session` or answers 401. */
+/** Fastify onRequest hook (before the body is read): sets `request.session` or answers 401. */
 export function requireSession(ctx: { keys: Keys }) {
   return async function sessionHook(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const token = bearerToken(request);

@@ -74,6 +74,10 @@ export const labFileSchema = z.strictObject({
   show_hints_on_error: z.boolean().default(true),
   grade_policy: z.enum(['best', 'latest']).default('best'),
   allow_internet: z.boolean().default(false),
+  /** Template outputs to keep secret (sealed, never sent by the API) besides private_key, password and names that look secret. */
+  secret_outputs: z.array(z.string().min(1)).default([]),
+  /** Outputs whose names look secret but are not; private_key and password cannot be listed. */
+  public_outputs: z.array(z.string().min(1).refine((n) => n !== 'private_key' && n !== 'password', 'private_key and password are always secret')).default([]),
 });
 
 export type LabFile = z.infer<typeof labFileSchema>;

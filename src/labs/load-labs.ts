@@ -136,6 +136,8 @@ function toLab(id: string, dir: string, file: string, data: LabFile, options: Lo
     showHintsOnError: data.show_hints_on_error,
     gradePolicy: data.grade_policy,
     allowInternet: data.allow_internet,
+    secretOutputs: data.secret_outputs,
+    publicOutputs: data.public_outputs,
   };
 }
 

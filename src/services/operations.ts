@@ -10,6 +10,7 @@
  * next worker to claim takes it over where it stood, as after a crash but without waiting for the lease.
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { splitOutputs } from '../domain/secret-outputs.ts';
 import type { Logger } from 'pino';
 import type { LabCatalog } from '../domain/lab-catalog.ts';
 import type { ProviderRegistry } from '../providers/provider-registry.ts';
@@ -34,7 +35,6 @@ export interface OperationSettings {
   suspendAttempts: number;
 }
 
-const SECRET_OUTPUTS = new Set(['private_key', 'password']);
 
 class LeaseLost extends Error {}
 
@@ -279,12 +279,14 @@ export class Operations {
 
   private readyChanges(lab: Lab, outputs: Record<string, unknown>): StackChanges {
     const now = this.now;
-    const secrets: Record<string, string> = {};
-    const visible: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(outputs)) {
-      if (SECRET_OUTPUTS.has(key)) secrets[key === 'private_key' ? 'privateKey' : 'password'] = String(value);
-      else visible[key] = value;
-    }
+    // Secret outputs (private_key, password, the lab's declared ones, names that look secret) are sealed.
+    const { visible, secret } = splitOutputs(outputs, lab);
+    const { private_key: privateKey, password, ...others } = secret;
+    const secrets: Record<string, unknown> = {
+      ...(privateKey !== undefined ? { privateKey: String(privateKey) } : {}),
+      ...(password !== undefined ? { password: String(password) } : {}),
+      ...(Object.keys(others).length ? { outputs: others } : {}),
+    };
     return {
       public_ip: typeof outputs.public_ip === 'string' ? outputs.public_ip : null,
       outputs: visible,

@@ -67,12 +67,17 @@ function connectConfig(login: LabLogin, host: string, port: number, opts: LabSsh
 function logIn(config: ConnectConfig, host: string, port: number, where: string): Promise<Client> {
   return new Promise((resolve, reject) => {
     const client = new Client();
+    let failed = false;
+    // ssh2 may emit a second error while the first one's end() closes the connection (a peer that
+    // drops it mid-handshake): a listener stays, or that second error would crash the process.
     const fail = (error: Error) => {
+      if (failed) return;
+      failed = true;
       client.end();
       const reason = /authentication/i.test(error.message) ? 'login-refused' : 'no-answer';
       reject(new LabSshError(reason, host, port, `ssh ${config.username}@${where}: ${error.message}`, { cause: error }));
     };
-    client.once('error', fail);
+    client.on('error', fail);
     client.once('ready', () => {
       client.off('error', fail);
       // A later failure (a dropped connection, missed keepalives) must not crash the process: it

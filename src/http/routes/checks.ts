@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
 import { runView, statusView } from '../../checks/check-view.ts';
-import { requireServiceToken } from '../service-auth.ts';
+import { requireToken } from '../service-auth.ts';
 import { requireSession } from '../session.ts';
 import { actorOf, ownStack, sessionOf } from './learner-api.ts';
 
@@ -33,7 +33,7 @@ export function checkRoutes(ctx: AppContext) {
 
   return async function checkRoutesPlugin(app: FastifyInstance): Promise<void> {
     await app.register(async (service) => {
-      service.addHook('preHandler', requireServiceToken(ctx.config.api_token));
+      service.addHook('onRequest', requireToken(ctx.config, 'service'));
       service.post<CheckRequest>('/api/v1/stacks/:id/check', { schema: schema('Run the progress checks of a stack (or join the running run)', true) }, async (request, reply) => {
         const actor = `api:${String(request.headers['x-stacklab-actor'] ?? 'service')}`;
         const { code, body } = await start(request, request.params.id, actor, 'service');
@@ -46,7 +46,7 @@ export function checkRoutes(ctx: AppContext) {
     });
 
     await app.register(async (learner) => {
-      learner.addHook('preHandler', requireSession(ctx));
+      learner.addHook('onRequest', requireSession(ctx));
       learner.post<CheckRequest>('/api/v1/me/stacks/:id/check', { schema: schema("Check the learner's progress in their own stack", true) }, async (request, reply) => {
         const session = sessionOf(request);
         const stack = await ownStack(ctx, session, request.params.id);

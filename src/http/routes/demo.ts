@@ -3,17 +3,31 @@
  * name only. It stands in for an LMS until one is connected and says so on every page. Off by default:
  * anyone who can reach the server could otherwise start labs.
  */
-import type { FastifyInstance } from 'fastify';
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
 import { AppError } from '../../errors/api-errors.ts';
 import { issueSession } from '../session.ts';
-import { escapeHtml, PAGE_CSP } from './learner-page.ts';
+import { pageCsp } from '../frame-policy.ts';
+import { escapeHtml } from './learner-page.ts';
 
 export const DEMO_CONTEXT = 'demo-course';
 
+/**
+ * The demo learner for a name: a readable slug when the name has latin letters; otherwise (日本語,
+ * Ελένη, 123) a hash of the name, so such names no longer all collapse into one learner.
+ */
 export function demoLearnerId(name: string): string {
   const slug = name.normalize('NFKD').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
-  return `demo:${slug || 'learner'}`;
+  if (/[a-z]/.test(slug)) return `demo:${slug}`;
+  return `demo:u-${createHash('sha256').update(name.normalize('NFC').trim().toLowerCase()).digest('hex').slice(0, 16)}`;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+
+/** The peer's own address (never a forwarded header): demo sign-in starts labs for anyone who reaches it. */
+export function fromLoopback(request: FastifyRequest): boolean {
+  return LOOPBACK.test(request.socket.remoteAddress ?? '');
 }
 
 function coursePage(ctx: AppContext): string {
@@ -58,9 +72,15 @@ export function demoRoutes(ctx: AppContext) {
   return async function demoPlugin(app: FastifyInstance): Promise<void> {
     if (!ctx.config.demo) return;
     app.get('/', { schema: { hide: true } }, async (_request, reply) =>
-      reply.header('content-security-policy', PAGE_CSP).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(coursePage(ctx)),
+      reply.header('content-security-policy', pageCsp("'self'")).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(coursePage(ctx)),
     );
-    app.post<{ Body: { name?: unknown } }>('/demo/sign-in', { schema: { hide: true } }, async (request) => {
+    const body = { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 200 } } } as const;
+    app.post<{ Body: { name?: unknown } }>('/demo/sign-in', { schema: { hide: true, body } }, async (request) => {
+      if (!ctx.config.demo_remote && !fromLoopback(request)) {
+        throw new AppError('FORBIDDEN', 'demo sign-in from a non-loopback address (setting demo_remote)', {
+          message: 'Demo sign-in works only on the server machine itself (http://localhost). The operator can allow it from elsewhere with STACKLAB_DEMO_REMOTE=true.',
+        });
+      }
       const name = typeof request.body?.name === 'string' ? request.body.name.trim() : '';
       if (!name || name.length > 60) throw AppError.badInput('name must be 1-60 characters', 'Type your name (up to 60 characters) to sign in.');
       const learner = demoLearnerId(name);

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
 import type { Lab } from '../../domain/lab.ts';
 import { AppError } from '../../errors/api-errors.ts';
-import { requireServiceToken } from '../service-auth.ts';
+import { requireToken } from '../service-auth.ts';
 
 /** What an LMS or tool may know of a lab: no template internals, no scripts. */
 export function publicLab(lab: Lab) {
@@ -20,7 +20,7 @@ export function publicLab(lab: Lab) {
 
 export function labRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
-    app.addHook('preHandler', requireServiceToken(ctx.config.api_token));
+    app.addHook('onRequest', requireToken(ctx.config, 'service'));
     app.get('/labs', { schema: { tags: ['labs'], summary: 'List the loaded labs' } }, async () => ({ labs: ctx.labs.list().map(publicLab) }));
     app.get<{ Params: { id: string } }>('/labs/:id', { schema: { tags: ['labs'], summary: 'One lab' } }, async (request) => {
       const lab = ctx.labs.get(request.params.id);

@@ -63,9 +63,12 @@ function kindOf(lab: Lab): ConnectionKind {
   return lab.protocol === 'ssh' ? 'terminal' : lab.protocol;
 }
 
+const RESET_BODY = { type: ['object', 'null'], properties: { confirm: { type: 'string', maxLength: 16 } } } as const;
+const CONNECTION_BODY = { type: ['object', 'null'], additionalProperties: false, properties: { server: { type: 'string', minLength: 1, maxLength: 64 } } } as const;
+
 export function learnerApi(ctx: AppContext) {
   return async function learnerApiPlugin(app: FastifyInstance): Promise<void> {
-    app.addHook('preHandler', requireSession(ctx));
+    app.addHook('onRequest', requireSession(ctx));
     const now = () => ctx.clock.now();
 
     app.get('/api/v1/me', async (request) => {
@@ -105,13 +108,13 @@ export function learnerApi(ctx: AppContext) {
       return stackView(await ctx.stacks.launch({ learner: stack.learner, context: stack.context, lab: lab.id, run: stack.run, actor: actorOf(session) }), now());
     });
 
-    app.post<IdParams & { Body: { confirm?: unknown } }>('/api/v1/me/stacks/:id/reset', async (request) => {
+    app.post<IdParams & { Body: { confirm?: unknown } }>('/api/v1/me/stacks/:id/reset', { schema: { body: RESET_BODY } }, async (request) => {
       const session = sessionOf(request);
       const stack = await ownStack(ctx, session, request.params.id);
       return stackView(await ctx.stacks.reset(stack.id, request.body?.confirm, actorOf(session)), now());
     });
 
-    app.post<IdParams & { Body: { server?: string } | undefined }>('/api/v1/me/stacks/:id/connections', async (request) => {
+    app.post<IdParams & { Body: { server?: string } | undefined }>('/api/v1/me/stacks/:id/connections', { schema: { body: CONNECTION_BODY } }, async (request) => {
       const session = sessionOf(request);
       const stack = await ownStack(ctx, session, request.params.id);
       const lab = labFor(ctx, session, stack.lab);

@@ -5,19 +5,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
+import { frameAncestors, pageCsp } from '../frame-policy.ts';
 import { hasAsset } from '../static.ts';
-
-export const PAGE_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob: https:",
-  "connect-src 'self' ws: wss:",
-  "font-src 'self' data:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  'frame-ancestors *',
-].join('; ');
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
@@ -89,7 +78,7 @@ export function learnerPage(ctx: AppContext) {
   return async function learnerPagePlugin(app: FastifyInstance): Promise<void> {
     app.get<{ Params: { labId: string } }>('/lab/:labId', { schema: { hide: true } }, async (request, reply) => {
       const lab = ctx.labs.get(request.params.labId);
-      reply.header('content-security-policy', PAGE_CSP).header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
+      reply.header('content-security-policy', pageCsp(await frameAncestors(ctx))).header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
       if (!lab) {
         return reply
           .status(404)

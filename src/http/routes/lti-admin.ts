@@ -5,7 +5,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
 import { AppError } from '../../errors/api-errors.ts';
-import { requireServiceToken } from '../service-auth.ts';
+import { requireToken } from '../service-auth.ts';
 // 409 answers use INVALID_STATE with their own message until the catalogue has a CONFLICT code.
 import type { OutboxStatus } from '../../lti/grade-outbox.ts';
 import type { LtiModule } from '../../lti/lti-module.ts';
@@ -43,7 +43,7 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
 
 export function ltiAdminRoutes(ctx: AppContext, lti: LtiModule): FastifyPluginAsync {
   return async (app) => {
-    app.addHook('preHandler', requireServiceToken(ctx.config.api_token));
+    app.addHook('onRequest', requireToken(ctx.config, 'admin'));
     const tags = ['lti'];
 
     app.get('/platforms', { schema: { tags, summary: 'List LTI platform registrations' } }, async () => ({ platforms: (await lti.platforms.list()).map(view) }));
@@ -79,7 +79,20 @@ export function ltiAdminRoutes(ctx: AppContext, lti: LtiModule): FastifyPluginAs
 
     app.post<{ Body: { publish_lead_seconds?: number; keep_seconds?: number } | undefined }>(
       '/keys/rotate',
-      { schema: { tags, summary: 'Publish a new signing key (it signs after the lead time; old keys stay published for a while)' } },
+      {
+        schema: {
+          tags,
+          summary: 'Publish a new signing key (it signs after the lead time; old keys stay published for a while)',
+          body: {
+            type: ['object', 'null'],
+            additionalProperties: false,
+            properties: {
+              publish_lead_seconds: { type: 'integer', minimum: 0, maximum: 365 * 86400 },
+              keep_seconds: { type: 'integer', minimum: 0, maximum: 365 * 86400 },
+            },
+          },
+        },
+      },
       async (request) => {
         const body = request.body ?? {};
         const kid = await lti.toolKeys.rotate({

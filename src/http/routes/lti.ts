@@ -11,7 +11,8 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import type { AppContext } from '../../app/context.ts';
 import { MESSAGE_TYPE } from '../../lti/claims.ts';
 import { contentItem, deepLinkingResponse, openPickerRequest, sealPickerRequest } from '../../lti/deep-linking.ts';
-import { autoPostPage, errorPage, pickerPage } from '../../lti/html.ts';
+import { AUTO_POST_SCRIPT, autoPostPage, errorPage, pickerPage } from '../../lti/html.ts';
+import { frameAncestors, ltiPageCsp } from '../frame-policy.ts';
 import { courseRun, isInstructorRole, learnerId, sessionRoles } from '../../lti/identity.ts';
 import type { LtiModule } from '../../lti/lti-module.ts';
 import { LtiError } from '../../lti/lti-error.ts';
@@ -45,10 +46,11 @@ export function ltiRoutes(ctx: AppContext, options: { lti?: LtiModule } = {}): F
         done(null, Object.fromEntries(new URLSearchParams(body as string)));
       });
     }
-    app.setErrorHandler((error, request, reply) => {
+    app.setErrorHandler(async (error, request, reply) => {
       if (error instanceof LtiError) {
         request.log.warn({ reason: error.reason, detail: error.detail }, `lti: refused: ${error.detail ?? error.message}`);
-        return reply.status(error.status).type('text/html; charset=utf-8').send(errorPage(error.message, error.reason));
+        const csp = ltiPageCsp(await frameAncestors(ctx).catch(() => "'self'"));
+        return reply.status(error.status).header('content-security-policy', csp).type('text/html; charset=utf-8').send(errorPage(error.message, error.reason));
       }
       throw error;
     });
@@ -95,14 +97,15 @@ export function ltiRoutes(ctx: AppContext, options: { lti?: LtiModule } = {}): F
 
     app.post('/lti/deep-link', { schema: { hide: true } }, async (request, reply) => {
       const form = (request.body ?? {}) as Record<string, string | string[] | undefined>;
-      const picked = await openPickerRequest(ctx.keys, ctx.clock, String(form.request ?? ''));
-      const chosen = ([] as string[]).concat(form.lab ?? []);
+      const picked = await openPickerRequest(ctx.keys, ctx.clock, typeof form.request === 'string' ? form.request : '');
+      const chosen = ([] as unknown[]).concat(form.lab ?? []).filter((id): id is string => typeof id === 'string');
       const labs = chosen.map((id) => ctx.labs.get(id)).filter((lab) => lab !== undefined);
       if (!labs.length) throw new LtiError('lab_missing', 'Choose a lab first.', `deep-link answer names no known lab (${chosen.join(', ')})`);
       const items = (picked.acceptMultiple ? labs : labs.slice(0, 1)).map((lab) => contentItem(lab, toolUrls(ctx, request).launch));
       const jwt = await deepLinkingResponse(lti.toolKeys, ctx.clock, picked, items);
       request.log.info({ platform: picked.platform, labs: labs.map((l) => l.id) }, 'lti: deep-linking answer sent');
-      return reply.type('text/html; charset=utf-8').send(autoPostPage(picked.returnUrl, { JWT: jwt }, 'Adding the lab to your course'));
+      const csp = ltiPageCsp(await frameAncestors(ctx), { scripts: [AUTO_POST_SCRIPT], formTarget: picked.returnUrl });
+      return reply.header('content-security-policy', csp).type('text/html; charset=utf-8').send(autoPostPage(picked.returnUrl, { JWT: jwt }, 'Adding the lab to your course'));
     });
 
     const jwks = async (_request: FastifyRequest, reply: FastifyReply) => {
@@ -176,5 +179,8 @@ async function showPicker(_app: FastifyInstance, ctx: AppContext, _lti: LtiModul
     .list()
     .filter((lab) => !lab.hidden)
     .map((lab) => ({ id: lab.id, title: lab.title, description: lab.description }));
-  return reply.type('text/html; charset=utf-8').send(pickerPage('/lti/deep-link', token, labs, launch.deepLinking?.acceptMultiple ?? false));
+  return reply
+    .header('content-security-policy', ltiPageCsp(await frameAncestors(ctx)))
+    .type('text/html; charset=utf-8')
+    .send(pickerPage('/lti/deep-link', token, labs, launch.deepLinking?.acceptMultiple ?? false));
 }

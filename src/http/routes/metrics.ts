@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AppContext } from '../../app/context.ts';
 import { STATES } from '../../domain/states.ts';
-import { requireServiceToken } from '../service-auth.ts';
+import { requireToken } from '../service-auth.ts';
 
 export function metricsRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
@@ -56,7 +56,7 @@ export function metricsRoutes(ctx: AppContext): FastifyPluginAsync {
         this.set(ctx.stacks.readyCache.size);
       },
     });
-    app.get('/metrics', { schema: { hide: true }, preHandler: requireServiceToken(ctx.config.api_token) }, async (_request, reply) => {
+    app.get('/metrics', { schema: { hide: true }, onRequest: requireToken(ctx.config, 'metrics') }, async (_request, reply) => {
       reply.header('content-type', registry.contentType);
       return registry.metrics();
     });

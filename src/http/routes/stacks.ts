@@ -4,10 +4,14 @@ import type { AppContext } from '../../app/context.ts';
 import type { Stack } from '../../domain/stack.ts';
 import { STACK_ERRORS } from '../../domain/stack-errors.ts';
 import { STATES, isState } from '../../domain/states.ts';
-import { requireServiceToken } from '../service-auth.ts';
+import { splitOutputs, type OutputPolicy } from '../../domain/secret-outputs.ts';
+import { requireToken } from '../service-auth.ts';
 
-/** A stack as the API shows it: never the private key or the password. */
-export function publicStack(stack: Stack) {
+/**
+ * A stack as the API shows it: never a secret output. They are sealed when the stack becomes READY;
+ * the filter here also holds for rows written before a lab declared an output secret.
+ */
+export function publicStack(stack: Stack, lab?: OutputPolicy) {
   return {
     id: stack.id,
     learner: stack.learner,
@@ -18,7 +22,7 @@ export function publicStack(stack: Stack) {
     provider: stack.provider,
     providerStackName: stack.providerStackName,
     publicIp: stack.publicIp,
-    outputs: stack.outputs,
+    outputs: splitOutputs(stack.outputs, lab).visible,
     error: stack.error,
     errorCode: stack.errorCode,
     lastActivityAt: stack.lastActivityAt,
@@ -50,7 +54,7 @@ const stackSchema = {
     provider: maybeText,
     providerStackName: text,
     publicIp: maybeText,
-    outputs: { type: 'object', additionalProperties: true, description: 'The stack outputs, without private_key and password' },
+    outputs: { type: 'object', additionalProperties: true, description: 'The stack outputs, without the secret ones (private_key, password, the lab\'s secret_outputs, names that look secret)' },
     error: maybeText,
     errorCode: { type: ['string', 'null'], enum: [...Object.keys(STACK_ERRORS), null], description: 'What kind of failure `error` describes: docs/errors.md.' },
     lastActivityAt: { type: 'string', format: 'date-time' },
@@ -68,8 +72,9 @@ const idParams = { type: 'object', required: ['id'], properties: { id: { type: '
 const actorHeader = (headers: Record<string, unknown>) => `api:${String(headers['x-stacklab-actor'] ?? 'service')}`;
 
 export function stackRoutes(ctx: AppContext): FastifyPluginAsync {
+  const view = (stack: Stack) => publicStack(stack, ctx.labs.get(stack.lab));
   return async (app) => {
-    app.addHook('preHandler', requireServiceToken(ctx.config.api_token));
+    app.addHook('onRequest', requireToken(ctx.config, 'service'));
 
     app.post<{ Body: { learner: string; context: string; lab: string; run?: string } }>(
       '/stacks',
@@ -93,7 +98,7 @@ export function stackRoutes(ctx: AppContext): FastifyPluginAsync {
       },
       async (request, reply) => {
         const stack = await ctx.stacks.launch({ ...request.body, actor: actorHeader(request.headers) });
-        return reply.status(200).send(publicStack(stack));
+        return reply.status(200).send(view(stack));
       },
     );
 
@@ -123,24 +128,24 @@ export function stackRoutes(ctx: AppContext): FastifyPluginAsync {
         const bad = states.filter((s) => !isState(s));
         if (bad.length) return reply.status(400).send({ code: 'BAD_REQUEST', message: 'The request is not valid.', detail: `unknown state ${bad.join(', ')}; known: ${STATES.join(', ')}` });
         const stacks = await ctx.stacks.list({ ...request.query, state: states.filter(isState) });
-        return { stacks: stacks.map(publicStack) };
+        return { stacks: stacks.map((s) => view(s)) };
       },
     );
 
     app.get<{ Params: { id: string } }>('/stacks/:id', { schema: { tags: ['stacks'], summary: 'One stack', params: idParams, response: oneStack } }, async (request) =>
-      publicStack(await ctx.stacks.get(request.params.id)),
+      view(await ctx.stacks.get(request.params.id)),
     );
     app.get<{ Params: { id: string } }>('/stacks/:id/events', { schema: { tags: ['stacks'], summary: 'The stack history', params: idParams } }, async (request) => ({
       events: await ctx.stacks.events(request.params.id),
     }));
     app.post<{ Params: { id: string } }>('/stacks/:id/keepalive', { schema: { tags: ['stacks'], summary: 'The learner is active', params: idParams, response: oneStack } }, async (request) =>
-      publicStack(await ctx.stacks.keepalive(request.params.id, actorHeader(request.headers))),
+      view(await ctx.stacks.keepalive(request.params.id, actorHeader(request.headers))),
     );
     app.post<{ Params: { id: string } }>('/stacks/:id/suspend', { schema: { tags: ['stacks'], summary: 'Suspend now', params: idParams, response: oneStack } }, async (request) =>
-      publicStack(await ctx.stacks.requestSuspend(request.params.id, actorHeader(request.headers))),
+      view(await ctx.stacks.requestSuspend(request.params.id, actorHeader(request.headers))),
     );
     app.post<{ Params: { id: string } }>('/stacks/:id/resume', { schema: { tags: ['stacks'], summary: 'Resume now', params: idParams, response: oneStack } }, async (request) =>
-      publicStack(await ctx.stacks.requestResume(request.params.id, actorHeader(request.headers))),
+      view(await ctx.stacks.requestResume(request.params.id, actorHeader(request.headers))),
     );
     app.post<{ Params: { id: string }; Body: { confirm?: string } }>(
       '/stacks/:id/reset',
@@ -153,10 +158,10 @@ export function stackRoutes(ctx: AppContext): FastifyPluginAsync {
           response: oneStack,
         },
       },
-      async (request) => publicStack(await ctx.stacks.reset(request.params.id, request.body?.confirm, actorHeader(request.headers))),
+      async (request) => view(await ctx.stacks.reset(request.params.id, request.body?.confirm, actorHeader(request.headers))),
     );
     app.delete<{ Params: { id: string } }>('/stacks/:id', { schema: { tags: ['stacks'], summary: 'Delete the stack', params: idParams, response: oneStack } }, async (request) =>
-      publicStack(await ctx.stacks.requestDelete(request.params.id, actorHeader(request.headers))),
+      view(await ctx.stacks.requestDelete(request.params.id, actorHeader(request.headers))),
     );
   };
 }
