@@ -44,10 +44,10 @@ describe('reboot_on_resume on real Nova', { skip: skipUnless(env !== null, NOVA_
     if (made) await deleteAndWait(os, { id: '', name: made }, 120_000);
   });
 
-  test('a resume hard-reboots the servers listed by id and by name, and only those', { timeout: 300_000 }, async () => {
+  test('a resume hard-reboots the servers listed by id and by name, and only those', { timeout: 600_000 }, async () => {
     const launched = await rt.ctx.stacks.launch({ learner: 'rebooter', context: 'course-v1:Org+OS+2026', lab: 'reboot', actor: 'test' });
     made = launched.providerStackName;
-    const ready = await rt.ctx.stacks.waitForState(launched.id, ['READY'], 120_000, 500);
+    const ready = await rt.ctx.stacks.waitForState(launched.id, ['READY'], 240_000, 500);
     const ref = { id: ready.providerStackId!, name: ready.providerStackName };
     const ids = await serverIds(os, ref);
     await waitServers(os, ref, ids, 'ACTIVE');
