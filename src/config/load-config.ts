@@ -19,6 +19,7 @@ export const TOOL_VARIABLES = {
   STACKLAB_URL: '`stacklab stacks ...`: a running server to act through, with its API (like --url)',
   STACKLAB_LXC_DATA_DIR: '`stacklab image build|list`: where the local runtime keeps its images (default /var/lib/stacklab/lxc)',
   STACKLAB_SETUP_HEAT: 'tests: set up Keystone + Heat with scripts/setup-heat.sh when absent',
+  STACKLAB_SETUP_OPENSTACK: 'tests: set up Nova, Neutron, Glance and Placement with scripts/setup-openstack.sh when absent',
   STACKLAB_LXC_BUILD_IMAGE: 'tests: build the base image when it is missing',
   STACKLAB_SCREENSHOTS: 'tests: write the lab page screenshots to this folder',
   STACKLAB_TEST_CONCURRENCY: 'tests: test files run at once (default 1)',

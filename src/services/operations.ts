@@ -26,6 +26,7 @@ import { ProviderError, type ParameterValue, type Provider, type ProviderAction,
 import type { Clock } from '../infra/clock.ts';
 import type { DomainEvents } from '../infra/events.ts';
 import type { Keys } from '../infra/keys.ts';
+import { PRIVATE_KEY_PARAMETER, PUBLIC_KEY_PARAMETER, makePlatformKeyPair, wantsPlatformKeyPair, type PlatformKeyPair } from './platform-key-pair.ts';
 import { freshLaunch, nextGeneration } from './stack-service.ts';
 
 export interface OperationSettings {
@@ -199,12 +200,13 @@ export class Operations {
     if (stack.providerStackId) {
       ref = { id: stack.providerStackId, name: stack.providerStackName };
     } else {
+      const keyPair = wantsPlatformKeyPair(declaredParameters(entry.template)) ? await makePlatformKeyPair(stack.providerStackName) : undefined;
       try {
         ref = await provider.create({
           name: stack.providerStackName,
           template: entry.template,
           environment: entry.environment,
-          parameters: launchParameters(entry.template, lab.parameters, stack),
+          parameters: launchParameters(entry.template, lab.parameters, stack, keyPair),
           timeoutSeconds: lab.timeouts.launch,
           options: { allowInternet: lab.allowInternet },
         });
@@ -217,13 +219,15 @@ export class Operations {
         await this.failover(stack, lab, null, errorText(error));
         return;
       }
-      const saved = await this.store.update(stack.id, ['CREATING'], { provider_stack_id: ref.id }, this.now, this.guard());
+      // The platform's private key is kept from now on: the template's outputs will not carry it.
+      const secrets = keyPair ? { secrets: this.deps.keys.encrypt(JSON.stringify({ privateKey: keyPair.privateKey })) } : {};
+      const saved = await this.store.update(stack.id, ['CREATING'], { provider_stack_id: ref.id, ...secrets }, this.now, this.guard());
       if (!saved) throw new LeaseLost();
       stack = saved;
     }
     const result = await this.poll(stack, provider, ref, 'CREATE', signal);
     if (result?.status === 'COMPLETE') {
-      await this.finish(stack, 'ok', 'created', this.readyChanges(lab, result.outputs));
+      await this.finish(stack, 'ok', 'created', this.readyChanges(lab, result.outputs, await this.platformPrivateKey(stack)));
       return;
     }
     await this.failover(stack, lab, { provider, ref }, result ? result.reason || 'create failed' : 'the stack disappeared while it was being created');
@@ -277,7 +281,15 @@ export class Operations {
     }, 'LAUNCH_PENDING');
   }
 
-  private readyChanges(lab: Lab, outputs: Record<string, unknown>): StackChanges {
+  /** The private key the platform made for this stack at create (see platform-key-pair.ts), if any. */
+  private async platformPrivateKey(stack: Stack): Promise<string | undefined> {
+    const sealed = await this.store.getSealedSecrets(stack.id);
+    if (!sealed) return undefined;
+    const opened = JSON.parse(this.deps.keys.decrypt(sealed)) as { privateKey?: unknown };
+    return typeof opened.privateKey === 'string' ? opened.privateKey : undefined;
+  }
+
+  private readyChanges(lab: Lab, outputs: Record<string, unknown>, platformPrivateKey?: string): StackChanges {
     const now = this.now;
     // Secret outputs (private_key, password, the lab's declared ones, names that look secret) are sealed.
     const { visible, secret } = splitOutputs(outputs, lab);
@@ -287,6 +299,9 @@ export class Operations {
       ...(password !== undefined ? { password: String(password) } : {}),
       ...(Object.keys(others).length ? { outputs: others } : {}),
     };
+    // A key pair made from the platform's public key has no private key on the cloud: the output is
+    // empty, and the platform's own private key is the login key.
+    if (platformPrivateKey && !secrets.privateKey) secrets.privateKey = platformPrivateKey;
     return {
       public_ip: typeof outputs.public_ip === 'string' ? outputs.public_ip : null,
       outputs: visible,
@@ -414,14 +429,18 @@ export class Operations {
  * The lab's parameters plus the per-learner values hastexo passed (`run`), the latter only where the
  * template declares them: Heat refuses parameters a template does not declare.
  */
-export function launchParameters(template: string, labParameters: Record<string, ParameterValue>, stack: Pick<Stack, 'run' | 'learner'>): Record<string, ParameterValue> {
-  let declared: string[] = [];
-  try {
-    declared = Object.keys(parseTemplate(template).parameters);
-  } catch {
-    // A template that does not parse fails at the provider with the real reason.
-  }
+export function launchParameters(
+  template: string,
+  labParameters: Record<string, ParameterValue>,
+  stack: Pick<Stack, 'run' | 'learner'>,
+  keyPair?: PlatformKeyPair,
+): Record<string, ParameterValue> {
+  const declared = declaredParameters(template);
   const platform: Record<string, ParameterValue> = { run: stack.run };
+  if (keyPair) {
+    platform[PUBLIC_KEY_PARAMETER] = keyPair.publicKey;
+    platform[PRIVATE_KEY_PARAMETER] = keyPair.privateKey;
+  }
   const out: Record<string, ParameterValue> = { ...labParameters };
   for (const [key, value] of Object.entries(platform)) if (declared.includes(key)) out[key] = value;
   return out;
@@ -448,6 +467,15 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
+}
+
+function declaredParameters(template: string): string[] {
+  try {
+    return Object.keys(parseTemplate(template).parameters);
+  } catch {
+    // A template that does not parse fails at the provider with the real reason.
+    return [];
+  }
 }
 
 function errorText(error: unknown): string {

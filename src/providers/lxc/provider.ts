@@ -16,6 +16,7 @@ import { ensureHostNetwork } from './network.ts';
 import { isImageBuilt } from './images.ts';
 import { intToIp, parseCidr } from './ipv4.ts';
 import { shortIdCandidate } from './names.ts';
+import { uuidFor } from './plan-support.ts';
 import { parseLxcOptions, type LxcProviderOptions, type LxcSettings } from './options.ts';
 import { freezeContainer, rebootContainer, thawContainer } from './containers.ts';
 import { processAlive, StateStore, type StackState } from './state.ts';
@@ -205,7 +206,8 @@ class LxcProvider implements Provider {
     await this.init();
     const s = await this.store.read(ref.name);
     if (!s?.plan) throw new ProviderError('NOT_FOUND', 'This lab no longer exists.', `lxc: reboot ${ref.name}: no such stack`);
-    const chosen = s.plan.servers.filter((x) => servers.includes(x.name) || servers.includes(x.resource));
+    // hastexo's templates list `{get_resource: server}`, the server's id (here derived from the resource).
+    const chosen = s.plan.servers.filter((x) => servers.includes(x.name) || servers.includes(x.resource) || servers.includes(uuidFor(ref.name, x.resource)));
     await Promise.all(chosen.map((x) => rebootContainer(this.store.containersDir, x.container)));
   }
 

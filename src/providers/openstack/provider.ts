@@ -124,9 +124,11 @@ export function createOpenStackProvider(
         return;
       }
       const resources = await heat.resources(ref);
+      // Names as stacklab's labs write them, or server ids as hastexo's templates yield with {get_resource: server}.
       const wanted = new Set(servers);
-      const found = resources.filter((r) => r.resource_type === 'OS::Nova::Server' && wanted.has(r.resource_name) && r.physical_resource_id);
-      const missing = servers.filter((s) => !found.some((r) => r.resource_name === s));
+      const matches = (r: { resource_name: string; physical_resource_id: string }) => wanted.has(r.resource_name) || wanted.has(r.physical_resource_id);
+      const found = resources.filter((r) => r.resource_type === 'OS::Nova::Server' && r.physical_resource_id && matches(r));
+      const missing = servers.filter((s) => !found.some((r) => r.resource_name === s || r.physical_resource_id === s));
       if (missing.length) log.warn({ stack: ref.name, missing }, 'openstack: servers to reboot not found in the stack');
       for (const server of found) {
         const what = `nova: reboot server ${server.resource_name} of ${ref.name}`;
