@@ -7,6 +7,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { openDatabase, type Database } from '../db/database.ts';
+import { resolveDeployment } from '../db/deployment.ts';
 import { migrate } from '../db/migrations.ts';
 import { StackStore } from '../db/stack-store.ts';
 import { GRADE_JOB, ltiJobs } from '../jobs/lti-jobs.ts';
@@ -58,10 +59,14 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const dataDir = isAbsolute(config.data_dir) ? config.data_dir : resolve(config.data_dir);
   const db = options.db ?? (await openDatabase({ url: config.database_url, dataDir: join(dataDir, 'pglite') }));
   await migrate(db);
+  const deployment = await resolveDeployment(db, config.deployment_id).catch(async (error: unknown) => {
+    if (!options.db) await db.close();
+    throw error;
+  });
   const keys = options.keys ?? (config.secret_key ? Keys.fromBase64(config.secret_key) : Keys.fromDataDir(dataDir));
   const built = options.providers
     ? { providers: options.providers, notices: [] as string[] }
-    : await buildProviders(config.providers, options.providerEntries ?? null, logger);
+    : await buildProviders(config.providers, options.providerEntries ?? null, logger, { deployment });
   const providers = mapRegistry(built.providers);
   const defaultProviders = config.default_providers ? config.default_providers.split(',').map((s) => s.trim()).filter(Boolean) : built.providers.map((p) => p.name);
   let labs = options.labs;
@@ -72,9 +77,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
   const events = new DomainEvents();
   const lifecycleHooks = {};
-  const stacks = new StackService({ db, labs, keys, clock, events, logger: logger.child({ component: 'stacks' }) });
+  const stacks = new StackService({ db, labs, keys, clock, events, deployment, logger: logger.child({ component: 'stacks' }) });
   await stacks.open();
-  const ctx: AppContext = { config, ltiConfig: options.ltiConfig, logger, db, keys, clock, labs, providers, stacks, events, lifecycleHooks, notices: built.notices };
+  const ctx: AppContext = { config, deployment, ltiConfig: options.ltiConfig, logger, db, keys, clock, labs, providers, stacks, events, lifecycleHooks, notices: built.notices };
   // Lab hook scripts run in the stack around suspend, resume and delete (checks/hooks.ts).
   installHooks(ctx);
   // Check results from LTI launches become queued grades in whichever process ran the check; the
@@ -89,6 +94,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     keys,
     clock,
     events,
+    deployment,
     hooks: lifecycleHooks,
     logger: logger.child({ component: 'operations' }),
     settings: { worker: workerId, leaseSeconds: config.lease, pollSeconds: config.poll_interval, suspendAttempts: config.suspend_attempts },
@@ -112,6 +118,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     store,
     providers,
     clock,
+    deployment,
     logger: logger.child({ component: 'sweeps' }),
     onWork: () => worker.poke(),
     settleActivity: () => stacks.activityLedger.drain(),

@@ -8,6 +8,7 @@ import { sql as checks } from './migrations/002-checks.ts';
 import { sql as lti } from './migrations/003-lti.ts';
 import { sql as activityHot } from './migrations/004-activity-hot.ts';
 import { sql as stackChanged } from './migrations/005-stack-changed.ts';
+import { sql as deployment } from './migrations/007-deployment.ts';
 
 export interface Migration {
   version: number;
@@ -21,6 +22,8 @@ export const MIGRATIONS: Migration[] = [
   { version: 3, name: 'lti', sql: lti },
   { version: 4, name: 'activity-hot', sql: activityHot },
   { version: 5, name: 'stack-changed', sql: stackChanged },
+  // 6 is left to the transition-trigger migration being written alongside; numbers only need to be unique and ordered.
+  { version: 7, name: 'deployment', sql: deployment },
 ];
 
 export async function migrate(db: Database, migrations: Migration[] = MIGRATIONS): Promise<number[]> {
