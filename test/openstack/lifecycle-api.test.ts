@@ -135,7 +135,7 @@ describe('stacklab lifecycle through the REST API on a real Heat', { skip: skipU
   test('launch -> READY -> idle suspend -> come back -> READY -> reaper -> DELETED, as Heat sees it', async () => {
     const launched = await launch('alice', 'os-ok');
     assert.equal(launched.state, 'LAUNCH_PENDING');
-    assert.match(launched.providerStackName, /^stacklab-[a-z0-9]+-1$/);
+    assert.match(launched.providerStackName, new RegExp(`^stacklab-${rt.ctx.deployment}-[a-z0-9]+-1$`));
 
     const ready = await waitFor(launched.id, 'READY');
     assert.equal(ready.provider, 'heat');
