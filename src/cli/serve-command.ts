@@ -40,7 +40,7 @@ export function serveCommand(): Command {
       const address = await app.listen({ port: config.port, host: config.host });
       const labs = ctx.labs.list().map((l) => l.id);
       ctx.logger.info(
-        { store: ctx.db.kind, providers: ctx.providers.list().map((p) => `${p.name} (${p.kind})`), labs, demo: config.demo },
+        { store: ctx.db.kind, deployment: ctx.deployment, providers: ctx.providers.list().map((p) => `${p.name} (${p.kind})`), labs, demo: config.demo },
         `stacklab listening on ${address}${config.demo ? ` — demo course at ${address}/` : ''}; API docs at ${address}/docs`,
       );
       const stop = async () => {
@@ -61,7 +61,7 @@ export function workerCommand(): Command {
       if (!loaded.config.database_url) console.warn('Note: without DATABASE_URL this worker uses its own embedded store; point several workers at one PostgreSQL to share work.');
       const runtime = await createRuntime({ config: loaded.config, providerEntries: loaded.providerEntries, ltiConfig: loaded.lti });
       runtime.startJobs();
-      runtime.ctx.logger.info({ providers: runtime.ctx.providers.list().map((p) => p.name) }, 'worker started');
+      runtime.ctx.logger.info({ deployment: runtime.ctx.deployment, providers: runtime.ctx.providers.list().map((p) => p.name) }, 'worker started');
       const stop = async () => {
         await runtime.close();
         process.exit(0);
