@@ -41,12 +41,27 @@ if (!['lxc', 'fake'].includes(args.runtime!) || !(LEARNERS >= 1) || !(SECONDS >=
   console.error('usage: chaos/two-deployments.ts [--runtime lxc|fake] [--heat] [--learners N>=1] [--seconds S>=5]');
   process.exit(2);
 }
-// Bounded whatever happens: churn, then at most 5 minutes to settle and clean up.
-const hardStop = setTimeout(() => {
-  console.error(`two-deployments: still running ${SECONDS + 300} s after the start; giving up (a hang is a finding too)`);
-  process.exit(3);
-}, (SECONDS + 300) * 1000);
-hardStop.unref();
+/** Every deployment started, so a run that must give up can still remove what it made. */
+const running: Deployment[] = [];
+
+/**
+ * Bounded whatever happens: `ms` from now the run gives up (exit 3: a hang is a finding too), after
+ * at most two minutes of deleting the stacks it made straight through the providers.
+ */
+function giveUpAfter(ms: number, what: string): NodeJS.Timeout {
+  const timer = setTimeout(() => {
+    console.error(`two-deployments: ${what} took more than ${Math.round(ms / 1000)} s; giving up and removing the stacks made`);
+    setTimeout(() => process.exit(3), 120_000).unref();
+    void Promise.all(
+      running.map(async (d) => {
+        for (const s of await d.provider.list().catch(() => [])) if (isOwnStackName(s.name, d.runtime.ctx.deployment)) await d.provider.delete(s).catch(() => undefined);
+        rmSync(join('/var/lib/stacklab/lxc/deployments', d.runtime.ctx.deployment), { recursive: true, force: true });
+      }),
+    ).finally(() => process.exit(3));
+  }, ms);
+  timer.unref();
+  return timer;
+}
 
 const DAY_MS = 86_400_000;
 const SETTLED: StackState[] = ['READY', 'SUSPENDED', 'DELETED', 'LAUNCH_FAILED', 'SUSPEND_FAILED', 'RESUME_FAILED', 'DELETE_FAILED'];
@@ -157,7 +172,9 @@ async function startDeployment(label: string, kind: string, shared: { fakeDir: s
   const runtime = await createRuntime({ config, db, clock, providers: [provider], labs: mapCatalog([lab]), keys: Keys.ephemeral(), logger: pino({ level: 'silent' }), workerId: `chaos-${label}` });
   if (runtime.ctx.deployment !== deploymentId) throw new Error('the runtime resolved another deployment than the provider was built for');
   runtime.startJobs();
-  return { label, runtime, provider, lab, figures };
+  const d = { label, runtime, provider, lab, figures };
+  running.push(d);
+  return d;
 }
 
 async function waitSettled(d: Deployment, id: string, timeoutMs = 300_000) {
@@ -246,7 +263,11 @@ async function cleanUp(d: Deployment): Promise<void> {
 async function campaign(kind: string): Promise<Figures[]> {
   const shared = { fakeDir: join('/tmp', `stacklab-chaos-fake-${process.pid}`) };
   const started = Date.now();
+  // Starting (an embedded store each) is slow on a loaded host; it gets its own bound.
+  const starting = giveUpAfter(600_000, 'starting the two deployments');
   const pair = [await startDeployment('A', kind, shared), await startDeployment('B', kind, shared)];
+  clearTimeout(starting);
+  const working = giveUpAfter((SECONDS + 600) * 1000, `${SECONDS} s of churn and then settling and cleaning up`);
   console.log(`two-deployments on ${kind}: A=${pair[0]!.runtime.ctx.deployment} B=${pair[1]!.runtime.ctx.deployment}, ${LEARNERS} learners each, ${SECONDS} s of churn`);
   const until = Date.now() + SECONDS * 1000;
   try {
@@ -270,6 +291,8 @@ async function campaign(kind: string): Promise<Figures[]> {
       if (kind === 'lxc') rmSync(join('/var/lib/stacklab/lxc/deployments', d.runtime.ctx.deployment), { recursive: true, force: true });
     }
     rmSync(shared.fakeDir, { recursive: true, force: true });
+    running.length = 0;
+    clearTimeout(working);
   }
   const seconds = Math.round((Date.now() - started) / 1000);
   for (const d of pair) {
