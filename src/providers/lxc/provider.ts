@@ -207,7 +207,9 @@ class LxcProvider implements Provider {
       await store.write({ ...s, action: 'DELETE', status: 'IN_PROGRESS', reason: 'Stack DELETE started', pid: process.pid });
     }
     try {
-      for (const short of shortIds) await teardownStack(this.settings, store.containersDir, short, s?.shortId === short ? s.plan : undefined);
+      // An old-named stack whose state file is gone may have its containers in either folder.
+      const dirs = found || !isLegacyStackName(ref.name) ? [store.containersDir] : [this.store.containersDir, this.legacy.containersDir];
+      for (const short of shortIds) for (const dir of dirs) await teardownStack(this.settings, dir, short, s?.shortId === short ? s.plan : undefined);
       for (const short of shortIds) await this.forget(store, ref.name, short);
     } catch (err) {
       if (s) await store.write({ ...s, action: 'DELETE', status: 'FAILED', reason: `The lab could not be deleted (${(err as Error).message.slice(0, 300)})`, pid: process.pid });
