@@ -10,7 +10,7 @@ import { labTemplate, lxcMissing, testProvider, uniqueName, waitFor } from '../t
 import { waitForLogin } from '../test/lxc/ssh.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LXC_DATA_DIR } from '../test/lxc/support.ts';
+import { LXC_HOME } from '../test/lxc/support.ts';
 import type { BenchResult } from './types.ts';
 
 async function launchToLogin(provider: Provider, lab: string): Promise<{ ref: StackRef; ms: number; ip: string; key: string }> {
@@ -46,7 +46,7 @@ export async function run(): Promise<BenchResult[]> {
 
     // Let the servers settle (first-boot scripts, journald) before measuring idle memory.
     await new Promise((r) => setTimeout(r, 3000));
-    const state = JSON.parse(await readFile(join(LXC_DATA_DIR, 'stacks', `${ten.ref.name}.json`), 'utf8')) as { plan: { servers: { container: string }[] } };
+    const state = JSON.parse(await readFile(join(LXC_HOME, 'stacks', `${ten.ref.name}.json`), 'utf8')) as { plan: { servers: { container: string }[] } };
     const mem = (await Promise.all(state.plan.servers.map((s) => containerMemory(s.container)))).filter((m): m is number => m !== null);
     if (mem.length) results.push({ name: 'lxc: memory per idle server', value: Math.round(mem.reduce((a, b) => a + b, 0) / mem.length / 1048576), unit: 'MiB', note: `cgroup usage, mean of ${mem.length} servers of the 10-server lab` });
 

@@ -63,6 +63,7 @@ const port = await freePort();
 const data = mkdtempSync(join(tmpdir(), 'crash-'));
 const secretKey = randomBytes(32).toString('base64');
 const token = randomBytes(24).toString('base64url');
+const DEPLOYMENT = 'chaoscrash';
 const providerEntry = flags.provider === 'lxc' ? { name: 'local', kind: 'lxc' } : { name: 'fake', kind: 'fake', state_dir: join(data, 'fake'), delay_ms: 1500 };
 const env = {
   ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('STACKLAB_'))),
@@ -70,6 +71,8 @@ const env = {
   PORT: String(port),
   STACKLAB_HOST: '127.0.0.1',
   STACKLAB_API_TOKEN: token,
+  // Fixed, so this script's own provider handle sees exactly the fleet's stacks.
+  STACKLAB_DEPLOYMENT_ID: DEPLOYMENT,
   STACKLAB_SECRET_KEY: secretKey,
   STACKLAB_DATA_DIR: data,
   STACKLAB_LABS_DIR: join(REPO, 'labs'),
@@ -84,7 +87,7 @@ const env = {
 const fleet = new Fleet(REPO, env, join(data, 'fleet.log'), Number(flags.workers));
 const provider: Provider =
   flags.provider === 'lxc'
-    ? (await import('../src/providers/lxc/provider.ts')).createLxcProvider('local')
+    ? (await import('../src/providers/lxc/provider.ts')).createLxcProvider('local', {}, { info: () => {}, warn: () => {}, error: () => {} }, { deployment: DEPLOYMENT })
     : new (await import('../src/providers/fake/fake-provider.ts')).FakeProvider('fake', { state_dir: join(data, 'fake') });
 const files = flags.provider === 'lxc' ? new LearnerFiles(db, Keys.fromBase64(secretKey)) : null;
 

@@ -18,6 +18,8 @@ import type { StackService } from '../services/stack-service.ts';
 
 export interface AppContext {
   config: Config;
+  /** This deployment's id (db/deployment.ts): in the name and tag of every stack it creates. */
+  deployment: string;
   /** Raw `lti:` section of the config file, read by lti/. */
   ltiConfig: unknown;
   logger: Logger;

@@ -8,6 +8,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { openDatabase, type Database } from '../db/database.ts';
+import { resolveDeployment } from '../db/deployment.ts';
 import { migrate } from '../db/migrations.ts';
 import { StackStore } from '../db/stack-store.ts';
 import { GRADE_JOB, ltiJobs } from '../jobs/lti-jobs.ts';
@@ -74,16 +75,17 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     if (!options.db) closers.push({ what: 'database', close: () => db.close() });
     await migrate(db);
     if (ownStore) makePrivate(dataDir);
+    const deployment = await resolveDeployment(db, config.deployment_id);
     const keys = options.keys ?? (config.secret_key ? Keys.fromBase64(config.secret_key) : Keys.fromDataDir(dataDir));
     const built = options.providers
       ? { providers: options.providers, notices: [] as string[] }
-      : await buildProviders(config.providers, options.providerEntries ?? null, logger);
+      : await buildProviders(config.providers, options.providerEntries ?? null, logger, { deployment });
     for (const provider of built.providers) closers.push({ what: `provider ${provider.name}`, close: () => provider.close?.() });
     const providers = mapRegistry(built.providers);
     const labs = options.labs ?? loadLabCatalog(config, built.providers, logger);
     const events = new DomainEvents();
 
-    const stacks = new StackService({ db, labs, keys, clock, events, logger: logger.child({ component: 'stacks' }) });
+    const stacks = new StackService({ db, labs, keys, clock, events, deployment, logger: logger.child({ component: 'stacks' }) });
     await stacks.open();
     closers.push({ what: 'stack service', close: () => stacks.close() });
     // Lab hook scripts run in the stack around suspend, resume and delete (checks/hooks.ts).
@@ -93,7 +95,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     // Check results from LTI launches become queued grades in whichever process ran the check; the
     // lti-grades job sends them wherever workers run.
     closers.push({ what: 'grade queueing', close: lti.queueGrades() });
-    const ctx: AppContext = { config, ltiConfig: options.ltiConfig, logger, db, keys, clock, labs, providers, stacks, events, lifecycleHooks, checks, lti, notices: built.notices };
+    const ctx: AppContext = { config, deployment, ltiConfig: options.ltiConfig, logger, db, keys, clock, labs, providers, stacks, events, lifecycleHooks, checks, lti, notices: built.notices };
 
     const workerId = options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     const operations = new Operations({
@@ -103,6 +105,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       keys,
       clock,
       events,
+      deployment,
       hooks: lifecycleHooks,
       logger: logger.child({ component: 'operations' }),
       settings: { worker: workerId, leaseSeconds: config.lease, pollSeconds: config.poll_interval, suspendAttempts: config.suspend_attempts },
@@ -127,6 +130,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       store,
       providers,
       clock,
+      deployment,
       logger: logger.child({ component: 'sweeps' }),
       onWork: () => worker.poke(),
       settleActivity: () => stacks.activityLedger.drain(),

@@ -6,7 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Lab } from '../domain/lab.ts';
-import { STACK_NAME_PREFIX, type Provider, type ProviderAction, type ProviderStack, type StackRef } from '../providers/provider.ts';
+import { LAB_TEST_DEPLOYMENT } from '../domain/deployment.ts';
+import { deploymentPrefix } from '../providers/stack-names.ts';
+import { type Provider, type ProviderAction, type ProviderStack, type StackRef } from '../providers/provider.ts';
 import { runRemoteScript } from './remote-script.ts';
 import { runChecks } from './run-checks.ts';
 import { labSshTarget, type SshTarget } from './ssh-target.ts';
@@ -71,7 +73,8 @@ export async function testLab(lab: Lab, provider: Provider, options: LabTestOpti
   const report = (): LabTestReport => ({ lab: lab.id, provider: provider.name, ok: steps.every((s) => s.ok), steps, durationMs: Date.now() - started });
 
   const source = lab.providers.find((p) => p.name === provider.name);
-  const name = `${STACK_NAME_PREFIX}test-${lab.id.slice(0, 20)}-${randomBytes(3).toString('hex')}`;
+  // Under the lab tests' own deployment: a server sharing the provider must not take it for its zombie.
+  const name = `${deploymentPrefix(LAB_TEST_DEPLOYMENT)}${lab.id.slice(0, 20)}-${randomBytes(3).toString('hex')}`;
   let ref: StackRef | undefined;
   let target: SshTarget | undefined;
   try {
@@ -85,6 +88,7 @@ export async function testLab(lab: Lab, provider: Provider, options: LabTestOpti
       async () => {
         ref = await provider.create({
           name,
+          deployment: LAB_TEST_DEPLOYMENT,
           template: source?.template ?? lab.template,
           environment: source?.environment ?? lab.environment,
           parameters: { ...lab.parameters, run: 'stacklab-test' },

@@ -47,7 +47,7 @@ export function serveCommand(): Command {
       if (ctx.db.kind === 'pglite') writeServerFile(config.data_dir, localUrl(config.host, app.server.address() as AddressInfo));
       const labs = ctx.labs.list().map((l) => l.id);
       ctx.logger.info(
-        { store: ctx.db.kind, providers: ctx.providers.list().map((p) => `${p.name} (${p.kind})`), labs, demo: config.demo },
+        { store: ctx.db.kind, deployment: ctx.deployment, providers: ctx.providers.list().map((p) => `${p.name} (${p.kind})`), labs, demo: config.demo },
         `stacklab listening on ${address}${config.demo ? ` — demo course at ${address}/` : ''}; API docs at ${address}/docs`,
       );
       const stop = async () => {
@@ -69,7 +69,7 @@ export function workerCommand(): Command {
       if (!loaded.config.database_url) console.warn('Note: without DATABASE_URL this worker holds the embedded store in the data folder, which one process at a time may open; point the server and several workers at one PostgreSQL to share work.');
       const runtime = await createRuntime({ config: loaded.config, providerEntries: loaded.providerEntries, ltiConfig: loaded.lti });
       runtime.startJobs();
-      runtime.ctx.logger.info({ providers: runtime.ctx.providers.list().map((p) => p.name) }, 'worker started');
+      runtime.ctx.logger.info({ deployment: runtime.ctx.deployment, providers: runtime.ctx.providers.list().map((p) => p.name) }, 'worker started');
       const stop = async () => {
         await runtime.close();
         process.exit(0);

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import pino from 'pino';
 import { formatReport, testLab } from '../checks/lab-test.ts';
+import { LAB_TEST_DEPLOYMENT } from '../domain/deployment.ts';
 import { LabError, loadLab } from '../labs/load-labs.ts';
 import type { Provider } from '../providers/provider.ts';
 import { buildProviders } from '../providers/registry.ts';
@@ -31,7 +32,7 @@ export function testCommand(): Command {
     .action(async (folder: string, opts: { provider?: string; json?: boolean }, command: Command) => {
       const { config, providerEntries } = configFromCommand(command);
       const logger = pino({ level: config.log_level === 'info' ? 'warn' : config.log_level });
-      const built = await buildProviders(config.providers, providerEntries, logger);
+      const built = await buildProviders(config.providers, providerEntries, logger, { deployment: LAB_TEST_DEPLOYMENT });
       try {
         const provider = pickProvider(built.providers, opts.provider);
         let lab;

@@ -3,6 +3,7 @@
  * docs/configuration.md is generated from this list (`npm run docs:config`) and a test fails when they drift.
  */
 import { z } from 'zod';
+import { DEPLOYMENT_ID_PATTERN, DEPLOYMENT_ID_RULE } from '../domain/deployment.ts';
 
 export interface Setting<T extends z.ZodType = z.ZodType, K extends string = string> {
   key: K;
@@ -34,6 +35,11 @@ export const SETTINGS = [
   setting('public_url', z.string().url().optional(), 'URL learners and platforms reach the server at (default: http://localhost:PORT).'),
   setting('database_url', z.string().optional(), 'PostgreSQL URL; when unset the embedded PGlite store in the data folder is used. Each process also holds one connection that LISTENs for stack changes, so point it at PostgreSQL or a session-pooling proxy, not a transaction-pooling one.', { env: 'DATABASE_URL', secret: true }),
   setting('data_dir', z.string().default('data'), 'Folder for the embedded store, the generated secret key and local runtime state.'),
+  setting(
+    'deployment_id',
+    z.string().regex(DEPLOYMENT_ID_PATTERN, `use ${DEPLOYMENT_ID_RULE}`).optional(),
+    `This deployment's id (${DEPLOYMENT_ID_RULE}), part of the name and tag of every stack it creates so that deployments sharing a cloud project or a host never touch each other's stacks; when unset, one is generated into the store at the first start. A store belongs to one deployment: a configured id that differs from the store's stops the start.`,
+  ),
   setting('labs_dir', z.string().default('labs'), 'Folder of labs: <dir>/<lab-id>/lab.yaml + HOT template.'),
   setting('api_token', z.string().min(16).optional(), 'Bearer token for the /api/v1 service calls (stacks and labs of any learner, checks); generated and printed at start when unset. See admin_token and metrics_token for the other scopes.', { secret: true }),
   setting('secret_key', z.string().optional(), 'Base64 key (32 bytes) that encrypts stack secrets and signs tokens; generated into the data folder when unset.', { secret: true }),

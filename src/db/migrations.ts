@@ -9,6 +9,7 @@ import { sql as lti } from './migrations/003-lti.ts';
 import { sql as activityHot } from './migrations/004-activity-hot.ts';
 import { sql as stackChanged } from './migrations/005-stack-changed.ts';
 import { sql as legalTransitions } from './migrations/006-legal-transitions.ts';
+import { sql as deployment } from './migrations/007-deployment.ts';
 import { sql as gradeOutboxLeaseOwner } from './migrations/008-grade-outbox-lease-owner.ts';
 
 export interface Migration {
@@ -24,6 +25,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 4, name: 'activity-hot', sql: activityHot },
   { version: 5, name: 'stack-changed', sql: stackChanged },
   { version: 6, name: 'legal-transitions', sql: legalTransitions },
+  { version: 7, name: 'deployment', sql: deployment },
   { version: 8, name: 'grade-outbox-lease-owner', sql: gradeOutboxLeaseOwner },
 ];
 

@@ -26,6 +26,8 @@ export class Scheduler {
       store: StackStore;
       providers: ProviderRegistry;
       clock: Clock;
+      /** This deployment's id: the reconciler acts only on its stacks. */
+      deployment: string;
       logger: Logger;
       settings: ScheduleSettings;
       onWork?: () => void;

@@ -18,15 +18,29 @@
  *    a suspended stack or resuming a running one succeeds without doing anything.
  * 4. `delete(ref)` starts deleting; deleting a stack that does not exist succeeds. After completion
  *    `get` returns null or action DELETE with status COMPLETE.
- * 5. `list()` returns every stack this provider holds whose name starts with `STACK_NAME_PREFIX`,
- *    so that the reconciler can find zombies and drift.
- * 6. Errors are `ProviderError`s whose `userMessage` is a sentence a learner can read and whose
+ * 5. `list()` returns the stacklab stacks (names starting with `STACK_NAME_PREFIX`) this provider can
+ *    see, each with the deployment it was created for (`deployment`, from the Heat tag or the local
+ *    runtime's state file) where the provider records one. A provider that keeps deployments apart
+ *    (the local runtime: one folder each) lists only its own deployment's stacks and those from
+ *    before deployments existed.
+ * 6. Ownership. A deployment (config `deployment_id`, or generated once into its store) creates
+ *    stacks named `stacklab-<deployment>-<stack id>-<n>` and passes `deployment` in every
+ *    `CreateRequest`; the provider records it with the stack (Heat: tag
+ *    `stacklab-deployment-<id>`; local runtime: the state file in the deployment's own folder).
+ *    The reconciler deletes a stack unknown to its store only when both the name and the recorded
+ *    deployment are its own, so a deployment never deletes another's stack, whatever the age.
+ *    Names from before deployments existed (`stacklab-<stack id>-<n>`, see stack-names.ts) carry no
+ *    owner: rows that hold such a name are still managed by name (get, suspend, resume, delete,
+ *    drift), but such a stack unknown to the store is never taken for a zombie, only logged once,
+ *    because it may be another deployment's. The local runtime refuses to act on names of another
+ *    deployment (delete of one is a no-op), so its shared host resources are never torn down for it.
+ * 7. Errors are `ProviderError`s whose `userMessage` is a sentence a learner can read and whose
  *    `detail` is for the log. Nothing secret (keys, passwords, tokens) goes into either.
  */
 
 import { UserFacingError } from '../errors/user-facing-error.ts';
 
-export const STACK_NAME_PREFIX = 'stacklab-';
+export { STACK_NAME_PREFIX } from './stack-names.ts';
 
 export type ProviderAction = 'CREATE' | 'SUSPEND' | 'RESUME' | 'DELETE';
 export type ProviderStatus = 'IN_PROGRESS' | 'COMPLETE' | 'FAILED';
@@ -34,8 +48,14 @@ export type ProviderStatus = 'IN_PROGRESS' | 'COMPLETE' | 'FAILED';
 export type ParameterValue = string | number | boolean;
 
 export interface CreateRequest {
-  /** Deterministic and unique per stacklab stack: `stacklab-<stack id>`. */
+  /** Deterministic and unique per stacklab stack: `stacklab-<deployment>-<stack id>-<n>` (stack-names.ts). */
   name: string;
+  /**
+   * The deployment creating the stack; the provider records it with the stack (Heat tag). The services
+   * always pass it; a stack created without one is nobody's zombie. The local runtime records the
+   * deployment it was built for and refuses a request for another.
+   */
+  deployment?: string;
   /** HOT template text (YAML). */
   template: string;
   /** Heat environment file text, if the lab has one. */
@@ -68,6 +88,8 @@ export interface ProviderStackSummary extends StackRef {
   action: ProviderAction;
   status: ProviderStatus;
   createdAt?: Date;
+  /** The deployment recorded with the stack (Heat tag, state file); absent when the stack has none. */
+  deployment?: string;
 }
 
 export interface Provider {
@@ -110,8 +132,4 @@ export class ProviderError extends UserFacingError<ProviderErrorCode> {
   get userMessage(): string {
     return this.message;
   }
-}
-
-export function stackNameFor(stackId: string): string {
-  return `${STACK_NAME_PREFIX}${stackId}`;
 }

@@ -15,9 +15,10 @@ export interface BuiltProviders {
   notices: string[];
 }
 
-/** What the providers built in one call share: per-cloud request limits. */
+/** What the providers built in one call share: per-cloud request limits, and the deployment they serve. */
 interface Shared {
   cloudLimiters: CloudLimiters;
+  deployment: string;
 }
 
 interface KindModule {
@@ -28,7 +29,7 @@ const KINDS: Record<string, () => Promise<KindModule>> = {
   fake: async () => ({ create: async (name, options) => new FakeProvider(name, fakeProviderOptions.parse(options)) }),
   lxc: async () => {
     const mod = await import('./lxc/provider.ts');
-    return { create: async (name, options, logger) => mod.createLxcProvider(name, mod.lxcProviderOptions.parse(options), logger) };
+    return { create: async (name, options, logger, shared) => mod.createLxcProvider(name, mod.lxcProviderOptions.parse(options), logger, { deployment: shared.deployment }) };
   },
   openstack: async () => {
     const mod = await import('./openstack/provider.ts');
@@ -40,7 +41,8 @@ const KINDS: Record<string, () => Promise<KindModule>> = {
   },
 };
 
-export async function buildProviders(setting: string, fileEntries: unknown[] | null, logger: Logger): Promise<BuiltProviders> {
+/** `identity.deployment`: the deployment the providers act for (the local runtime keeps each one's stacks apart). */
+export async function buildProviders(setting: string, fileEntries: unknown[] | null, logger: Logger, identity: { deployment: string }): Promise<BuiltProviders> {
   const notices: string[] = [];
   let entries: unknown[];
   if (fileEntries) entries = fileEntries;
@@ -62,7 +64,7 @@ export async function buildProviders(setting: string, fileEntries: unknown[] | n
   }
   const providers: Provider[] = [];
   const { CloudLimiters } = await import('./openstack/limiter.ts');
-  const shared: Shared = { cloudLimiters: new CloudLimiters() };
+  const shared: Shared = { cloudLimiters: new CloudLimiters(), deployment: identity.deployment };
   for (const [i, raw] of entries.entries()) {
     const parsed = entrySchema.safeParse(raw);
     if (!parsed.success) throw new Error(`providers[${i}]: ${parsed.error.issues.map((e) => `${e.path.join('.')}: ${e.message}`).join('; ')}`);

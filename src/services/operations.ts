@@ -53,6 +53,8 @@ export class Operations {
       keys: Keys;
       clock: Clock;
       events: DomainEvents;
+      /** This deployment's id, recorded with every stack it creates. */
+      deployment: string;
       hooks: LifecycleHooks;
       logger: Logger;
       settings: OperationSettings;
@@ -204,6 +206,7 @@ export class Operations {
       try {
         ref = await provider.create({
           name: stack.providerStackName,
+          deployment: this.deps.deployment,
           template: entry.template,
           environment: entry.environment,
           parameters: launchParameters(entry.template, lab.parameters, stack, keyPair),
@@ -418,7 +421,7 @@ export class Operations {
         reason: 'relaunch after reset',
         actor: `worker:${this.deps.settings.worker}`,
         now: this.now,
-        changes: freshLaunch(lab, this.now, nextGeneration(deleted)),
+        changes: freshLaunch(lab, this.now, nextGeneration(this.deps.deployment, deleted)),
       });
       if (moved) this.deps.events.emit('stack.transition', { stack: moved, from: 'DELETED', to: 'LAUNCH_PENDING', reason: 'relaunch after reset' });
     }

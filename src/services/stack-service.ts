@@ -13,7 +13,7 @@ import { addSeconds } from '../domain/policy.ts';
 import type { Stack, StackEvent, StackSecrets } from '../domain/stack.ts';
 import { canTransition, type StackState } from '../domain/states.ts';
 import { AppError } from '../errors/api-errors.ts';
-import { stackNameFor } from '../providers/provider.ts';
+import { stackNameFor } from '../providers/stack-names.ts';
 import { ActivityLedger } from './activity-ledger.ts';
 import { ReadyStackCache } from './ready-stack-cache.ts';
 import type { Clock } from '../infra/clock.ts';
@@ -73,7 +73,7 @@ export class StackService {
   private stopListening: (() => Promise<void>) | null = null;
 
   constructor(
-    private readonly deps: { db: Database; labs: LabCatalog; keys: Keys; clock: Clock; events: DomainEvents; logger?: Logger },
+    private readonly deps: { db: Database; labs: LabCatalog; keys: Keys; clock: Clock; events: DomainEvents; deployment: string; logger?: Logger },
   ) {
     this.store = new StackStore(deps.db);
     this.activityLedger = new ActivityLedger({
@@ -161,7 +161,7 @@ export class StackService {
         context: req.context,
         lab: req.lab,
         run: req.run ?? req.context,
-        providerStackName: `${stackNameFor(id)}-1`,
+        providerStackName: stackNameFor(this.deps.deployment, id, 1),
         suspendTimeout: lab.timeouts.suspend,
         deleteAge: lab.timeouts.deleteAge,
         launchTimeout: lab.timeouts.launch,
@@ -188,7 +188,7 @@ export class StackService {
     switch (stack.state) {
       case 'DELETED':
       case 'LAUNCH_FAILED':
-        return this.move(stack.id, [stack.state], 'LAUNCH_PENDING', 'relaunch requested', actor, freshLaunch(lab, now, nextGeneration(stack)));
+        return this.move(stack.id, [stack.state], 'LAUNCH_PENDING', 'relaunch requested', actor, freshLaunch(lab, now, nextGeneration(this.deps.deployment, stack)));
       case 'SUSPENDED':
       case 'SUSPEND_FAILED':
       case 'RESUME_FAILED':
@@ -301,9 +301,12 @@ export class StackService {
   }
 }
 
-/** `stacklab-<id>-<n>`: a new provider stack name per launch, so a relaunch never adopts a dying stack. */
-export function nextGeneration(stack: Pick<Stack, 'id' | 'providerStackName'>): string {
+/**
+ * `stacklab-<deployment>-<id>-<n>`: a new provider stack name per launch, so a relaunch never adopts a
+ * dying stack. A row named before deployments existed gets this deployment's name at its next launch.
+ */
+export function nextGeneration(deployment: string, stack: Pick<Stack, 'id' | 'providerStackName'>): string {
   const match = /-(\d+)$/.exec(stack.providerStackName);
   const n = match ? Number(match[1]) + 1 : 1;
-  return `${stackNameFor(stack.id)}-${n}`;
+  return stackNameFor(deployment, stack.id, n);
 }

@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import type { ProviderRegistry } from '../providers/provider-registry.ts';
 import type { StackStore } from '../db/stack-store.ts';
 import type { Stack } from '../domain/stack.ts';
-import { STACK_NAME_PREFIX } from '../providers/provider.ts';
+import { STACK_NAME_PREFIX, type ProviderStackSummary } from '../providers/provider.ts';
+import { isLegacyStackName, isOwnStackName } from '../providers/stack-names.ts';
 
 export interface SweepStats {
   sweep: string;
@@ -85,13 +86,17 @@ export function watchdog(store: StackStore, now: Date, s: SweepSettings): Promis
 }
 
 /**
- * Compares each provider's stacks with the store, the way hastexo's reaper hunted zombies:
- * a provider stack with no live row (deleted, relaunched under a new name, unknown) is deleted;
- * a READY/SUSPENDED row whose provider says otherwise is corrected; a row whose provider stack is gone is
- * marked DELETED. Stacks younger than `graceSeconds` are left alone (a create may still be saving its id).
+ * Compares each provider's stacks with the store, the way hastexo's reaper hunted zombies, but only
+ * ever this deployment's (the contract in providers/provider.ts, point 6):
+ * - a stack whose name is in the store is the store's: if its row is deleted (or moved to another
+ *   provider) the stack is a zombie and is deleted, otherwise drift is corrected;
+ * - a stack the store does not know is deleted only when its name and its recorded deployment are
+ *   both this deployment's and it is older than `graceSeconds` (a create may still be saving its id);
+ *   anything else is another deployment's or from before deployments existed, and is left alone;
+ * - a READY/SUSPENDED row whose stack the provider no longer has (asked again by name) is DELETED.
  */
 export function reconciler(
-  deps: { store: StackStore; providers: ProviderRegistry; logger: Logger },
+  deps: { store: StackStore; providers: ProviderRegistry; logger: Logger; deployment: string },
   now: Date,
   graceSeconds: number,
 ): Promise<SweepStats> {
@@ -110,6 +115,10 @@ export function reconciler(
       const byName = new Map(rows.map((row) => [row.providerStackName, row]));
       for (const r of remote) {
         const row = byName.get(r.name);
+        if (!row && !ownedBy(r, deps.deployment)) {
+          noteStranger(deps.logger, provider.name, r);
+          continue;
+        }
         const young = r.createdAt && now.getTime() - r.createdAt.getTime() < graceSeconds * 1000;
         const isZombie = (!row && !young) || (row && (row.state === 'DELETED' || (row.provider !== provider.name && row.state !== 'CREATING')));
         if (isZombie && !(r.action === 'DELETE' && r.status === 'COMPLETE')) {
@@ -117,7 +126,7 @@ export function reconciler(
           try {
             await provider.delete(r);
             acted++;
-            deps.logger.warn({ provider: provider.name, name: r.name }, 'deleted a zombie stack the store does not own');
+            deps.logger.warn({ provider: provider.name, name: r.name }, 'deleted a zombie stack of this deployment that the store no longer holds');
           } catch (error) {
             errors.push(`${provider.name}/${r.name}: zombie delete failed: ${(error as Error).message}`);
           }
@@ -130,6 +139,15 @@ export function reconciler(
       const claimed = await deps.store.list({ provider: provider.name, state: ['READY', 'SUSPENDED'], limit: 100000 });
       for (const row of claimed) {
         if (live.has(row.providerStackName) || now.getTime() - row.stateChangedAt.getTime() < graceSeconds * 1000) continue;
+        // Asked by name before it is written off: a list that missed it (paging, a folder it does not scan) must not lose a learner's stack.
+        const gone = await provider.get({ id: row.providerStackId ?? '', name: row.providerStackName }).then(
+          (s) => !s || (s.action === 'DELETE' && s.status === 'COMPLETE'),
+          (error: unknown) => {
+            errors.push(`${provider.name}/${row.providerStackName}: get failed: ${(error as Error).message}`);
+            return false;
+          },
+        );
+        if (!gone) continue;
         const moved = await deps.store.transition({
           id: row.id,
           from: [row.state],
@@ -144,6 +162,25 @@ export function reconciler(
     }
     return { acted, errors };
   });
+}
+
+/** Both marks of ownership: the name this deployment gives, and the deployment the provider recorded with the stack. */
+function ownedBy(stack: ProviderStackSummary, deployment: string): boolean {
+  return isOwnStackName(stack.name, deployment) && stack.deployment === deployment;
+}
+
+/** Stacks that are not ours are left alone; the ones that may be a predecessor's are worth one line in the log. */
+const strangersNoted = new Set<string>();
+function noteStranger(logger: Logger, provider: string, stack: ProviderStackSummary): void {
+  if (!isLegacyStackName(stack.name)) return;
+  const key = `${provider}/${stack.name}`;
+  if (strangersNoted.has(key)) return;
+  if (strangersNoted.size >= 10_000) strangersNoted.clear();
+  strangersNoted.add(key);
+  logger.info(
+    { provider, name: stack.name },
+    'a stack named before deployments existed is not in this store: left alone, since it may belong to another deployment; delete it by hand if it is nobody\'s',
+  );
 }
 
 async function correctDrift(store: StackStore, row: Stack, action: string, status: string, now: Date): Promise<number> {

@@ -13,7 +13,7 @@ import { issueSession } from '../../src/http/session.ts';
 import { loadLab } from '../../src/labs/load-labs.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { testRuntime, type TestRuntime } from '../support/test-runtime.ts';
-import { REPO, lxcMissing, testProvider } from '../lxc/support.ts';
+import { LXC_TEST_DEPLOYMENT, REPO, lxcMissing, testProvider } from '../lxc/support.ts';
 
 const missing = await lxcMissing();
 
@@ -38,7 +38,7 @@ describe('progress checks on a real local-runtime stack', { skip: skipUnless(mis
 
   before(async () => {
     const lab = loadLab(join(REPO, 'labs', 'checks-demo'), { defaultProviders: ['local'] });
-    runtime = await testRuntime({ providers: [testProvider()], labs: [lab] });
+    runtime = await testRuntime({ providers: [testProvider()], labs: [lab], overrides: { deployment_id: LXC_TEST_DEPLOYMENT } });
     runtime.worker.start();
     app = await buildApp(runtime.ctx);
     const launched = await runtime.ctx.stacks.launch({ learner: 'ada', context: 'course-1', lab: 'checks-demo', actor: 'test' });

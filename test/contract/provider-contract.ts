@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { deploymentPrefix } from '../../src/providers/stack-names.ts';
 import { STACK_NAME_PREFIX, type Provider, type ProviderAction, type ProviderStack, type StackRef, type ParameterValue } from '../../src/providers/provider.ts';
 
 export interface ContractSetup {
@@ -21,6 +22,8 @@ export interface ContractSetup {
   actionTimeoutMs: number;
   pollMs?: number;
   teardown?: () => Promise<void>;
+  /** The deployment the stacks are created for (a provider bound to one must get its own); default `contracts`. */
+  deployment?: string;
 }
 
 async function waitFor(provider: Provider, ref: StackRef, action: ProviderAction, timeoutMs: number, pollMs: number): Promise<ProviderStack | null> {
@@ -37,12 +40,15 @@ async function waitFor(provider: Provider, ref: StackRef, action: ProviderAction
 export function runProviderContract(label: string, setup: () => Promise<ContractSetup | null>, options: { skip?: string | false } = {}): void {
   describe(`provider contract: ${label}`, { skip: options.skip || false, concurrency: false }, () => {
     let s: ContractSetup | null = null;
-    const name = `${STACK_NAME_PREFIX}contract-${randomBytes(3).toString('hex')}`;
+    let deployment = 'contracts';
+    let name = '';
     let ref: StackRef;
     const made: StackRef[] = [];
 
     before(async () => {
       s = await setup();
+      deployment = s?.deployment ?? deployment;
+      name = `${deploymentPrefix(deployment)}contract-${randomBytes(3).toString('hex')}`;
     });
     after(async () => {
       if (!s) return;
@@ -64,7 +70,7 @@ export function runProviderContract(label: string, setup: () => Promise<Contract
 
     test('create, then get reports CREATE COMPLETE with the outputs', async () => {
       const c = need();
-      ref = await c.provider.create({ name, template: c.goodTemplate, parameters: c.parameters ?? {}, timeoutSeconds: Math.ceil(c.actionTimeoutMs / 1000) });
+      ref = await c.provider.create({ name, deployment, template: c.goodTemplate, parameters: c.parameters ?? {}, timeoutSeconds: Math.ceil(c.actionTimeoutMs / 1000) });
       made.push(ref);
       assert.equal(ref.name, name);
       const done = await waitFor(c.provider, ref, 'CREATE', c.actionTimeoutMs, c.pollMs ?? 500);
@@ -75,7 +81,7 @@ export function runProviderContract(label: string, setup: () => Promise<Contract
 
     test('create is idempotent by name: a second create returns the same stack', async () => {
       const c = need();
-      const again = await c.provider.create({ name, template: c.goodTemplate, parameters: c.parameters ?? {}, timeoutSeconds: Math.ceil(c.actionTimeoutMs / 1000) });
+      const again = await c.provider.create({ name, deployment, template: c.goodTemplate, parameters: c.parameters ?? {}, timeoutSeconds: Math.ceil(c.actionTimeoutMs / 1000) });
       assert.equal(again.id, ref.id);
       const listed = (await c.provider.list()).filter((x) => x.name === name && !(x.action === 'DELETE' && x.status === 'COMPLETE'));
       assert.equal(listed.length, 1, 'two stacks with one name');
@@ -84,7 +90,9 @@ export function runProviderContract(label: string, setup: () => Promise<Contract
     test('list includes the stack', async () => {
       const c = need();
       const listed = await c.provider.list();
-      assert.ok(listed.some((x) => x.id === ref.id && x.name === name));
+      const mine = listed.find((x) => x.id === ref.id && x.name === name);
+      assert.ok(mine, 'the stack is not listed');
+      assert.equal(mine.deployment, deployment, 'the provider did not record the deployment the stack was created for');
       assert.ok(listed.every((x) => x.name.startsWith(STACK_NAME_PREFIX)), 'list returned a stack stacklab does not own');
     });
 
@@ -124,7 +132,7 @@ export function runProviderContract(label: string, setup: () => Promise<Contract
       }
       const failName = `${name}-fail`;
       try {
-        const r = await c.provider.create({ name: failName, template: c.failingTemplate, parameters: c.parameters ?? {}, timeoutSeconds: Math.ceil(c.actionTimeoutMs / 1000) });
+        const r = await c.provider.create({ name: failName, deployment, template: c.failingTemplate, parameters: c.parameters ?? {}, timeoutSeconds: Math.ceil(c.actionTimeoutMs / 1000) });
         made.push(r);
         const done = await waitFor(c.provider, r, 'CREATE', c.actionTimeoutMs, c.pollMs ?? 500);
         assert.equal(done?.status, 'FAILED');

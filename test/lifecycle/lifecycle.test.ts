@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { FakeProvider } from '../../src/providers/fake/fake-provider.ts';
+import { deploymentPrefix } from '../../src/providers/stack-names.ts';
 import { BACKENDS, postgresAvailable } from '../support/databases.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { settle, testLab, testRuntime, type TestRuntime } from '../support/test-runtime.ts';
@@ -187,15 +188,16 @@ for (const backend of BACKENDS) {
     });
 
     test('the reconciler deletes zombies and corrects drift', async () => {
-      // A zombie: the provider has a stacklab stack the store does not know.
-      await fake.create({ name: 'stacklab-zombie-1', template: T, parameters: {}, timeoutSeconds: 60 });
+      // A zombie: the provider has a stack of this deployment that the store does not know.
+      const zombie = `${deploymentPrefix(rt.ctx.deployment)}zombie-1`;
+      await fake.create({ name: zombie, deployment: rt.ctx.deployment, template: T, parameters: {}, timeoutSeconds: 60 });
       // Drift: the provider suspended a stack the store thinks is READY.
       const [alice] = await rt.ctx.stacks.list({ learner: 'alice' });
       await fake.suspend({ id: alice!.providerStackId!, name: alice!.providerStackName });
       rt.clock.advance(3600);
       const stats = await rt.scheduler.run('reconciler');
       assert.ok(stats.acted >= 2, JSON.stringify(stats));
-      assert.equal((await fake.list()).some((s) => s.name === 'stacklab-zombie-1' && s.action !== 'DELETE'), false);
+      assert.equal((await fake.list()).some((s) => s.name === zombie && s.action !== 'DELETE'), false);
       assert.equal((await rt.ctx.stacks.get(alice!.id)).state, 'SUSPENDED');
     });
   });

@@ -51,10 +51,10 @@ for (const backend of BACKENDS) {
 
     /** Another worker on the same store, as a second `stacklab worker` process would be. */
     function secondWorker(id: string): Worker {
-      const { db, labs, providers, keys, clock, events, lifecycleHooks, config } = rt.ctx;
+      const { db, labs, providers, keys, clock, events, lifecycleHooks, config, deployment } = rt.ctx;
       const logger = pino({ level: 'silent' });
       const operations = new Operations({
-        db, labs, providers, keys, clock, events, hooks: lifecycleHooks, logger,
+        db, labs, providers, keys, clock, events, deployment, hooks: lifecycleHooks, logger,
         settings: { worker: id, leaseSeconds: config.lease, pollSeconds: 0.01, suspendAttempts: config.suspend_attempts },
       });
       return new Worker({

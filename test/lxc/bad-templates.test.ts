@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { validateForLxc } from '../../src/providers/lxc/validate.ts';
 import { ProviderError } from '../../src/providers/provider.ts';
 import { skipUnless } from '../support/prerequisite.ts';
-import { LXC_DATA_DIR, labTemplate, lxcMissing, testProvider, uniqueName } from './support.ts';
+import { LXC_DATA_DIR, LXC_HOME, labTemplate, lxcMissing, testProvider, uniqueName } from './support.ts';
 
 const NET = `
   net: { type: OS::Neutron::Net }
@@ -96,12 +96,12 @@ describe('lxc: create refuses bad templates before building anything', { skip: s
     assert.equal(err.code, 'TEMPLATE_INVALID');
     assert.match(err.userMessage, /volume.*OS::Cinder::Volume|OS::Cinder::Volume.*volume/);
     assert.equal(await provider.get({ id: name, name }), null);
-    assert.equal(existsSync(join(LXC_DATA_DIR, 'stacks', `${name}.json`)), false);
+    assert.equal(existsSync(join(LXC_HOME, 'stacks', `${name}.json`)), false);
     assert.ok(readdirSync(join(LXC_DATA_DIR, 'reservations', 'ip')).length <= before);
 
     const fip = await provider.create({ name, template: CASES[4].template, parameters: {}, timeoutSeconds: 60 }).catch((e: unknown) => e);
     assert.ok(fip instanceof ProviderError && fip.code === 'TEMPLATE_INVALID', String(fip));
-    assert.equal(existsSync(join(LXC_DATA_DIR, 'stacks', `${name}.json`)), false, 'a refused create left a state file');
+    assert.equal(existsSync(join(LXC_HOME, 'stacks', `${name}.json`)), false, 'a refused create left a state file');
   });
 
   test('validate() on the provider returns the same problems as sentences', async () => {

@@ -1,7 +1,7 @@
 /** The provider conformance suite on real LXC containers, with the single-server sample lab. */
 import { runProviderContract } from '../contract/provider-contract.ts';
 import { skipUnless } from '../support/prerequisite.ts';
-import { labTemplate, lxcMissing, testProvider } from './support.ts';
+import { LXC_TEST_DEPLOYMENT, labTemplate, lxcMissing, testProvider } from './support.ts';
 
 // A create that builds, boots, and then fails for real: the server signals FAILURE to its wait condition.
 const FAILING = `
@@ -39,6 +39,7 @@ runProviderContract(
   'lxc (real containers)',
   async () => ({
     provider: testProvider(),
+    deployment: LXC_TEST_DEPLOYMENT,
     goodTemplate: labTemplate('single-server'),
     expectOutputs: ['public_ip', 'private_key'],
     failingTemplate: FAILING,

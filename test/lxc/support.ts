@@ -2,16 +2,21 @@
  * Shared set-up for the lxc tests and bench: the prerequisite check (root + lxc + a built image;
  * under CI the image is built beforehand by `stacklab image build debian-12`, or by the test if
  * STACKLAB_LXC_BUILD_IMAGE=1), a provider on the test data dir, and waiting for a stack.
+ * The tests are one deployment (`LXC_TEST_DEPLOYMENT`): its stacks and containers live in `LXC_HOME`.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Provider, ProviderStack, StackRef } from '../../src/providers/provider.ts';
-import { createLxcProvider } from '../../src/providers/lxc/provider.ts';
+import { createLxcProvider, deploymentDir } from '../../src/providers/lxc/provider.ts';
+import { deploymentPrefix } from '../../src/providers/stack-names.ts';
 import { checkLxcHost } from '../../src/providers/lxc/host-check.ts';
 import { buildImage, isImageBuilt } from '../../src/providers/lxc/images.ts';
 import { parseLxcOptions, type LxcProviderOptions } from '../../src/providers/lxc/options.ts';
 
 export const LXC_DATA_DIR = process.env.STACKLAB_LXC_DATA_DIR ?? '/var/lib/stacklab/lxc';
+export const LXC_TEST_DEPLOYMENT = 'lxctests';
+/** The test deployment's own folder: its state files (`stacks/`) and containers (`containers/`). */
+export const LXC_HOME = deploymentDir(parseLxcOptions({ dataDir: LXC_DATA_DIR }), LXC_TEST_DEPLOYMENT);
 export const REPO = new URL('../../', import.meta.url).pathname;
 
 export function labTemplate(lab: string): string {
@@ -33,12 +38,14 @@ export async function lxcMissing(): Promise<string | null> {
   return null;
 }
 
-export function testProvider(options: LxcProviderOptions = {}): Provider {
-  return createLxcProvider('local', { dataDir: LXC_DATA_DIR, ...options });
+const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+
+export function testProvider(options: LxcProviderOptions = {}, deployment = LXC_TEST_DEPLOYMENT): Provider {
+  return createLxcProvider('local', { dataDir: LXC_DATA_DIR, ...options }, quiet, { deployment });
 }
 
-export function uniqueName(label: string): string {
-  return `stacklab-t${label}${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+export function uniqueName(label: string, deployment = LXC_TEST_DEPLOYMENT): string {
+  return `${deploymentPrefix(deployment)}t${label}${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 }
 
 export async function waitFor(provider: Provider, ref: StackRef, action: string, timeoutMs = 100_000): Promise<ProviderStack> {
@@ -52,7 +59,7 @@ export async function waitFor(provider: Provider, ref: StackRef, action: string,
 }
 
 /** Everything on the host that still carries the stack's prefix; empty when delete left nothing. */
-export async function leftovers(shortId: string, stackName: string, publicIps: string[] = []): Promise<string[]> {
+export async function leftovers(shortId: string, stackName: string, publicIps: string[] = [], home = LXC_HOME): Promise<string[]> {
   const { execFileSync } = await import('node:child_process');
   const { existsSync, readdirSync } = await import('node:fs');
   const prefix = `sl${shortId}`;
@@ -70,12 +77,12 @@ export async function leftovers(shortId: string, stackName: string, publicIps: s
   }
   for (const n of sh('ip', ['netns', 'list']).split('\n')) if (n.startsWith(prefix)) found.push(`netns ${n.split(' ')[0]}`);
   for (const m of readFileSync('/proc/mounts', 'utf8').split('\n')) if (m.includes(`/${prefix}`)) found.push(`mount ${m.split(' ')[1]}`);
-  for (const c of readdirSync(join(LXC_DATA_DIR, 'containers'))) if (c.startsWith(prefix)) found.push(`container dir ${c}`);
+  for (const c of readdirSync(join(home, 'containers'))) if (c.startsWith(prefix)) found.push(`container dir ${c}`);
   for (const ctl of readdirSync('/sys/fs/cgroup')) {
     const dir = join('/sys/fs/cgroup', ctl);
     for (const g of existsSync(dir) ? readdirSync(dir) : []) if (g.includes(`.${prefix}`)) found.push(`cgroup ${ctl}/${g}`);
   }
-  if (sh('lxc-ls', ['-P', join(LXC_DATA_DIR, 'containers')]).includes(prefix)) found.push('lxc-ls lists a container');
+  if (sh('lxc-ls', ['-P', join(home, 'containers')]).includes(prefix)) found.push('lxc-ls lists a container');
   for (const kind of ['ip', 'id']) {
     const dir = join(LXC_DATA_DIR, 'reservations', kind);
     for (const f of readdirSync(dir)) if (readFileSync(join(dir, f), 'utf8') === stackName) found.push(`reservation ${kind}/${f}`);
@@ -84,11 +91,11 @@ export async function leftovers(shortId: string, stackName: string, publicIps: s
   if (sh('nft', ['list', 'set', 'inet', 'stacklab', 'lab_bridges']).includes(`"${prefix}`)) found.push('nft lab_bridges element');
   const internetSet = sh('nft', ['list', 'set', 'inet', 'stacklab', 'internet']);
   for (const ip of publicIps) if (new RegExp(`\\b${ip.replace(/\./g, '\\.')}\\b`).test(internetSet)) found.push(`nft internet element ${ip}`);
-  if (existsSync(join(LXC_DATA_DIR, 'stacks', `${stackName}.json`))) found.push('state file');
+  if (existsSync(join(home, 'stacks', `${stackName}.json`))) found.push('state file');
   return found;
 }
 
 /** The stack's state file (plan, short id), read while the stack exists. */
-export function stackState(name: string): { shortId: string; plan: { servers: { container: string; resource: string; nics: { ip: string }[] }[]; publicIps: string[]; routers: { netns: string }[] } } {
-  return JSON.parse(readFileSync(join(LXC_DATA_DIR, 'stacks', `${name}.json`), 'utf8'));
+export function stackState(name: string, home = LXC_HOME): { shortId: string; plan: { servers: { container: string; resource: string; nics: { ip: string }[] }[]; publicIps: string[]; routers: { netns: string }[] } } {
+  return JSON.parse(readFileSync(join(home, 'stacks', `${name}.json`), 'utf8'));
 }

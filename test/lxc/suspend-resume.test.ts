@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { skipUnless } from '../support/prerequisite.ts';
 import { sshExec, waitForLogin } from './ssh.ts';
-import { LXC_DATA_DIR, labTemplate, leftovers, lxcMissing, stackState, testProvider, uniqueName, waitFor } from './support.ts';
+import { LXC_HOME, labTemplate, leftovers, lxcMissing, stackState, testProvider, uniqueName, waitFor } from './support.ts';
 
 const missing = await lxcMissing();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -34,7 +34,7 @@ describe('lxc: suspend and resume', { skip: skipUnless(missing === null, missing
     target = { host: String(done.outputs.public_ip), username: 'training', privateKey: String(done.outputs.private_key) };
     await waitForLogin(target);
     const state = stackState(name);
-    counterFile = join(LXC_DATA_DIR, 'containers', state.plan.servers[0].container, 'upper/home/training/counter');
+    counterFile = join(LXC_HOME, 'containers', state.plan.servers[0].container, 'upper/home/training/counter');
     await sshExec(target, 'echo "notes of the learner" > ~/notes.txt; cd ~; nohup sh -c \'i=0; while true; do i=$((i+1)); echo $i > counter.tmp && mv counter.tmp counter; sleep 0.05; done\' </dev/null >/dev/null 2>&1 & echo $! > ~/counter.pid');
     await sleep(500);
     const pid = (await sshExec(target, 'cat ~/counter.pid')).stdout.trim();

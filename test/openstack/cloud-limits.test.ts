@@ -18,7 +18,7 @@ test('entries for the same Keystone and region share one limiter, at the stricte
     { name: 'other-region', kind: 'openstack', auth: auth('http://keystone.example:5000/v3'), region: 'RegionTwo', concurrency: 4 },
     { name: 'other-cloud', kind: 'openstack', auth: auth('http://keystone.elsewhere:5000/v3'), region: 'RegionOne' },
   ];
-  const { providers } = await buildProviders(JSON.stringify(entries), null, pino({ enabled: false }));
+  const { providers } = await buildProviders(JSON.stringify(entries), null, pino({ enabled: false }), { deployment: 'limits' });
   const [a, b, region, cloud] = providers.map((p) => (p as OpenStackProvider).http.limiter);
   assert.equal(a, b, 'two entries for one cloud must share a limiter');
   assert.equal(a!.limit, 3);

@@ -1,14 +1,15 @@
 /**
  * stacklab's whole lifecycle through its REST API on the real Keystone + Heat: launch, idle suspend,
  * come back (resume), reaper delete, a failing create's reason, and the reconciler's zombie hunt.
- * The stacks live in a project made for this run, so the reconciler can never take another test's
- * stacks for zombies (every `stacklab-` stack in the project it sees is fair game to it).
+ * The stacks live in a project made for this run; besides, the reconciler only ever deletes stacks
+ * of its own deployment (test/openstack/two-deployments.test.ts shows two sharing one project).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.ts';
 import { createOpenStackProvider, type OpenStackProvider } from '../../src/providers/openstack/provider.ts';
+import { deploymentPrefix } from '../../src/providers/stack-names.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { testLab, testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 import { HEAT_MISSING, demoOptions, ensureHeat, type HeatEnv } from './heat-env.ts';
@@ -134,7 +135,7 @@ describe('stacklab lifecycle through the REST API on a real Heat', { skip: skipU
   test('launch -> READY -> idle suspend -> come back -> READY -> reaper -> DELETED, as Heat sees it', async () => {
     const launched = await launch('alice', 'os-ok');
     assert.equal(launched.state, 'LAUNCH_PENDING');
-    assert.match(launched.providerStackName, /^stacklab-[a-z0-9]+-1$/);
+    assert.match(launched.providerStackName, new RegExp(`^stacklab-${rt.ctx.deployment}-[a-z0-9]+-1$`));
 
     const ready = await waitFor(launched.id, 'READY');
     assert.equal(ready.provider, 'heat');
@@ -196,8 +197,14 @@ describe('stacklab lifecycle through the REST API on a real Heat', { skip: skipU
     }
   });
 
-  test('a stacklab- stack on Heat that the store does not know is deleted by the reconciler', async () => {
-    const zombie = await heat.create({ name: `stacklab-zombie${Math.random().toString(36).slice(2, 8)}-1`, template: OK_TEMPLATE, parameters: {}, timeoutSeconds: 120 });
+  test("a stack of this deployment on Heat that the store does not know is deleted by the reconciler", async () => {
+    const zombie = await heat.create({
+      name: `${deploymentPrefix(rt.ctx.deployment)}zombie${Math.random().toString(36).slice(2, 8)}-1`,
+      deployment: rt.ctx.deployment,
+      template: OK_TEMPLATE,
+      parameters: {},
+      timeoutSeconds: 120,
+    });
     const made = await waitSettled(heat, zombie);
     assert.equal(`${made?.action}_${made?.status}`, 'CREATE_COMPLETE', made?.reason);
     // A just-made stack may be a create whose id is not saved yet: the reconciler leaves it for a grace period.

@@ -32,6 +32,8 @@ interface FakeStack {
   outputs: Record<string, unknown>;
   createdAt: number;
   parameters: Record<string, unknown>;
+  /** Recorded like a Heat tag. */
+  deployment?: string;
 }
 
 export interface FakeCall {
@@ -110,6 +112,7 @@ export class FakeProvider implements Provider {
       outputs: { public_ip: this.options.public_ip, private_key: `FAKE KEY for ${req.name}`, password: 'fake-password', stack_name: req.name },
       createdAt: Date.now(),
       parameters: req.parameters,
+      deployment: req.deployment,
     };
     // Idempotent by name: a second create (after a crash) returns the stack the first one made.
     if (!this.save(stack, true)) return { id: this.load(req.name)!.id, name: req.name };
@@ -174,7 +177,7 @@ export class FakeProvider implements Provider {
       : [...this.memory.values()];
     return stacks.map((s) => {
       const v = this.status(s);
-      return { id: v.id, name: v.name, action: v.action, status: v.status, createdAt: new Date(s.createdAt) };
+      return { id: v.id, name: v.name, action: v.action, status: v.status, createdAt: new Date(s.createdAt), ...(s.deployment ? { deployment: s.deployment } : {}) };
     });
   }
 

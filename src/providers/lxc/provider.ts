@@ -3,9 +3,16 @@
  * docs/local-runtime.md). create() evaluates and plans synchronously, so a template the runtime
  * cannot run is refused before anything exists, then builds in the background; get() reads the
  * state file. Suspend freezes every container of the stack, resume thaws them.
+ *
+ * Each deployment on the host has its own folder (`<dataDir>/deployments/<id>`: state files,
+ * containers) and acts only on stacks found there, plus the stacks it was given by name from before
+ * deployments existed (the legacy `<dataDir>/stacks`). Images and the reservations that keep host
+ * names and addresses unique are shared by every deployment (state.ts).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDeploymentId } from '../../domain/deployment.ts';
+import { isLegacyStackName, isOwnStackName } from '../stack-names.ts';
 import { ProviderError, STACK_NAME_PREFIX, type CreateRequest, type Provider, type ProviderStack, type ProviderStackSummary, type StackRef } from '../provider.ts';
 import { buildPlan, PlanError, type PlanResult } from './build-plan.ts';
 import { prepareStack, problemsOf, formatProblem } from './evaluator.ts';
@@ -25,15 +32,24 @@ import { validateForLxc } from './validate.ts';
 
 export { lxcProviderOptions, type LxcProviderOptions } from './options.ts';
 
-const noop: OpLogger = { info: () => {}, warn: () => {}, error: () => {} };
+/** `identity.deployment`: whose stacks this provider makes and sees (its own folder under the data dir). */
+export function createLxcProvider(name: string, options: LxcProviderOptions, logger: OpLogger, identity: { deployment: string }): Provider {
+  if (!isDeploymentId(identity.deployment)) throw new Error(`lxc provider ${name}: '${identity.deployment}' is not a deployment id`);
+  return new LxcProvider(name, parseLxcOptions(options), logger, identity.deployment);
+}
 
-export function createLxcProvider(name: string, options: LxcProviderOptions = {}, logger: OpLogger = noop): Provider {
-  return new LxcProvider(name, parseLxcOptions(options), logger);
+/** Where a stack's state file was found: the deployment's own folder, or the shared one of before deployments. */
+interface Located {
+  store: StateStore;
+  state: StackState;
 }
 
 class LxcProvider implements Provider {
   readonly kind = 'lxc';
+  /** This deployment's stacks. */
   private readonly store: StateStore;
+  /** Stacks created before deployments existed, in the shared folder; reached only by their (legacy) names. */
+  private readonly legacy: StateStore;
   private readonly building = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private ready?: Promise<void>;
 
@@ -41,8 +57,10 @@ class LxcProvider implements Provider {
     readonly name: string,
     readonly settings: LxcSettings,
     private readonly log: OpLogger,
+    readonly deployment: string,
   ) {
-    this.store = new StateStore(settings.dataDir);
+    this.store = new StateStore(settings.dataDir, deploymentDir(settings, deployment));
+    this.legacy = new StateStore(settings.dataDir);
     void fillKeyPool().catch(() => {});
   }
 
@@ -64,9 +82,11 @@ class LxcProvider implements Provider {
   }
 
   async create(req: CreateRequest): Promise<StackRef> {
+    if (req.deployment !== undefined && req.deployment !== this.deployment)
+      throw new ProviderError('INTERNAL', 'The lab could not be created.', `lxc provider ${this.name} serves deployment ${this.deployment}, not ${req.deployment}`);
     await this.init();
     const ref = { id: req.name, name: req.name };
-    if (await this.store.read(req.name)) return ref;
+    if (await this.locate(req.name)) return ref;
     let evaluation;
     try {
       evaluation = prepareStack(req.template, { environment: req.environment, parameters: req.parameters });
@@ -76,7 +96,7 @@ class LxcProvider implements Provider {
     const shortId = this.reserveShortId(req.name);
     const state: StackState = {
       name: req.name, shortId, createdAt: new Date().toISOString(), action: 'CREATE', status: 'IN_PROGRESS',
-      reason: 'Stack CREATE started', pid: process.pid, allowInternet: req.options?.allowInternet === true,
+      reason: 'Stack CREATE started', pid: process.pid, allowInternet: req.options?.allowInternet === true, deployment: this.deployment,
     };
     if (!(await this.store.createExclusive(state))) {
       // Another create of the same name won the race; it owns the stack.
@@ -90,7 +110,7 @@ class LxcProvider implements Provider {
       if (missing.length)
         throw new ProviderError('UNAVAILABLE', 'This lab cannot start yet: its server image is not built on this host.', `image(s) ${missing.join(', ')} not built under ${this.settings.dataDir}; run "stacklab image build ${missing[0]}"`);
     } catch (err) {
-      await this.forget(req.name, shortId);
+      await this.forget(this.store, req.name, shortId);
       if (err instanceof ProviderError) throw err;
       if (err instanceof PlanError) throw invalid(err.problems.map(formatProblem), err);
       throw invalid(problemsOf(err)?.map(formatProblem) ?? [(err as Error).message], err);
@@ -128,7 +148,7 @@ class LxcProvider implements Provider {
     await this.init();
     // Looked up before reading the file: a build that ends in between has written its result.
     const buildingHere = this.building.has(ref.name);
-    const s = await this.store.read(ref.name);
+    const s = (await this.locate(ref.name))?.state;
     if (!s) return null;
     let { status, reason } = s;
     if (status === 'IN_PROGRESS' && !buildingHere && s.pid !== process.pid && !processAlive(s.pid)) {
@@ -151,20 +171,21 @@ class LxcProvider implements Provider {
 
   private async changePower(ref: StackRef, action: 'SUSPEND' | 'RESUME'): Promise<void> {
     await this.init();
-    const s = await this.store.read(ref.name);
-    if (!s) throw new ProviderError('NOT_FOUND', 'This lab no longer exists.', `lxc: ${action.toLowerCase()} ${ref.name}: no such stack`);
+    const found = await this.locate(ref.name);
+    if (!found) throw new ProviderError('NOT_FOUND', 'This lab no longer exists.', `lxc: ${action.toLowerCase()} ${ref.name}: no such stack`);
+    const { store, state: s } = found;
     const frozen = s.action === 'SUSPEND' && s.status === 'COMPLETE';
     if ((action === 'SUSPEND' && frozen) || (action === 'RESUME' && !frozen && s.status === 'COMPLETE' && s.action !== 'DELETE')) return;
     if (s.status === 'IN_PROGRESS' && s.action === 'CREATE' || s.action === 'DELETE' || !s.plan)
       throw new ProviderError('CONFLICT', 'The lab is busy; try again in a moment.', `lxc: ${action.toLowerCase()} ${ref.name}: stack is ${s.action} ${s.status}`);
     const op = action === 'SUSPEND' ? freezeContainer : thawContainer;
-    await this.store.write({ ...s, action, status: 'IN_PROGRESS', reason: `Stack ${action} started`, pid: process.pid });
+    await store.write({ ...s, action, status: 'IN_PROGRESS', reason: `Stack ${action} started`, pid: process.pid });
     try {
-      await Promise.all(s.plan.servers.map((srv) => op(this.store.containersDir, srv.container)));
-      await this.store.write({ ...s, action, status: 'COMPLETE', reason: `Stack ${action} completed successfully`, pid: process.pid });
+      await Promise.all(s.plan.servers.map((srv) => op(store.containersDir, srv.container)));
+      await store.write({ ...s, action, status: 'COMPLETE', reason: `Stack ${action} completed successfully`, pid: process.pid });
     } catch (err) {
       const msg = action === 'SUSPEND' ? 'The lab could not be suspended.' : 'The lab could not be resumed.';
-      await this.store.write({ ...s, action, status: 'FAILED', reason: `${msg} (${(err as Error).message.slice(0, 300)})`, pid: process.pid });
+      await store.write({ ...s, action, status: 'FAILED', reason: `${msg} (${(err as Error).message.slice(0, 300)})`, pid: process.pid });
       throw new ProviderError('INTERNAL', msg, `lxc: ${action.toLowerCase()} ${ref.name}: ${(err as Error).message}`, { cause: err });
     }
   }
@@ -176,26 +197,39 @@ class LxcProvider implements Provider {
       running.abort.abort();
       await running.done.catch(() => {});
     }
-    const s = await this.store.read(ref.name);
-    const shortIds = new Set(await this.store.reservationsOf('id', ref.name));
+    const found = await this.locate(ref.name);
+    if (!found && !isOwnStackName(ref.name, this.deployment) && !isLegacyStackName(ref.name)) {
+      // Not in this deployment's folder and not a name it gives: another deployment's, whose
+      // reservations (shared on the host) must not lead this delete to its links and containers.
+      this.log.warn({ stack: ref.name, deployment: this.deployment }, 'lxc: delete of a stack that is not this deployment\'s: nothing done');
+      return;
+    }
+    const store = found?.store ?? this.store;
+    const s = found?.state;
+    // Reservations also find a stack whose create crashed before its state file was written.
+    const shortIds = new Set(await store.reservationsOf('id', ref.name));
     if (s) {
       shortIds.add(s.shortId);
-      await this.store.write({ ...s, action: 'DELETE', status: 'IN_PROGRESS', reason: 'Stack DELETE started', pid: process.pid });
+      await store.write({ ...s, action: 'DELETE', status: 'IN_PROGRESS', reason: 'Stack DELETE started', pid: process.pid });
     }
     try {
-      for (const short of shortIds) await teardownStack(this.settings, this.store.containersDir, short, s?.shortId === short ? s.plan : undefined);
-      for (const short of shortIds) await this.forget(ref.name, short);
+      // An old-named stack whose state file is gone may have its containers in either folder.
+      const dirs = found || !isLegacyStackName(ref.name) ? [store.containersDir] : [this.store.containersDir, this.legacy.containersDir];
+      for (const short of shortIds) for (const dir of dirs) await teardownStack(this.settings, dir, short, s?.shortId === short ? s.plan : undefined);
+      for (const short of shortIds) await this.forget(store, ref.name, short);
     } catch (err) {
-      if (s) await this.store.write({ ...s, action: 'DELETE', status: 'FAILED', reason: `The lab could not be deleted (${(err as Error).message.slice(0, 300)})`, pid: process.pid });
+      if (s) await store.write({ ...s, action: 'DELETE', status: 'FAILED', reason: `The lab could not be deleted (${(err as Error).message.slice(0, 300)})`, pid: process.pid });
       throw new ProviderError('INTERNAL', 'The lab could not be deleted; an operator has to look at it.', `lxc: delete ${ref.name}: ${(err as Error).message}`, { cause: err });
     }
   }
 
   async list(): Promise<ProviderStackSummary[]> {
     await this.init();
-    return (await this.store.list())
+    const own = (await this.store.list()).map((s) => ({ ...s, deployment: s.deployment ?? this.deployment }));
+    const legacy = (await this.legacy.list()).filter((s) => isLegacyStackName(s.name));
+    return [...own, ...legacy]
       .filter((s) => s.name.startsWith(STACK_NAME_PREFIX))
-      .map((s) => ({ id: s.name, name: s.name, action: s.action, status: s.status, createdAt: new Date(s.createdAt) }));
+      .map((s) => ({ id: s.name, name: s.name, action: s.action, status: s.status, createdAt: new Date(s.createdAt), deployment: s.deployment }));
   }
 
   async validate(req: Pick<CreateRequest, 'template' | 'environment' | 'files' | 'parameters'>): Promise<string[]> {
@@ -204,11 +238,12 @@ class LxcProvider implements Provider {
 
   async rebootServers(ref: StackRef, servers: string[]): Promise<void> {
     await this.init();
-    const s = await this.store.read(ref.name);
-    if (!s?.plan) throw new ProviderError('NOT_FOUND', 'This lab no longer exists.', `lxc: reboot ${ref.name}: no such stack`);
+    const found = await this.locate(ref.name);
+    const plan = found?.state.plan;
+    if (!found || !plan) throw new ProviderError('NOT_FOUND', 'This lab no longer exists.', `lxc: reboot ${ref.name}: no such stack`);
     // hastexo's templates list `{get_resource: server}`, the server's id (here derived from the resource).
-    const chosen = s.plan.servers.filter((x) => servers.includes(x.name) || servers.includes(x.resource) || servers.includes(uuidFor(ref.name, x.resource)));
-    await Promise.all(chosen.map((x) => rebootContainer(this.store.containersDir, x.container)));
+    const chosen = plan.servers.filter((x) => servers.includes(x.name) || servers.includes(x.resource) || servers.includes(uuidFor(ref.name, x.resource)));
+    await Promise.all(chosen.map((x) => rebootContainer(found.store.containersDir, x.container)));
   }
 
   async close(): Promise<void> {
@@ -233,12 +268,26 @@ class LxcProvider implements Provider {
     throw new ProviderError('QUOTA_EXCEEDED', 'The local runtime has no public address left; try again when other labs end.', `lxc: public range ${this.settings.publicCidr} is exhausted`);
   }
 
-  /** Drops the state file and every reservation of the stack. */
-  private async forget(stackName: string, shortId: string): Promise<void> {
-    for (const ip of await this.store.reservationsOf('ip', stackName)) await this.store.release('ip', ip);
-    await this.store.release('id', shortId);
-    await this.store.remove(stackName);
+  /** The stack's state file: in this deployment's folder, or (legacy names only) in the shared one. */
+  private async locate(name: string): Promise<Located | null> {
+    const own = await this.store.read(name);
+    if (own) return { store: this.store, state: own };
+    if (!isLegacyStackName(name)) return null;
+    const old = await this.legacy.read(name);
+    return old ? { store: this.legacy, state: old } : null;
   }
+
+  /** Drops the state file and every reservation of the stack. */
+  private async forget(store: StateStore, stackName: string, shortId: string): Promise<void> {
+    for (const ip of await store.reservationsOf('ip', stackName)) await store.release('ip', ip);
+    await store.release('id', shortId);
+    await store.remove(stackName);
+  }
+}
+
+/** The folder of one deployment's stacks and containers on this host. */
+export function deploymentDir(settings: LxcSettings, deployment: string): string {
+  return join(settings.dataDir, 'deployments', deployment);
 }
 
 function reserveSync(path: string, owner: string): boolean {

@@ -3,6 +3,11 @@
  * built and updated as the stack changes, so delete and list find everything after a crash.
  * Reservations (public addresses, short ids) are files created with O_EXCL: atomic across
  * processes without a lock server.
+ *
+ * Two places: `home`, the deployment's own folder (`<dataDir>/deployments/<id>`: its state files and
+ * containers, seen by no other deployment), and `dataDir`, shared by every deployment on the host
+ * for what must be unique on the host (reservations of short ids, which name links, namespaces and
+ * cgroups, and of public addresses on the one public bridge).
  */
 import { mkdir, readdir, readFile, rename, rm, writeFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,18 +24,23 @@ export interface StackState {
   /** The process building or changing the stack; a dead owner means the action was interrupted. */
   pid: number;
   allowInternet: boolean;
+  /** The deployment the stack was created for; absent in state files from before deployments. */
+  deployment?: string;
   plan?: StackPlan;
   outputs?: Record<string, unknown>;
 }
 
 export class StateStore {
-  constructor(readonly dataDir: string) {}
+  constructor(
+    readonly dataDir: string,
+    readonly home: string = dataDir,
+  ) {}
 
   get stacksDir(): string {
-    return join(this.dataDir, 'stacks');
+    return join(this.home, 'stacks');
   }
   get containersDir(): string {
-    return join(this.dataDir, 'containers');
+    return join(this.home, 'containers');
   }
   private reservationDir(kind: 'ip' | 'id'): string {
     return join(this.dataDir, 'reservations', kind);

@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { ProviderError, type CreateRequest, type ParameterValue, type StackRef } from '../provider.ts';
 import type { HttpResponse } from './http-client.ts';
 import type { KeystoneSession } from './keystone-session.ts';
+import { deploymentTag } from '../stack-names.ts';
 import { toProviderError } from './openstack-errors.ts';
 import type { HeatEvent, HeatStack } from './heat-status.ts';
 
@@ -24,6 +25,8 @@ export interface HeatStackSummary {
   stack_name: string;
   stack_status: string;
   creation_time?: string;
+  /** Heat lists a stack's tags (null or absent when it has none). */
+  tags?: string[] | null;
 }
 
 const LIST_PAGE = 200;
@@ -72,6 +75,8 @@ export class HeatClient {
       // orchestrator deletes it when it gives up.
       disable_rollback: true,
     };
+    // The deployment goes with the stack as a tag, so another deployment in the project can tell it is not its own.
+    if (req.deployment) body.tags = deploymentTag(req.deployment);
     if (req.environment) body.environment = req.environment;
     if (req.files && Object.keys(req.files).length) body.files = req.files;
     // Heat answers a create whose trust Keystone refused with a bare 500; ask Keystone why before

@@ -13,6 +13,7 @@ import {
   type ProviderStackSummary,
   type StackRef,
 } from '../provider.ts';
+import { deploymentFromTags } from '../stack-names.ts';
 import { resolveCloud, type CloudSources } from './cloud-config.ts';
 import { HeatClient } from './heat-client.ts';
 import { explainFailure, outputsOf, splitStatus } from './heat-status.ts';
@@ -110,7 +111,8 @@ export function createOpenStackProvider(
         .filter((s) => s.stack_name.startsWith(STACK_NAME_PREFIX) && s.stack_status !== 'DELETE_COMPLETE')
         .map((s) => {
           const { action, status } = splitStatus(s.stack_status);
-          return { id: s.id, name: s.stack_name, action, status, createdAt: s.creation_time ? new Date(s.creation_time) : undefined };
+          const deployment = deploymentFromTags(s.tags);
+          return { id: s.id, name: s.stack_name, action, status, createdAt: s.creation_time ? new Date(s.creation_time) : undefined, ...(deployment ? { deployment } : {}) };
         });
     },
 

@@ -57,17 +57,20 @@ export interface E2eWorld {
   close(): Promise<void>;
 }
 
+/** The e2e runs are one deployment, so their local-runtime stacks live apart from any server's on this host. */
+const E2E_DEPLOYMENT = 'e2etests';
+
 export async function e2eWorld(labs: Lab[], overrides: Record<string, unknown> = {}): Promise<E2eWorld> {
   const database: TestDatabase = await freshDatabase('pglite');
   const { config } = loadConfig({
     env: {},
-    overrides: { api_token: 'e2e-token-0123456789abcdef', data_dir: '/tmp/stacklab-e2e-data', poll_interval: 0.25, suspender_interval: 1, log_level: 'silent', token_ttl: 60, ...overrides },
+    overrides: { api_token: 'e2e-token-0123456789abcdef', data_dir: '/tmp/stacklab-e2e-data', deployment_id: E2E_DEPLOYMENT, poll_interval: 0.25, suspender_interval: 1, log_level: 'silent', token_ttl: 60, ...overrides },
   });
   const logger = pino({ level: process.env.STACKLAB_E2E_LOG ?? 'silent' });
   const runtime = await createRuntime({
     config,
     db: database.db,
-    providers: [createLxcProvider('local', {}, logger.child({ component: 'lxc' }))],
+    providers: [createLxcProvider('local', {}, logger.child({ component: 'lxc' }), { deployment: E2E_DEPLOYMENT })],
     labs: mapCatalog(labs),
     keys: Keys.ephemeral(),
     logger,
