@@ -92,7 +92,8 @@ export function lockedMessage(folder: string, holder: LockHolder): string {
 
 function createExclusively(path: string, content: string): boolean {
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(temporary, content, { mode: 0o644 });
+  // Owner-only like everything else in the data folder (docs/security.md): it names the holder's command and pid.
+  writeFileSync(temporary, content, { mode: 0o600 });
   try {
     linkSync(temporary, path);
     return true;
