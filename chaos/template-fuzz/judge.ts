@@ -18,19 +18,13 @@
  *    `type`, `depends_on`), unless it is about the resource as a whole (a dependency cycle, a
  *    resource that is not a mapping).
  */
+import type { TemplateProblem } from '../../src/templates/problems.ts';
 import { validateTemplate } from '../../src/templates/validate.ts';
 import { planForValidation } from '../../src/providers/lxc/validate.ts';
 import type { FuzzCase } from './mutate.ts';
 
-export interface Problemish {
-  file?: string;
-  line?: number;
-  resource?: string;
-  property?: string;
-  output?: string;
-  parameter?: string;
-  message: string;
-}
+/** The judge reads the validator's own problem shape. */
+export type Problemish = TemplateProblem;
 
 export type Verdict = 'accepted' | 'refused' | 'crash' | 'unclear';
 
