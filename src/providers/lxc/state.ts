@@ -9,8 +9,8 @@
  * for what must be unique on the host (reservations of short ids, which name links, namespaces and
  * cgroups, and of public addresses on the one public bridge).
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile, open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile, open } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { ProviderAction, ProviderStatus } from '../provider.ts';
 import type { StackPlan } from './plan.ts';
 
@@ -51,6 +51,13 @@ export class StateStore {
 
   async init(): Promise<void> {
     for (const d of [this.stacksDir, this.containersDir, this.reservationDir('ip'), this.reservationDir('id')]) await mkdir(d, { recursive: true, mode: 0o700 });
+    // A lab's root is an unprivileged host uid that mounts its root from under containersDir, so every
+    // folder from dataDir down to it must let others pass (0711: pass, not list).
+    for (let d = dirname(this.containersDir); d.startsWith(this.dataDir); d = dirname(d)) {
+      const mode = (await stat(d)).mode & 0o7777;
+      if (!(mode & 0o001)) await chmod(d, mode | 0o011);
+      if (d === this.dataDir || d === dirname(d)) break;
+    }
   }
 
   async read(name: string): Promise<StackState | null> {
