@@ -12,7 +12,7 @@ import { skipUnless } from '../support/prerequisite.ts';
 import type { GatewayWorld } from '../gateway/support/gateway-world.ts';
 import { HAVE_SSHD } from '../gateway/support/local-sshd.ts';
 import { checkLabPage, launchShell, pasteAndRun, runAndCopy, shellWorld, type ClipboardDriver } from './support/clipboard-steps.ts';
-import { courseFrame } from './support/course-frame.ts';
+import { courseFrame, type CourseFrame } from './support/course-frame.ts';
 import { framedTerminal, waitForTerminal, type TerminalPage } from './support/e2e-world.ts';
 import { FIREFOX, HAVE_FIREFOX, launchFirefox, pressChord, ScratchTab } from './support/firefox.ts';
 
@@ -32,15 +32,18 @@ function inFirefox(page: Page, terminal: TerminalPage, elsewhere: ScratchTab): C
 
 describe('terminal copy and paste (Firefox)', { skip: skipUnless(HAVE_SSHD && HAVE_FIREFOX, `needs sshd and Firefox at ${FIREFOX} (apt-get install firefox-esr)`) }, () => {
   let world: GatewayWorld;
+  let course: CourseFrame;
   let browser: Browser;
 
   before(async () => {
-    world = await shellWorld();
+    course = await courseFrame();
+    world = await shellWorld(course.origin);
     browser = await launchFirefox();
   });
   after(async () => {
     await browser?.close();
     await world?.close();
+    await course?.close();
   });
 
   test('paste with Ctrl+Shift+V and copy with Ctrl+Shift+C', async () => {
@@ -62,13 +65,13 @@ describe('terminal copy and paste (Firefox)', { skip: skipUnless(HAVE_SSHD && HA
   });
 
   test('in a course page\'s frame without clipboard permission, copy still works and the terminal keeps the keyboard', async () => {
-    const course = await courseFrame(await launchShell(world, 'frank'));
+    const courseUrl = course.show(await launchShell(world, 'frank'));
     const context = await browser.createBrowserContext();
     try {
       const elsewhere = await ScratchTab.open(context);
       const page = await context.newPage();
       await page.setViewport({ width: 1000, height: 700 });
-      await page.goto(course.url);
+      await page.goto(courseUrl);
       const frame = await (await page.waitForSelector('iframe'))?.contentFrame();
       assert.ok(frame, 'the course page frames the lab');
       await frame.waitForSelector('#overlay', { hidden: true, timeout: 30_000 });
@@ -84,7 +87,6 @@ describe('terminal copy and paste (Firefox)', { skip: skipUnless(HAVE_SSHD && HA
       assert.equal(await lab.readClipboard(), 'copy-me-42');
     } finally {
       await context.close();
-      await course.close();
     }
   });
 });

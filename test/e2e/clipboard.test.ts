@@ -11,7 +11,7 @@ import { skipUnless } from '../support/prerequisite.ts';
 import type { GatewayWorld } from '../gateway/support/gateway-world.ts';
 import { HAVE_SSHD } from '../gateway/support/local-sshd.ts';
 import { checkLabPage, launchShell, pasteAndRun, runAndCopy, shellWorld, type ClipboardDriver } from './support/clipboard-steps.ts';
-import { courseFrame } from './support/course-frame.ts';
+import { courseFrame, type CourseFrame } from './support/course-frame.ts';
 import { CHROMIUM, CHROMIUM_ARGS, framedTerminal, waitForTerminal, type TerminalPage } from './support/e2e-world.ts';
 
 /** `page` is the tab, which holds the clipboard permission; `terminal` is on it or in its frame. */
@@ -27,15 +27,18 @@ function inChromium(page: Page, terminal: TerminalPage): ClipboardDriver {
 
 describe('terminal copy and paste (Chromium)', { skip: skipUnless(HAVE_SSHD && existsSync(CHROMIUM), 'needs sshd and Chromium') }, () => {
   let world: GatewayWorld;
+  let course: CourseFrame;
   let browser: Browser;
 
   before(async () => {
-    world = await shellWorld();
+    course = await courseFrame();
+    world = await shellWorld(course.origin);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });
   after(async () => {
     await browser?.close();
     await world?.close();
+    await course?.close();
   });
 
   test('paste with Ctrl+Shift+V and copy with Ctrl+Shift+C', async () => {
@@ -55,13 +58,13 @@ describe('terminal copy and paste (Chromium)', { skip: skipUnless(HAVE_SSHD && e
   });
 
   test('in a course page\'s frame without clipboard permission, copy still works and the terminal keeps the keyboard', async () => {
-    const course = await courseFrame(await launchShell(world, 'frank'));
+    const courseUrl = course.show(await launchShell(world, 'frank'));
     const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
     // The course page may use the clipboard API (the test fills and reads the clipboard there); its frame may not.
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(course.url).origin });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(courseUrl).origin });
     try {
       const page = await context.newPage();
-      await page.goto(course.url);
+      await page.goto(courseUrl);
       const frame = await (await page.waitForSelector('iframe'))?.contentFrame();
       assert.ok(frame, 'the course page frames the lab');
       await frame.waitForSelector('#overlay', { state: 'hidden', timeout: 30_000 });
@@ -77,7 +80,6 @@ describe('terminal copy and paste (Chromium)', { skip: skipUnless(HAVE_SSHD && e
       assert.equal(await lab.readClipboard(), 'copy-me-42');
     } finally {
       await context.close();
-      await course.close();
     }
   });
 });

@@ -98,12 +98,13 @@ describe('desktop lab page (Chromium, local LXC runtime)', { skip: skipUnless(bl
     const grant = await call<{ path: string; protocols: string[]; server: string; readOnly: boolean }>('POST', `/api/v1/me/stacks/${id}/connections`);
     assert.equal(grant.readOnly, false);
     const url = world.base.replace('http', 'ws') + grant.path;
-    const readOnlyToken = await signConnectionToken(ctx.keys, { learner: 'linus', stackId: id, server: grant.server, kind: 'vnc', readOnly: true }, 60);
-    const readOnlyProtocols = [PROTOCOL, TOKEN_PROTOCOL_PREFIX + readOnlyToken];
+    // Connection tokens are single use: every attempt to connect gets a token of its own.
+    const readOnlyProtocols = async () => [PROTOCOL, TOKEN_PROTOCOL_PREFIX + (await signConnectionToken(ctx.keys, { learner: 'linus', stackId: id, server: grant.server, kind: 'vnc', readOnly: true }, 60))];
+    const writableProtocols = async () => (await call<{ protocols: string[] }>('POST', `/api/v1/me/stacks/${id}/connections`)).protocols;
 
     // Writable first: a click gives the terminal window (xterm at +60+60) the focus, and typed commands run
     // (retried while the window manager settles).
-    const writable = await RfbClient.connect(url, grant.protocols);
+    const writable = await RfbClient.connect(url, writableProtocols);
     let typed = false;
     for (let attempt = 0; attempt < 4 && !typed; attempt++) {
       writable.client.click(TERMINAL_X, TERMINAL_Y);
@@ -124,7 +125,7 @@ describe('desktop lab page (Chromium, local LXC runtime)', { skip: skipUnless(bl
     viewer.client.close();
 
     // Writable again, typed once: the terminal still works, and no half-typed read-only line was left in it.
-    const again = await RfbClient.connect(url, grant.protocols);
+    const again = await RfbClient.connect(url, writableProtocols);
     again.client.type('touch /tmp/rw-proof-2\r');
     assert.ok(await waitForFile('/tmp/rw-proof-2', 15_000), 'the terminal took the writable command on a clean line');
     again.client.close();
@@ -138,7 +139,7 @@ describe('desktop lab page (Chromium, local LXC runtime)', { skip: skipUnless(bl
     await sshExec(ssh, 'pkill -SEGV -u training -x Xvnc');
     assert.ok(await waitForCondition(async () => !['', before].includes(await xvncPid()), 30_000), 'Xvnc was started again');
     assert.ok(await waitForCondition(() => sshExec(ssh, shellUp).then((r) => r.code === 0), 90_000), 'xterm and openbox came back');
-    const revived = await RfbClient.connect(url, grant.protocols);
+    const revived = await RfbClient.connect(url, writableProtocols);
     assert.equal(await revived.client.updateOnePixel(revived.init.bytesPerPixel), 0, 'a client gets the revived desktop');
     revived.client.close();
   });

@@ -107,7 +107,9 @@ describe('desktop (VNC) gateway', { skip: skipUnless(HAVE_SSHD && existsSync(XVN
     resize.writeUInt16BE(600, 18);
     client.send(Buffer.concat([resize, Buffer.from([5, 1, 0, 9, 0, 9]), Buffer.from([6, 0, 0, 0, 0, 0, 0, 2]), Buffer.from('hi')]));
     assert.equal(await client.updateOnePixel(init.bytesPerPixel), 0, 'a FramebufferUpdate comes back through the filter');
-    const again = await RfbClient.connect(url, protocols);
+    // Connection tokens are single use: the second look at the desktop takes a token of its own.
+    const second = await readOnlyDesktop();
+    const again = await RfbClient.connect(second.url, second.protocols);
     assert.deepEqual([again.init.width, again.init.height], [640, 480], 'the desktop was not resized');
     again.client.close();
     client.close();

@@ -9,8 +9,9 @@ import { gatewayWorld, sshLab, type GatewayWorld } from '../../gateway/support/g
 import { rowStartPoint, typeLine, waitForTerminal, type TerminalPage } from './e2e-world.ts';
 
 /** One shell lab on the local sshd, with terminal settings that `checkLabPage` expects to see applied. */
-export function shellWorld(): Promise<GatewayWorld> {
-  return gatewayWorld((sshd) => [sshLab(sshd, { terminal: { font: 'monospace', fontSize: 16, colorScheme: 'solarized-light' } })]);
+/** `framedBy`: the course page allowed to frame the lab page (the setting frame_ancestors). */
+export function shellWorld(framedBy: string): Promise<GatewayWorld> {
+  return gatewayWorld((sshd) => [sshLab(sshd, { terminal: { font: 'monospace', fontSize: 16, colorScheme: 'solarized-light' } })], { frame_ancestors: framedBy });
 }
 
 /** Launches `learner`'s shell lab; the lab page's address, with the session in its fragment. */

@@ -7,8 +7,10 @@
 import { createServer } from 'node:http';
 
 export interface CourseFrame {
-  /** The course page's address. */
-  url: string;
+  /** The course page's origin: the lab's server must list it in `frame_ancestors`, as an operator would. */
+  origin: string;
+  /** Puts the lab page in the course page's frame; the course page's address. */
+  show(labUrl: string): string;
   close(): Promise<void>;
 }
 
@@ -16,13 +18,15 @@ function attribute(value: string): string {
   return value.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;');
 }
 
-export async function courseFrame(labUrl: string): Promise<CourseFrame> {
-  const html =
-    '<!doctype html><title>Course</title><body style="margin:0">' +
-    `<iframe src="${attribute(labUrl)}" style="border:0;display:block;width:100vw;height:100vh"></iframe>`;
+/** Started before the lab's server, so that the server can be told the course page's origin. */
+export async function courseFrame(): Promise<CourseFrame> {
+  let labUrl = 'about:blank';
   const server = createServer((_request, response) => {
     response.setHeader('content-type', 'text/html; charset=utf-8');
-    response.end(html);
+    response.end(
+      '<!doctype html><title>Course</title><body style="margin:0">' +
+        `<iframe src="${attribute(labUrl)}" style="border:0;display:block;width:100vw;height:100vh"></iframe>`,
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -30,8 +34,13 @@ export async function courseFrame(labUrl: string): Promise<CourseFrame> {
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
+  const origin = `http://localhost:${port}`;
   return {
-    url: `http://localhost:${port}/`,
+    origin,
+    show(url) {
+      labUrl = url;
+      return `${origin}/`;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -32,11 +32,16 @@ export class RfbClient {
   }
 
   /** Connects and does the handshake; retries while the desktop's Xvnc is still starting (the bridge then closes). */
-  static async connect(url: string, protocols: string[], timeoutMs = 60_000): Promise<{ client: RfbClient; init: ServerInit }> {
+  /**
+   * Retries until the desktop answers the handshake. Connection tokens are single use, so a caller whose
+   * desktop may still be starting passes a function that grants fresh protocols for every attempt.
+   */
+  static async connect(url: string, protocols: string[] | (() => Promise<string[]>), timeoutMs = 60_000): Promise<{ client: RfbClient; init: ServerInit }> {
     const deadline = Date.now() + timeoutMs;
+    const grant = typeof protocols === 'function' ? protocols : async () => protocols;
     let last: unknown;
     while (Date.now() < deadline) {
-      const client = new RfbClient(await openSocket(url, protocols));
+      const client = new RfbClient(await openSocket(url, await grant()));
       try {
         return { client, init: await client.handshake() };
       } catch (error) {
