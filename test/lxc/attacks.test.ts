@@ -17,7 +17,7 @@ import { initPid } from '../../src/providers/lxc/containers.ts';
 import { ensureIdRange } from '../../src/providers/lxc/idmap.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { sshExec, waitForLogin, type SshTarget } from './ssh.ts';
-import { labTemplate, lxcMissing, LXC_DATA_DIR, stackState, testProvider, uniqueName, waitFor } from './support.ts';
+import { labTemplate, lxcMissing, LXC_HOME, stackState, testProvider, uniqueName, waitFor } from './support.ts';
 
 const missing = await lxcMissing();
 const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -84,7 +84,7 @@ describe('lxc: a learner\'s root stays inside the lab', { skip: skipUnless(missi
     other = { host: String(v.outputs.public_ip), username: 'training', privateKey: String(v.outputs.private_key) };
     await Promise.all([waitForLogin(lab), waitForLogin(other)]);
     container = stackState(attacker.name).plan.servers[0].container;
-    pid = (await initPid(join(LXC_DATA_DIR, 'containers'), container)) ?? 0;
+    pid = (await initPid(join(LXC_HOME, 'containers'), container)) ?? 0;
     assert.ok(pid > 0, 'the attacker lab has an init process');
   });
 
