@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
-import { createServer, connect, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -17,7 +17,7 @@ import { initPid } from '../../src/providers/lxc/containers.ts';
 import { ensureIdRange } from '../../src/providers/lxc/idmap.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { sshExec, waitForLogin, type SshTarget } from './ssh.ts';
-import { labTemplate, lxcMissing, LXC_HOME, stackState, testProvider, uniqueName, waitFor } from './support.ts';
+import { labTemplate, lxcMissing, LXC_HOME, stackState, tcpConnects, testProvider, uniqueName, waitFor } from './support.ts';
 
 const missing = await lxcMissing();
 const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -36,20 +36,6 @@ function hostAddresses(): string[] {
   for (const [name, addrs] of Object.entries(networkInterfaces()))
     for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal && !name.startsWith('sl')) out.push(a.address);
   return out;
-}
-
-function hostConnects(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host, port, timeout: 2000 }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-    s.on('timeout', () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
 }
 
 /** The host's own root block device, as major:minor. */
@@ -188,8 +174,8 @@ describe('lxc: a learner\'s root stays inside the lab', { skip: skipUnless(missi
       const addresses = [...hostAddresses(), '10.254.0.1'];
       // stacklab's port, PostgreSQL, MariaDB, RabbitMQ, Redis, Keystone, Heat, sshd, and a port the test opened.
       const ports = [8080, 5432, 3306, 5672, 6379, 5000, 8004, 22, own];
-      assert.ok(await hostConnects(hostAddresses()[0], own), 'the host connects to its own listener');
-      assert.ok(await hostConnects('127.0.0.1', 5432), 'PostgreSQL runs on the host');
+      assert.ok(await tcpConnects(hostAddresses()[0], own), 'the host connects to its own listener');
+      assert.ok(await tcpConnects('127.0.0.1', 5432), 'PostgreSQL runs on the host');
       const probes = addresses.flatMap((a) => ports.map((p) => `(timeout 3 bash -c 'exec 3<>/dev/tcp/${a}/${p}' 2>/dev/null && echo "${a}:${p} OPEN") &`));
       const out = await asRoot(lab, `${probes.join(' ')} wait; echo END`, 60_000);
       assert.equal(out.trim(), 'END', `the lab reached: ${out}`);
@@ -223,7 +209,7 @@ describe('lxc: a learner\'s root stays inside the lab', { skip: skipUnless(missi
     const out = await asRoot(lab, `timeout 3 bash -c 'exec 3<>/dev/tcp/${other.host}/22' 2>/dev/null && echo OPEN || echo CLOSED; ping -c1 -W1 ${other.host} >/dev/null 2>&1 && echo PING || echo NOPING`);
     assert.deepEqual(out.trim().split('\n'), ['CLOSED', 'NOPING'], out);
     // Control: the platform (the host) reaches the other lab's SSH.
-    assert.ok(await hostConnects(other.host, 22));
+    assert.ok(await tcpConnects(other.host, 22));
   });
 
   test('a memory hog is killed at the flavor\'s limit; the lab and the host carry on', async () => {

@@ -10,7 +10,7 @@ import { networkInterfaces } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { prerequisite, skipUnless } from '../support/prerequisite.ts';
 import { sshExec, waitForLogin, type SshTarget } from './ssh.ts';
-import { labTemplate, lxcMissing, testProvider, uniqueName, waitFor } from './support.ts';
+import { labTemplate, lxcMissing, tcpConnects, testProvider, uniqueName, waitFor } from './support.ts';
 
 const missing = await lxcMissing();
 // An address of the Debian mirror, resolved on the host (labs without internet have no DNS either).
@@ -145,7 +145,7 @@ describe('lxc: isolation', { skip: skipUnless(missing === null, missing ?? ''), 
   });
 
   test('with allowInternet the lab reaches the outside (the Debian mirror), and still not the host', async (t) => {
-    if (!prerequisite(t, await reachable(MIRROR, 80), `the host itself cannot reach ${MIRROR}:80`)) return;
+    if (!prerequisite(t, await tcpConnects(MIRROR, 80), `the host itself cannot reach ${MIRROR}:80`)) return;
     const c = { id: uniqueName('isc'), name: '' };
     c.name = c.id;
     try {
@@ -162,17 +162,3 @@ describe('lxc: isolation', { skip: skipUnless(missing === null, missing ?? ''), 
   });
 });
 
-async function reachable(host: string, p: number): Promise<boolean> {
-  const { connect } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = connect({ host, port: p, timeout: 3000 }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-    s.on('timeout', () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
-}

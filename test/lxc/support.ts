@@ -5,6 +5,7 @@
  * The tests are one deployment (`LXC_TEST_DEPLOYMENT`): its stacks and containers live in `LXC_HOME`.
  */
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { Provider, ProviderStack, StackRef } from '../../src/providers/provider.ts';
 import { createLxcProvider, deploymentDir } from '../../src/providers/lxc/provider.ts';
@@ -98,4 +99,19 @@ export async function leftovers(shortId: string, stackName: string, publicIps: s
 /** The stack's state file (plan, short id), read while the stack exists. */
 export function stackState(name: string, home = LXC_HOME): { shortId: string; plan: { servers: { container: string; resource: string; nics: { ip: string }[] }[]; publicIps: string[]; routers: { netns: string }[] } } {
   return JSON.parse(readFileSync(join(home, 'stacks', `${name}.json`), 'utf8'));
+}
+
+/** Whether a TCP connection from this host to host:port opens within `timeoutMs` (refused or silent: false). */
+export function tcpConnects(host: string, port: number, timeoutMs = 3000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port, timeout: timeoutMs }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+    s.on('timeout', () => {
+      s.destroy();
+      resolve(false);
+    });
+  });
 }
