@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { readServerFile } from '../../src/cli/server-file.ts';
 import { storeLockHolder } from '../../src/db/store-lock.ts';
+import { eventually } from '../support/eventually.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const BIN = join(REPO, 'bin/stacklab.js');
@@ -41,15 +42,6 @@ after(async () => {
 
 const exited = (child: ChildProcess) => new Promise<void>((done) => (child.exitCode !== null || child.signalCode !== null ? done() : child.once('exit', () => done())));
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** A `serve` on the embedded store; resolves with its URL once it is listening and has said where. */
 async function startServer(): Promise<string> {
@@ -57,11 +49,15 @@ async function startServer(): Promise<string> {
   server = child;
   let gone: Error | null = null;
   child.once('exit', (code, signal) => (gone = new Error(`serve exited (${code ?? signal}) before listening`)));
-  return until('the server to listen', () => {
-    if (gone) throw gone;
-    const file = readServerFile(data);
-    return file && file.pid === child.pid ? file.url : undefined;
-  });
+  return eventually(
+    () => {
+      if (gone) throw gone;
+      const file = readServerFile(data);
+      return file && file.pid === child.pid ? file.url : undefined;
+    },
+    90_000,
+    'the server to listen',
+  );
 }
 
 async function stopServer(signal: NodeJS.Signals): Promise<void> {
@@ -106,7 +102,7 @@ before(async () => {
   url = await startServer();
   const stack = await api<Stack>(url, 'POST', '/stacks', { learner: 'ada', context: 'course-1', lab: 'single-server' });
   stackId = stack.id;
-  await until('the stack to be READY', async () => ((await stateOf(url, stackId)) === 'READY' ? true : undefined));
+  await eventually(async () => ((await stateOf(url, stackId)) === 'READY' ? true : undefined), 90_000, 'the stack to be READY');
 });
 
 test('with a server on the embedded store, the CLI acts through it: a delete is seen at once and survives a restart', async () => {
@@ -118,7 +114,7 @@ test('with a server on the embedded store, the CLI acts through it: a delete is 
   const suspend = await stacklab('stacks', 'suspend', stackId, '--json');
   assert.equal(suspend.code, 0, suspend.stderr);
   assert.equal((JSON.parse(suspend.stdout) as Stack).state, 'SUSPEND_PENDING');
-  await until('the stack to be SUSPENDED', async () => ((await stateOf(url, stackId)) === 'SUSPENDED' ? true : undefined));
+  await eventually(async () => ((await stateOf(url, stackId)) === 'SUSPENDED' ? true : undefined), 90_000, 'the stack to be SUSPENDED');
 
   const deleted = await stacklab('stacks', 'delete', stackId);
   assert.equal(deleted.code, 0, deleted.stderr);

@@ -12,7 +12,8 @@ import { GradeOutbox, type OutboxSettings } from '../../src/lti/grade-outbox.ts'
 import { systemClock } from '../../src/infra/clock.ts';
 import { BACKENDS, postgresAvailable } from '../support/databases.ts';
 import { skipUnless } from '../support/prerequisite.ts';
-import { checkCompleted, eventually, LABS, launchLearner, startHarness, type Harness, type LaunchedLearner } from './harness.ts';
+import { checkCompleted, LABS, launchLearner, startHarness, type Harness, type LaunchedLearner } from './harness.ts';
+import { eventually } from '../support/eventually.ts';
 
 const postgresUp = await postgresAvailable();
 

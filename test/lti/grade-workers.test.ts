@@ -10,7 +10,8 @@ import { GRADE_JOB, LTI_HOUSEKEEPING_JOB } from '../../src/jobs/lti-jobs.ts';
 import type { HousekeepingStats } from '../../src/lti/lti-module.ts';
 import { BACKENDS, postgresAvailable } from '../support/databases.ts';
 import { skipUnless } from '../support/prerequisite.ts';
-import { checkCompleted, eventually, launchLearner, startHarness, type Harness, type LaunchedLearner } from './harness.ts';
+import { checkCompleted, launchLearner, startHarness, type Harness, type LaunchedLearner } from './harness.ts';
+import { eventually } from '../support/eventually.ts';
 
 const postgresUp = await postgresAvailable();
 

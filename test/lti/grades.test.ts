@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Block, User } from './emulator/open-edx-emulator.ts';
-import { API_TOKEN, checkCompleted, eventually, launchLearner, startHarness, type Harness, type LaunchedLearner } from './harness.ts';
+import { API_TOKEN, checkCompleted, launchLearner, startHarness, type Harness, type LaunchedLearner } from './harness.ts';
+import { eventually } from '../support/eventually.ts';
 
 const COURSE = 'course-v1:StackLabX+NET201+2026_T2';
 
