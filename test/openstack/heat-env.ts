@@ -53,17 +53,24 @@ async function detect(): Promise<HeatEnv | null> {
   return null;
 }
 
+/**
+ * What `detect` finds; when it finds nothing under CI (or with `flag`=1), runs the project's set-up
+ * `script` once (minutes on a bare machine) and looks again.
+ */
+export async function detectOrSetUp<T>(detect: () => Promise<T | null>, script: string, flag: string, what: string): Promise<T | null> {
+  const found = await detect();
+  if (found || !(IN_CI || process.env[flag] === '1')) return found;
+  const name = `scripts/${script.split('/').pop()}`;
+  console.error(`# no ${what} answering: running ${name} (takes minutes on a bare machine)`);
+  const run = spawnSync('bash', [script], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 20 * 60_000 });
+  if (run.status !== 0) throw new Error(`${name} failed with status ${run.status}`);
+  return detect();
+}
+
 let cached: Promise<HeatEnv | null> | undefined;
 
 export function ensureHeat(): Promise<HeatEnv | null> {
-  cached ??= (async () => {
-    const found = await detect();
-    if (found || !(IN_CI || process.env.STACKLAB_SETUP_HEAT === '1')) return found;
-    console.error('# no Keystone + Heat answering: running scripts/setup-heat.sh (takes minutes on a bare machine)');
-    const run = spawnSync('bash', [SCRIPT], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 20 * 60_000 });
-    if (run.status !== 0) throw new Error(`scripts/setup-heat.sh failed with status ${run.status}`);
-    return detect();
-  })();
+  cached ??= detectOrSetUp(detect, SCRIPT, 'STACKLAB_SETUP_HEAT', 'Keystone + Heat');
   return cached;
 }
 

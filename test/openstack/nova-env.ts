@@ -4,9 +4,7 @@
  * never boot). Under CI, or with STACKLAB_SETUP_OPENSTACK=1, it runs the script when no compute
  * service answers; otherwise the tests skip (or fail under CI) with the reason.
  */
-import { spawnSync } from 'node:child_process';
-import { IN_CI } from '../support/prerequisite.ts';
-import { ensureHeat, type HeatEnv } from './heat-env.ts';
+import { detectOrSetUp, ensureHeat, type HeatEnv } from './heat-env.ts';
 
 const SCRIPT = new URL('../../scripts/setup-openstack.sh', import.meta.url).pathname;
 const SERVICES = ['compute', 'network', 'image', 'placement'];
@@ -57,14 +55,7 @@ let cached: Promise<HeatEnv | null> | undefined;
 
 /** The cloud with Nova, or null (the caller skips with NOVA_MISSING). */
 export function ensureNova(): Promise<HeatEnv | null> {
-  cached ??= (async () => {
-    const found = await detect();
-    if (found || !(IN_CI || process.env.STACKLAB_SETUP_OPENSTACK === '1')) return found;
-    console.error('# no Nova answering: running scripts/setup-openstack.sh (minutes on a bare machine)');
-    const run = spawnSync('bash', [SCRIPT], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 20 * 60_000 });
-    if (run.status !== 0) throw new Error(`scripts/setup-openstack.sh failed with status ${run.status}`);
-    return detect();
-  })();
+  cached ??= detectOrSetUp(detect, SCRIPT, 'STACKLAB_SETUP_OPENSTACK', 'Nova');
   return cached;
 }
 
