@@ -6,10 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/http/app.ts';
 import { demoLearnerId } from '../../src/http/routes/demo.ts';
-import { FakeProvider } from '../../src/providers/fake/fake-provider.ts';
-import { testLab, testRuntime, type TestRuntime } from '../support/test-runtime.ts';
+import { testApp, type TestApp } from '../support/test-runtime.ts';
 
 test('names without latin letters no longer collapse into one learner', () => {
   const ids = ['日本語', '中文', 'Ελένη', '123', '!!!', '  日本語  '].map(demoLearnerId);
@@ -19,20 +17,18 @@ test('names without latin letters no longer collapse into one learner', () => {
 });
 
 describe('demo sign-in and proxy headers', () => {
-  let rt: TestRuntime;
+  let local: TestApp;
+  let remote: TestApp;
   let app: FastifyInstance;
-  let remote: TestRuntime;
   let remoteApp: FastifyInstance;
   before(async () => {
-    rt = await testRuntime({ providers: [new FakeProvider('fake')], labs: [testLab()], overrides: { demo: true } });
-    app = await buildApp(rt.ctx);
-    remote = await testRuntime({ providers: [new FakeProvider('fake')], labs: [testLab()], overrides: { demo: true, demo_remote: true, trust_proxy: true } });
-    remoteApp = await buildApp(remote.ctx);
+    local = await testApp({ demo: true });
+    app = local.app;
+    remote = await testApp({ demo: true, demo_remote: true, trust_proxy: true });
+    remoteApp = remote.app;
   });
   after(async () => {
-    await app?.close();
-    await remoteApp?.close();
-    await rt?.close();
+    await local?.close();
     await remote?.close();
   });
 

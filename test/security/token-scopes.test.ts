@@ -6,9 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/http/app.ts';
-import { FakeProvider } from '../../src/providers/fake/fake-provider.ts';
-import { testLab, testRuntime, type TestRuntime } from '../support/test-runtime.ts';
+import { testApp, type TestApp } from '../support/test-runtime.ts';
 
 const SERVICE = 'test-token-0123456789abcdef';
 const ADMIN = 'admin-token-0123456789abcdef';
@@ -24,19 +22,17 @@ const PLATFORM = {
 };
 
 describe('token scopes', () => {
-  let scoped: TestRuntime;
-  let single: TestRuntime;
+  let scoped: TestApp;
+  let single: TestApp;
   let app: FastifyInstance;
   let oneToken: FastifyInstance;
   before(async () => {
-    scoped = await testRuntime({ providers: [new FakeProvider('fake')], labs: [testLab()], overrides: { admin_token: ADMIN, metrics_token: METRICS } });
-    app = await buildApp(scoped.ctx);
-    single = await testRuntime({ providers: [new FakeProvider('fake')], labs: [testLab()] });
-    oneToken = await buildApp(single.ctx);
+    scoped = await testApp({ admin_token: ADMIN, metrics_token: METRICS });
+    app = scoped.app;
+    single = await testApp();
+    oneToken = single.app;
   });
   after(async () => {
-    await app?.close();
-    await oneToken?.close();
     await scoped?.close();
     await single?.close();
   });

@@ -7,6 +7,9 @@ import type { Lab } from '../../src/domain/lab.ts';
 import type { Provider } from '../../src/providers/provider.ts';
 import { ManualClock } from '../../src/infra/clock.ts';
 import { Keys } from '../../src/infra/keys.ts';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/http/app.ts';
+import { FakeProvider } from '../../src/providers/fake/fake-provider.ts';
 import { freshDatabase, type Backend } from './databases.ts';
 
 export interface TestRuntime extends Runtime {
@@ -89,4 +92,24 @@ export async function settle(runtime: Runtime, rounds = 20): Promise<void> {
     await runtime.worker.drain();
     if (started === 0) return;
   }
+}
+
+/** The HTTP app on a runtime with the fake provider and one test lab, for tests of the server's own rules. */
+export interface TestApp {
+  rt: TestRuntime;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+export async function testApp(overrides: Record<string, unknown> = {}): Promise<TestApp> {
+  const rt = await testRuntime({ providers: [new FakeProvider('fake')], labs: [testLab()], overrides });
+  const app = await buildApp(rt.ctx);
+  return {
+    rt,
+    app,
+    async close() {
+      await app.close();
+      await rt.close();
+    },
+  };
 }
