@@ -69,7 +69,12 @@ describe('desktop lab page (Chromium, local LXC runtime)', { skip: skipUnless(bl
     assert.ok(fraction >= 0.5, `most of the canvas shows the desktop (differs from blank on ${(fraction * 100).toFixed(1)}%)`);
     if (colours <= 2) {
       await page.screenshot({ path: '/tmp/stacklab-desktop-failure.png' });
-      console.error(await desktopProcesses(world));
+      const sizes = await page.evaluate(() => {
+        const canvas = document.querySelector('#desktop canvas') as HTMLCanvasElement;
+        const box = document.querySelector('#desktop')!.getBoundingClientRect();
+        return `canvas ${canvas.width}x${canvas.height}, #desktop box ${box.width}x${box.height}`;
+      });
+      console.error(`# ${sizes}\n${await desktopProcesses(world)}`);
     }
     assert.ok(colours > 2, `the desktop shows more than a flat colour (${colours} colours sampled; screenshot in /tmp/stacklab-desktop-failure.png)`);
     await world.screenshot(page, 'lab-page-desktop');
@@ -78,20 +83,10 @@ describe('desktop lab page (Chromium, local LXC runtime)', { skip: skipUnless(bl
 
   test('keys from a read-only token never reach the desktop; from a writable token they do', async () => {
     const ctx = world.runtime.ctx;
-    const session = await world.session('linus');
-    const call = async <T>(method: 'GET' | 'POST', path: string): Promise<T> => {
-      const response = await fetch(world.base + path, { method, headers: { authorization: `Bearer ${session}`, 'content-type': 'application/json' }, body: method === 'POST' ? '{}' : undefined });
-      assert.equal(response.status, 200, `${method} ${path}`);
-      return (await response.json()) as T;
-    };
-    // The stack of the test above (or a new one when this test runs alone).
-    const { id } = await call<{ id: string }>('POST', '/api/v1/me/labs/desktop/launch');
-    const stack = await ctx.stacks.waitForState(id, ['READY'], 100_000);
-    const ssh: SshTarget = { host: stack.publicIp!, username: 'training', privateKey: (await ctx.stacks.secrets(id)).privateKey! };
+    const { id, ssh, call } = await desktopStack(world);
     const exists = async (file: string) => (await sshExec(ssh, `test -e ${file}`)).code === 0;
     const waitForFile = (file: string, timeoutMs: number) => waitForCondition(() => exists(file), timeoutMs);
     // The terminal window and its shell are up (the desktop script restarts them until they are).
-    const shellUp = 'x=$(pgrep -u training -x xterm | head -1) && [ -n "$x" ] && pgrep -P "$x" >/dev/null && pgrep -x openbox >/dev/null';
     assert.ok(await waitForCondition(() => sshExec(ssh, shellUp).then((r) => r.code === 0), 90_000), 'xterm with a shell and openbox run on the desktop');
     await sshExec(ssh, 'rm -f /tmp/rw-proof-1 /tmp/rw-proof-2 /tmp/ro-proof');
 
@@ -114,6 +109,7 @@ describe('desktop lab page (Chromium, local LXC runtime)', { skip: skipUnless(bl
       typed = await waitForFile('/tmp/rw-proof-1', 10_000);
     }
     writable.client.close();
+    if (!typed) console.error(`# remote screen ${writable.init.width}x${writable.init.height}\n${await desktopProcesses(world)}`);
     assert.ok(typed, 'a writable token types into the desktop terminal');
 
     // Read-only: the handshake and screen updates work, the keys go nowhere.
@@ -143,14 +139,63 @@ describe('desktop lab page (Chromium, local LXC runtime)', { skip: skipUnless(bl
     assert.equal(await revived.client.updateOnePixel(revived.init.bytesPerPixel), 0, 'a client gets the revived desktop');
     revived.client.close();
   });
+
+  test('the terminal window is on screen again whenever the window manager and the terminal restart together', async () => {
+    // A window mapped while Openbox is still starting is never shown: the desktop then has a live xterm,
+    // nothing on screen and nowhere for keys to go. Both restarting at once is that race, every time.
+    const { ssh, call, id } = await desktopStack(world);
+    const url = world.base.replace('http', 'ws') + (await call<{ path: string }>('POST', `/api/v1/me/stacks/${id}/connections`)).path;
+    const viewer = await RfbClient.connect(url, async () => (await call<{ protocols: string[] }>('POST', `/api/v1/me/stacks/${id}/connections`)).protocols);
+    try {
+      const terminalShown = async () => !sameColour(await viewer.client.pixel(TERMINAL_X, TERMINAL_Y), DESKTOP_BACKGROUND);
+      assert.ok(await waitForCondition(() => sshExec(ssh, shellUp).then((r) => r.code === 0), 90_000), 'xterm with a shell and openbox run on the desktop');
+      assert.ok(await waitForCondition(terminalShown, 30_000), 'the terminal window is on screen');
+      for (let round = 1; round <= 4; round++) {
+        const terminal = (await sshExec(ssh, 'pgrep -u training -x xterm')).stdout.trim();
+        await sshExec(ssh, 'pkill -u training -x openbox; pkill -u training -x xterm');
+        const restarted = async () => {
+          const now = (await sshExec(ssh, `${shellUp} && pgrep -u training -x xterm`)).stdout.trim();
+          return now !== '' && now !== terminal;
+        };
+        assert.ok(await waitForCondition(restarted, 60_000), `round ${round}: xterm and openbox were started again`);
+        assert.ok(await waitForCondition(terminalShown, 20_000), `round ${round}: the new terminal window is on screen, not only running`);
+      }
+    } finally {
+      viewer.client.close();
+    }
+  });
 });
+
+/** The terminal window and its shell run, and so does the window manager. */
+const shellUp = 'x=$(pgrep -u training -x xterm | head -1) && [ -n "$x" ] && pgrep -P "$x" >/dev/null && pgrep -x openbox >/dev/null';
+/** labs/desktop paints the root window #2f6f9f. */
+const DESKTOP_BACKGROUND: [number, number, number] = [0x2f, 0x6f, 0x9f];
+
+function sameColour(a: [number, number, number], b: [number, number, number]): boolean {
+  return a.every((v, i) => v === b[i]);
+}
+
+/** The learner's desktop stack, READY (the stack of an earlier test, or a new one when a test runs alone). */
+async function desktopStack(world: E2eWorld): Promise<{ id: string; ssh: SshTarget; call: <T>(method: 'GET' | 'POST', path: string) => Promise<T> }> {
+  const ctx = world.runtime.ctx;
+  const session = await world.session('linus');
+  const call = async <T>(method: 'GET' | 'POST', path: string): Promise<T> => {
+    const response = await fetch(world.base + path, { method, headers: { authorization: `Bearer ${session}`, 'content-type': 'application/json' }, body: method === 'POST' ? '{}' : undefined });
+    assert.equal(response.status, 200, `${method} ${path}`);
+    return (await response.json()) as T;
+  };
+  const { id } = await call<{ id: string }>('POST', '/api/v1/me/labs/desktop/launch');
+  const stack = await ctx.stacks.waitForState(id, ['READY'], 100_000);
+  const ssh: SshTarget = { host: stack.publicIp!, username: 'training', privateKey: (await ctx.stacks.secrets(id)).privateKey! };
+  return { id, ssh, call };
+}
 
 /** What runs on the desktop server, and the desktop service's log: printed when the desktop looks wrong. */
 async function desktopProcesses(world: E2eWorld): Promise<string> {
   const [stack] = await world.runtime.ctx.stacks.list({ lab: 'desktop' });
   if (!stack?.publicIp) return '# no desktop stack to inspect';
   const ssh: SshTarget = { host: stack.publicIp, username: 'training', privateKey: (await world.runtime.ctx.stacks.secrets(stack.id)).privateKey! };
-  const r = await sshExec(ssh, 'ps -eo pid,ppid,user,etime,args; sudo journalctl -u lab-desktop --no-pager | tail -40; ls -la /tmp /tmp/.X11-unix').catch((e: Error) => ({ stdout: '', stderr: e.message }));
+  const r = await sshExec(ssh, 'ps -eo pid,ppid,user,etime,args; DISPLAY=:1 xrandr --current | head -3; sudo journalctl -u lab-desktop --no-pager | tail -40; ls -la /tmp /tmp/.X11-unix').catch((e: Error) => ({ stdout: '', stderr: e.message }));
   return `# desktop server:\n${r.stdout}${r.stderr}`.replace(/^/gm, '# ');
 }
 

@@ -141,6 +141,30 @@ export class RfbClient {
     return header[0];
   }
 
+  /**
+   * The colour at (x, y) as [red, green, blue], from a non-incremental update of that one pixel (raw
+   * encoding, the server's default 32-bit little-endian pixel format: blue, green, red, unused).
+   */
+  async pixel(x: number, y: number): Promise<[number, number, number]> {
+    const request = Buffer.alloc(10);
+    request.writeUInt8(3, 0);
+    request.writeUInt16BE(x, 2);
+    request.writeUInt16BE(y, 4);
+    request.writeUInt16BE(1, 6);
+    request.writeUInt16BE(1, 8);
+    this.send(request);
+    const header = await this.read(4);
+    if (header[0] !== 0) throw new Error(`expected a FramebufferUpdate, got message type ${header[0]}`);
+    let colour: [number, number, number] | undefined;
+    for (let rects = header.readUInt16BE(2); rects > 0; rects--) {
+      const rect = await this.read(12);
+      const bytes = await this.read(rect.readUInt16BE(4) * rect.readUInt16BE(6) * 4);
+      if (bytes.length >= 4) colour = [bytes[2], bytes[1], bytes[0]];
+    }
+    if (!colour) throw new Error(`no pixel at ${x},${y} in the update`);
+    return colour;
+  }
+
   close(): void {
     this.ws.close();
   }
