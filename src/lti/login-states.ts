@@ -17,7 +17,7 @@ import { LtiError } from './lti-error.ts';
 /** Longest target_link_uri stored; the tool's launch URL with a query is far shorter. */
 export const MAX_TARGET_LINK_URI = 2048;
 
-/** Login states held at once when the setting (lti_login_states) does not say. */
+/** Login states held at once when the setting (max_lti_login_states) does not say. */
 export const DEFAULT_LOGIN_STATE_CAPACITY = 10_000;
 
 /** The advisory lock that makes "count, then insert" one step across server processes (one-key form; migrations use 7412001). */

@@ -204,7 +204,8 @@ export class StackService {
    */
   private async launchCounted(req: LaunchRequest, lab: Lab, existing: Stack | null): Promise<Stack | null> {
     const now = this.deps.clock.now();
-    const launched = await this.counted({ learner: req.learner, now, takesSlot: !existing || !holdsLearnerSlot(existing) }, async (store) => {
+    const asRead = async (store: StackStore) => unchanged(existing, await store.findByKey(req.learner, req.context, req.lab));
+    const launched = await this.counted({ learner: req.learner, now, takesSlot: !existing || !holdsLearnerSlot(existing) }, asRead, async (store) => {
       if (existing) {
         return store.transition({
           id: existing.id,
@@ -242,13 +243,22 @@ export class StackService {
   /**
    * Runs `write` (a launch or a reset, on the transaction's store) if the learner's limits admit one
    * more, and records it as a launch when it wrote a stack. Throws the limit's error otherwise.
+   * Null, with nothing counted, when the stack is no longer as the caller read it (`asRead`, checked
+   * under the lock): another request of the learner launched or reset it meanwhile, so the caller's
+   * next look finds a stack to come back to rather than a launch to make.
    */
-  private async counted(launch: { learner: string; now: Date; takesSlot: boolean }, write: (store: StackStore) => Promise<Stack | null>): Promise<Stack | null> {
+  private async counted(
+    launch: { learner: string; now: Date; takesSlot: boolean },
+    asRead: (store: StackStore) => Promise<boolean>,
+    write: (store: StackStore) => Promise<Stack | null>,
+  ): Promise<Stack | null> {
     return this.deps.db.transaction(async (tx) => {
       const usage = new LearnerUsage(tx);
+      const store = this.store.withTransaction(tx);
       await usage.lock(launch.learner);
+      if (!(await asRead(store))) return null;
       await this.quota.admit(usage, launch);
-      const stack = await write(this.store.withTransaction(tx));
+      const stack = await write(store);
       if (stack) await usage.recordLaunch(launch.learner, stack.id, launch.now, this.quota.windowStart(launch.now));
       return stack;
     });
@@ -345,7 +355,8 @@ export class StackService {
       if (deleting && stack.relaunch) return stack;
       if (!deleting && !DELETABLE.includes(stack.state)) throw new AppError('INVALID_STATE', `stack is ${stack.state}; cannot go to DELETE_PENDING`);
       const now = this.deps.clock.now();
-      const reset = await this.counted({ learner: stack.learner, now, takesSlot: !holdsLearnerSlot(stack) }, (store) =>
+      const asRead = async (store: StackStore) => unchanged(stack, await store.get(id));
+      const reset = await this.counted({ learner: stack.learner, now, takesSlot: !holdsLearnerSlot(stack) }, asRead, (store) =>
         deleting
           ? store.update(id, [stack.state], { relaunch: true }, now)
           : store.transition({ id, from: [stack.state], to: 'DELETE_PENDING', reason: 'reset requested', actor, now, changes: { attempts: 0, relaunch: true } }),
@@ -384,6 +395,12 @@ export class StackService {
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   }
+}
+
+/** Whether a stack read again is the one read before, as far as launching goes: the same row, state and reset flag. */
+function unchanged(before: Stack | null, now: Stack | null): boolean {
+  if (!before || !now) return before === now;
+  return before.id === now.id && before.state === now.state && before.relaunch === now.relaunch;
 }
 
 /**
