@@ -13,6 +13,8 @@ import { MAX_TARGET_LINK_URI } from '../../src/lti/login-states.ts';
 import { BACKENDS, postgresAvailable, type Backend } from '../support/databases.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { settle, testApp, testLab, type TestApp } from '../support/test-runtime.ts';
+import { MiniBrowser } from '../lti/emulator/mini-browser.ts';
+import { startHarness } from '../lti/harness.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const LABS = ['demo', 'web', 'db', 'net', 'dns', 'mail', 'git', 'k8s'].map((id) => testLab({ id, title: `Lab ${id}` }));
@@ -206,3 +208,31 @@ for (const backend of BACKENDS) {
       }));
   });
 }
+
+test('an LTI launch follows the same limits: past them, the LMS still opens the lab page, which gets the refusal to show', async () => {
+  const h = await startHarness({ config: { max_stacks_per_learner: 1 } });
+  try {
+    const user = h.emulator.addUser('ann-lti', 'student');
+    const open = async (lab: string) => {
+      const browser = new MiniBrowser();
+      const auth = await browser.get(h.emulator.loginInitiationUrl(user, h.emulator.addBlock({ courseKey: 'course-v1:Org+L1+2026', custom: { lab } })));
+      const page = await browser.submit(auth);
+      const session = /#session=(.+)$/.exec(page.url)?.[1];
+      assert.ok(session, `no session in ${page.url}`);
+      return { url: new URL(page.url), session };
+    };
+    const first = await open('linux-basics');
+    assert.equal(first.url.pathname, '/lab/linux-basics');
+    const second = await open('networking');
+    assert.equal(second.url.pathname, '/lab/networking', 'the launch itself is accepted');
+    const stacks = await h.runtime.ctx.stacks.list({});
+    assert.deepEqual(stacks.map((s) => s.lab), ['linux-basics'], 'but no second stack was made');
+    const launch = await fetch(`${h.tool}/api/v1/me/labs/networking/launch`, { method: 'POST', headers: { authorization: `Bearer ${second.session}` } });
+    assert.equal(launch.status, 409);
+    const body = (await launch.json()) as { code: string; message: string };
+    assert.equal(body.code, 'STACK_LIMIT_REACHED');
+    assert.match(body.message, /You already have 1 lab \(Linux basics\)/);
+  } finally {
+    await h.close();
+  }
+});
