@@ -165,6 +165,9 @@ async function startDeployment(label: string, kind: string, shared: { fakeDir: s
       reconciler_interval: 1,
       watchdog_interval: 1,
       worker_concurrency: 20,
+      // Each learner here deletes and relaunches as fast as the lifecycle allows, which is what is under
+      // test; the per-learner launch rate would stop it (the limits have their own tests).
+      launches_per_minute: 0,
     },
   });
   // A day ahead: to this deployment's reconciler every stack of the other one is far past the grace.

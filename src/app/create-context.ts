@@ -85,13 +85,22 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     const labs = options.labs ?? loadLabCatalog(config, built.providers, logger);
     const events = new DomainEvents();
 
-    const stacks = new StackService({ db, labs, keys, clock, events, deployment, logger: logger.child({ component: 'stacks' }) });
+    const stacks = new StackService({
+      db,
+      labs,
+      keys,
+      clock,
+      events,
+      deployment,
+      limits: { maxStacks: config.max_stacks_per_learner, launchesPerMinute: config.launches_per_minute },
+      logger: logger.child({ component: 'stacks' }),
+    });
     await stacks.open();
     closers.push({ what: 'stack service', close: () => stacks.close() });
     // Lab hook scripts run in the stack around suspend, resume and delete (checks/hooks.ts).
     const lifecycleHooks = labHooks({ labs, stacks, logger });
     const checks = new CheckService({ db, logger, labs, stacks, events, clock });
-    const lti = new LtiModule({ ltiConfig: options.ltiConfig, db, keys, clock, logger, labs, events });
+    const lti = new LtiModule({ ltiConfig: options.ltiConfig, db, keys, clock, logger, labs, events }, { maxLoginStates: config.max_lti_login_states });
     // Check results from LTI launches become queued grades in whichever process ran the check; the
     // lti-grades job sends them wherever workers run.
     closers.push({ what: 'grade queueing', close: lti.queueGrades() });

@@ -91,6 +91,21 @@ export const SETTINGS = [
   setting('keep_alive_timeout', seconds.default(5), 'Seconds an idle keep-alive connection stays open between requests.'),
   setting('connection_timeout', seconds.default(120), 'Seconds a connection may stay silent (no request, no data) before it is closed; WebSockets are not affected.'),
   setting('sockets_per_stack', z.coerce.number().int().min(0).default(8), 'Terminal/desktop connections open at once to one stack, per server process; 0 = no limit.'),
+  setting(
+    'max_stacks_per_learner',
+    z.coerce.number().int().min(0).default(5),
+    'Stacks one learner may hold at once, across all labs and courses: every stack but a deleted one and one being deleted for good (a reset counts). A launch that would need one more is refused with 409 STACK_LIMIT_REACHED; coming back to a stack the learner has is never refused. Calls with the API token acting for a learner count the same. 0 = no limit.',
+  ),
+  setting(
+    'launches_per_minute',
+    z.coerce.number().int().min(0).default(10),
+    'Launches one learner may start per minute (a new stack, a relaunch of a deleted or failed one, a reset), counted in the store across all server processes; more are refused with 429 LAUNCH_RATE_LIMITED and a Retry-After header. Opening, resuming or keeping alive a stack the learner has is not a launch. Calls with the API token acting for a learner count the same. 0 = no limit.',
+  ),
+  setting(
+    'max_lti_login_states',
+    z.coerce.number().int().min(1).default(10_000),
+    'LTI logins in progress (OIDC state rows, each kept until the launch or for 5 minutes) the store holds at once. When full, expired ones are dropped first; if all are live, a new login is refused with 503 (the learner opens the lab again a minute later). Each row is at most about 2.5 KB.',
+  ),
   setting('demo_remote', bool.default(false), 'Let demo sign-in answer requests from other machines; off: only from loopback (127.0.0.1, ::1), since anyone who can sign in can start labs.'),
   setting(
     'frame_ancestors',

@@ -16,6 +16,14 @@ export const API_ERRORS = {
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body has a content type this route does not take: send application/json.' },
   LIMIT_REACHED: { status: 429, message: 'A limit set by the course team was reached; wait a moment and try again.' },
+  STACK_LIMIT_REACHED: {
+    status: 409,
+    message: 'You already have as many labs as one learner may have at once: ask your course team to delete one you no longer need, then open this lab again.',
+  },
+  LAUNCH_RATE_LIMITED: {
+    status: 429,
+    message: 'You started or reset labs too often in the last minute: wait the seconds the Retry-After header gives, then try again.',
+  },
   CONFIRMATION_REQUIRED: { status: 400, message: "Resetting deletes everything in the lab: send confirm: 'RESET' to go ahead." },
   NO_PROVIDER: { status: 503, message: 'No provider can run this lab right now; ask the course team to check the lab providers.' },
   UNAVAILABLE: { status: 503, message: 'The service is not ready yet; try again in a moment.' },
@@ -41,10 +49,13 @@ export interface ApiErrorBody {
 export class AppError extends UserFacingError<ApiErrorCode> {
   readonly status: number;
   readonly clientDetail?: string;
-  constructor(code: ApiErrorCode, detail?: string, options?: { cause?: unknown; message?: string; clientDetail?: string }) {
+  /** Seconds after which the same request can succeed, sent as the Retry-After header (429, 503). */
+  readonly retryAfterSeconds?: number;
+  constructor(code: ApiErrorCode, detail?: string, options?: { cause?: unknown; message?: string; clientDetail?: string; retryAfterSeconds?: number }) {
     super(code, options?.message ?? API_ERRORS[code].message, detail, options);
     this.status = API_ERRORS[code].status;
     this.clientDetail = options?.clientDetail;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 
   /** A client's own input is wrong: the reason (field names, limits) goes to the client as well as to the log. */

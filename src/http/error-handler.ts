@@ -51,6 +51,7 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
     else if (error.status === 401 || error.status === 404) request.log.info(line, 'request refused');
     else request.log.warn(line, 'request refused');
   } else if (answer.serverFault) request.log.error({ err: error }, 'request failed');
+  if (error instanceof AppError && error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
   return reply.status(answer.status).send(answer.body);
 }
 

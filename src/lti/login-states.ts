@@ -4,10 +4,24 @@
  * Each state is random, short-lived and consumed by a single DELETE, so it works exactly once even
  * with several servers on one database. Used nonces are remembered per issuer until the id_token
  * they came in could no longer be valid.
+ *
+ * Anyone can open the login URL, so what it stores is bounded: each row is small (the one field from
+ * the request, target_link_uri, is capped) and the rows are at most `capacity`. When the table is full,
+ * expired rows go first; when all are live, the login is refused (503) rather than the store filled.
  */
 import { randomBytes } from 'node:crypto';
-import type { Queryable } from '../db/database.ts';
+import type { Database } from '../db/database.ts';
 import type { Clock } from '../infra/clock.ts';
+import { LtiError } from './lti-error.ts';
+
+/** Longest target_link_uri stored; the tool's launch URL with a query is far shorter. */
+export const MAX_TARGET_LINK_URI = 2048;
+
+/** Login states held at once when the setting (max_lti_login_states) does not say. */
+export const DEFAULT_LOGIN_STATE_CAPACITY = 10_000;
+
+/** The advisory lock that makes "count, then insert" one step across server processes (one-key form; migrations use 7412001). */
+const LOGIN_STATES_LOCK = 7412003;
 
 export interface LoginState {
   state: string;
@@ -18,22 +32,50 @@ export interface LoginState {
 
 export class LoginStates {
   constructor(
-    private readonly db: Queryable,
+    private readonly db: Database,
     private readonly clock: Clock,
     private readonly ttlSeconds = 300,
+    /** Rows held at once, live or expired (setting max_lti_login_states). */
+    private readonly capacity = DEFAULT_LOGIN_STATE_CAPACITY,
   ) {}
 
+  /**
+   * Stores a new state for a login; refuses a target_link_uri longer than MAX_TARGET_LINK_URI (400)
+   * and, when `capacity` states are live, the login itself (503).
+   */
   async issue(platform: string, targetLinkUri: string | null): Promise<LoginState> {
+    if (targetLinkUri !== null && targetLinkUri.length > MAX_TARGET_LINK_URI) {
+      throw new LtiError(
+        'bad_request',
+        'This course link is too long to open a lab: ask the course team to check the link (its target URL).',
+        `target_link_uri of ${targetLinkUri.length} characters (at most ${MAX_TARGET_LINK_URI})`,
+      );
+    }
     const state = randomBytes(24).toString('base64url');
     const nonce = randomBytes(24).toString('base64url');
-    const expires = new Date(this.clock.now().getTime() + this.ttlSeconds * 1000);
-    await this.db.query('INSERT INTO lti_login_states (state, nonce, platform, target_link_uri, expires_at) VALUES ($1, $2, $3, $4, $5)', [
-      state,
-      nonce,
-      platform,
-      targetLinkUri,
-      expires,
-    ]);
+    const now = this.clock.now();
+    const expires = new Date(now.getTime() + this.ttlSeconds * 1000);
+    await this.db.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(${LOGIN_STATES_LOCK})`);
+      const [held] = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM lti_login_states');
+      if ((held?.n ?? 0) >= this.capacity) {
+        const expired = await tx.query('DELETE FROM lti_login_states WHERE expires_at <= $1 RETURNING state', [now]);
+        if ((held?.n ?? 0) - expired.length >= this.capacity) {
+          throw new LtiError(
+            'busy',
+            'Too many people are signing in to labs at this moment. Wait a minute, then open the lab again from your course.',
+            `${this.capacity} LTI logins in progress (setting max_lti_login_states); refused a login for ${platform}`,
+          );
+        }
+      }
+      await tx.query('INSERT INTO lti_login_states (state, nonce, platform, target_link_uri, expires_at) VALUES ($1, $2, $3, $4, $5)', [
+        state,
+        nonce,
+        platform,
+        targetLinkUri,
+        expires,
+      ]);
+    });
     return { state, nonce, platform, targetLinkUri };
   }
 

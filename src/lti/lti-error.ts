@@ -18,7 +18,8 @@ export type LtiReason =
   | 'claims'
   | 'lab_missing'
   | 'forbidden'
-  | 'platform_unreachable';
+  | 'platform_unreachable'
+  | 'busy';
 
 /** The HTTP status of each refusal; docs/errors.md lists them. */
 export const LTI_REFUSALS: Record<LtiReason, number> = {
@@ -36,6 +37,7 @@ export const LTI_REFUSALS: Record<LtiReason, number> = {
   lab_missing: 404,
   forbidden: 403,
   platform_unreachable: 502,
+  busy: 503,
 };
 
 export class LtiError extends UserFacingError<LtiReason> {

@@ -39,6 +39,8 @@ export interface LtiOptions {
   skewSeconds?: number;
   /** Seconds a login state stays valid. */
   stateTtlSeconds?: number;
+  /** Login states held at once (setting max_lti_login_states). */
+  maxLoginStates?: number;
 }
 
 export interface HousekeepingStats {
@@ -73,7 +75,7 @@ export class LtiModule {
     this.settings = parseLtiConfig(ctx.ltiConfig);
     this.platforms = new PlatformStore(ctx.db, ctx.clock);
     this.toolKeys = new ToolKeys(ctx.db, ctx.keys, ctx.clock);
-    this.states = new LoginStates(ctx.db, ctx.clock, options.stateTtlSeconds ?? 300);
+    this.states = new LoginStates(ctx.db, ctx.clock, options.stateTtlSeconds ?? 300, options.maxLoginStates);
     this.jwks = new PlatformJwks({ refreshCooldownMs: this.settings.jwks_refresh_seconds * 1000, ...options.jwks });
     this.launches = new LaunchStore(ctx.db);
     this.ags = new AgsClient(this.toolKeys, ctx.clock);

@@ -6,15 +6,18 @@ import { randomBytes } from 'node:crypto';
 import type { LabCatalog } from '../domain/lab-catalog.ts';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
+import { LearnerUsage } from '../db/learner-usage.ts';
 import { STACK_CHANGED_CHANNEL } from '../db/stack-changes.ts';
 import { StackStore, type StackChanges, type StackFilter } from '../db/stack-store.ts';
 import type { Lab } from '../domain/lab.ts';
+import { holdsLearnerSlot, type LearnerLimits } from '../domain/learner-limits.ts';
 import { addSeconds } from '../domain/policy.ts';
 import type { Stack, StackEvent, StackSecrets } from '../domain/stack.ts';
 import { canTransition, type StackState } from '../domain/states.ts';
 import { AppError } from '../errors/api-errors.ts';
 import { stackNameFor } from '../providers/stack-names.ts';
 import { ActivityLedger } from './activity-ledger.ts';
+import { LearnerQuota } from './learner-quota.ts';
 import { ReadyStackCache } from './ready-stack-cache.ts';
 import type { Clock } from '../infra/clock.ts';
 import type { DomainEvents } from '../infra/events.ts';
@@ -30,6 +33,26 @@ export interface LaunchRequest {
 }
 
 export const RESET_CONFIRMATION = 'RESET';
+
+/** States a launch request turns into a new environment (LAUNCH_PENDING): counted as a launch. */
+const RELAUNCHABLE: readonly StackState[] = ['DELETED', 'LAUNCH_FAILED'];
+
+/** States a delete or reset request may move to DELETE_PENDING (an operation in progress must finish first). */
+const DELETABLE: readonly StackState[] = [
+  'LAUNCH_PENDING',
+  'CREATING',
+  'READY',
+  'SUSPEND_PENDING',
+  'SUSPENDED',
+  'RESUME_PENDING',
+  'LAUNCH_FAILED',
+  'SUSPEND_FAILED',
+  'RESUME_FAILED',
+  'DELETE_FAILED',
+];
+
+/** Times a launch or reset re-reads the stack when another request moved it in between. */
+const RACE_RETRIES = 5;
 
 /** About 1 KB a stack; beyond this many in use at once, keepalives for the rest wait for their write. */
 const READY_CACHE_CAPACITY = 20_000;
@@ -70,12 +93,24 @@ export class StackService {
   /** READY stacks keepalives can be answered from; empty (so unused) until `open` and after `close`. */
   readonly readyCache = new ReadyStackCache(READY_CACHE_CAPACITY);
   readonly activityLedger: ActivityLedger;
+  private readonly quota: LearnerQuota;
   private stopListening: (() => Promise<void>) | null = null;
 
   constructor(
-    private readonly deps: { db: Database; labs: LabCatalog; keys: Keys; clock: Clock; events: DomainEvents; deployment: string; logger?: Logger },
+    private readonly deps: {
+      db: Database;
+      labs: LabCatalog;
+      keys: Keys;
+      clock: Clock;
+      events: DomainEvents;
+      deployment: string;
+      /** Per-learner limits on stacks held and launches per minute (settings max_stacks_per_learner, launches_per_minute). */
+      limits: LearnerLimits;
+      logger?: Logger;
+    },
   ) {
     this.store = new StackStore(deps.db);
+    this.quota = new LearnerQuota(deps.limits, deps.labs);
     this.activityLedger = new ActivityLedger({
       store: this.store,
       cache: this.readyCache,
@@ -148,47 +183,91 @@ export class StackService {
   /**
    * Launch or come back: creates the learner's stack, resumes it if suspended, relaunches it if it was
    * deleted or failed, and otherwise returns it as it is (counting the visit as activity).
+   * Coming back to a stack the learner has is never limited; a new environment (a new stack, a
+   * relaunch) passes the learner's limits first (launchCounted).
    * Races with sweeps and other requests are settled by the compare-and-set; the loop re-reads and retries.
    */
   async launch(req: LaunchRequest): Promise<Stack> {
     const lab = this.lab(req.lab);
-    const now = this.deps.clock.now();
-    const id = newStackId();
-    const { stack, created } = await this.store.insertOrGet(
-      {
-        id,
-        learner: req.learner,
-        context: req.context,
-        lab: req.lab,
-        run: req.run ?? req.context,
-        providerStackName: stackNameFor(this.deps.deployment, id, 1),
-        suspendTimeout: lab.timeouts.suspend,
-        deleteAge: lab.timeouts.deleteAge,
-        launchTimeout: lab.timeouts.launch,
-        now,
-      },
-      req.actor,
-    );
-    if (created) {
-      // Tells the worker to claim now rather than at its next idle poll (up to a second later).
-      this.deps.events.emit('stack.transition', { stack, from: null, to: stack.state, reason: 'launch requested' });
-      return stack;
-    }
-    let current: Stack | null = stack;
-    for (let attempt = 0; attempt < 5 && current; attempt++) {
-      const next = await this.comeBack(current, lab, req.actor);
+    for (let attempt = 0; attempt < RACE_RETRIES; attempt++) {
+      const existing = await this.store.findByKey(req.learner, req.context, req.lab);
+      const next = existing && !RELAUNCHABLE.includes(existing.state) ? await this.comeBack(existing, req.actor) : await this.launchCounted(req, lab, existing);
       if (next) return next;
-      current = await this.store.get(current.id);
     }
     throw new AppError('INVALID_STATE', 'the stack kept changing state during launch; try again');
   }
 
-  private async comeBack(stack: Stack, lab: Lab, actor: string): Promise<Stack | null> {
+  /**
+   * A new stack, or a deleted or failed one launched again, within the learner's limits: the limits are
+   * read and the launch written in one transaction under the learner's lock, so two launches at the
+   * last place cannot both pass. Null when somebody else created or moved the stack first.
+   */
+  private async launchCounted(req: LaunchRequest, lab: Lab, existing: Stack | null): Promise<Stack | null> {
+    const now = this.deps.clock.now();
+    const asRead = async (store: StackStore) => unchanged(existing, await store.findByKey(req.learner, req.context, req.lab));
+    const launched = await this.counted({ learner: req.learner, now, takesSlot: !existing || !holdsLearnerSlot(existing) }, asRead, async (store) => {
+      if (existing) {
+        return store.transition({
+          id: existing.id,
+          from: [existing.state],
+          to: 'LAUNCH_PENDING',
+          reason: 'relaunch requested',
+          actor: req.actor,
+          now,
+          changes: freshLaunch(lab, now, nextGeneration(this.deps.deployment, existing)),
+        });
+      }
+      const id = newStackId();
+      const { stack, created } = await store.insertOrGet(
+        {
+          id,
+          learner: req.learner,
+          context: req.context,
+          lab: req.lab,
+          run: req.run ?? req.context,
+          providerStackName: stackNameFor(this.deps.deployment, id, 1),
+          suspendTimeout: lab.timeouts.suspend,
+          deleteAge: lab.timeouts.deleteAge,
+          launchTimeout: lab.timeouts.launch,
+          now,
+        },
+        req.actor,
+      );
+      return created ? stack : null;
+    });
+    // Tells the worker to claim now rather than at its next idle poll (up to a second later).
+    if (launched) this.deps.events.emit('stack.transition', { stack: launched, from: null, to: launched.state, reason: existing ? 'relaunch requested' : 'launch requested' });
+    return launched;
+  }
+
+  /**
+   * Runs `write` (a launch or a reset, on the transaction's store) if the learner's limits admit one
+   * more, and records it as a launch when it wrote a stack. Throws the limit's error otherwise.
+   * Null, with nothing counted, when the stack is no longer as the caller read it (`asRead`, checked
+   * under the lock): another request of the learner launched or reset it meanwhile, so the caller's
+   * next look finds a stack to come back to rather than a launch to make.
+   */
+  private async counted(
+    launch: { learner: string; now: Date; takesSlot: boolean },
+    asRead: (store: StackStore) => Promise<boolean>,
+    write: (store: StackStore) => Promise<Stack | null>,
+  ): Promise<Stack | null> {
+    return this.deps.db.transaction(async (tx) => {
+      const usage = new LearnerUsage(tx);
+      const store = this.store.withTransaction(tx);
+      await usage.lock(launch.learner);
+      if (!(await asRead(store))) return null;
+      await this.quota.admit(usage, launch);
+      const stack = await write(store);
+      if (stack) await usage.recordLaunch(launch.learner, stack.id, launch.now, this.quota.windowStart(launch.now));
+      return stack;
+    });
+  }
+
+  /** The learner is back at a stack that has an environment (or is getting one): resume it or count the visit. */
+  private async comeBack(stack: Stack, actor: string): Promise<Stack | null> {
     const now = this.deps.clock.now();
     switch (stack.state) {
-      case 'DELETED':
-      case 'LAUNCH_FAILED':
-        return this.move(stack.id, [stack.state], 'LAUNCH_PENDING', 'relaunch requested', actor, freshLaunch(lab, now, nextGeneration(this.deps.deployment, stack)));
       case 'SUSPENDED':
       case 'SUSPEND_FAILED':
       case 'RESUME_FAILED':
@@ -255,22 +334,39 @@ export class StackService {
     });
   }
 
-  async requestDelete(id: string, actor: string, relaunch = false): Promise<Stack> {
+  async requestDelete(id: string, actor: string): Promise<Stack> {
     const stack = await this.get(id);
-    if (stack.state === 'DELETED' && !relaunch) return stack;
-    if (stack.state === 'DELETED' && relaunch) return this.launch({ learner: stack.learner, context: stack.context, lab: stack.lab, run: stack.run, actor });
-    const from: StackState[] = ['LAUNCH_PENDING', 'CREATING', 'READY', 'SUSPEND_PENDING', 'SUSPENDED', 'RESUME_PENDING', 'LAUNCH_FAILED', 'SUSPEND_FAILED', 'RESUME_FAILED', 'DELETE_FAILED'];
-    if (stack.state === 'DELETE_PENDING' || stack.state === 'DELETING') {
-      if (relaunch) await this.store.update(id, [stack.state], { relaunch: true }, this.deps.clock.now());
-      return this.get(id);
-    }
-    return this.request(id, from, 'DELETE_PENDING', relaunch ? 'reset requested' : 'delete requested', actor, { attempts: 0, relaunch });
+    if (stack.state === 'DELETED' || stack.state === 'DELETE_PENDING' || stack.state === 'DELETING') return stack;
+    return this.request(id, [...DELETABLE], 'DELETE_PENDING', 'delete requested', actor, { attempts: 0, relaunch: false });
   }
 
-  /** Reset = delete + launch, asked for with a typed confirmation so nobody loses work by a stray click. */
+  /**
+   * Reset = delete + launch, asked for with a typed confirmation so nobody loses work by a stray click.
+   * A reset is a launch for the learner's limits: it counts towards launches per minute, and one that
+   * brings back a stack that no longer counted (deleted, or being deleted for good) needs a free place.
+   * Asking again while the reset is under way is not counted.
+   */
   async reset(id: string, confirm: unknown, actor: string): Promise<Stack> {
     if (confirm !== RESET_CONFIRMATION) throw new AppError('CONFIRMATION_REQUIRED');
-    return this.requestDelete(id, actor, true);
+    for (let attempt = 0; attempt < RACE_RETRIES; attempt++) {
+      const stack = await this.get(id);
+      if (stack.state === 'DELETED') return this.launch({ learner: stack.learner, context: stack.context, lab: stack.lab, run: stack.run, actor });
+      const deleting = stack.state === 'DELETE_PENDING' || stack.state === 'DELETING';
+      if (deleting && stack.relaunch) return stack;
+      if (!deleting && !DELETABLE.includes(stack.state)) throw new AppError('INVALID_STATE', `stack is ${stack.state}; cannot go to DELETE_PENDING`);
+      const now = this.deps.clock.now();
+      const asRead = async (store: StackStore) => unchanged(stack, await store.get(id));
+      const reset = await this.counted({ learner: stack.learner, now, takesSlot: !holdsLearnerSlot(stack) }, asRead, (store) =>
+        deleting
+          ? store.update(id, [stack.state], { relaunch: true }, now)
+          : store.transition({ id, from: [stack.state], to: 'DELETE_PENDING', reason: 'reset requested', actor, now, changes: { attempts: 0, relaunch: true } }),
+      );
+      if (reset) {
+        if (!deleting) this.deps.events.emit('stack.transition', { stack: reset, from: null, to: 'DELETE_PENDING', reason: 'reset requested' });
+        return reset;
+      }
+    }
+    throw new AppError('INVALID_STATE', 'the stack kept changing state during the reset; try again');
   }
 
   private async request(id: string, from: StackState[], to: StackState, reason: string, actor: string, changes: StackChanges): Promise<Stack> {
@@ -299,6 +395,12 @@ export class StackService {
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   }
+}
+
+/** Whether a stack read again is the one read before, as far as launching goes: the same row, state and reset flag. */
+function unchanged(before: Stack | null, now: Stack | null): boolean {
+  if (!before || !now) return before === now;
+  return before.id === now.id && before.state === now.state && before.relaunch === now.relaunch;
 }
 
 /**

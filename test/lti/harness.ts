@@ -47,14 +47,14 @@ export const LABS = [
 ];
 
 /**
- * `jobs: false` runs the HTTP side alone, as `stacklab serve --no-worker` does: grades are queued but
+ * `config` adds settings (as the config file would). `jobs: false` runs the HTTP side alone, as `stacklab serve --no-worker` does: grades are queued but
  * nothing sends them until a worker (`startWorker`) runs.
  */
-export async function startHarness(options: { backend?: Backend; lti?: Record<string, unknown>; jobs?: boolean } = {}): Promise<Harness> {
+export async function startHarness(options: { backend?: Backend; lti?: Record<string, unknown>; jobs?: boolean; config?: Record<string, unknown> } = {}): Promise<Harness> {
   const emulator = await OpenEdxEmulator.start({ host: 'localhost' });
   // PostgreSQL when it runs (a fresh schema is quick); the embedded store otherwise. store.test.ts covers both.
   const database = await freshDatabase(options.backend ?? ((await postgresAvailable()) ? 'postgres' : 'pglite'));
-  const { config } = loadConfig({ env: {}, overrides: { api_token: API_TOKEN, data_dir: '/tmp/stacklab-lti-test', log_level: 'silent' } });
+  const { config } = loadConfig({ env: {}, overrides: { api_token: API_TOKEN, data_dir: '/tmp/stacklab-lti-test', log_level: 'silent', ...options.config } });
   const ltiConfig = {
     platforms: [{ name: 'openedx', client_id: CLIENT_ID, deployment_ids: [DEPLOYMENT_ID], ...emulator.registration }],
     grade_retry_seconds: 0.2,

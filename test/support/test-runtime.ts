@@ -101,8 +101,8 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function testApp(overrides: Record<string, unknown> = {}): Promise<TestApp> {
-  const rt = await testRuntime({ providers: [new FakeProvider('fake')], labs: [testLab()], overrides });
+export async function testApp(overrides: Record<string, unknown> = {}, options: { backend?: Backend; labs?: Lab[] } = {}): Promise<TestApp> {
+  const rt = await testRuntime({ backend: options.backend, providers: [new FakeProvider('fake')], labs: options.labs ?? [testLab()], overrides });
   const app = await buildApp(rt.ctx);
   return {
     rt,
