@@ -10,7 +10,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
 import { MESSAGE_TYPE } from '../../lti/claims.ts';
-import { contentItem, deepLinkingResponse, openPickerRequest, sealPickerRequest } from '../../lti/deep-linking.ts';
+import { contentItem, deepLinkingResponse, openPickerRequest, sealPickerRequest, spendPickerToken } from '../../lti/deep-linking.ts';
 import { AUTO_POST_SCRIPT, autoPostPage, errorPage, pickerPage } from '../../lti/html.ts';
 import { frameAncestors, ltiPageCsp } from '../frame-policy.ts';
 import { courseRun, isInstructorRole, learnerId, sessionRoles } from '../../lti/identity.ts';
@@ -101,6 +101,8 @@ export function ltiRoutes(ctx: AppContext, options: { lti?: LtiModule } = {}): F
       const chosen = ([] as unknown[]).concat(form.lab ?? []).filter((id): id is string => typeof id === 'string');
       const labs = chosen.map((id) => ctx.labs.get(id)).filter((lab) => lab !== undefined);
       if (!labs.length) throw new LtiError('lab_missing', 'Choose a lab first.', `deep-link answer names no known lab (${chosen.join(', ')})`);
+      // Spent only once the choice is valid, so "choose a lab first" leaves the page usable.
+      await spendPickerToken(ctx.db, picked);
       const items = (picked.acceptMultiple ? labs : labs.slice(0, 1)).map((lab) => contentItem(lab, toolUrls(ctx, request).launch));
       const jwt = await deepLinkingResponse(lti.toolKeys, ctx.clock, picked, items);
       request.log.info({ platform: picked.platform, labs: labs.map((l) => l.id) }, 'lti: deep-linking answer sent');

@@ -80,6 +80,8 @@ export interface Tamper {
   deploymentId?: string;
   nonce?: string;
   version?: string;
+  /** A deep-linking request's return URL (a platform misconfigured or compromised). */
+  deepLinkReturnUrl?: string;
 }
 
 interface LaunchData {
@@ -352,6 +354,8 @@ export class OpenEdxEmulator {
     if (tamper?.deploymentId !== undefined) payload[`${LTI}deployment_id`] = tamper.deploymentId;
     if (tamper?.nonce !== undefined) payload.nonce = tamper.nonce;
     if (tamper?.version !== undefined) payload[`${LTI}version`] = tamper.version;
+    const dl = payload['https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings'] as Record<string, unknown> | undefined;
+    if (tamper?.deepLinkReturnUrl !== undefined && dl) dl.deep_link_return_url = tamper.deepLinkReturnUrl;
     return this.keys.sign(payload, tamper?.forgery);
   }
 }
