@@ -59,6 +59,12 @@ const ltiConfigSchema = z
     grade_max_attempts: z.number().int().min(1).default(60),
     /** Least time between two fetches of a platform's JWKS when a token names an unknown key. */
     jwks_refresh_seconds: z.number().min(0).default(5),
+    /**
+     * Whether a launch must prove it comes from the browser that started the login (a state cookie, or
+     * the platform's postMessage storage): 'preferred' accepts an unproven launch and logs it (Safari in
+     * an LMS without postMessage storage has neither); 'required' refuses it. See docs/security.md.
+     */
+    browser_binding: z.enum(['preferred', 'required']).default('preferred'),
   })
   .strict();
 

@@ -17,6 +17,7 @@ import { courseRun, isInstructorRole, learnerId, sessionRoles } from '../../lti/
 import type { LtiModule } from '../../lti/lti-module.ts';
 import { LtiError } from '../../lti/lti-error.ts';
 import { verifyLaunch, type VerifiedLaunch } from '../../lti/verify-launch.ts';
+import { answerLogin, checkLaunchBinding } from '../lti-browser-binding.ts';
 import { issueSession } from '../session.ts';
 import { ltiAdminRoutes } from './lti-admin.ts';
 
@@ -70,27 +71,41 @@ export function ltiRoutes(ctx: AppContext, options: { lti?: LtiModule } = {}): F
       }
       const state = await lti.states.issue(platform.name, target);
       const url = new URL(platform.auth_login_url);
+      const urls = toolUrls(ctx, request);
       const query: Record<string, string> = {
         scope: 'openid',
         response_type: 'id_token',
         response_mode: 'form_post',
         prompt: 'none',
         client_id: platform.client_id,
-        redirect_uri: toolUrls(ctx, request).launch,
+        redirect_uri: urls.launch,
         login_hint: loginHint,
         state: state.state,
         nonce: state.nonce,
         ...(params.lti_message_hint ? { lti_message_hint: params.lti_message_hint } : {}),
       };
       for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-      return reply.redirect(url.toString(), 302);
+      return answerLogin(ctx, lti, reply, { base: urls.base, platform, state: state.state, authUrl: url.toString(), storageTarget: params.lti_storage_target });
     };
     app.get('/lti/login', { schema: { hide: true } }, login);
     app.post('/lti/login', { schema: { hide: true } }, login);
 
     app.post('/lti/launch', { schema: { hide: true } }, async (request, reply) => {
       const form = (request.body ?? {}) as Form;
+      // Is this the browser that logged in? Checked before the state is spent, so the storage page can post again.
+      const binding = typeof form.state === 'string' && typeof form.id_token === 'string' ? await checkLaunchBinding(ctx, lti, request, reply, form, toolUrls(ctx, request).base) : undefined;
+      if (binding && 'answered' in binding) return reply;
       const launch = await verifyLaunch({ platforms: lti.platforms, states: lti.states, jwks: lti.jwks, clock: ctx.clock, skewSeconds: lti.skewSeconds }, form);
+      if (binding) {
+        lti.bindings[binding.evidence]++;
+        reply.header('set-cookie', binding.clearCookie);
+        if (binding.evidence === 'none') {
+          request.log.warn(
+            { platform: launch.platform.name, learner: learnerId(launch.platform.issuer, launch.sub), binding: 'none', why: binding.why },
+            `lti: launch accepted without proof that it comes from the browser that logged in (${binding.why}); set lti.browser_binding: required to refuse these`,
+          );
+        }
+      }
       if (launch.messageType === MESSAGE_TYPE.deepLinkingRequest) return showPicker(app, ctx, lti, launch, request, reply);
       return openLab(ctx, lti, launch, reply);
     });
