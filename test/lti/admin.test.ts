@@ -74,7 +74,7 @@ describe('LTI admin API and public endpoints', () => {
       assert.equal(answer.statusCode, 200, `${host}: ${answer.body}`);
     }
     assert.equal((await h.app.inject({ method: 'DELETE', url: '/api/v1/lti/platforms/moodle-local', headers: auth })).statusCode, 204);
-    assert.throws(() => parseLtiConfig({ platforms: [{ name: 'moodle', deployment_ids: ['1'], ...moodle, issuer: 'http://moodle.example.edu' }] }), /lti\.platforms\.0\.issuer: must be an https URL/);
+    assert.throws(() => parseLtiConfig({ platforms: [{ name: 'moodle', ...moodle, issuer: 'http://moodle.example.edu' }] }), /lti\.platforms\.0\.issuer: must be an https URL/);
   });
 
   test('the JWKS is public, has no private parts, and follows a rotation', async () => {

@@ -180,13 +180,14 @@ async function openLab(ctx: AppContext, lti: LtiModule, launch: VerifiedLaunch, 
     { learner, context, roles: sessionRoles(launch.roles), ...(launch.name ? { displayName: launch.name } : {}), lab: lab.id },
     ctx.config.session_ttl,
   );
-  ctx.logger.info({ platform: launch.platform.name, learner, context, lab: lab.id }, 'lti: launch accepted');
+  // The roles as sent, so an operator can check them against docs/lti.md's table.
+  ctx.logger.info({ platform: launch.platform.name, learner, context, lab: lab.id, roles: launch.roles }, 'lti: launch accepted');
   return reply.redirect(`/lab/${encodeURIComponent(lab.id)}#session=${session}`, 302);
 }
 
 async function showPicker(_app: FastifyInstance, ctx: AppContext, _lti: LtiModule, launch: VerifiedLaunch, _request: FastifyRequest, reply: FastifyReply) {
   if (!isInstructorRole(launch.roles)) {
-    throw new LtiError('forbidden', 'Only course staff can choose labs for a course.', `deep-linking request from sub ${launch.sub} without an instructor role`);
+    throw new LtiError('forbidden', 'Only course staff can choose labs for a course.', `deep-linking request from sub ${launch.sub} without an instructor role (roles: ${launch.roles.join(' ') || 'none'})`);
   }
   if (launch.deepLinking && launch.deepLinking.acceptTypes.length && !launch.deepLinking.acceptTypes.includes('ltiResourceLink')) {
     throw new LtiError('claims', 'Your course platform does not accept LTI links from this place.', `accept_types ${launch.deepLinking.acceptTypes.join(',')} lacks ltiResourceLink`);
