@@ -1,7 +1,9 @@
 /**
  * The LTI 1.3 tool's endpoints:
- *   GET|POST /lti/login          OIDC third-party initiated login -> redirect to the platform
- *   POST     /lti/launch         id_token form_post -> learner page (resource link) or lab picker (deep linking)
+ *   GET|POST /lti/login          OIDC third-party initiated login -> state cookie, and redirect to the platform
+ *                                (through the postMessage storage page when the platform offers lti_storage_target)
+ *   POST     /lti/launch         id_token form_post -> browser check (src/http/lti-browser-binding.ts) ->
+ *                                learner page (resource link) or lab picker (deep linking)
  *   POST     /lti/deep-link      the picker's choice -> signed LtiDeepLinkingResponse posted to the platform
  *   GET      /.well-known/jwks.json, /lti/jwks   the tool's public keys
  *   GET      /lti/config         the URLs an LMS administrator types in
