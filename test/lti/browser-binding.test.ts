@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { stateCookie, stateCookieName } from '../../src/lti/browser-binding.ts';
 import { MiniBrowser, firstForm, type Page } from './emulator/mini-browser.ts';
 import { STORAGE_FRAME, type User } from './emulator/open-edx-emulator.ts';
-import { startHarness, type Harness } from './harness.ts';
+import { API_TOKEN, startHarness, type Harness } from './harness.ts';
 
 const COURSE = 'course-v1:StackLabX+SEC101+2026_T1';
 
@@ -75,11 +75,13 @@ describe('LTI login bound to the browser (preferred, the default)', () => {
     assert.match(answer.text, /did not start in this browser/);
   });
 
-  test('what remains: without cookie and without platform storage, the attacker’s launch opens in the victim’s browser, and is counted', async () => {
+  test('what remains: without cookie and without platform storage, the attacker’s launch opens in the victim’s browser, and is counted (in /metrics too)', async () => {
     const before = h.runtime.ctx.lti.bindings.none;
     const answer = await new MiniBrowser().submit(await attackersForm());
     assert.ok(labOpened(answer), `preferred accepts an unproven launch: ${answer.url}`);
     assert.equal(h.runtime.ctx.lti.bindings.none, before + 1);
+    const metrics = await h.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${API_TOKEN}` } });
+    assert.match(metrics.body, new RegExp(`^stacklab_lti_launch_bindings_total\\{evidence="none"\\} ${before + 1}$`, 'm'));
   });
 
   test('https: the cookie is __Host- prefixed (no sibling subdomain can plant it); plain http off loopback drops Secure', () => {
