@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { isLoopbackHost } from '../domain/loopback.ts';
 import { buildApp } from '../http/app.ts';
 import { configFromCommand } from './runtime-from-cli.ts';
 import { createRuntime } from '../app/create-context.ts';
@@ -16,6 +17,16 @@ function ensureApiToken(dataDir: string): { token: string; generated: boolean } 
   const token = randomBytes(24).toString('base64url');
   writeFileSync(file, token + '\n', { mode: 0o600 });
   return { token, generated: true };
+}
+
+/**
+ * The warning `serve` logs at start when public_url is unset and the server listens beyond loopback:
+ * the LTI redirect URI and tool URLs are then built from each request's Host header (and, with
+ * trust_proxy, X-Forwarded-Host), which whoever reaches the server chooses.
+ */
+export function publicUrlWarning(config: { public_url?: string; host: string }): string | undefined {
+  if (config.public_url || isLoopbackHost(config.host)) return undefined;
+  return `public_url is unset while listening on ${config.host}: LTI URLs are built from each request's Host header; set STACKLAB_PUBLIC_URL to the address platforms use.`;
 }
 
 export function serveCommand(): Command {
@@ -37,9 +48,8 @@ export function serveCommand(): Command {
       const runtime = await createRuntime({ config, providerEntries: loaded.providerEntries, ltiConfig: loaded.lti });
       const { ctx } = runtime;
       for (const notice of ctx.notices) ctx.logger.warn(notice);
-      if (!config.public_url && !/^(127\.|::1$|localhost$)/.test(config.host)) {
-        ctx.logger.warn(`public_url is unset while listening on ${config.host}: LTI URLs are built from each request's Host header; set STACKLAB_PUBLIC_URL to the address platforms use.`);
-      }
+      const publicUrl = publicUrlWarning(config);
+      if (publicUrl) ctx.logger.warn(publicUrl);
       const app = await buildApp(ctx);
       if (config.worker) runtime.startJobs();
       const address = await app.listen({ port: config.port, host: config.host });

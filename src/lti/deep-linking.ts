@@ -4,13 +4,17 @@
  * custom `lab` parameter and a line item so the platform creates a gradebook column).
  *
  * Between the picker page and the answer the request's settings travel in a short-lived token signed
- * with the 'lti-state' key, so nothing rests in a cookie or the database.
+ * with the 'lti-state' key, so nothing rests in a cookie. The token is single use: its id is recorded
+ * when it is spent (src/services/used-tokens.ts), so a picker page posted twice, or a token read from a
+ * log, cannot add labs again.
  */
 import { randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Lab } from '../domain/lab.ts';
+import type { Queryable } from '../db/database.ts';
 import type { Clock } from '../infra/clock.ts';
 import type { Keys } from '../infra/keys.ts';
+import { PICKER_TOKEN_ISSUER, useTokenOnce } from '../services/used-tokens.ts';
 import { CLAIM, LTI_VERSION, MESSAGE_TYPE } from './claims.ts';
 import { LtiError } from './lti-error.ts';
 import type { ToolKeys } from './tool-keys.ts';
@@ -24,6 +28,12 @@ export interface PickerRequest {
   returnUrl: string;
   acceptMultiple: boolean;
   data?: string;
+}
+
+/** An opened picker token: the request, and what `spend` needs to mark it used. */
+export interface OpenedPicker extends PickerRequest {
+  tokenId: string;
+  expiresAt: Date;
 }
 
 /** Scores arrive in [0, 1]; the platform scales them to this many points. */
@@ -43,21 +53,56 @@ export async function sealPickerRequest(keys: Keys, clock: Clock, launch: Verifi
     acceptMultiple: dl.acceptMultiple,
     ...(dl.data !== undefined ? { data: dl.data } : {}),
   };
+  assertWebUrl(dl.returnUrl);
   const now = clock.now();
   return new SignJWT({ dl: body })
     .setProtectedHeader({ alg: 'HS256' })
+    .setJti(randomBytes(16).toString('base64url'))
     .setAudience(PICKER_AUDIENCE)
     .setIssuedAt(now)
     .setExpirationTime(new Date(now.getTime() + ttlSeconds * 1000))
     .sign(keys.key('lti-state'));
 }
 
-export async function openPickerRequest(keys: Keys, clock: Clock, token: string): Promise<PickerRequest> {
+export async function openPickerRequest(keys: Keys, clock: Clock, token: string): Promise<OpenedPicker> {
+  let payload;
   try {
-    const { payload } = await jwtVerify(token, keys.key('lti-state'), { algorithms: ['HS256'], audience: PICKER_AUDIENCE, currentDate: clock.now() });
-    return payload.dl as PickerRequest;
+    ({ payload } = await jwtVerify(token, keys.key('lti-state'), { algorithms: ['HS256'], audience: PICKER_AUDIENCE, currentDate: clock.now(), requiredClaims: ['jti', 'exp'] }));
   } catch (error) {
     throw new LtiError('state_unknown', 'This lab picker has expired; open it again from your course.', `picker token refused: ${(error as Error).message}`, { cause: error });
+  }
+  const request = payload.dl as PickerRequest;
+  assertWebUrl(request.returnUrl);
+  return { ...request, tokenId: payload.jti as string, expiresAt: new Date((payload.exp as number) * 1000) };
+}
+
+/** Marks the picker token used; a second answer with the same token is refused. */
+export async function spendPickerToken(db: Queryable, picked: OpenedPicker): Promise<void> {
+  if (!(await useTokenOnce(db, PICKER_TOKEN_ISSUER, picked.tokenId, picked.expiresAt))) {
+    throw new LtiError('state_unknown', 'These labs were already added with this lab picker; open it again from your course to add more.', `picker token ${picked.tokenId} was used before`);
+  }
+}
+
+/**
+ * The deep-linking return URL is where the browser posts the signed answer, so it must be a web
+ * address: a `javascript:` or `data:` URL would run in our page's place.
+ */
+export function isWebUrl(value: string): boolean {
+  try {
+    const { protocol } = new URL(value);
+    return protocol === 'https:' || protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
+function assertWebUrl(returnUrl: string): void {
+  if (!isWebUrl(returnUrl)) {
+    throw new LtiError(
+      'claims',
+      'Your course platform sent a return address for the lab picker that is not a web address (http or https); ask its administrator to check the LTI tool settings.',
+      `deep_link_return_url ${JSON.stringify(returnUrl.slice(0, 200))} is not an http(s) URL`,
+    );
   }
 }
 

@@ -51,3 +51,88 @@ export function pickerPage(action: string, request: string, labs: PickerLab[], m
     : '<p>No labs are loaded on this stacklab server yet.</p>';
   return page('stacklab: choose a lab', `<h1>Choose a lab for this course</h1>${body}`);
 }
+
+/**
+ * The login page when the platform offers postMessage storage (lti_storage_target): puts the browser
+ * binding value into the platform's storage frame with lti.put_data, then goes on to the platform's
+ * authorization URL (after the answer, or three seconds without one). Its parameters are data attributes,
+ * so the script is constant and the CSP names it by its hash.
+ */
+export const STORAGE_PUT_SCRIPT = `(function () {
+  var d = document.getElementById('lti-storage').dataset;
+  var host = window.parent !== window ? window.parent : window.opener;
+  var target;
+  try { target = d.frame === '_parent' ? host : host && host.frames[d.frame]; } catch (e) { target = undefined; }
+  var id = 'stacklab-' + Math.random().toString(36).slice(2);
+  var gone = false;
+  function go() { if (!gone) { gone = true; window.location.replace(d.next); } }
+  window.addEventListener('message', function (event) {
+    var m = event.data;
+    if (event.origin === d.origin && m && m.subject === 'lti.put_data.response' && m.message_id === id) go();
+  });
+  // Asked again every 200 ms: a storage frame still loading drops what it is sent.
+  function ask() { if (!gone && target) { target.postMessage({ subject: 'lti.put_data', message_id: id, key: d.key, value: d.value }, d.origin); setTimeout(ask, 200); } }
+  ask();
+  setTimeout(go, target ? 3000 : 0);
+})();`;
+
+export interface StorageTarget {
+  /** The frame name from lti_storage_target (`_parent` for the opener or parent window itself). */
+  frame: string;
+  /** The platform's origin (its authorization URL's): messages go only there and are read only from there. */
+  origin: string;
+  key: string;
+}
+
+export function storagePutPage(next: string, target: StorageTarget, value: string): string {
+  const data = `data-frame="${escapeHtml(target.frame)}" data-origin="${escapeHtml(target.origin)}" data-key="${escapeHtml(target.key)}" data-value="${escapeHtml(value)}" data-next="${escapeHtml(next)}"`;
+  return page(
+    'Opening the lab',
+    `<p id="lti-storage" ${data}>Opening the lab…</p><noscript><p><a href="${escapeHtml(next)}">Continue</a></p></noscript>
+<script>${STORAGE_PUT_SCRIPT}</script>`,
+  );
+}
+
+/**
+ * The launch page when no state cookie came back and the platform offers postMessage storage: asks the
+ * platform's storage frame for the binding value (lti.get_data) and posts the launch again with what it
+ * found, 'missing' when the platform answered without it, or 'unavailable' after three silent seconds.
+ */
+export const STORAGE_GET_SCRIPT = `(function () {
+  var form = document.getElementById('lti-post');
+  var d = form.dataset;
+  var host = window.parent !== window ? window.parent : window.opener;
+  var target;
+  try { target = d.frame === '_parent' ? host : host && host.frames[d.frame]; } catch (e) { target = undefined; }
+  var id = 'stacklab-' + Math.random().toString(36).slice(2);
+  var sent = false;
+  function send(result, value) {
+    if (sent) return;
+    sent = true;
+    form.elements.stacklab_storage.value = result;
+    form.elements.stacklab_binding.value = value || '';
+    form.submit();
+  }
+  window.addEventListener('message', function (event) {
+    var m = event.data;
+    if (event.origin !== d.origin || !m || m.subject !== 'lti.get_data.response' || m.message_id !== id) return;
+    if (m.error || typeof m.value !== 'string') send('missing');
+    else send('found', m.value);
+  });
+  function ask() { if (!sent && target) { target.postMessage({ subject: 'lti.get_data', message_id: id, key: d.key }, d.origin); setTimeout(ask, 200); } }
+  ask();
+  setTimeout(function () { send('unavailable'); }, target ? 3000 : 0);
+})();`;
+
+export function storageCheckPage(action: string, fields: Record<string, string>, target: StorageTarget): string {
+  // Without script the button posts 'unavailable', which the setting then decides.
+  const inputs = Object.entries({ ...fields, stacklab_storage: 'unavailable', stacklab_binding: '' })
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join('');
+  const data = `data-frame="${escapeHtml(target.frame)}" data-origin="${escapeHtml(target.origin)}" data-key="${escapeHtml(target.key)}"`;
+  return page(
+    'Opening the lab',
+    `<form id="lti-post" method="post" action="${escapeHtml(action)}" ${data}>${inputs}<p>Opening the lab…</p><noscript><button type="submit">Continue</button></noscript></form>
+<script>${STORAGE_GET_SCRIPT}</script>`,
+  );
+}

@@ -1,6 +1,6 @@
 /** How LTI identities map onto stacklab's: learner ids, course runs and instructor roles. */
 import { createHash } from 'node:crypto';
-import { INSTRUCTOR_ROLES } from '../domain/roles.ts';
+import { grantsInstructorRights } from '../domain/roles.ts';
 
 /**
  * A stable, opaque learner id from (issuer, sub): the same person launching from the same platform
@@ -20,16 +20,9 @@ export function courseRun(contextId: string): string | undefined {
   return match ? match[3] : undefined;
 }
 
-/**
- * True for the LIS roles that manage a course (context, institution or system vocabularies, full
- * URIs or the short names some platforms send). Open edX staff arrive as institution Instructor or
- * system Administrator; Canvas and Moodle teachers as membership Instructor.
- */
+/** True when the launch's LIS roles give instructor rights in its course: the rule is in src/domain/roles.ts. */
 export function isInstructorRole(roles: string[]): boolean {
-  return roles.some((role) => {
-    const name = role.split(/[#/]/).pop() ?? role;
-    return INSTRUCTOR_ROLES.includes(name);
-  });
+  return grantsInstructorRights(roles);
 }
 
 /** Session roles in the short form src/http/session.ts understands. */

@@ -9,6 +9,7 @@ export type LtiReason =
   | 'platform_unknown'
   | 'deployment_unknown'
   | 'state_unknown'
+  | 'browser_binding'
   | 'signature'
   | 'unknown_kid'
   | 'expired'
@@ -27,6 +28,7 @@ export const LTI_REFUSALS: Record<LtiReason, number> = {
   platform_unknown: 400,
   deployment_unknown: 403,
   state_unknown: 401,
+  browser_binding: 401,
   signature: 401,
   unknown_kid: 401,
   expired: 401,

@@ -13,6 +13,7 @@ import type { DomainEvents } from '../infra/events.ts';
 import type { Keys } from '../infra/keys.ts';
 import type { CheckCompletedEvent } from '../infra/events.ts';
 import { AgsClient } from './ags-client.ts';
+import type { BindingEvidence } from './browser-binding.ts';
 import { GradeOutbox, type OutboxSettings } from './grade-outbox.ts';
 import { LaunchStore } from './launches.ts';
 import { LoginStates } from './login-states.ts';
@@ -50,6 +51,8 @@ export interface HousekeepingStats {
 }
 
 export class LtiModule {
+  /** Launches by what bound them to the browser that logged in (and those refused for it), since start; for /metrics. */
+  readonly bindings: Record<BindingEvidence | 'refused', number> = { cookie: 0, storage: 0, none: 0, refused: 0 };
   readonly settings: LtiSettings;
   readonly platforms: PlatformStore;
   readonly toolKeys: ToolKeys;
@@ -59,6 +62,8 @@ export class LtiModule {
   readonly ags: AgsClient;
   readonly outbox: GradeOutbox;
   readonly skewSeconds: number;
+  /** Seconds a login state stays valid (the state cookie lives as long). */
+  readonly stateTtlSeconds: number;
   private readonly onCheck = (event: CheckCompletedEvent) => {
     this.outbox.enqueue(event).then(
       (queued) => {
@@ -75,7 +80,8 @@ export class LtiModule {
     this.settings = parseLtiConfig(ctx.ltiConfig);
     this.platforms = new PlatformStore(ctx.db, ctx.clock);
     this.toolKeys = new ToolKeys(ctx.db, ctx.keys, ctx.clock);
-    this.states = new LoginStates(ctx.db, ctx.clock, options.stateTtlSeconds ?? 300, options.maxLoginStates);
+    this.stateTtlSeconds = options.stateTtlSeconds ?? 300;
+    this.states = new LoginStates(ctx.db, ctx.clock, this.stateTtlSeconds, options.maxLoginStates);
     this.jwks = new PlatformJwks({ refreshCooldownMs: this.settings.jwks_refresh_seconds * 1000, ...options.jwks });
     this.launches = new LaunchStore(ctx.db);
     this.ags = new AgsClient(this.toolKeys, ctx.clock);

@@ -6,18 +6,36 @@
 import { z } from 'zod';
 import type { Clock } from '../infra/clock.ts';
 import type { Queryable } from '../db/database.ts';
+import { isLoopbackHost } from '../domain/loopback.ts';
 
-const url = z.string().url();
+/**
+ * A platform URL: https, or http on a loopback host only (an LMS on the same machine, the test
+ * harness). Over plain http anyone on the path could swap the platform's keys (jwks_url), read the
+ * tool's client assertion (token_url) or forge the issuer the launches are checked against.
+ */
+const platformUrl = z.string().superRefine((value, check) => {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    check.addIssue({ code: 'custom', message: `must be a URL (https://…), not "${value.slice(0, 100)}"` });
+    return;
+  }
+  if (parsed.protocol === 'https:') return;
+  if (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname)) return;
+  const why = parsed.protocol === 'http:' ? 'http is allowed only for a loopback host (localhost, 127.0.0.1, ::1)' : `${parsed.protocol} is not a web address`;
+  check.addIssue({ code: 'custom', message: `must be an https URL: ${why}` });
+});
 
 export const platformInputSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-_.]{0,62}$/, 'use lower-case letters, digits, - _ or .'),
-    issuer: z.string().min(1),
+    issuer: platformUrl,
     client_id: z.string().min(1),
     deployment_ids: z.array(z.string().min(1)).min(1, 'register at least one deployment id'),
-    auth_login_url: url,
-    token_url: url,
-    jwks_url: url,
+    auth_login_url: platformUrl,
+    token_url: platformUrl,
+    jwks_url: platformUrl,
   })
   .strict();
 
@@ -41,6 +59,12 @@ const ltiConfigSchema = z
     grade_max_attempts: z.number().int().min(1).default(60),
     /** Least time between two fetches of a platform's JWKS when a token names an unknown key. */
     jwks_refresh_seconds: z.number().min(0).default(5),
+    /**
+     * Whether a launch must prove it comes from the browser that started the login (a state cookie, or
+     * the platform's postMessage storage): 'preferred' accepts an unproven launch and logs it (Safari in
+     * an LMS without postMessage storage has neither); 'required' refuses it. See docs/security.md.
+     */
+    browser_binding: z.enum(['preferred', 'required']).default('preferred'),
   })
   .strict();
 

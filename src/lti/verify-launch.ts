@@ -7,6 +7,7 @@
 import { decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { Clock } from '../infra/clock.ts';
 import { CLAIM, LTI_VERSION, MESSAGE_TYPE } from './claims.ts';
+import { isWebUrl } from './deep-linking.ts';
 import { LtiError } from './lti-error.ts';
 import type { LoginStates } from './login-states.ts';
 import { UnknownKeyError, type PlatformJwks } from './platform-jwks.ts';
@@ -104,6 +105,13 @@ function toLaunch(platform: Platform, messageType: VerifiedLaunch['messageType']
   const dlRaw = claims[CLAIM.deepLinkingSettings] as Record<string, unknown> | undefined;
   if (messageType === MESSAGE_TYPE.deepLinkingRequest && typeof dlRaw?.deep_link_return_url !== 'string') {
     throw refuse('claims', 'deep_linking_settings.deep_link_return_url is missing');
+  }
+  if (typeof dlRaw?.deep_link_return_url === 'string' && !isWebUrl(dlRaw.deep_link_return_url)) {
+    throw new LtiError(
+      'claims',
+      'Your course platform sent a return address for the lab picker that is not a web address (http or https); ask its administrator to check the LTI tool settings.',
+      `deep_link_return_url ${JSON.stringify(dlRaw.deep_link_return_url.slice(0, 200))} is not an http(s) URL`,
+    );
   }
   return {
     platform,

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
+import { parseLtiConfig } from '../../src/lti/platforms.ts';
 import { freshDatabase, postgresAvailable, type TestDatabase } from '../support/databases.ts';
 import { API_TOKEN, startHarness, type Harness } from './harness.ts';
 
@@ -47,6 +48,33 @@ describe('LTI admin API and public endpoints', () => {
     assert.equal(configOwned.statusCode, 409);
     assert.equal((await h.app.inject({ method: 'DELETE', url: '/api/v1/lti/platforms/moodle', headers: auth })).statusCode, 204);
     assert.equal((await h.app.inject({ method: 'GET', url: '/api/v1/lti/platforms/moodle', headers: auth })).statusCode, 404);
+  });
+
+  test('platform URLs must be https (http only on a loopback host): refused with the field named', async () => {
+    const cases: Array<[field: keyof typeof moodle, value: string, why: RegExp]> = [
+      ['issuer', 'http://moodle.example.edu', /http is allowed only for a loopback host/],
+      ['auth_login_url', 'http://moodle.example.edu/mod/lti/auth.php', /http is allowed only for a loopback host/],
+      ['token_url', 'http://10.0.0.5/mod/lti/token.php', /http is allowed only for a loopback host/],
+      ['jwks_url', 'javascript:alert(1)', /javascript: is not a web address/],
+      ['jwks_url', 'ftp://moodle.example.edu/certs', /ftp: is not a web address/],
+      ['issuer', 'moodle', /must be a URL/],
+    ];
+    for (const [field, value, why] of cases) {
+      const answer = await h.app.inject({ method: 'PUT', url: '/api/v1/lti/platforms/moodle-http', headers: auth, payload: { ...moodle, [field]: value } });
+      assert.equal(answer.statusCode, 400, `${field}=${value}: ${answer.body}`);
+      const body = answer.json();
+      assert.equal(body.code, 'BAD_REQUEST');
+      assert.ok(body.message);
+      assert.match(body.detail, new RegExp(`^${field}: must be`));
+      assert.match(body.detail, why);
+    }
+    for (const host of ['127.0.0.1:8000', 'localhost:8000', '[::1]:8000']) {
+      const local = { issuer: `http://${host}`, auth_login_url: `http://${host}/auth`, token_url: `http://${host}/token`, jwks_url: `http://${host}/jwks` };
+      const answer = await h.app.inject({ method: 'PUT', url: '/api/v1/lti/platforms/moodle-local', headers: auth, payload: { ...moodle, client_id: host, ...local } });
+      assert.equal(answer.statusCode, 200, `${host}: ${answer.body}`);
+    }
+    assert.equal((await h.app.inject({ method: 'DELETE', url: '/api/v1/lti/platforms/moodle-local', headers: auth })).statusCode, 204);
+    assert.throws(() => parseLtiConfig({ platforms: [{ name: 'moodle', ...moodle, issuer: 'http://moodle.example.edu' }] }), /lti\.platforms\.0\.issuer: must be an https URL/);
   });
 
   test('the JWKS is public, has no private parts, and follows a rotation', async () => {
@@ -95,6 +123,8 @@ describe('stacklab lti (CLI)', () => {
     const keys = JSON.parse((await run(process.execPath, [bin, 'lti', 'keys', 'rotate', '--lead', '60', '--json'], { env })).stdout) as Array<{ status: string }>;
     assert.deepEqual(keys.map((k) => k.status).sort(), ['next', 'signing']);
     await run(process.execPath, [bin, 'lti', 'platforms', 'remove', 'moodle'], { env });
+    const plainHttp = add.map((arg) => (arg === moodle.jwks_url ? 'http://moodle.example.edu/mod/lti/certs.php' : arg));
+    await assert.rejects(run(process.execPath, [bin, ...plainHttp], { env }), (error: { stderr: string }) => /jwks_url: must be an https URL/.test(error.stderr));
     assert.equal((await run(process.execPath, [bin, 'lti', 'platforms', 'list'], { env })).stdout.trim(), 'no LTI platforms registered');
   });
 });

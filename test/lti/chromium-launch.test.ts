@@ -2,6 +2,8 @@
  * A learner opens the course unit in real Chromium: the Open edX emulator's page (on `localhost`)
  * embeds the tool (on `127.0.0.1`, another site) in an iframe, and the whole OIDC login + launch runs
  * inside that iframe until the stacklab learner page shows, signed in for the right lab and learner.
+ * The login is bound to the browser by the state cookie, or, when the cookie is dropped, by the
+ * platform's postMessage storage: the second test runs the tool's storage scripts for real.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -13,7 +15,9 @@ import { skipUnless } from '../support/prerequisite.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+// LocalNetworkAccessChecks off: a page the test answers itself (route.fulfill) has no address, so
+// Chromium would count it public and refuse its navigation to the emulator on localhost.
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-features=LocalNetworkAccessChecks'];
 const COURSE = 'course-v1:StackLabX+LINUX101+2026_T1';
 
 describe('LTI launch in Chromium', { skip: skipUnless(existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM}: apt-get install chromium`) }, () => {
@@ -57,10 +61,40 @@ describe('LTI launch in Chromium', { skip: skipUnless(existsSync(CHROMIUM), `Chr
       const stacks = await h.runtime.ctx.stacks.list({ learner: session.learner });
       assert.equal(stacks.length, 1);
       assert.equal(stacks[0].lab, 'linux-basics');
-      // No cookie was needed: the tool's site set none in the browser.
+      // The login's state cookie came back inside the iframe (partitioned, SameSite=None) and the launch cleared it.
+      assert.equal(h.runtime.ctx.lti.bindings.cookie, 1, JSON.stringify(h.runtime.ctx.lti.bindings));
       const cookies = await context.cookies(h.tool);
       assert.deepEqual(cookies, []);
     } finally {
+      await context.close();
+    }
+  });
+
+  test('a browser that drops the state cookie (as Safari in an iframe): the pages bind the login through the platform’s postMessage storage', async () => {
+    h.emulator.offerStorage();
+    const before = { ...h.runtime.ctx.lti.bindings };
+    const user = h.emulator.addUser('ada', 'student', { name: 'Ada Lovelace' });
+    const block = h.emulator.addBlock({ courseKey: COURSE, title: 'Lab 2', custom: { lab: 'linux-basics' } });
+    const context = await browser.newContext();
+    try {
+      // The login's answer reaches the browser without its Set-Cookie, as if the browser had refused it.
+      // (Fetched outside the browser: route.fetch() would file the cookie in the context's jar.)
+      await context.route(`${h.tool}/lti/login?**`, async (route) => {
+        const response = await fetch(route.request().url(), { redirect: 'manual' });
+        const headers = Object.fromEntries([...response.headers].filter(([name]) => name !== 'set-cookie'));
+        await route.fulfill({ status: response.status, headers, body: await response.text() });
+      });
+      const page = await context.newPage();
+      await page.goto(h.emulator.coursewareUrl(user, block));
+      const frame = (await (await page.waitForSelector('#lti-frame')).contentFrame()) as Frame;
+      await frame.waitForURL((url) => url.origin === h.tool && url.pathname === '/lab/linux-basics', { timeout: 20_000 });
+      const session = await verifySession(h.runtime.ctx.keys, await frame.evaluate(() => (window as unknown as { stacklab: { session: string } }).stacklab.session));
+      assert.equal(session.learner, learnerId(h.emulator.issuer, user.sub));
+      assert.equal(h.runtime.ctx.lti.bindings.storage, before.storage + 1, JSON.stringify(h.runtime.ctx.lti.bindings));
+      assert.equal(h.runtime.ctx.lti.bindings.cookie, before.cookie);
+      assert.deepEqual(await context.cookies(h.tool), []);
+    } finally {
+      h.emulator.offerStorage(false);
       await context.close();
     }
   });

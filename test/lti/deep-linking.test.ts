@@ -67,4 +67,42 @@ describe('LTI deep linking', () => {
     assert.equal(saved.status, 403);
     assert.equal(h.emulator.dl.outcomes.at(-1)?.ok, false);
   });
+
+  /** An instructor's picker page for a new deep-linking block, in a browser of its own. */
+  async function pickerFor(username: string) {
+    const instructor = h.emulator.addUser(username, 'instructor');
+    const block = h.emulator.addBlock({ courseKey: COURSE, deepLinking: true });
+    const browser = new MiniBrowser();
+    const picker = await browser.submit(await browser.get(h.emulator.loginInitiationUrl(instructor, block, 'LtiDeepLinkingRequest')));
+    assert.equal(picker.status, 200, picker.text.slice(0, 300));
+    return { browser, picker, instructor, block };
+  }
+
+  test('the picker token is single use: the same page posted again is refused; a missing choice does not spend it', async () => {
+    const { browser, picker } = await pickerFor('instructor-once');
+    const none = await browser.submit(picker);
+    assert.equal(none.status, 404, 'no lab chosen');
+    assert.match(none.text, /Choose a lab first/);
+    const first = await browser.submit(picker, { lab: 'linux-basics' });
+    assert.equal(first.status, 200, first.text.slice(0, 300));
+    assert.ok(firstForm(first.text, first.url)?.fields.JWT);
+    const again = await browser.submit(picker, { lab: 'networking' });
+    assert.equal(again.status, 401);
+    assert.match(again.text, /Reason: state_unknown/);
+    assert.match(again.text, /already added with this lab picker/);
+  });
+
+  for (const returnUrl of ['javascript:alert(document.domain)', 'data:text/html,<script>alert(1)</script>', 'ftp://lms.example/return', 'not a url']) {
+    test(`refused: a deep-linking return URL that is not http(s): ${returnUrl.slice(0, 24)}`, async () => {
+      const instructor = h.emulator.addUser(`instructor-${Math.random().toString(36).slice(2, 8)}`, 'instructor');
+      const block = h.emulator.addBlock({ courseKey: COURSE, deepLinking: true });
+      h.emulator.tamperNext({ deepLinkReturnUrl: returnUrl });
+      const browser = new MiniBrowser();
+      const answer = await browser.submit(await browser.get(h.emulator.loginInitiationUrl(instructor, block, 'LtiDeepLinkingRequest')));
+      assert.equal(answer.status, 400);
+      assert.match(answer.text, /Reason: claims/);
+      assert.match(answer.text, /not a web address \(http or https\)/);
+      assert.doesNotMatch(answer.text, /javascript:|data:text/);
+    });
+  }
 });

@@ -17,14 +17,17 @@ test('the course run comes from Open edX course keys only', () => {
   assert.equal(courseRun('42'), undefined); // Moodle course id
 });
 
-test('instructor roles from the three platforms', () => {
+test('instructor roles from the three platforms (the full table per platform: role-rights.test.ts)', () => {
   const openEdxStaff = ['http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator', 'http://purl.imsglobal.org/vocab/lis/v2/institution/person#Instructor'];
   const canvasTeacher = ['http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor', 'http://purl.imsglobal.org/vocab/lis/v2/system/person#User'];
   const moodleTeacher = ['http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor'];
-  const ta = ['http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant'];
+  // Canvas sends its TAs the Instructor role with the sub-role; the sub-role alone (Open edX's community TA) is a learner.
+  const ta = ['http://purl.imsglobal.org/vocab/lis/v2/membership/instructor#TeachingAssistant', 'http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor'];
+  const taSubRoleOnly = ['http://purl.imsglobal.org/vocab/lis/v2/membership#Learner', 'http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant'];
   const student = ['http://purl.imsglobal.org/vocab/lis/v2/membership#Learner', 'http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student'];
   for (const roles of [openEdxStaff, canvasTeacher, moodleTeacher, ta]) assert.equal(isInstructorRole(roles), true, roles.join());
   assert.equal(isInstructorRole(student), false);
+  assert.equal(isInstructorRole(taSubRoleOnly), false);
   assert.deepEqual(sessionRoles(student), ['Learner']);
   assert.deepEqual(sessionRoles(moodleTeacher), ['Instructor', 'Learner']);
 });

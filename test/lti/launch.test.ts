@@ -80,7 +80,7 @@ describe('LTI launch from Open edX', () => {
     assert.ok(session.roles.includes('Instructor'));
   });
 
-  test('no cookie is needed (and none is set) by the launch', async () => {
+  test('the launch leaves no cookie behind: it takes back the login’s state cookie (test/lti/browser-binding.test.ts)', async () => {
     const { browser, answer } = await launch();
     assert.equal(new URL(answer.url).pathname, '/lab/linux-basics');
     assert.equal(browser.cookies.get(new URL(h.tool).host)?.size ?? 0, 0);

@@ -19,7 +19,8 @@ const BODY_LIMIT = 4096;
 const NUL = 'x\u0000y';
 /** Names every route of the app reads from a query or a body, today; a NUL goes into each. */
 const FIELDS = ['learner', 'context', 'lab', 'run', 'state', 'status', 'name', 'server', 'confirm', 'issuer', 'client_id', 'iss', 'login_hint', 'target_link_uri',
-  'lti_message_hint', 'lti_deployment_id', 'id_token', 'request', 'access', 'cols', 'rows', 'wait', 'limit', 'offset', 'publish_lead_seconds', 'keep_seconds'];
+  'lti_message_hint', 'lti_deployment_id', 'lti_storage_target', 'stacklab_storage', 'stacklab_binding', 'id_token', 'request', 'access', 'cols', 'rows', 'wait', 'limit', 'offset',
+  'publish_lead_seconds', 'keep_seconds'];
 /** Values of the wrong type for any field (a string where a number is wanted, an object where a string is). */
 const WRONG_TYPES: unknown[] = [{ toString: 1 }, 'not-a-number', -1e308];
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

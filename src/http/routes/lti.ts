@@ -1,7 +1,9 @@
 /**
  * The LTI 1.3 tool's endpoints:
- *   GET|POST /lti/login          OIDC third-party initiated login -> redirect to the platform
- *   POST     /lti/launch         id_token form_post -> learner page (resource link) or lab picker (deep linking)
+ *   GET|POST /lti/login          OIDC third-party initiated login -> state cookie, and redirect to the platform
+ *                                (through the postMessage storage page when the platform offers lti_storage_target)
+ *   POST     /lti/launch         id_token form_post -> browser check (src/http/lti-browser-binding.ts) ->
+ *                                learner page (resource link) or lab picker (deep linking)
  *   POST     /lti/deep-link      the picker's choice -> signed LtiDeepLinkingResponse posted to the platform
  *   GET      /.well-known/jwks.json, /lti/jwks   the tool's public keys
  *   GET      /lti/config         the URLs an LMS administrator types in
@@ -10,13 +12,14 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
 import { MESSAGE_TYPE } from '../../lti/claims.ts';
-import { contentItem, deepLinkingResponse, openPickerRequest, sealPickerRequest } from '../../lti/deep-linking.ts';
+import { contentItem, deepLinkingResponse, openPickerRequest, sealPickerRequest, spendPickerToken } from '../../lti/deep-linking.ts';
 import { AUTO_POST_SCRIPT, autoPostPage, errorPage, pickerPage } from '../../lti/html.ts';
 import { frameAncestors, ltiPageCsp } from '../frame-policy.ts';
 import { courseRun, isInstructorRole, learnerId, sessionRoles } from '../../lti/identity.ts';
 import type { LtiModule } from '../../lti/lti-module.ts';
 import { LtiError } from '../../lti/lti-error.ts';
 import { verifyLaunch, type VerifiedLaunch } from '../../lti/verify-launch.ts';
+import { answerLogin, checkLaunchBinding } from '../lti-browser-binding.ts';
 import { issueSession } from '../session.ts';
 import { ltiAdminRoutes } from './lti-admin.ts';
 
@@ -70,27 +73,41 @@ export function ltiRoutes(ctx: AppContext, options: { lti?: LtiModule } = {}): F
       }
       const state = await lti.states.issue(platform.name, target);
       const url = new URL(platform.auth_login_url);
+      const urls = toolUrls(ctx, request);
       const query: Record<string, string> = {
         scope: 'openid',
         response_type: 'id_token',
         response_mode: 'form_post',
         prompt: 'none',
         client_id: platform.client_id,
-        redirect_uri: toolUrls(ctx, request).launch,
+        redirect_uri: urls.launch,
         login_hint: loginHint,
         state: state.state,
         nonce: state.nonce,
         ...(params.lti_message_hint ? { lti_message_hint: params.lti_message_hint } : {}),
       };
       for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-      return reply.redirect(url.toString(), 302);
+      return answerLogin(ctx, lti, reply, { base: urls.base, platform, state: state.state, authUrl: url.toString(), storageTarget: params.lti_storage_target });
     };
     app.get('/lti/login', { schema: { hide: true } }, login);
     app.post('/lti/login', { schema: { hide: true } }, login);
 
     app.post('/lti/launch', { schema: { hide: true } }, async (request, reply) => {
       const form = (request.body ?? {}) as Form;
+      // Is this the browser that logged in? Checked before the state is spent, so the storage page can post again.
+      const binding = typeof form.state === 'string' && typeof form.id_token === 'string' ? await checkLaunchBinding(ctx, lti, request, reply, form, toolUrls(ctx, request).base) : undefined;
+      if (binding && 'answered' in binding) return reply;
       const launch = await verifyLaunch({ platforms: lti.platforms, states: lti.states, jwks: lti.jwks, clock: ctx.clock, skewSeconds: lti.skewSeconds }, form);
+      if (binding) {
+        lti.bindings[binding.evidence]++;
+        reply.header('set-cookie', binding.clearCookie);
+        if (binding.evidence === 'none') {
+          request.log.warn(
+            { platform: launch.platform.name, learner: learnerId(launch.platform.issuer, launch.sub), binding: 'none', why: binding.why },
+            `lti: launch accepted without proof that it comes from the browser that logged in (${binding.why}); set lti.browser_binding: required to refuse these`,
+          );
+        }
+      }
       if (launch.messageType === MESSAGE_TYPE.deepLinkingRequest) return showPicker(app, ctx, lti, launch, request, reply);
       return openLab(ctx, lti, launch, reply);
     });
@@ -101,6 +118,8 @@ export function ltiRoutes(ctx: AppContext, options: { lti?: LtiModule } = {}): F
       const chosen = ([] as unknown[]).concat(form.lab ?? []).filter((id): id is string => typeof id === 'string');
       const labs = chosen.map((id) => ctx.labs.get(id)).filter((lab) => lab !== undefined);
       if (!labs.length) throw new LtiError('lab_missing', 'Choose a lab first.', `deep-link answer names no known lab (${chosen.join(', ')})`);
+      // Spent only once the choice is valid, so "choose a lab first" leaves the page usable.
+      await spendPickerToken(ctx.db, picked);
       const items = (picked.acceptMultiple ? labs : labs.slice(0, 1)).map((lab) => contentItem(lab, toolUrls(ctx, request).launch));
       const jwt = await deepLinkingResponse(lti.toolKeys, ctx.clock, picked, items);
       request.log.info({ platform: picked.platform, labs: labs.map((l) => l.id) }, 'lti: deep-linking answer sent');
@@ -163,13 +182,14 @@ async function openLab(ctx: AppContext, lti: LtiModule, launch: VerifiedLaunch, 
     { learner, context, roles: sessionRoles(launch.roles), ...(launch.name ? { displayName: launch.name } : {}), lab: lab.id },
     ctx.config.session_ttl,
   );
-  ctx.logger.info({ platform: launch.platform.name, learner, context, lab: lab.id }, 'lti: launch accepted');
+  // The roles as sent, so an operator can check them against docs/lti.md's table.
+  ctx.logger.info({ platform: launch.platform.name, learner, context, lab: lab.id, roles: launch.roles }, 'lti: launch accepted');
   return reply.redirect(`/lab/${encodeURIComponent(lab.id)}#session=${session}`, 302);
 }
 
 async function showPicker(_app: FastifyInstance, ctx: AppContext, _lti: LtiModule, launch: VerifiedLaunch, _request: FastifyRequest, reply: FastifyReply) {
   if (!isInstructorRole(launch.roles)) {
-    throw new LtiError('forbidden', 'Only course staff can choose labs for a course.', `deep-linking request from sub ${launch.sub} without an instructor role`);
+    throw new LtiError('forbidden', 'Only course staff can choose labs for a course.', `deep-linking request from sub ${launch.sub} without an instructor role (roles: ${launch.roles.join(' ') || 'none'})`);
   }
   if (launch.deepLinking && launch.deepLinking.acceptTypes.length && !launch.deepLinking.acceptTypes.includes('ltiResourceLink')) {
     throw new LtiError('claims', 'Your course platform does not accept LTI links from this place.', `accept_types ${launch.deepLinking.acceptTypes.join(',')} lacks ltiResourceLink`);

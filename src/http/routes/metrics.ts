@@ -56,6 +56,16 @@ export function metricsRoutes(ctx: AppContext): FastifyPluginAsync {
         this.set(ctx.stacks.readyCache.size);
       },
     });
+    new Counter({
+      name: 'stacklab_lti_launch_bindings_total',
+      help: "LTI launches by what tied them to the browser that logged in: cookie, storage (the platform's postMessage storage), none (accepted unproven), refused",
+      labelNames: ['evidence'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [evidence, count] of Object.entries(ctx.lti.bindings)) this.inc({ evidence }, count);
+      },
+    });
     app.get('/metrics', { schema: { hide: true }, onRequest: requireToken(ctx.config, 'metrics') }, async (_request, reply) => {
       reply.header('content-type', registry.contentType);
       return registry.metrics();

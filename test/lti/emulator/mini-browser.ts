@@ -42,6 +42,11 @@ export function firstForm(html: string, baseUrl: string): Form | undefined {
 
 export class MiniBrowser {
   readonly cookies = new Map<string, Map<string, string>>();
+  /** Every Set-Cookie line received, by host, including those a cookie-blocking browser dropped. */
+  readonly setCookies: Array<{ host: string; line: string }> = [];
+
+  /** `blockCookies`: keep no cookie at all, as Safari does for a site inside another site's iframe. */
+  constructor(private readonly options: { blockCookies?: boolean } = {}) {}
 
   async get(url: string): Promise<Page> {
     return this.request(url, { method: 'GET' });
@@ -76,7 +81,10 @@ export class MiniBrowser {
       const jar = this.cookies.get(target.host);
       const cookie = jar && jar.size ? [...jar].map(([k, v]) => `${k}=${v}`).join('; ') : undefined;
       const response = await fetch(current, { method, body, headers: { ...headers, ...(cookie ? { cookie } : {}) }, redirect: 'manual' });
-      for (const line of response.headers.getSetCookie()) this.store(target.host, line);
+      for (const line of response.headers.getSetCookie()) {
+        this.setCookies.push({ host: target.host, line });
+        if (!this.options.blockCookies) this.store(target.host, line);
+      }
       const location = response.headers.get('location');
       if (response.status >= 300 && response.status < 400 && location) {
         const next = new URL(location, current);

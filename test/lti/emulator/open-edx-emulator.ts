@@ -16,6 +16,10 @@
  *   and the deep-linking response endpoint: see ags-service.ts and deep-linking-service.ts.
  *
  * Tests can make it misbehave (`tamperNext`), rotate its key, and stop/restart it on the same port.
+ * Two things Open edX does not do, for the tests that need a platform that does: a user's roles can be
+ * any list (`addUser(..., { roles })`, to send what Canvas or Moodle send), and `offerStorage()` turns on
+ * the 1EdTech postMessage platform storage as Canvas offers it: `lti_storage_target` on the login and the
+ * launch, and a hidden storage frame in the course page answering `lti.put_data` / `lti.get_data`.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -45,7 +49,12 @@ export interface User {
   sub: string;
   name?: string;
   email?: string;
+  /** Roles to send instead of the role map's (another platform's role set). */
+  roles?: string[];
 }
+
+/** The frame name Canvas gives its storage frame (the value of lti_storage_target). */
+export const STORAGE_FRAME = 'post_message_forwarding';
 
 export interface ToolRegistration {
   clientId: string;
@@ -80,6 +89,8 @@ export interface Tamper {
   deploymentId?: string;
   nonce?: string;
   version?: string;
+  /** A deep-linking request's return URL (a platform misconfigured or compromised). */
+  deepLinkReturnUrl?: string;
 }
 
 interface LaunchData {
@@ -109,6 +120,7 @@ export class OpenEdxEmulator {
   private server: Server | undefined;
   private port = 0;
   private tamper: Tamper | undefined;
+  private storageOffered = false;
 
   private constructor(
     readonly host: string,
@@ -147,7 +159,12 @@ export class OpenEdxEmulator {
     this.tool = tool;
   }
 
-  addUser(username: string, role: Role, extra: { name?: string; email?: string } = {}): User {
+  /** From now on, offer postMessage storage (lti_storage_target) as Canvas does. */
+  offerStorage(on = true): void {
+    this.storageOffered = on;
+  }
+
+  addUser(username: string, role: Role, extra: { name?: string; email?: string; roles?: string[] } = {}): User {
     const user = { username, role, sub: randomUUID().replace(/-/g, ''), ...extra };
     this.users.set(username, user);
     return user;
@@ -186,6 +203,7 @@ export class OpenEdxEmulator {
       target_link_uri: tool.launchUrl,
       login_hint: user.sub,
       lti_message_hint: hint,
+      ...(this.storageOffered ? { lti_storage_target: STORAGE_FRAME } : {}),
     }).toString();
     return url.toString();
   }
@@ -238,6 +256,7 @@ export class OpenEdxEmulator {
     const url = new URL(request.url ?? '/', this.base);
     const path = url.pathname;
     if (path.startsWith('/courses/')) return this.courseware(url, response);
+    if (path === '/platform-storage') return sendHtml(response, 200, STORAGE_FRAME_PAGE);
     if (path === '/api/lti_consumer/v1/launch/') {
       const params = request.method === 'POST' ? formOf(await readBody(request)) : Object.fromEntries(url.searchParams);
       return this.launchGate(params, response);
@@ -267,6 +286,7 @@ export class OpenEdxEmulator {
       200,
       `<!doctype html><html><head><title>${escapeHtml(block.title)} | ${escapeHtml(courseKey)}</title></head><body>
 <h1>${escapeHtml(block.title)}</h1>
+${this.storageOffered ? `<iframe name="${STORAGE_FRAME}" src="/platform-storage" hidden></iframe>` : ''}
 <iframe id="lti-frame" title="${escapeHtml(block.title)}" src="${escapeHtml(src)}" width="1000" height="700" allowfullscreen></iframe>
 </body></html>`,
     );
@@ -321,7 +341,7 @@ export class OpenEdxEmulator {
     claims.nonce = params.nonce;
     const idToken = await this.signIdToken(claims);
     this.posted.push({ action: launchUrl, state: params.state, id_token: idToken, claims });
-    sendHtml(response, 200, autoSubmit(launchUrl, { state: params.state, id_token: idToken }));
+    sendHtml(response, 200, autoSubmit(launchUrl, { state: params.state, id_token: idToken, ...(this.storageOffered ? { lti_storage_target: STORAGE_FRAME } : {}) }));
   }
 
   private baseClaims(launch: LaunchData, tool: ToolRegistration, targetLinkUri?: string): JWTPayload {
@@ -334,7 +354,7 @@ export class OpenEdxEmulator {
       [`${LTI}deployment_id`]: tool.deploymentId,
       [`${LTI}target_link_uri`]: targetLinkUri ?? tool.launchUrl,
       sub: launch.user.sub,
-      [`${LTI}roles`]: [...ROLE_MAP[launch.user.role]],
+      [`${LTI}roles`]: [...(launch.user.roles ?? ROLE_MAP[launch.user.role])],
       ...(launch.user.name ? { name: launch.user.name } : {}),
       ...(launch.user.email ? { email: launch.user.email } : {}),
       [`${LTI}resource_link`]: { id: launch.block.usageKey },
@@ -352,6 +372,29 @@ export class OpenEdxEmulator {
     if (tamper?.deploymentId !== undefined) payload[`${LTI}deployment_id`] = tamper.deploymentId;
     if (tamper?.nonce !== undefined) payload.nonce = tamper.nonce;
     if (tamper?.version !== undefined) payload[`${LTI}version`] = tamper.version;
+    const dl = payload['https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings'] as Record<string, unknown> | undefined;
+    if (tamper?.deepLinkReturnUrl !== undefined && dl) dl.deep_link_return_url = tamper.deepLinkReturnUrl;
     return this.keys.sign(payload, tamper?.forgery);
   }
 }
+
+/**
+ * The platform's storage frame (1EdTech "postMessage Platform Storage"): keeps each sender origin's
+ * values apart, answers `lti.capabilities`, `lti.put_data` and `lti.get_data` to the sender's origin,
+ * and answers a key it does not hold with an error, as the spec's `bad_request`/not found.
+ */
+const STORAGE_FRAME_PAGE = `<!doctype html><html><body><script>
+var store = {};
+window.addEventListener('message', function (event) {
+  var m = event.data;
+  if (!m || typeof m.subject !== 'string') return;
+  var reply = function (body) { event.source.postMessage(Object.assign({ message_id: m.message_id }, body), event.origin); };
+  var k = event.origin + ' ' + m.key;
+  if (m.subject === 'lti.capabilities') reply({ subject: 'lti.capabilities.response', supported_messages: [{ subject: 'lti.put_data' }, { subject: 'lti.get_data' }] });
+  else if (m.subject === 'lti.put_data') { store[k] = m.value; reply({ subject: 'lti.put_data.response', key: m.key, value: m.value }); }
+  else if (m.subject === 'lti.get_data') {
+    if (Object.prototype.hasOwnProperty.call(store, k)) reply({ subject: 'lti.get_data.response', key: m.key, value: store[k] });
+    else reply({ subject: 'lti.get_data.response', key: m.key, error: { code: 'bad_request', message: 'no such key' } });
+  }
+});
+</script></body></html>`;
