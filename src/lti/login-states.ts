@@ -1,6 +1,7 @@
 /**
- * OIDC login state and nonce, kept on the server: a cookie set by the login step would not come back
- * with the platform's cross-site form post inside an LMS iframe, so the state itself is the key.
+ * OIDC login state and nonce, kept on the server: a cookie set by the login step does not always come
+ * back with the platform's cross-site form post inside an LMS iframe, so the state itself is the key;
+ * tying the state to the browser is browser-binding.ts's job, where the browser allows it.
  * Each state is random, short-lived and consumed by a single DELETE, so it works exactly once even
  * with several servers on one database. Used nonces are remembered per issuer until the id_token
  * they came in could no longer be valid.
