@@ -19,6 +19,7 @@ import type { Database } from '../db/database.ts';
 import { StackStore, type StackChanges } from '../db/stack-store.ts';
 import type { Lab, LabProvider } from '../domain/lab.ts';
 import { addSeconds } from '../domain/policy.ts';
+import { effectiveShelveAfter } from '../domain/dormancy.ts';
 import type { Stack } from '../domain/stack.ts';
 import { OCCUPYING_STATES, OUTCOME, type InProgressState, type StackState } from '../domain/states.ts';
 import { parseTemplate } from '../templates/parse.ts';
@@ -110,6 +111,10 @@ export class Operations {
         return this.simpleAction(stack, 'RESUME', signal);
       case 'DELETING':
         return this.remove(stack, signal);
+      case 'SHELVING':
+        return this.dormancyStep(stack, 'shelve', signal);
+      case 'UNSHELVING':
+        return this.dormancyStep(stack, 'unshelve', signal);
       default:
         this.deps.logger.warn({ stack: stack.id, state: stack.state }, 'claimed a stack that is not in progress; leaving it');
     }
@@ -344,18 +349,88 @@ export class Operations {
     const now = this.now;
     const deleteAge = lab?.timeouts.deleteAge ?? 14 * 24 * 3600;
     if (action === 'SUSPEND') {
-      await this.finish(stack, 'ok', 'suspended', { attempts: 0, error: null, delete_by: addSeconds(now, deleteAge), suspend_at: null, suspend_by: null });
+      await this.finish(stack, 'ok', 'suspended', {
+        attempts: 0,
+        error: null,
+        delete_by: addSeconds(now, deleteAge),
+        suspend_at: null,
+        suspend_by: null,
+        ...this.shelveTier(stack, lab, target.provider),
+      });
       return;
     }
-    const ready = await this.finish(stack, 'ok', 'resumed', {
+    await this.running(stack, 'resumed', lab, target.provider, target.ref);
+  }
+
+  /**
+   * The second tier, fixed as the suspend completes (domain/dormancy.ts): how long unused before the
+   * stack is shelved (the lab's choice, else its provider's default; never where the provider cannot
+   * shelve), counted from last activity like the delete age.
+   */
+  private shelveTier(stack: Stack, lab: Lab | undefined, provider: Provider): StackChanges {
+    const seconds = effectiveShelveAfter(lab?.timeouts.shelveAfter, provider.shelve && provider.unshelve ? provider.dormancy : undefined);
+    return { shelve_after: seconds, shelve_at: seconds > 0 ? addSeconds(stack.lastActivityAt, seconds) : null };
+  }
+
+  /** The stack runs again (resumed, or woken from shelved): new deadlines, then reboot_on_resume and the hook. */
+  private async running(stack: Stack, reason: string, lab: Lab | undefined, provider: Provider, ref: StackRef): Promise<void> {
+    const now = this.now;
+    const ready = await this.finish(stack, 'ok', reason, {
       attempts: 0,
       error: null,
       last_activity_at: now,
       suspend_at: addSeconds(now, lab?.timeouts.suspend ?? 120),
-      delete_by: addSeconds(now, deleteAge),
+      delete_by: addSeconds(now, lab?.timeouts.deleteAge ?? 14 * 24 * 3600),
+      shelve_at: null,
     });
-    await this.rebootOnResume(ready, target.provider, target.ref);
+    await this.rebootOnResume(ready, provider, ref);
     if (this.deps.hooks.afterResume) await this.runHook('afterResume', ready);
+  }
+
+  // ---- shelve / unshelve (the second tier of dormancy) ---------------------------------------------
+
+  /**
+   * Shelves a suspended stack, or wakes a shelved one, by calling the provider's step until it reports
+   * COMPLETE or FAILED (provider.ts, point 7), renewing the lease between steps. A step changes the
+   * cloud, so a stopping worker lets the one in flight finish and hands the stack back at the pause.
+   */
+  private async dormancyStep(stack: Stack, kind: 'shelve' | 'unshelve', signal: AbortSignal): Promise<void> {
+    const target = this.providerOf(stack);
+    if (!target) {
+      await this.finish(stack, 'failed', 'The stack has no provider record; delete it and launch again.', { error_code: 'NO_PROVIDER_STACK' });
+      return;
+    }
+    const { provider, ref } = target;
+    const code = kind === 'shelve' ? 'SHELVE_FAILED' : 'UNSHELVE_FAILED';
+    const step = kind === 'shelve' ? provider.shelve : provider.unshelve;
+    if (!step) {
+      // A provider that cannot shelve (its settings changed since) holds the stack merely suspended.
+      if (kind === 'unshelve') return this.simpleAction(stack, 'RESUME', signal);
+      await this.finish(stack, 'failed', `provider '${provider.name}' cannot shelve; the stack stays suspended`, { attempts: stack.attempts + 1, error_code: code });
+      return;
+    }
+    for (;;) {
+      stopIfAborted(signal);
+      await this.renew(stack);
+      let progress;
+      try {
+        progress = await step.call(provider, ref);
+      } catch (error) {
+        await this.finish(stack, 'failed', `${kind} failed: ${errorText(error)}`, { attempts: stack.attempts + 1, error_code: code });
+        return;
+      }
+      if (progress.status === 'FAILED') {
+        await this.finish(stack, 'failed', progress.reason || `${kind} failed`, { attempts: stack.attempts + 1, error_code: code });
+        return;
+      }
+      if (progress.status === 'COMPLETE') break;
+      await this.sleep(this.deps.settings.pollSeconds * 1000, signal);
+    }
+    if (kind === 'shelve') {
+      await this.finish(stack, 'ok', 'shelved: its servers no longer hold a place on a hypervisor', { attempts: 0, error: null, shelve_at: null });
+      return;
+    }
+    await this.running(stack, 'woken from shelved (unshelved and resumed)', this.labOf(stack), provider, ref);
   }
 
   /** hastexo templates list servers to reboot after a resume (a nested-virtualisation workaround). */

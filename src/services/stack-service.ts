@@ -11,7 +11,7 @@ import { StackStore, type StackChanges, type StackFilter } from '../db/stack-sto
 import type { Lab } from '../domain/lab.ts';
 import { addSeconds } from '../domain/policy.ts';
 import type { Stack, StackEvent, StackSecrets } from '../domain/stack.ts';
-import { canTransition, type StackState } from '../domain/states.ts';
+import { canTransition, isIn, type StackState } from '../domain/states.ts';
 import { AppError } from '../errors/api-errors.ts';
 import { stackNameFor } from '../providers/stack-names.ts';
 import { ActivityLedger } from './activity-ledger.ts';
@@ -200,6 +200,17 @@ export class StackService {
         });
       case 'SUSPEND_PENDING':
         return this.move(stack.id, ['SUSPEND_PENDING'], 'READY', 'learner came back before the suspend started', actor, this.activity(stack, now));
+      // The shelved tier wakes by unshelving (which also resumes a stack whose shelve had not started or failed half-way).
+      case 'SHELVE_PENDING':
+      case 'SHELVED':
+      case 'SHELVE_FAILED':
+      case 'UNSHELVE_FAILED':
+        return this.move(stack.id, [stack.state], 'UNSHELVE_PENDING', 'learner came back', actor, {
+          error: null,
+          error_code: null,
+          attempts: 0,
+          last_activity_at: now,
+        });
       default:
         return (await this.store.update(stack.id, [stack.state], { last_activity_at: now }, now)) ?? null;
     }
@@ -248,6 +259,10 @@ export class StackService {
   async requestResume(id: string, actor: string): Promise<Stack> {
     const stack = await this.get(id);
     if (stack.state === 'READY' || stack.state === 'RESUME_PENDING' || stack.state === 'RESUMING') return stack;
+    if (stack.state === 'UNSHELVE_PENDING' || stack.state === 'UNSHELVING') return stack;
+    if (isIn(stack.state, ['SHELVE_PENDING', 'SHELVED', 'SHELVE_FAILED', 'UNSHELVE_FAILED'])) {
+      return this.request(id, [stack.state], 'UNSHELVE_PENDING', 'resume requested (unshelve)', actor, { error: null, attempts: 0, last_activity_at: this.deps.clock.now() });
+    }
     return this.request(id, ['SUSPENDED', 'SUSPEND_FAILED', 'RESUME_FAILED'], 'RESUME_PENDING', 'resume requested', actor, {
       error: null,
       attempts: 0,
@@ -259,7 +274,23 @@ export class StackService {
     const stack = await this.get(id);
     if (stack.state === 'DELETED' && !relaunch) return stack;
     if (stack.state === 'DELETED' && relaunch) return this.launch({ learner: stack.learner, context: stack.context, lab: stack.lab, run: stack.run, actor });
-    const from: StackState[] = ['LAUNCH_PENDING', 'CREATING', 'READY', 'SUSPEND_PENDING', 'SUSPENDED', 'RESUME_PENDING', 'LAUNCH_FAILED', 'SUSPEND_FAILED', 'RESUME_FAILED', 'DELETE_FAILED'];
+    const from: StackState[] = [
+      'LAUNCH_PENDING',
+      'CREATING',
+      'READY',
+      'SUSPEND_PENDING',
+      'SUSPENDED',
+      'RESUME_PENDING',
+      'LAUNCH_FAILED',
+      'SUSPEND_FAILED',
+      'RESUME_FAILED',
+      'DELETE_FAILED',
+      'SHELVE_PENDING',
+      'SHELVED',
+      'UNSHELVE_PENDING',
+      'SHELVE_FAILED',
+      'UNSHELVE_FAILED',
+    ];
     if (stack.state === 'DELETE_PENDING' || stack.state === 'DELETING') {
       if (relaunch) await this.store.update(id, [stack.state], { relaunch: true }, this.deps.clock.now());
       return this.get(id);
