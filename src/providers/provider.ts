@@ -40,9 +40,10 @@
  *    at the stack's servers, asks for what is still needed and reports where they are, so a worker
  *    calls it again (after a pause) until COMPLETE or FAILED, and a worker that takes over a stack just
  *    carries on. `shelve` shelves a suspended stack's servers (offloading them when the policy says so);
- *    shelving a shelved stack reports COMPLETE. `unshelve` unshelves them and then resumes the stack,
- *    COMPLETE once it runs as after `resume`; it wakes a merely suspended stack too. The servers keep
- *    their identity (ids, ports, addresses, volumes, key pair): the stack is the same one.
+ *    shelving a shelved stack reports COMPLETE. `unshelve` takes them off the shelf, COMPLETE once no
+ *    server is shelved (a stack that was only suspended is COMPLETE at once); the orchestrator then
+ *    wakes the stack with `resume` as usual. The servers keep their identity (ids, ports, addresses,
+ *    volumes, key pair): the stack is the same one.
  * 8. Errors are `ProviderError`s whose `userMessage` is a sentence a learner can read and whose
  *    `detail` is for the log. Nothing secret (keys, passwords, tokens) goes into either.
  */
@@ -126,7 +127,7 @@ export interface Provider {
   readonly dormancy?: DormancyPolicy;
   /** One step of shelving a suspended stack's servers (point 7); on providers that can shelve. */
   shelve?(ref: StackRef): Promise<DormancyProgress>;
-  /** One step of waking a shelved stack: unshelve its servers, then resume it (point 7). */
+  /** One step of taking a shelved stack's servers off the shelf; `resume` follows (point 7). */
   unshelve?(ref: StackRef): Promise<DormancyProgress>;
   /** Reboot the named servers of a stack (hastexo's `reboot_on_resume`); optional. */
   rebootServers?(ref: StackRef, servers: string[]): Promise<void>;

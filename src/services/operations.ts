@@ -108,7 +108,7 @@ export class Operations {
       case 'SUSPENDING':
         return this.simpleAction(stack, 'SUSPEND', signal);
       case 'RESUMING':
-        return this.simpleAction(stack, 'RESUME', signal);
+        return this.simpleAction(stack, 'RESUME', signal, 'resumed');
       case 'DELETING':
         return this.remove(stack, signal);
       case 'SHELVING':
@@ -325,25 +325,27 @@ export class Operations {
 
   // ---- suspend / resume ----------------------------------------------------------------------
 
-  private async simpleAction(stack: Stack, action: 'SUSPEND' | 'RESUME', signal: AbortSignal): Promise<void> {
+  private async simpleAction(stack: Stack, action: 'SUSPEND' | 'RESUME', signal: AbortSignal, resumed = 'resumed'): Promise<void> {
     const target = this.providerOf(stack);
     if (!target) {
       await this.finish(stack, 'failed', 'The stack has no provider record; delete it and launch again.', { error_code: 'NO_PROVIDER_STACK' });
       return;
     }
     const lab = this.labOf(stack);
+    // The resume that ends a wake-up from shelved fails that wake-up.
+    const code = stack.state === 'UNSHELVING' ? 'UNSHELVE_FAILED' : (`${action}_FAILED` as const);
     if (action === 'SUSPEND' && this.deps.hooks.beforeSuspend) await this.runHook('beforeSuspend', stack);
     stopIfAborted(signal);
     try {
       await (action === 'SUSPEND' ? target.provider.suspend(target.ref) : target.provider.resume(target.ref));
     } catch (error) {
-      await this.finish(stack, 'failed', `${action.toLowerCase()} failed: ${errorText(error)}`, { attempts: stack.attempts + 1, error_code: `${action}_FAILED` });
+      await this.finish(stack, 'failed', `${action.toLowerCase()} failed: ${errorText(error)}`, { attempts: stack.attempts + 1, error_code: code });
       return;
     }
     const result = await this.poll(stack, target.provider, target.ref, action, signal);
     if (result?.status !== 'COMPLETE') {
       const why = result ? result.reason || `${action.toLowerCase()} failed` : 'the stack no longer exists on its provider';
-      await this.finish(stack, 'failed', why, { attempts: stack.attempts + 1, error_code: `${action}_FAILED` });
+      await this.finish(stack, 'failed', why, { attempts: stack.attempts + 1, error_code: code });
       return;
     }
     const now = this.now;
@@ -359,7 +361,7 @@ export class Operations {
       });
       return;
     }
-    await this.running(stack, 'resumed', lab, target.provider, target.ref);
+    await this.running(stack, resumed, lab, target.provider, target.ref);
   }
 
   /**
@@ -390,9 +392,11 @@ export class Operations {
   // ---- shelve / unshelve (the second tier of dormancy) ---------------------------------------------
 
   /**
-   * Shelves a suspended stack, or wakes a shelved one, by calling the provider's step until it reports
-   * COMPLETE or FAILED (provider.ts, point 7), renewing the lease between steps. A step changes the
-   * cloud, so a stopping worker lets the one in flight finish and hands the stack back at the pause.
+   * Shelves a suspended stack, or takes a shelved one's servers off the shelf, by calling the provider's
+   * step until it reports COMPLETE or FAILED (provider.ts, point 7), renewing the lease between steps; a
+   * woken stack is then resumed as usual (Heat resumes what is still suspended and skips the servers the
+   * unshelve left ACTIVE). A step changes the cloud, so a stopping worker lets the one in flight finish
+   * and hands the stack back at the pause.
    */
   private async dormancyStep(stack: Stack, kind: 'shelve' | 'unshelve', signal: AbortSignal): Promise<void> {
     const target = this.providerOf(stack);
@@ -405,7 +409,7 @@ export class Operations {
     const step = kind === 'shelve' ? provider.shelve : provider.unshelve;
     if (!step) {
       // A provider that cannot shelve (its settings changed since) holds the stack merely suspended.
-      if (kind === 'unshelve') return this.simpleAction(stack, 'RESUME', signal);
+      if (kind === 'unshelve') return this.simpleAction(stack, 'RESUME', signal, 'resumed (its provider cannot shelve)');
       await this.finish(stack, 'failed', `provider '${provider.name}' cannot shelve; the stack stays suspended`, { attempts: stack.attempts + 1, error_code: code });
       return;
     }
@@ -430,7 +434,7 @@ export class Operations {
       await this.finish(stack, 'ok', 'shelved: its servers no longer hold a place on a hypervisor', { attempts: 0, error: null, shelve_at: null });
       return;
     }
-    await this.running(stack, 'woken from shelved (unshelved and resumed)', this.labOf(stack), provider, ref);
+    await this.simpleAction(stack, 'RESUME', signal, 'woken from shelved: unshelved, then resumed');
   }
 
   /** hastexo templates list servers to reboot after a resume (a nested-virtualisation workaround). */

@@ -215,12 +215,10 @@ export class FakeProvider implements Provider {
     }
     if (stack.shelf?.state === 'UNSHELVING') {
       if (Date.now() - stack.shelf.since < this.options.delay_ms) return { status: 'IN_PROGRESS', reason: 'unshelving' };
-      // Nova brings an unshelved server back ACTIVE; the stack itself is resumed next.
+      // Nova brings an unshelved server back ACTIVE; the orchestrator resumes the stack next.
       this.save({ ...stack, shelf: undefined });
     }
-    await this.act(ref, 'resume');
-    const view = this.status(this.mustLoad(ref));
-    return { status: view.status, reason: view.reason };
+    return { status: 'COMPLETE', reason: 'off the shelf' };
   }
 
   /** Where the stack's servers are on the shelf (tests): undefined when not shelved. */
