@@ -464,6 +464,24 @@ export class StackStore {
     return rows.length === 1;
   }
 
+  /**
+   * How long the last `limit` wake-ups from shelved on `provider` took, newest first, in seconds: from the
+   * learner's request (UNSHELVE_PENDING) to READY, what the learner waited. Uses the partial index of
+   * migration 009, so it reads a few hundred history rows, not the whole history.
+   */
+  async recentWakeSeconds(provider: string, limit: number): Promise<number[]> {
+    const rows = await this.db.query<{ seconds: number }>(
+      `SELECT extract(epoch FROM w.at - p.at)::float8 AS seconds
+       FROM (SELECT id, stack_id, at FROM stack_events WHERE from_state = 'UNSHELVING' AND to_state = 'READY' ORDER BY id DESC LIMIT $2 * 10) w
+       JOIN stacks s ON s.id = w.stack_id AND s.provider = $1
+       CROSS JOIN LATERAL (SELECT at FROM stack_events p WHERE p.stack_id = w.stack_id AND p.id < w.id AND p.to_state = 'UNSHELVE_PENDING'
+                           ORDER BY p.id DESC LIMIT 1) p
+       ORDER BY w.id DESC LIMIT $2`,
+      [provider, limit],
+    );
+    return rows.map((r) => Number(r.seconds));
+  }
+
   /** Number of stacks on a provider in the given states (capacity accounting). */
   async countOnProvider(provider: string, states: readonly StackState[]): Promise<number> {
     const rows = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM stacks WHERE provider = $1 AND state = ANY($2::text[])', [provider, states]);

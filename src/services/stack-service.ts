@@ -16,6 +16,7 @@ import { AppError } from '../errors/api-errors.ts';
 import { stackNameFor } from '../providers/stack-names.ts';
 import { ActivityLedger } from './activity-ledger.ts';
 import { ReadyStackCache } from './ready-stack-cache.ts';
+import { WakeEstimates } from './wake-estimates.ts';
 import type { Clock } from '../infra/clock.ts';
 import type { DomainEvents } from '../infra/events.ts';
 import type { Keys } from '../infra/keys.ts';
@@ -70,12 +71,15 @@ export class StackService {
   /** READY stacks keepalives can be answered from; empty (so unused) until `open` and after `close`. */
   readonly readyCache = new ReadyStackCache(READY_CACHE_CAPACITY);
   readonly activityLedger: ActivityLedger;
+  /** How long a wake-up from shelved takes, per provider, for the learner's page. */
+  readonly wakeEstimates: WakeEstimates;
   private stopListening: (() => Promise<void>) | null = null;
 
   constructor(
     private readonly deps: { db: Database; labs: LabCatalog; keys: Keys; clock: Clock; events: DomainEvents; deployment: string; logger?: Logger },
   ) {
     this.store = new StackStore(deps.db);
+    this.wakeEstimates = new WakeEstimates(this.store, () => deps.clock.now().getTime());
     this.activityLedger = new ActivityLedger({
       store: this.store,
       cache: this.readyCache,

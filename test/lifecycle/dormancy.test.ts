@@ -6,10 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { buildApp } from '../../src/http/app.ts';
 import { stackView } from '../../src/http/routes/learner-view.ts';
+import { issueSession } from '../../src/http/session.ts';
 import { FakeProvider } from '../../src/providers/fake/fake-provider.ts';
+import { BACKENDS, postgresAvailable } from '../support/databases.ts';
+import { skipUnless } from '../support/prerequisite.ts';
 import { settle, testLab, testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 
+const pgUp = await postgresAvailable();
 const T = 'heat_template_version: 2016-10-14\nresources: {}\n';
 const HOUR = 3600;
 
@@ -187,3 +192,51 @@ describe('tiered dormancy: suspend, then shelve, then delete', { concurrency: fa
     assert.equal((await rt.ctx.stacks.get(shelved.id)).state, 'DELETED');
   });
 });
+
+for (const backend of BACKENDS) {
+  describe(`the learner's wake-up estimate on ${backend}: the provider's until there are three wake-ups, then their median`, { skip: backend === 'postgres' ? skipUnless(pgUp, 'PostgreSQL is not reachable at 127.0.0.1:5432') : false }, () => {
+    test('over the learner API, for a stack shelved and woken again and again', async () => {
+      const cloud = new FakeProvider('cloud', { can_shelve: true, shelve_after: 2 * HOUR, unshelve_estimate_seconds: 240 });
+      const rt = await testRuntime({ backend, providers: [cloud], labs: [testLab({ id: 'on-cloud', providers: [{ name: 'cloud', capacity: -1, template: T, templateFile: 't' }] })] });
+      const app = await buildApp(rt.ctx);
+      try {
+        const session = await issueSession(rt.ctx.keys, { learner: 'gus', context: 'c1', roles: ['Learner'] }, 30 * 24 * HOUR);
+        const call = async (method: 'GET' | 'POST', url: string) => {
+          const res = await app.inject({ method, url, headers: { authorization: `Bearer ${session}` } });
+          assert.equal(res.statusCode, 200, res.body);
+          return res.json() as { id: string; state: string; phase: string; message: string; wakeEstimateSeconds: number | null };
+        };
+        const { id } = await call('POST', '/api/v1/me/labs/on-cloud/launch');
+        await settle(rt);
+        const shelve = async () => {
+          await rt.ctx.stacks.requestSuspend(id, 'test');
+          await settle(rt);
+          assert.equal((await call('GET', `/api/v1/me/stacks/${id}`)).wakeEstimateSeconds, null, 'a suspended lab wakes as fast as a resume: no estimate');
+          rt.clock.advance(2 * HOUR + 1);
+          await rt.scheduler.run('suspender');
+          await settle(rt);
+        };
+        await shelve();
+        const shelved = await call('GET', `/api/v1/me/stacks/${id}`);
+        assert.deepEqual([shelved.state, shelved.phase, shelved.wakeEstimateSeconds], ['SHELVED', 'suspended', 240], "the provider's configured estimate");
+        assert.match(shelved.message, /about 4 minutes/);
+        // Three wake-ups that took 60, 90 and 300 s from the learner's request to READY.
+        for (const took of [60, 90, 300]) {
+          const waking = await call('POST', `/api/v1/me/stacks/${id}/resume`);
+          assert.deepEqual([waking.state, waking.phase], ['UNSHELVE_PENDING', 'resuming']);
+          assert.ok(waking.wakeEstimateSeconds! > 0, 'the page shows an estimate while it wakes');
+          rt.clock.advance(took);
+          await settle(rt);
+          assert.equal((await rt.ctx.stacks.get(id)).state, 'READY');
+          await shelve();
+        }
+        const measured = await call('GET', `/api/v1/me/stacks/${id}`);
+        assert.equal(measured.wakeEstimateSeconds, 90, 'the median of the wake-ups this deployment saw');
+        assert.match(measured.message, /about 2 minutes/);
+      } finally {
+        await app.close();
+        await rt.close();
+      }
+    });
+  });
+}

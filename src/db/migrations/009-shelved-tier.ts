@@ -10,6 +10,8 @@
  *   runtime, which cannot shelve). `shelve_at`: its review time, set with it, indexed for the sweep like
  *   suspend_at (domain/policy.ts deadline).
  * - The partial indexes over pending, in-progress and deadline states are rebuilt to cover the new ones.
+ * - `stack_events_wakes`: the recent wake-ups from shelved, whose median duration is the estimate the
+ *   learner is shown (StackStore.recentWakeSeconds), found without scanning the history.
  */
 export const sql = `
 ALTER TABLE stacks DROP CONSTRAINT stacks_state_check;
@@ -21,6 +23,7 @@ ALTER TABLE stacks ADD CONSTRAINT stacks_state_check CHECK (state IN (
 ALTER TABLE stacks ADD COLUMN shelve_after integer NOT NULL DEFAULT 0;
 ALTER TABLE stacks ADD COLUMN shelve_at timestamptz;
 CREATE INDEX stacks_shelve ON stacks (shelve_at) WHERE state = 'SUSPENDED';
+CREATE INDEX stack_events_wakes ON stack_events (id) WHERE from_state = 'UNSHELVING' AND to_state = 'READY';
 
 DROP INDEX stacks_pending;
 CREATE INDEX stacks_pending ON stacks (state_changed_at)

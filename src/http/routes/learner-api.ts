@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
 import type { Lab } from '../../domain/lab.ts';
 import type { Stack } from '../../domain/stack.ts';
+import { SHELVED_TIER, isIn } from '../../domain/states.ts';
 import { signConnectionToken, PROTOCOL, TOKEN_PROTOCOL_PREFIX, type ConnectionKind } from '../../gateway/connection-token.ts';
 import { DEFAULT_SERVER, findServer, labServers } from '../../domain/lab-servers.ts';
 import { AppError } from '../../errors/api-errors.ts';
@@ -70,8 +71,12 @@ export function learnerApi(ctx: AppContext) {
   return async function learnerApiPlugin(app: FastifyInstance): Promise<void> {
     app.addHook('onRequest', requireSession(ctx));
     const now = () => ctx.clock.now();
-    // A shelved lab's wake-up takes as long as its provider's unshelve: the page says so.
-    const view = (stack: Stack) => stackView(stack, now(), { unshelveEstimate: (stack.provider && ctx.providers.get(stack.provider)?.dormancy?.unshelveEstimate) || 0 });
+    // A shelved lab's wake-up takes minutes: the page says how long, from the provider's recent wake-ups.
+    const view = async (stack: Stack) => {
+      if (!stack.provider || !isIn(stack.state, SHELVED_TIER)) return stackView(stack, now());
+      const configured = ctx.providers.get(stack.provider)?.dormancy?.unshelveEstimate ?? 0;
+      return stackView(stack, now(), { unshelveEstimate: await ctx.stacks.wakeEstimates.estimate(stack.provider, configured) });
+    };
 
     app.get('/api/v1/me', async (request) => {
       const session = sessionOf(request);
@@ -84,7 +89,7 @@ export function learnerApi(ctx: AppContext) {
       const [stack] = await ctx.stacks.list({ learner: session.learner, context: session.context, lab: lab.id, limit: 1 });
       // A hidden lab's images open only with a token in their URLs (an <img> sends no bearer session).
       const fileAccess = lab.hidden ? await signLabFileAccess(ctx.keys, lab.id, ctx.config.session_ttl) : undefined;
-      return { lab: labView(lab, ctx.config, guacdConfigured(ctx), fileAccess), stack: stack ? view(stack) : null };
+      return { lab: labView(lab, ctx.config, guacdConfigured(ctx), fileAccess), stack: stack ? await view(stack) : null };
     });
 
     app.post<LabParams>('/api/v1/me/labs/:lab/launch', async (request) => {

@@ -28,12 +28,13 @@ export interface StackView {
   serverNow: string;
   /**
    * How long waking the lab typically takes, in seconds, when that is longer than a resume: a shelved lab
-   * (its provider's unshelve estimate, docs/openstack.md). Null otherwise.
+   * (the median of its provider's recent wake-ups, else the provider's configured estimate; docs/openstack.md).
+   * Null otherwise.
    */
   wakeEstimateSeconds: number | null;
 }
 
-/** What the view needs to know of the stack's provider: how long it takes to unshelve (0: unknown). */
+/** What the view needs to know of the stack's provider: how long a wake-up from shelved takes (0: unknown). */
 export interface WakeInfo {
   unshelveEstimate: number;
 }
