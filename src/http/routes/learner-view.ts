@@ -57,7 +57,7 @@ const PHASES: Record<StackState, { phase: Phase; message: string; action: StackV
   DELETE_FAILED: { phase: 'failed', message: 'Your lab could not be removed; the course team has been told.', action: 'none' },
   // Shelved: the servers were shut down and their disks set aside, which frees the cloud; files survive, running programs do not.
   SHELVE_PENDING: { phase: 'suspended', message: 'Your lab is suspended; your work is kept. It resumes as soon as you come back.', action: 'resume' },
-  SHELVING: { phase: 'suspended', message: 'Your lab was unused for a long time and is being put into deep sleep (shelved); your files are kept.', action: 'resume' },
+  SHELVING: { phase: 'suspending', message: 'Your lab was unused for a long time and is being put into deep sleep (shelved); your files are kept.', action: 'resume' },
   SHELVED: {
     phase: 'suspended',
     message: 'Your lab is in deep sleep (shelved) after a long time unused. Your files are kept, but programs that were running were stopped. Waking it takes longer than a resume.',
@@ -70,7 +70,7 @@ const PHASES: Record<StackState, { phase: Phase; message: string; action: StackV
 };
 
 /** States in which the learner is told how long a wake-up from shelved takes. */
-const WAKING_FROM_SHELVED: ReadonlySet<StackState> = new Set(['SHELVING', 'SHELVED', 'UNSHELVE_PENDING', 'UNSHELVING']);
+const WAKING_FROM_SHELVED: ReadonlySet<StackState> = new Set(['SHELVED', 'UNSHELVE_PENDING', 'UNSHELVING']);
 
 const WHAT_TO_DO: Partial<Record<StackState, string>> = {
   LAUNCH_FAILED: 'Press "Try again". If it fails again, tell your course team and mention the time.',
