@@ -467,7 +467,7 @@ export class StackStore {
   /**
    * How long the last `limit` wake-ups from shelved on `provider` took, newest first, in seconds: from the
    * learner's request (UNSHELVE_PENDING) to READY, what the learner waited. Uses the partial index of
-   * migration 009, so it reads a few hundred history rows, not the whole history.
+   * migration 010, so it reads a few hundred history rows, not the whole history.
    */
   async recentWakeSeconds(provider: string, limit: number): Promise<number[]> {
     const rows = await this.db.query<{ seconds: number }>(
