@@ -6,7 +6,8 @@
  * The table is enforced twice: by the store (db/stack-store.ts), which refuses to write an illegal pair,
  * and by the database itself (migration 006: a trigger on stacks and one on stack_events), so that no
  * process, tool or hand-written UPDATE can record one. The database also keeps the closed set with a
- * CHECK constraint (migration 001).
+ * CHECK constraint (migration 001). Migration 010 replaced both lists for the shelved tier; a changed
+ * table needs a new migration that replaces them again (test/store/legal-transitions.test.ts says so).
  */
 const TABLE = {
   LAUNCH_PENDING: ['CREATING', 'LAUNCH_FAILED', 'DELETE_PENDING'],
