@@ -6,7 +6,8 @@
 import type pg from 'pg';
 import type { Provider } from '../src/providers/provider.ts';
 
-export const STABLE = ['READY', 'SUSPENDED', 'DELETED', 'LAUNCH_FAILED', 'SUSPEND_FAILED', 'RESUME_FAILED', 'DELETE_FAILED'];
+/** States with no operation pending or under way (the shelved tier's included: a cloud may shelve). */
+export const STABLE = ['READY', 'SUSPENDED', 'SHELVED', 'DELETED', 'LAUNCH_FAILED', 'SUSPEND_FAILED', 'RESUME_FAILED', 'DELETE_FAILED', 'SHELVE_FAILED', 'UNSHELVE_FAILED'];
 
 interface Row {
   id: string;

@@ -64,7 +64,8 @@ function giveUpAfter(ms: number, what: string): NodeJS.Timeout {
 }
 
 const DAY_MS = 86_400_000;
-const SETTLED: StackState[] = ['READY', 'SUSPENDED', 'DELETED', 'LAUNCH_FAILED', 'SUSPEND_FAILED', 'RESUME_FAILED', 'DELETE_FAILED'];
+// With the clock a day ahead, a provider that can shelve (--heat) shelves the suspended stacks: settled too.
+const SETTLED: StackState[] = ['READY', 'SUSPENDED', 'SHELVED', 'DELETED', 'LAUNCH_FAILED', 'SUSPEND_FAILED', 'RESUME_FAILED', 'DELETE_FAILED', 'SHELVE_FAILED', 'UNSHELVE_FAILED'];
 const HEAT_TEMPLATE = `heat_template_version: 2018-08-31
 resources:
   pw: { type: OS::Heat::RandomString, properties: { length: 16 } }
@@ -201,7 +202,7 @@ async function learnerLoop(d: Deployment, learner: string, until: number): Promi
   const stacks = d.runtime.ctx.stacks;
   while (Date.now() < until) {
     let stack = await stacks.launch({ learner, context: 'chaos', lab: d.lab.id, actor: 'chaos' });
-    if (stack.state === 'RESUME_PENDING' || stack.state === 'SUSPENDED') d.figures.resumes++;
+    if (stack.state === 'RESUME_PENDING' || stack.state === 'SUSPENDED' || stack.state === 'UNSHELVE_PENDING') d.figures.resumes++;
     else if (stack.state === 'LAUNCH_PENDING') d.figures.launches++;
     stack = await waitSettled(d, stack.id);
     if (stack.state.endsWith('_FAILED')) {
@@ -243,8 +244,9 @@ async function audit(d: Deployment): Promise<void> {
     const events = await stacks.events(row.id);
     for (const e of events)
       if (e.actor === 'reconciler' && e.toState === 'DELETED') d.figures.violations.push(`${d.label}: ${row.providerStackName} vanished behind the store's back (${e.reason})`);
-    if (row.state !== 'READY' && row.state !== 'SUSPENDED') continue;
+    if (row.state !== 'READY' && row.state !== 'SUSPENDED' && row.state !== 'SHELVED') continue;
     const live = await d.provider.get({ id: row.providerStackId ?? '', name: row.providerStackName });
+    // Heat knows nothing of shelving: a shelved stack is a suspended one there.
     const want = row.state === 'READY' ? ['CREATE', 'RESUME'] : ['SUSPEND'];
     if (!live || !want.includes(live.action) || live.status !== 'COMPLETE')
       d.figures.violations.push(`${d.label}: ${row.providerStackName} is ${row.state} in the store but ${live ? `${live.action}_${live.status}` : 'gone'} on ${d.provider.name}`);

@@ -122,7 +122,10 @@ function render(): void {
   showOverlay({
     title: titles[view.phase],
     message: view.message,
-    elapsed: TRANSITIONAL.includes(view.phase) ? `Elapsed: ${elapsed} (state: ${view.state})` : '',
+    // Waking a shelved lab takes minutes, not seconds: the elapsed time is shown against the provider's estimate.
+    elapsed: TRANSITIONAL.includes(view.phase)
+      ? `Elapsed: ${elapsed}${view.wakeEstimateSeconds ? ` of about ${formatDuration(view.wakeEstimateSeconds * 1000)}` : ''} (state: ${view.state})`
+      : '',
     error: view.error,
     action,
     busy: TRANSITIONAL.includes(view.phase),

@@ -131,6 +131,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         leaseSeconds: config.lease,
         idlePollMs: config.worker_idle_poll * 1000,
         suspendTaskTimeout: config.suspend_task_timeout,
+        shelveTaskTimeout: config.shelve_task_timeout,
         deleteTaskTimeout: config.delete_task_timeout,
       },
     });

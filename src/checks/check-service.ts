@@ -40,7 +40,17 @@ const REACHABLE = new Set([
   'RESUME_PENDING',
   'RESUMING',
   'RESUME_FAILED',
+  'SHELVE_PENDING',
+  'SHELVING',
+  'SHELVED',
+  'SHELVE_FAILED',
+  'UNSHELVE_PENDING',
+  'UNSHELVING',
+  'UNSHELVE_FAILED',
 ]);
+
+/** States a check wakes the stack from (resume, or unshelve for the shelved tier) before it runs. */
+const DORMANT = new Set(['SUSPENDED', 'SUSPEND_FAILED', 'RESUME_FAILED', 'SHELVE_PENDING', 'SHELVED', 'SHELVE_FAILED', 'UNSHELVE_FAILED']);
 
 /** Why a check run could not start, in words for the learner; the detail goes to the log. */
 type CheckRunFailure = 'no-address' | 'not-ready' | 'not-running' | 'resume-failed';
@@ -173,11 +183,11 @@ export class CheckService {
       if (!REACHABLE.has(stack.state)) throw new RunError('not-running', 'The lab environment is not running: launch it again, then check your progress.', `stack is ${stack.state}`);
       if (stack.state === 'SUSPEND_PENDING') {
         await this.deps.stacks.keepalive(stackId, actor);
-      } else if (stack.state === 'SUSPENDED' || stack.state === 'SUSPEND_FAILED' || stack.state === 'RESUME_FAILED') {
+      } else if (DORMANT.has(stack.state)) {
         if (++resumes > 2) throw new RunError('resume-failed', 'The lab environment could not be resumed for the check; try again later.', `resume failed: ${stack.error ?? stack.state}`);
         await this.deps.stacks.requestResume(stackId, actor);
       } else {
-        await this.deps.stacks.waitForState(stackId, ['READY', 'SUSPENDED'], remaining).catch(() => undefined);
+        await this.deps.stacks.waitForState(stackId, ['READY', 'SUSPENDED', 'SHELVED'], remaining).catch(() => undefined);
       }
     }
   }

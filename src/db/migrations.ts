@@ -12,6 +12,7 @@ import { sql as legalTransitions } from './migrations/006-legal-transitions.ts';
 import { sql as deployment } from './migrations/007-deployment.ts';
 import { sql as gradeOutboxLeaseOwner } from './migrations/008-grade-outbox-lease-owner.ts';
 import { sql as learnerLaunches } from './migrations/009-learner-launches.ts';
+import { sql as shelvedTier } from './migrations/010-shelved-tier.ts';
 
 export interface Migration {
   version: number;
@@ -29,6 +30,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 7, name: 'deployment', sql: deployment },
   { version: 8, name: 'grade-outbox-lease-owner', sql: gradeOutboxLeaseOwner },
   { version: 9, name: 'learner-launches', sql: learnerLaunches },
+  { version: 10, name: 'shelved-tier', sql: shelvedTier },
 ];
 
 export async function migrate(db: Database, migrations: Migration[] = MIGRATIONS): Promise<number[]> {

@@ -30,6 +30,8 @@ export interface StackRow {
   suspend_at: Date | null;
   suspend_by: Date | null;
   delete_by: Date | null;
+  shelve_after: number;
+  shelve_at: Date | null;
   relaunch: boolean;
   state_changed_at: Date;
   created_at: Date;
@@ -41,7 +43,7 @@ export interface StackRow {
 const COLUMNS = [
   'id', 'learner', 'context', 'lab', 'run', 'state', 'provider', 'provider_stack_id', 'provider_stack_name', 'tried_providers',
   'error', 'error_code', 'attempts', 'public_ip', 'outputs', 'suspend_timeout', 'delete_age', 'launch_timeout', 'op_deadline',
-  'last_activity_at', 'suspend_at', 'suspend_by', 'delete_by', 'relaunch', 'state_changed_at', 'created_at', 'updated_at',
+  'last_activity_at', 'suspend_at', 'suspend_by', 'delete_by', 'shelve_after', 'shelve_at', 'relaunch', 'state_changed_at', 'created_at', 'updated_at',
   'lease_owner', 'lease_until',
 ] as const;
 
@@ -66,6 +68,7 @@ export function afterActivity(stack: Stack, at: Date): Stack {
     lastActivityAt,
     suspendAt: deadline(stack.suspendAt, lastActivityAt, stack.suspendTimeout),
     deleteBy: deadline(stack.deleteBy, lastActivityAt, stack.deleteAge),
+    shelveAt: deadline(stack.shelveAt, lastActivityAt, stack.shelveAfter),
     updatedAt: at,
   };
 }
@@ -95,6 +98,8 @@ export function toStack(row: StackRow): Stack {
     suspendAt: deadline(row.suspend_at, row.last_activity_at, row.suspend_timeout),
     suspendBy: row.suspend_by,
     deleteBy: deadline(row.delete_by, row.last_activity_at, row.delete_age),
+    shelveAfter: row.shelve_after,
+    shelveAt: deadline(row.shelve_at, row.last_activity_at, row.shelve_after),
     relaunch: row.relaunch,
     stateChangedAt: row.state_changed_at,
     createdAt: row.created_at,

@@ -30,6 +30,8 @@ export interface StackChanges {
   suspend_at?: Date | null;
   suspend_by?: Date | null;
   delete_by?: Date | null;
+  shelve_after?: number;
+  shelve_at?: Date | null;
   relaunch?: boolean;
   lease_owner?: string | null;
   lease_until?: Date | null;
@@ -81,7 +83,7 @@ export interface SweepMove {
 type Bind = (value: unknown) => string;
 
 /** The request a failed operation's retry makes. */
-const RETRY_TARGET = { SUSPEND_FAILED: 'SUSPEND_PENDING', DELETE_FAILED: 'DELETE_PENDING' } as const satisfies Partial<Record<StackState, PendingState>>;
+const RETRY_TARGET = { SUSPEND_FAILED: 'SUSPEND_PENDING', DELETE_FAILED: 'DELETE_PENDING', SHELVE_FAILED: 'SHELVE_PENDING' } as const satisfies Partial<Record<StackState, PendingState>>;
 
 const JSON_COLUMNS = new Set(['outputs']);
 
@@ -238,6 +240,8 @@ export class StackStore {
     limit: number;
     suspendTaskTimeout: number;
     deleteTaskTimeout: number;
+    /** Seconds a shelve or unshelve may take (default: the suspend's): an unshelve boots each server again. */
+    shelveTaskTimeout?: number;
   }): Promise<Array<Stack & { claimedFrom: StackState }>> {
     for (const [from, to] of Object.entries(CLAIM_TARGET)) assertTransitions([from as PendingState], to);
     const cases = Object.entries(CLAIM_TARGET)
@@ -256,6 +260,7 @@ export class StackStore {
              WHEN c.state = ANY($2::text[]) THEN s.op_deadline
              WHEN c.state = 'LAUNCH_PENDING' THEN $3 + make_interval(secs => s.launch_timeout)
              WHEN c.state = 'DELETE_PENDING' THEN $3 + make_interval(secs => $7)
+             WHEN c.state IN ('SHELVE_PENDING', 'UNSHELVE_PENDING') THEN $3 + make_interval(secs => $9)
              ELSE $3 + make_interval(secs => $6) END,
            lease_owner = $4, lease_until = $8, updated_at = $3
          FROM c WHERE s.id = c.id RETURNING ${stackColumns('s')}, c.state AS prev_state),
@@ -264,7 +269,17 @@ export class StackStore {
                      CASE WHEN prev_state = state THEN 'taken over after the previous worker''s lease expired' ELSE 'claimed by a worker' END,
                      'worker:' || $4, $3 FROM moved)
        SELECT * FROM moved`,
-      [PENDING_STATES, IN_PROGRESS_STATES, input.now, input.worker, input.limit, input.suspendTaskTimeout, input.deleteTaskTimeout, input.leaseUntil],
+      [
+        PENDING_STATES,
+        IN_PROGRESS_STATES,
+        input.now,
+        input.worker,
+        input.limit,
+        input.suspendTaskTimeout,
+        input.deleteTaskTimeout,
+        input.leaseUntil,
+        input.shelveTaskTimeout ?? input.suspendTaskTimeout,
+      ],
     );
     return rows.map((row) => ({ ...toStack(row), claimedFrom: row.prev_state }));
   }
@@ -280,6 +295,21 @@ export class StackStore {
       to: 'SUSPEND_PENDING',
       where: (now) => `(suspend_at <= ${now} AND last_activity_at + make_interval(secs => suspend_timeout) <= ${now}) OR suspend_by <= ${now}`,
       orderBy: 'suspend_at NULLS LAST',
+      set: () => 'attempts = 0',
+    });
+  }
+
+  /**
+   * The shelving sweep's dormant stacks: SUSPENDED -> SHELVE_PENDING. The SQL form of domain/policy.ts
+   * `isDormant`: shelve_at is the indexed review time (null: never shelved), last activity says whether
+   * the stack is really unused for its shelve_after.
+   */
+  markDormant(move: SweepMove): Promise<Stack[]> {
+    return this.bulkMove(move, {
+      from: ['SUSPENDED'],
+      to: 'SHELVE_PENDING',
+      where: (now) => `shelve_at <= ${now} AND last_activity_at + make_interval(secs => shelve_after) <= ${now}`,
+      orderBy: 'shelve_at',
       set: () => 'attempts = 0',
     });
   }
@@ -397,6 +427,20 @@ export class StackStore {
     return rows.length;
   }
 
+  /** The same for the shelving sweep's shelve_at of suspended stacks. */
+  async reviewShelveAt(now: Date, limit: number): Promise<number> {
+    const rows = await this.db.query(
+      `UPDATE stacks SET shelve_at = last_activity_at + make_interval(secs => shelve_after)
+       FROM ${ACTIVITY_ONLY}
+       WHERE id IN (SELECT id FROM stacks WHERE state = 'SUSPENDED' AND shelve_at <= $1
+                      AND last_activity_at + make_interval(secs => shelve_after) > $1 LIMIT $2)
+         AND state = 'SUSPENDED'
+       RETURNING id`,
+      [now, limit],
+    );
+    return rows.length;
+  }
+
   /** The same for the reaper's delete_by: moved to last activity + delete age where that is later. */
   async reviewDeleteBy(now: Date, limit: number): Promise<number> {
     const rows = await this.db.query(
@@ -418,6 +462,24 @@ export class StackStore {
       [id, worker, until, now, IN_PROGRESS_STATES],
     );
     return rows.length === 1;
+  }
+
+  /**
+   * How long the last `limit` wake-ups from shelved on `provider` took, newest first, in seconds: from the
+   * learner's request (UNSHELVE_PENDING) to READY, what the learner waited. Uses the partial index of
+   * migration 010, so it reads a few hundred history rows, not the whole history.
+   */
+  async recentWakeSeconds(provider: string, limit: number): Promise<number[]> {
+    const rows = await this.db.query<{ seconds: number }>(
+      `SELECT extract(epoch FROM w.at - p.at)::float8 AS seconds
+       FROM (SELECT id, stack_id, at FROM stack_events WHERE from_state = 'UNSHELVING' AND to_state = 'READY' ORDER BY id DESC LIMIT $2 * 10) w
+       JOIN stacks s ON s.id = w.stack_id AND s.provider = $1
+       CROSS JOIN LATERAL (SELECT at FROM stack_events p WHERE p.stack_id = w.stack_id AND p.id < w.id AND p.to_state = 'UNSHELVE_PENDING'
+                           ORDER BY p.id DESC LIMIT 1) p
+       ORDER BY w.id DESC LIMIT $2`,
+      [provider, limit],
+    );
+    return rows.map((r) => Number(r.seconds));
   }
 
   /** Number of stacks on a provider in the given states (capacity accounting). */

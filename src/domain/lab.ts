@@ -27,6 +27,8 @@ export interface LabTimeouts {
   launch: number;
   suspend: number;
   deleteAge: number;
+  /** Seconds unused before a suspended stack is shelved (0 = never); absent: the provider's default. */
+  shelveAfter?: number;
   check: number;
   remoteExec: number;
 }

@@ -1,8 +1,9 @@
 /**
- * When a stack should be suspended or deleted: the one definition, pure and taking `now`.
+ * When a stack should be suspended, shelved or deleted (the tiers of domain/dormancy.ts): the one
+ * definition, pure and taking `now`.
  *
  * The sweeps cannot call these per stack (they judge 100,000 stacks in a few milliseconds with one
- * index-friendly statement each), so StackStore.markIdle and markAbandoned say the same thing in SQL,
+ * index-friendly statement each), so StackStore.markIdle, markDormant and markAbandoned say the same thing in SQL,
  * and test/store/idle-policy.test.ts runs the real sweeps over a table of cases on PGlite and PostgreSQL
  * and fails unless they move exactly the stacks `nextAction` names. Change the rule here, then the SQL,
  * and that test tells you whether they still agree.
@@ -10,10 +11,19 @@
 import type { Stack } from './stack.ts';
 import { isIn, type StackState } from './states.ts';
 
-export type Decision = 'suspend' | 'delete' | 'none';
+export type Decision = 'suspend' | 'shelve' | 'delete' | 'none';
 
 /** States the reaper deletes once unused for the lab's delete age (not while work is pending or under way). */
-export const ABANDONABLE_STATES = ['READY', 'SUSPENDED', 'LAUNCH_FAILED', 'SUSPEND_FAILED', 'RESUME_FAILED'] as const satisfies readonly StackState[];
+export const ABANDONABLE_STATES = [
+  'READY',
+  'SUSPENDED',
+  'SHELVED',
+  'LAUNCH_FAILED',
+  'SUSPEND_FAILED',
+  'RESUME_FAILED',
+  'SHELVE_FAILED',
+  'UNSHELVE_FAILED',
+] as const satisfies readonly StackState[];
 
 /**
  * A real deadline from a stored review time. The stored suspend_at and delete_by are review times: set
@@ -37,10 +47,20 @@ export function isAbandoned(stack: Pick<Stack, 'deleteBy'>, now: Date): boolean 
   return stack.deleteBy !== null && stack.deleteBy.getTime() <= now.getTime();
 }
 
-/** Deletion wins over suspension: the scheduler's reaper and suspender together act on this. */
-export function nextAction(stack: Pick<Stack, 'state' | 'suspendAt' | 'suspendBy' | 'deleteBy'>, now: Date): Decision {
+/**
+ * A suspended stack past its shelve deadline (`shelveAt`, already a real deadline on a Stack; null when its
+ * provider cannot shelve or its lab never shelves). Only SUSPENDED stacks are shelved: a running one is
+ * suspended first, so the two tiers follow each other.
+ */
+export function isDormant(stack: Pick<Stack, 'state' | 'shelveAt'>, now: Date): boolean {
+  return stack.state === 'SUSPENDED' && stack.shelveAt !== null && stack.shelveAt.getTime() <= now.getTime();
+}
+
+/** Deletion wins over shelving and suspension: the scheduler's reaper and suspender together act on this. */
+export function nextAction(stack: Pick<Stack, 'state' | 'suspendAt' | 'suspendBy' | 'deleteBy' | 'shelveAt'>, now: Date): Decision {
   if (isIn(stack.state, ABANDONABLE_STATES) && isAbandoned(stack, now)) return 'delete';
   if (stack.state === 'READY' && isIdle(stack, now)) return 'suspend';
+  if (isDormant(stack, now)) return 'shelve';
   return 'none';
 }
 

@@ -12,6 +12,8 @@ export const STACK_ERRORS = {
   NO_PROVIDER_STACK: 'The stack has no record on a provider to suspend or resume. Delete it and launch again.',
   SUSPEND_FAILED: 'The provider could not suspend the stack; the suspender retries up to `suspend_attempts` times.',
   RESUME_FAILED: 'The provider could not resume the stack. Launching again retries; reset gives a fresh stack.',
+  SHELVE_FAILED: "The provider could not shelve the suspended stack's servers; the suspender retries up to `suspend_attempts` times, and the stack stays suspended (and billed) meanwhile.",
+  UNSHELVE_FAILED: "The provider could not wake the shelved stack (unshelve its servers, then resume it). Launching again retries; reset gives a fresh stack.",
   DELETE_FAILED: 'The provider could not delete the stack; the reaper retries up to `delete_attempts` times.',
   TIMEOUT: 'An operation ran past its timeout and the watchdog failed it; `error` says which.',
   INTERNAL: 'An unexpected error inside stacklab; the server log has the detail under the stack id.',

@@ -34,6 +34,13 @@ export interface Stack {
   suspendAt: Date | null;
   /** An explicit deadline set by an operator or the API, on top of idleness. */
   suspendBy: Date | null;
+  /**
+   * Seconds without activity after which a suspended stack is shelved (0 = never), fixed when its suspend
+   * completed: the lab's `shelve_after`, else its provider's default, 0 on a provider that cannot shelve.
+   */
+  shelveAfter: number;
+  /** When the shelving sweep shelves it (a SUSPENDED stack only), unless it is resumed first. */
+  shelveAt: Date | null;
   /** When the reaper deletes it unless it is resumed first. */
   deleteBy: Date | null;
   /** Set by reset: launch again as soon as the delete completes. */

@@ -6,7 +6,8 @@
  * The table is enforced twice: by the store (db/stack-store.ts), which refuses to write an illegal pair,
  * and by the database itself (migration 006: a trigger on stacks and one on stack_events), so that no
  * process, tool or hand-written UPDATE can record one. The database also keeps the closed set with a
- * CHECK constraint (migration 001).
+ * CHECK constraint (migration 001). Migration 010 replaced both lists for the shelved tier; a changed
+ * table needs a new migration that replaces them again (test/store/legal-transitions.test.ts says so).
  */
 const TABLE = {
   LAUNCH_PENDING: ['CREATING', 'LAUNCH_FAILED', 'DELETE_PENDING'],
@@ -17,7 +18,8 @@ const TABLE = {
   // SUSPEND_PENDING -> READY: a keepalive arrived before a worker claimed the suspend.
   SUSPEND_PENDING: ['SUSPENDING', 'READY', 'DELETE_PENDING'],
   SUSPENDING: ['SUSPENDED', 'SUSPEND_FAILED'],
-  SUSPENDED: ['RESUME_PENDING', 'DELETE_PENDING', 'READY', 'DELETED'],
+  // SUSPENDED -> SHELVE_PENDING: the second tier of dormancy (domain/policy.ts isDormant).
+  SUSPENDED: ['RESUME_PENDING', 'DELETE_PENDING', 'READY', 'DELETED', 'SHELVE_PENDING'],
   RESUME_PENDING: ['RESUMING', 'DELETE_PENDING'],
   RESUMING: ['READY', 'RESUME_FAILED'],
   DELETE_PENDING: ['DELETING'],
@@ -28,6 +30,18 @@ const TABLE = {
   SUSPEND_FAILED: ['SUSPEND_PENDING', 'RESUME_PENDING', 'DELETE_PENDING'],
   RESUME_FAILED: ['RESUME_PENDING', 'DELETE_PENDING'],
   DELETE_FAILED: ['DELETE_PENDING'],
+  // The shelved tier (providers that can shelve: OpenStack's Nova). SHELVE_PENDING -> UNSHELVE_PENDING: the
+  // learner came back before a worker claimed the shelve (the servers are only suspended; unshelving them
+  // is a no-op and the stack is resumed).
+  SHELVE_PENDING: ['SHELVING', 'UNSHELVE_PENDING', 'DELETE_PENDING'],
+  SHELVING: ['SHELVED', 'SHELVE_FAILED'],
+  // SHELVED -> DELETED: the reconciler, when the stack is gone from its provider.
+  SHELVED: ['UNSHELVE_PENDING', 'DELETE_PENDING', 'DELETED'],
+  UNSHELVE_PENDING: ['UNSHELVING', 'DELETE_PENDING'],
+  UNSHELVING: ['READY', 'UNSHELVE_FAILED'],
+  // A failed shelve is retried; some servers may be shelved and some not, which an unshelve handles too.
+  SHELVE_FAILED: ['SHELVE_PENDING', 'UNSHELVE_PENDING', 'DELETE_PENDING'],
+  UNSHELVE_FAILED: ['UNSHELVE_PENDING', 'DELETE_PENDING'],
 } as const;
 
 export type StackState = keyof typeof TABLE;
@@ -43,6 +57,8 @@ export const CLAIM_TARGET = {
   SUSPEND_PENDING: 'SUSPENDING',
   RESUME_PENDING: 'RESUMING',
   DELETE_PENDING: 'DELETING',
+  SHELVE_PENDING: 'SHELVING',
+  UNSHELVE_PENDING: 'UNSHELVING',
 } as const satisfies Partial<Record<StackState, StackState>>;
 
 /** Where an in-progress state lands on success and on failure. */
@@ -51,6 +67,8 @@ export const OUTCOME = {
   SUSPENDING: { ok: 'SUSPENDED', failed: 'SUSPEND_FAILED' },
   RESUMING: { ok: 'READY', failed: 'RESUME_FAILED' },
   DELETING: { ok: 'DELETED', failed: 'DELETE_FAILED' },
+  SHELVING: { ok: 'SHELVED', failed: 'SHELVE_FAILED' },
+  UNSHELVING: { ok: 'READY', failed: 'UNSHELVE_FAILED' },
 } as const satisfies Partial<Record<StackState, { ok: StackState; failed: StackState }>>;
 
 export type PendingState = keyof typeof CLAIM_TARGET;
@@ -61,7 +79,11 @@ export const PENDING_STATES = Object.keys(CLAIM_TARGET) as readonly PendingState
 /** States in which a worker is (or should be) talking to a provider. */
 export const IN_PROGRESS_STATES = Object.keys(OUTCOME) as readonly InProgressState[];
 export const FAILED_STATES = Object.values(OUTCOME).map((o) => o.failed) as readonly StackState[];
-/** States that hold resources on a provider, counted against a provider's capacity (as hastexo did). */
+/**
+ * States that hold resources on a provider, counted against a provider's capacity (as hastexo did). A
+ * shelved stack still holds its ports, addresses, volumes and images, and Nova still counts its servers
+ * against the project's instance quota, so it occupies a place too.
+ */
 export const OCCUPYING_STATES = [
   'CREATING',
   'READY',
@@ -75,7 +97,17 @@ export const OCCUPYING_STATES = [
   'DELETE_PENDING',
   'DELETING',
   'DELETE_FAILED',
+  'SHELVE_PENDING',
+  'SHELVING',
+  'SHELVED',
+  'SHELVE_FAILED',
+  'UNSHELVE_PENDING',
+  'UNSHELVING',
+  'UNSHELVE_FAILED',
 ] as const satisfies readonly StackState[];
+
+/** The shelved tier: the states a learner coming back wakes with an unshelve (longer than a resume). */
+export const SHELVED_TIER = ['SHELVE_PENDING', 'SHELVING', 'SHELVED', 'SHELVE_FAILED', 'UNSHELVE_PENDING', 'UNSHELVING', 'UNSHELVE_FAILED'] as const satisfies readonly StackState[];
 
 export function canTransition(from: StackState, to: StackState): boolean {
   return TRANSITIONS[from].includes(to);

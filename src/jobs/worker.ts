@@ -19,6 +19,8 @@ export interface WorkerSettings {
   leaseSeconds: number;
   idlePollMs: number;
   suspendTaskTimeout: number;
+  /** Seconds a shelve or unshelve may take (default: suspendTaskTimeout). */
+  shelveTaskTimeout?: number;
   deleteTaskTimeout: number;
 }
 
@@ -45,6 +47,7 @@ export class Worker {
       leaseUntil: addSeconds(now, this.deps.settings.leaseSeconds),
       limit: free,
       suspendTaskTimeout: this.deps.settings.suspendTaskTimeout,
+      shelveTaskTimeout: this.deps.settings.shelveTaskTimeout,
       deleteTaskTimeout: this.deps.settings.deleteTaskTimeout,
     });
     for (const stack of claimed) {

@@ -48,6 +48,12 @@ export const labFileSchema = z.strictObject({
       launch: seconds.default(900),
       suspend: seconds.default(120),
       delete_age: seconds.default(14 * 24 * 3600),
+      /**
+       * Seconds unused before a suspended stack is shelved (docs/openstack.md, "Dormancy"), counted from
+       * the last activity like delete_age; 0 = never. Absent: the provider's default. Ignored where the
+       * provider cannot shelve (the local runtime).
+       */
+      shelve_after: z.number().int().min(0).optional(),
       check: seconds.default(120),
       remote_exec: seconds.default(300),
     })

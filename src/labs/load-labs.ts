@@ -116,6 +116,7 @@ function toLab(id: string, dir: string, file: string, data: LabFile, options: Lo
       launch: data.timeouts.launch,
       suspend: data.timeouts.suspend,
       deleteAge: data.timeouts.delete_age,
+      ...(data.timeouts.shelve_after !== undefined ? { shelveAfter: data.timeouts.shelve_after } : {}),
       check: data.timeouts.check,
       remoteExec: data.timeouts.remote_exec,
     },

@@ -34,10 +34,21 @@
  *    drift), but such a stack unknown to the store is never taken for a zombie, only logged once,
  *    because it may be another deployment's. The local runtime refuses to act on names of another
  *    deployment (delete of one is a no-op), so its shared host resources are never torn down for it.
- * 7. Errors are `ProviderError`s whose `userMessage` is a sentence a learner can read and whose
+ * 7. Dormancy (domain/dormancy.ts). `dormancy` says what the provider's cloud can do and bills; a
+ *    provider without it suspends only (the local runtime). A provider whose dormancy says `canShelve`
+ *    has `shelve` and `unshelve`, which are steps toward a goal rather than one action: each call looks
+ *    at the stack's servers, asks for what is still needed and reports where they are, so a worker
+ *    calls it again (after a pause) until COMPLETE or FAILED, and a worker that takes over a stack just
+ *    carries on. `shelve` shelves a suspended stack's servers (offloading them when the policy says so);
+ *    shelving a shelved stack reports COMPLETE. `unshelve` takes them off the shelf, COMPLETE once no
+ *    server is shelved (a stack that was only suspended is COMPLETE at once); the orchestrator then
+ *    wakes the stack with `resume` as usual. The servers keep their identity (ids, ports, addresses,
+ *    volumes, key pair): the stack is the same one.
+ * 8. Errors are `ProviderError`s whose `userMessage` is a sentence a learner can read and whose
  *    `detail` is for the log. Nothing secret (keys, passwords, tokens) goes into either.
  */
 
+import type { DormancyPolicy } from '../domain/dormancy.ts';
 import { UserFacingError } from '../errors/user-facing-error.ts';
 
 export { STACK_NAME_PREFIX } from './stack-names.ts';
@@ -92,6 +103,13 @@ export interface ProviderStackSummary extends StackRef {
   deployment?: string;
 }
 
+/** Where a shelve or unshelve stands after one step (see the contract, point 7). */
+export interface DormancyProgress {
+  status: ProviderStatus;
+  /** What is happening or what failed, readable (e.g. "2 of 3 servers shelved"). */
+  reason: string;
+}
+
 export interface Provider {
   /** The name labs use in `providers:` (e.g. "local", "cloud-a"). */
   readonly name: string;
@@ -105,6 +123,12 @@ export interface Provider {
   list(): Promise<ProviderStackSummary[]>;
   /** Check a template without creating anything; resolves with a list of problems (empty = fine). */
   validate?(req: Pick<CreateRequest, 'template' | 'environment' | 'files' | 'parameters'>): Promise<string[]>;
+  /** What the cloud can do and bills about dormant stacks; absent: suspend only (domain/dormancy.ts SUSPEND_ONLY). */
+  readonly dormancy?: DormancyPolicy;
+  /** One step of shelving a suspended stack's servers (point 7); on providers that can shelve. */
+  shelve?(ref: StackRef): Promise<DormancyProgress>;
+  /** One step of taking a shelved stack's servers off the shelf; `resume` follows (point 7). */
+  unshelve?(ref: StackRef): Promise<DormancyProgress>;
   /** Reboot the named servers of a stack (hastexo's `reboot_on_resume`); optional. */
   rebootServers?(ref: StackRef, servers: string[]): Promise<void>;
   /** Release connections and timers. */

@@ -19,6 +19,7 @@ import type { Database } from '../db/database.ts';
 import { StackStore, type StackChanges } from '../db/stack-store.ts';
 import type { Lab, LabProvider } from '../domain/lab.ts';
 import { addSeconds } from '../domain/policy.ts';
+import { effectiveShelveAfter } from '../domain/dormancy.ts';
 import type { Stack } from '../domain/stack.ts';
 import { OCCUPYING_STATES, OUTCOME, type InProgressState, type StackState } from '../domain/states.ts';
 import { parseTemplate } from '../templates/parse.ts';
@@ -107,9 +108,13 @@ export class Operations {
       case 'SUSPENDING':
         return this.simpleAction(stack, 'SUSPEND', signal);
       case 'RESUMING':
-        return this.simpleAction(stack, 'RESUME', signal);
+        return this.simpleAction(stack, 'RESUME', signal, 'resumed');
       case 'DELETING':
         return this.remove(stack, signal);
+      case 'SHELVING':
+        return this.dormancyStep(stack, 'shelve', signal);
+      case 'UNSHELVING':
+        return this.dormancyStep(stack, 'unshelve', signal);
       default:
         this.deps.logger.warn({ stack: stack.id, state: stack.state }, 'claimed a stack that is not in progress; leaving it');
     }
@@ -320,42 +325,116 @@ export class Operations {
 
   // ---- suspend / resume ----------------------------------------------------------------------
 
-  private async simpleAction(stack: Stack, action: 'SUSPEND' | 'RESUME', signal: AbortSignal): Promise<void> {
+  private async simpleAction(stack: Stack, action: 'SUSPEND' | 'RESUME', signal: AbortSignal, resumed = 'resumed'): Promise<void> {
     const target = this.providerOf(stack);
     if (!target) {
       await this.finish(stack, 'failed', 'The stack has no provider record; delete it and launch again.', { error_code: 'NO_PROVIDER_STACK' });
       return;
     }
     const lab = this.labOf(stack);
+    // The resume that ends a wake-up from shelved fails that wake-up.
+    const code = stack.state === 'UNSHELVING' ? 'UNSHELVE_FAILED' : (`${action}_FAILED` as const);
     if (action === 'SUSPEND' && this.deps.hooks.beforeSuspend) await this.runHook('beforeSuspend', stack);
     stopIfAborted(signal);
     try {
       await (action === 'SUSPEND' ? target.provider.suspend(target.ref) : target.provider.resume(target.ref));
     } catch (error) {
-      await this.finish(stack, 'failed', `${action.toLowerCase()} failed: ${errorText(error)}`, { attempts: stack.attempts + 1, error_code: `${action}_FAILED` });
+      await this.finish(stack, 'failed', `${action.toLowerCase()} failed: ${errorText(error)}`, { attempts: stack.attempts + 1, error_code: code });
       return;
     }
     const result = await this.poll(stack, target.provider, target.ref, action, signal);
     if (result?.status !== 'COMPLETE') {
       const why = result ? result.reason || `${action.toLowerCase()} failed` : 'the stack no longer exists on its provider';
-      await this.finish(stack, 'failed', why, { attempts: stack.attempts + 1, error_code: `${action}_FAILED` });
+      await this.finish(stack, 'failed', why, { attempts: stack.attempts + 1, error_code: code });
       return;
     }
     const now = this.now;
     const deleteAge = lab?.timeouts.deleteAge ?? 14 * 24 * 3600;
     if (action === 'SUSPEND') {
-      await this.finish(stack, 'ok', 'suspended', { attempts: 0, error: null, delete_by: addSeconds(now, deleteAge), suspend_at: null, suspend_by: null });
+      await this.finish(stack, 'ok', 'suspended', {
+        attempts: 0,
+        error: null,
+        delete_by: addSeconds(now, deleteAge),
+        suspend_at: null,
+        suspend_by: null,
+        ...this.shelveTier(stack, lab, target.provider),
+      });
       return;
     }
-    const ready = await this.finish(stack, 'ok', 'resumed', {
+    await this.running(stack, resumed, lab, target.provider, target.ref);
+  }
+
+  /**
+   * The second tier, fixed as the suspend completes (domain/dormancy.ts): how long unused before the
+   * stack is shelved (the lab's choice, else its provider's default; never where the provider cannot
+   * shelve), counted from last activity like the delete age.
+   */
+  private shelveTier(stack: Stack, lab: Lab | undefined, provider: Provider): StackChanges {
+    const seconds = effectiveShelveAfter(lab?.timeouts.shelveAfter, provider.shelve && provider.unshelve ? provider.dormancy : undefined);
+    return { shelve_after: seconds, shelve_at: seconds > 0 ? addSeconds(stack.lastActivityAt, seconds) : null };
+  }
+
+  /** The stack runs again (resumed, or woken from shelved): new deadlines, then reboot_on_resume and the hook. */
+  private async running(stack: Stack, reason: string, lab: Lab | undefined, provider: Provider, ref: StackRef): Promise<void> {
+    const now = this.now;
+    const ready = await this.finish(stack, 'ok', reason, {
       attempts: 0,
       error: null,
       last_activity_at: now,
       suspend_at: addSeconds(now, lab?.timeouts.suspend ?? 120),
-      delete_by: addSeconds(now, deleteAge),
+      delete_by: addSeconds(now, lab?.timeouts.deleteAge ?? 14 * 24 * 3600),
+      shelve_at: null,
     });
-    await this.rebootOnResume(ready, target.provider, target.ref);
+    await this.rebootOnResume(ready, provider, ref);
     if (this.deps.hooks.afterResume) await this.runHook('afterResume', ready);
+  }
+
+  // ---- shelve / unshelve (the second tier of dormancy) ---------------------------------------------
+
+  /**
+   * Shelves a suspended stack, or takes a shelved one's servers off the shelf, by calling the provider's
+   * step until it reports COMPLETE or FAILED (provider.ts, point 7), renewing the lease between steps; a
+   * woken stack is then resumed as usual (Heat resumes what is still suspended and skips the servers the
+   * unshelve left ACTIVE). A step changes the cloud, so a stopping worker lets the one in flight finish
+   * and hands the stack back at the pause.
+   */
+  private async dormancyStep(stack: Stack, kind: 'shelve' | 'unshelve', signal: AbortSignal): Promise<void> {
+    const target = this.providerOf(stack);
+    if (!target) {
+      await this.finish(stack, 'failed', 'The stack has no provider record; delete it and launch again.', { error_code: 'NO_PROVIDER_STACK' });
+      return;
+    }
+    const { provider, ref } = target;
+    const code = kind === 'shelve' ? 'SHELVE_FAILED' : 'UNSHELVE_FAILED';
+    const step = kind === 'shelve' ? provider.shelve : provider.unshelve;
+    if (!step) {
+      // A provider that cannot shelve (its settings changed since) holds the stack merely suspended.
+      if (kind === 'unshelve') return this.simpleAction(stack, 'RESUME', signal, 'resumed (its provider cannot shelve)');
+      await this.finish(stack, 'failed', `provider '${provider.name}' cannot shelve; the stack stays suspended`, { attempts: stack.attempts + 1, error_code: code });
+      return;
+    }
+    for (;;) {
+      stopIfAborted(signal);
+      await this.renew(stack);
+      let progress;
+      try {
+        progress = await step.call(provider, ref);
+      } catch (error) {
+        await this.finish(stack, 'failed', `${kind} failed: ${errorText(error)}`, { attempts: stack.attempts + 1, error_code: code });
+        return;
+      }
+      if (progress.status === 'FAILED') {
+        await this.finish(stack, 'failed', progress.reason || `${kind} failed`, { attempts: stack.attempts + 1, error_code: code });
+        return;
+      }
+      if (progress.status === 'COMPLETE') break;
+      await this.sleep(this.deps.settings.pollSeconds * 1000, signal);
+    }
+    if (kind === 'shelve') {
+      await this.finish(stack, 'ok', 'shelved: its servers no longer hold a place on a hypervisor', { attempts: 0, error: null, shelve_at: null });
+      return;
+    }
+    await this.simpleAction(stack, 'RESUME', signal, 'woken from shelved: unshelved, then resumed');
   }
 
   /** hastexo templates list servers to reboot after a resume (a nested-virtualisation workaround). */

@@ -13,12 +13,13 @@ import type { Lab } from '../domain/lab.ts';
 import { holdsLearnerSlot, type LearnerLimits } from '../domain/learner-limits.ts';
 import { addSeconds } from '../domain/policy.ts';
 import type { Stack, StackEvent, StackSecrets } from '../domain/stack.ts';
-import { canTransition, type StackState } from '../domain/states.ts';
+import { canTransition, isIn, type StackState } from '../domain/states.ts';
 import { AppError } from '../errors/api-errors.ts';
 import { stackNameFor } from '../providers/stack-names.ts';
 import { ActivityLedger } from './activity-ledger.ts';
 import { LearnerQuota } from './learner-quota.ts';
 import { ReadyStackCache } from './ready-stack-cache.ts';
+import { WakeEstimates } from './wake-estimates.ts';
 import type { Clock } from '../infra/clock.ts';
 import type { DomainEvents } from '../infra/events.ts';
 import type { Keys } from '../infra/keys.ts';
@@ -49,6 +50,11 @@ const DELETABLE: readonly StackState[] = [
   'SUSPEND_FAILED',
   'RESUME_FAILED',
   'DELETE_FAILED',
+  'SHELVE_PENDING',
+  'SHELVED',
+  'UNSHELVE_PENDING',
+  'SHELVE_FAILED',
+  'UNSHELVE_FAILED',
 ];
 
 /** Times a launch or reset re-reads the stack when another request moved it in between. */
@@ -94,6 +100,8 @@ export class StackService {
   readonly readyCache = new ReadyStackCache(READY_CACHE_CAPACITY);
   readonly activityLedger: ActivityLedger;
   private readonly quota: LearnerQuota;
+  /** How long a wake-up from shelved takes, per provider, for the learner's page. */
+  readonly wakeEstimates: WakeEstimates;
   private stopListening: (() => Promise<void>) | null = null;
 
   constructor(
@@ -111,6 +119,7 @@ export class StackService {
   ) {
     this.store = new StackStore(deps.db);
     this.quota = new LearnerQuota(deps.limits, deps.labs);
+    this.wakeEstimates = new WakeEstimates(this.store, () => deps.clock.now().getTime());
     this.activityLedger = new ActivityLedger({
       store: this.store,
       cache: this.readyCache,
@@ -279,6 +288,17 @@ export class StackService {
         });
       case 'SUSPEND_PENDING':
         return this.move(stack.id, ['SUSPEND_PENDING'], 'READY', 'learner came back before the suspend started', actor, this.activity(stack, now));
+      // The shelved tier wakes by unshelving (which also resumes a stack whose shelve had not started or failed half-way).
+      case 'SHELVE_PENDING':
+      case 'SHELVED':
+      case 'SHELVE_FAILED':
+      case 'UNSHELVE_FAILED':
+        return this.move(stack.id, [stack.state], 'UNSHELVE_PENDING', 'learner came back', actor, {
+          error: null,
+          error_code: null,
+          attempts: 0,
+          last_activity_at: now,
+        });
       default:
         return (await this.store.update(stack.id, [stack.state], { last_activity_at: now }, now)) ?? null;
     }
@@ -327,6 +347,10 @@ export class StackService {
   async requestResume(id: string, actor: string): Promise<Stack> {
     const stack = await this.get(id);
     if (stack.state === 'READY' || stack.state === 'RESUME_PENDING' || stack.state === 'RESUMING') return stack;
+    if (stack.state === 'UNSHELVE_PENDING' || stack.state === 'UNSHELVING') return stack;
+    if (isIn(stack.state, ['SHELVE_PENDING', 'SHELVED', 'SHELVE_FAILED', 'UNSHELVE_FAILED'])) {
+      return this.request(id, [stack.state], 'UNSHELVE_PENDING', 'resume requested (unshelve)', actor, { error: null, attempts: 0, last_activity_at: this.deps.clock.now() });
+    }
     return this.request(id, ['SUSPENDED', 'SUSPEND_FAILED', 'RESUME_FAILED'], 'RESUME_PENDING', 'resume requested', actor, {
       error: null,
       attempts: 0,

@@ -33,10 +33,15 @@ async function timed(sweep: string, fn: () => Promise<{ acted: number; errors?: 
   return { sweep, acted, errors, ms: performance.now() - started };
 }
 
-/** Idle READY stacks (domain/policy.ts isIdle) -> SUSPEND_PENDING; failed suspends retried. */
+/**
+ * The tiers of dormancy before deletion (domain/dormancy.ts): idle READY stacks (domain/policy.ts isIdle)
+ * -> SUSPEND_PENDING, and suspended stacks unused for their shelve_after (isDormant) -> SHELVE_PENDING;
+ * failed suspends and shelves retried.
+ */
 export function suspender(store: StackStore, now: Date, s: SweepSettings): Promise<SweepStats> {
   return timed('suspender', async () => {
     const idle = await store.markIdle({ now, limit: s.batch, reason: 'idle: no keepalive within the suspend timeout', actor: 'suspender' });
+    const dormant = await store.markDormant({ now, limit: s.batch, reason: 'dormant: suspended and unused for the shelve time; shelving frees its hypervisor place', actor: 'suspender' });
     const retried = await store.retryFailed('SUSPEND_FAILED', {
       now,
       limit: s.batch,
@@ -45,8 +50,17 @@ export function suspender(store: StackStore, now: Date, s: SweepSettings): Promi
       reason: 'retrying a failed suspend',
       actor: 'suspender',
     });
+    const reshelved = await store.retryFailed('SHELVE_FAILED', {
+      now,
+      limit: s.batch,
+      maxAttempts: s.suspendAttempts,
+      backoffSeconds: s.retryBackoff,
+      reason: 'retrying a failed shelve',
+      actor: 'suspender',
+    });
     await store.reviewSuspendAt(now, s.batch);
-    return { acted: idle.length + retried.length };
+    await store.reviewShelveAt(now, s.batch);
+    return { acted: idle.length + dormant.length + retried.length + reshelved.length };
   });
 }
 
@@ -76,6 +90,8 @@ export function watchdog(store: StackStore, now: Date, s: SweepSettings): Promis
       ['SUSPENDING', 'Suspending did not finish in time; it will be retried.'],
       ['RESUMING', 'Resuming did not finish in time; open the lab again to retry.'],
       ['DELETING', 'Deleting did not finish in time; it will be retried.'],
+      ['SHELVING', 'Shelving did not finish in time; it will be retried.'],
+      ['UNSHELVING', 'Waking your lab from its deep sleep did not finish in time; open the lab again to retry.'],
     ] as const;
     for (const [inProgress, message] of messages) {
       const moved = await store.timeOut(inProgress, message, { now, limit: s.batch, reason: 'timed out (watchdog)', actor: 'watchdog' });
@@ -93,7 +109,9 @@ export function watchdog(store: StackStore, now: Date, s: SweepSettings): Promis
  * - a stack the store does not know is deleted only when its name and its recorded deployment are
  *   both this deployment's and it is older than `graceSeconds` (a create may still be saving its id);
  *   anything else is another deployment's or from before deployments existed, and is left alone;
- * - a READY/SUSPENDED row whose stack the provider no longer has (asked again by name) is DELETED.
+ * - a READY/SUSPENDED/SHELVED row whose stack the provider no longer has (asked again by name) is DELETED.
+ *   A shelved stack is invisible to Heat (its stack stays SUSPEND_COMPLETE while Nova shelves its
+ *   servers), so a SHELVED row meets no drift to correct: only its disappearance.
  */
 export function reconciler(
   deps: { store: StackStore; providers: ProviderRegistry; logger: Logger; deployment: string },
@@ -136,7 +154,7 @@ export function reconciler(
       }
       // Rows that claim to live on this provider but whose stack is gone.
       const live = new Set(remote.filter((r) => !(r.action === 'DELETE' && r.status === 'COMPLETE')).map((r) => r.name));
-      const claimed = await deps.store.list({ provider: provider.name, state: ['READY', 'SUSPENDED'], limit: 100000 });
+      const claimed = await deps.store.list({ provider: provider.name, state: ['READY', 'SUSPENDED', 'SHELVED'], limit: 100000 });
       for (const row of claimed) {
         if (live.has(row.providerStackName) || now.getTime() - row.stateChangedAt.getTime() < graceSeconds * 1000) continue;
         // Asked by name before it is written off: a list that missed it (paging, a folder it does not scan) must not lose a learner's stack.
@@ -155,7 +173,7 @@ export function reconciler(
           reason: 'reconciler: the stack no longer exists on its provider',
           actor: 'reconciler',
           now,
-          changes: { public_ip: null, secrets: null, outputs: {}, provider_stack_id: null, suspend_at: null, delete_by: null },
+          changes: { public_ip: null, secrets: null, outputs: {}, provider_stack_id: null, suspend_at: null, delete_by: null, shelve_at: null },
         });
         if (moved) acted++;
       }

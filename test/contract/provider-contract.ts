@@ -7,7 +7,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { deploymentPrefix } from '../../src/providers/stack-names.ts';
-import { STACK_NAME_PREFIX, type Provider, type ProviderAction, type ProviderStack, type StackRef, type ParameterValue } from '../../src/providers/provider.ts';
+import {
+  STACK_NAME_PREFIX,
+  type DormancyProgress,
+  type Provider,
+  type ProviderAction,
+  type ProviderStack,
+  type StackRef,
+  type ParameterValue,
+} from '../../src/providers/provider.ts';
 
 export interface ContractSetup {
   provider: Provider;
@@ -112,6 +120,35 @@ export function runProviderContract(label: string, setup: () => Promise<Contract
       const done = await waitFor(c.provider, ref, 'RESUME', c.actionTimeoutMs, c.pollMs ?? 500);
       assert.equal(done?.status, 'COMPLETE', done?.reason);
       for (const key of c.expectOutputs ?? []) assert.ok(key in done!.outputs, `output ${key} lost after resume`);
+    });
+
+    test('a provider that can shelve: a suspended stack shelves in steps, wakes in steps, then resumes (point 7)', async (t) => {
+      const c = need();
+      const { shelve, unshelve } = c.provider;
+      if (!c.provider.dormancy?.canShelve || !shelve || !unshelve) {
+        t.skip('this provider cannot shelve (suspend, then delete)');
+        return;
+      }
+      const until = async (step: (ref: StackRef) => Promise<DormancyProgress>, what: string) => {
+        const deadline = Date.now() + c.actionTimeoutMs;
+        for (;;) {
+          const progress = await step.call(c.provider, ref);
+          if (progress.status !== 'IN_PROGRESS') return progress;
+          if (Date.now() > deadline) throw new Error(`${what} still in progress after ${c.actionTimeoutMs} ms: ${progress.reason}`);
+          await new Promise((r) => setTimeout(r, c.pollMs ?? 500));
+        }
+      };
+      await c.provider.suspend(ref);
+      assert.equal((await waitFor(c.provider, ref, 'SUSPEND', c.actionTimeoutMs, c.pollMs ?? 500))?.status, 'COMPLETE');
+      const shelved = await until(shelve, 'shelve');
+      assert.equal(shelved.status, 'COMPLETE', shelved.reason);
+      assert.equal((await shelve.call(c.provider, ref)).status, 'COMPLETE', 'shelving a shelved stack is COMPLETE at once');
+      const woken = await until(unshelve, 'unshelve');
+      assert.equal(woken.status, 'COMPLETE', woken.reason);
+      await c.provider.resume(ref);
+      const done = await waitFor(c.provider, ref, 'RESUME', c.actionTimeoutMs, c.pollMs ?? 500);
+      assert.equal(done?.status, 'COMPLETE', done?.reason);
+      for (const key of c.expectOutputs ?? []) assert.ok(key in done!.outputs, `output ${key} lost after shelve and wake`);
     });
 
     test('delete completes; get is then null or DELETE COMPLETE; deleting again succeeds', async () => {

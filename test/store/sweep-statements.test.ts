@@ -14,12 +14,13 @@ const at = (seconds: number | null) => (seconds === null ? null : new Date(now.g
 /** Rows straight into the table, in any state: what the sweeps judge, not how the stacks got there. */
 async function seed(t: TestDatabase, rows: Array<Record<string, unknown>>): Promise<void> {
   await t.db.query(
-    `INSERT INTO stacks (id, learner, context, lab, state, provider_stack_name, suspend_timeout, delete_age, launch_timeout, attempts,
-                         last_activity_at, suspend_at, suspend_by, delete_by, op_deadline, state_changed_at, created_at, updated_at)
-     SELECT id, id, 'c', 'lab', state, 'stacklab-' || id || '-1', 120, 3600, 900, attempts,
-            last_activity_at, suspend_at, suspend_by, delete_by, op_deadline, state_changed_at, state_changed_at, state_changed_at
+    `INSERT INTO stacks (id, learner, context, lab, state, provider_stack_name, suspend_timeout, delete_age, shelve_after, launch_timeout, attempts,
+                         last_activity_at, suspend_at, suspend_by, delete_by, shelve_at, op_deadline, state_changed_at, created_at, updated_at)
+     SELECT id, id, 'c', 'lab', state, 'stacklab-' || id || '-1', 120, 3600, COALESCE(shelve_after, 0), 900, attempts,
+            last_activity_at, suspend_at, suspend_by, delete_by, shelve_at, op_deadline, state_changed_at, state_changed_at, state_changed_at
      FROM jsonb_to_recordset($1::jsonb) AS r(id text, state text, attempts int, last_activity_at timestamptz, suspend_at timestamptz,
-                                              suspend_by timestamptz, delete_by timestamptz, op_deadline timestamptz, state_changed_at timestamptz)`,
+                                              suspend_by timestamptz, delete_by timestamptz, shelve_after int, shelve_at timestamptz,
+                                              op_deadline timestamptz, state_changed_at timestamptz)`,
     [JSON.stringify(rows)],
   );
 }
@@ -35,24 +36,28 @@ for (const backend of BACKENDS) {
     after(async () => t?.drop());
 
     test('the suspender and the reaper move exactly the stacks domain/policy.ts nextAction names', async () => {
-      // Every state, with review times and activity before, at and after their deadlines (timeouts 120 s and 3600 s).
+      // Every state, with review times and activity before, at and after their deadlines (timeouts 120 s,
+      // 3600 s, and a shelve time of 3000 s or never).
       const rows = [];
       for (const state of STATES)
         for (const suspendAt of [null, -1000, 0, 1000])
           for (const activity of [-7200, -3600, -120, -10])
             for (const suspendBy of [null, 0, 1])
               for (const deleteBy of [null, -1000, 0, 1000])
-                rows.push({
-                  id: `${state}/${suspendAt}/${activity}/${suspendBy}/${deleteBy}`,
-                  state,
-                  attempts: 99, // beyond any retry limit: retries are another rule, tested below
-                  last_activity_at: at(activity),
-                  suspend_at: at(suspendAt),
-                  suspend_by: at(suspendBy),
-                  delete_by: at(deleteBy),
-                  op_deadline: null,
-                  state_changed_at: at(-10_000),
-                });
+                for (const shelveAt of [null, -1000, 0, 1000])
+                  rows.push({
+                    id: `${state}/${suspendAt}/${activity}/${suspendBy}/${deleteBy}/${shelveAt}`,
+                    state,
+                    attempts: 99, // beyond any retry limit: retries are another rule, tested below
+                    last_activity_at: at(activity),
+                    suspend_at: at(suspendAt),
+                    suspend_by: at(suspendBy),
+                    delete_by: at(deleteBy),
+                    shelve_after: shelveAt === null ? 0 : 3000,
+                    shelve_at: at(shelveAt),
+                    op_deadline: null,
+                    state_changed_at: at(-10_000),
+                  });
       await seed(t, rows);
       const before = await store.list({ limit: rows.length + 1 });
       assert.equal(before.length, rows.length);
@@ -65,13 +70,16 @@ for (const backend of BACKENDS) {
       let acted = 0;
       for (const stack of before) {
         const state = after.get(stack.id)!;
-        const did = state === stack.state ? 'none' : state === 'DELETE_PENDING' ? 'delete' : state === 'SUSPEND_PENDING' ? 'suspend' : `moved to ${state}`;
+        const did =
+          state === stack.state ? 'none' : state === 'DELETE_PENDING' ? 'delete' : state === 'SUSPEND_PENDING' ? 'suspend' : state === 'SHELVE_PENDING' ? 'shelve' : `moved to ${state}`;
         if (did !== 'none') acted++;
         const expected = nextAction(stack, now);
         if (did !== expected) disagree.push(`${stack.id}: the sweeps did ${did}, nextAction says ${expected}`);
       }
       assert.deepEqual(disagree.slice(0, 20), [], `${disagree.length} cases disagree`);
       assert.ok(acted > 100, `the cases should exercise both sweeps (acted on ${acted})`);
+      const shelved = [...after.values()].filter((state) => state === 'SHELVE_PENDING').length;
+      assert.ok(shelved > 10, `the cases should exercise the shelve tier (shelved ${shelved})`);
     });
 
     test('a failed suspend is retried only after its back-off and below the attempts limit', async () => {
@@ -86,6 +94,26 @@ for (const backend of BACKENDS) {
       assert.deepEqual(moved.map((s) => [s.id, s.state]), [['retry-1', 'SUSPEND_PENDING']]);
       const events = await store.events('retry-1');
       assert.deepEqual(events.map((e) => [e.fromState, e.toState, e.reason, e.actor]), [['SUSPEND_FAILED', 'SUSPEND_PENDING', 'retrying a failed suspend', 'suspender']]);
+    });
+
+    test("a suspended stack's shelve review time follows its activity; a failed shelve is retried after its back-off", async () => {
+      // Review time passed, but activity since then moves the real deadline later: not shelved, and the review time moves.
+      await seed(t, [
+        { id: 'shelve-active', state: 'SUSPENDED', attempts: 0, last_activity_at: at(-100), shelve_after: 3000, shelve_at: at(-10), state_changed_at: at(-100) },
+        { id: 'shelve-due', state: 'SUSPENDED', attempts: 0, last_activity_at: at(-3001), shelve_after: 3000, shelve_at: at(-1), state_changed_at: at(-3000) },
+        { id: 'shelve-never', state: 'SUSPENDED', attempts: 0, last_activity_at: at(-99_999), shelve_after: 0, shelve_at: null, state_changed_at: at(-99_000) },
+        { id: 'shelve-failed', state: 'SHELVE_FAILED', attempts: 1, last_activity_at: at(-9000), shelve_after: 3000, state_changed_at: at(-30) },
+      ]);
+      const moved = await store.markDormant({ now, limit: 10, reason: 'dormant', actor: 'suspender' });
+      assert.deepEqual(moved.map((s) => [s.id, s.state]), [['shelve-due', 'SHELVE_PENDING']]);
+      assert.deepEqual((await store.events('shelve-due')).map((e) => [e.fromState, e.toState, e.actor]), [['SUSPENDED', 'SHELVE_PENDING', 'suspender']]);
+      assert.equal(await store.reviewShelveAt(now, 10), 1, 'the passed review time of the stack still in use moves');
+      const active = (await store.get('shelve-active'))!;
+      assert.equal(active.shelveAt?.getTime(), new Date(at(2900)!).getTime(), 'its deadline is last activity + shelve_after');
+      assert.equal((await store.get('shelve-never'))!.shelveAt, null, 'a stack that never shelves has no deadline, however old');
+      const retry = (when: Date) => store.retryFailed('SHELVE_FAILED', { now: when, limit: 10, maxAttempts: 3, backoffSeconds: 60, reason: 'retrying a failed shelve', actor: 'suspender' });
+      assert.deepEqual(await retry(now), [], 'retried before its back-off');
+      assert.deepEqual((await retry(new Date(now.getTime() + 60_000))).map((s) => [s.id, s.state]), [['shelve-failed', 'SHELVE_PENDING']]);
     });
 
     test('the watchdog statement fails an operation past its deadline with the message, clearing its lease', async () => {

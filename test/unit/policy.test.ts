@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { DEFAULT_SHELVE_AFTER, SUSPEND_ONLY, defaultShelveAfter, effectiveShelveAfter } from '../../src/domain/dormancy.ts';
 import { deadline, nextAction } from '../../src/domain/policy.ts';
 import {
   CLAIM_TARGET,
@@ -19,14 +20,45 @@ const now = new Date('2026-05-01T12:00:00Z');
 const at = (s: number) => new Date(now.getTime() + s * 1000);
 
 test('nextAction: idle READY stacks suspend, abandoned ones delete, others wait', () => {
-  assert.equal(nextAction({ state: 'READY', suspendAt: at(-1), suspendBy: null, deleteBy: at(100) }, now), 'suspend');
-  assert.equal(nextAction({ state: 'READY', suspendAt: at(10), suspendBy: null, deleteBy: at(100) }, now), 'none');
-  assert.equal(nextAction({ state: 'READY', suspendAt: at(10), suspendBy: at(0), deleteBy: at(100) }, now), 'suspend');
-  assert.equal(nextAction({ state: 'SUSPENDED', suspendAt: null, suspendBy: null, deleteBy: at(0) }, now), 'delete');
-  assert.equal(nextAction({ state: 'SUSPENDED', suspendAt: null, suspendBy: null, deleteBy: at(1) }, now), 'none');
-  assert.equal(nextAction({ state: 'CREATING', suspendAt: at(-1), suspendBy: null, deleteBy: at(-1) }, now), 'none');
+  assert.equal(nextAction({ state: 'READY', suspendAt: at(-1), suspendBy: null, deleteBy: at(100), shelveAt: null }, now), 'suspend');
+  assert.equal(nextAction({ state: 'READY', suspendAt: at(10), suspendBy: null, deleteBy: at(100), shelveAt: null }, now), 'none');
+  assert.equal(nextAction({ state: 'READY', suspendAt: at(10), suspendBy: at(0), deleteBy: at(100), shelveAt: null }, now), 'suspend');
+  assert.equal(nextAction({ state: 'SUSPENDED', suspendAt: null, suspendBy: null, deleteBy: at(0), shelveAt: null }, now), 'delete');
+  assert.equal(nextAction({ state: 'SUSPENDED', suspendAt: null, suspendBy: null, deleteBy: at(1), shelveAt: null }, now), 'none');
+  assert.equal(nextAction({ state: 'CREATING', suspendAt: at(-1), suspendBy: null, deleteBy: at(-1), shelveAt: null }, now), 'none');
   // Both due: deletion wins (the reaper takes abandoned READY stacks too).
-  assert.equal(nextAction({ state: 'READY', suspendAt: at(-1), suspendBy: null, deleteBy: at(-1) }, now), 'delete');
+  assert.equal(nextAction({ state: 'READY', suspendAt: at(-1), suspendBy: null, deleteBy: at(-1), shelveAt: null }, now), 'delete');
+});
+
+test('nextAction with the shelve tier: a suspended stack past its shelve deadline shelves; deletion still wins; nothing else shelves', () => {
+  const suspended = { state: 'SUSPENDED' as const, suspendAt: null, suspendBy: null, deleteBy: at(1000) };
+  assert.equal(nextAction({ ...suspended, shelveAt: at(-1) }, now), 'shelve');
+  assert.equal(nextAction({ ...suspended, shelveAt: at(0) }, now), 'shelve', 'due at its deadline, like the other tiers');
+  assert.equal(nextAction({ ...suspended, shelveAt: at(1) }, now), 'none');
+  assert.equal(nextAction({ ...suspended, shelveAt: null }, now), 'none', 'no shelve deadline: a provider that cannot shelve, or a lab that never shelves');
+  assert.equal(nextAction({ ...suspended, shelveAt: at(-1), deleteBy: at(-1) }, now), 'delete', 'deletion wins over shelving');
+  // Only a suspended stack shelves: a running one is suspended first, a shelved one is not shelved again.
+  assert.equal(nextAction({ state: 'READY', suspendAt: at(10), suspendBy: null, deleteBy: at(1000), shelveAt: at(-1) }, now), 'none');
+  assert.equal(nextAction({ state: 'READY', suspendAt: at(-1), suspendBy: null, deleteBy: at(1000), shelveAt: at(-1) }, now), 'suspend');
+  for (const state of ['SHELVE_PENDING', 'SHELVING', 'SHELVED', 'SHELVE_FAILED', 'UNSHELVE_PENDING', 'UNSHELVING', 'UNSHELVE_FAILED', 'SUSPEND_FAILED'] as const) {
+    assert.equal(nextAction({ state, suspendAt: null, suspendBy: null, deleteBy: at(1000), shelveAt: at(-1) }, now), 'none', state);
+  }
+  // The shelved tier is deleted after the delete age, but not while an operation is pending or under way.
+  for (const state of ['SHELVED', 'SHELVE_FAILED', 'UNSHELVE_FAILED'] as const) assert.equal(nextAction({ state, suspendAt: null, suspendBy: null, deleteBy: at(-1), shelveAt: null }, now), 'delete', state);
+  for (const state of ['SHELVE_PENDING', 'SHELVING', 'UNSHELVE_PENDING', 'UNSHELVING'] as const) assert.equal(nextAction({ state, suspendAt: null, suspendBy: null, deleteBy: at(-1), shelveAt: null }, now), 'none', state);
+});
+
+test("the shelve time: the lab's choice, else the provider's default; never where the provider cannot shelve", () => {
+  const nova = { canShelve: true, billsSuspended: true, shelveOffload: false, shelveAfter: 7200, unshelveEstimate: 300 };
+  assert.equal(effectiveShelveAfter(undefined, nova), 7200);
+  assert.equal(effectiveShelveAfter(600, nova), 600);
+  assert.equal(effectiveShelveAfter(0, nova), 0, 'a lab may say never');
+  assert.equal(effectiveShelveAfter(600, SUSPEND_ONLY), 0, 'the local runtime keeps suspend-then-delete whatever the lab says');
+  assert.equal(effectiveShelveAfter(600, undefined), 0, 'a provider that says nothing suspends only');
+  // The cheapest safe default: shelve only where suspended servers are billed and the cloud can shelve.
+  assert.equal(defaultShelveAfter({ canShelve: true, billsSuspended: true }), DEFAULT_SHELVE_AFTER);
+  assert.equal(defaultShelveAfter({ canShelve: true, billsSuspended: false }), 0);
+  assert.equal(defaultShelveAfter({ canShelve: false, billsSuspended: true }), 0);
 });
 
 test('a deadline is the later of the review time and last activity + the timeout; no review time, no deadline', () => {
@@ -37,10 +69,10 @@ test('a deadline is the later of the review time and last activity + the timeout
 
 test('the states are listed once: the set, the pending and the in-progress states derive from the tables', () => {
   assert.deepEqual([...STATES], Object.keys(TRANSITIONS));
-  assert.equal(STATES.length, 15);
-  assert.deepEqual([...PENDING_STATES], ['LAUNCH_PENDING', 'SUSPEND_PENDING', 'RESUME_PENDING', 'DELETE_PENDING']);
-  assert.deepEqual([...IN_PROGRESS_STATES], ['CREATING', 'SUSPENDING', 'RESUMING', 'DELETING']);
-  assert.deepEqual([...FAILED_STATES], ['LAUNCH_FAILED', 'SUSPEND_FAILED', 'RESUME_FAILED', 'DELETE_FAILED']);
+  assert.equal(STATES.length, 22);
+  assert.deepEqual([...PENDING_STATES], ['LAUNCH_PENDING', 'SUSPEND_PENDING', 'RESUME_PENDING', 'DELETE_PENDING', 'SHELVE_PENDING', 'UNSHELVE_PENDING']);
+  assert.deepEqual([...IN_PROGRESS_STATES], ['CREATING', 'SUSPENDING', 'RESUMING', 'DELETING', 'SHELVING', 'UNSHELVING']);
+  assert.deepEqual([...FAILED_STATES], ['LAUNCH_FAILED', 'SUSPEND_FAILED', 'RESUME_FAILED', 'DELETE_FAILED', 'SHELVE_FAILED', 'UNSHELVE_FAILED']);
 });
 
 test('a history step is legal only as a creation, a transition of the table, or a lease take-over', () => {

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
 import type { Lab } from '../../domain/lab.ts';
 import type { Stack } from '../../domain/stack.ts';
+import { SHELVED_TIER, isIn } from '../../domain/states.ts';
 import { signConnectionToken, PROTOCOL, TOKEN_PROTOCOL_PREFIX, type ConnectionKind } from '../../gateway/connection-token.ts';
 import { DEFAULT_SERVER, findServer, labServers } from '../../domain/lab-servers.ts';
 import { AppError } from '../../errors/api-errors.ts';
@@ -70,6 +71,12 @@ export function learnerApi(ctx: AppContext) {
   return async function learnerApiPlugin(app: FastifyInstance): Promise<void> {
     app.addHook('onRequest', requireSession(ctx));
     const now = () => ctx.clock.now();
+    // A shelved lab's wake-up takes minutes: the page says how long, from the provider's recent wake-ups.
+    const view = async (stack: Stack) => {
+      if (!stack.provider || !isIn(stack.state, SHELVED_TIER)) return stackView(stack, now());
+      const configured = ctx.providers.get(stack.provider)?.dormancy?.unshelveEstimate ?? 0;
+      return stackView(stack, now(), { unshelveEstimate: await ctx.stacks.wakeEstimates.estimate(stack.provider, configured) });
+    };
 
     app.get('/api/v1/me', async (request) => {
       const session = sessionOf(request);
@@ -82,22 +89,22 @@ export function learnerApi(ctx: AppContext) {
       const [stack] = await ctx.stacks.list({ learner: session.learner, context: session.context, lab: lab.id, limit: 1 });
       // A hidden lab's images open only with a token in their URLs (an <img> sends no bearer session).
       const fileAccess = lab.hidden ? await signLabFileAccess(ctx.keys, lab.id, ctx.config.session_ttl) : undefined;
-      return { lab: labView(lab, ctx.config, guacdConfigured(ctx), fileAccess), stack: stack ? stackView(stack, now()) : null };
+      return { lab: labView(lab, ctx.config, guacdConfigured(ctx), fileAccess), stack: stack ? await view(stack) : null };
     });
 
     app.post<LabParams>('/api/v1/me/labs/:lab/launch', async (request) => {
       const session = sessionOf(request);
       const lab = labFor(ctx, session, request.params.lab);
       const stack = await ctx.stacks.launch({ learner: session.learner, context: session.context, lab: lab.id, actor: actorOf(session) });
-      return stackView(stack, now());
+      return view(stack);
     });
 
-    app.get<IdParams>('/api/v1/me/stacks/:id', async (request) => stackView(await ownStack(ctx, sessionOf(request), request.params.id), now()));
+    app.get<IdParams>('/api/v1/me/stacks/:id', async (request) => view(await ownStack(ctx, sessionOf(request), request.params.id)));
 
     app.post<IdParams>('/api/v1/me/stacks/:id/keepalive', async (request) => {
       const session = sessionOf(request);
       const stack = await ownStack(ctx, session, request.params.id);
-      return stackView(await ctx.stacks.keepalive(stack.id, actorOf(session)), now());
+      return view(await ctx.stacks.keepalive(stack.id, actorOf(session)));
     });
 
     app.post<IdParams>('/api/v1/me/stacks/:id/resume', async (request) => {
@@ -105,13 +112,13 @@ export function learnerApi(ctx: AppContext) {
       const stack = await ownStack(ctx, session, request.params.id);
       // "Come back" covers every case: suspended -> resume, failed/deleted -> relaunch, pending suspend -> cancel.
       const lab = labFor(ctx, session, stack.lab);
-      return stackView(await ctx.stacks.launch({ learner: stack.learner, context: stack.context, lab: lab.id, run: stack.run, actor: actorOf(session) }), now());
+      return view(await ctx.stacks.launch({ learner: stack.learner, context: stack.context, lab: lab.id, run: stack.run, actor: actorOf(session) }));
     });
 
     app.post<IdParams & { Body: { confirm?: unknown } }>('/api/v1/me/stacks/:id/reset', { schema: { body: RESET_BODY } }, async (request) => {
       const session = sessionOf(request);
       const stack = await ownStack(ctx, session, request.params.id);
-      return stackView(await ctx.stacks.reset(stack.id, request.body?.confirm, actorOf(session)), now());
+      return view(await ctx.stacks.reset(stack.id, request.body?.confirm, actorOf(session)));
     });
 
     app.post<IdParams & { Body: { server?: string } | undefined }>('/api/v1/me/stacks/:id/connections', { schema: { body: CONNECTION_BODY } }, async (request) => {

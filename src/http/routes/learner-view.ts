@@ -26,6 +26,17 @@ export interface StackView {
   createdAt: string;
   suspendAt: string | null;
   serverNow: string;
+  /**
+   * How long waking the lab typically takes, in seconds, when that is longer than a resume: a shelved lab
+   * (the median of its provider's recent wake-ups, else the provider's configured estimate; docs/openstack.md).
+   * Null otherwise.
+   */
+  wakeEstimateSeconds: number | null;
+}
+
+/** What the view needs to know of the stack's provider: how long a wake-up from shelved takes (0: unknown). */
+export interface WakeInfo {
+  unshelveEstimate: number;
 }
 
 const PHASES: Record<StackState, { phase: Phase; message: string; action: StackView['action'] }> = {
@@ -44,35 +55,60 @@ const PHASES: Record<StackState, { phase: Phase; message: string; action: StackV
   SUSPEND_FAILED: { phase: 'failed', message: 'Your lab could not be suspended; it may still be running.', action: 'resume' },
   RESUME_FAILED: { phase: 'failed', message: 'Your lab could not be resumed.', action: 'retry' },
   DELETE_FAILED: { phase: 'failed', message: 'Your lab could not be removed; the course team has been told.', action: 'none' },
+  // Shelved: the servers were shut down and their disks set aside, which frees the cloud; files survive, running programs do not.
+  SHELVE_PENDING: { phase: 'suspended', message: 'Your lab is suspended; your work is kept. It resumes as soon as you come back.', action: 'resume' },
+  SHELVING: { phase: 'suspending', message: 'Your lab was unused for a long time and is being put into deep sleep (shelved); your files are kept.', action: 'resume' },
+  SHELVED: {
+    phase: 'suspended',
+    message: 'Your lab is in deep sleep (shelved) after a long time unused. Your files are kept, but programs that were running were stopped. Waking it takes longer than a resume.',
+    action: 'resume',
+  },
+  SHELVE_FAILED: { phase: 'suspended', message: 'Your lab is suspended; your work is kept. It resumes as soon as you come back.', action: 'resume' },
+  UNSHELVE_PENDING: { phase: 'resuming', message: 'Waking your lab from deep sleep: its servers are started again from their saved disks.', action: 'none' },
+  UNSHELVING: { phase: 'resuming', message: 'Waking your lab from deep sleep: its servers are started again from their saved disks.', action: 'none' },
+  UNSHELVE_FAILED: { phase: 'failed', message: 'Your lab could not be woken from deep sleep.', action: 'retry' },
 };
+
+/** States in which the learner is told how long a wake-up from shelved takes. */
+const WAKING_FROM_SHELVED: ReadonlySet<StackState> = new Set(['SHELVED', 'UNSHELVE_PENDING', 'UNSHELVING']);
 
 const WHAT_TO_DO: Partial<Record<StackState, string>> = {
   LAUNCH_FAILED: 'Press "Try again". If it fails again, tell your course team and mention the time.',
   RESUME_FAILED: 'Press "Try again". If it keeps failing, "Reset" gives you a fresh lab (your work in it is lost).',
   SUSPEND_FAILED: 'Press "Resume" to keep working.',
   DELETE_FAILED: 'Tell your course team; there is nothing you need to do.',
+  UNSHELVE_FAILED: 'Press "Try again". If it keeps failing, "Reset" gives you a fresh lab (your work in it is lost).',
 };
+
+/** "about 5 minutes", "about 40 seconds": an estimate, rounded as a person would say it. */
+export function aboutDuration(seconds: number): string {
+  if (seconds < 90) return `about ${Math.max(10, Math.round(seconds / 10) * 10)} seconds`;
+  const minutes = Math.round(seconds / 60);
+  return `about ${minutes} minutes`;
+}
 
 function sentence(text: string): string {
   const trimmed = text.trim();
   return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
 
-export function stackView(stack: Stack, now: Date): StackView {
+export function stackView(stack: Stack, now: Date, wake?: WakeInfo): StackView {
   const entry = PHASES[stack.state];
   const failed = entry.phase === 'failed';
+  const estimate = WAKING_FROM_SHELVED.has(stack.state) && wake && wake.unshelveEstimate > 0 ? wake.unshelveEstimate : null;
   return {
     id: stack.id,
     lab: stack.lab,
     state: stack.state,
     phase: entry.phase,
-    message: entry.message,
+    message: estimate === null ? entry.message : `${entry.message} It takes ${aboutDuration(estimate)}.`,
     error: failed ? [stack.error ? sentence(stack.error) : null, WHAT_TO_DO[stack.state]].filter(Boolean).join(' ') : null,
     action: entry.action,
     stateChangedAt: stack.stateChangedAt.toISOString(),
     createdAt: stack.createdAt.toISOString(),
     suspendAt: stack.suspendAt?.toISOString() ?? null,
     serverNow: now.toISOString(),
+    wakeEstimateSeconds: estimate,
   };
 }
 

@@ -8,9 +8,19 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ProviderError, type CreateRequest, type Provider, type ProviderAction, type ProviderStack, type ProviderStackSummary, type StackRef } from '../provider.ts';
+import type { DormancyPolicy } from '../../domain/dormancy.ts';
+import {
+  ProviderError,
+  type CreateRequest,
+  type DormancyProgress,
+  type Provider,
+  type ProviderAction,
+  type ProviderStack,
+  type ProviderStackSummary,
+  type StackRef,
+} from '../provider.ts';
 
-const action = z.enum(['create', 'suspend', 'resume', 'delete']);
+const action = z.enum(['create', 'suspend', 'resume', 'delete', 'shelve', 'unshelve']);
 
 export const fakeProviderOptions = z.strictObject({
   delay_ms: z.number().int().min(0).default(0),
@@ -20,6 +30,10 @@ export const fakeProviderOptions = z.strictObject({
   /** Share state between processes through this folder (one JSON file per stack, and a call log). */
   state_dir: z.string().optional(),
   public_ip: z.string().default('192.0.2.10'),
+  /** Shelving like Nova's (`shelve`, `unshelve`), with the dormancy settings an OpenStack entry has (docs/openstack.md). */
+  can_shelve: z.boolean().default(false),
+  shelve_after: z.number().int().min(0).default(7200),
+  unshelve_estimate_seconds: z.number().int().min(0).default(300),
 });
 export type FakeProviderOptions = z.input<typeof fakeProviderOptions>;
 
@@ -34,6 +48,8 @@ interface FakeStack {
   parameters: Record<string, unknown>;
   /** Recorded like a Heat tag. */
   deployment?: string;
+  /** Nova's side of the servers while the stack is suspended: shelved (or on the way there or back). */
+  shelf?: { state: 'SHELVING' | 'SHELVED' | 'UNSHELVING'; since: number };
 }
 
 export interface FakeCall {
@@ -55,6 +71,11 @@ export class FakeProvider implements Provider {
   ) {
     this.options = fakeProviderOptions.parse(options);
     if (this.options.state_dir) mkdirSync(this.options.state_dir, { recursive: true });
+  }
+
+  get dormancy(): DormancyPolicy | undefined {
+    if (!this.options.can_shelve) return undefined;
+    return { canShelve: true, billsSuspended: true, shelveOffload: false, shelveAfter: this.options.shelve_after, unshelveEstimate: this.options.unshelve_estimate_seconds };
   }
 
   /** Changes modes at run time (tests flip a provider to failing, say). */
@@ -167,6 +188,48 @@ export class FakeProvider implements Provider {
 
   delete(ref: StackRef): Promise<void> {
     return this.act(ref, 'delete');
+  }
+
+  /** Steps like the OpenStack provider's (provider.ts, point 7): each call moves the shelf on and says where it is. */
+  async shelve(ref: StackRef): Promise<DormancyProgress> {
+    this.record('shelve', ref.name);
+    this.maybeThrow('shelve');
+    const stack = this.mustLoad(ref);
+    const view = this.status(stack);
+    if (!(view.action === 'SUSPEND' && view.status === 'COMPLETE')) return { status: 'FAILED', reason: `only a suspended stack is shelved; it is ${view.action}_${view.status}` };
+    if (this.options.fail.includes('shelve')) return { status: 'FAILED', reason: `fake provider ${this.name} configured to fail shelving` };
+    if (!stack.shelf) this.save({ ...stack, shelf: { state: 'SHELVING', since: Date.now() } });
+    else if (stack.shelf.state === 'SHELVING' && Date.now() - stack.shelf.since >= this.options.delay_ms) this.save({ ...stack, shelf: { state: 'SHELVED', since: Date.now() } });
+    const now = this.mustLoad(ref).shelf!;
+    return now.state === 'SHELVED' ? { status: 'COMPLETE', reason: 'shelved' } : { status: 'IN_PROGRESS', reason: now.state.toLowerCase() };
+  }
+
+  async unshelve(ref: StackRef): Promise<DormancyProgress> {
+    this.record('unshelve', ref.name);
+    this.maybeThrow('unshelve');
+    const stack = this.mustLoad(ref);
+    if (this.options.fail.includes('unshelve')) return { status: 'FAILED', reason: `fake provider ${this.name} configured to fail unshelving` };
+    if (stack.shelf && stack.shelf.state !== 'UNSHELVING') {
+      this.save({ ...stack, shelf: { state: 'UNSHELVING', since: Date.now() } });
+      return { status: 'IN_PROGRESS', reason: 'unshelving' };
+    }
+    if (stack.shelf?.state === 'UNSHELVING') {
+      if (Date.now() - stack.shelf.since < this.options.delay_ms) return { status: 'IN_PROGRESS', reason: 'unshelving' };
+      // Nova brings an unshelved server back ACTIVE; the orchestrator resumes the stack next.
+      this.save({ ...stack, shelf: undefined });
+    }
+    return { status: 'COMPLETE', reason: 'off the shelf' };
+  }
+
+  /** Where the stack's servers are on the shelf (tests): undefined when not shelved. */
+  shelfOf(name: string): 'SHELVING' | 'SHELVED' | 'UNSHELVING' | undefined {
+    return this.load(name)?.shelf?.state;
+  }
+
+  private mustLoad(ref: StackRef): FakeStack {
+    const stack = this.load(ref.name);
+    if (!stack) throw new ProviderError('NOT_FOUND', `The stack ${ref.name} does not exist on ${this.name}.`);
+    return stack;
   }
 
   async list(): Promise<ProviderStackSummary[]> {

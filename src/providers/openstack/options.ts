@@ -35,6 +35,20 @@ export const openStackProviderOptions = z
     interface: z.enum(INTERFACES).optional().describe('Endpoint interface from the catalog (default: public).'),
     concurrency: z.number().int().min(1).max(1000).default(8).describe('Most requests in flight to this cloud at once, shared by every entry with the same Keystone URL and region (the smallest of their limits wins).'),
     request_timeout_seconds: z.number().positive().default(30).describe('Time limit of one HTTP request.'),
+    // Dormancy (docs/openstack.md, "Dormancy: suspend, shelve, delete"): what this cloud can do and bills.
+    bills_suspended: z.boolean().default(true).describe('The cloud bills a suspended server (it keeps its place on the hypervisor); most do. Decides the default of shelve_after.'),
+    can_shelve: z.boolean().default(true).describe("Shelve dormant stacks' servers with Nova; false where Nova's policy or the cloud forbids it."),
+    shelve_offload: z
+      .boolean()
+      .default(false)
+      .describe("Ask Nova to offload shelved servers (shelveOffload, admin-only by Nova's default policy); needed only where the cloud's shelved_offload_time keeps them on the hypervisor."),
+    shelve_after: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('Default seconds unused before a suspended stack is shelved, for labs that set none; 0 = never. Default: 7200 where bills_suspended and can_shelve, else 0.'),
+    unshelve_estimate_seconds: z.number().int().min(0).default(300).describe('What waking a shelved lab typically takes on this cloud, shown to the learner as the estimate.'),
   })
   .strict();
 

@@ -19,9 +19,11 @@ import { HeatClient } from './heat-client.ts';
 import { explainFailure, outputsOf, splitStatus } from './heat-status.ts';
 import { HttpClient } from './http-client.ts';
 import { KeystoneSession } from './keystone-session.ts';
-import { parseOpenStackOptions, type OpenStackProviderOptions } from './options.ts';
+import { parseOpenStackOptions, type OpenStackProviderOptions, type OpenStackSettings } from './options.ts';
 import { toProviderError } from './openstack-errors.ts';
 import type { CloudLimiters } from './limiter.ts';
+import { NovaDormancy } from './nova-dormancy.ts';
+import { defaultShelveAfter, type DormancyPolicy } from '../../domain/dormancy.ts';
 
 export interface OpenStackProvider extends Provider {
   readonly kind: 'openstack';
@@ -55,6 +57,8 @@ export function createOpenStackProvider(
   const http = new HttpClient({ timeoutMs: settings.request_timeout_seconds * 1000, concurrency: settings.concurrency, limiter, logger: log, ...extras.retry });
   const session = new KeystoneSession(cloud, http, log);
   const heat = new HeatClient(session, log);
+  const dormancy = dormancyOf(settings);
+  const nova = new NovaDormancy(session, heat, { offload: dormancy.shelveOffload }, log);
 
   async function mustShow(ref: StackRef, what: string) {
     const stack = await heat.show(ref);
@@ -118,6 +122,9 @@ export function createOpenStackProvider(
 
     validate: (req) => heat.validate(req),
 
+    dormancy,
+    ...(dormancy.canShelve ? { shelve: (ref: StackRef) => nova.shelve(ref), unshelve: (ref: StackRef) => nova.unshelve(ref) } : {}),
+
     async rebootServers(ref: StackRef, servers: string[]): Promise<void> {
       if (servers.length === 0) return;
       const compute = await session.endpoint('compute');
@@ -146,5 +153,16 @@ export function createOpenStackProvider(
     },
 
     async close(): Promise<void> {},
+  };
+}
+
+/** The entry's dormancy settings, with the cheapest safe default for shelve_after (domain/dormancy.ts). */
+export function dormancyOf(settings: OpenStackSettings): DormancyPolicy {
+  const policy = { canShelve: settings.can_shelve, billsSuspended: settings.bills_suspended };
+  return {
+    ...policy,
+    shelveOffload: settings.shelve_offload,
+    shelveAfter: settings.shelve_after ?? defaultShelveAfter(policy),
+    unshelveEstimate: settings.unshelve_estimate_seconds,
   };
 }

@@ -1,0 +1,136 @@
+/**
+ * Shelving a suspended stack's servers through Nova, and waking them, as steps (provider.ts, point 7):
+ * each call reads every OS::Nova::Server of the stack (Heat's resource list, nested stacks included),
+ * asks Nova for what each one still needs, and reports where they all are.
+ *
+ * Heat knows nothing of shelving: the stack stays SUSPEND_COMPLETE while its servers are shelved. Nova
+ * shelves a SUSPENDED server directly (its API reference: the status must be ACTIVE, SHUTOFF, PAUSED or
+ * SUSPENDED), so the servers Heat suspended are shelved as they are. Unshelving brings a server back
+ * ACTIVE, not SUSPENDED; the orchestrator then resumes the stack with Heat, whose resume skips servers
+ * that are already ACTIVE (heat/engine/resources/openstack/nova/server.py, handle_resume), so the stack
+ * ends RESUME_COMPLETE with the same servers: same ids, ports, addresses, volumes and key pair.
+ *
+ * Offloading: Nova offloads a shelved server by itself after `shelved_offload_time` (0, the default:
+ * at once; -1: never). Where the operator set it otherwise, `shelve_offload: true` asks for it with
+ * shelveOffload, which Nova's default policy keeps for admins: a 403 is logged once and the servers are
+ * left SHELVED, which is as far as a member can take them.
+ */
+import type { Logger } from 'pino';
+import type { DormancyProgress, StackRef } from '../provider.ts';
+import type { HeatClient } from './heat-client.ts';
+import type { KeystoneSession } from './keystone-session.ts';
+import { openStackMessage, toProviderError } from './openstack-errors.ts';
+
+interface NovaServerBody {
+  id: string;
+  status: string;
+  'OS-EXT-STS:task_state'?: string | null;
+  fault?: { message?: string };
+}
+
+interface Server {
+  resource: string;
+  id: string;
+  status: string;
+  /** Nova is working on it (shelving, spawning, ...): wait, ask for nothing. */
+  busy: boolean;
+  fault?: string;
+}
+
+const SHELVABLE = new Set(['ACTIVE', 'SUSPENDED', 'SHUTOFF', 'PAUSED']);
+const SHELVED = new Set(['SHELVED', 'SHELVED_OFFLOADED']);
+
+export class NovaDormancy {
+  /** Set when the cloud refused shelveOffload (403): shelved servers are then as far as they go. */
+  private offloadRefused = false;
+
+  constructor(
+    private readonly session: KeystoneSession,
+    private readonly heat: HeatClient,
+    private readonly options: { offload: boolean },
+    private readonly logger: Logger,
+  ) {}
+
+  /** One step of shelving: COMPLETE once every server is shelved (offloaded where asked and allowed). */
+  async shelve(ref: StackRef): Promise<DormancyProgress> {
+    const servers = await this.servers(ref);
+    const failed = servers.find((s) => s.status === 'ERROR');
+    if (failed) return { status: 'FAILED', reason: `server ${failed.resource} is in ERROR${failed.fault ? `: ${failed.fault}` : ''}` };
+    let done = 0;
+    for (const server of servers) {
+      if (server.busy) continue;
+      if (server.status === 'SHELVED_OFFLOADED' || (server.status === 'SHELVED' && !this.wantsOffload())) done++;
+      else if (server.status === 'SHELVED') await this.offload(ref, server);
+      else if (SHELVABLE.has(server.status)) await this.action(ref, server, 'shelve');
+    }
+    if (done === servers.length) return { status: 'COMPLETE', reason: `${done} server(s) shelved` };
+    return { status: 'IN_PROGRESS', reason: `${done} of ${servers.length} server(s) shelved` };
+  }
+
+  /** One step of waking: COMPLETE once no server is shelved (they are ACTIVE; the stack is resumed next). */
+  async unshelve(ref: StackRef): Promise<DormancyProgress> {
+    const servers = await this.servers(ref);
+    const failed = servers.find((s) => s.status === 'ERROR');
+    if (failed) return { status: 'FAILED', reason: `server ${failed.resource} is in ERROR${failed.fault ? `: ${failed.fault}` : ''}` };
+    let waiting = 0;
+    for (const server of servers) {
+      if (server.busy) waiting++;
+      else if (SHELVED.has(server.status)) {
+        await this.action(ref, server, 'unshelve');
+        waiting++;
+      }
+    }
+    if (waiting === 0) return { status: 'COMPLETE', reason: `${servers.length} server(s) out of the shelf` };
+    return { status: 'IN_PROGRESS', reason: `${servers.length - waiting} of ${servers.length} server(s) out of the shelf` };
+  }
+
+  private wantsOffload(): boolean {
+    return this.options.offload && !this.offloadRefused;
+  }
+
+  private async offload(ref: StackRef, server: Server): Promise<void> {
+    const res = await this.post(ref, server, 'shelveOffload');
+    if (res.status === 403) {
+      this.offloadRefused = true;
+      this.logger.warn(
+        { stack: ref.name, server: server.resource, reason: openStackMessage(res) },
+        "nova: shelveOffload refused (admin-only by Nova's default policy); shelved servers stay SHELVED until the cloud offloads them (shelved_offload_time); set shelve_offload: false to stop asking",
+      );
+      return;
+    }
+    this.check(res, ref, server, 'shelveOffload');
+  }
+
+  private async action(ref: StackRef, server: Server, action: 'shelve' | 'unshelve'): Promise<void> {
+    this.check(await this.post(ref, server, action), ref, server, action);
+    this.logger.info({ stack: ref.name, server: server.resource, from: server.status }, `nova: ${action} requested`);
+  }
+
+  private post(ref: StackRef, server: Server, action: string) {
+    return this.session.request('compute', {
+      method: 'POST',
+      path: `/servers/${encodeURIComponent(server.id)}/action`,
+      what: `nova: ${action} server ${server.resource} of ${ref.name}`,
+      json: { [action]: null },
+    });
+  }
+
+  /** Accepted, or a 409 (Nova is already acting on the server, or another worker asked first): the next step sees. */
+  private check(res: { status: number }, ref: StackRef, server: Server, action: string): void {
+    if (res.status === 202 || res.status === 200 || res.status === 204 || res.status === 409) return;
+    throw toProviderError(res as Parameters<typeof toProviderError>[0], { what: `nova: ${action} server ${server.resource} of ${ref.name}` });
+  }
+
+  private async servers(ref: StackRef): Promise<Server[]> {
+    const resources = (await this.heat.resources(ref)).filter((r) => r.resource_type === 'OS::Nova::Server' && r.physical_resource_id);
+    const out: Server[] = [];
+    for (const r of resources) {
+      const what = `nova: show server ${r.resource_name} of ${ref.name}`;
+      const res = await this.session.request('compute', { method: 'GET', path: `/servers/${encodeURIComponent(r.physical_resource_id)}`, what });
+      if (res.status !== 200) throw toProviderError(res, { what });
+      const body = (res.body as { server: NovaServerBody }).server;
+      out.push({ resource: r.resource_name, id: body.id, status: body.status, busy: Boolean(body['OS-EXT-STS:task_state']), fault: body.fault?.message });
+    }
+    return out;
+  }
+}
