@@ -4,6 +4,7 @@
  * context; everything below declares the few parts it needs, so it cannot reach upward through it.
  */
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { CheckService } from '../checks/check-service.ts';
 import type { Config } from '../config/schema.ts';
 import type { Database } from '../db/database.ts';
@@ -38,4 +39,8 @@ export interface AppContext {
   lti: LtiModule;
   /** Why the local runtime is off, when it is (shown by `serve` and the demo page). */
   notices: string[];
+  /** Labs whose lab.yaml did not load, with why (shown by /readyz). */
+  labErrors: { file: string; message: string }[];
+  /** This process's Prometheus registry (infra/metrics.ts), served at /metrics. */
+  metrics: Registry;
 }
