@@ -17,6 +17,13 @@ import type { ProviderRegistry } from '../providers/provider-registry.ts';
 import type { LifecycleHooks } from '../services/lifecycle-hooks.ts';
 import type { StackService } from '../services/stack-service.ts';
 
+/** A lab that did not load; `waitingForProvider` holds its title when only a provider is missing. */
+export interface LabLoadFailure {
+  file: string;
+  message: string;
+  waitingForProvider?: { title: string };
+}
+
 export interface AppContext {
   config: Config;
   /** This deployment's id (db/deployment.ts): in the name and tag of every stack it creates. */
@@ -40,7 +47,7 @@ export interface AppContext {
   /** Why the local runtime is off, when it is (shown by `serve` and the demo page). */
   notices: string[];
   /** Labs whose lab.yaml did not load, with why (shown by /readyz). */
-  labErrors: { file: string; message: string }[];
+  labErrors: LabLoadFailure[];
   /** This process's Prometheus registry (infra/metrics.ts), served at /metrics. */
   metrics: Registry;
 }

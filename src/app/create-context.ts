@@ -29,7 +29,7 @@ import { Operations } from '../services/operations.ts';
 import { StackService } from '../services/stack-service.ts';
 import { mapCatalog, type LabCatalog } from '../domain/lab-catalog.ts';
 import { mapRegistry } from '../providers/provider-registry.ts';
-import type { AppContext } from './context.ts';
+import type { AppContext, LabLoadFailure } from './context.ts';
 import { createLogger } from './log-output.ts';
 import { makePrivate } from './private-files.ts';
 
@@ -86,7 +86,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       : await buildProviders(config.providers, options.providerEntries ?? null, logger, { deployment });
     for (const provider of built.providers) closers.push({ what: `provider ${provider.name}`, close: () => provider.close?.() });
     const providers = mapRegistry(built.providers);
-    const labErrors: { file: string; message: string }[] = [];
+    const labErrors: LabLoadFailure[] = [];
     const labs = options.labs ?? loadLabCatalog(config, built.providers, logger, labErrors);
     const events = new DomainEvents();
     const metrics = createMetricsRegistry();
@@ -190,12 +190,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
 }
 
-function loadLabCatalog(config: Config, providers: Provider[], logger: Logger, failed: { file: string; message: string }[]): LabCatalog {
+function loadLabCatalog(config: Config, providers: Provider[], logger: Logger, failed: LabLoadFailure[]): LabCatalog {
   const defaultProviders = config.default_providers ? config.default_providers.split(',').map((s) => s.trim()).filter(Boolean) : providers.map((p) => p.name);
   const loaded = loadLabs(resolve(config.labs_dir), { defaultProviders });
   for (const error of loaded.errors) {
-    logger.error({ file: error.file, problems: error.problems }, `lab not loaded: ${error.message}`);
-    failed.push({ file: error.file, message: error.message });
+    if (error.waitingForProvider) logger.warn({ file: error.file }, `lab waiting for a provider: ${error.message}`);
+    else logger.error({ file: error.file, problems: error.problems }, `lab not loaded: ${error.message}`);
+    failed.push({ file: error.file, message: error.message, waitingForProvider: error.waitingForProvider });
   }
   return mapCatalog(loaded.labs.values());
 }
