@@ -1,0 +1,107 @@
+/**
+ * The operator's metrics after real operations: launch, suspend, resume and delete run by the worker
+ * through the real store (the fake provider stands in for a cloud; the metrics are under test), then
+ * scraped from /metrics with the HTTP latency, outbox, gateway and process series.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import type { Histogram } from 'prom-client';
+import { buildApp } from '../../src/http/app.ts';
+import { FakeProvider } from '../../src/providers/fake/fake-provider.ts';
+import { settle, testLab, testRuntime, type TestRuntime } from '../support/test-runtime.ts';
+
+const auth = { authorization: 'Bearer test-token-0123456789abcdef' };
+
+/** The sum and count of one labelled histogram series. */
+async function series(rt: TestRuntime, labels: Record<string, string>): Promise<{ sum: number; count: number }> {
+  await rt.lifecycleMetrics.settled();
+  const metric = rt.ctx.metrics.getSingleMetric('stacklab_operation_duration_seconds') as Histogram;
+  const { values } = await metric.get();
+  const matches = (v: { labels: Record<string, unknown> }) => Object.entries(labels).every(([k, want]) => v.labels[k] === want);
+  const sum = values.find((v) => v.metricName === 'stacklab_operation_duration_seconds_sum' && matches(v))?.value ?? 0;
+  const count = values.find((v) => v.metricName === 'stacklab_operation_duration_seconds_count' && matches(v))?.value ?? 0;
+  return { sum, count };
+}
+
+describe('lifecycle and operator metrics', { concurrency: false }, () => {
+  let rt: TestRuntime;
+  let fake: FakeProvider;
+  let app: FastifyInstance;
+  before(async () => {
+    fake = new FakeProvider('fake');
+    rt = await testRuntime({ providers: [fake], labs: [testLab()] });
+    app = await buildApp(rt.ctx);
+  });
+  after(async () => {
+    await app?.close();
+    await rt?.close();
+  });
+
+  test('launch, suspend, resume and delete are timed from the request to the state reached, by provider and lab', async () => {
+    const stack = await rt.ctx.stacks.launch({ learner: 'alice', context: 'course-v1:Org+C1+2026', lab: 'demo', actor: 'test' });
+    rt.clock.advance(42); // waiting for a worker counts: it is what the learner waits for
+    await settle(rt);
+    assert.equal((await rt.ctx.stacks.get(stack.id)).state, 'READY');
+    assert.deepEqual(await series(rt, { operation: 'launch', provider: 'fake', lab: 'demo', outcome: 'ok' }), { sum: 42, count: 1 });
+
+    await rt.ctx.stacks.requestSuspend(stack.id, 'test');
+    rt.clock.advance(7);
+    await settle(rt);
+    assert.deepEqual(await series(rt, { operation: 'suspend', provider: 'fake', lab: 'demo', outcome: 'ok' }), { sum: 7, count: 1 });
+
+    await rt.ctx.stacks.requestResume(stack.id, 'test');
+    rt.clock.advance(3);
+    await settle(rt);
+    assert.equal((await rt.ctx.stacks.get(stack.id)).state, 'READY');
+    assert.deepEqual(await series(rt, { operation: 'resume', provider: 'fake', lab: 'demo', outcome: 'ok' }), { sum: 3, count: 1 });
+
+    await rt.ctx.stacks.requestDelete(stack.id, 'test');
+    rt.clock.advance(11);
+    await settle(rt);
+    assert.equal((await rt.ctx.stacks.get(stack.id)).state, 'DELETED');
+    assert.deepEqual(await series(rt, { operation: 'delete', provider: 'fake', lab: 'demo', outcome: 'ok' }), { sum: 11, count: 1 });
+  });
+
+  test('a failed launch counts by error code and provider, and its duration by outcome', async () => {
+    fake.configure({ fail: ['create'] });
+    try {
+      const stack = await rt.ctx.stacks.launch({ learner: 'bob', context: 'course-v1:Org+C1+2026', lab: 'demo', actor: 'test' });
+      rt.clock.advance(5);
+      await settle(rt);
+      const failed = await rt.ctx.stacks.get(stack.id);
+      assert.equal(failed.state, 'LAUNCH_FAILED');
+      assert.ok(failed.errorCode);
+      await rt.lifecycleMetrics.settled();
+      const text = await rt.ctx.metrics.getSingleMetricAsString('stacklab_operation_failures_total');
+      assert.match(text, new RegExp(`stacklab_operation_failures_total\\{operation="launch",provider="fake",code="${failed.errorCode}"\\} 1`));
+      assert.deepEqual(await series(rt, { operation: 'launch', provider: 'fake', lab: 'demo', outcome: 'failed' }), { sum: 5, count: 1 });
+    } finally {
+      fake.configure({ fail: [] });
+    }
+  });
+
+  test('/metrics shows HTTP latency by route pattern, the grade outbox, gateway sessions and standard process metrics', async () => {
+    const [stack] = await rt.ctx.stacks.list({ learner: 'alice' });
+    assert.equal((await app.inject({ url: `/api/v1/stacks/${stack!.id}`, headers: auth })).statusCode, 200);
+    assert.equal((await app.inject({ url: '/api/v1/stacks/00000000-0000-4000-8000-000000000000', headers: auth })).statusCode, 404);
+    await rt.ctx.db.query(
+      `INSERT INTO lti_grade_outbox (attempt_id, learner, context, lab, platform, lineitem_url, sub, score, policy, scored_at, status, next_attempt_at, created_at)
+       VALUES ('a1', 'alice', 'c', 'demo', 'p', 'https://lms.example/li', 's', 0.5, 'best', $1, 'pending', $1, $1)`,
+      [new Date(rt.clock.now().getTime() - 90_000)],
+    );
+    const scrape = await app.inject({ url: '/metrics', headers: auth });
+    assert.equal(scrape.statusCode, 200);
+    const text = scrape.body;
+    assert.match(text, /http_request_duration_seconds_count\{route="\/api\/v1\/stacks\/:id",method="GET",status_code="200"\} 1/);
+    assert.match(text, /http_request_duration_seconds_count\{route="\/api\/v1\/stacks\/:id",method="GET",status_code="404"\} 1/);
+    assert.doesNotMatch(text, new RegExp(`route="[^"]*${stack!.id}`), 'a raw URL became a label');
+    assert.match(text, /^stacklab_lti_grade_outbox_pending 1$/m);
+    const oldest = Number(/^stacklab_lti_grade_outbox_oldest_pending_seconds (\S+)$/m.exec(text)?.[1]);
+    assert.equal(oldest, 90);
+    assert.match(text, /^stacklab_gateway_sessions\{kind="terminal"\} 0$/m);
+    assert.match(text, /^process_cpu_seconds_total \d/m);
+    assert.match(text, /^nodejs_heap_size_used_bytes \d/m);
+    assert.match(text, /^stacklab_stacks\{state="DELETED"\} 1$/m);
+  });
+});
