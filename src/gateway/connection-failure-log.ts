@@ -5,6 +5,7 @@
  * cause changes. Kept per process and bounded: the oldest entry goes when it is full.
  */
 import type { Logger } from 'pino';
+import { UserFacingError } from '../errors/user-facing-error.ts';
 
 /** What a bridge reports about its connection to the lab. */
 export interface ConnectionReport {
@@ -21,7 +22,7 @@ export class ConnectionFailureLog {
   report(key: string, logger: Logger): ConnectionReport {
     return {
       failed: (what, error) => {
-        const cause = error.message;
+        const cause = causeOf(error);
         if (this.causes.get(key) === cause) {
           logger.debug({ err: cause }, `${what} again, for the same cause`);
           return;
@@ -40,6 +41,12 @@ export class ConnectionFailureLog {
   get size(): number {
     return this.causes.size;
   }
+}
+
+/** The cause for the log: a user-facing error's code and detail (its message is the page's sentence). */
+function causeOf(error: Error): string {
+  if (error instanceof UserFacingError) return `${error.code}: ${error.detail ?? error.message}`;
+  return error.message;
 }
 
 /** For a bridge used without a gateway (tests, tools): every failure at info, as before. */
