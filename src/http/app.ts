@@ -16,6 +16,7 @@ import { checkRoutes } from './routes/checks.ts';
 import { ltiRoutes } from './routes/lti.ts';
 import { learnerRoutes } from './routes/learner-plugin.ts';
 import { measureRequests } from './request-metrics.ts';
+import { documentErrors } from './error-responses.ts';
 
 /** Every route as registered (method and URL), for the tests that send bad input to all of them. */
 export interface RouteEntry {
@@ -47,6 +48,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const routes: RouteEntry[] = [];
   (app as unknown as { [ROUTES]: RouteEntry[] })[ROUTES] = routes;
   app.addHook('onRoute', (route) => {
+    documentErrors(route);
     for (const method of ([] as string[]).concat(route.method)) routes.push({ method, url: route.url, websocket: Boolean((route as { websocket?: boolean }).websocket) });
   });
   measureRequests(app, ctx.metrics);
