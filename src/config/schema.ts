@@ -46,6 +46,7 @@ export const SETTINGS = [
   setting('providers', z.string().default('auto'), "Providers, as a JSON list in env or a list in the config file; 'auto' = the local runtime where it can run, otherwise none."),
   setting('default_providers', z.string().default(''), 'Comma-separated provider names for labs that name none (default: every configured provider, in order).'),
   setting('worker', bool.default(true), 'Run the worker loop and the periodic jobs (sweeps, LTI grade delivery and key rotation) inside `stacklab serve`.'),
+  setting('worker_metrics_port', z.coerce.number().int().min(0).max(65535).default(0), 'Port on which `stacklab worker` serves /metrics (with the metrics token), so the operation durations and failures a standalone worker records can be scraped; 0: off. `serve` shows its own at /metrics.'),
   setting('worker_concurrency', z.coerce.number().int().min(1).max(5000).default(200), 'Provider operations one worker runs at once.'),
   setting('poll_interval', z.coerce.number().positive().default(2), 'Seconds between provider status polls of an operation in progress.'),
   setting('lease', seconds.default(60), 'Seconds a worker holds a claimed operation before another may take it over (renewed while alive).'),

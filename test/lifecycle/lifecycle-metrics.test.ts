@@ -4,10 +4,12 @@
  * scraped from /metrics with the HTTP latency, outbox, gateway and process series.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Histogram } from 'prom-client';
 import { buildApp } from '../../src/http/app.ts';
+import { serveMetrics } from '../../src/http/metrics-server.ts';
 import { FakeProvider } from '../../src/providers/fake/fake-provider.ts';
 import { settle, testLab, testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 
@@ -103,5 +105,24 @@ describe('lifecycle and operator metrics', { concurrency: false }, () => {
     assert.match(text, /^process_cpu_seconds_total \d/m);
     assert.match(text, /^nodejs_heap_size_used_bytes \d/m);
     assert.match(text, /^stacklab_stacks\{state="DELETED"\} 1$/m);
+
+    // The Grafana dashboard in the repo queries only series this server exposes.
+    const dashboard = readFileSync('deploy/grafana/stacklab.json', 'utf8');
+    const names = new Set([...dashboard.matchAll(/\b([a-z_]+)\{job=~/g)].map((m) => m[1]!));
+    assert.ok(names.size >= 10, `only ${names.size} metric names found in the dashboard`);
+    for (const name of names) assert.match(text, new RegExp(`^${name}[{ ]`, 'm'), `the dashboard queries ${name}, which /metrics does not show`);
+  });
+
+  test('a standalone worker serves the operation metrics it recorded on its own port, behind the metrics token', async () => {
+    const server = await serveMetrics(rt.ctx, '127.0.0.1', 0);
+    try {
+      const url = `http://127.0.0.1:${server.port}/metrics`;
+      assert.equal((await fetch(url)).status, 401);
+      const scrape = await fetch(url, { headers: auth });
+      assert.equal(scrape.status, 200);
+      assert.match(await scrape.text(), /^stacklab_operation_duration_seconds_count\{operation="launch",provider="fake",lab="demo",outcome="ok"\} 1$/m);
+    } finally {
+      await server.close();
+    }
   });
 });
