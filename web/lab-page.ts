@@ -58,12 +58,12 @@ let connection: 'idle' | 'requesting' | 'connecting' | 'connected' = 'idle';
 let reconnectDelay = 1000;
 let reconnectTimer: number | undefined;
 /**
- * A connection that keeps failing is not retried forever: after GIVE_UP_ATTEMPTS failures in a row, or
- * GIVE_UP_MS since the first of them, the page stops and says what to do. A success, the learner's
- * "Try again", or the lab leaving READY (suspended, reset) starts a fresh series.
+ * A connection that keeps failing is not retried forever: once it has failed at least GIVE_UP_ATTEMPTS
+ * times in a row over the lab's retry budget (setting connection_retry_budget: a lab's servers may
+ * still boot after READY), the page stops and says what to do. A success, the learner's "Try again",
+ * or the lab leaving READY (suspended, reset) starts a fresh series.
  */
-const GIVE_UP_ATTEMPTS = 5;
-const GIVE_UP_MS = 60_000;
+const GIVE_UP_ATTEMPTS = 3;
 let failedAttempts = 0;
 let failingSince = 0;
 let gaveUp = false;
@@ -235,7 +235,7 @@ function scheduleReconnect(cause = 'The connection to your lab failed.'): void {
   failedAttempts += 1;
   if (failingSince === 0) failingSince = Date.now();
   window.stacklab.connection = { failedAttempts, gaveUp };
-  if (failedAttempts >= GIVE_UP_ATTEMPTS || Date.now() - failingSince >= GIVE_UP_MS) return giveUp(cause);
+  if (failedAttempts >= GIVE_UP_ATTEMPTS && Date.now() - failingSince >= lab.connectionRetryBudget * 1000) return giveUp(cause);
   reconnectTimer = window.setTimeout(async () => {
     await poll();
     if (view?.phase === 'ready' && connection === 'idle') void connect();

@@ -59,6 +59,7 @@ export const SETTINGS = [
   setting('delete_task_timeout', seconds.default(900), 'Seconds a delete may take before it counts as failed.'),
   setting('check_timeout', seconds.default(120), 'Seconds a progress check may take (a lab may set its own).'),
   setting('keepalive_interval', seconds.default(30), 'Seconds between keepalives from an open lab page.'),
+  setting('connection_retry_budget', seconds.default(180), "Seconds the lab page keeps retrying a lab connection that fails (at least 3 attempts; a lab's servers may still boot after READY) before it stops and tells the learner what to do."),
   setting('idle_timeout', seconds.default(3600), 'Seconds without learner input after which the page stops sending keepalives.'),
   setting('suspender_interval', seconds.default(10), 'Seconds between suspender sweeps.'),
   setting('reaper_interval', seconds.default(300), 'Seconds between reaper sweeps.'),
