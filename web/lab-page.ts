@@ -203,6 +203,7 @@ function disconnect(): void {
 }
 
 function forgetFailures(): void {
+  reconnectDelay = 1000;
   failedAttempts = 0;
   failingSince = 0;
   gaveUp = false;
@@ -246,7 +247,6 @@ function scheduleReconnect(cause = 'The connection to your lab failed.'): void {
 function onScreenStatus(state: 'connecting' | 'connected' | 'closed', message: string, retry: boolean): void {
   if (state === 'connected') {
     connection = 'connected';
-    reconnectDelay = 1000;
     forgetFailures();
     render();
     screen?.focus();
