@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.ts';
 import { FakeProvider } from '../../src/providers/fake/fake-provider.ts';
+import { pickerPage } from '../../src/lti/html.ts';
 import { testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 
 function labsFolder(): string {
@@ -55,6 +56,13 @@ describe('/readyz and a server without a runtime', () => {
     assert.doesNotMatch(page.body, /No labs are loaded/);
     assert.match(page.body, /One Linux server/);
     assert.match(page.body, /Waiting for a provider/);
+  });
+
+  test("the LTI lab picker lists the waiting labs too, from this server's load failures", () => {
+    const waiting = rt.ctx.labErrors.flatMap((e) => (e.waitingForProvider ? [e.waitingForProvider.title] : []));
+    const html = pickerPage('/lti/deep-link', 'sealed', [], false, waiting);
+    assert.doesNotMatch(html, /No labs are loaded/);
+    assert.match(html, /Waiting for a provider[^<]*<\/p><ul><li>One Linux server<\/li><\/ul>/);
   });
 });
 
