@@ -152,6 +152,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       logger: logger.child({ component: 'sweeps' }),
       onWork: () => worker.poke(),
       settleActivity: () => stacks.activityLedger.drain(),
+      onTimedOut: (stack, from) => events.emit('stack.transition', { stack, from, to: stack.state, reason: 'timed out (watchdog)' }),
       jobs: ltiJobs(lti, logger.child({ component: 'lti-jobs' })),
       settings: {
         batch: config.sweep_batch,
