@@ -24,6 +24,8 @@ declare global {
       api: Api | null;
       stack: StackView | null;
       lab: LabView | null;
+      /** Failed connection attempts in a row, and whether the page stopped retrying (for tests and support). */
+      connection: { failedAttempts: number; gaveUp: boolean };
     };
   }
 }
@@ -31,7 +33,7 @@ declare global {
 const labId = document.body.dataset.lab ?? '';
 const session = takeSession();
 const api = session ? new Api(session) : null;
-window.stacklab = { session, labId, api, stack: null, lab: null };
+window.stacklab = { session, labId, api, stack: null, lab: null, connection: { failedAttempts: 0, gaveUp: false } };
 
 const TRANSITIONAL: Phase[] = ['starting', 'suspending', 'resuming', 'deleting'];
 const BADGE: Record<Phase, string> = {
@@ -55,6 +57,16 @@ let server = '';
 let connection: 'idle' | 'requesting' | 'connecting' | 'connected' = 'idle';
 let reconnectDelay = 1000;
 let reconnectTimer: number | undefined;
+/**
+ * A connection that keeps failing is not retried forever: once it has failed at least GIVE_UP_ATTEMPTS
+ * times in a row over the lab's retry budget (setting connection_retry_budget: a lab's servers may
+ * still boot after READY), the page stops and says what to do. A success, the learner's "Try again",
+ * or the lab leaving READY (suspended, reset) starts a fresh series.
+ */
+const GIVE_UP_ATTEMPTS = 3;
+let failedAttempts = 0;
+let failingSince = 0;
+let gaveUp = false;
 let pollTimer: number | undefined;
 let lastKeepalive = 0;
 let resuming = false;
@@ -86,8 +98,13 @@ function update(next: StackView): void {
   dom.badge.dataset.phase = next.phase;
   dom.reset.disabled = next.phase === 'deleting' || next.phase === 'starting';
   if (next.phase !== 'ready') dom.idleWarning.hidden = true;
+  if (next.phase !== 'ready') forgetFailures();
+  if (gaveUp) {
+    dom.badge.textContent = 'Error';
+    dom.badge.dataset.phase = 'failed';
+  }
   if (next.phase === 'ready') {
-    if (connection === 'idle') void connect();
+    if (connection === 'idle' && !gaveUp) void connect();
   } else {
     disconnect();
   }
@@ -100,6 +117,8 @@ function render(): void {
   const elapsed = formatDuration(Date.now() - phaseSince);
   dom.elapsed.textContent = TRANSITIONAL.includes(view.phase) ? elapsed : '';
   if (view.phase === 'ready' && connection === 'connected') return hideOverlay();
+  // The give-up message stays until the learner acts (giveUp).
+  if (view.phase === 'ready' && gaveUp) return;
   if (view.phase === 'ready') {
     return showOverlay({ title: 'Connecting…', message: 'Your lab is ready; opening the ' + (lab.protocol === 'ssh' ? 'terminal.' : 'desktop.'), elapsed: '' });
   }
@@ -176,7 +195,7 @@ async function connect(): Promise<void> {
     connection = 'idle';
     if (error instanceof ApiError && error.code === 'INVALID_STATE') return void poll();
     if (error instanceof ApiError && error.code === 'BAD_REQUEST') return fail('This lab cannot be opened here', describeError(error));
-    scheduleReconnect();
+    scheduleReconnect(describeError(error));
   }
 }
 
@@ -186,8 +205,41 @@ function disconnect(): void {
   screen?.disconnect();
 }
 
-function scheduleReconnect(): void {
+function forgetFailures(): void {
+  reconnectDelay = 1000;
+  failedAttempts = 0;
+  failingSince = 0;
+  gaveUp = false;
+  window.stacklab.connection = { failedAttempts, gaveUp };
+}
+
+/** Stops retrying and tells the learner what to do; "Try again" starts a fresh series of attempts. */
+function giveUp(cause: string): void {
+  gaveUp = true;
   window.clearTimeout(reconnectTimer);
+  window.stacklab.connection = { failedAttempts, gaveUp };
+  const what = lab.protocol === 'ssh' ? 'terminal' : 'desktop';
+  fail(
+    `The lab's ${what} cannot be reached`,
+    `${cause} The page tried ${failedAttempts} times over ${formatDuration(Date.now() - failingSince)} and stopped. Press "Try again" in a minute; if it still fails, reset the lab (this loses your changes) or tell your course team.`,
+    {
+      label: 'Try again',
+      run: () => {
+        forgetFailures();
+        render();
+        void connect();
+      },
+    },
+  );
+}
+
+/** Called after each failed attempt: retries with back-off, or gives up (see GIVE_UP_ATTEMPTS). */
+function scheduleReconnect(cause = 'The connection to your lab failed.'): void {
+  window.clearTimeout(reconnectTimer);
+  failedAttempts += 1;
+  if (failingSince === 0) failingSince = Date.now();
+  window.stacklab.connection = { failedAttempts, gaveUp };
+  if (failedAttempts >= GIVE_UP_ATTEMPTS && Date.now() - failingSince >= lab.connectionRetryBudget * 1000) return giveUp(cause);
   reconnectTimer = window.setTimeout(async () => {
     await poll();
     if (view?.phase === 'ready' && connection === 'idle') void connect();
@@ -198,7 +250,7 @@ function scheduleReconnect(): void {
 function onScreenStatus(state: 'connecting' | 'connected' | 'closed', message: string, retry: boolean): void {
   if (state === 'connected') {
     connection = 'connected';
-    reconnectDelay = 1000;
+    forgetFailures();
     render();
     screen?.focus();
     return;
@@ -207,7 +259,7 @@ function onScreenStatus(state: 'connecting' | 'connected' | 'closed', message: s
     connection = 'idle';
     if (view?.phase === 'ready') {
       showOverlay({ title: 'Reconnecting…', message, elapsed: '' });
-      if (retry) scheduleReconnect();
+      if (retry) scheduleReconnect(message.replace(/\s*Reconnecting…$/, ''));
       else fail('The lab cannot be shown', message);
     }
   }

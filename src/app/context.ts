@@ -4,6 +4,7 @@
  * context; everything below declares the few parts it needs, so it cannot reach upward through it.
  */
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { CheckService } from '../checks/check-service.ts';
 import type { Config } from '../config/schema.ts';
 import type { Database } from '../db/database.ts';
@@ -15,6 +16,13 @@ import type { LtiModule } from '../lti/lti-module.ts';
 import type { ProviderRegistry } from '../providers/provider-registry.ts';
 import type { LifecycleHooks } from '../services/lifecycle-hooks.ts';
 import type { StackService } from '../services/stack-service.ts';
+
+/** A lab that did not load; `waitingForProvider` holds its title when only a provider is missing. */
+export interface LabLoadFailure {
+  file: string;
+  message: string;
+  waitingForProvider?: { title: string };
+}
 
 export interface AppContext {
   config: Config;
@@ -38,4 +46,8 @@ export interface AppContext {
   lti: LtiModule;
   /** Why the local runtime is off, when it is (shown by `serve` and the demo page). */
   notices: string[];
+  /** Labs whose lab.yaml did not load, with why (shown by /readyz). */
+  labErrors: LabLoadFailure[];
+  /** This process's Prometheus registry (infra/metrics.ts), served at /metrics. */
+  metrics: Registry;
 }

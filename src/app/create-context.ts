@@ -22,12 +22,14 @@ import type { Provider } from '../providers/provider.ts';
 import { buildProviders } from '../providers/registry.ts';
 import { systemClock, type Clock } from '../infra/clock.ts';
 import { DomainEvents } from '../infra/events.ts';
+import { createMetricsRegistry } from '../infra/metrics.ts';
+import { measureLifecycle, type LifecycleMeasure } from '../services/lifecycle-metrics.ts';
 import { Keys } from '../infra/keys.ts';
 import { Operations } from '../services/operations.ts';
 import { StackService } from '../services/stack-service.ts';
 import { mapCatalog, type LabCatalog } from '../domain/lab-catalog.ts';
 import { mapRegistry } from '../providers/provider-registry.ts';
-import type { AppContext } from './context.ts';
+import type { AppContext, LabLoadFailure } from './context.ts';
 import { createLogger } from './log-output.ts';
 import { makePrivate } from './private-files.ts';
 
@@ -37,6 +39,8 @@ export interface Runtime {
   operations: Operations;
   worker: Worker;
   scheduler: Scheduler;
+  /** Operation durations and failures, recorded on ctx.metrics as workers finish operations. */
+  lifecycleMetrics: LifecycleMeasure;
   /** The worker loop and the periodic jobs (sweeps, LTI grades), as `serve` (unless --no-worker) and `worker` run them. */
   startJobs(): void;
   /** Closes every part, each even when one before it failed; throws the failures together. */
@@ -82,8 +86,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       : await buildProviders(config.providers, options.providerEntries ?? null, logger, { deployment });
     for (const provider of built.providers) closers.push({ what: `provider ${provider.name}`, close: () => provider.close?.() });
     const providers = mapRegistry(built.providers);
-    const labs = options.labs ?? loadLabCatalog(config, built.providers, logger);
+    const labErrors: LabLoadFailure[] = [];
+    const labs = options.labs ?? loadLabCatalog(config, built.providers, logger, labErrors);
     const events = new DomainEvents();
+    const metrics = createMetricsRegistry();
 
     const stacks = new StackService({
       db,
@@ -104,7 +110,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     // Check results from LTI launches become queued grades in whichever process ran the check; the
     // lti-grades job sends them wherever workers run.
     closers.push({ what: 'grade queueing', close: lti.queueGrades() });
-    const ctx: AppContext = { config, deployment, ltiConfig: options.ltiConfig, logger, db, keys, clock, labs, providers, stacks, events, lifecycleHooks, checks, lti, notices: built.notices };
+    const ctx: AppContext = { config, deployment, ltiConfig: options.ltiConfig, logger, db, keys, clock, labs, providers, stacks, events, lifecycleHooks, checks, lti, notices: built.notices, labErrors, metrics };
 
     const workerId = options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     const operations = new Operations({
@@ -120,6 +126,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       settings: { worker: workerId, leaseSeconds: config.lease, pollSeconds: config.poll_interval, suspendAttempts: config.suspend_attempts },
     });
     const store = stacks.store;
+    // Measured in the process that finishes operations; a standalone worker serves them too (metrics_port).
+    const lifecycleMetrics = measureLifecycle({ events, store, registry: metrics, logger });
+    closers.push({ what: 'lifecycle metrics', close: () => lifecycleMetrics.stop() });
     const worker = new Worker({
       store,
       operations,
@@ -144,6 +153,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       logger: logger.child({ component: 'sweeps' }),
       onWork: () => worker.poke(),
       settleActivity: () => stacks.activityLedger.drain(),
+      onTimedOut: (stack, from) => events.emit('stack.transition', { stack, from, to: stack.state, reason: 'timed out (watchdog)' }),
       jobs: ltiJobs(lti, logger.child({ component: 'lti-jobs' })),
       settings: {
         batch: config.sweep_batch,
@@ -169,6 +179,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       operations,
       worker,
       scheduler,
+      lifecycleMetrics,
       startJobs() {
         worker.start();
         scheduler.start();
@@ -181,10 +192,14 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
 }
 
-function loadLabCatalog(config: Config, providers: Provider[], logger: Logger): LabCatalog {
+function loadLabCatalog(config: Config, providers: Provider[], logger: Logger, failed: LabLoadFailure[]): LabCatalog {
   const defaultProviders = config.default_providers ? config.default_providers.split(',').map((s) => s.trim()).filter(Boolean) : providers.map((p) => p.name);
   const loaded = loadLabs(resolve(config.labs_dir), { defaultProviders });
-  for (const error of loaded.errors) logger.error({ file: error.file, problems: error.problems }, `lab not loaded: ${error.message}`);
+  for (const error of loaded.errors) {
+    if (error.waitingForProvider) logger.warn({ file: error.file }, `lab waiting for a provider: ${error.message}`);
+    else logger.error({ file: error.file, problems: error.problems }, `lab not loaded: ${error.message}`);
+    failed.push({ file: error.file, message: error.message, waitingForProvider: error.waitingForProvider });
+  }
   return mapCatalog(loaded.labs.values());
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { isLoopbackHost } from '../domain/loopback.ts';
 import { buildApp } from '../http/app.ts';
+import { serveMetrics } from '../http/metrics-server.ts';
 import { configFromCommand } from './runtime-from-cli.ts';
 import { createRuntime } from '../app/create-context.ts';
 import { localUrl, removeServerFile, writeServerFile } from './server-file.ts';
@@ -79,8 +80,11 @@ export function workerCommand(): Command {
       if (!loaded.config.database_url) console.warn('Note: without DATABASE_URL this worker holds the embedded store in the data folder, which one process at a time may open; point the server and several workers at one PostgreSQL to share work.');
       const runtime = await createRuntime({ config: loaded.config, providerEntries: loaded.providerEntries, ltiConfig: loaded.lti });
       runtime.startJobs();
-      runtime.ctx.logger.info({ deployment: runtime.ctx.deployment, providers: runtime.ctx.providers.list().map((p) => p.name) }, 'worker started');
+      const metricsPort = loaded.config.worker_metrics_port;
+      const metrics = metricsPort ? await serveMetrics(runtime.ctx, loaded.config.host, metricsPort) : null;
+      runtime.ctx.logger.info({ deployment: runtime.ctx.deployment, providers: runtime.ctx.providers.list().map((p) => p.name), metricsPort: metrics?.port ?? null }, 'worker started');
       const stop = async () => {
+        await metrics?.close();
         await runtime.close();
         process.exit(0);
       };

@@ -171,6 +171,19 @@ export class StackStore {
     return rows.map(toStack);
   }
 
+  /**
+   * When the stack last entered `state`, from the event log (so any process can tell, after restarts):
+   * the start of the operation that state requests. `notFrom` skips entries from that state (a launch
+   * that failed over to the next provider re-enters LAUNCH_PENDING from CREATING; it began earlier).
+   */
+  async enteredAt(stackId: string, state: StackState, notFrom?: StackState): Promise<Date | null> {
+    const rows = await this.db.query<{ at: Date | string }>(
+      `SELECT at FROM stack_events WHERE stack_id = $1 AND to_state = $2 AND from_state IS DISTINCT FROM $3::text ORDER BY id DESC LIMIT 1`,
+      [stackId, state, notFrom ?? null],
+    );
+    return rows[0] ? new Date(rows[0].at) : null;
+  }
+
   async events(stackId: string): Promise<StackEvent[]> {
     const rows = await this.db.query<EventRow>('SELECT * FROM stack_events WHERE stack_id = $1 ORDER BY id', [stackId]);
     return rows.map(toEvent);

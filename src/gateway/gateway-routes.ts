@@ -20,6 +20,8 @@ import { openRdpSession } from './rdp-session.ts';
 import { bridgeVnc } from './vnc-bridge.ts';
 import { terminalSize } from './socket-messages.ts';
 import { useConnectionToken } from '../services/used-tokens.ts';
+import { gauge } from '../infra/metrics.ts';
+import { ConnectionFailureLog, type ConnectionReport } from './connection-failure-log.ts';
 
 interface Authorised {
   grant: ConnectionGrant;
@@ -37,6 +39,7 @@ interface BridgeCommon {
   logger: Logger;
   readOnly: boolean;
   onInput: () => void;
+  report: ConnectionReport;
 }
 
 /** Sockets open per stack in this process, for the sockets_per_stack limit. */
@@ -113,15 +116,24 @@ function activityCounter(ctx: AppContext, stackId: string, learner: string): () 
 export function gatewayRoutes(ctx: AppContext) {
   return async function gatewayPlugin(app: FastifyInstance): Promise<void> {
     const sockets = new SocketCounts();
+    const failures = new ConnectionFailureLog();
+    const sessions = gauge(ctx.metrics, { name: 'stacklab_gateway_sessions', help: 'Terminal, VNC and RDP sessions open through this process', labelNames: ['kind'] });
+    for (const kind of ['terminal', 'vnc', 'rdp'] as const) sessions.inc({ kind }, 0);
     /** /gateway/stacks/:id/<kind>: authorised before the upgrade, then handed to the kind's bridge. */
     const socketRoute = (kind: ConnectionKind, bridge: (socket: WebSocket, auth: Authorised, request: GatewayRequest, common: BridgeCommon) => void) =>
       app.get(`/gateway/stacks/:id/${kind}`, { websocket: true, preValidation: (request: GatewayRequest) => authorise(ctx, request, kind, sockets) }, (socket, request) => {
         const auth = authorised.get(request);
         if (!auth) return socket.close(4001, 'not authorised');
         const closed = sockets.opened(auth.stack.id);
-        socket.once('close', closed);
+        sessions.inc({ kind });
+        socket.once('close', () => {
+          closed();
+          sessions.dec({ kind });
+        });
+        const logger = ctx.logger.child({ stack: auth.stack.id, server: auth.server.name, kind });
         bridge(socket, auth, request as GatewayRequest, {
-          logger: ctx.logger.child({ stack: auth.stack.id, server: auth.server.name, kind }),
+          logger,
+          report: failures.report(`${auth.stack.id}/${auth.server.name}/${kind}`, logger),
           readOnly: auth.grant.readOnly,
           onInput: activityCounter(ctx, auth.stack.id, auth.grant.learner),
         });

@@ -7,6 +7,7 @@
  * code, then the socket closes with 1011.
  */
 import type { Logger } from 'pino';
+import { plainReport, type ConnectionReport } from './connection-failure-log.ts';
 import type { WebSocket } from 'ws';
 import { encodeInstruction, GUAC_STATUS, GuacamoleProtocolError, InstructionReader, type Instruction } from './guacamole-protocol.ts';
 import { GuacStatusError } from './guac-status-error.ts';
@@ -28,11 +29,14 @@ const INPUT_OPCODES = new Set(['key', 'mouse', 'touch']);
 
 export interface RdpBridgeOptions {
   logger: Logger;
+  /** Where connection failures go (a gateway logs a failing one once); plain info lines when absent. */
+  report?: ConnectionReport;
   readOnly: boolean;
   onInput?: () => void;
 }
 
 export function bridgeRdp(ws: WebSocket, open: () => Promise<OpenedRdp>, opts: RdpBridgeOptions): void {
+  const report = opts.report ?? plainReport(opts.logger);
   let opened: OpenedRdp | undefined;
   let closed = false;
   const early: string[] = [];
@@ -104,12 +108,13 @@ export function bridgeRdp(ws: WebSocket, open: () => Promise<OpenedRdp>, opts: R
     try {
       opened = await open();
     } catch (error) {
-      opts.logger.info({ err: (error as Error).message }, 'rdp: desktop connection failed');
+      report.failed('rdp: desktop connection failed', error as Error);
       if (error instanceof GuacStatusError) return failPage(error.message, error.guacStatus);
       if (error instanceof LabConnectionError) return failPage(error.message, GUAC_STATUS.upstreamNotFound);
       return failPage('The desktop could not connect to the lab; reconnecting.', GUAC_STATUS.upstreamError);
     }
     if (closed) return opened.close();
+    report.connected();
     const { session } = opened;
     // The tunnel opens on this internal instruction, as guacamole-common-js's own tunnels do.
     relay([{ opcode: '', args: [session.id], raw: encodeInstruction('', session.id) }, ...session.early]);

@@ -5,6 +5,7 @@
  * WebSocket pings to the browser, so idle proxies do not cut a quiet terminal.
  */
 import type { Logger } from 'pino';
+import { plainReport, type ConnectionReport } from './connection-failure-log.ts';
 import type { ClientChannel } from 'ssh2';
 import type { WebSocket } from 'ws';
 import type { OpenedSsh } from './open-target.ts';
@@ -20,6 +21,8 @@ export interface TerminalBridgeOptions {
   cols: number;
   rows: number;
   logger: Logger;
+  /** Where connection failures go (a gateway logs a failing one once); plain info lines when absent. */
+  report?: ConnectionReport;
   /** Called on each keystroke batch, so the caller can count activity. */
   onInput?: () => void;
 }
@@ -29,6 +32,7 @@ function send(ws: WebSocket, message: ServerControl): void {
 }
 
 export function bridgeTerminal(ws: WebSocket, open: () => Promise<OpenedSsh>, opts: TerminalBridgeOptions): void {
+  const report = opts.report ?? plainReport(opts.logger);
   let target: OpenedSsh | undefined;
   let shell: ClientChannel | undefined;
   let closed = false;
@@ -102,7 +106,7 @@ export function bridgeTerminal(ws: WebSocket, open: () => Promise<OpenedSsh>, op
       );
       if (closed) return finish(CLOSE.normal, 'closed');
       target.client.on('error', (error) => {
-        opts.logger.info({ err: error.message }, 'terminal ssh connection failed');
+        report.failed('terminal ssh connection failed', error);
         send(ws, { type: 'error', message: 'The connection to the lab was lost. Reconnecting…', retry: true });
         finish(CLOSE.error, 'ssh connection lost');
       });
@@ -120,10 +124,11 @@ export function bridgeTerminal(ws: WebSocket, open: () => Promise<OpenedSsh>, op
       shell.on('exit', (code: number | null) => send(ws, { type: 'exit', code }));
       shell.on('close', () => finish(CLOSE.normal, 'shell ended'));
       for (const bytes of early.splice(0)) shell.write(bytes);
+      report.connected();
       send(ws, { type: 'status', state: 'connected', message: 'Connected.' });
     } catch (error) {
       const userMessage = error instanceof LabConnectionError ? error.message : 'The terminal could not connect to the lab. Reconnecting…';
-      opts.logger.info({ err: (error as Error).message }, 'terminal connection failed');
+      report.failed('terminal connection failed', error as Error);
       send(ws, { type: 'error', message: userMessage, retry: true });
       finish(CLOSE.error, 'could not connect');
     }

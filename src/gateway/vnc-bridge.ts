@@ -6,6 +6,7 @@
  * client with a read-only token cannot type either; the page's noVNC viewOnly only spares the round trip.
  */
 import type { Logger } from 'pino';
+import { plainReport, type ConnectionReport } from './connection-failure-log.ts';
 import type { WebSocket } from 'ws';
 import type { OpenedTunnel } from './open-target.ts';
 import { RfbFilterError, RfbInputFilter } from './rfb-input-filter.ts';
@@ -17,12 +18,15 @@ const LOW_WATER = 1 << 19;
 
 export interface VncBridgeOptions {
   logger: Logger;
+  /** Where connection failures go (a gateway logs a failing one once); plain info lines when absent. */
+  report?: ConnectionReport;
   /** Drop the viewer's input on the server (the grant is read-only). */
   readOnly?: boolean;
   onInput?: () => void;
 }
 
 export function bridgeVnc(ws: WebSocket, open: () => Promise<OpenedTunnel>, opts: VncBridgeOptions): void {
+  const report = opts.report ?? plainReport(opts.logger);
   let tunnel: OpenedTunnel | undefined;
   let closed = false;
   const early: Buffer[] = [];
@@ -67,6 +71,7 @@ export function bridgeVnc(ws: WebSocket, open: () => Promise<OpenedTunnel>, opts
     try {
       tunnel = await open();
       if (closed) return tunnel.close();
+      report.connected();
       const stream = tunnel.stream;
       stream.on('data', (chunk: Buffer) => {
         if (ws.readyState !== ws.OPEN) return;
@@ -81,7 +86,7 @@ export function bridgeVnc(ws: WebSocket, open: () => Promise<OpenedTunnel>, opts
       stream.on('error', () => finish(CLOSE.error, 'desktop connection lost'));
       for (const bytes of early.splice(0)) stream.write(bytes);
     } catch (error) {
-      opts.logger.info({ err: (error as Error).message }, 'desktop connection failed');
+      report.failed('desktop connection failed', error as Error);
       finish(CLOSE.error, error instanceof LabConnectionError ? error.message : 'The desktop could not connect to the lab.');
     }
   })();

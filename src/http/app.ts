@@ -15,6 +15,8 @@ import { stackRoutes } from './routes/stacks.ts';
 import { checkRoutes } from './routes/checks.ts';
 import { ltiRoutes } from './routes/lti.ts';
 import { learnerRoutes } from './routes/learner-plugin.ts';
+import { measureRequests } from './request-metrics.ts';
+import { documentErrors } from './error-responses.ts';
 
 /** Every route as registered (method and URL), for the tests that send bad input to all of them. */
 export interface RouteEntry {
@@ -46,8 +48,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const routes: RouteEntry[] = [];
   (app as unknown as { [ROUTES]: RouteEntry[] })[ROUTES] = routes;
   app.addHook('onRoute', (route) => {
+    documentErrors(route);
     for (const method of ([] as string[]).concat(route.method)) routes.push({ method, url: route.url, websocket: Boolean((route as { websocket?: boolean }).websocket) });
   });
+  measureRequests(app, ctx.metrics);
   app.setErrorHandler(handleError);
   app.addHook('preValidation', refuseNul);
   app.setNotFoundHandler((request, reply) => reply.status(404).send({ code: 'NOT_FOUND', message: 'Not found.', detail: `${request.method} ${request.url.split('?')[0].slice(0, 200)}` }));

@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import type { ProviderRegistry } from '../providers/provider-registry.ts';
 import type { StackStore } from '../db/stack-store.ts';
 import type { Clock } from '../infra/clock.ts';
+import type { Stack } from '../domain/stack.ts';
+import type { InProgressState } from '../domain/states.ts';
 import { reaper, reconciler, suspender, watchdog, type SweepSettings, type SweepStats } from '../services/sweeps.ts';
 import { Periodic, type PeriodicJob } from './periodic.ts';
 
@@ -36,6 +38,8 @@ export class Scheduler {
        * reaper never judge a stack by older activity than this process has already acknowledged.
        */
       settleActivity?: () => Promise<void>;
+      /** Hears each operation the watchdog failed for running past its deadline. */
+      onTimedOut?: (stack: Stack, from: InProgressState) => void;
       /** More periodic jobs, started and stopped with the sweeps. */
       jobs?: PeriodicJob[];
     },
@@ -50,7 +54,7 @@ export class Scheduler {
       await this.deps.settleActivity?.();
       return reaper(this.deps.store, this.deps.clock.now(), this.deps.settings);
     },
-    watchdog: () => watchdog(this.deps.store, this.deps.clock.now(), this.deps.settings),
+    watchdog: () => watchdog(this.deps.store, this.deps.clock.now(), this.deps.settings, this.deps.onTimedOut),
     reconciler: () => reconciler(this.deps, this.deps.clock.now(), this.deps.settings.reconcileGraceSeconds),
   };
 

@@ -13,6 +13,11 @@ export class LabError extends Error {
   constructor(
     readonly file: string,
     readonly problems: string[],
+    /**
+     * Set when the lab is fine but no provider is there to run it (no runtime on this host and none
+     * named in lab.yaml): its title, so a page can list it as waiting for a provider.
+     */
+    readonly waitingForProvider?: { title: string },
   ) {
     super(`${file}: ${problems.join('; ')}`);
     this.name = 'LabError';
@@ -97,7 +102,7 @@ function toLab(id: string, dir: string, file: string, data: LabFile, options: Lo
   const hookScript = data.hook_script ? readScript(dir, data.hook_script, 'hook_script', problems) : undefined;
   if (data.hook_events.length > 0 && !hookScript) problems.push(`field 'hook_events': set 'hook_script' too`);
   const instructions = data.instructions ? readLabFile(dir, data.instructions, 'instructions', problems) : undefined;
-  if (problems.length) throw new LabError(file, problems);
+  if (problems.length) throw new LabError(file, problems, providers.length === 0 && problems.length === 1 ? { title: data.title } : undefined);
   return {
     id,
     dir,

@@ -117,6 +117,15 @@ export class GradeOutbox {
     }
   }
 
+  /** Grades not yet at their platform: how many, and how long the oldest has waited (for the metrics). */
+  async backlog(): Promise<{ pending: number; oldestSeconds: number }> {
+    const [row] = await this.deps.db.query<{ pending: number | string; oldest: Date | string | null }>(
+      `SELECT count(*) AS pending, min(created_at) AS oldest FROM lti_grade_outbox WHERE status = 'pending'`,
+    );
+    const oldest = row?.oldest ? new Date(row.oldest).getTime() : null;
+    return { pending: Number(row?.pending ?? 0), oldestSeconds: oldest === null ? 0 : Math.max(0, (this.deps.clock.now().getTime() - oldest) / 1000) };
+  }
+
   async list(filter: { learner?: string; status?: OutboxStatus } = {}): Promise<OutboxRow[]> {
     return this.deps.db.query<OutboxRow>(
       'SELECT * FROM lti_grade_outbox WHERE ($1::text IS NULL OR learner = $1) AND ($2::text IS NULL OR status = $2) ORDER BY id',

@@ -38,17 +38,24 @@ export interface PickerLab {
   description: string;
 }
 
-/** The deep-linking picker an instructor sees: one button per lab, each posting the lab and the signed request. */
-export function pickerPage(action: string, request: string, labs: PickerLab[], multiple: boolean): string {
+/**
+ * The deep-linking picker an instructor sees: one button per lab, each posting the lab and the signed
+ * request. `waiting`: titles of labs that did not load only because no provider can run them (a server
+ * without a runtime), listed so the instructor knows they exist and whom to ask.
+ */
+export function pickerPage(action: string, request: string, labs: PickerLab[], multiple: boolean, waiting: string[] = []): string {
   const items = labs
     .map(
       (lab) => `<li><label><input type="${multiple ? 'checkbox' : 'radio'}" name="lab" value="${escapeHtml(lab.id)}"> <strong>${escapeHtml(lab.title)}</strong></label>
 <span class="muted">(${escapeHtml(lab.id)})</span><br><span>${escapeHtml(lab.description)}</span></li>`,
     )
     .join('\n');
+  const waitingList = waiting.length
+    ? `<p id="labs-waiting">Waiting for a provider (this stacklab server has no runtime to start them on; ask its administrator):</p><ul>${waiting.map((title) => `<li>${escapeHtml(title)}</li>`).join('')}</ul>`
+    : '';
   const body = labs.length
-    ? `<form method="post" action="${escapeHtml(action)}"><input type="hidden" name="request" value="${escapeHtml(request)}"><ul>${items}</ul><button type="submit" id="add-lab">Add to course</button></form>`
-    : '<p>No labs are loaded on this stacklab server yet.</p>';
+    ? `<form method="post" action="${escapeHtml(action)}"><input type="hidden" name="request" value="${escapeHtml(request)}"><ul>${items}</ul><button type="submit" id="add-lab">Add to course</button></form>${waitingList}`
+    : waitingList || '<p>No labs are loaded on this stacklab server yet.</p>';
   return page('stacklab: choose a lab', `<h1>Choose a lab for this course</h1>${body}`);
 }
 

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { ProviderRegistry } from '../providers/provider-registry.ts';
 import type { StackStore } from '../db/stack-store.ts';
 import type { Stack } from '../domain/stack.ts';
+import type { InProgressState } from '../domain/states.ts';
 import { STACK_NAME_PREFIX, type ProviderStackSummary } from '../providers/provider.ts';
 import { isLegacyStackName, isOwnStackName } from '../providers/stack-names.ts';
 
@@ -81,8 +82,12 @@ export function reaper(store: StackStore, now: Date, s: SweepSettings): Promise<
   });
 }
 
-/** In-progress operations past their deadline -> the operation's failed state, with a message that says so. */
-export function watchdog(store: StackStore, now: Date, s: SweepSettings): Promise<SweepStats> {
+/**
+ * In-progress operations past their deadline -> the operation's failed state, with a message that says
+ * so. `onTimedOut` hears each one (the runtime turns them into transition events, so the operation
+ * metrics count timeouts like any other failure).
+ */
+export function watchdog(store: StackStore, now: Date, s: SweepSettings, onTimedOut?: (stack: Stack, from: InProgressState) => void): Promise<SweepStats> {
   return timed('watchdog', async () => {
     let acted = 0;
     const messages = [
@@ -96,6 +101,7 @@ export function watchdog(store: StackStore, now: Date, s: SweepSettings): Promis
     for (const [inProgress, message] of messages) {
       const moved = await store.timeOut(inProgress, message, { now, limit: s.batch, reason: 'timed out (watchdog)', actor: 'watchdog' });
       acted += moved.length;
+      for (const stack of moved) onTimedOut?.(stack, inProgress);
     }
     return { acted };
   });

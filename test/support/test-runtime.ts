@@ -20,7 +20,8 @@ export interface TestRuntime extends Runtime {
 export async function testRuntime(options: {
   backend?: Backend;
   providers: Provider[];
-  labs: Lab[] | LabCatalog;
+  /** Absent: loaded from the labs_dir setting, as `serve` does (failures land in ctx.labErrors). */
+  labs?: Lab[] | LabCatalog;
   overrides?: Record<string, unknown>;
   workerId?: string;
 }): Promise<TestRuntime> {
@@ -30,7 +31,7 @@ export async function testRuntime(options: {
     env: {},
     overrides: { api_token: 'test-token-0123456789abcdef', data_dir: '/tmp/stacklab-test-data', poll_interval: 0.01, log_level: 'silent', ...options.overrides },
   });
-  const labs = Array.isArray(options.labs) ? mapCatalog(options.labs) : options.labs;
+  const labs = options.labs === undefined ? undefined : Array.isArray(options.labs) ? mapCatalog(options.labs) : options.labs;
   const runtime = await createRuntime({
     config,
     db: database.db,

@@ -43,6 +43,14 @@ function coursePage(ctx: AppContext): string {
 </li>`,
     )
     .join('\n');
+  // Without a runtime, labs that name no provider do not load: list them as waiting, not as missing.
+  const waiting = ctx.labErrors
+    .flatMap((e) => (e.waitingForProvider ? [e.waitingForProvider.title] : []))
+    .map((title) => `<li class="lab-card waiting">
+  <h3>${escapeHtml(title)}</h3>
+  <p class="muted">Waiting for a provider: this server has no runtime to start it on. See the notice above.</p>
+</li>`)
+    .join('\n');
   const notices = ctx.notices.map((n) => `<p class="notice">${escapeHtml(n)}</p>`).join('\n');
   return `<!doctype html>
 <html lang="en">
@@ -60,7 +68,7 @@ ${notices}
 </form>
 <h2>Labs</h2>
 <ul class="labs">
-${labs || '<li>No labs are loaded: put lab folders under the labs directory.</li>'}
+${labs || waiting ? `${labs}${labs && waiting ? '\n' : ''}${waiting}` : '<li>No labs are loaded: put lab folders under the labs directory.</li>'}
 </ul>
 </main>
 <script type="module" src="/assets/demo-page.js"></script>

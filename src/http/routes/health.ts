@@ -1,17 +1,17 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
+import { readiness } from './readiness.ts';
 
-/** Liveness says the process answers; readiness says the store answers and which providers exist. */
+/**
+ * Liveness says the process answers; readiness says whether it can serve labs and, when not, what is
+ * wrong (readiness.ts): 503 when the store is down or nothing can launch, 200 otherwise.
+ */
 export function healthRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
     app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
-      try {
-        await ctx.db.query('SELECT 1');
-      } catch (error) {
-        return reply.status(503).send({ status: 'unavailable', detail: `store: ${(error as Error).message}` });
-      }
-      return { status: 'ready', store: ctx.db.kind, providers: ctx.providers.list().map((p) => ({ name: p.name, kind: p.kind })), labs: ctx.labs.list().length, notices: ctx.notices };
+      const ready = await readiness(ctx);
+      return reply.status(ready.status === 'unavailable' ? 503 : 200).send(ready);
     });
   };
 }

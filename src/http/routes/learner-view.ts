@@ -130,6 +130,8 @@ export interface LabView {
   progressCheckResultHeading: string;
   hasChecks: boolean;
   keepaliveInterval: number;
+  /** Seconds of failing connection attempts after which the page stops retrying (setting connection_retry_budget). */
+  connectionRetryBudget: number;
   idleTimeout: number;
   suspendTimeout: number;
 }
@@ -137,7 +139,7 @@ export interface LabView {
 /**
  * `fileAccess`: the access token a hidden lab's images need (lab-file-access.ts); it goes into their URLs.
  */
-export function labView(lab: Lab, config: Pick<Config, 'keepalive_interval' | 'idle_timeout'>, guacdConfigured = false, fileAccess?: string): LabView {
+export function labView(lab: Lab, config: Pick<Config, 'keepalive_interval' | 'idle_timeout' | 'connection_retry_budget'>, guacdConfigured = false, fileAccess?: string): LabView {
   const rdpOff = lab.protocol === 'rdp' && !guacdConfigured;
   return {
     id: lab.id,
@@ -160,6 +162,7 @@ export function labView(lab: Lab, config: Pick<Config, 'keepalive_interval' | 'i
     progressCheckResultHeading: lab.progressCheckResultHeading,
     hasChecks: lab.checks.length > 0,
     keepaliveInterval: config.keepalive_interval,
+    connectionRetryBudget: config.connection_retry_budget,
     idleTimeout: config.idle_timeout,
     suspendTimeout: lab.timeouts.suspend,
   };

@@ -202,5 +202,5 @@ async function showPicker(_app: FastifyInstance, ctx: AppContext, _lti: LtiModul
   return reply
     .header('content-security-policy', ltiPageCsp(await frameAncestors(ctx)))
     .type('text/html; charset=utf-8')
-    .send(pickerPage('/lti/deep-link', token, labs, launch.deepLinking?.acceptMultiple ?? false));
+    .send(pickerPage('/lti/deep-link', token, labs, launch.deepLinking?.acceptMultiple ?? false, ctx.labErrors.flatMap((e) => (e.waitingForProvider ? [e.waitingForProvider.title] : []))));
 }
