@@ -1,5 +1,5 @@
 /**
- * Launch, suspend, resume and delete durations and failures, measured where a worker finishes the
+ * Launch, suspend, resume, delete, shelve and unshelve durations and failures, measured where a worker finishes the
  * operation. The start is read from the stack's event log (when it entered the pending state that
  * requested the work), not kept in memory, so the duration is right when another worker process, or this
  * one after a restart, finishes what an earlier one began; it includes the wait for a worker.
@@ -11,10 +11,17 @@ import type { DomainEvents, TransitionEvent } from '../infra/events.ts';
 import { OPERATION_BUCKETS, counter, histogram } from '../infra/metrics.ts';
 import { OUTCOME, type InProgressState, type PendingState, type StackState } from '../domain/states.ts';
 
-export const OPERATION_OF = { CREATING: 'launch', SUSPENDING: 'suspend', RESUMING: 'resume', DELETING: 'delete' } as const satisfies Record<InProgressState, string>;
+export const OPERATION_OF = { CREATING: 'launch', SUSPENDING: 'suspend', RESUMING: 'resume', DELETING: 'delete', SHELVING: 'shelve', UNSHELVING: 'unshelve' } as const satisfies Record<InProgressState, string>;
 
 /** The pending state whose entry starts each operation. */
-const REQUESTED_BY: Record<InProgressState, PendingState> = { CREATING: 'LAUNCH_PENDING', SUSPENDING: 'SUSPEND_PENDING', RESUMING: 'RESUME_PENDING', DELETING: 'DELETE_PENDING' };
+const REQUESTED_BY: Record<InProgressState, PendingState> = {
+  CREATING: 'LAUNCH_PENDING',
+  SUSPENDING: 'SUSPEND_PENDING',
+  RESUMING: 'RESUME_PENDING',
+  DELETING: 'DELETE_PENDING',
+  SHELVING: 'SHELVE_PENDING',
+  UNSHELVING: 'UNSHELVE_PENDING',
+};
 
 function isInProgress(state: StackState | null): state is InProgressState {
   return state !== null && state in OUTCOME;
@@ -36,7 +43,7 @@ export interface LifecycleMeasure {
 export function measureLifecycle(deps: LifecycleMetricsDeps): LifecycleMeasure {
   const durations = histogram(deps.registry, {
     name: 'stacklab_operation_duration_seconds',
-    help: 'Launch, suspend, resume and delete: seconds from the request (entering the pending state) to the state reached, by outcome',
+    help: 'Launch, suspend, resume, delete, shelve and unshelve: seconds from the request (entering the pending state) to the state reached, by outcome',
     labelNames: ['operation', 'provider', 'lab', 'outcome'],
     buckets: OPERATION_BUCKETS,
   });
