@@ -33,6 +33,19 @@ const LIST_PAGE = 200;
 /** Heat frees the name of a deleted stack a few seconds after DELETE_COMPLETE (measured: ~5 s). */
 const NAME_RELEASE_ATTEMPTS = 20;
 const NAME_RELEASE_WAIT_MS = 1000;
+/** Creates sent without learning their outcome before the create fails (each after the client's own retries). */
+const LOST_CREATE_ATTEMPTS = 3;
+/** A create whose answer was lost may still be on its way into Heat's database: wait before looking. */
+const LOST_ANSWER_WAIT_MS = 1500;
+
+/**
+ * An error after which the request `what` may or may not have been acted on: no answer, a cut
+ * connection. The HTTP client's own errors name the request; one that names another (Keystone refusing
+ * the token the request needed) means the request was never sent.
+ */
+function isUncertain(error: unknown, what: string): boolean {
+  return error instanceof ProviderError && error.code === 'UNAVAILABLE' && error.detail.startsWith(`${what}:`);
+}
 
 /**
  * stacklab passes the same platform parameters (run, per-learner values) to every lab, but Heat
@@ -85,8 +98,19 @@ export class HeatClient {
       const refusal = await this.session.trustRefusal();
       if (refusal) throw refusal;
     };
+    let lost = 0;
     for (let attempt = 0; ; attempt++) {
-      const res = await this.call('POST', '/stacks', what, body, explain500);
+      let res: HttpResponse;
+      try {
+        res = await this.call('POST', '/stacks', what, body, explain500);
+      } catch (error) {
+        // No answer: Heat may have made the stack all the same. Sending the create again is safe (a
+        // stack of that name answers 409 and is adopted), but first give Heat a moment and look.
+        if (!isUncertain(error, what)) throw error;
+        const found = await this.afterLostAnswer(req.name, what, error as ProviderError, ++lost);
+        if (found) return found;
+        continue;
+      }
       if (res.status === 201 || res.status === 200) {
         const id = (res.body as { stack?: { id?: string } } | null)?.stack?.id;
         if (!id) throw new ProviderError('INTERNAL', 'The cloud gave an unexpected answer; the operator can find the details in the log.', `${what}: no stack id in the answer`);
@@ -99,9 +123,37 @@ export class HeatClient {
         await new Promise((r) => setTimeout(r, NAME_RELEASE_WAIT_MS));
         continue;
       }
-      if (res.status >= 500) await explain500();
+      if (res.status >= 500) {
+        await explain500();
+        // The last of the client's attempts failed, but an earlier one (or this one, behind a proxy
+        // that lost Heat's answer) may have made the stack: the same as no answer.
+        const found = await this.afterLostAnswer(req.name, what, toProviderError(res, { what }), ++lost);
+        if (found) return found;
+        continue;
+      }
       throw toProviderError(res, { what, badRequest: 'TEMPLATE_INVALID' });
     }
+  }
+
+  /**
+   * A create whose outcome is unknown: the stack if Heat has it (an earlier attempt got through), null
+   * to send the create again. After LOST_CREATE_ATTEMPTS the create fails, but first anything of that
+   * name is deleted, so that the orchestrator's failover to the next cloud never leaves a second
+   * stack of the same lab behind (if even that fails, the reconciler removes it as a zombie).
+   */
+  private async afterLostAnswer(name: string, what: string, error: ProviderError, lost: number): Promise<StackRef | null> {
+    this.logger?.warn({ stack: name, lost, detail: error.detail }, 'heat: create without an answer; looking the stack up by name');
+    await new Promise((r) => setTimeout(r, LOST_ANSWER_WAIT_MS));
+    const existing = await this.showByName(name).catch(() => undefined);
+    if (existing && !existing.stack_status.startsWith('DELETE_')) {
+      this.logger?.info({ stack: name, id: existing.id, status: existing.stack_status }, 'heat: the create got through after all; adopting the stack');
+      return { id: existing.id, name };
+    }
+    if (lost < LOST_CREATE_ATTEMPTS) return null;
+    await this.delete({ id: existing?.id ?? '', name }).catch((cleanup: unknown) =>
+      this.logger?.warn({ stack: name, err: cleanup }, 'heat: could not remove what a failed create may have left; the reconciler will'),
+    );
+    throw new ProviderError(error.code, error.userMessage, `${what}: no answer from Heat after ${lost} attempts: ${error.detail}`, { cause: error });
   }
 
   /**
@@ -148,12 +200,30 @@ export class HeatClient {
     return this.show({ name: decodeURIComponent(m[1]), id: decodeURIComponent(m[2]) });
   }
 
-  /** Starts suspend or resume; Heat answers at once and reports the outcome in stack_status. */
+  /**
+   * Starts suspend or resume; Heat answers at once and reports the outcome in stack_status. When the
+   * answer is lost, or a retry of ours meets the action it already started (409, or 400 "in
+   * progress"), the stack itself tells whether the action is under way.
+   */
   async action(ref: StackRef, action: 'suspend' | 'resume'): Promise<void> {
     const what = `heat: ${action} stack ${ref.name}`;
-    const res = await this.call('POST', `${stackPath(ref)}/actions`, what, { [action]: null });
+    let res: HttpResponse;
+    try {
+      res = await this.call('POST', `${stackPath(ref)}/actions`, what, { [action]: null });
+    } catch (error) {
+      if (isUncertain(error, what) && (await this.underway(ref, action))) return;
+      throw error;
+    }
     if (res.status === 200 || res.status === 202 || res.status === 204) return;
+    if ((res.status === 409 || res.status === 400 || res.status >= 500) && (await this.underway(ref, action))) return;
     throw toProviderError(res, { what });
+  }
+
+  /** Whether the stack is in `action`, in progress or done (a failed one is not taken for ours). */
+  private async underway(ref: StackRef, action: 'suspend' | 'resume'): Promise<boolean> {
+    const now = await this.show(ref).catch(() => null);
+    const status = now?.stack_status ?? '';
+    return status === `${action.toUpperCase()}_IN_PROGRESS` || status === `${action.toUpperCase()}_COMPLETE`;
   }
 
   async delete(ref: StackRef): Promise<void> {

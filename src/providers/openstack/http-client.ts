@@ -1,8 +1,10 @@
 /**
  * JSON over HTTP for one cloud, with the robustness rules every OpenStack call shares: a time limit
  * on each request, retries with exponential backoff and jitter on 5xx answers and connection errors
- * only (a 4xx is an answer, and a timed-out request may have been acted on), and a concurrency
- * limit. Non-2xx answers are returned, not thrown: the caller knows what a 404 or 409 means.
+ * only (a 4xx is an answer), and a concurrency limit. A request that got no answer in time may have
+ * been acted on, so it is retried only when doing it twice is harmless (`idempotent`: reads and
+ * deletes by default); the caller of anything else finds out what happened (heat-client.ts looks a
+ * create up by name). Non-2xx answers are returned, not thrown: the caller knows what a 404 or 409 means.
  */
 import type { Logger } from 'pino';
 import { ProviderError } from '../provider.ts';
@@ -19,6 +21,11 @@ export interface HttpRequest {
   json?: unknown;
   /** Called before a 5xx is retried; may throw a better error to stop retrying. */
   beforeRetry?: (res: HttpResponse) => Promise<void>;
+  /**
+   * Whether sending the request twice does no harm, so that one without an answer in time is sent
+   * again. Default: true for GET and DELETE, false otherwise (Keystone's token request says true).
+   */
+  idempotent?: boolean;
 }
 
 export interface HttpResponse {
@@ -54,7 +61,8 @@ function errorCode(err: unknown): string | undefined {
   return undefined;
 }
 
-function isTimeout(err: unknown): boolean {
+/** The error of a request that got no answer within the time limit. */
+export function isTimeout(err: unknown): boolean {
   const name = (err as { name?: string })?.name;
   return name === 'TimeoutError' || name === 'AbortError';
 }
@@ -81,6 +89,7 @@ export class HttpClient {
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
+    const idempotent = req.idempotent ?? (req.method === 'GET' || req.method === 'DELETE');
     for (let attempt = 0; ; attempt++) {
       const last = attempt >= this.retries;
       let outcome: HttpResponse | { error: string };
@@ -88,16 +97,20 @@ export class HttpClient {
         outcome = await this.limiter.run(() => this.once(req));
       } catch (err) {
         const code = errorCode(err);
+        if (isTimeout(err) && (!idempotent || last)) {
+          throw new ProviderError('UNAVAILABLE', UNAVAILABLE_MESSAGE, `${req.what}: ${req.method} ${req.url}: no answer within ${this.opts.timeoutMs} ms${attempt ? ` (${attempt + 1} attempts)` : ''}`, { cause: err });
+        }
         if (isTimeout(err)) {
-          throw new ProviderError('UNAVAILABLE', UNAVAILABLE_MESSAGE, `${req.what}: ${req.method} ${req.url}: no answer within ${this.opts.timeoutMs} ms`, { cause: err });
+          outcome = { error: `no answer within ${this.opts.timeoutMs} ms` };
+        } else {
+          if (!code) {
+            throw new ProviderError('UNAVAILABLE', UNAVAILABLE_MESSAGE, `${req.what}: ${req.method} ${req.url}: ${(err as Error).message}`, { cause: err });
+          }
+          if (last) {
+            throw new ProviderError('UNAVAILABLE', UNAVAILABLE_MESSAGE, `${req.what}: ${req.method} ${req.url}: ${code} after ${attempt + 1} attempts`, { cause: err });
+          }
+          outcome = { error: code };
         }
-        if (!code) {
-          throw new ProviderError('UNAVAILABLE', UNAVAILABLE_MESSAGE, `${req.what}: ${req.method} ${req.url}: ${(err as Error).message}`, { cause: err });
-        }
-        if (last) {
-          throw new ProviderError('UNAVAILABLE', UNAVAILABLE_MESSAGE, `${req.what}: ${req.method} ${req.url}: ${code} after ${attempt + 1} attempts`, { cause: err });
-        }
-        outcome = { error: code };
       }
       if (!('error' in outcome)) {
         if (outcome.status < 500 || last) return outcome;

@@ -75,7 +75,9 @@ export function createOpenStackProvider(
 
     async get(ref: StackRef): Promise<ProviderStack | null> {
       const stack = await heat.show(ref);
-      if (!stack) return null;
+      // Heat shows a deleted stack as DELETE_COMPLETE for a while: it holds nothing, and a wait for
+      // another action (a resume whose stack was deleted behind it) must end, not poll it for ever.
+      if (!stack || stack.stack_status === 'DELETE_COMPLETE') return null;
       const { action, status } = splitStatus(stack.stack_status);
       let reason = stack.stack_status_reason ?? '';
       if (status === 'FAILED') {
