@@ -89,7 +89,8 @@ export function watchdog(store: StackStore, now: Date, s: SweepSettings): Promis
  * Compares each provider's stacks with the store, the way hastexo's reaper hunted zombies, but only
  * ever this deployment's (the contract in providers/provider.ts, point 6):
  * - a stack whose name is in the store is the store's: if its row is deleted (or moved to another
- *   provider) the stack is a zombie and is deleted, otherwise drift is corrected;
+ *   provider) the stack is a zombie and is deleted, otherwise drift is corrected; the stack a row holds
+ *   on another provider entry of the same cloud project (same id) is that entry's, and left alone;
  * - a stack the store does not know is deleted only when its name and its recorded deployment are
  *   both this deployment's and it is older than `graceSeconds` (a create may still be saving its id);
  *   anything else is another deployment's or from before deployments existed, and is left alone;
@@ -120,7 +121,10 @@ export function reconciler(
           continue;
         }
         const young = r.createdAt && now.getTime() - r.createdAt.getTime() < graceSeconds * 1000;
-        const isZombie = (!row && !young) || (row && (row.state === 'DELETED' || (row.provider !== provider.name && row.state !== 'CREATING')));
+        // Two provider entries may name one cloud project (a failover entry, another capacity pool): each
+        // then lists the other's stacks. The very stack a row holds on another entry is not a zombie.
+        const heldElsewhere = row !== undefined && row.provider !== provider.name && row.providerStackId === r.id;
+        const isZombie = (!row && !young) || (row && (row.state === 'DELETED' || (row.provider !== provider.name && row.state !== 'CREATING' && !heldElsewhere)));
         if (isZombie && !(r.action === 'DELETE' && r.status === 'COMPLETE')) {
           if (r.action === 'DELETE' && r.status === 'IN_PROGRESS') continue;
           try {
