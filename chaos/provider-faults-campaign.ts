@@ -10,9 +10,10 @@
  * 3. Every row is deleted, still under faults (a failed delete is asked again, as a learner would).
  *
  * All along, Heat (read directly, not through a proxy) is sampled: never two live stacks for one
- * learner's lab, never one name twice. At the end: every operation ended (READY, SUSPENDED, DELETED or
- * failed) within its time limit, every failure message is one a learner can act on, and nothing of the
- * deployment is left on Heat.
+ * learner's lab, never one name twice. After the churn: every operation ended (READY, SUSPENDED,
+ * DELETED or failed) within its time limit, every failure message is one a learner can act on, every
+ * READY or SUSPENDED lab is on Heat in that state and none was written off; after the deletes, nothing
+ * of the deployment is left on Heat.
  */
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
@@ -79,6 +80,8 @@ export interface ProviderFaultsReport {
   failures: string[];
   samples: number;
   mostStacksForOneLab: number;
+  /** READY or SUSPENDED labs checked on Heat after the churn. */
+  audited: number;
   clouds: Record<string, CloudFigures>;
   violations: string[];
 }
@@ -113,7 +116,7 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
 class Campaign {
   readonly violations: string[] = [];
   readonly failures: string[] = [];
-  readonly figures = { launches: 0, ready: 0, launchFailed: 0, suspends: 0, resumes: 0, deletes: 0, deleteRetries: 0, samples: 0, most: 0 };
+  readonly figures = { launches: 0, ready: 0, launchFailed: 0, suspends: 0, resumes: 0, deletes: 0, deleteRetries: 0, samples: 0, most: 0, audited: 0 };
   readonly readyOn: Record<string, number> = {};
   private readonly seen = new Set<string>();
   private sampling = true;
@@ -271,6 +274,25 @@ class Campaign {
     return { failovers, takeovers };
   }
 
+  /**
+   * No learner's lab lost: once the churn has settled, every READY or SUSPENDED row's stack is on Heat
+   * in that state, and no row was written off because its stack vanished behind the store's back.
+   */
+  async audit(): Promise<void> {
+    for (const row of await this.rt.ctx.stacks.list({ limit: 100_000 })) {
+      const settled = await this.waitSettled(row.id, 'the last operation');
+      if (!settled) continue;
+      for (const e of await this.rt.ctx.stacks.events(row.id))
+        if (e.actor === 'reconciler' && e.toState === 'DELETED') this.violation(`${row.learner}: the lab was written off, its stack gone behind the store's back (${e.reason})`);
+      if (settled.state !== 'READY' && settled.state !== 'SUSPENDED') continue;
+      this.figures.audited++;
+      const live = await this.observer.get({ id: settled.providerStackId ?? '', name: settled.providerStackName });
+      const want = settled.state === 'READY' ? ['CREATE', 'RESUME'] : ['SUSPEND'];
+      if (!live || !want.includes(live.action) || live.status !== 'COMPLETE')
+        this.violation(`${row.learner}: ${settled.state} in the store, but ${live ? `${live.action}_${live.status}` : 'gone'} on Heat`);
+    }
+  }
+
   /** Everything deleted (still under faults), then Heat must hold nothing of the deployment once its deletes finish. */
   async deleteAllAndAudit(): Promise<void> {
     const all = await this.rt.ctx.stacks.list({ limit: 100_000 });
@@ -364,7 +386,8 @@ export async function runProviderFaults(options: ProviderFaultsOptions): Promise
     }
     log(`faults: ${options.launches} launches`);
     await pool(Array.from({ length: options.launches }, (_, i) => `learner-${i}`), options.concurrency, (l) => campaign.learner(l));
-    log('cleanup: deleting every lab, still under faults');
+    await campaign.audit();
+    log(`audit: ${campaign.figures.audited} READY or SUSPENDED labs found on Heat as the store says; cleanup: deleting every lab, still under faults`);
     await campaign.deleteAllAndAudit();
     await campaign.sample();
     campaign.stopSampling();

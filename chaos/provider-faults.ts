@@ -68,7 +68,7 @@ function print(r: ProviderFaultsReport): void {
   const on = Object.entries(r.readyOn).map(([p, n]) => `${n} on ${p}`).join(', ');
   console.log(`  launches ${r.launches}: ${r.ready} READY (${on || 'none'}), ${r.launchFailed} LAUNCH_FAILED; ${r.failovers} failovers; ${r.takeovers} operations taken over after a lease ran out`);
   console.log(`  suspends ${r.suspends}, resumes ${r.resumes}, deletes ${r.deletes} (${r.deleteRetries} asked again after a failed delete)`);
-  console.log(`  Heat sampled ${r.samples} times; most live stacks for one learner's lab: ${r.mostStacksForOneLab}`);
+  console.log(`  Heat sampled ${r.samples} times; most live stacks for one learner's lab: ${r.mostStacksForOneLab}; ${r.audited} READY/SUSPENDED labs found on Heat as the store says`);
   const kinds = new Map<string, number>();
   for (const f of r.failures) kinds.set(f, (kinds.get(f) ?? 0) + 1);
   for (const [f, n] of kinds) console.log(`  learner saw (${n}x): ${f.slice(0, 300)}`);
