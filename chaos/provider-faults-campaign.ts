@@ -16,6 +16,7 @@
  * of the deployment is left on Heat.
  */
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import pino from 'pino';
 import { createRuntime, type Runtime } from '../src/app/create-context.ts';
 import { loadConfig } from '../src/config/load-config.ts';
@@ -23,6 +24,7 @@ import { mapCatalog } from '../src/domain/lab-catalog.ts';
 import type { Stack } from '../src/domain/stack.ts';
 import type { StackState } from '../src/domain/states.ts';
 import { Keys } from '../src/infra/keys.ts';
+import { loadLab } from '../src/labs/load-labs.ts';
 import { createOpenStackProvider, type OpenStackProvider } from '../src/providers/openstack/provider.ts';
 import { isOwnStackName } from '../src/providers/stack-names.ts';
 import { demoOptions, ensureHeat, HEAT_MISSING, type HeatEnv } from '../test/openstack/heat-env.ts';
@@ -47,6 +49,8 @@ export interface ProviderFaultsOptions {
   /** The whole run gives up after this (with what it has, as a violation). */
   minutes: number;
   slowMs?: [number, number];
+  /** A sample lab of labs/ (needs Nova, Neutron and Glance) instead of the Heat-only template. */
+  lab?: string;
   /** The providers' retry tuning (tests make it quick); default: what a real cloud gets. */
   retry?: { retries?: number; baseDelayMs?: number; maxDelayMs?: number };
   /** Chance that a learner whose lab is READY suspends it (then resumes half the time), or deletes it. */
@@ -123,6 +127,7 @@ class Campaign {
 
   constructor(
     readonly rt: Runtime,
+    readonly lab: string,
     readonly observer: OpenStackProvider,
     readonly options: ProviderFaultsOptions,
     readonly deadline: number,
@@ -193,7 +198,7 @@ class Campaign {
 
   /** A launch that must end READY (or failed in words); returns the settled row. */
   async launch(learner: string): Promise<Stack | null> {
-    const started = await this.rt.ctx.stacks.launch({ learner, context: CONTEXT, lab: LAB, actor: 'chaos' });
+    const started = await this.rt.ctx.stacks.launch({ learner, context: CONTEXT, lab: this.lab, actor: 'chaos' });
     if (started.state === 'LAUNCH_PENDING') this.figures.launches++;
     const done = await this.waitSettled(started.id, 'launch');
     if (!done) return null;
@@ -235,7 +240,7 @@ class Campaign {
       if (!suspended) return;
       if (suspended.state !== 'SUSPENDED') return this.noteFailure(suspended);
       if (Math.random() < 0.5) {
-        const back = await this.rt.ctx.stacks.launch({ learner: name, context: CONTEXT, lab: LAB, actor: 'chaos' });
+        const back = await this.rt.ctx.stacks.launch({ learner: name, context: CONTEXT, lab: this.lab, actor: 'chaos' });
         this.figures.resumes++;
         if (back.id !== stack.id) this.violation(`${name}: coming back made a second row (${back.id}) instead of resuming ${stack.id}`);
         const resumed = await this.waitSettled(back.id, 'resume');
@@ -345,12 +350,16 @@ export async function runProviderFaults(options: ProviderFaultsOptions): Promise
   let rt: Runtime | null = null;
   try {
     database = await freshDatabase('postgres');
-    const lab = testLab({
-      id: LAB,
-      template: HEAT_ONLY_TEMPLATE,
-      providers: [FIRST, SECOND].map((name) => ({ name, capacity: -1, template: HEAT_ONLY_TEMPLATE, templateFile: 'template.yaml' })),
-      timeouts: { launch: options.launchTimeoutSeconds, suspend: 3600, deleteAge: 86_400, check: 120, remoteExec: 300 },
-    });
+    // The lab's own time limits, but none of the suspender's or the reaper's doing: the campaign decides.
+    const timeouts = { launch: options.launchTimeoutSeconds, suspend: 3600, deleteAge: 86_400, check: 120, remoteExec: 300 };
+    const lab = options.lab
+      ? { ...loadLab(resolve(import.meta.dirname, '..', 'labs', options.lab), { defaultProviders: [FIRST, SECOND] }), timeouts }
+      : testLab({
+          id: LAB,
+          template: HEAT_ONLY_TEMPLATE,
+          providers: [FIRST, SECOND].map((name) => ({ name, capacity: -1, template: HEAT_ONLY_TEMPLATE, templateFile: 'template.yaml' })),
+          timeouts,
+        });
     const { config } = loadConfig({
       env: {},
       overrides: {
@@ -374,7 +383,7 @@ export async function runProviderFaults(options: ProviderFaultsOptions): Promise
       workerId: 'chaos-faults',
     });
     rt.startJobs();
-    const campaign = new Campaign(rt, observer, options, deadline);
+    const campaign = new Campaign(rt, lab.id, observer, options, deadline);
     const sampler = campaign.sampleLoop();
     log(`provider-faults: deployment ${campaign.deployment}; ${FIRST} via ${first.url(env.authUrl)}, ${SECOND} via ${second.url(env.authUrl)}`);
 

@@ -6,14 +6,15 @@
  *
  *   npm run chaos -- provider-faults [--launches 20] [--outage-launches 3] [--concurrency 4]
  *     [--rates error=0.1,timeout=0.05,slow=0.1,drop=0.05] [--second-rates error=0.02,drop=0.02]
- *     [--request-timeout 8] [--launch-timeout 300] [--minutes 20]
+ *     [--request-timeout 8] [--launch-timeout 300] [--minutes 20] [--lab single-server]
  */
 import { parseArgs } from 'node:util';
 import { FAULT_KINDS, formatRates, parseRates } from './fault-proxy.ts';
 import { runProviderFaults, type ProviderFaultsOptions, type ProviderFaultsReport } from './provider-faults-campaign.ts';
 
 const USAGE = `usage: npm run chaos -- provider-faults [--launches N] [--outage-launches N] [--concurrency N]
-  [--rates error=R,timeout=R,slow=R,drop=R] [--second-rates ...] [--request-timeout S] [--launch-timeout S] [--minutes M]`;
+  [--rates error=R,timeout=R,slow=R,drop=R] [--second-rates ...] [--request-timeout S] [--launch-timeout S] [--minutes M]
+  [--lab single-server]   a sample lab of labs/ (needs Nova, Neutron, Glance) instead of a Heat-only template`;
 
 let options: ProviderFaultsOptions;
 try {
@@ -27,6 +28,7 @@ try {
       'request-timeout': { type: 'string', default: '8' },
       'launch-timeout': { type: 'string', default: '300' },
       minutes: { type: 'string', default: '20' },
+      lab: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -43,6 +45,7 @@ try {
     requestTimeoutSeconds: Number(flags['request-timeout']),
     launchTimeoutSeconds: Number(flags['launch-timeout']),
     minutes: Number(flags.minutes),
+    lab: flags.lab,
     log: (line) => console.log(`  ${line}`),
   };
   const numbers = [options.launches, options.outageLaunches, options.concurrency, options.requestTimeoutSeconds, options.launchTimeoutSeconds, options.minutes];

@@ -1,9 +1,10 @@
 /**
  * Requests whose answer is lost (found by the provider-faults campaign): Heat may have acted on a
  * create or a suspend that stacklab never heard back from. A create is looked up by name before it
- * is sent again, so a lost answer never makes a second stack; one that cannot be settled fails after
- * removing what it may have left; a suspend already under way is taken as accepted; and a stack Heat
- * shows as DELETE_COMPLETE is no stack at all.
+ * is sent again, so a lost answer does not make a second stack, and a twin that Heat made all the same
+ * (two overlapping creates of one name) is deleted; one that cannot be settled fails after removing
+ * what it may have left; a suspend already under way is taken as accepted; and a stack Heat shows as
+ * DELETE_COMPLETE is no stack at all.
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -72,25 +73,43 @@ describe('lost answers (local fake cloud)', () => {
   });
 
   test('a create that stays unanswered fails in words, after removing anything of its name', async () => {
-    let made = false;
     let deleted = 0;
     cloud.on('POST', new RegExp(`^/heat/v1/${PROJECT}/stacks$`), () => undefined);
-    byName(() => made, () => 'CREATE_IN_PROGRESS');
+    byName(() => false, () => 'CREATE_IN_PROGRESS');
+    // Heat's list shows a stack of the name once the third create is out (one that landed late).
+    cloud.on('GET', new RegExp(`^/heat/v1/${PROJECT}/stacks$`), (c, res) =>
+      sendJson(res, 200, { stacks: cloud.heatCalls('POST').length >= 3 && c.path.includes(`name=${NAME}`) ? [{ id: ID, stack_name: NAME, stack_status: 'CREATE_IN_PROGRESS' }] : [] }),
+    );
     cloud.on('DELETE', new RegExp(`/stacks/${NAME}/${ID}$`), (_c, res) => {
       deleted++;
       res.writeHead(204).end();
     });
-    // Each lost POST is followed by a look-up by name (found: adopted). The stack shows up only at the
-    // fourth, the clean-up's, as a create that reached Heat late would: it is what must be removed.
-    cloud.on('GET', new RegExp(`^/heat/v1/${PROJECT}/stacks/${NAME}$`), (_c, res) => {
-      const lookups = cloud.heatCalls('GET').filter((c) => c.path.endsWith(`/stacks/${NAME}`)).length;
-      made = lookups > 3;
-      if (made) sendJson(res, 302, {}, { Location: `${cloud.heatUrl}/stacks/${NAME}/${ID}` });
-      else sendJson(res, 404, { error: { type: 'EntityNotFound', message: 'not found' } });
-    });
-    await assert.rejects(make().create({ name: NAME, template: TEMPLATE, parameters: {}, timeoutSeconds: 60 }), (e: unknown) => e instanceof ProviderError && e.code === 'UNAVAILABLE' && /not answering/.test(e.userMessage) && /after 3 attempts/.test(e.detail));
+    await assert.rejects(
+      make().create({ name: NAME, template: TEMPLATE, parameters: {}, timeoutSeconds: 60 }),
+      (e: unknown) => e instanceof ProviderError && e.code === 'UNAVAILABLE' && /not answering/.test(e.userMessage) && /after 3 attempts/.test(e.detail),
+    );
     assert.equal(cloud.heatCalls('POST').length, 3);
     assert.equal(deleted, 1, 'what the lost creates may have made was not removed');
+  });
+
+  test('two creates of one name that both got through: the twin is deleted, the answered one kept', async () => {
+    const TWIN = '99999999-2222-4333-8444-555555555555';
+    let deleted: string[] = [];
+    // The first create is slow in Heat: stacklab stops waiting, looks, finds nothing and sends it
+    // again; the second is answered; then the first lands too, under the same name.
+    cloud.on('POST', new RegExp(`^/heat/v1/${PROJECT}/stacks$`), (_c, res) => {
+      if (cloud.heatCalls('POST').length === 2) sendJson(res, 201, { stack: { id: ID } });
+    });
+    byName(() => false, () => 'CREATE_IN_PROGRESS');
+    cloud.on('GET', new RegExp(`^/heat/v1/${PROJECT}/stacks$`), (_c, res) =>
+      sendJson(res, 200, { stacks: [{ id: TWIN, stack_name: NAME, stack_status: 'CREATE_IN_PROGRESS' }, { id: ID, stack_name: NAME, stack_status: 'CREATE_IN_PROGRESS' }] }),
+    );
+    cloud.on('DELETE', new RegExp(`/stacks/${NAME}/([^/]+)$`), (_c, res, m) => {
+      deleted = [...deleted, m[1]!];
+      res.writeHead(204).end();
+    });
+    assert.deepEqual(await make().create({ name: NAME, template: TEMPLATE, parameters: {}, timeoutSeconds: 60 }), { id: ID, name: NAME });
+    assert.deepEqual(deleted, [TWIN]);
   });
 
   test('a suspend whose answer was lost, but which Heat started, is accepted; a refused one is not', async () => {

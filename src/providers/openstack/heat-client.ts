@@ -35,8 +35,6 @@ const NAME_RELEASE_ATTEMPTS = 20;
 const NAME_RELEASE_WAIT_MS = 1000;
 /** Creates sent without learning their outcome before the create fails (each after the client's own retries). */
 const LOST_CREATE_ATTEMPTS = 3;
-/** A create whose answer was lost may still be on its way into Heat's database: wait before looking. */
-const LOST_ANSWER_WAIT_MS = 1500;
 
 /**
  * An error after which the request `what` may or may not have been acted on: no answer, a cut
@@ -68,16 +66,34 @@ function stackPath(ref: StackRef): string {
 }
 
 export class HeatClient {
+  /** How long a create whose answer was lost is looked for before it is sent again (ms). */
+  private readonly lostAnswerWindowMs: number;
+
   constructor(
     private readonly session: KeystoneSession,
     private readonly logger?: Logger,
-  ) {}
+    options: { requestTimeoutMs?: number } = {},
+  ) {
+    this.lostAnswerWindowMs = Math.max(1000, 2 * (options.requestTimeoutMs ?? 30_000));
+  }
 
   private call(method: 'GET' | 'POST' | 'DELETE', path: string, what: string, json?: unknown, beforeRetry?: (res: HttpResponse) => Promise<void>) {
     return this.session.request('orchestration', { method, path, what, json, beforeRetry });
   }
 
+  /**
+   * Creates the stack, or adopts the one an earlier attempt made. Heat does not keep names unique
+   * when creates of one name overlap (its check and its insert are apart, seconds apart on a busy
+   * engine), so a create that had to be sent again ends by deleting any twin Heat made of it.
+   */
   async create(req: CreateRequest): Promise<StackRef> {
+    const lost = { count: 0 };
+    const ref = await this.send(req, lost);
+    if (lost.count > 0) await this.dropTwins(ref);
+    return ref;
+  }
+
+  private async send(req: CreateRequest, lost: { count: number }): Promise<StackRef> {
     const what = `heat: create stack ${req.name}`;
     const body: Record<string, unknown> = {
       stack_name: req.name,
@@ -98,7 +114,6 @@ export class HeatClient {
       const refusal = await this.session.trustRefusal();
       if (refusal) throw refusal;
     };
-    let lost = 0;
     for (let attempt = 0; ; attempt++) {
       let res: HttpResponse;
       try {
@@ -107,7 +122,7 @@ export class HeatClient {
         // No answer: Heat may have made the stack all the same. Sending the create again is safe (a
         // stack of that name answers 409 and is adopted), but first give Heat a moment and look.
         if (!isUncertain(error, what)) throw error;
-        const found = await this.afterLostAnswer(req.name, what, error as ProviderError, ++lost);
+        const found = await this.afterLostAnswer(req.name, what, error as ProviderError, ++lost.count);
         if (found) return found;
         continue;
       }
@@ -127,7 +142,7 @@ export class HeatClient {
         await explain500();
         // The last of the client's attempts failed, but an earlier one (or this one, behind a proxy
         // that lost Heat's answer) may have made the stack: the same as no answer.
-        const found = await this.afterLostAnswer(req.name, what, toProviderError(res, { what }), ++lost);
+        const found = await this.afterLostAnswer(req.name, what, toProviderError(res, { what }), ++lost.count);
         if (found) return found;
         continue;
       }
@@ -137,23 +152,56 @@ export class HeatClient {
 
   /**
    * A create whose outcome is unknown: the stack if Heat has it (an earlier attempt got through), null
-   * to send the create again. After LOST_CREATE_ATTEMPTS the create fails, but first anything of that
-   * name is deleted, so that the orchestrator's failover to the next cloud never leaves a second
-   * stack of the same lab behind (if even that fails, the reconciler removes it as a zombie).
+   * to send the create again. A create Heat is still working on when stacklab stops waiting lands
+   * later, so the name is looked up for a while (twice the request time limit) before the create is
+   * sent again. After LOST_CREATE_ATTEMPTS the create fails, but first anything of that name is
+   * deleted, so that the orchestrator's failover to the next cloud never leaves a second stack of the
+   * same lab behind (if even that fails, the reconciler removes it as a zombie).
    */
   private async afterLostAnswer(name: string, what: string, error: ProviderError, lost: number): Promise<StackRef | null> {
     this.logger?.warn({ stack: name, lost, detail: error.detail }, 'heat: create without an answer; looking the stack up by name');
-    await new Promise((r) => setTimeout(r, LOST_ANSWER_WAIT_MS));
-    const existing = await this.showByName(name).catch(() => undefined);
-    if (existing && !existing.stack_status.startsWith('DELETE_')) {
-      this.logger?.info({ stack: name, id: existing.id, status: existing.stack_status }, 'heat: the create got through after all; adopting the stack');
-      return { id: existing.id, name };
-    }
+    const until = Date.now() + this.lostAnswerWindowMs;
+    const every = Math.min(1000, this.lostAnswerWindowMs / 4);
+    do {
+      await new Promise((r) => setTimeout(r, every));
+      const existing = await this.showByName(name).catch(() => undefined);
+      if (existing && !existing.stack_status.startsWith('DELETE_')) {
+        this.logger?.info({ stack: name, id: existing.id, status: existing.stack_status }, 'heat: the create got through after all; adopting the stack');
+        return { id: existing.id, name };
+      }
+    } while (Date.now() < until);
     if (lost < LOST_CREATE_ATTEMPTS) return null;
-    await this.delete({ id: existing?.id ?? '', name }).catch((cleanup: unknown) =>
+    await this.deleteAllNamed(name).catch((cleanup: unknown) =>
       this.logger?.warn({ stack: name, err: cleanup }, 'heat: could not remove what a failed create may have left; the reconciler will'),
     );
     throw new ProviderError(error.code, error.userMessage, `${what}: no answer from Heat after ${lost} attempts: ${error.detail}`, { cause: error });
+  }
+
+  /** The stacks Heat holds under `name` and is not deleting (more than one only after overlapping creates). */
+  async listNamed(name: string): Promise<HeatStackSummary[]> {
+    const what = `heat: list stacks named ${name}`;
+    const res = await this.call('GET', `/stacks?${new URLSearchParams({ name })}`, what);
+    if (res.status !== 200) throw toProviderError(res, { what });
+    return ((res.body as { stacks?: HeatStackSummary[] }).stacks ?? []).filter((s) => s.stack_name === name && !s.stack_status.startsWith('DELETE_'));
+  }
+
+  /** After a create sent more than once: any other stack of the name is a twin of `keep`, and goes. */
+  private async dropTwins(keep: StackRef): Promise<void> {
+    const twins = await this.listNamed(keep.name).catch((err: unknown) => {
+      this.logger?.warn({ stack: keep.name, err }, 'heat: cannot list the stacks of this name to find twins; the reconciler will');
+      return [];
+    });
+    for (const twin of twins.filter((t) => t.id !== keep.id)) {
+      this.logger?.warn({ stack: keep.name, keep: keep.id, twin: twin.id }, 'heat: two creates of one name both got through; deleting the twin');
+      await this.delete({ id: twin.id, name: keep.name }).catch((err: unknown) => this.logger?.warn({ stack: keep.name, err }, 'heat: could not delete the twin; the reconciler will'));
+    }
+  }
+
+  private async deleteAllNamed(name: string): Promise<void> {
+    const named = await this.listNamed(name);
+    for (const stack of named) await this.delete({ id: stack.id, name });
+    // Heat's list can lag behind a stack just made: ask by name too.
+    if (named.length === 0) await this.delete({ id: '', name });
   }
 
   /**

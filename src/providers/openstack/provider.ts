@@ -54,7 +54,7 @@ export function createOpenStackProvider(
   const limiter = extras.limiters?.forCloud(cloud.authUrl, cloud.region, settings.concurrency);
   const http = new HttpClient({ timeoutMs: settings.request_timeout_seconds * 1000, concurrency: settings.concurrency, limiter, logger: log, ...extras.retry });
   const session = new KeystoneSession(cloud, http, log);
-  const heat = new HeatClient(session, log);
+  const heat = new HeatClient(session, log, { requestTimeoutMs: settings.request_timeout_seconds * 1000 });
 
   async function mustShow(ref: StackRef, what: string) {
     const stack = await heat.show(ref);
