@@ -58,6 +58,21 @@ describe('HttpClient', () => {
     assert.equal(n, 2);
   });
 
+  test('an answer cut half-way is retried, with or without Connection: close (Keystone\'s calls say close)', async () => {
+    for (const connection of ['keep-alive', 'close']) {
+      let n = 0;
+      cloud.on('POST', /^\/cut$/, (_c, res) => {
+        if (++n > 1) return sendJson(res, 200, { ok: n });
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '100' });
+        res.write('{"token": "half');
+        setImmediate(() => res.socket?.destroy());
+      });
+      const http = new HttpClient({ timeoutMs: 2000, concurrency: 4, ...FAST });
+      const res = await http.request({ method: 'POST', url: `${cloud.base}/cut`, what: 'keystone: authenticate', json: {}, headers: { Connection: connection, 'X-Auth-Token': 't' } });
+      assert.deepEqual([res.status, n], [200, 2], `Connection: ${connection}`);
+    }
+  });
+
   test('connection refused is retried, then reported as UNAVAILABLE', async () => {
     // A port that was just free: nothing listens on it.
     const srv = createServer();

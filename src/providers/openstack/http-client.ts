@@ -51,6 +51,9 @@ export interface HttpClientOptions {
 const CONNECTION_ERRORS = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ETIMEDOUT',
   'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED',
+  // An answer cut short on a `Connection: close` request (every Keystone call) shows as a body shorter
+  // than its Content-Length rather than as a socket error.
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
 ]);
 
 function errorCode(err: unknown): string | undefined {
