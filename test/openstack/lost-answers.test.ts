@@ -112,6 +112,25 @@ describe('lost answers (local fake cloud)', () => {
     assert.deepEqual(deleted, [TWIN]);
   });
 
+  test('a create the HTTP client sent again after a cut connection also looks for a twin', async () => {
+    const TWIN = '88888888-2222-4333-8444-555555555555';
+    const deleted: string[] = [];
+    cloud.on('POST', new RegExp(`^/heat/v1/${PROJECT}/stacks$`), (_c, res) => {
+      if (cloud.heatCalls('POST').length === 1) res.socket?.destroy(); // Heat made TWIN; its answer never left
+      else sendJson(res, 201, { stack: { id: ID } }); // and, still storing TWIN, it let the retry through
+    });
+    cloud.on('GET', new RegExp(`^/heat/v1/${PROJECT}/stacks$`), (_c, res) =>
+      sendJson(res, 200, { stacks: [{ id: TWIN, stack_name: NAME, stack_status: 'CREATE_IN_PROGRESS' }, { id: ID, stack_name: NAME, stack_status: 'CREATE_IN_PROGRESS' }] }),
+    );
+    cloud.on('DELETE', new RegExp(`/stacks/${NAME}/([^/]+)$`), (_c, res, m) => {
+      deleted.push(m[1]!);
+      res.writeHead(204).end();
+    });
+    assert.deepEqual(await make().create({ name: NAME, template: TEMPLATE, parameters: {}, timeoutSeconds: 60 }), { id: ID, name: NAME });
+    assert.equal(cloud.heatCalls('POST').length, 2);
+    assert.deepEqual(deleted, [TWIN]);
+  });
+
   test('a suspend whose answer was lost, but which Heat started, is accepted; a refused one is not', async () => {
     let status = 'CREATE_COMPLETE';
     cloud.on('POST', new RegExp(`/stacks/${NAME}/${ID}/actions$`), () => {

@@ -87,13 +87,14 @@ export class HeatClient {
    * engine), so a create that had to be sent again ends by deleting any twin Heat made of it.
    */
   async create(req: CreateRequest): Promise<StackRef> {
-    const lost = { count: 0 };
+    const lost = { count: 0, resent: false };
     const ref = await this.send(req, lost);
-    if (lost.count > 0) await this.dropTwins(ref);
+    if (lost.count > 0 || lost.resent) await this.dropTwins(ref);
     return ref;
   }
 
-  private async send(req: CreateRequest, lost: { count: number }): Promise<StackRef> {
+  /** `lost.count`: creates whose outcome stayed unknown; `lost.resent`: the HTTP client sent one again (after a cut connection or a 5xx). */
+  private async send(req: CreateRequest, lost: { count: number; resent: boolean }): Promise<StackRef> {
     const what = `heat: create stack ${req.name}`;
     const body: Record<string, unknown> = {
       stack_name: req.name,
@@ -118,6 +119,7 @@ export class HeatClient {
       let res: HttpResponse;
       try {
         res = await this.call('POST', '/stacks', what, body, explain500);
+        if ((res.attempts ?? 1) > 1) lost.resent = true;
       } catch (error) {
         // No answer: Heat may have made the stack all the same. Sending the create again is safe (a
         // stack of that name answers 409 and is adopted), but first give Heat a moment and look.

@@ -34,6 +34,8 @@ export interface HttpResponse {
   /** Parsed JSON when the answer is JSON, otherwise null. */
   body: unknown;
   text: string;
+  /** How many times the request was sent to get this answer (more than one: an earlier one may have been acted on). */
+  attempts?: number;
 }
 
 export interface HttpClientOptions {
@@ -116,7 +118,7 @@ export class HttpClient {
         }
       }
       if (!('error' in outcome)) {
-        if (outcome.status < 500 || last) return outcome;
+        if (outcome.status < 500 || last) return { ...outcome, attempts: attempt + 1 };
         if (req.beforeRetry) await req.beforeRetry(outcome);
       }
       const delay = this.backoffMs(attempt);
