@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { ProviderError, type CreateRequest, type ParameterValue, type StackRef } from '../provider.ts';
-import type { HttpResponse } from './http-client.ts';
+import type { HttpRequest, HttpResponse } from './http-client.ts';
 import type { KeystoneSession } from './keystone-session.ts';
 import { deploymentTag } from '../stack-names.ts';
 import { toProviderError } from './openstack-errors.ts';
@@ -77,8 +77,8 @@ export class HeatClient {
     this.lostAnswerWindowMs = Math.max(1000, 2 * (options.requestTimeoutMs ?? 30_000));
   }
 
-  private call(method: 'GET' | 'POST' | 'DELETE', path: string, what: string, json?: unknown, beforeRetry?: (res: HttpResponse) => Promise<void>) {
-    return this.session.request('orchestration', { method, path, what, json, beforeRetry });
+  private call(method: 'GET' | 'POST' | 'DELETE', path: string, what: string, json?: unknown, extra: Pick<HttpRequest, 'beforeRetry' | 'resendUncertain'> = {}) {
+    return this.session.request('orchestration', { method, path, what, json, ...extra });
   }
 
   /**
@@ -118,7 +118,9 @@ export class HeatClient {
     for (let attempt = 0; ; attempt++) {
       let res: HttpResponse;
       try {
-        res = await this.call('POST', '/stacks', what, body, explain500);
+        // Not sent again blindly: Heat makes two stacks of one name when two creates overlap, so
+        // whether a create without an answer was acted on is found out first (afterLostAnswer).
+        res = await this.call('POST', '/stacks', what, body, { resendUncertain: false });
         if ((res.attempts ?? 1) > 1) lost.resent = true;
       } catch (error) {
         // No answer: Heat may have made the stack all the same. Sending the create again is safe (a

@@ -26,6 +26,12 @@ export interface HttpRequest {
    * again. Default: true for GET and DELETE, false otherwise (Keystone's token request says true).
    */
   idempotent?: boolean;
+  /**
+   * False: a 5xx or a connection that failed after the request left is returned or thrown at once
+   * instead of being sent again, for a caller that must first find out whether it was acted on (a
+   * Heat create: Heat makes two stacks of one name when two creates overlap). Default true.
+   */
+  resendUncertain?: boolean;
 }
 
 export interface HttpResponse {
@@ -111,14 +117,15 @@ export class HttpClient {
           if (!code) {
             throw new ProviderError('UNAVAILABLE', UNAVAILABLE_MESSAGE, `${req.what}: ${req.method} ${req.url}: ${(err as Error).message}`, { cause: err });
           }
-          if (last) {
+          // A refused connection never reached the server; anything else may have been acted on.
+          if (last || (req.resendUncertain === false && code !== 'ECONNREFUSED')) {
             throw new ProviderError('UNAVAILABLE', UNAVAILABLE_MESSAGE, `${req.what}: ${req.method} ${req.url}: ${code} after ${attempt + 1} attempts`, { cause: err });
           }
           outcome = { error: code };
         }
       }
       if (!('error' in outcome)) {
-        if (outcome.status < 500 || last) return { ...outcome, attempts: attempt + 1 };
+        if (outcome.status < 500 || last || req.resendUncertain === false) return { ...outcome, attempts: attempt + 1 };
         if (req.beforeRetry) await req.beforeRetry(outcome);
       }
       const delay = this.backoffMs(attempt);
