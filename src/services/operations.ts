@@ -156,6 +156,23 @@ export class Operations {
     if (!ok) throw new LeaseLost();
   }
 
+  /**
+   * Runs a provider call that changes the stack while keeping the lease. Under a failing cloud such a
+   * call (with its own retries and look-ups) can outlast the lease, and another claim would then run
+   * the same operation beside this one: found by the provider-faults campaign, where a create taken
+   * over that way made a second stack for one learner's lab. A lease lost all the same shows at the
+   * next guarded write.
+   */
+  private async holdingLease<T>(stack: Stack, call: () => Promise<T>): Promise<T> {
+    const everyMs = Math.max(250, (this.deps.settings.leaseSeconds * 1000) / 3);
+    const timer = setInterval(() => void this.renew(stack).catch(() => undefined), everyMs);
+    try {
+      return await call();
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
   /** Polls until the provider reports `action` finished; returns the final stack (null: gone). */
   private async poll(stack: Stack, provider: Provider, ref: StackRef, action: ProviderAction, signal: AbortSignal): Promise<ProviderStack | null> {
     for (;;) {
@@ -209,7 +226,7 @@ export class Operations {
     } else {
       const keyPair = wantsPlatformKeyPair(declaredParameters(entry.template)) ? await makePlatformKeyPair(stack.providerStackName) : undefined;
       try {
-        ref = await provider.create({
+        ref = await this.holdingLease(stack, () => provider.create({
           name: stack.providerStackName,
           deployment: this.deps.deployment,
           template: entry.template,
@@ -217,7 +234,7 @@ export class Operations {
           parameters: launchParameters(entry.template, lab.parameters, stack, keyPair),
           timeoutSeconds: lab.timeouts.launch,
           options: { allowInternet: lab.allowInternet },
-        });
+        }));
       } catch (error) {
         if (error instanceof ProviderError && error.code === 'TEMPLATE_INVALID') {
           // A template that one provider refuses is the author's to fix, not a reason to try the next cloud.
@@ -230,7 +247,10 @@ export class Operations {
       // The platform's private key is kept from now on: the template's outputs will not carry it.
       const secrets = keyPair ? { secrets: this.deps.keys.encrypt(JSON.stringify({ privateKey: keyPair.privateKey })) } : {};
       const saved = await this.store.update(stack.id, ['CREATING'], { provider_stack_id: ref.id, ...secrets }, this.now, this.guard());
-      if (!saved) throw new LeaseLost();
+      if (!saved) {
+        await this.dropIfSuperseded(stack.id, provider, ref);
+        throw new LeaseLost();
+      }
       stack = saved;
     }
     const result = await this.poll(stack, provider, ref, 'CREATE', signal);
@@ -239,6 +259,18 @@ export class Operations {
       return;
     }
     await this.failover(stack, lab, { provider, ref }, result ? result.reason || 'create failed' : 'the stack disappeared while it was being created');
+  }
+
+  /**
+   * A create that finished after its lease was lost: when the stack's row has moved on to another name
+   * or provider (failover, delete), the stack just made is nobody's, and is removed now rather than
+   * left for the reconciler. When the row still names it, the new holder adopts it by name.
+   */
+  private async dropIfSuperseded(id: string, provider: Provider, ref: StackRef): Promise<void> {
+    const now = await this.store.get(id);
+    if (now && now.providerStackName === ref.name && now.provider === provider.name && now.state !== 'DELETED') return;
+    this.deps.logger.warn({ stack: id, provider: provider.name, name: ref.name }, 'a create finished after its lease was lost and its row moved on; deleting what it made');
+    await provider.delete(ref).catch((error) => this.deps.logger.warn({ err: error, stack: id }, 'could not delete it; the reconciler will'));
   }
 
   /**
@@ -337,7 +369,7 @@ export class Operations {
     if (action === 'SUSPEND' && this.deps.hooks.beforeSuspend) await this.runHook('beforeSuspend', stack);
     stopIfAborted(signal);
     try {
-      await (action === 'SUSPEND' ? target.provider.suspend(target.ref) : target.provider.resume(target.ref));
+      await this.holdingLease(stack, () => (action === 'SUSPEND' ? target.provider.suspend(target.ref) : target.provider.resume(target.ref)));
     } catch (error) {
       await this.finish(stack, 'failed', `${action.toLowerCase()} failed: ${errorText(error)}`, { attempts: stack.attempts + 1, error_code: code });
       return;
@@ -465,7 +497,7 @@ export class Operations {
       if (this.deps.hooks.beforeDelete && stack.publicIp) await this.runHook('beforeDelete', stack);
       stopIfAborted(signal);
       try {
-        await target.provider.delete(target.ref);
+        await this.holdingLease(stack, () => target.provider.delete(target.ref));
       } catch (error) {
         await this.finish(stack, 'failed', `delete failed: ${errorText(error)}`, { attempts: stack.attempts + 1, error_code: 'DELETE_FAILED' });
         return;

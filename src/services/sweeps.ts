@@ -111,7 +111,9 @@ export function watchdog(store: StackStore, now: Date, s: SweepSettings, onTimed
  * Compares each provider's stacks with the store, the way hastexo's reaper hunted zombies, but only
  * ever this deployment's (the contract in providers/provider.ts, point 6):
  * - a stack whose name is in the store is the store's: if its row is deleted (or moved to another
- *   provider) the stack is a zombie and is deleted, otherwise drift is corrected;
+ *   provider) the stack is a zombie and is deleted, otherwise drift is corrected; the stack a row holds
+ *   on another provider entry of the same cloud project (same id) is that entry's, and left alone; one
+ *   with a row's name and provider but not its id is a twin of two overlapping creates, and deleted;
  * - a stack the store does not know is deleted only when its name and its recorded deployment are
  *   both this deployment's and it is older than `graceSeconds` (a create may still be saving its id);
  *   anything else is another deployment's or from before deployments existed, and is left alone;
@@ -144,7 +146,13 @@ export function reconciler(
           continue;
         }
         const young = r.createdAt && now.getTime() - r.createdAt.getTime() < graceSeconds * 1000;
-        const isZombie = (!row && !young) || (row && (row.state === 'DELETED' || (row.provider !== provider.name && row.state !== 'CREATING')));
+        // Two provider entries may name one cloud project (a failover entry, another capacity pool): each
+        // then lists the other's stacks. The very stack a row holds on another entry is not a zombie.
+        const heldElsewhere = row !== undefined && row.provider !== provider.name && row.providerStackId === r.id;
+        // Heat does not keep names unique when two creates of one name overlap: a stack with the row's
+        // name but not its id is a twin nobody holds.
+        const twin = row !== undefined && row.provider === provider.name && row.providerStackId !== null && row.providerStackId !== r.id && !young;
+        const isZombie = (!row && !young) || twin || (row && (row.state === 'DELETED' || (row.provider !== provider.name && row.state !== 'CREATING' && !heldElsewhere)));
         if (isZombie && !(r.action === 'DELETE' && r.status === 'COMPLETE')) {
           if (r.action === 'DELETE' && r.status === 'IN_PROGRESS') continue;
           try {
@@ -156,7 +164,8 @@ export function reconciler(
           }
           continue;
         }
-        if (row && row.provider === provider.name) acted += await correctDrift(deps.store, row, r.action, r.status, now);
+        // Drift is read from the row's own stack only, never from a young twin of it.
+        if (row && row.provider === provider.name && (row.providerStackId === null || row.providerStackId === r.id)) acted += await correctDrift(deps.store, row, r.action, r.status, now);
       }
       // Rows that claim to live on this provider but whose stack is gone.
       const live = new Set(remote.filter((r) => !(r.action === 'DELETE' && r.status === 'COMPLETE')).map((r) => r.name));

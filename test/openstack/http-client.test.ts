@@ -1,6 +1,7 @@
 /**
  * The cloud HTTP client's robustness rules against a local node:http server: what is retried
- * (5xx, connection errors) and what is not (4xx, timeouts), and the per-cloud concurrency limit.
+ * (5xx, connection errors, timeouts of requests that may be sent twice) and what is not (4xx, a
+ * timed-out POST), and the per-cloud concurrency limit.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,6 +58,21 @@ describe('HttpClient', () => {
     assert.equal(n, 2);
   });
 
+  test('an answer cut half-way is retried, with or without Connection: close (Keystone\'s calls say close)', async () => {
+    for (const connection of ['keep-alive', 'close']) {
+      let n = 0;
+      cloud.on('POST', /^\/cut$/, (_c, res) => {
+        if (++n > 1) return sendJson(res, 200, { ok: n });
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '100' });
+        res.write('{"token": "half');
+        setImmediate(() => res.socket?.destroy());
+      });
+      const http = new HttpClient({ timeoutMs: 2000, concurrency: 4, ...FAST });
+      const res = await http.request({ method: 'POST', url: `${cloud.base}/cut`, what: 'keystone: authenticate', json: {}, headers: { Connection: connection, 'X-Auth-Token': 't' } });
+      assert.deepEqual([res.status, n], [200, 2], `Connection: ${connection}`);
+    }
+  });
+
   test('connection refused is retried, then reported as UNAVAILABLE', async () => {
     // A port that was just free: nothing listens on it.
     const srv = createServer();
@@ -72,17 +88,37 @@ describe('HttpClient', () => {
     assert.ok(Date.now() - t0 >= 5 / 2 + 10 / 2 + 20 / 2 - 1, 'it backed off between attempts');
   });
 
-  test('a request with no answer times out and is not retried', async () => {
+  test('a POST with no answer times out and is not sent again: it may have been acted on', async () => {
     let n = 0;
-    cloud.on('GET', /^\/hang$/, () => {
+    cloud.on('POST', /^\/hang$/, () => {
       n++; // never answers
     });
     const http = new HttpClient({ timeoutMs: 300, concurrency: 4, ...FAST });
     const t0 = Date.now();
-    await assert.rejects(get(http, '/hang'), (e: unknown) => e instanceof ProviderError && e.code === 'UNAVAILABLE' && /no answer within 300 ms/.test(e.detail));
+    await assert.rejects(
+      http.request({ method: 'POST', url: `${cloud.base}/hang`, what: 'test', json: {}, headers: { 'X-Auth-Token': 't' } }),
+      (e: unknown) => e instanceof ProviderError && e.code === 'UNAVAILABLE' && /no answer within 300 ms$/.test(e.detail),
+    );
     const took = Date.now() - t0;
     assert.ok(took >= 290 && took < 2000, `took ${took} ms`);
     assert.equal(n, 1);
+  });
+
+  test('a read with no answer is sent again (twice is harmless), and given up after the last retry', async () => {
+    let n = 0;
+    cloud.on('GET', /^\/hang-then-answer$/, (_c, res) => {
+      if (++n === 3) sendJson(res, 200, { ok: true }); // the first two are never answered
+    });
+    const http = new HttpClient({ timeoutMs: 300, concurrency: 4, ...FAST });
+    assert.equal((await get(http, '/hang-then-answer')).status, 200);
+    assert.equal(n, 3);
+
+    let m = 0;
+    cloud.on('GET', /^\/hang$/, () => {
+      m++;
+    });
+    await assert.rejects(get(http, '/hang'), (e: unknown) => e instanceof ProviderError && e.code === 'UNAVAILABLE' && /no answer within 300 ms \(4 attempts\)/.test(e.detail));
+    assert.equal(m, FAST.retries + 1);
   });
 
   test('a burst of 1,000 requests never has more than `concurrency` in flight', async () => {

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { ProviderError, type CreateRequest, type ParameterValue, type StackRef } from '../provider.ts';
-import type { HttpResponse } from './http-client.ts';
+import type { HttpRequest, HttpResponse } from './http-client.ts';
 import type { KeystoneSession } from './keystone-session.ts';
 import { deploymentTag } from '../stack-names.ts';
 import { toProviderError } from './openstack-errors.ts';
@@ -33,6 +33,17 @@ const LIST_PAGE = 200;
 /** Heat frees the name of a deleted stack a few seconds after DELETE_COMPLETE (measured: ~5 s). */
 const NAME_RELEASE_ATTEMPTS = 20;
 const NAME_RELEASE_WAIT_MS = 1000;
+/** Creates sent without learning their outcome before the create fails (each after the client's own retries). */
+const LOST_CREATE_ATTEMPTS = 3;
+
+/**
+ * An error after which the request `what` may or may not have been acted on: no answer, a cut
+ * connection. The HTTP client's own errors name the request; one that names another (Keystone refusing
+ * the token the request needed) means the request was never sent.
+ */
+function isUncertain(error: unknown, what: string): boolean {
+  return error instanceof ProviderError && error.code === 'UNAVAILABLE' && error.detail.startsWith(`${what}:`);
+}
 
 /**
  * stacklab passes the same platform parameters (run, per-learner values) to every lab, but Heat
@@ -55,16 +66,35 @@ function stackPath(ref: StackRef): string {
 }
 
 export class HeatClient {
+  /** How long a create whose answer was lost is looked for before it is sent again (ms). */
+  private readonly lostAnswerWindowMs: number;
+
   constructor(
     private readonly session: KeystoneSession,
     private readonly logger?: Logger,
-  ) {}
-
-  private call(method: 'GET' | 'POST' | 'DELETE', path: string, what: string, json?: unknown, beforeRetry?: (res: HttpResponse) => Promise<void>) {
-    return this.session.request('orchestration', { method, path, what, json, beforeRetry });
+    options: { requestTimeoutMs?: number } = {},
+  ) {
+    this.lostAnswerWindowMs = Math.max(1000, 2 * (options.requestTimeoutMs ?? 30_000));
   }
 
+  private call(method: 'GET' | 'POST' | 'DELETE', path: string, what: string, json?: unknown, extra: Pick<HttpRequest, 'beforeRetry' | 'resendUncertain'> = {}) {
+    return this.session.request('orchestration', { method, path, what, json, ...extra });
+  }
+
+  /**
+   * Creates the stack, or adopts the one an earlier attempt made. Heat does not keep names unique
+   * when creates of one name overlap (its check and its insert are apart, seconds apart on a busy
+   * engine), so a create that had to be sent again ends by deleting any twin Heat made of it.
+   */
   async create(req: CreateRequest): Promise<StackRef> {
+    const lost = { count: 0, resent: false };
+    const ref = await this.send(req, lost);
+    if (lost.count > 0 || lost.resent) await this.dropTwins(ref);
+    return ref;
+  }
+
+  /** `lost.count`: creates whose outcome stayed unknown; `lost.resent`: the HTTP client sent one again (after a cut connection or a 5xx). */
+  private async send(req: CreateRequest, lost: { count: number; resent: boolean }): Promise<StackRef> {
     const what = `heat: create stack ${req.name}`;
     const body: Record<string, unknown> = {
       stack_name: req.name,
@@ -86,7 +116,20 @@ export class HeatClient {
       if (refusal) throw refusal;
     };
     for (let attempt = 0; ; attempt++) {
-      const res = await this.call('POST', '/stacks', what, body, explain500);
+      let res: HttpResponse;
+      try {
+        // Not sent again blindly: Heat makes two stacks of one name when two creates overlap, so
+        // whether a create without an answer was acted on is found out first (afterLostAnswer).
+        res = await this.call('POST', '/stacks', what, body, { resendUncertain: false });
+        if ((res.attempts ?? 1) > 1) lost.resent = true;
+      } catch (error) {
+        // No answer: Heat may have made the stack all the same. Sending the create again is safe (a
+        // stack of that name answers 409 and is adopted), but first give Heat a moment and look.
+        if (!isUncertain(error, what)) throw error;
+        const found = await this.afterLostAnswer(req.name, what, error as ProviderError, ++lost.count);
+        if (found) return found;
+        continue;
+      }
       if (res.status === 201 || res.status === 200) {
         const id = (res.body as { stack?: { id?: string } } | null)?.stack?.id;
         if (!id) throw new ProviderError('INTERNAL', 'The cloud gave an unexpected answer; the operator can find the details in the log.', `${what}: no stack id in the answer`);
@@ -99,9 +142,70 @@ export class HeatClient {
         await new Promise((r) => setTimeout(r, NAME_RELEASE_WAIT_MS));
         continue;
       }
-      if (res.status >= 500) await explain500();
+      if (res.status >= 500) {
+        await explain500();
+        // The last of the client's attempts failed, but an earlier one (or this one, behind a proxy
+        // that lost Heat's answer) may have made the stack: the same as no answer.
+        const found = await this.afterLostAnswer(req.name, what, toProviderError(res, { what }), ++lost.count);
+        if (found) return found;
+        continue;
+      }
       throw toProviderError(res, { what, badRequest: 'TEMPLATE_INVALID' });
     }
+  }
+
+  /**
+   * A create whose outcome is unknown: the stack if Heat has it (an earlier attempt got through), null
+   * to send the create again. A create Heat is still working on when stacklab stops waiting lands
+   * later, so the name is looked up for a while (twice the request time limit) before the create is
+   * sent again. After LOST_CREATE_ATTEMPTS the create fails, but first anything of that name is
+   * deleted, so that the orchestrator's failover to the next cloud never leaves a second stack of the
+   * same lab behind (if even that fails, the reconciler removes it as a zombie).
+   */
+  private async afterLostAnswer(name: string, what: string, error: ProviderError, lost: number): Promise<StackRef | null> {
+    this.logger?.warn({ stack: name, lost, detail: error.detail }, 'heat: create without an answer; looking the stack up by name');
+    const until = Date.now() + this.lostAnswerWindowMs;
+    const every = Math.min(1000, this.lostAnswerWindowMs / 4);
+    do {
+      await new Promise((r) => setTimeout(r, every));
+      const existing = await this.showByName(name).catch(() => undefined);
+      if (existing && !existing.stack_status.startsWith('DELETE_')) {
+        this.logger?.info({ stack: name, id: existing.id, status: existing.stack_status }, 'heat: the create got through after all; adopting the stack');
+        return { id: existing.id, name };
+      }
+    } while (Date.now() < until);
+    if (lost < LOST_CREATE_ATTEMPTS) return null;
+    await this.deleteAllNamed(name).catch((cleanup: unknown) =>
+      this.logger?.warn({ stack: name, err: cleanup }, 'heat: could not remove what a failed create may have left; the reconciler will'),
+    );
+    throw new ProviderError(error.code, error.userMessage, `${what}: no answer from Heat after ${lost} attempts: ${error.detail}`, { cause: error });
+  }
+
+  /** The stacks Heat holds under `name` and is not deleting (more than one only after overlapping creates). */
+  async listNamed(name: string): Promise<HeatStackSummary[]> {
+    const what = `heat: list stacks named ${name}`;
+    const res = await this.call('GET', `/stacks?${new URLSearchParams({ name })}`, what);
+    if (res.status !== 200) throw toProviderError(res, { what });
+    return ((res.body as { stacks?: HeatStackSummary[] }).stacks ?? []).filter((s) => s.stack_name === name && !s.stack_status.startsWith('DELETE_'));
+  }
+
+  /** After a create sent more than once: any other stack of the name is a twin of `keep`, and goes. */
+  private async dropTwins(keep: StackRef): Promise<void> {
+    const twins = await this.listNamed(keep.name).catch((err: unknown) => {
+      this.logger?.warn({ stack: keep.name, err }, 'heat: cannot list the stacks of this name to find twins; the reconciler will');
+      return [];
+    });
+    for (const twin of twins.filter((t) => t.id !== keep.id)) {
+      this.logger?.warn({ stack: keep.name, keep: keep.id, twin: twin.id }, 'heat: two creates of one name both got through; deleting the twin');
+      await this.delete({ id: twin.id, name: keep.name }).catch((err: unknown) => this.logger?.warn({ stack: keep.name, err }, 'heat: could not delete the twin; the reconciler will'));
+    }
+  }
+
+  private async deleteAllNamed(name: string): Promise<void> {
+    const named = await this.listNamed(name);
+    for (const stack of named) await this.delete({ id: stack.id, name });
+    // Heat's list can lag behind a stack just made: ask by name too.
+    if (named.length === 0) await this.delete({ id: '', name });
   }
 
   /**
@@ -148,12 +252,30 @@ export class HeatClient {
     return this.show({ name: decodeURIComponent(m[1]), id: decodeURIComponent(m[2]) });
   }
 
-  /** Starts suspend or resume; Heat answers at once and reports the outcome in stack_status. */
+  /**
+   * Starts suspend or resume; Heat answers at once and reports the outcome in stack_status. When the
+   * answer is lost, or a retry of ours meets the action it already started (409, or 400 "in
+   * progress"), the stack itself tells whether the action is under way.
+   */
   async action(ref: StackRef, action: 'suspend' | 'resume'): Promise<void> {
     const what = `heat: ${action} stack ${ref.name}`;
-    const res = await this.call('POST', `${stackPath(ref)}/actions`, what, { [action]: null });
+    let res: HttpResponse;
+    try {
+      res = await this.call('POST', `${stackPath(ref)}/actions`, what, { [action]: null });
+    } catch (error) {
+      if (isUncertain(error, what) && (await this.underway(ref, action))) return;
+      throw error;
+    }
     if (res.status === 200 || res.status === 202 || res.status === 204) return;
+    if ((res.status === 409 || res.status === 400 || res.status >= 500) && (await this.underway(ref, action))) return;
     throw toProviderError(res, { what });
+  }
+
+  /** Whether the stack is in `action`, in progress or done (a failed one is not taken for ours). */
+  private async underway(ref: StackRef, action: 'suspend' | 'resume'): Promise<boolean> {
+    const now = await this.show(ref).catch(() => null);
+    const status = now?.stack_status ?? '';
+    return status === `${action.toUpperCase()}_IN_PROGRESS` || status === `${action.toUpperCase()}_COMPLETE`;
   }
 
   async delete(ref: StackRef): Promise<void> {

@@ -1,8 +1,10 @@
 /**
  * JSON over HTTP for one cloud, with the robustness rules every OpenStack call shares: a time limit
  * on each request, retries with exponential backoff and jitter on 5xx answers and connection errors
- * only (a 4xx is an answer, and a timed-out request may have been acted on), and a concurrency
- * limit. Non-2xx answers are returned, not thrown: the caller knows what a 404 or 409 means.
+ * only (a 4xx is an answer), and a concurrency limit. A request that got no answer in time may have
+ * been acted on, so it is retried only when doing it twice is harmless (`idempotent`: reads and
+ * deletes by default); the caller of anything else finds out what happened (heat-client.ts looks a
+ * create up by name). Non-2xx answers are returned, not thrown: the caller knows what a 404 or 409 means.
  */
 import type { Logger } from 'pino';
 import { ProviderError } from '../provider.ts';
@@ -19,6 +21,17 @@ export interface HttpRequest {
   json?: unknown;
   /** Called before a 5xx is retried; may throw a better error to stop retrying. */
   beforeRetry?: (res: HttpResponse) => Promise<void>;
+  /**
+   * Whether sending the request twice does no harm, so that one without an answer in time is sent
+   * again. Default: true for GET and DELETE, false otherwise (Keystone's token request says true).
+   */
+  idempotent?: boolean;
+  /**
+   * False: a 5xx or a connection that failed after the request left is returned or thrown at once
+   * instead of being sent again, for a caller that must first find out whether it was acted on (a
+   * Heat create: Heat makes two stacks of one name when two creates overlap). Default true.
+   */
+  resendUncertain?: boolean;
 }
 
 export interface HttpResponse {
@@ -27,6 +40,8 @@ export interface HttpResponse {
   /** Parsed JSON when the answer is JSON, otherwise null. */
   body: unknown;
   text: string;
+  /** How many times the request was sent to get this answer (more than one: an earlier one may have been acted on). */
+  attempts?: number;
 }
 
 export interface HttpClientOptions {
@@ -44,6 +59,9 @@ export interface HttpClientOptions {
 const CONNECTION_ERRORS = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ETIMEDOUT',
   'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED',
+  // An answer cut short on a `Connection: close` request (every Keystone call) shows as a body shorter
+  // than its Content-Length rather than as a socket error.
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
 ]);
 
 function errorCode(err: unknown): string | undefined {
@@ -54,7 +72,8 @@ function errorCode(err: unknown): string | undefined {
   return undefined;
 }
 
-function isTimeout(err: unknown): boolean {
+/** The error of a request that got no answer within the time limit. */
+export function isTimeout(err: unknown): boolean {
   const name = (err as { name?: string })?.name;
   return name === 'TimeoutError' || name === 'AbortError';
 }
@@ -81,6 +100,7 @@ export class HttpClient {
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
+    const idempotent = req.idempotent ?? (req.method === 'GET' || req.method === 'DELETE');
     for (let attempt = 0; ; attempt++) {
       const last = attempt >= this.retries;
       let outcome: HttpResponse | { error: string };
@@ -88,19 +108,24 @@ export class HttpClient {
         outcome = await this.limiter.run(() => this.once(req));
       } catch (err) {
         const code = errorCode(err);
+        if (isTimeout(err) && (!idempotent || last)) {
+          throw new ProviderError('UNAVAILABLE', UNAVAILABLE_MESSAGE, `${req.what}: ${req.method} ${req.url}: no answer within ${this.opts.timeoutMs} ms${attempt ? ` (${attempt + 1} attempts)` : ''}`, { cause: err });
+        }
         if (isTimeout(err)) {
-          throw new ProviderError('UNAVAILABLE', UNAVAILABLE_MESSAGE, `${req.what}: ${req.method} ${req.url}: no answer within ${this.opts.timeoutMs} ms`, { cause: err });
+          outcome = { error: `no answer within ${this.opts.timeoutMs} ms` };
+        } else {
+          if (!code) {
+            throw new ProviderError('UNAVAILABLE', UNAVAILABLE_MESSAGE, `${req.what}: ${req.method} ${req.url}: ${(err as Error).message}`, { cause: err });
+          }
+          // A refused connection never reached the server; anything else may have been acted on.
+          if (last || (req.resendUncertain === false && code !== 'ECONNREFUSED')) {
+            throw new ProviderError('UNAVAILABLE', UNAVAILABLE_MESSAGE, `${req.what}: ${req.method} ${req.url}: ${code} after ${attempt + 1} attempts`, { cause: err });
+          }
+          outcome = { error: code };
         }
-        if (!code) {
-          throw new ProviderError('UNAVAILABLE', UNAVAILABLE_MESSAGE, `${req.what}: ${req.method} ${req.url}: ${(err as Error).message}`, { cause: err });
-        }
-        if (last) {
-          throw new ProviderError('UNAVAILABLE', UNAVAILABLE_MESSAGE, `${req.what}: ${req.method} ${req.url}: ${code} after ${attempt + 1} attempts`, { cause: err });
-        }
-        outcome = { error: code };
       }
       if (!('error' in outcome)) {
-        if (outcome.status < 500 || last) return outcome;
+        if (outcome.status < 500 || last || req.resendUncertain === false) return { ...outcome, attempts: attempt + 1 };
         if (req.beforeRetry) await req.beforeRetry(outcome);
       }
       const delay = this.backoffMs(attempt);

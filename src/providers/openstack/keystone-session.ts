@@ -112,6 +112,8 @@ export class KeystoneSession {
       url: `${this.cloud.authUrl}/auth/tokens`,
       what: 'keystone: authenticate',
       headers: { Connection: 'close' },
+      // A second token request only makes a second token: safe to send again when the first got no answer.
+      idempotent: true,
       json: authRequestBody(this.cloud),
     });
     if (res.status !== 201 && res.status !== 200) {

@@ -56,7 +56,7 @@ export function createOpenStackProvider(
   const limiter = extras.limiters?.forCloud(cloud.authUrl, cloud.region, settings.concurrency);
   const http = new HttpClient({ timeoutMs: settings.request_timeout_seconds * 1000, concurrency: settings.concurrency, limiter, logger: log, ...extras.retry });
   const session = new KeystoneSession(cloud, http, log);
-  const heat = new HeatClient(session, log);
+  const heat = new HeatClient(session, log, { requestTimeoutMs: settings.request_timeout_seconds * 1000 });
   const dormancy = dormancyOf(settings);
   const nova = new NovaDormancy(session, heat, { offload: dormancy.shelveOffload }, log);
 
@@ -79,7 +79,9 @@ export function createOpenStackProvider(
 
     async get(ref: StackRef): Promise<ProviderStack | null> {
       const stack = await heat.show(ref);
-      if (!stack) return null;
+      // Heat shows a deleted stack as DELETE_COMPLETE for a while: it holds nothing, and a wait for
+      // another action (a resume whose stack was deleted behind it) must end, not poll it for ever.
+      if (!stack || stack.stack_status === 'DELETE_COMPLETE') return null;
       const { action, status } = splitStatus(stack.stack_status);
       let reason = stack.stack_status_reason ?? '';
       if (status === 'FAILED') {
