@@ -33,6 +33,7 @@ const PROVIDER = 'openstack';
 const LABS_DIR = new URL('../labs/', import.meta.url).pathname;
 const LAUNCH_GOAL = 1.05;
 const POWER_GOAL_MS = 20;
+const MAX_FAILED_ROUNDS = 3;
 const ACTIONS = ['launch', 'suspend', 'resume'] as const;
 type Action = (typeof ACTIONS)[number];
 type Times = Record<Action, number[]>;
@@ -71,6 +72,7 @@ async function round(heat: OpenStackProvider, rt: TestRuntime, lab: Lab, tag: st
   const declared = Object.keys(parseTemplate(entry.template).parameters);
   const keyPair = wantsPlatformKeyPair(declared) ? await makePlatformKeyPair(`bench-${tag}`) : undefined;
   const parameters = launchParameters(entry.template, lab.parameters, { run: 'bench', learner: `raw-${tag}` }, keyPair);
+  const rawName = `stacklab-bench-${tag}`;
   let ref: StackRef | undefined;
   let id = '';
   const power = (action: 'suspend' | 'resume', state: 'SUSPENDED' | 'READY'): [() => Promise<void>, () => Promise<void>] => [
@@ -93,7 +95,7 @@ async function round(heat: OpenStackProvider, rt: TestRuntime, lab: Lab, tag: st
       async () => {
         raw.launch = await timed(async () => {
           ref = await heat.heat.create({
-            name: `stacklab-bench-${tag}`,
+            name: rawName,
             deployment: rt.ctx.deployment,
             template: entry.template,
             environment: entry.environment,
@@ -114,6 +116,11 @@ async function round(heat: OpenStackProvider, rt: TestRuntime, lab: Lab, tag: st
     power('suspend', 'SUSPENDED'),
     power('resume', 'READY'),
   ];
+  // A create whose answer was lost (a restarting heat-api) may still have made the stack: find it by name.
+  const deleteRaw = async () => {
+    const made = ref ?? (await heat.heat.showByName(rawName).then((s) => (s ? { id: s.id, name: rawName } : undefined), () => undefined));
+    if (made) await deleteAndWait(heat, made, 180_000);
+  };
   try {
     for (const [rawStep, labStep] of steps) {
       if (rawFirst) {
@@ -128,7 +135,7 @@ async function round(heat: OpenStackProvider, rt: TestRuntime, lab: Lab, tag: st
     // Clean up before the next round, so deletes do not load the cloud while it is measured.
     const deleted = id ? reached(rt, id, 'DELETED') : Promise.resolve();
     if (id) await rt.ctx.stacks.requestDelete(id, 'bench').catch(() => undefined);
-    await Promise.all([deleted.catch((e: unknown) => console.error(`# clean-up: ${(e as Error).message}`)), ref ? deleteAndWait(heat, ref, 180_000) : undefined]);
+    await Promise.all([deleted.catch((e: unknown) => console.error(`# clean-up: ${(e as Error).message}`)), deleteRaw()]);
   }
   // Heat's own log can tell its time from the clients' (BENCHMARKS.md): the names find the stacks there.
   const names = [ref?.name ?? '', id ? await rt.ctx.stacks.get(id).then((s) => s.providerStackName, () => '') : ''];
@@ -153,9 +160,20 @@ export async function run(settings: HeatNovaSettings = settingsFromEnv()): Promi
     for (const lab of labs) {
       const times = { raw: { launch: [], suspend: [], resume: [] } as Times, ours: { launch: [], suspend: [], resume: [] } as Times };
       const stackNames: Array<[string, string]> = [];
+      let failures = 0;
       for (let i = 0; i < settings.rounds; i++) {
         const tag = `${process.pid}-${lab.id}-${i}-${Math.random().toString(36).slice(2, 6)}`;
-        const { raw, ours, names } = await round(heat, rt, lab, tag, i % 2 === 0, settings.rawPollMs);
+        let measured: Awaited<ReturnType<typeof round>>;
+        try {
+          measured = await round(heat, rt, lab, tag, i % 2 === 0, settings.rawPollMs);
+        } catch (error) {
+          // The test cloud is shared (other sessions restart Heat): a round the cloud failed is measured again, a few times at most.
+          if (++failures > MAX_FAILED_ROUNDS) throw error;
+          console.error(`# ${lab.id} round ${i + 1} failed, measuring it again: ${(error as Error).message}`);
+          i--;
+          continue;
+        }
+        const { raw, ours, names } = measured;
         stackNames.push([names[0]!, names[1]!]);
         for (const k of ACTIONS) {
           times.raw[k].push(raw[k]);
