@@ -4,12 +4,12 @@
  * worker -> provider -> READY/SUSPENDED, poll_interval 0.2 s), for launch, suspend and resume.
  * Needs the Keystone + Heat of scripts/setup-heat.sh; skipped when none answers.
  */
-import { createOpenStackProvider, type OpenStackProvider } from '../src/providers/openstack/provider.ts';
+import { createOpenStackProvider } from '../src/providers/openstack/provider.ts';
 import type { StackRef } from '../src/providers/provider.ts';
-import type { StackState } from '../src/domain/states.ts';
 import { HEAT_MISSING, demoOptions, ensureHeat } from '../test/openstack/heat-env.ts';
 import { deleteAndWait } from '../test/openstack/wait-stack.ts';
-import { testLab, testRuntime, type TestRuntime } from '../test/support/test-runtime.ts';
+import { testLab, testRuntime } from '../test/support/test-runtime.ts';
+import { median, rawUntil, reached, timed } from './heat-timing.ts';
 import type { BenchResult } from './types.ts';
 
 const ROUNDS = 5;
@@ -41,44 +41,6 @@ outputs:
     value: { get_attr: [ip, value] }
 `;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Raw Heat: poll `show` until the stack reaches `want`, the way a hand-written client would. */
-async function rawUntil(heat: OpenStackProvider, ref: StackRef, want: string): Promise<void> {
-  for (;;) {
-    const s = await heat.heat.show(ref);
-    if (s?.stack_status === want) return;
-    if (!s || s.stack_status.endsWith('_FAILED')) throw new Error(`raw heat: ${ref.name} is ${s?.stack_status ?? 'gone'} (${s?.stack_status_reason ?? ''}), wanted ${want}`);
-    await sleep(POLL_MS);
-  }
-}
-
-/** Resolves when stacklab records the stack in `to`; rejects when it records a failure. */
-function reached(rt: TestRuntime, id: string, to: StackState): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const listener = (e: { stack: { id: string; error: string | null }; to: StackState }) => {
-      if (e.stack.id !== id) return;
-      if (e.to === to || e.to.endsWith('_FAILED')) {
-        rt.ctx.events.off('stack.transition', listener);
-        if (e.to === to) resolve();
-        else reject(new Error(`stacklab: ${id} went ${e.to}: ${e.stack.error ?? ''}`));
-      }
-    };
-    rt.ctx.events.on('stack.transition', listener);
-  });
-}
-
-async function timed(fn: () => Promise<void>): Promise<number> {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
-}
-
 export async function run(): Promise<BenchResult[] | { skipped: string }> {
   const env = await ensureHeat();
   if (!env) return { skipped: HEAT_MISSING };
@@ -105,7 +67,7 @@ export async function run(): Promise<BenchResult[] | { skipped: string }> {
         async () => {
           raw[action] = await timed(async () => {
             await heat.heat.action(ref!, action);
-            await rawUntil(heat, ref!, `${action.toUpperCase()}_COMPLETE`);
+            await rawUntil(heat, ref!, `${action.toUpperCase()}_COMPLETE`, POLL_MS);
           });
         },
         async () => {
@@ -121,7 +83,7 @@ export async function run(): Promise<BenchResult[] | { skipped: string }> {
           async () => {
             raw.launch = await timed(async () => {
               ref = await heat.heat.create({ name: `stacklab-bench-${tag}`, template: TEMPLATE, parameters: {}, timeoutSeconds: 300 });
-              await rawUntil(heat, ref, 'CREATE_COMPLETE');
+              await rawUntil(heat, ref, 'CREATE_COMPLETE', POLL_MS);
             });
             leftovers.push(ref!);
           },

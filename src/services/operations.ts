@@ -27,7 +27,7 @@ import { ProviderError, type ParameterValue, type Provider, type ProviderAction,
 import type { Clock } from '../infra/clock.ts';
 import type { DomainEvents } from '../infra/events.ts';
 import type { Keys } from '../infra/keys.ts';
-import { PRIVATE_KEY_PARAMETER, PUBLIC_KEY_PARAMETER, makePlatformKeyPair, wantsPlatformKeyPair, type PlatformKeyPair } from './platform-key-pair.ts';
+import { PRIVATE_KEY_PARAMETER, PUBLIC_KEY_PARAMETER, takePlatformKeyPair, wantsPlatformKeyPair, type PlatformKeyPair } from './platform-key-pair.ts';
 import { freshLaunch, nextGeneration } from './stack-service.ts';
 
 export interface OperationSettings {
@@ -224,7 +224,7 @@ export class Operations {
     if (stack.providerStackId) {
       ref = { id: stack.providerStackId, name: stack.providerStackName };
     } else {
-      const keyPair = wantsPlatformKeyPair(declaredParameters(entry.template)) ? await makePlatformKeyPair(stack.providerStackName) : undefined;
+      const keyPair = wantsPlatformKeyPair(declaredParameters(entry.template)) ? await takePlatformKeyPair(stack.providerStackName) : undefined;
       try {
         ref = await this.holdingLease(stack, () => provider.create({
           name: stack.providerStackName,

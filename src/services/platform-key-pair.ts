@@ -28,3 +28,37 @@ export async function makePlatformKeyPair(comment: string): Promise<PlatformKeyP
   const made = await generate('rsa', { bits: 2048, comment });
   return { publicKey: made.public.trim(), privateKey: made.private };
 }
+
+/**
+ * Making an RSA key takes 0.1-0.8 s of CPU (more on a busy machine), all of it inside a launch's time
+ * (BENCHMARKS.md, "Sample labs on Heat + Nova"). So a few pairs are made ahead, off the event loop, and
+ * a launch takes one: the first launch of a process pays for its own, later ones find one ready while
+ * the pool refills behind them. A pooled pair is made before its stack's name is known, so the name
+ * goes on its public half (the comment Nova shows) and its private half carries no comment.
+ */
+const POOL_SIZE = 3;
+const pool: PlatformKeyPair[] = [];
+let filling: Promise<void> | undefined;
+
+/** Fills the pool (in the background unless awaited); resolves when it is full. */
+export function fillPlatformKeyPool(): Promise<void> {
+  filling ??= (async () => {
+    while (pool.length < POOL_SIZE) pool.push(await makePlatformKeyPair(''));
+  })().finally(() => {
+    filling = undefined;
+  });
+  return filling;
+}
+
+/** A pair for the stack named `comment`: a pooled one when there is one, else made now. */
+export async function takePlatformKeyPair(comment: string): Promise<PlatformKeyPair> {
+  const ready = pool.shift();
+  void fillPlatformKeyPool().catch(() => undefined);
+  if (!ready) return makePlatformKeyPair(comment);
+  return { publicKey: `${ready.publicKey} ${comment}`, privateKey: ready.privateKey };
+}
+
+/** Pairs ready in the pool (tests, diagnostics). */
+export function pooledPlatformKeyPairs(): number {
+  return pool.length;
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import ssh2 from 'ssh2';
 import { launchParameters } from '../../src/services/operations.ts';
-import { makePlatformKeyPair, wantsPlatformKeyPair } from '../../src/services/platform-key-pair.ts';
+import { fillPlatformKeyPool, makePlatformKeyPair, pooledPlatformKeyPairs, takePlatformKeyPair, wantsPlatformKeyPair } from '../../src/services/platform-key-pair.ts';
 
 const WITH_KEY = `heat_template_version: 2016-10-14
 parameters:
@@ -39,4 +39,21 @@ test('only a template that declares stacklab_public_key is given the key pair', 
   });
   // hastexo's templates declare neither: Heat refuses undeclared parameters, so none is sent.
   assert.deepEqual(launchParameters(HASTEXO, {}, stack, pair), { run: 'course-run' });
+});
+
+test('pairs taken from the pool are distinct, named after their stack, and their halves belong together', async () => {
+  await fillPlatformKeyPool();
+  assert.equal(pooledPlatformKeyPairs(), 3);
+  // Each take picks its pair as it is called, so these three come from the full pool.
+  const pairs = await Promise.all([2, 3, 4].map((n) => takePlatformKeyPair(`stacklab-abc-${n}`)));
+  assert.equal(new Set(pairs.map((p) => p.privateKey)).size, 3, 'no pair is handed out twice');
+  pairs.forEach((pair, i) => {
+    assert.match(pair.publicKey, new RegExp(`^ssh-rsa AAAA\\S+ stacklab-abc-${i + 2}$`));
+    const parsed = ssh2.utils.parseKey(pair.privateKey);
+    assert.ok(!(parsed instanceof Error));
+    const key = Array.isArray(parsed) ? parsed[0]! : parsed;
+    assert.equal(key.getPublicSSH().toString('base64'), pair.publicKey.split(' ')[1]);
+  });
+  await fillPlatformKeyPool();
+  assert.equal(pooledPlatformKeyPairs(), 3, 'the pool refills behind the takes');
 });
