@@ -32,10 +32,10 @@ export const DEPLOYMENT_ID = '1';
 export const PLATFORM = 'openedx';
 
 interface Post {
+  /** When the platform answered it. */
   at: number;
   status: number;
   body: { userId?: string; scoreGiven?: number; timestamp?: string } | undefined;
-  lineitem: string;
 }
 
 interface OutboxRow {
@@ -77,7 +77,7 @@ export class CrashGrades {
     const posts = emulator.ags.scorePosts;
     const push = posts.push.bind(posts);
     posts.push = (...items) => {
-      for (const item of items) this.posts.push({ at: Date.now(), status: item.status, body: item.body as Post['body'], lineitem: '' });
+      for (const item of items) this.posts.push({ at: Date.now(), status: item.status, body: item.body as Post['body'] });
       return push(...items);
     };
   }
@@ -93,6 +93,8 @@ export class CrashGrades {
       platforms: [{ name: PLATFORM, client_id: CLIENT_ID, deployment_ids: [DEPLOYMENT_ID], ...this.emulator.registration }],
       grade_retry_seconds: 0.5,
       grade_retry_max_seconds: 4,
+      // A grade whose worker was killed mid-send is taken over after this, not the default minute.
+      grade_lease_seconds: 10,
     };
   }
 
@@ -160,10 +162,12 @@ export class CrashGrades {
       if (accepted.length === 0) violations.push(`grade lost: row ${r.id} of ${r.learner} is sent, but the platform never accepted a score with its timestamp ${key}`);
       else if (accepted[0]!.body?.scoreGiven !== r.sent_score) violations.push(`row ${r.id} of ${r.learner}: the store sent ${r.sent_score}, the platform took ${accepted[0]!.body?.scoreGiven}`);
     }
+    // Posts are in the order the platform answered them: a resend may be answered before the POST it
+    // repeats (held by the platform while its sender was killed).
     for (const [key, posts] of bySend) {
       const first = posts.findIndex((p) => p.status === 201);
       if (first < 0) continue;
-      for (const again of posts.slice(first + 1)) {
+      for (const again of posts.filter((_, i) => i !== first)) {
         const row = rows.find((r) => `${r.sub}|${r.scored_at.toISOString()}` === key && r.status === 'sent');
         const sentAt = row?.sent_at?.getTime() ?? Infinity;
         if (again.body?.scoreGiven !== posts[first]!.body?.scoreGiven) violations.push(`posted twice: ${key} with another score (${posts[first]!.body?.scoreGiven}, then ${again.body?.scoreGiven})`);
