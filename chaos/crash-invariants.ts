@@ -23,14 +23,14 @@ export async function rows(db: pg.Client): Promise<Row[]> {
 
 /**
  * The campaign deployment's provider stacks (`stacklab-<deployment>-<stack id>-<generation>`, found by
- * that name prefix, as the reconciler finds them) that no live row accounts for: a stack whose row is
+ * that name prefix or, on Heat, by the deployment's tag) that no live row accounts for: a stack whose row is
  * DELETED or names another generation, and a stack of the deployment with no row at all.
  */
 export async function providerFindings(db: pg.Client, provider: Provider, deployment: string): Promise<{ orphans: string[]; doubled: string[]; live: number }> {
   const all = await rows(db);
   const prefix = deploymentPrefix(deployment);
   // Another deployment's stacks on the same runtime or cloud are not ours to judge.
-  const listed = (await provider.list()).filter((s) => s.name.startsWith(prefix));
+  const listed = (await provider.list()).filter((s) => s.name.startsWith(prefix) || s.deployment === deployment);
   const orphans: string[] = [];
   const perRow = new Map<string, string[]>();
   for (const stack of listed) {
