@@ -208,7 +208,9 @@ for (const member of fleet.members) if (!member.child || member.child.exitCode !
 // Quiet: everything reaches a resting state, or the deadline of whatever is left passes.
 const quietStart = Date.now();
 const quietDeadline = quietStart + 420_000;
+console.log(`  ${Math.round((Date.now() - started) / 1000)} s: driving stopped; waiting for quiet`);
 while (Date.now() < quietDeadline && (await rows(db)).some((r) => !STABLE.includes(r.state))) await sleep(1000);
+console.log(`  ${Math.round((Date.now() - started) / 1000)} s: every stack at rest${grades ? `; ${await grades.pending(db)} grades to send` : ''}`);
 // And the grade outbox drained: a grade whose sender was killed is taken over once its lease ends.
 while (grades && Date.now() < quietDeadline + 120_000 && (await grades.pending(db)) > 0) await sleep(1000);
 const quietMs = Date.now() - quietStart;
@@ -216,6 +218,7 @@ violations.push(...stuck(await rows(db), new Date(), LEASE * 3 + 60).map((s) => 
 // Orphans left by a kill between a provider create and its row update are the reconciler's: give it its grace.
 const orphanDeadline = Date.now() + 200_000;
 let found = await providerFindings(db, provider, DEPLOYMENT);
+console.log(`  ${Math.round((Date.now() - started) / 1000)} s: grades drained; ${found.orphans.length} orphans for the reconciler`);
 const orphansAtQuiet = found.orphans.length;
 while (found.orphans.length && Date.now() < orphanDeadline) {
   await sleep(5000);
@@ -230,7 +233,7 @@ if (gradeFindings) violations.push(...gradeFindings.violations);
 const states = (await db.query<{ state: string; n: string }>('SELECT state, count(*) AS n FROM stacks GROUP BY state ORDER BY state')).rows.map((r) => `${r.state}=${r.n}`).join(' ');
 const byKind = (await db.query<{ k: string; n: string }>(`SELECT to_state AS k, count(*) AS n FROM stack_events WHERE from_state IS DISTINCT FROM to_state GROUP BY to_state ORDER BY 2 DESC`)).rows.map((r) => `${r.k}=${r.n}`).join(' ');
 console.log(`crash campaign (${flags.provider}, ${flags.workers} workers + server, seed ${flags.seed})`);
-console.log(`  transitions: ${await transitions()} in ${(drivenMs / 1000).toFixed(0)} s (${byKind}); ${await takeovers()} operations taken over from a killed worker`);
+console.log(`  transitions: ${await transitions()} in ${(drivenMs / 1000).toFixed(0)} s (${byKind}); ${await takeovers()} operations taken over after their lease ran out (a killed worker's, or a live one's that missed a renewal under load)`);
 console.log(`  kills: ${counts.kills} SIGKILLs, ${counts.midOperation} while a stack was between states (${fleet.members.map((m) => `${m.name} started ${m.starts}x`).join(', ')})`);
 console.log(`  requests: ${counts.requests} (${counts.refused} refused by state, ${counts.unreachable} while the server was down)`);
 console.log(`  quiet after ${(quietMs / 1000).toFixed(0)} s; orphans at quiet ${orphansAtQuiet}, after the reconciler ${found.orphans.length}; final states ${states}`);

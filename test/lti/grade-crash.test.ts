@@ -6,7 +6,6 @@
  * invalid_client. Neither may lose the grade. Then a short run of the campaign itself on PostgreSQL.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import type { Runtime } from '../../src/app/create-context.ts';
@@ -15,10 +14,10 @@ import { systemClock } from '../../src/infra/clock.ts';
 import { BACKENDS, postgresAvailable } from '../support/databases.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { eventually } from '../support/eventually.ts';
+import { crashCampaign } from '../support/crash-campaign.ts';
 import { checkCompleted, LABS, launchLearner, startHarness, type Harness, type LaunchedLearner } from './harness.ts';
 
 const postgresUp = await postgresAvailable();
-const REPO = new URL('../..', import.meta.url).pathname;
 
 for (const backend of BACKENDS) {
   describe(`grades across a crash on ${backend}`, { skip: backend === 'postgres' ? skipUnless(postgresUp, 'PostgreSQL at 127.0.0.1:5432') : false, concurrency: false }, () => {
@@ -114,7 +113,7 @@ for (const backend of BACKENDS) {
 
 describe('the crash campaign, short, on PostgreSQL with grades', { skip: skipUnless(postgresUp, 'PostgreSQL at 127.0.0.1:5432') }, () => {
   test('SIGKILLs across launches, suspends, resumes, resets, deletes and grade sends: nothing orphaned, stuck, lost or posted twice', async () => {
-    const { code, out } = await campaign(['--transitions', '25', '--minutes', '0.75', '--kill-gap', '2-6', '--seed', '7', '--stacks', '3']);
+    const { code, out } = await crashCampaign(['--transitions', '25', '--minutes', '0.75', '--kill-gap', '2-6', '--seed', '7', '--stacks', '3']);
     assert.equal(code, 0, out);
     assert.match(out, /no violations/);
     const transitions = Number(/transitions: (\d+)/.exec(out)?.[1]);
@@ -125,19 +124,3 @@ describe('the crash campaign, short, on PostgreSQL with grades', { skip: skipUnl
     assert.ok(produced >= 1, `no grade produced:\n${out}`);
   });
 });
-
-/** Runs chaos/crash.ts to its end (it bounds itself; killed at 110 s so the test fails, never hangs). */
-export function campaign(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'chaos/crash.ts', ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    // The campaign's own exit handler SIGKILLs its fleet; killing its process group takes the fleet too.
-    const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 110_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      done({ code, out });
-    });
-  });
-}
