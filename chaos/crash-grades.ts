@@ -66,8 +66,9 @@ export class CrashGrades {
     private readonly random: () => number,
     answerDelayMs: number,
   ) {
-    // What the check service does with a result: GradeOutbox.enqueue. Only its queueing side is used here.
-    const deps = { db, clock: { now: () => new Date() }, launches: new LaunchStore(db), policyOf: () => 'best' } as unknown as OutboxDeps;
+    // What the check service does with a result: GradeOutbox.enqueue. Only its queueing side is used here;
+    // 'latest' is the policy crash.ts gives its labs.
+    const deps = { db, clock: { now: () => new Date() }, launches: new LaunchStore(db), policyOf: () => 'latest' } as unknown as OutboxDeps;
     this.outbox = new GradeOutbox(deps);
     // The platform stores the score, then takes its time to answer: the window a kill falls into.
     emulator.ags.scoreGate = async (phase) => {

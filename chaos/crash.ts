@@ -17,7 +17,7 @@
  *     [--database-url postgres://...]
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -268,14 +268,17 @@ async function heatOptions() {
 }
 
 /**
- * The labs the fleet serves: the repository's, plus `heat-only` (OS::Heat resources, no server: a
+ * The labs the fleet serves: the repository's single-server, plus `heat-only` (OS::Heat resources, no server: a
  * launch, suspend and resume in seconds on Heat) for `--lab heat-only`.
  */
 function labsFolder(): string {
   const dir = join(data, 'labs');
   mkdirSync(join(dir, 'heat-only'), { recursive: true });
-  symlinkSync(join(REPO, 'labs', 'single-server'), join(dir, 'single-server'));
-  writeFileSync(join(dir, 'heat-only', 'lab.yaml'), 'title: Heat resources only\ndescription: No server; for the crash campaign on Heat.\ntemplate: template.yaml\nuser: training\nprotocol: ssh\ntimeouts:\n  launch: 300\n  suspend: 120\n');
+  // Grade policy 'latest' in both: every new result is sent (with 'best' most are skipped once a
+  // learner reached 1), so kills find many more sends in flight.
+  cpSync(join(REPO, 'labs', 'single-server'), join(dir, 'single-server'), { recursive: true });
+  appendFileSync(join(dir, 'single-server', 'lab.yaml'), '\ngrade_policy: latest\n');
+  writeFileSync(join(dir, 'heat-only', 'lab.yaml'), 'title: Heat resources only\ndescription: No server; for the crash campaign on Heat.\ntemplate: template.yaml\nuser: training\nprotocol: ssh\ngrade_policy: latest\ntimeouts:\n  launch: 300\n  suspend: 120\n');
   writeFileSync(
     join(dir, 'heat-only', 'template.yaml'),
     `heat_template_version: 2018-08-31

@@ -18,7 +18,7 @@ const postgresUp = await postgresAvailable();
 
 describe('the crash campaign on the real Heat, short', { skip: skipUnless(heat !== null && postgresUp, heat ? 'PostgreSQL at 127.0.0.1:5432' : HEAT_MISSING) }, () => {
   test('SIGKILLs across Heat launches, suspends, resumes, resets, deletes and grade sends: no orphan Heat stack, none stuck, no grade lost or posted twice', async () => {
-    const { code, out } = await crashCampaign(['--provider', 'heat', '--lab', 'heat-only', '--workers', '1', '--transitions', '14', '--minutes', '0.6', '--kill-gap', '3-8', '--seed', '17']);
+    const { code, out } = await crashCampaign(['--provider', 'heat', '--lab', 'heat-only', '--workers', '1', '--transitions', '10', '--minutes', '0.5', '--kill-gap', '3-8', '--seed', '17']);
     assert.equal(code, 0, out);
     assert.match(out, /no violations/);
     assert.match(out, /orphans at quiet \d+, after the reconciler 0/);
