@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import type { Provider } from '../src/providers/provider.ts';
+import { deploymentPrefix } from '../src/providers/stack-names.ts';
 
 /** States with no operation pending or under way (the shelved tier's included: a cloud may shelve). */
 export const STABLE = ['READY', 'SUSPENDED', 'SHELVED', 'DELETED', 'LAUNCH_FAILED', 'SUSPEND_FAILED', 'RESUME_FAILED', 'DELETE_FAILED', 'SHELVE_FAILED', 'UNSHELVE_FAILED'];
@@ -21,15 +22,24 @@ export async function rows(db: pg.Client): Promise<Row[]> {
   return (await db.query<Row>('SELECT id, state, provider_stack_name, op_deadline, state_changed_at FROM stacks')).rows;
 }
 
-/** Provider stacks of this campaign's rows (`stacklab-<id>-<generation>`) that no live row accounts for. */
-export async function providerFindings(db: pg.Client, provider: Provider): Promise<{ orphans: string[]; doubled: string[]; live: number }> {
+/**
+ * The campaign deployment's provider stacks (`stacklab-<deployment>-<stack id>-<generation>`, found by
+ * that name prefix or, on Heat, by the deployment's tag) that no live row accounts for: a stack whose row is
+ * DELETED or names another generation, and a stack of the deployment with no row at all.
+ */
+export async function providerFindings(db: pg.Client, provider: Provider, deployment: string): Promise<{ orphans: string[]; doubled: string[]; live: number }> {
   const all = await rows(db);
-  const listed = await provider.list();
+  const prefix = deploymentPrefix(deployment);
+  // Another deployment's stacks on the same runtime or cloud are not ours to judge.
+  const listed = (await provider.list()).filter((s) => s.name.startsWith(prefix) || s.deployment === deployment);
   const orphans: string[] = [];
   const perRow = new Map<string, string[]>();
   for (const stack of listed) {
-    const row = all.find((r) => stack.name.startsWith(`stacklab-${r.id}-`));
-    if (!row) continue; // another deployment's stack on the same runtime: not ours to judge
+    const row = all.find((r) => stack.name.startsWith(`${prefix}${r.id}-`));
+    if (!row) {
+      orphans.push(`${stack.name} (no row of this deployment has its id)`);
+      continue;
+    }
     perRow.set(row.id, [...(perRow.get(row.id) ?? []), stack.name]);
     if (row.state === 'DELETED' || row.provider_stack_name !== stack.name) orphans.push(`${stack.name} (row ${row.id} is ${row.state}, named ${row.provider_stack_name})`);
   }

@@ -3,23 +3,35 @@
  * driver launches, suspends, resumes, resets, deletes and checks stacks of labs/single-server through the
  * API. Then it waits for quiet and checks: no orphan provider stacks, no stack stuck past its deadline, no
  * row with two provider stacks, and (on the local runtime) the file the learner wrote is still there
- * after every suspend/resume, crash or not. Exits 1 on any violation.
+ * after every suspend/resume, crash or not. Learners' check results become LTI grades that the workers
+ * send to an AGS platform the campaign runs (chaos/crash-grades.ts): none lost, none posted twice.
+ * Exits 1 on any violation.
  *
- *   node --import tsx chaos/crash.ts [--transitions 60] [--minutes 15] [--provider fake|lxc] [--workers 2]
- *     [--stacks 3] [--kill-gap 1-10] [--seed N] [--database-url postgres://...]
+ * `--provider heat` runs it against the real Heat of scripts/setup-heat.sh (test/openstack/heat-env.ts):
+ * labs/single-server on Nova's fake driver (servers that never boot), or with `--lab heat-only` a lab
+ * of OS::Heat resources only (quicker). Nothing boots there, so the learner-file check (SSH) and real
+ * checks stay with `--provider lxc`; the grades come from results the campaign produces itself.
+ *
+ *   node --import tsx chaos/crash.ts [--transitions 60] [--minutes 15] [--provider fake|lxc|heat] [--workers 2]
+ *     [--stacks 3] [--kill-gap 1-10] [--seed N] [--lab single-server|heat-only] [--no-grades]
+ *     [--database-url postgres://...]
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import pino from 'pino';
+import { stringify as toYaml } from 'yaml';
 import { openPostgres } from '../src/db/database.ts';
 import { migrate } from '../src/db/migrations.ts';
 import type { Provider } from '../src/providers/provider.ts';
 import { Keys } from '../src/infra/keys.ts';
+import { deploymentPrefix } from '../src/providers/stack-names.ts';
 import { Fleet } from './crash-fleet.ts';
+import { CrashGrades } from './crash-grades.ts';
 import { providerFindings, rows, STABLE, stuck } from './crash-invariants.ts';
 import { LearnerFiles } from './crash-learner-files.ts';
 
@@ -32,9 +44,16 @@ const { values: flags } = parseArgs({
     stacks: { type: 'string', default: '3' },
     'kill-gap': { type: 'string', default: '1-10' },
     seed: { type: 'string', default: String(Date.now() % 100000) },
+    lab: { type: 'string', default: 'single-server' },
+    'no-grades': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
     'database-url': { type: 'string', default: process.env.STACKLAB_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
   },
 });
+if (flags.help || !['fake', 'lxc', 'heat'].includes(flags.provider) || !['single-server', 'heat-only'].includes(flags.lab)) {
+  console.log('usage: chaos/crash.ts [--transitions 60] [--minutes 15] [--provider fake|lxc|heat] [--workers 2] [--stacks 3] [--kill-gap 1-10] [--seed N] [--lab single-server|heat-only] [--no-grades] [--database-url postgres://...]');
+  process.exit(flags.help ? 0 : 2);
+}
 const REPO = resolve(import.meta.dirname, '..');
 const target = Number(flags.transitions);
 const budgetMs = Number(flags.minutes) * 60_000;
@@ -63,8 +82,21 @@ const port = await freePort();
 const data = mkdtempSync(join(tmpdir(), 'crash-'));
 const secretKey = randomBytes(32).toString('base64');
 const token = randomBytes(24).toString('base64url');
-const DEPLOYMENT = 'chaoscrash';
-const providerEntry = flags.provider === 'lxc' ? { name: 'local', kind: 'lxc' } : { name: 'fake', kind: 'fake', state_dir: join(data, 'fake'), delay_ms: 1500 };
+// Its own per run on a shared cloud (a CI test and a long campaign may run at once); fixed elsewhere.
+const DEPLOYMENT = flags.provider === 'heat' ? `crash${randomBytes(3).toString('hex')}` : 'chaoscrash';
+const heat = flags.provider === 'heat' ? await heatOptions() : null;
+const providerEntry =
+  flags.provider === 'lxc'
+    ? { name: 'local', kind: 'lxc' }
+    : heat
+      ? { name: 'heat', kind: 'openstack', ...heat }
+      : { name: 'fake', kind: 'fake', state_dir: join(data, 'fake'), delay_ms: 1500 };
+const LAB = flags.lab;
+const labsDir = labsFolder();
+const gradeDb = flags['no-grades'] ? null : await openPostgres(url, 2);
+const grades = gradeDb ? await CrashGrades.start(gradeDb, { lab: LAB, context: 'crash', random }) : null;
+const configFile = join(data, 'stacklab.yaml');
+writeFileSync(configFile, toYaml(grades ? { lti: grades.ltiConfig() } : {}));
 const env = {
   ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('STACKLAB_'))),
   DATABASE_URL: url,
@@ -75,7 +107,8 @@ const env = {
   STACKLAB_DEPLOYMENT_ID: DEPLOYMENT,
   STACKLAB_SECRET_KEY: secretKey,
   STACKLAB_DATA_DIR: data,
-  STACKLAB_LABS_DIR: join(REPO, 'labs'),
+  STACKLAB_LABS_DIR: labsDir,
+  STACKLAB_CONFIG: configFile,
   STACKLAB_PROVIDERS: JSON.stringify([providerEntry]),
   STACKLAB_LEASE: String(LEASE),
   STACKLAB_POLL_INTERVAL: '0.5',
@@ -88,7 +121,9 @@ const fleet = new Fleet(REPO, env, join(data, 'fleet.log'), Number(flags.workers
 const provider: Provider =
   flags.provider === 'lxc'
     ? (await import('../src/providers/lxc/provider.ts')).createLxcProvider('local', {}, { info: () => {}, warn: () => {}, error: () => {} }, { deployment: DEPLOYMENT })
-    : new (await import('../src/providers/fake/fake-provider.ts')).FakeProvider('fake', { state_dir: join(data, 'fake') });
+    : heat
+      ? (await import('../src/providers/openstack/provider.ts')).createOpenStackProvider('heat', heat, pino({ level: 'silent' }))
+      : new (await import('../src/providers/fake/fake-provider.ts')).FakeProvider('fake', { state_dir: join(data, 'fake') });
 const files = flags.provider === 'lxc' ? new LearnerFiles(db, Keys.fromBase64(secretKey)) : null;
 
 type Stack = { id: string; state: string; providerStackName: string; publicIp: string | null };
@@ -112,6 +147,9 @@ const takeovers = async () => Number((await db.query<{ n: string }>('SELECT coun
 const counts = { requests: 0, refused: 0, unreachable: 0, kills: 0, midOperation: 0 };
 const violations: string[] = [];
 
+grades?.registerTool(`http://127.0.0.1:${port}`);
+const learners = Array.from({ length: Number(flags.stacks) }, (_, i) => `learner-${i}`);
+for (const learner of learners) await grades?.enrol(learner);
 fleet.startAll();
 const started = Date.now();
 let killing = true;
@@ -129,21 +167,23 @@ const killer = (async () => {
 })();
 
 // The driver: one learner per stack slot, acting on whatever state the stack is in.
-const learners = Array.from({ length: Number(flags.stacks) }, (_, i) => `learner-${i}`);
 const ids = new Map<string, string>();
 let lastReport = 0;
 while ((await transitions()) < target && Date.now() - started < budgetMs) {
   const learner = pick(learners);
   const id = ids.get(learner);
+  // Off a real lab server (fake, heat), a check result of the learner's is made up here, about one
+  // driver turn in four; on lxc the server's real checks make them.
+  if (grades && id && flags.provider !== 'lxc' && random() < 0.25) await grades.produce(learner, id);
   const current = id ? await api('GET', `/stacks/${id}`) : null;
   const stack = current?.status === 200 ? (current.json as unknown as Stack) : null;
   let request: [string, string, unknown?] | null = null;
-  if (!stack || stack.state === 'DELETED') request = ['POST', '/stacks', { learner, context: 'crash', lab: 'single-server' }];
+  if (!stack || stack.state === 'DELETED') request = ['POST', '/stacks', { learner, context: 'crash', lab: LAB }];
   else if (stack.state === 'READY') {
     if (files) await files.see(stack).catch((error: Error) => (error.message.startsWith('LOST') ? violations.push(error.message) : undefined));
     request = pick([['POST', `/stacks/${stack.id}/suspend`], ['POST', `/stacks/${stack.id}/suspend`], ['POST', `/stacks/${stack.id}/reset`, { confirm: 'RESET' }], ['DELETE', `/stacks/${stack.id}`], ['POST', `/stacks/${stack.id}/check`]]);
-  } else if (stack.state === 'SUSPENDED') request = pick([['POST', `/stacks/${stack.id}/resume`], ['POST', `/stacks/${stack.id}/resume`], ['POST', '/stacks', { learner, context: 'crash', lab: 'single-server' }], ['DELETE', `/stacks/${stack.id}`]]);
-  else if (stack.state.endsWith('_FAILED')) request = pick([['DELETE', `/stacks/${stack.id}`], ['POST', '/stacks', { learner, context: 'crash', lab: 'single-server' }]]);
+  } else if (stack.state === 'SUSPENDED') request = pick([['POST', `/stacks/${stack.id}/resume`], ['POST', `/stacks/${stack.id}/resume`], ['POST', '/stacks', { learner, context: 'crash', lab: LAB }], ['DELETE', `/stacks/${stack.id}`]]);
+  else if (stack.state.endsWith('_FAILED')) request = pick([['DELETE', `/stacks/${stack.id}`], ['POST', '/stacks', { learner, context: 'crash', lab: LAB }]]);
   if (request) {
     if (request[1].endsWith('/check') && !files) request = null; // checks need a real lab server
   }
@@ -168,40 +208,94 @@ for (const member of fleet.members) if (!member.child || member.child.exitCode !
 // Quiet: everything reaches a resting state, or the deadline of whatever is left passes.
 const quietStart = Date.now();
 const quietDeadline = quietStart + 420_000;
+console.log(`  ${Math.round((Date.now() - started) / 1000)} s: driving stopped; waiting for quiet`);
 while (Date.now() < quietDeadline && (await rows(db)).some((r) => !STABLE.includes(r.state))) await sleep(1000);
+console.log(`  ${Math.round((Date.now() - started) / 1000)} s: every stack at rest${grades ? `; ${await grades.pending(db)} grades to send` : ''}`);
+// And the grade outbox drained: a grade whose sender was killed is taken over once its lease ends.
+while (grades && Date.now() < quietDeadline + 120_000 && (await grades.pending(db)) > 0) await sleep(1000);
 const quietMs = Date.now() - quietStart;
 violations.push(...stuck(await rows(db), new Date(), LEASE * 3 + 60).map((s) => `stuck: ${s}`));
 // Orphans left by a kill between a provider create and its row update are the reconciler's: give it its grace.
 const orphanDeadline = Date.now() + 200_000;
-let found = await providerFindings(db, provider);
+let found = await providerFindings(db, provider, DEPLOYMENT);
+console.log(`  ${Math.round((Date.now() - started) / 1000)} s: grades drained; ${found.orphans.length} orphans for the reconciler`);
 const orphansAtQuiet = found.orphans.length;
 while (found.orphans.length && Date.now() < orphanDeadline) {
   await sleep(5000);
-  found = await providerFindings(db, provider);
+  found = await providerFindings(db, provider, DEPLOYMENT);
 }
 violations.push(...found.orphans.map((o) => `orphan: ${o}`), ...found.doubled.map((d) => `two provider stacks: ${d}`));
 if (files) for (const r of await rows(db)) if (r.state === 'READY') await files.verify(r.id).catch((error: Error) => violations.push(error.message));
 violations.push(...fleet.deadOnTheirOwn().map((d) => `process died by itself: ${d}`));
+const gradeFindings = grades ? await grades.verify(db) : null;
+if (gradeFindings) violations.push(...gradeFindings.violations);
 
 const states = (await db.query<{ state: string; n: string }>('SELECT state, count(*) AS n FROM stacks GROUP BY state ORDER BY state')).rows.map((r) => `${r.state}=${r.n}`).join(' ');
 const byKind = (await db.query<{ k: string; n: string }>(`SELECT to_state AS k, count(*) AS n FROM stack_events WHERE from_state IS DISTINCT FROM to_state GROUP BY to_state ORDER BY 2 DESC`)).rows.map((r) => `${r.k}=${r.n}`).join(' ');
 console.log(`crash campaign (${flags.provider}, ${flags.workers} workers + server, seed ${flags.seed})`);
-console.log(`  transitions: ${await transitions()} in ${(drivenMs / 1000).toFixed(0)} s (${byKind}); ${await takeovers()} operations taken over from a killed worker`);
+console.log(`  transitions: ${await transitions()} in ${(drivenMs / 1000).toFixed(0)} s (${byKind}); ${await takeovers()} operations taken over after their lease ran out (a killed worker's, or a live one's that missed a renewal under load)`);
 console.log(`  kills: ${counts.kills} SIGKILLs, ${counts.midOperation} while a stack was between states (${fleet.members.map((m) => `${m.name} started ${m.starts}x`).join(', ')})`);
 console.log(`  requests: ${counts.requests} (${counts.refused} refused by state, ${counts.unreachable} while the server was down)`);
 console.log(`  quiet after ${(quietMs / 1000).toFixed(0)} s; orphans at quiet ${orphansAtQuiet}, after the reconciler ${found.orphans.length}; final states ${states}`);
 for (const failed of (await db.query<{ id: string; state: string; error: string }>(`SELECT id, state, error FROM stacks WHERE state LIKE '%_FAILED'`)).rows) console.log(`  failed: ${failed.id} ${failed.state}: ${failed.error}`);
+if (gradeFindings) {
+  const g = gradeFindings.figures;
+  console.log(`  grades: ${g.produced} produced (${g.sent} sent, ${g.superseded} superseded, ${g.skipped} skipped, ${g.failed} failed, ${g.pending} pending); ${g.posts} score POSTs, ${g.resends} of them a resend after a crash`);
+}
 if (files) console.log(`  learner files: ${files.written} written, ${files.verified} found intact after a resume or a crash`);
 console.log(violations.length ? `  VIOLATIONS (${violations.length}):\n    ${violations.join('\n    ')}` : '  no violations');
 
 await fleet.stopAll();
 // Leave nothing behind: our provider stacks, then the schema.
-for (const stack of await provider.list()) if ((await rows(db)).some((r) => stack.name.startsWith(`stacklab-${r.id}-`))) await provider.delete(stack).catch(() => undefined);
+for (const stack of await provider.list()) if (stack.name.startsWith(deploymentPrefix(DEPLOYMENT))) await provider.delete(stack).catch(() => undefined);
+await grades?.stop();
+await gradeDb?.close();
 await db.end();
 await admin.query(`DROP SCHEMA ${schema} CASCADE`);
 await admin.end();
 await provider.close?.();
 process.exit(violations.length ? 1 : 0);
+
+/** The real Heat's demo project (test/openstack/heat-env.ts), or a clear reason why not. */
+async function heatOptions() {
+  const { ensureHeat, demoOptions, HEAT_MISSING } = await import('../test/openstack/heat-env.ts');
+  const env = await ensureHeat();
+  if (!env) {
+    console.error(`--provider heat: ${HEAT_MISSING}`);
+    process.exit(2);
+  }
+  return demoOptions(env, { request_timeout_seconds: 60 });
+}
+
+/**
+ * The labs the fleet serves: the repository's single-server, plus `heat-only` (OS::Heat resources, no server: a
+ * launch, suspend and resume in seconds on Heat) for `--lab heat-only`.
+ */
+function labsFolder(): string {
+  const dir = join(data, 'labs');
+  mkdirSync(join(dir, 'heat-only'), { recursive: true });
+  // Grade policy 'latest' in both: every new result is sent (with 'best' most are skipped once a
+  // learner reached 1), so kills find many more sends in flight.
+  cpSync(join(REPO, 'labs', 'single-server'), join(dir, 'single-server'), { recursive: true });
+  appendFileSync(join(dir, 'single-server', 'lab.yaml'), '\ngrade_policy: latest\n');
+  writeFileSync(join(dir, 'heat-only', 'lab.yaml'), 'title: Heat resources only\ndescription: No server; for the crash campaign on Heat.\ntemplate: template.yaml\nuser: training\nprotocol: ssh\ngrade_policy: latest\ntimeouts:\n  launch: 300\n  suspend: 120\n');
+  writeFileSync(
+    join(dir, 'heat-only', 'template.yaml'),
+    `heat_template_version: 2018-08-31
+parameters:
+  stacklab_public_key: { type: string, default: '' }
+  stacklab_private_key: { type: string, default: '', hidden: true }
+  run: { type: string, default: '' }
+resources:
+  pw: { type: OS::Heat::RandomString, properties: { length: 16 } }
+  ip: { type: OS::Heat::Value, properties: { value: 203.0.113.7 } }
+outputs:
+  password: { value: { get_attr: [pw, value] } }
+  public_ip: { value: { get_attr: [ip, value] } }
+`,
+  );
+  return dir;
+}
 
 async function freePort(): Promise<number> {
   const probe = createServer();

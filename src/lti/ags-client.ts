@@ -65,6 +65,13 @@ export class AgsClient {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body,
+    }).catch((error: unknown) => {
+      // The platform checks the client assertion against the tool's key set, which it fetches from
+      // this tool's own server (Open edX on every token request): while that server restarts, the
+      // platform answers 400 invalid_client. Such a refusal cannot be told from a wrong registration,
+      // so it is tried again; grade_max_attempts still ends a registration that never works.
+      if (error instanceof AgsError && !error.retryable) throw new AgsError(error.message, true, error.status);
+      throw error;
     });
     const json = (await response.json().catch(() => ({}))) as { access_token?: unknown; expires_in?: unknown };
     if (typeof json.access_token !== 'string') throw new AgsError(`token ${platform.token_url}: answer has no access_token`, false);

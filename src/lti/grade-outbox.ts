@@ -67,8 +67,11 @@ export interface OutboxRow {
   sent_score: number | null;
 }
 
-/** A row as its sender claimed it: `lease_owner` is this claim's token. */
-type Claimed = OutboxRow & { lease_owner: string };
+/**
+ * A row as its sender claimed it: `lease_owner` is this claim's token; `taken_over`: the row still had
+ * an expired lease, so its last sender died (or stalled) holding it, maybe after its POST reached the platform.
+ */
+type Claimed = OutboxRow & { lease_owner: string; taken_over: boolean };
 
 export interface OutboxDeps {
   db: Database;
@@ -141,16 +144,19 @@ export class GradeOutbox {
    */
   private async claim(): Promise<Claimed | undefined> {
     const now = this.deps.clock.now();
+    // Every write that settles or reschedules a row clears its lease, so a pending row that still has
+    // one was left by a sender that never finished: `taken_over`.
     const [row] = await this.deps.db.query<Claimed>(
-      `UPDATE lti_grade_outbox SET lease_until = $2, lease_owner = $3 WHERE id = (
-         SELECT o.id FROM lti_grade_outbox o
+      `WITH candidate AS (
+         SELECT o.id, o.lease_until IS NOT NULL AS taken_over FROM lti_grade_outbox o
          WHERE o.status = 'pending' AND o.next_attempt_at <= $1 AND (o.lease_until IS NULL OR o.lease_until < $1)
            AND NOT EXISTS (
              SELECT 1 FROM lti_grade_outbox k
              WHERE k.learner = o.learner AND k.context = o.context AND k.lab = o.lab AND k.status = 'pending'
                AND (k.id < o.id OR k.lease_until >= $1))
          ORDER BY o.id LIMIT 1 FOR UPDATE SKIP LOCKED)
-       RETURNING *`,
+       UPDATE lti_grade_outbox t SET lease_until = $2, lease_owner = $3 FROM candidate WHERE t.id = candidate.id
+       RETURNING t.*, candidate.taken_over`,
       [now, this.leaseEnd(), `${this.senderId}:${randomUUID()}`],
     );
     return row;
@@ -254,6 +260,10 @@ export class GradeOutbox {
     } catch (error) {
       stopBeating();
       if (abandon.signal.aborted) return lost();
+      if (alreadyRecorded(error, claimed, newest)) {
+        this.deps.logger.warn({ learner: newest.learner, lab: newest.lab }, 'lti grades: the platform already holds this score (an earlier send reached it before its sender stopped); recorded as sent');
+        return this.settleSent(claimed, newest, value, key);
+      }
       const attempts = newest.attempts + 1;
       const message = (error as Error).message;
       const retryable = !(error instanceof AgsError) || error.retryable;
@@ -286,14 +296,34 @@ export class GradeOutbox {
       return 'retried';
     }
     stopBeating();
+    return this.settleSent(claimed, newest, value, key);
+  }
+
+  /** Marks `newest` sent with `value` and the key's older pending rows superseded, while the lease holds. */
+  private async settleSent(claimed: Claimed, newest: OutboxRow, value: number, key: unknown[]): Promise<Outcome> {
     const wrote = await this.whileHeld(claimed, async (tx) => {
       await tx.query(`UPDATE lti_grade_outbox SET status = 'sent', sent_score = $2, sent_at = $3, attempts = attempts + 1, last_error = NULL, ${RELEASE} WHERE id = $1`, [
         newest.id,
         value,
-        clock.now(),
+        this.deps.clock.now(),
       ]);
       await tx.query(`UPDATE lti_grade_outbox SET status = 'superseded', ${RELEASE} WHERE learner = $1 AND context = $2 AND lab = $3 AND status = 'pending' AND id < $4`, key);
     });
-    return wrote ? 'sent' : lost();
+    if (!wrote) this.deps.logger.warn({ learner: claimed.learner, lab: claimed.lab }, 'lti grades: lost the lease during a send; the sender that took over settles this grade');
+    return wrote ? 'sent' : 'lost';
   }
+}
+
+/**
+ * Whether a refusal means the platform already holds this very score. AGS 2.0 §3.4.9 forbids a tool
+ * to send two scores of one (line item, user) with one timestamp, and Open edX refuses the second with
+ * 400 "Score already exists for the provided timestamp"; but a send whose sender was killed after the
+ * platform stored the score, before the store said so, must be sent again with the same timestamp (no
+ * commit spans both). So when an earlier send of this row may have arrived (its sender was taken over,
+ * or an earlier attempt ended in an error) and the platform refuses the timestamp, the score is there.
+ */
+function alreadyRecorded(error: unknown, claimed: Claimed, newest: OutboxRow): boolean {
+  if (!(error instanceof AgsError) || (error.status !== 400 && error.status !== 409)) return false;
+  const mayHaveArrived = claimed.taken_over || newest.attempts > 0;
+  return mayHaveArrived && /timestamp/i.test(error.message);
 }

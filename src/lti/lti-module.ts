@@ -99,6 +99,7 @@ export class LtiModule {
         backoffBaseMs: this.settings.grade_retry_seconds * 1000,
         backoffMaxMs: this.settings.grade_retry_max_seconds * 1000,
         maxAttempts: this.settings.grade_max_attempts,
+        leaseSeconds: this.settings.grade_lease_seconds,
         ...options.outbox,
       },
     });

@@ -57,6 +57,11 @@ const ltiConfigSchema = z
     grade_retry_max_seconds: z.number().positive().default(3600),
     /** Failed tries after which a grade is given up (and left 'failed' in the outbox). */
     grade_max_attempts: z.number().int().min(1).default(60),
+    /**
+     * How long a worker holds a learner's grade while it sends it (renewed during a send); after a
+     * worker died mid-send, the grade waits this long for another worker to take it over.
+     */
+    grade_lease_seconds: z.number().min(3).default(60),
     /** Least time between two fetches of a platform's JWKS when a token names an unknown key. */
     jwks_refresh_seconds: z.number().min(0).default(5),
     /**

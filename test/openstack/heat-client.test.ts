@@ -122,9 +122,17 @@ describe('openstack provider protocol (local fake cloud)', () => {
   });
 
   test('delete of a stack Heat does not know succeeds', async () => {
+    // Gone between the look and the delete: Heat's 404 to the DELETE is success too.
+    cloud.on('GET', /\/stacks\/stacklab-gone\//, (_c, res) => sendJson(res, 200, heatStack('stacklab-gone', ID, 'CREATE_COMPLETE')));
     cloud.on('DELETE', /\/stacks\/stacklab-gone\//, (_c, res) => sendJson(res, 404, { code: 404, error: { type: 'EntityNotFound', message: 'The Stack (stacklab-gone) could not be found.' } }));
     await make().delete({ id: ID, name: 'stacklab-gone' });
     assert.equal(cloud.heatCalls('DELETE').length, 1);
+  });
+
+  test('delete of a stack Heat is already deleting does not ask again (Heat would cancel and restart it)', async () => {
+    cloud.on('GET', /\/stacks\/stacklab-going\//, (_c, res) => sendJson(res, 200, heatStack('stacklab-going', ID, 'DELETE_IN_PROGRESS')));
+    await make().delete({ id: ID, name: 'stacklab-going' });
+    assert.equal(cloud.heatCalls('DELETE').length, 0);
   });
 
   test('region and interface choose the endpoint from the catalog', async () => {

@@ -279,12 +279,12 @@ export class HeatClient {
   }
 
   async delete(ref: StackRef): Promise<void> {
-    let target = ref;
-    if (!ref.id) {
-      const found = await this.showByName(ref.name);
-      if (!found) return;
-      target = { id: found.id, name: ref.name };
-    }
+    // Looked at first: asking Heat to delete a stack it is already deleting makes it cancel that delete
+    // (the stack reads DELETE_FAILED "Stack DELETE cancelled" until the new one starts) and start over,
+    // which a worker taking over a killed worker's delete then read as a failed delete.
+    const found = await this.show(ref);
+    if (!found || found.stack_status === 'DELETE_IN_PROGRESS' || found.stack_status === 'DELETE_COMPLETE') return;
+    const target = { id: found.id, name: ref.name };
     const what = `heat: delete stack ${ref.name}`;
     const res = await this.call('DELETE', stackPath(target), what);
     if (res.status === 204 || res.status === 200 || res.status === 202 || res.status === 404) return;
