@@ -282,9 +282,12 @@ export class HeatClient {
     // Looked at first: asking Heat to delete a stack it is already deleting makes it cancel that delete
     // (the stack reads DELETE_FAILED "Stack DELETE cancelled" until the new one starts) and start over,
     // which a worker taking over a killed worker's delete then read as a failed delete.
+    // A stack known by id that the look-up does not show (a twin Heat lists but does not show yet) is
+    // still asked for: a 404 is as good as a delete.
     const found = await this.show(ref);
-    if (!found || found.stack_status === 'DELETE_IN_PROGRESS' || found.stack_status === 'DELETE_COMPLETE') return;
-    const target = { id: found.id, name: ref.name };
+    if (found && (found.stack_status === 'DELETE_IN_PROGRESS' || found.stack_status === 'DELETE_COMPLETE')) return;
+    if (!found && !ref.id) return;
+    const target = found ? { id: found.id, name: ref.name } : ref;
     const what = `heat: delete stack ${ref.name}`;
     const res = await this.call('DELETE', stackPath(target), what);
     if (res.status === 204 || res.status === 200 || res.status === 202 || res.status === 404) return;
