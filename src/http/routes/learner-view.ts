@@ -19,8 +19,10 @@ export interface StackView {
   phase: Phase;
   /** What is happening, in a sentence. */
   message: string;
-  /** The failure in plain words, and what to do about it. */
+  /** The failure in plain words, and what to do about it (English; the page builds its own from `failure`). */
   error: string | null;
+  /** The failure as the provider reported it, untranslated; null unless the stack failed. */
+  failure: string | null;
   action: 'none' | 'resume' | 'retry' | 'reset';
   stateChangedAt: string;
   createdAt: string;
@@ -68,6 +70,7 @@ export function stackView(stack: Stack, now: Date): StackView {
     phase: entry.phase,
     message: entry.message,
     error: failed ? [stack.error ? sentence(stack.error) : null, WHAT_TO_DO[stack.state]].filter(Boolean).join(' ') : null,
+    failure: failed && stack.error ? sentence(stack.error) : null,
     action: entry.action,
     stateChangedAt: stack.stateChangedAt.toISOString(),
     createdAt: stack.createdAt.toISOString(),

@@ -17,6 +17,7 @@ import { AUTO_POST_SCRIPT, autoPostPage, errorPage, pickerPage } from '../../lti
 import { frameAncestors, ltiPageCsp } from '../frame-policy.ts';
 import { courseRun, isInstructorRole, learnerId, sessionRoles } from '../../lti/identity.ts';
 import type { LtiModule } from '../../lti/lti-module.ts';
+import { launchLocale } from '../../lti/launch-locale.ts';
 import { LtiError } from '../../lti/lti-error.ts';
 import { verifyLaunch, type VerifiedLaunch } from '../../lti/verify-launch.ts';
 import { answerLogin, checkLaunchBinding } from '../lti-browser-binding.ts';
@@ -184,7 +185,10 @@ async function openLab(ctx: AppContext, lti: LtiModule, launch: VerifiedLaunch, 
   );
   // The roles as sent, so an operator can check them against docs/lti.md's table.
   ctx.logger.info({ platform: launch.platform.name, learner, context, lab: lab.id, roles: launch.roles }, 'lti: launch accepted');
-  return reply.redirect(`/lab/${encodeURIComponent(lab.id)}#session=${session}`, 302);
+  // The platform's language for the learner travels to the page as ?lang= (docs/i18n.md); the page
+  // falls back to the browser's languages when it is absent or one stacklab does not speak.
+  const locale = launchLocale(launch);
+  return reply.redirect(`/lab/${encodeURIComponent(lab.id)}${locale ? `?lang=${encodeURIComponent(locale)}` : ''}#session=${session}`, 302);
 }
 
 async function showPicker(_app: FastifyInstance, ctx: AppContext, _lti: LtiModule, launch: VerifiedLaunch, _request: FastifyRequest, reply: FastifyReply) {
