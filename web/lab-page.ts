@@ -96,7 +96,7 @@ function update(next: StackView): void {
 function render(): void {
   if (!view) return;
   const elapsed = duration(Date.now() - phaseSince);
-  dom.elapsed.textContent = TRANSITIONAL.includes(view.phase) ? elapsed : '';
+  dom.elapsed.textContent = TRANSITIONAL.includes(view.phase) ? t('lab.elapsedBadge', { elapsed }) : '';
   if (view.phase === 'ready' && connection === 'connected') return hideOverlay();
   if (view.phase === 'ready') {
     return showOverlay({ title: t('lab.connecting'), message: t('lab.readyOpening', { kind: lab.protocol }), elapsed: '' });

@@ -61,8 +61,8 @@ ${demo ? `<div class="demo-banner" role="note">${escapeHtml(t('page.demoBanner')
 <main id="layout" class="layout layout-above">
   <article id="instructions" class="instructions" translate="no" hidden></article>
   <div id="workspace" class="workspace">
-    <div id="terminal" class="terminal" translate="no" hidden></div>
-    <div id="desktop" class="desktop" translate="no" hidden></div>
+    <div id="terminal" class="terminal" translate="no" dir="ltr" hidden></div>
+    <div id="desktop" class="desktop" translate="no" dir="ltr" hidden></div>
     <div id="overlay" class="overlay" role="status" aria-live="polite">
       <div class="card">
         <h2 id="overlay-title">${escapeHtml(t('lab.opening'))}</h2>
