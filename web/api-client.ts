@@ -42,7 +42,7 @@ export class Api {
     try {
       response = await fetch(path, {
         method,
-        headers: { authorization: `Bearer ${this.session}`, 'accept-language': pageLocale, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { authorization: `Bearer ${this.session}`, 'accept-language': [pageLocale, ...navigator.languages].join(', '), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch {

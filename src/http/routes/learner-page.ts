@@ -59,7 +59,7 @@ ${demo ? `<div class="demo-banner" role="note">${escapeHtml(t('page.demoBanner')
   <button id="btn-reset" type="button" class="danger" title="${escapeHtml(t('page.resetHint'))}">${escapeHtml(t('page.reset'))}</button>
 </header>
 <main id="layout" class="layout layout-above">
-  <article id="instructions" class="instructions" translate="no" hidden></article>
+  <article id="instructions" class="instructions" translate="no" dir="auto" hidden></article>
   <div id="workspace" class="workspace">
     <div id="terminal" class="terminal" translate="no" dir="ltr" hidden></div>
     <div id="desktop" class="desktop" translate="no" dir="ltr" hidden></div>

@@ -38,6 +38,24 @@ export function parseAcceptLanguage(header: string | undefined): string[] {
     .map((entry) => entry.tag);
 }
 
+/**
+ * The best of `available` (any language tags, such as the languages a lab's instructions come in) for
+ * tags in order of preference: an exact match first, then the same language (`de-AT` → `de`,
+ * `pt` → `pt-BR`), then nothing.
+ */
+export function bestMatch(preferred: string[], available: string[]): string | undefined {
+  const norm = (tag: string) => tag.trim().replace(/_/g, '-').toLowerCase();
+  for (const tag of preferred) {
+    const exact = available.find((a) => norm(a) === norm(tag));
+    if (exact) return exact;
+    if (TRADITIONAL_CHINESE.test(norm(tag))) continue;
+    const language = norm(tag).split('-')[0];
+    const same = available.find((a) => norm(a).split('-')[0] === language && !TRADITIONAL_CHINESE.test(norm(a)));
+    if (same) return same;
+  }
+  return undefined;
+}
+
 export function negotiateLocale(input: { explicit?: (string | undefined)[]; acceptLanguage?: string; fallback: string }): string {
   for (const choice of input.explicit ?? []) {
     const found = choice ? matchLocale(choice) : undefined;
