@@ -7,7 +7,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import IntlMessageFormat from 'intl-messageformat';
-import { catalogue, LOCALES_DIR } from '../../src/infra/i18n/catalogues.ts';
+import { API_ERRORS } from '../../src/errors/api-errors.ts';
+import { catalogue, LOCALES_DIR, translator } from '../../src/infra/i18n/catalogues.ts';
 import { createTranslator, intlLocale } from '../../src/infra/i18n/formatter.ts';
 import { SHIPPED_LOCALES, SOURCE_LOCALE } from '../../src/infra/i18n/locale-info.ts';
 
@@ -67,5 +68,11 @@ describe('message catalogues', () => {
       const untranslated = Object.keys(english).filter((key) => !same.has(key) && messages[key] === english[key]);
       assert.deepEqual(untranslated, [], `${locale}: untranslated messages`);
     }
+  });
+
+  test('every API error has its sentence in the catalogue, and the English one is the API_ERRORS sentence', () => {
+    for (const [code, { message }] of Object.entries(API_ERRORS)) assert.equal(translator('en')(`error.${code}`), message, code);
+    const extra = Object.keys(english).filter((key) => key.startsWith('error.') && !(key.slice(6) in API_ERRORS));
+    assert.deepEqual(extra, [], 'catalogue sentences for errors that no longer exist');
   });
 });
