@@ -5,13 +5,13 @@
  * It speaks the learner's language (docs/i18n.md): the shell is formatted here, and the messages the
  * script needs travel in a JSON block (data, not script, so the CSP allows it).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { pageMessages, translator } from '../../infra/i18n/catalogues.ts';
 import type { Translate } from '../../infra/i18n/formatter.ts';
 import { textDirection } from '../../infra/i18n/locale-info.ts';
-import { negotiateLocale } from '../../infra/i18n/negotiate.ts';
 import type { AppContext } from '../../app/context.ts';
 import { frameAncestors, pageCsp } from '../frame-policy.ts';
+import { requestLocale } from '../request-locale.ts';
 import { hasAsset } from '../static.ts';
 
 export function escapeHtml(text: string): string {
@@ -97,21 +97,11 @@ ${demo ? `<div class="demo-banner" role="note">${escapeHtml(t('page.demoBanner')
 `;
 }
 
-/** The page's language: `?lang=` (set from the LTI launch's locale), then Accept-Language, then the default. */
-export function requestLocale(ctx: AppContext, request: FastifyRequest): string {
-  const query = request.query as { lang?: unknown } | undefined;
-  return negotiateLocale({
-    explicit: [typeof query?.lang === 'string' ? query.lang : undefined],
-    acceptLanguage: request.headers['accept-language'],
-    fallback: ctx.config.default_locale,
-  });
-}
-
 export function learnerPage(ctx: AppContext) {
   return async function learnerPagePlugin(app: FastifyInstance): Promise<void> {
     app.get<{ Params: { labId: string } }>('/lab/:labId', { schema: { hide: true } }, async (request, reply) => {
       const lab = ctx.labs.get(request.params.labId);
-      const locale = requestLocale(ctx, request);
+      const locale = requestLocale(ctx.config, request);
       const t = translator(locale);
       reply.header('content-security-policy', pageCsp(await frameAncestors(ctx))).header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
       if (!lab) {
