@@ -113,7 +113,6 @@ async function overflowing(page: Page): Promise<string[]> {
 async function revealAll(page: Page): Promise<void> {
   await page.evaluate(() => {
     document.getElementById('idle-warning')!.hidden = false;
-    document.getElementById('overlay-action')!.hidden = false;
   });
 }
 
