@@ -189,6 +189,17 @@ describe('lab page in every language (Chromium)', { skip: skipUnless(existsSync(
     });
   }
 
+  test('the demo course page, in the pseudo-locale, has no text outside the catalogue', async () => {
+    const page = await browser.newPage({ viewport: { width: 720, height: 600 } });
+    await page.goto(`${base}/?lang=en-XA`);
+    await page.fill('#name', 'Ada');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#signed-in:not([hidden])');
+    assert.deepEqual(await unexternalised(page), [], 'text that is not from the catalogue');
+    assert.deepEqual(await overflowing(page), [], 'layout overflow');
+    await page.close();
+  });
+
   test('the browser language is used when the course sent none; the course language wins over it', async () => {
     const german = await open('', 'browser-de', { acceptLanguage: 'de-DE' });
     assert.equal(await german.getAttribute('html', 'lang'), 'de');
