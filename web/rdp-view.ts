@@ -24,8 +24,8 @@ function explain(status: Guacamole.Status | undefined, fromGateway: boolean): { 
   const retry = !FINAL_CODES.has(status.code);
   // Before guacd's connection id arrives the error is the gateway's, written for the learner.
   if (fromGateway && status.message) return { message: status.message, retry };
-  if (status.code === 0x0301 || status.code === 0x0303) return { message: "The lab's desktop refused the login. Reload the page; if it happens again, tell your course team.", retry };
-  if (status.code >= 0x0202 && status.code <= 0x0208) return { message: "The lab's desktop does not answer yet; it may still be starting. Reconnecting…", retry };
+  if (status.code === 0x0301 || status.code === 0x0303) return { message: t('screen.desktopLoginRefused'), retry };
+  if (status.code >= 0x0202 && status.code <= 0x0208) return { message: t('screen.desktopNoAnswer'), retry };
   return { message: t('screen.desktopInterrupted'), retry };
 }
 
