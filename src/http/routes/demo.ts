@@ -33,6 +33,9 @@ export function fromLoopback(request: FastifyRequest): boolean {
   return LOOPBACK.test(request.socket.remoteAddress ?? '');
 }
 
+/** The messages web/demo-page.ts formats itself; the rest of the page is formatted here, so only these go into it. */
+const DEMO_SCRIPT_MESSAGES = ['demo.signedIn', 'demo.signInFailed'];
+
 function coursePage(ctx: AppContext, locale: string): string {
   const t = translator(locale);
   const labs = ctx.labs
@@ -60,7 +63,7 @@ function coursePage(ctx: AppContext, locale: string): string {
 <html lang="${escapeHtml(locale)}" dir="${textDirection(locale)}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(t('demo.title'))}</title><link rel="stylesheet" href="/assets/demo-page.css">
-<script type="application/json" id="i18n-messages">${JSON.stringify({ locale, messages: pageMessages(locale, ['demo.']) }).replace(/</g, '\\u003c')}</script></head>
+<script type="application/json" id="i18n-messages">${JSON.stringify({ locale, messages: pageMessages(locale, DEMO_SCRIPT_MESSAGES) }).replace(/</g, '\\u003c')}</script></head>
 <body class="demo-course">
 <div class="demo-banner" role="note">${escapeHtml(t('demo.banner'))}</div>
 <main>
