@@ -2,6 +2,8 @@
  * The page's side of the learner API: the session token (from the URL fragment, then sessionStorage,
  * never a cookie, so the page works inside an LMS iframe) and fetch with `Authorization: Bearer`.
  */
+import { pageLocale, t } from './i18n.ts';
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -40,14 +42,14 @@ export class Api {
     try {
       response = await fetch(path, {
         method,
-        headers: { authorization: `Bearer ${this.session}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { authorization: `Bearer ${this.session}`, 'accept-language': [pageLocale, ...navigator.languages].join(', '), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch {
-      throw new ApiError(0, 'NETWORK', 'The server cannot be reached; check your network connection. Retrying…');
+      throw new ApiError(0, 'NETWORK', t('lab.network'));
     }
     const payload = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
-    if (!response.ok) throw new ApiError(response.status, payload.code ?? 'HTTP_' + response.status, payload.message ?? `The server answered ${response.status}.`);
+    if (!response.ok) throw new ApiError(response.status, payload.code ?? 'HTTP_' + response.status, payload.message ?? t('lab.httpStatus', { status: response.status }));
     return payload as T;
   }
 

@@ -1,5 +1,6 @@
 /** The demo course page: sign in by name, then each "Open lab" link carries the session in its fragment. */
 import './demo-page.css';
+import { t } from './i18n.ts';
 
 const KEY = 'stacklab.demo';
 const form = document.getElementById('sign-in') as HTMLFormElement;
@@ -14,7 +15,7 @@ function apply(state: { session: string; displayName: string } | null): void {
     link.setAttribute('aria-disabled', String(!state));
   }
   signedIn.hidden = !state;
-  signedIn.textContent = state ? `Signed in as ${state.displayName}.` : '';
+  signedIn.textContent = state ? t('demo.signedIn', { name: state.displayName }) : '';
 }
 
 function stored(): { session: string; displayName: string } | null {
@@ -31,7 +32,7 @@ form.addEventListener('submit', async (event) => {
   const body = (await response.json()) as { session?: string; displayName?: string; message?: string };
   if (!response.ok || !body.session) {
     signedIn.hidden = false;
-    signedIn.textContent = body.message ?? 'Sign-in failed.';
+    signedIn.textContent = body.message ?? t('demo.signInFailed');
     return;
   }
   const state = { session: body.session, displayName: body.displayName ?? nameInput.value };

@@ -1,6 +1,7 @@
 /** The desktop: noVNC in the page, connected through the gateway's WebSocket-to-TCP bridge. */
 import RFB from '@novnc/novnc';
 import type { ConnectionGrant } from '../src/http/routes/learner-api.ts';
+import { t } from './i18n.ts';
 
 export interface DesktopEvents {
   onStatus(state: 'connecting' | 'connected' | 'closed', message: string, retry: boolean): void;
@@ -28,15 +29,15 @@ export class DesktopView {
     rfb.resizeSession = true;
     rfb.background = '#20232a';
     this.rfb = rfb;
-    this.events.onStatus('connecting', 'Connecting to the desktop…', false);
-    rfb.addEventListener('connect', () => this.events.onStatus('connected', 'Connected.', false));
+    this.events.onStatus('connecting', t('screen.connectingDesktop'), false);
+    rfb.addEventListener('connect', () => this.events.onStatus('connected', t('screen.connected'), false));
     rfb.addEventListener('disconnect', () => {
       if (this.rfb !== rfb) return;
       this.rfb = undefined;
-      this.events.onStatus('closed', 'The connection to the desktop was interrupted.', true);
+      this.events.onStatus('closed', t('screen.desktopInterrupted'), true);
     });
     rfb.addEventListener('credentialsrequired', () => {
-      this.events.onStatus('closed', 'The desktop asked for a password; the lab is misconfigured. Tell your course team.', false);
+      this.events.onStatus('closed', t('screen.desktopPassword'), false);
       rfb.disconnect();
     });
   }

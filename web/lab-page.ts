@@ -7,9 +7,10 @@
  * helper and the current stack; `stacklab:stack` events on `document` announce every change.
  */
 import './lab-page.css';
-import { Activity, formatDuration } from './activity.ts';
+import { Activity } from './activity.ts';
 import { Api, ApiError, takeSession } from './api-client.ts';
 import { DesktopView } from './desktop-view.ts';
+import { duration, pageLocale, t } from './i18n.ts';
 import { dom, hideOverlay, showOverlay } from './page-dom.ts';
 import { RdpView } from './rdp-view.ts';
 import { TerminalView } from './terminal-view.ts';
@@ -36,16 +37,6 @@ const api = session ? new Api(session) : null;
 window.stacklab = { session, labId, api, stack: null, lab: null, connection: { failedAttempts: 0, gaveUp: false } };
 
 const TRANSITIONAL: Phase[] = ['starting', 'suspending', 'resuming', 'deleting'];
-const BADGE: Record<Phase, string> = {
-  starting: 'Starting',
-  ready: 'Ready',
-  suspending: 'Suspending',
-  suspended: 'Suspended',
-  resuming: 'Resuming',
-  deleting: 'Resetting',
-  deleted: 'Removed',
-  failed: 'Error',
-};
 
 let lab: LabView;
 let view: StackView | null = null;
@@ -74,14 +65,21 @@ let resuming = false;
 const serverNow = () => Date.now() + clockOffset;
 
 function fail(title: string, message: string, action?: { label: string; run: () => void }): void {
-  dom.badge.textContent = 'Error';
+  dom.badge.textContent = t('badge.failed');
   dom.badge.dataset.phase = 'failed';
   showOverlay({ title, message: '', error: message, action: action ?? null, busy: false });
 }
 
 function describeError(error: unknown): string {
   if (error instanceof ApiError) return error.message;
-  return 'Something unexpected happened in the page. Reload it; if that does not help, tell your course team.';
+  return t('lab.unexpected');
+}
+
+/** What went wrong (the provider's own words, which are not translated) and what to do, in the page's language. */
+function failureText(stack: StackView): string | null {
+  if (stack.phase !== 'failed') return null;
+  const todo = t(`todo.${stack.state}`);
+  return [stack.failure, todo === `todo.${stack.state}` ? null : todo].filter(Boolean).join(' ') || null;
 }
 
 function update(next: StackView): void {
@@ -94,13 +92,13 @@ function update(next: StackView): void {
   view = next;
   window.stacklab.stack = next;
   document.dispatchEvent(new CustomEvent('stacklab:stack', { detail: next }));
-  dom.badge.textContent = BADGE[next.phase];
+  dom.badge.textContent = t(`badge.${next.phase}`);
   dom.badge.dataset.phase = next.phase;
   dom.reset.disabled = next.phase === 'deleting' || next.phase === 'starting';
   if (next.phase !== 'ready') dom.idleWarning.hidden = true;
   if (next.phase !== 'ready') forgetFailures();
   if (gaveUp) {
-    dom.badge.textContent = 'Error';
+    dom.badge.textContent = t('badge.failed');
     dom.badge.dataset.phase = 'failed';
   }
   if (next.phase === 'ready') {
@@ -114,38 +112,30 @@ function update(next: StackView): void {
 
 function render(): void {
   if (!view) return;
-  const elapsed = formatDuration(Date.now() - phaseSince);
-  dom.elapsed.textContent = TRANSITIONAL.includes(view.phase) ? elapsed : '';
+  const elapsed = duration(Date.now() - phaseSince);
+  dom.elapsed.textContent = TRANSITIONAL.includes(view.phase) ? t('lab.elapsedBadge', { elapsed }) : '';
   if (view.phase === 'ready' && connection === 'connected') return hideOverlay();
   // The give-up message stays until the learner acts (giveUp).
   if (view.phase === 'ready' && gaveUp) return;
   if (view.phase === 'ready') {
-    return showOverlay({ title: 'Connecting…', message: 'Your lab is ready; opening the ' + (lab.protocol === 'ssh' ? 'terminal.' : 'desktop.'), elapsed: '' });
+    return showOverlay({ title: t('lab.connecting'), message: t('lab.readyOpening', { kind: lab.protocol }), elapsed: '' });
   }
-  const titles: Record<Phase, string> = {
-    starting: 'Starting your lab',
-    ready: '',
-    suspending: 'Suspending your lab',
-    suspended: 'Your lab is suspended',
-    resuming: 'Resuming your lab',
-    deleting: 'Resetting your lab',
-    deleted: 'Your lab was removed',
-    failed: 'Something went wrong',
-  };
   const action =
     view.action === 'resume'
-      ? { label: 'Resume', run: () => void comeBack() }
+      ? { label: t('lab.resume'), run: () => void comeBack() }
       : view.action === 'retry'
-        ? { label: view.phase === 'deleted' ? 'Start again' : 'Try again', run: () => void comeBack() }
+        ? { label: t(view.phase === 'deleted' ? 'lab.startAgain' : 'lab.tryAgain'), run: () => void comeBack() }
         : null;
   showOverlay({
-    title: titles[view.phase],
-    message: view.message,
+    title: t(`title.${view.phase}`),
+    message: t(`state.${view.state}`),
     // Waking a shelved lab takes minutes, not seconds: the elapsed time is shown against the provider's estimate.
     elapsed: TRANSITIONAL.includes(view.phase)
-      ? `Elapsed: ${elapsed}${view.wakeEstimateSeconds ? ` of about ${formatDuration(view.wakeEstimateSeconds * 1000)}` : ''} (state: ${view.state})`
+      ? view.wakeEstimateSeconds
+        ? t('lab.elapsedOf', { elapsed, estimate: duration(view.wakeEstimateSeconds * 1000), state: view.state, since: new Date(phaseSince) })
+        : t('lab.elapsed', { elapsed, state: view.state, since: new Date(phaseSince) })
       : '',
-    error: view.error,
+    error: failureText(view),
     action,
     busy: TRANSITIONAL.includes(view.phase),
   });
@@ -163,7 +153,7 @@ async function poll(): Promise<void> {
   try {
     update(await api.get<StackView>(`/api/v1/me/stacks/${view.id}`));
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return fail('Your session has ended', describeError(error));
+    if (error instanceof ApiError && error.status === 401) return fail(t('lab.sessionEnded'), describeError(error));
     dom.overlayError.textContent = describeError(error);
     schedulePoll();
   }
@@ -176,7 +166,7 @@ async function comeBack(): Promise<void> {
   try {
     update(view ? await api.post<StackView>(`/api/v1/me/stacks/${view.id}/resume`) : await api.post<StackView>(`/api/v1/me/labs/${encodeURIComponent(labId)}/launch`));
   } catch (error) {
-    fail('Your lab could not be started', describeError(error), { label: 'Try again', run: () => void comeBack() });
+    fail(t('lab.couldNotStart'), describeError(error), { label: t('lab.tryAgain'), run: () => void comeBack() });
   } finally {
     resuming = false;
   }
@@ -194,7 +184,7 @@ async function connect(): Promise<void> {
   } catch (error) {
     connection = 'idle';
     if (error instanceof ApiError && error.code === 'INVALID_STATE') return void poll();
-    if (error instanceof ApiError && error.code === 'BAD_REQUEST') return fail('This lab cannot be opened here', describeError(error));
+    if (error instanceof ApiError && error.code === 'BAD_REQUEST') return fail(t('lab.cannotOpenHere'), describeError(error));
     scheduleReconnect(describeError(error));
   }
 }
@@ -218,12 +208,11 @@ function giveUp(cause: string): void {
   gaveUp = true;
   window.clearTimeout(reconnectTimer);
   window.stacklab.connection = { failedAttempts, gaveUp };
-  const what = lab.protocol === 'ssh' ? 'terminal' : 'desktop';
   fail(
-    `The lab's ${what} cannot be reached`,
-    `${cause} The page tried ${failedAttempts} times over ${formatDuration(Date.now() - failingSince)} and stopped. Press "Try again" in a minute; if it still fails, reset the lab (this loses your changes) or tell your course team.`,
+    t('lab.gaveUpTitle', { kind: lab.protocol }),
+    t('lab.gaveUp', { cause, attempts: failedAttempts, elapsed: duration(Date.now() - failingSince) }),
     {
-      label: 'Try again',
+      label: t('lab.tryAgain'),
       run: () => {
         forgetFailures();
         render();
@@ -234,7 +223,7 @@ function giveUp(cause: string): void {
 }
 
 /** Called after each failed attempt: retries with back-off, or gives up (see GIVE_UP_ATTEMPTS). */
-function scheduleReconnect(cause = 'The connection to your lab failed.'): void {
+function scheduleReconnect(cause = t('lab.connectionFailed')): void {
   window.clearTimeout(reconnectTimer);
   failedAttempts += 1;
   if (failingSince === 0) failingSince = Date.now();
@@ -258,9 +247,9 @@ function onScreenStatus(state: 'connecting' | 'connected' | 'closed', message: s
   if (state === 'closed') {
     connection = 'idle';
     if (view?.phase === 'ready') {
-      showOverlay({ title: 'Reconnecting…', message, elapsed: '' });
+      showOverlay({ title: t('lab.reconnecting'), message, elapsed: '' });
       if (retry) scheduleReconnect(message.replace(/\s*Reconnecting…$/, ''));
-      else fail('The lab cannot be shown', message);
+      else fail(t('lab.cannotShow'), message);
     }
   }
 }
@@ -283,11 +272,11 @@ function tick(): void {
   const warnWindow = Math.max(10_000, Math.min(60_000, (lab.suspendTimeout * 1000) / 2));
   const warn = view.phase === 'ready' && !activity.active && remaining <= warnWindow;
   dom.idleWarning.hidden = !warn;
-  if (warn) dom.idleCountdown.textContent = formatDuration(remaining);
+  if (warn) dom.idleCountdown.textContent = duration(remaining);
 }
 
 function setUpLab(): void {
-  document.title = `${lab.title} · stacklab`;
+  document.title = t('page.title', { lab: lab.title });
   dom.title.textContent = lab.title;
   dom.layout.className = `layout layout-${lab.instructionsLayout}${lab.instructionsHtml ? '' : ' no-instructions'}`;
   if (lab.instructionsHtml) {
@@ -305,6 +294,7 @@ function setUpLab(): void {
     disconnect();
     if (view?.phase === 'ready') void connect();
   });
+  dom.workspace.dataset.readOnlyLabel = t('lab.readOnly');
   if (lab.readOnly) document.body.classList.add('read-only');
   if (new URLSearchParams(location.search).has('window') || lab.fullscreen) document.body.classList.add('own-window');
   const events = { onStatus: onScreenStatus, onInput: () => activity.touch() };
@@ -340,28 +330,28 @@ function wireButtons(): void {
     api
       .post<StackView>(`/api/v1/me/stacks/${view.id}/reset`, { confirm: 'RESET' })
       .then(update)
-      .catch((error: unknown) => fail('The lab could not be reset', describeError(error)));
+      .catch((error: unknown) => fail(t('lab.couldNotReset'), describeError(error)));
   });
 }
 
 function openWindow(): void {
-  const url = `${location.origin}/lab/${encodeURIComponent(labId)}?window=1#session=${encodeURIComponent(session ?? '')}`;
+  const url = `${location.origin}/lab/${encodeURIComponent(labId)}?window=1&lang=${encodeURIComponent(pageLocale)}#session=${encodeURIComponent(session ?? '')}`;
   window.open(url, `stacklab-${labId}`, 'noopener');
 }
 
 async function start(): Promise<void> {
   if (!api) {
-    return fail('No lab session', 'This page needs to be opened from your course (or the demo course page), which signs you in. Go back to the course and open the lab from there.');
+    return fail(t('lab.noSession'), t('lab.noSessionHelp'));
   }
-  showOverlay({ title: 'Opening your lab…', message: 'Loading the lab.' });
+  showOverlay({ title: t('lab.opening'), message: t('lab.loading') });
   try {
     lab = (await api.get<{ lab: LabView; stack: StackView | null }>(`/api/v1/me/labs/${encodeURIComponent(labId)}`)).lab;
   } catch (error) {
-    return fail('This lab cannot be opened', describeError(error), { label: 'Reload', run: () => location.reload() });
+    return fail(t('lab.cannotOpen'), describeError(error), { label: t('lab.reload'), run: () => location.reload() });
   }
   window.stacklab.lab = lab;
   document.dispatchEvent(new CustomEvent('stacklab:lab', { detail: lab }));
-  if (!lab.protocolAvailable) return fail('This lab cannot be shown', lab.unavailableReason ?? 'This kind of lab is not available here.');
+  if (!lab.protocolAvailable) return fail(t('lab.cannotShow'), t(lab.protocol === 'rdp' ? 'lab.rdpUnavailable' : 'lab.protocolUnavailable'));
   activity = new Activity(lab.idleTimeout * 1000);
   activity.onInput(() => {
     if (view && (view.phase === 'suspended' || view.phase === 'suspending') && !resuming) void comeBack();

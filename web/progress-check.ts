@@ -7,6 +7,14 @@
  */
 import './progress-check.css';
 import type { LabView, StackView } from '../src/http/routes/learner-view.ts';
+import { t } from './i18n.ts';
+
+/**
+ * A lab that keeps the schema's default label and heading (src/labs/lab-schema.ts) gets them in the
+ * learner's language; a label the lab author wrote is shown as written.
+ */
+const DEFAULT_TEXT: Record<string, string> = { 'Check progress': 'check.label', 'Progress check result': 'check.heading' };
+const labText = (text: string) => (DEFAULT_TEXT[text] ? t(DEFAULT_TEXT[text]) : text);
 
 interface CheckResultView {
   title: string;
@@ -56,7 +64,7 @@ class ProgressCheck {
     private readonly lab: LabView,
   ) {
     this.button.type = 'button';
-    this.button.textContent = lab.progressCheckLabel;
+    this.button.textContent = labText(lab.progressCheckLabel);
     this.button.addEventListener('click', () => void this.start());
     this.status.setAttribute('role', 'status');
     this.result.setAttribute('aria-live', 'polite');
@@ -81,7 +89,7 @@ class ProgressCheck {
     const phase = this.stack?.phase ?? '';
     this.button.disabled = this.running || !CHECKABLE.has(phase);
     this.button.setAttribute('aria-busy', String(this.running));
-    if (!this.running) this.status.textContent = this.stack && !CHECKABLE.has(phase) ? 'Available once your lab is running.' : '';
+    if (!this.running) this.status.textContent = this.stack && !CHECKABLE.has(phase) ? t('check.unavailable') : '';
   }
 
   private url(): string {
@@ -102,7 +110,7 @@ class ProgressCheck {
 
   private async start(): Promise<void> {
     if (!this.api || !this.stack || this.running) return;
-    this.setRunning(true, this.stack.phase === 'suspended' ? 'Resuming your lab, then checking…' : 'Checking your work…');
+    this.setRunning(true, t(this.stack.phase === 'suspended' ? 'check.resumingThenChecking' : 'check.checking'));
     try {
       await this.api.post(this.url());
       this.follow();
@@ -113,7 +121,7 @@ class ProgressCheck {
   }
 
   private follow(): void {
-    this.setRunning(true, 'Checking your work…');
+    this.setRunning(true, t('check.checking'));
     const tick = async () => {
       try {
         const view = await this.api!.get<CheckStatusView>(this.url());
@@ -144,19 +152,19 @@ class ProgressCheck {
   }
 
   private render(run: CheckRunView, view: CheckStatusView): void {
-    if (run.status === 'error') return this.showError(run.error ?? 'The progress check could not run; please try again.');
-    const heading = el('h2', 'progress-check-heading', view.heading);
+    if (run.status === 'error') return this.showError(run.error ?? t('check.couldNotRun'));
+    const heading = el('h2', 'progress-check-heading', labText(view.heading));
     if (!view.showFeedback || run.results === undefined) {
-      this.result.replaceChildren(heading, el('p', 'muted', 'Your work has been checked and recorded.'));
+      this.result.replaceChildren(heading, el('p', 'muted', t('check.recorded')));
       return;
     }
     const passed = run.passed ?? 0;
     const total = run.total ?? 0;
-    const summary = el('p', 'progress-check-summary', `${passed} of ${total} ${total === 1 ? 'check' : 'checks'} passed`);
+    const summary = el('p', 'progress-check-summary', t('check.summary', { passed, total }));
     const meter = el('progress', 'progress-check-meter');
     meter.max = 1;
     meter.value = run.score ?? 0;
-    meter.setAttribute('aria-label', `Score ${Math.round((run.score ?? 0) * 100)}%`);
+    meter.setAttribute('aria-label', t('check.score', { score: run.score ?? 0 }));
     const list = el('ul', 'progress-check-list');
     for (const r of run.results) {
       const item = el('li', r.passed ? 'passed' : 'failed');

@@ -8,6 +8,7 @@
 import Guacamole from 'guacamole-common-js';
 import { GatewayTunnel } from './guacamole-tunnel.ts';
 import type { ConnectionGrant } from '../src/http/routes/learner-api.ts';
+import { t } from './i18n.ts';
 
 export interface RdpEvents {
   onStatus(state: 'connecting' | 'connected' | 'closed', message: string, retry: boolean): void;
@@ -19,13 +20,13 @@ const PADDING = 8;
 const FINAL_CODES = new Set([0x0100, 0x0200, 0x0300, 0x0301, 0x0303]);
 
 function explain(status: Guacamole.Status | undefined, fromGateway: boolean): { message: string; retry: boolean } {
-  if (!status || status.code === 0) return { message: 'The desktop session ended; reconnecting…', retry: true };
+  if (!status || status.code === 0) return { message: t('screen.desktopEnded'), retry: true };
   const retry = !FINAL_CODES.has(status.code);
   // Before guacd's connection id arrives the error is the gateway's, written for the learner.
   if (fromGateway && status.message) return { message: status.message, retry };
-  if (status.code === 0x0301 || status.code === 0x0303) return { message: "The lab's desktop refused the login. Reload the page; if it happens again, tell your course team.", retry };
-  if (status.code >= 0x0202 && status.code <= 0x0208) return { message: "The lab's desktop does not answer yet; it may still be starting. Reconnecting…", retry };
-  return { message: 'The connection to the desktop was interrupted.', retry };
+  if (status.code === 0x0301 || status.code === 0x0303) return { message: t('screen.desktopLoginRefused'), retry };
+  if (status.code >= 0x0202 && status.code <= 0x0208) return { message: t('screen.desktopNoAnswer'), retry };
+  return { message: t('screen.desktopInterrupted'), retry };
 }
 
 export class RdpView {
@@ -77,7 +78,7 @@ export class RdpView {
     client.onerror = (status) => (failure ??= status);
     client.onstatechange = (state) => {
       if (this.client !== client) return;
-      if (state === Guacamole.Client.State.CONNECTED) this.events.onStatus('connected', 'Connected.', false);
+      if (state === Guacamole.Client.State.CONNECTED) this.events.onStatus('connected', t('screen.connected'), false);
       if (state === Guacamole.Client.State.DISCONNECTED) {
         this.client = undefined;
         const { message, retry } = explain(failure, fromGateway);
@@ -108,7 +109,7 @@ export class RdpView {
     for (const type of Guacamole.AudioPlayer.getSupportedTypes()) query.append('audio', type);
     for (const type of Guacamole.VideoPlayer.getSupportedTypes()) query.append('video', type);
     for (const type of ['image/png', 'image/jpeg', 'image/webp']) query.append('image', type);
-    this.events.onStatus('connecting', 'Connecting to the desktop…', false);
+    this.events.onStatus('connecting', t('screen.connectingDesktop'), false);
     client.connect(query.toString());
   }
 

@@ -10,6 +10,7 @@ import type { ConnectionGrant } from '../src/http/routes/learner-api.ts';
 import type { LabView } from '../src/http/routes/learner-view.ts';
 import { installClipboard } from './clipboard.ts';
 import { THEMES } from './terminal-themes.ts';
+import { t } from './i18n.ts';
 
 const PAUSE_AT = 2 << 20;
 const RESUME_AT = 1 << 19;
@@ -76,14 +77,14 @@ export class TerminalView {
     this.ws = ws;
     this.pending = 0;
     this.paused = false;
-    this.events.onStatus('connecting', 'Connecting to the lab…', false);
+    this.events.onStatus('connecting', t('screen.connectingTerminal'), false);
     let lastError = '';
     ws.onmessage = (event) => {
       if (typeof event.data === 'string') {
         const message = JSON.parse(event.data) as { type: string; state?: string; message?: string; code?: number | null };
         if (message.type === 'pong') this.awaitingPong = 0;
         if (message.type === 'status' && message.state === 'connected') {
-          this.events.onStatus('connected', 'Connected.', false);
+          this.events.onStatus('connected', t('screen.connected'), false);
           this.control({ type: 'resize', cols: this.term.cols, rows: this.term.rows });
         }
         if (message.type === 'error') lastError = message.message ?? '';
@@ -108,7 +109,7 @@ export class TerminalView {
       this.stopPinging();
       this.ws = undefined;
       const ended = event.code === 1000 && event.reason === 'shell ended';
-      this.events.onStatus('closed', lastError || (ended ? 'The shell ended (exit).' : 'The connection to the lab was interrupted.'), true);
+      this.events.onStatus('closed', lastError || (ended ? t('screen.shellEnded') : t('screen.terminalInterrupted')), true);
     };
     ws.onopen = () => this.startPinging(ws);
   }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DEPLOYMENT_ID_PATTERN, DEPLOYMENT_ID_RULE } from '../domain/deployment.ts';
+import { SHIPPED_LOCALES } from '../infra/i18n/locale-info.ts';
 
 export interface Setting<T extends z.ZodType = z.ZodType, K extends string = string> {
   key: K;
@@ -62,6 +63,7 @@ export const SETTINGS = [
   setting('keepalive_interval', seconds.default(30), 'Seconds between keepalives from an open lab page.'),
   setting('connection_retry_budget', seconds.default(180), "Seconds the lab page keeps retrying a lab connection that fails (at least 3 attempts; a lab's servers may still boot after READY) before it stops and tells the learner what to do."),
   setting('idle_timeout', seconds.default(3600), 'Seconds without learner input after which the page stops sending keepalives.'),
+  setting('default_locale', z.enum(SHIPPED_LOCALES).default('en'), `Language of the pages when neither the LTI launch nor the browser asks for one we have: ${SHIPPED_LOCALES.join(', ')} (docs/i18n.md).`),
   setting('suspender_interval', seconds.default(10), 'Seconds between suspender sweeps (idle stacks are suspended, dormant suspended ones shelved).'),
   setting('reaper_interval', seconds.default(300), 'Seconds between reaper sweeps.'),
   setting('reconciler_interval', seconds.default(300), 'Seconds between reconciler runs (provider stacks vs the store).'),

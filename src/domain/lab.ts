@@ -59,6 +59,11 @@ export interface Lab {
   instructions?: string;
   /** Its path in the lab folder: the images it shows are relative to it. */
   instructionsFile?: string;
+  /**
+   * The same instructions in other languages, by language tag: `instructions.de.md` beside
+   * `instructions.md` is `{ de: { text, file: 'instructions.de.md' } }` (docs/i18n.md).
+   */
+  translatedInstructions?: Record<string, { text: string; file: string }>;
   instructionsLayout: 'above' | 'below' | 'left' | 'right';
   terminal: { font: string; fontSize: number; colorScheme: 'dark' | 'light' | 'solarized-dark' | 'solarized-light' };
   progressCheckLabel: string;

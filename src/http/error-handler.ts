@@ -6,6 +6,20 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, API_ERRORS as ERRORS, type ApiErrorCode as ErrorCode } from '../errors/api-errors.ts';
+import { translator } from '../infra/i18n/catalogues.ts';
+import { SHIPPED_LOCALES } from '../infra/i18n/locale-info.ts';
+import { bestMatch, parseAcceptLanguage } from '../infra/i18n/negotiate.ts';
+
+/**
+ * The catalogue's sentence in the language the client asks for (Accept-Language; the lab page sends its
+ * own), when the thrower used the catalogue's sentence. A more precise sentence from the thrower stays as
+ * written (English), and so does every answer to a client that asks for no language we ship.
+ */
+function localized(body: ErrorBody, acceptLanguage: string | undefined): ErrorBody {
+  if (body.message !== ERRORS[body.code].message) return body;
+  const locale = bestMatch(parseAcceptLanguage(acceptLanguage), [...SHIPPED_LOCALES]);
+  return locale && locale !== 'en' ? { ...body, message: translator(locale)(`error.${body.code}`) } : body;
+}
 
 /** fastify's own error codes that say the request was at fault, and which catalogue code tells the client. */
 const FRAMEWORK_CODES: Record<string, { code: ErrorCode; detail: string }> = {
@@ -52,7 +66,7 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
     else request.log.warn(line, 'request refused');
   } else if (answer.serverFault) request.log.error({ err: error }, 'request failed');
   if (error instanceof AppError && error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-  return reply.status(answer.status).send(answer.body);
+  return reply.status(answer.status).send(localized(answer.body, request.headers['accept-language']));
 }
 
 /** For fastify's `frameworkErrors` option: bad URLs are refused before routing, in the same shape. */

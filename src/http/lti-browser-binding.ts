@@ -3,6 +3,7 @@
  * the state cookie and storage page at /lti/login, and the check at /lti/launch before the id_token
  * is verified. Kept apart from the routes so lti.ts stays a list of endpoints.
  */
+import { pageLanguage } from './request-locale.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
 import type { AppContext } from '../app/context.ts';
@@ -54,7 +55,7 @@ export async function answerLogin(ctx: AppContext, lti: LtiModule, reply: Fastif
   return reply
     .header('content-security-policy', csp)
     .type('text/html; charset=utf-8')
-    .send(storagePutPage(opts.authUrl, { frame, origin, key: storageKey(opts.state) }, value));
+    .send(storagePutPage(pageLanguage(ctx.config, reply.request), opts.authUrl, { frame, origin, key: storageKey(opts.state) }, value));
 }
 
 /** The platform a launch claims to come from, for the storage page's target origin (verified later). */
@@ -99,7 +100,7 @@ export async function checkLaunchBinding(ctx: AppContext, lti: LtiModule, reques
       const target: StorageTarget = { frame, origin, key: storageKey(state) };
       const csp = ltiPageCsp(await frameAncestors(ctx), { scripts: [STORAGE_GET_SCRIPT] });
       const fields = { id_token: form.id_token ?? '', state, lti_storage_target: frame };
-      reply.header('content-security-policy', csp).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(storageCheckPage('/lti/launch', fields, target));
+      reply.header('content-security-policy', csp).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(storageCheckPage(pageLanguage(ctx.config, request), '/lti/launch', fields, target));
       return { answered: true };
     }
     return { evidence: 'none', why: 'the launch names no registered platform to ask for its storage', clearCookie: clearStateCookie(state, security) };

@@ -51,6 +51,27 @@ function readLabFile(dir: string, name: string, field: string, problems: string[
   return readFileSync(path, 'utf8');
 }
 
+/**
+ * Translations of the instructions file: `instructions.de.md`, `instructions.pt-BR.md` beside
+ * `instructions.md`, keyed by their language tag.
+ */
+function readTranslations(dir: string, name: string, problems: string[]): Record<string, { text: string; file: string }> | undefined {
+  const match = /^(.*)\.(md|markdown)$/i.exec(name);
+  if (!match) return undefined;
+  const folder = resolve(dir, name, '..');
+  if (!folder.startsWith(resolve(dir)) || !existsSync(folder)) return undefined;
+  const prefix = basename(match[1]) + '.';
+  const found: Record<string, { text: string; file: string }> = {};
+  for (const entry of readdirSync(folder)) {
+    const tag = entry.startsWith(prefix) ? /^([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\.(md|markdown)$/i.exec(entry.slice(prefix.length))?.[1] : undefined;
+    if (!tag) continue;
+    const file = join(match[1].slice(0, match[1].length - basename(match[1]).length), entry);
+    const text = readLabFile(dir, file, 'instructions', problems);
+    if (text !== undefined) found[tag] = { text, file };
+  }
+  return Object.keys(found).length ? found : undefined;
+}
+
 /** A script is either inline text with a shebang or a file name in the lab folder. */
 function readScript(dir: string, value: string, field: string, problems: string[]): string | undefined {
   const text = value.startsWith('#!') ? value : readLabFile(dir, value, field, problems);
@@ -102,6 +123,7 @@ function toLab(id: string, dir: string, file: string, data: LabFile, options: Lo
   const hookScript = data.hook_script ? readScript(dir, data.hook_script, 'hook_script', problems) : undefined;
   if (data.hook_events.length > 0 && !hookScript) problems.push(`field 'hook_events': set 'hook_script' too`);
   const instructions = data.instructions ? readLabFile(dir, data.instructions, 'instructions', problems) : undefined;
+  const translatedInstructions = data.instructions ? readTranslations(dir, data.instructions, problems) : undefined;
   if (problems.length) throw new LabError(file, problems, providers.length === 0 && problems.length === 1 ? { title: data.title } : undefined);
   return {
     id,
@@ -134,6 +156,7 @@ function toLab(id: string, dir: string, file: string, data: LabFile, options: Lo
     fullscreen: data.fullscreen,
     instructions,
     instructionsFile: data.instructions,
+    ...(translatedInstructions ? { translatedInstructions } : {}),
     instructionsLayout: data.instructions_layout,
     terminal: { font: data.terminal.font, fontSize: data.terminal.font_size, colorScheme: data.terminal.color_scheme },
     progressCheckLabel: data.progress_check_label,

@@ -1,12 +1,22 @@
-/** The few HTML pages the LTI endpoints answer with (they run inside the LMS iframe, not as JSON). */
+/**
+ * The few HTML pages the LTI endpoints answer with (they run inside the LMS iframe, not as JSON), in the
+ * language the http layer chose (docs/i18n.md). Lab titles and descriptions are the authors' own words.
+ */
+import type { Translate } from '../infra/i18n/formatter.ts';
+import { textDirection } from '../infra/i18n/locale-info.ts';
+
+export interface PageLanguage {
+  locale: string;
+  t: Translate;
+}
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
-function page(title: string, body: string): string {
+function page(lang: PageLanguage, title: string, body: string): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="${escapeHtml(lang.locale)}" dir="${textDirection(lang.locale)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:48rem;color:#1d2330}
 button{font:inherit;padding:.4rem 1rem;cursor:pointer}li{margin:.6rem 0}.muted{color:#5b6474}</style>
@@ -17,19 +27,23 @@ button{font:inherit;padding:.4rem 1rem;cursor:pointer}li{margin:.6rem 0}.muted{c
 export const AUTO_POST_SCRIPT = "document.getElementById('lti-post').submit()";
 
 /** A form the browser posts at once (form_post back to the platform); the button is there without JavaScript. */
-export function autoPostPage(action: string, fields: Record<string, string>, title = 'Returning to your course'): string {
+export function autoPostPage(lang: PageLanguage, action: string, fields: Record<string, string>, titleKey: 'lti.returning' | 'lti.addingLab' = 'lti.returning'): string {
+  const title = lang.t(titleKey);
   const inputs = Object.entries(fields)
     .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
     .join('');
   return page(
+    lang,
     title,
-    `<form id="lti-post" method="post" action="${escapeHtml(action)}">${inputs}<p>${escapeHtml(title)}…</p><noscript><button type="submit">Continue</button></noscript></form>
+    `<form id="lti-post" method="post" action="${escapeHtml(action)}">${inputs}<p>${escapeHtml(lang.t('lti.busy', { what: title }))}</p><noscript><button type="submit">${escapeHtml(lang.t('lti.continue'))}</button></noscript></form>
 <script>${AUTO_POST_SCRIPT}</script>`,
   );
 }
 
-export function errorPage(message: string, reason: string): string {
-  return page('stacklab: launch refused', `<h1>The lab could not be opened</h1><p>${escapeHtml(message)}</p><p class="muted">Reason: ${escapeHtml(reason)}</p>`);
+/** `message` is the LtiError's own sentence (English where the thrower wrote one); `reason` its stable code. */
+export function errorPage(lang: PageLanguage, message: string, reason: string): string {
+  const { t } = lang;
+  return page(lang, t('lti.refusedTitle'), `<h1>${escapeHtml(t('lti.refusedHeading'))}</h1><p>${escapeHtml(message)}</p><p class="muted">${escapeHtml(t('lti.reason', { reason }))}</p>`);
 }
 
 export interface PickerLab {
@@ -43,7 +57,8 @@ export interface PickerLab {
  * request. `waiting`: titles of labs that did not load only because no provider can run them (a server
  * without a runtime), listed so the instructor knows they exist and whom to ask.
  */
-export function pickerPage(action: string, request: string, labs: PickerLab[], multiple: boolean, waiting: string[] = []): string {
+export function pickerPage(lang: PageLanguage, action: string, request: string, labs: PickerLab[], multiple: boolean, waiting: string[] = []): string {
+  const { t } = lang;
   const items = labs
     .map(
       (lab) => `<li><label><input type="${multiple ? 'checkbox' : 'radio'}" name="lab" value="${escapeHtml(lab.id)}"> <strong>${escapeHtml(lab.title)}</strong></label>
@@ -51,12 +66,12 @@ export function pickerPage(action: string, request: string, labs: PickerLab[], m
     )
     .join('\n');
   const waitingList = waiting.length
-    ? `<p id="labs-waiting">Waiting for a provider (this stacklab server has no runtime to start them on; ask its administrator):</p><ul>${waiting.map((title) => `<li>${escapeHtml(title)}</li>`).join('')}</ul>`
+    ? `<p id="labs-waiting">${escapeHtml(t('lti.labsWaiting'))}</p><ul>${waiting.map((title) => `<li>${escapeHtml(title)}</li>`).join('')}</ul>`
     : '';
   const body = labs.length
-    ? `<form method="post" action="${escapeHtml(action)}"><input type="hidden" name="request" value="${escapeHtml(request)}"><ul>${items}</ul><button type="submit" id="add-lab">Add to course</button></form>${waitingList}`
-    : waitingList || '<p>No labs are loaded on this stacklab server yet.</p>';
-  return page('stacklab: choose a lab', `<h1>Choose a lab for this course</h1>${body}`);
+    ? `<form method="post" action="${escapeHtml(action)}"><input type="hidden" name="request" value="${escapeHtml(request)}"><ul>${items}</ul><button type="submit" id="add-lab">${escapeHtml(t('lti.addToCourse'))}</button></form>${waitingList}`
+    : waitingList || `<p>${escapeHtml(t('lti.noLabs'))}</p>`;
+  return page(lang, t('lti.pickerTitle'), `<h1>${escapeHtml(t('lti.pickerHeading'))}</h1>${body}`);
 }
 
 /**
@@ -91,11 +106,12 @@ export interface StorageTarget {
   key: string;
 }
 
-export function storagePutPage(next: string, target: StorageTarget, value: string): string {
+export function storagePutPage(lang: PageLanguage, next: string, target: StorageTarget, value: string): string {
   const data = `data-frame="${escapeHtml(target.frame)}" data-origin="${escapeHtml(target.origin)}" data-key="${escapeHtml(target.key)}" data-value="${escapeHtml(value)}" data-next="${escapeHtml(next)}"`;
   return page(
-    'Opening the lab',
-    `<p id="lti-storage" ${data}>Opening the lab…</p><noscript><p><a href="${escapeHtml(next)}">Continue</a></p></noscript>
+    lang,
+    lang.t('lti.opening'),
+    `<p id="lti-storage" ${data}>${escapeHtml(lang.t('lti.busy', { what: lang.t('lti.opening') }))}</p><noscript><p><a href="${escapeHtml(next)}">${escapeHtml(lang.t('lti.continue'))}</a></p></noscript>
 <script>${STORAGE_PUT_SCRIPT}</script>`,
   );
 }
@@ -131,15 +147,16 @@ export const STORAGE_GET_SCRIPT = `(function () {
   setTimeout(function () { send('unavailable'); }, target ? 3000 : 0);
 })();`;
 
-export function storageCheckPage(action: string, fields: Record<string, string>, target: StorageTarget): string {
+export function storageCheckPage(lang: PageLanguage, action: string, fields: Record<string, string>, target: StorageTarget): string {
   // Without script the button posts 'unavailable', which the setting then decides.
   const inputs = Object.entries({ ...fields, stacklab_storage: 'unavailable', stacklab_binding: '' })
     .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
     .join('');
   const data = `data-frame="${escapeHtml(target.frame)}" data-origin="${escapeHtml(target.origin)}" data-key="${escapeHtml(target.key)}"`;
   return page(
-    'Opening the lab',
-    `<form id="lti-post" method="post" action="${escapeHtml(action)}" ${data}>${inputs}<p>Opening the lab…</p><noscript><button type="submit">Continue</button></noscript></form>
+    lang,
+    lang.t('lti.opening'),
+    `<form id="lti-post" method="post" action="${escapeHtml(action)}" ${data}>${inputs}<p>${escapeHtml(lang.t('lti.busy', { what: lang.t('lti.opening') }))}</p><noscript><button type="submit">${escapeHtml(lang.t('lti.continue'))}</button></noscript></form>
 <script>${STORAGE_GET_SCRIPT}</script>`,
   );
 }

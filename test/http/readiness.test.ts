@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.ts';
 import { FakeProvider } from '../../src/providers/fake/fake-provider.ts';
 import { pickerPage } from '../../src/lti/html.ts';
+import { translator } from '../../src/infra/i18n/catalogues.ts';
 import { testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 
 function labsFolder(): string {
@@ -60,7 +61,7 @@ describe('/readyz and a server without a runtime', () => {
 
   test("the LTI lab picker lists the waiting labs too, from this server's load failures", () => {
     const waiting = rt.ctx.labErrors.flatMap((e) => (e.waitingForProvider ? [e.waitingForProvider.title] : []));
-    const html = pickerPage('/lti/deep-link', 'sealed', [], false, waiting);
+    const html = pickerPage({ locale: 'en', t: translator('en') }, '/lti/deep-link', 'sealed', [], false, waiting);
     assert.doesNotMatch(html, /No labs are loaded/);
     assert.match(html, /Waiting for a provider[^<]*<\/p><ul><li>One Linux server<\/li><\/ul>/);
   });

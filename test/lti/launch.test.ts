@@ -37,6 +37,15 @@ describe('LTI launch from Open edX', () => {
     return match[1];
   }
 
+  test('the platform\'s language for the learner reaches the lab page as ?lang= (docs/i18n.md)', async () => {
+    const { answer } = await launch(h.emulator.addUser(`lang-${Math.random().toString(36).slice(2, 8)}`, 'student', { locale: 'pt_BR' }));
+    const url = new URL(answer.url);
+    assert.equal(url.pathname, '/lab/linux-basics');
+    assert.equal(url.searchParams.get('lang'), 'pt_BR');
+    const page = await fetch(`${h.tool}/lab/linux-basics?lang=pt_BR`, { headers: { 'accept-language': 'de' } });
+    assert.match(await page.text(), /<html lang="pt-BR" dir="ltr">/);
+  });
+
   test('a learner lands on the lab page with a session for (issuer, sub), the course and the lab', async () => {
     const { user, answer } = await launch();
     const url = new URL(answer.url);

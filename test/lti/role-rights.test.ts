@@ -85,6 +85,12 @@ describe('role sets launched from the platform', () => {
       if (rights === 'instructor') {
         assert.equal(picker.status, 200, picker.text.slice(0, 300));
         assert.match(picker.text, /Choose a lab for this course/);
+        // The same instructor with German set on the platform gets the picker in German.
+        const german = h.emulator.addUser(`de-${Math.random().toString(36).slice(2, 8)}`, 'instructor', { roles, locale: 'de' });
+        const germanBrowser = new MiniBrowser();
+        const deText = (await germanBrowser.submit(await germanBrowser.get(h.emulator.loginInitiationUrl(german, h.emulator.addBlock({ courseKey: course, deepLinking: true }), 'LtiDeepLinkingRequest')))).text;
+        assert.match(deText, /<html lang="de" dir="ltr">/);
+        assert.match(deText, /Wählen Sie ein Lab für diesen Kurs/);
       } else {
         assert.equal(picker.status, 403);
         assert.match(picker.text, /Reason: forbidden/);

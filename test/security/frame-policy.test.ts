@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { ltiPageCsp, scriptHash } from '../../src/http/frame-policy.ts';
 import { AUTO_POST_SCRIPT, autoPostPage } from '../../src/lti/html.ts';
+import { translator } from '../../src/infra/i18n/catalogues.ts';
 import { FakeProvider } from '../../src/providers/fake/fake-provider.ts';
 import { testLab, testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 
@@ -74,7 +75,7 @@ describe('who may frame the pages', () => {
   });
 
   test('the auto-post page runs its own script, by hash, and posts only to the return URL', () => {
-    const html = autoPostPage('https://moodle.example.org/mod/lti/contentitem_return.php', { JWT: 'x' });
+    const html = autoPostPage({ locale: 'en', t: translator('en') }, 'https://moodle.example.org/mod/lti/contentitem_return.php', { JWT: 'x' });
     const inline = /<script>([^<]*)<\/script>/.exec(html)?.[1];
     assert.equal(inline, AUTO_POST_SCRIPT);
     const csp = ltiPageCsp("'self'", { scripts: [AUTO_POST_SCRIPT], formTarget: 'https://moodle.example.org/mod/lti/contentitem_return.php' });

@@ -10,6 +10,9 @@ import { AppError } from '../../errors/api-errors.ts';
 import { issueSession } from '../session.ts';
 import { pageCsp } from '../frame-policy.ts';
 import { escapeHtml } from './learner-page.ts';
+import { pageMessages, translator } from '../../infra/i18n/catalogues.ts';
+import { textDirection } from '../../infra/i18n/locale-info.ts';
+import { requestLocale } from '../request-locale.ts';
 
 export const DEMO_CONTEXT = 'demo-course';
 
@@ -30,16 +33,20 @@ export function fromLoopback(request: FastifyRequest): boolean {
   return LOOPBACK.test(request.socket.remoteAddress ?? '');
 }
 
-function coursePage(ctx: AppContext): string {
+/** The messages web/demo-page.ts formats itself; the rest of the page is formatted here, so only these go into it. */
+const DEMO_SCRIPT_MESSAGES = ['demo.signedIn', 'demo.signInFailed'];
+
+function coursePage(ctx: AppContext, locale: string): string {
+  const t = translator(locale);
   const labs = ctx.labs
     .list()
     .filter((lab) => !lab.hidden)
     .map(
       (lab) => `<li class="lab-card">
-  <h3>${escapeHtml(lab.title)}</h3>
-  <p>${escapeHtml(lab.description)}</p>
-  <p class="muted">${lab.protocol === 'ssh' ? 'Terminal' : lab.protocol === 'vnc' ? 'Desktop (VNC)' : 'Remote desktop (RDP)'}</p>
-  <a class="open-lab button" data-lab="${escapeHtml(lab.id)}" href="/lab/${encodeURIComponent(lab.id)}">Open lab</a>
+  <h3 translate="no">${escapeHtml(lab.title)}</h3>
+  <p translate="no">${escapeHtml(lab.description)}</p>
+  <p class="muted">${escapeHtml(t('demo.kind', { protocol: lab.protocol }))}</p>
+  <a class="open-lab button" data-lab="${escapeHtml(lab.id)}" href="/lab/${encodeURIComponent(lab.id)}">${escapeHtml(t('demo.openLab'))}</a>
 </li>`,
     )
     .join('\n');
@@ -48,27 +55,28 @@ function coursePage(ctx: AppContext): string {
     .flatMap((e) => (e.waitingForProvider ? [e.waitingForProvider.title] : []))
     .map((title) => `<li class="lab-card waiting">
   <h3>${escapeHtml(title)}</h3>
-  <p class="muted">Waiting for a provider: this server has no runtime to start it on. See the notice above.</p>
+  <p class="muted">${escapeHtml(t('demo.waiting'))}</p>
 </li>`)
     .join('\n');
   const notices = ctx.notices.map((n) => `<p class="notice">${escapeHtml(n)}</p>`).join('\n');
   return `<!doctype html>
-<html lang="en">
+<html lang="${escapeHtml(locale)}" dir="${textDirection(locale)}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Demo course · stacklab</title><link rel="stylesheet" href="/assets/demo-page.css"></head>
+<title>${escapeHtml(t('demo.title'))}</title><link rel="stylesheet" href="/assets/demo-page.css">
+<script type="application/json" id="i18n-messages">${JSON.stringify({ locale, messages: pageMessages(locale, DEMO_SCRIPT_MESSAGES) }).replace(/</g, '\\u003c')}</script></head>
 <body class="demo-course">
-<div class="demo-banner" role="note">Demo mode: sign-in by name only, for trying stacklab out. Connect an LMS (LTI 1.3) for real courses.</div>
+<div class="demo-banner" role="note">${escapeHtml(t('demo.banner'))}</div>
 <main>
-<h1>Demo course</h1>
+<h1>${escapeHtml(t('demo.heading'))}</h1>
 ${notices}
 <form id="sign-in" class="sign-in">
-  <label>Your name <input id="name" name="name" required maxlength="60" autocomplete="name"></label>
-  <button type="submit">Sign in</button>
+  <label>${escapeHtml(t('demo.name'))} <input id="name" name="name" required maxlength="60" autocomplete="name"></label>
+  <button type="submit">${escapeHtml(t('demo.signIn'))}</button>
   <span id="signed-in" class="muted" hidden></span>
 </form>
-<h2>Labs</h2>
+<h2>${escapeHtml(t('demo.labs'))}</h2>
 <ul class="labs">
-${labs || waiting ? `${labs}${labs && waiting ? '\n' : ''}${waiting}` : '<li>No labs are loaded: put lab folders under the labs directory.</li>'}
+${labs || waiting ? `${labs}${labs && waiting ? '\n' : ''}${waiting}` : `<li>${escapeHtml(t('demo.noLabs'))}</li>`}
 </ul>
 </main>
 <script type="module" src="/assets/demo-page.js"></script>
@@ -79,8 +87,8 @@ ${labs || waiting ? `${labs}${labs && waiting ? '\n' : ''}${waiting}` : '<li>No 
 export function demoRoutes(ctx: AppContext) {
   return async function demoPlugin(app: FastifyInstance): Promise<void> {
     if (!ctx.config.demo) return;
-    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
-      reply.header('content-security-policy', pageCsp("'self'")).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(coursePage(ctx)),
+    app.get('/', { schema: { hide: true } }, async (request, reply) =>
+      reply.header('content-security-policy', pageCsp("'self'")).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(coursePage(ctx, requestLocale(ctx.config, request))),
     );
     const body = { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 200 } } } as const;
     app.post<{ Body: { name?: unknown } }>('/demo/sign-in', { schema: { hide: true, body } }, async (request) => {

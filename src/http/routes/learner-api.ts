@@ -3,6 +3,7 @@
  * it alive, reset it, and get a short-lived connection token for the terminal / desktop. Every route
  * needs a learner session and acts only on the session's own stacks.
  */
+import { parseAcceptLanguage } from '../../infra/i18n/negotiate.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
 import type { Lab } from '../../domain/lab.ts';
@@ -89,7 +90,8 @@ export function learnerApi(ctx: AppContext) {
       const [stack] = await ctx.stacks.list({ learner: session.learner, context: session.context, lab: lab.id, limit: 1 });
       // A hidden lab's images open only with a token in their URLs (an <img> sends no bearer session).
       const fileAccess = lab.hidden ? await signLabFileAccess(ctx.keys, lab.id, ctx.config.session_ttl) : undefined;
-      return { lab: labView(lab, ctx.config, guacdConfigured(ctx), fileAccess), stack: stack ? await view(stack) : null };
+      const languages = parseAcceptLanguage(request.headers['accept-language']);
+      return { lab: labView(lab, ctx.config, guacdConfigured(ctx), fileAccess, languages), stack: stack ? await view(stack) : null };
     });
 
     app.post<LabParams>('/api/v1/me/labs/:lab/launch', async (request) => {

@@ -2,69 +2,92 @@
  * The lab page: GET /lab/:labId serves the shell; web/lab-page.ts does the rest with the session it finds
  * in the URL fragment (`#session=...`, put there by the LTI launch or the demo sign-in). The page may be
  * framed by any LMS; its CSP allows no inline script, so even a bad instructions file cannot run code.
+ * It speaks the learner's language (docs/i18n.md): the shell is formatted here, and the messages the
+ * script needs travel in a JSON block (data, not script, so the CSP allows it).
  */
 import type { FastifyInstance } from 'fastify';
+import { pageMessages, translator } from '../../infra/i18n/catalogues.ts';
+import type { Translate } from '../../infra/i18n/formatter.ts';
+import { textDirection } from '../../infra/i18n/locale-info.ts';
 import type { AppContext } from '../../app/context.ts';
 import { frameAncestors, pageCsp } from '../frame-policy.ts';
+import { requestLocale } from '../request-locale.ts';
 import { hasAsset } from '../static.ts';
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 }
 
-function labPageHtml(labId: string, title: string, demo: boolean): string {
+/** The catalogue keys web/lab-page.ts formats in the browser; the rest of the shell is formatted here. */
+const PAGE_SCRIPT_MESSAGES = ['page.title', 'badge.', 'title.', 'state.', 'todo.', 'lab.', 'screen.', 'check.'];
+
+/** A message with one argument replaced by markup (an element the page script fills, or a code word). */
+function withMarkup(t: Translate, key: string, name: string, markup: string): string {
+  const slot = '\u0000';
+  return escapeHtml(t(key, { [name]: slot })).replace(slot, markup);
+}
+
+/** JSON inside <script type="application/json">: no "</script>" or "<!--" can end it early. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c');
+}
+
+function labPageHtml(labId: string, title: string, demo: boolean, locale: string): string {
+  const t = translator(locale);
   const progressCheck = hasAsset('progress-check.js') ? '\n<script type="module" src="/assets/progress-check.js"></script>' : '';
   const progressCss = hasAsset('progress-check.css') ? '\n<link rel="stylesheet" href="/assets/progress-check.css">' : '';
+  const i18n = scriptJson({ locale, messages: pageMessages(locale, PAGE_SCRIPT_MESSAGES) });
   return `<!doctype html>
-<html lang="en">
+<html lang="${escapeHtml(locale)}" dir="${textDirection(locale)}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} · stacklab</title>
+<title>${escapeHtml(t('page.title', { lab: title }))}</title>
 <link rel="stylesheet" href="/assets/lab-page.css">${progressCss}
+<script type="application/json" id="i18n-messages">${i18n}</script>
 </head>
 <body data-lab="${escapeHtml(labId)}" data-demo="${demo}">
-${demo ? '<div class="demo-banner" role="note">Demo mode: sign-in by name only, not for real courses. <a href="/">Back to the course page</a></div>' : ''}
+${demo ? `<div class="demo-banner" role="note">${escapeHtml(t('page.demoBanner'))} <a href="/">${escapeHtml(t('page.demoBack'))}</a></div>` : ''}
 <header class="lab-bar">
-  <h1 id="lab-title">${escapeHtml(title)}</h1>
-  <span id="state-badge" class="badge" data-phase="starting">Starting</span>
+  <h1 id="lab-title" translate="no">${escapeHtml(title)}</h1>
+  <span id="state-badge" class="badge" data-phase="starting">${escapeHtml(t('badge.starting'))}</span>
   <span id="elapsed" class="elapsed" aria-live="off"></span>
-  <label id="server-picker" class="server-picker" hidden>Server <select id="server-select"></select></label>
+  <label id="server-picker" class="server-picker" hidden>${escapeHtml(t('page.server'))} <select id="server-select" translate="no"></select></label>
   <span class="spacer"></span>
-  <button id="btn-fullscreen" type="button" title="Use the whole screen">Full screen</button>
-  <button id="btn-window" type="button" title="Open the lab in its own window">Open in new window</button>
-  <button id="btn-reset" type="button" class="danger" title="Throw the lab away and start a fresh one">Reset</button>
+  <button id="btn-fullscreen" type="button" title="${escapeHtml(t('page.fullscreenHint'))}">${escapeHtml(t('page.fullscreen'))}</button>
+  <button id="btn-window" type="button" title="${escapeHtml(t('page.newWindowHint'))}">${escapeHtml(t('page.newWindow'))}</button>
+  <button id="btn-reset" type="button" class="danger" title="${escapeHtml(t('page.resetHint'))}">${escapeHtml(t('page.reset'))}</button>
 </header>
 <main id="layout" class="layout layout-above">
-  <article id="instructions" class="instructions" hidden></article>
+  <article id="instructions" class="instructions" translate="no" dir="auto" hidden></article>
   <div id="workspace" class="workspace">
-    <div id="terminal" class="terminal" hidden></div>
-    <div id="desktop" class="desktop" hidden></div>
+    <div id="terminal" class="terminal" translate="no" dir="ltr" hidden></div>
+    <div id="desktop" class="desktop" translate="no" dir="ltr" hidden></div>
     <div id="overlay" class="overlay" role="status" aria-live="polite">
       <div class="card">
-        <h2 id="overlay-title">Opening your lab…</h2>
-        <p id="overlay-message">Checking your session.</p>
+        <h2 id="overlay-title">${escapeHtml(t('lab.opening'))}</h2>
+        <p id="overlay-message">${escapeHtml(t('lab.checkingSession'))}</p>
         <div class="progress" aria-hidden="true"><div class="progress-bar"></div></div>
         <p id="overlay-elapsed" class="muted"></p>
         <p id="overlay-error" class="error" hidden></p>
-        <button id="overlay-action" type="button" hidden>Try again</button>
+        <button id="overlay-action" type="button" hidden>${escapeHtml(t('lab.tryAgain'))}</button>
       </div>
     </div>
   </div>
 </main>
-<section id="progress-check" class="progress-check" aria-label="Progress check"></section>
+<section id="progress-check" class="progress-check" aria-label="${escapeHtml(t('page.progressCheck'))}"></section>
 <div id="idle-warning" class="idle-warning" role="alertdialog" aria-labelledby="idle-text" hidden>
-  <p id="idle-text">No activity for a while: your lab will be suspended in <strong id="idle-countdown">–</strong>. Your work is kept.</p>
-  <button id="btn-still-here" type="button">I'm still here</button>
+  <p id="idle-text">${withMarkup(t, 'page.idleWarning', 'countdown', '<strong id="idle-countdown">–</strong>')}</p>
+  <button id="btn-still-here" type="button">${escapeHtml(t('page.stillHere'))}</button>
 </div>
 <dialog id="reset-dialog" class="reset-dialog">
   <form method="dialog">
-    <h2>Reset the lab?</h2>
-    <p>This deletes your lab environment and everything in it, and starts a fresh one. Type <code>RESET</code> to confirm.</p>
-    <input id="reset-input" autocomplete="off" spellcheck="false" aria-label="Type RESET to confirm">
+    <h2>${escapeHtml(t('page.resetTitle'))}</h2>
+    <p>${withMarkup(t, 'page.resetBody', 'word', '<code translate="no">RESET</code>')}</p>
+    <input id="reset-input" autocomplete="off" spellcheck="false" aria-label="${escapeHtml(t('page.resetInput', { word: 'RESET' }))}">
     <div class="dialog-buttons">
-      <button id="reset-cancel" value="cancel" type="submit">Cancel</button>
-      <button id="reset-confirm" value="reset" type="submit" class="danger" disabled>Reset lab</button>
+      <button id="reset-cancel" value="cancel" type="submit">${escapeHtml(t('page.resetCancel'))}</button>
+      <button id="reset-confirm" value="reset" type="submit" class="danger" disabled>${escapeHtml(t('page.resetConfirm'))}</button>
     </div>
   </form>
 </dialog>
@@ -78,14 +101,16 @@ export function learnerPage(ctx: AppContext) {
   return async function learnerPagePlugin(app: FastifyInstance): Promise<void> {
     app.get<{ Params: { labId: string } }>('/lab/:labId', { schema: { hide: true } }, async (request, reply) => {
       const lab = ctx.labs.get(request.params.labId);
+      const locale = requestLocale(ctx.config, request);
+      const t = translator(locale);
       reply.header('content-security-policy', pageCsp(await frameAncestors(ctx))).header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
       if (!lab) {
         return reply
           .status(404)
           .type('text/html; charset=utf-8')
-          .send(`<!doctype html><meta charset="utf-8"><title>Lab not found</title><p>There is no lab called “${escapeHtml(request.params.labId)}”. Check the link in your course, or ask the course team.</p>`);
+          .send(`<!doctype html><html lang="${escapeHtml(locale)}" dir="${textDirection(locale)}"><meta charset="utf-8"><title>${escapeHtml(t('page.notFoundTitle'))}</title><p>${escapeHtml(t('page.notFound', { lab: request.params.labId }))}</p>`);
       }
-      return reply.type('text/html; charset=utf-8').send(labPageHtml(lab.id, lab.title, ctx.config.demo));
+      return reply.type('text/html; charset=utf-8').send(labPageHtml(lab.id, lab.title, ctx.config.demo, locale));
     });
   };
 }

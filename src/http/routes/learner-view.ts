@@ -9,6 +9,7 @@ import type { StackState } from '../../domain/states.ts';
 import { labServers } from '../../domain/lab-servers.ts';
 import { labFileUrl } from './lab-files.ts';
 import { renderInstructions } from './learner-markdown.ts';
+import { bestMatch } from '../../infra/i18n/negotiate.ts';
 
 export type Phase = 'starting' | 'ready' | 'suspending' | 'suspended' | 'resuming' | 'deleting' | 'deleted' | 'failed';
 
@@ -19,8 +20,10 @@ export interface StackView {
   phase: Phase;
   /** What is happening, in a sentence. */
   message: string;
-  /** The failure in plain words, and what to do about it. */
+  /** The failure in plain words, and what to do about it (English; the page builds its own from `failure`). */
   error: string | null;
+  /** The failure as the provider reported it, untranslated; null unless the stack failed. */
+  failure: string | null;
   action: 'none' | 'resume' | 'retry' | 'reset';
   stateChangedAt: string;
   createdAt: string;
@@ -103,6 +106,7 @@ export function stackView(stack: Stack, now: Date, wake?: WakeInfo): StackView {
     phase: entry.phase,
     message: estimate === null ? entry.message : `${entry.message} It takes ${aboutDuration(estimate)}.`,
     error: failed ? [stack.error ? sentence(stack.error) : null, WHAT_TO_DO[stack.state]].filter(Boolean).join(' ') : null,
+    failure: failed && stack.error ? sentence(stack.error) : null,
     action: entry.action,
     stateChangedAt: stack.stateChangedAt.toISOString(),
     createdAt: stack.createdAt.toISOString(),
@@ -139,8 +143,17 @@ export interface LabView {
 /**
  * `fileAccess`: the access token a hidden lab's images need (lab-file-access.ts); it goes into their URLs.
  */
-export function labView(lab: Lab, config: Pick<Config, 'keepalive_interval' | 'idle_timeout' | 'connection_retry_budget'>, guacdConfigured = false, fileAccess?: string): LabView {
+/** The instructions in the learner's language when the lab has them (instructions.<lang>.md), else the main file. */
+function instructionsFor(lab: Lab, languages: string[]): { text?: string; file: string } {
+  const translations = lab.translatedInstructions ?? {};
+  const tag = bestMatch(languages, Object.keys(translations));
+  return tag ? translations[tag] : { text: lab.instructions, file: lab.instructionsFile ?? 'instructions.md' };
+}
+
+/** `languages`: the learner's, most preferred first (the page sends its own language first, docs/i18n.md). */
+export function labView(lab: Lab, config: Pick<Config, 'keepalive_interval' | 'idle_timeout' | 'connection_retry_budget'>, guacdConfigured = false, fileAccess?: string, languages: string[] = []): LabView {
   const rdpOff = lab.protocol === 'rdp' && !guacdConfigured;
+  const instructions = instructionsFor(lab, languages);
   return {
     id: lab.id,
     title: lab.title,
@@ -151,9 +164,9 @@ export function labView(lab: Lab, config: Pick<Config, 'keepalive_interval' | 'i
     servers: labServers(lab).map((s) => s.name),
     readOnly: lab.readOnly,
     fullscreen: lab.fullscreen,
-    instructionsHtml: renderInstructions(lab.instructions, {
+    instructionsHtml: renderInstructions(instructions.text, {
       base: labFileUrl(lab.id, ''),
-      instructionsFile: lab.instructionsFile ?? 'instructions.md',
+      instructionsFile: instructions.file,
       query: fileAccess ? `?access=${encodeURIComponent(fileAccess)}` : '',
     }),
     instructionsLayout: lab.instructionsLayout,

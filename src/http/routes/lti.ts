@@ -17,9 +17,11 @@ import { AUTO_POST_SCRIPT, autoPostPage, errorPage, pickerPage } from '../../lti
 import { frameAncestors, ltiPageCsp } from '../frame-policy.ts';
 import { courseRun, isInstructorRole, learnerId, sessionRoles } from '../../lti/identity.ts';
 import type { LtiModule } from '../../lti/lti-module.ts';
+import { launchLocale } from '../../lti/launch-locale.ts';
 import { LtiError } from '../../lti/lti-error.ts';
 import { verifyLaunch, type VerifiedLaunch } from '../../lti/verify-launch.ts';
 import { answerLogin, checkLaunchBinding } from '../lti-browser-binding.ts';
+import { pageLanguage } from '../request-locale.ts';
 import { issueSession } from '../session.ts';
 import { ltiAdminRoutes } from './lti-admin.ts';
 
@@ -53,7 +55,7 @@ export function ltiRoutes(ctx: AppContext, options: { lti?: LtiModule } = {}): F
       if (error instanceof LtiError) {
         request.log.warn({ reason: error.reason, detail: error.detail }, `lti: refused: ${error.detail ?? error.message}`);
         const csp = ltiPageCsp(await frameAncestors(ctx).catch(() => "'self'"));
-        return reply.status(error.status).header('content-security-policy', csp).type('text/html; charset=utf-8').send(errorPage(error.message, error.reason));
+        return reply.status(error.status).header('content-security-policy', csp).type('text/html; charset=utf-8').send(errorPage(pageLanguage(ctx.config, request), error.message, error.reason));
       }
       throw error;
     });
@@ -124,7 +126,7 @@ export function ltiRoutes(ctx: AppContext, options: { lti?: LtiModule } = {}): F
       const jwt = await deepLinkingResponse(lti.toolKeys, ctx.clock, picked, items);
       request.log.info({ platform: picked.platform, labs: labs.map((l) => l.id) }, 'lti: deep-linking answer sent');
       const csp = ltiPageCsp(await frameAncestors(ctx), { scripts: [AUTO_POST_SCRIPT], formTarget: picked.returnUrl });
-      return reply.header('content-security-policy', csp).type('text/html; charset=utf-8').send(autoPostPage(picked.returnUrl, { JWT: jwt }, 'Adding the lab to your course'));
+      return reply.header('content-security-policy', csp).type('text/html; charset=utf-8').send(autoPostPage(pageLanguage(ctx.config, request), picked.returnUrl, { JWT: jwt }, 'lti.addingLab'));
     });
 
     const jwks = async (_request: FastifyRequest, reply: FastifyReply) => {
@@ -184,7 +186,10 @@ async function openLab(ctx: AppContext, lti: LtiModule, launch: VerifiedLaunch, 
   );
   // The roles as sent, so an operator can check them against docs/lti.md's table.
   ctx.logger.info({ platform: launch.platform.name, learner, context, lab: lab.id, roles: launch.roles }, 'lti: launch accepted');
-  return reply.redirect(`/lab/${encodeURIComponent(lab.id)}#session=${session}`, 302);
+  // The platform's language for the learner travels to the page as ?lang= (docs/i18n.md); the page
+  // falls back to the browser's languages when it is absent or one stacklab does not speak.
+  const locale = launchLocale(launch);
+  return reply.redirect(`/lab/${encodeURIComponent(lab.id)}${locale ? `?lang=${encodeURIComponent(locale)}` : ''}#session=${session}`, 302);
 }
 
 async function showPicker(_app: FastifyInstance, ctx: AppContext, _lti: LtiModule, launch: VerifiedLaunch, _request: FastifyRequest, reply: FastifyReply) {
@@ -202,5 +207,5 @@ async function showPicker(_app: FastifyInstance, ctx: AppContext, _lti: LtiModul
   return reply
     .header('content-security-policy', ltiPageCsp(await frameAncestors(ctx)))
     .type('text/html; charset=utf-8')
-    .send(pickerPage('/lti/deep-link', token, labs, launch.deepLinking?.acceptMultiple ?? false, ctx.labErrors.flatMap((e) => (e.waitingForProvider ? [e.waitingForProvider.title] : []))));
+    .send(pickerPage(pageLanguage(ctx.config, _request, [launchLocale(launch)]), '/lti/deep-link', token, labs, launch.deepLinking?.acceptMultiple ?? false, ctx.labErrors.flatMap((e) => (e.waitingForProvider ? [e.waitingForProvider.title] : []))));
 }

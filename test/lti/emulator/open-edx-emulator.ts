@@ -51,6 +51,8 @@ export interface User {
   email?: string;
   /** Roles to send instead of the role map's (another platform's role set). */
   roles?: string[];
+  /** The learner's language, sent as launch_presentation.locale (as Canvas and Moodle spell it, e.g. pt_BR). */
+  locale?: string;
 }
 
 /** The frame name Canvas gives its storage frame (the value of lti_storage_target). */
@@ -164,7 +166,7 @@ export class OpenEdxEmulator {
     this.storageOffered = on;
   }
 
-  addUser(username: string, role: Role, extra: { name?: string; email?: string; roles?: string[] } = {}): User {
+  addUser(username: string, role: Role, extra: { name?: string; email?: string; roles?: string[]; locale?: string } = {}): User {
     const user = { username, role, sub: randomUUID().replace(/-/g, ''), ...extra };
     this.users.set(username, user);
     return user;
@@ -323,10 +325,11 @@ ${this.storageOffered ? `<iframe name="${STORAGE_FRAME}" src="/platform-storage"
       if (launch.user.role !== 'instructor' && launch.user.role !== 'staff') return this.refuse(response, record, 'Deep Linking can only be performed by instructors and staff.', 403);
       launchUrl = tool.deepLinkingLaunchUrl ?? tool.launchUrl;
       claims = { ...this.baseClaims(launch, tool), [`${LTI}message_type`]: 'LtiDeepLinkingRequest', ...this.dl.settingsClaim(launch.block) };
+      if (launch.user.locale) claims[`${LTI}launch_presentation`] = { document_target: 'iframe', locale: launch.user.locale };
     } else {
       const item = this.dl.itemFor(launch.block);
       claims = this.baseClaims(launch, tool, item?.url);
-      claims[`${LTI}launch_presentation`] = { document_target: 'iframe', return_url: `${this.base}/courses/${launch.block.courseKey}/course/` };
+      claims[`${LTI}launch_presentation`] = { document_target: 'iframe', return_url: `${this.base}/courses/${launch.block.courseKey}/course/`, ...(launch.user.locale ? { locale: launch.user.locale } : {}) };
       claims[`${LTI}context`] = {
         id: launch.block.courseKey,
         type: ['http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering'],
