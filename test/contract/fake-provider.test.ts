@@ -9,6 +9,7 @@ runProviderContract('fake (in memory)', async () => {
     expectOutputs: ['public_ip', 'private_key'],
     failingTemplate: 'heat_template_version: 2016-10-14\ndescription: fake_fail: true\n',
     actionTimeoutMs: 2000,
+    expectShelve: true,
     pollMs: 5,
   };
 });

@@ -28,6 +28,8 @@ export interface ContractSetup {
   failingTemplate?: string;
   /** Longest time one action may take. */
   actionTimeoutMs: number;
+  /** The provider must be able to shelve (its dormancy says canShelve); false: it must say it cannot. */
+  expectShelve: boolean;
   pollMs?: number;
   teardown?: () => Promise<void>;
   /** The deployment the stacks are created for (a provider bound to one must get its own); default `contracts`. */
@@ -122,13 +124,17 @@ export function runProviderContract(label: string, setup: () => Promise<Contract
       for (const key of c.expectOutputs ?? []) assert.ok(key in done!.outputs, `output ${key} lost after resume`);
     });
 
-    test('a provider that can shelve: a suspended stack shelves in steps, wakes in steps, then resumes (point 7)', async (t) => {
+    test('point 7: a provider that can shelve shelves and wakes a suspended stack in steps; one that cannot says so', async () => {
       const c = need();
       const { shelve, unshelve } = c.provider;
-      if (!c.provider.dormancy?.canShelve || !shelve || !unshelve) {
-        t.skip('this provider cannot shelve (suspend, then delete)');
+      if (!c.provider.dormancy?.canShelve) {
+        // The sweeps shelve only where the dormancy says so: a provider without it suspends, then deletes.
+        assert.equal(c.expectShelve, false, 'this provider was expected to shelve');
+        assert.equal(shelve, undefined, 'a provider that cannot shelve offers no shelve step');
         return;
       }
+      assert.equal(c.expectShelve, true, 'this provider was expected not to shelve');
+      assert.ok(shelve && unshelve, 'a provider whose dormancy says canShelve has shelve and unshelve');
       const until = async (step: (ref: StackRef) => Promise<DormancyProgress>, what: string) => {
         const deadline = Date.now() + c.actionTimeoutMs;
         for (;;) {

@@ -44,6 +44,8 @@ runProviderContract(
     expectOutputs: ['public_ip', 'private_key'],
     failingTemplate: FAILING,
     actionTimeoutMs: 90_000,
+    // The local runtime has nothing to shelve to: it suspends, then deletes.
+    expectShelve: false,
     pollMs: 50,
   }),
   { skip: skipUnless(missing === null, missing ?? '') },

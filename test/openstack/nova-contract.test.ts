@@ -21,6 +21,7 @@ runProviderContract(
       expectOutputs: ['public_ip', 'server_id'],
       failingTemplate: FAILING_TEMPLATE,
       actionTimeoutMs: 120_000,
+      expectShelve: true,
       pollMs: 500,
       teardown: async () => provider.close?.(),
     };

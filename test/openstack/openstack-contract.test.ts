@@ -19,6 +19,7 @@ runProviderContract(
       expectOutputs: ['password', 'public_ip'],
       failingTemplate: FAILING_TEMPLATE,
       actionTimeoutMs: 90_000,
+      expectShelve: true,
       pollMs: 500,
       teardown: async () => provider.close?.(),
     };
