@@ -88,7 +88,9 @@ describe('LTI launch in Chromium', { skip: skipUnless(existsSync(CHROMIUM), `Chr
       await page.goto(h.emulator.coursewareUrl(user, block));
       const frame = (await (await page.waitForSelector('#lti-frame')).contentFrame()) as Frame;
       await frame.waitForURL((url) => url.origin === h.tool && url.pathname === '/lab/linux-basics', { timeout: 20_000 });
-      const session = await verifySession(h.runtime.ctx.keys, await frame.evaluate(() => (window as unknown as { stacklab: { session: string } }).stacklab.session));
+      // The lab page's URL comes before its script has read the session: wait for the session itself.
+      const handle = await frame.waitForFunction(() => (window as unknown as { stacklab?: { session?: string } }).stacklab?.session, undefined, { timeout: 20_000 });
+      const session = await verifySession(h.runtime.ctx.keys, (await handle.jsonValue()) as string);
       assert.equal(session.learner, learnerId(h.emulator.issuer, user.sub));
       assert.equal(h.runtime.ctx.lti.bindings.storage, before.storage + 1, JSON.stringify(h.runtime.ctx.lti.bindings));
       assert.equal(h.runtime.ctx.lti.bindings.cookie, before.cookie);
