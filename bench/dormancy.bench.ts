@@ -10,12 +10,12 @@
  */
 import { createOpenStackProvider, type OpenStackProvider } from '../src/providers/openstack/provider.ts';
 import type { OpenStackProviderOptions } from '../src/providers/openstack/options.ts';
-import type { StackState } from '../src/domain/states.ts';
 import { loadLab } from '../src/labs/load-labs.ts';
 import { demoOptions, type HeatEnv } from '../test/openstack/heat-env.ts';
 import { NOVA_MISSING, ensureNova } from '../test/openstack/nova-env.ts';
-import { testRuntime, type TestRuntime } from '../test/support/test-runtime.ts';
+import { testRuntime } from '../test/support/test-runtime.ts';
 import type { BenchResult } from './types.ts';
+import { reached } from './heat-timing.ts';
 
 const ROUNDS = 3;
 const POLL_S = 0.2;
@@ -24,21 +24,6 @@ const LAB_DIR = new URL('../labs/single-server/', import.meta.url).pathname;
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-/** Resolves when stacklab records the stack in `to`; rejects when it records a failure. */
-function reached(rt: TestRuntime, id: string, to: StackState): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const listener = (e: { stack: { id: string; error: string | null }; to: StackState }) => {
-      if (e.stack.id !== id) return;
-      if (e.to === to || e.to.endsWith('_FAILED')) {
-        rt.ctx.events.off('stack.transition', listener);
-        if (e.to === to) resolve();
-        else reject(new Error(`stacklab: ${id} went ${e.to}: ${e.stack.error ?? ''}`));
-      }
-    };
-    rt.ctx.events.on('stack.transition', listener);
-  });
 }
 
 async function timed(fn: () => Promise<void>): Promise<number> {

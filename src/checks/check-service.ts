@@ -12,6 +12,7 @@ import type { DomainEvents } from '../infra/events.ts';
 import type { StackService } from '../services/stack-service.ts';
 import type { Lab } from '../domain/lab.ts';
 import type { Stack } from '../domain/stack.ts';
+import { SHELVED_TIER } from '../domain/states.ts';
 import { AppError } from '../errors/api-errors.ts';
 import { UserFacingError } from '../errors/user-facing-error.ts';
 import { CheckStore, type CheckRun } from './check-store.ts';
@@ -40,13 +41,7 @@ const REACHABLE = new Set([
   'RESUME_PENDING',
   'RESUMING',
   'RESUME_FAILED',
-  'SHELVE_PENDING',
-  'SHELVING',
-  'SHELVED',
-  'SHELVE_FAILED',
-  'UNSHELVE_PENDING',
-  'UNSHELVING',
-  'UNSHELVE_FAILED',
+  ...SHELVED_TIER,
 ]);
 
 /** States a check wakes the stack from (resume, or unshelve for the shelved tier) before it runs. */
