@@ -12,7 +12,7 @@
  * of OS::Heat resources only (quicker). Nothing boots there, so the learner-file check (SSH) and real
  * checks stay with `--provider lxc`; the grades come from results the campaign produces itself.
  *
- *   node --import tsx chaos/crash.ts [--transitions 60] [--minutes 15] [--provider fake|lxc|heat] [--workers 2]
+ *   node --import tsx chaos/crash.ts [--transitions 60] [--min-kills 0] [--minutes 15] [--provider fake|lxc|heat] [--workers 2]
  *     [--stacks 3] [--kill-gap 1-10] [--seed N] [--lab single-server|heat-only] [--no-grades]
  *     [--database-url postgres://...]
  */
@@ -39,6 +39,7 @@ const { values: flags } = parseArgs({
   options: {
     transitions: { type: 'string', default: '60' },
     minutes: { type: 'string', default: '15' },
+    'min-kills': { type: 'string', default: '0' },
     provider: { type: 'string', default: 'fake' },
     workers: { type: 'string', default: '2' },
     stacks: { type: 'string', default: '3' },
@@ -51,12 +52,15 @@ const { values: flags } = parseArgs({
   },
 });
 if (flags.help || !['fake', 'lxc', 'heat'].includes(flags.provider) || !['single-server', 'heat-only'].includes(flags.lab)) {
-  console.log('usage: chaos/crash.ts [--transitions 60] [--minutes 15] [--provider fake|lxc|heat] [--workers 2] [--stacks 3] [--kill-gap 1-10] [--seed N] [--lab single-server|heat-only] [--no-grades] [--database-url postgres://...]');
+  console.log('usage: chaos/crash.ts [--transitions 60] [--min-kills 0] [--minutes 15] [--provider fake|lxc|heat] [--workers 2] [--stacks 3] [--kill-gap 1-10] [--seed N] [--lab single-server|heat-only] [--no-grades] [--database-url postgres://...]');
   process.exit(flags.help ? 0 : 2);
 }
 const REPO = resolve(import.meta.dirname, '..');
 const target = Number(flags.transitions);
 const budgetMs = Number(flags.minutes) * 60_000;
+// A short campaign can reach its transitions before the killer's first gaps have passed (a quiet,
+// fast machine): it keeps driving until it has also killed this many times, within the time budget.
+const minKills = Number(flags['min-kills']);
 const [gapMin, gapMax] = flags['kill-gap'].split('-').map(Number) as [number, number];
 let seed = Number(flags.seed);
 const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
@@ -169,7 +173,7 @@ const killer = (async () => {
 // The driver: one learner per stack slot, acting on whatever state the stack is in.
 const ids = new Map<string, string>();
 let lastReport = 0;
-while ((await transitions()) < target && Date.now() - started < budgetMs) {
+while (((await transitions()) < target || counts.kills < minKills) && Date.now() - started < budgetMs) {
   const learner = pick(learners);
   const id = ids.get(learner);
   // Off a real lab server (fake, heat), a check result of the learner's is made up here, about one

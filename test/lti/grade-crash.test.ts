@@ -113,7 +113,7 @@ for (const backend of BACKENDS) {
 
 describe('the crash campaign, short, on PostgreSQL with grades', { skip: skipUnless(postgresUp, 'PostgreSQL at 127.0.0.1:5432') }, () => {
   test('SIGKILLs across launches, suspends, resumes, resets, deletes and grade sends: nothing orphaned, stuck, lost or posted twice', async () => {
-    const { code, out } = await crashCampaign(['--transitions', '25', '--minutes', '0.75', '--kill-gap', '2-6', '--seed', '7', '--stacks', '3']);
+    const { code, out } = await crashCampaign(['--transitions', '25', '--min-kills', '3', '--minutes', '1.5', '--kill-gap', '2-6', '--seed', '7', '--stacks', '3']);
     assert.equal(code, 0, out);
     assert.match(out, /no violations/);
     const transitions = Number(/transitions: (\d+)/.exec(out)?.[1]);
