@@ -78,8 +78,10 @@ function describeError(error: unknown): string {
 /** What went wrong (the provider's own words, which are not translated) and what to do, in the page's language. */
 function failureText(stack: StackView): string | null {
   if (stack.phase !== 'failed') return null;
-  const todo = t(`todo.${stack.state}`);
-  return [stack.failure, todo === `todo.${stack.state}` ? null : todo].filter(Boolean).join(' ') || null;
+  // A full or gone provider changes the advice whatever the state: start fresh elsewhere rather than wait.
+  const key = `todo.${stack.errorCode ?? stack.state}`;
+  const todo = t(key);
+  return [stack.failure, todo === key ? null : todo].filter(Boolean).join(' ') || null;
 }
 
 function update(next: StackView): void {
@@ -125,7 +127,9 @@ function render(): void {
       ? { label: t('lab.resume'), run: () => void comeBack() }
       : view.action === 'retry'
         ? { label: t(view.phase === 'deleted' ? 'lab.startAgain' : 'lab.tryAgain'), run: () => void comeBack() }
-        : null;
+        : view.action === 'reset'
+          ? { label: t('page.reset'), run: () => dom.reset.click() }
+          : null;
   showOverlay({
     title: t(`title.${view.phase}`),
     message: t(`state.${view.state}`),

@@ -99,6 +99,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       events,
       deployment,
       limits: { maxStacks: config.max_stacks_per_learner, launchesPerMinute: config.launches_per_minute },
+      configured: (name) => providers.get(name) !== undefined,
       logger: logger.child({ component: 'stacks' }),
     });
     await stacks.open();

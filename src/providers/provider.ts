@@ -108,6 +108,12 @@ export interface DormancyProgress {
   status: ProviderStatus;
   /** What is happening or what failed, readable (e.g. "2 of 3 servers shelved"). */
   reason: string;
+  /**
+   * Why a FAILED step failed, when the provider knows it is the cloud's room and not the stack: NO_ROOM
+   * (the scheduler found no host for an unshelved server). The stack then fails with PROVIDER_FULL, and
+   * the learner may start fresh on another provider instead of waiting for room.
+   */
+  cause?: 'NO_ROOM';
 }
 
 export interface Provider {

@@ -198,6 +198,25 @@ export class Operations {
     return { provider, ref: { id: stack.providerStackId, name: stack.providerStackName } };
   }
 
+  /**
+   * A suspend, resume or wake-up of a stack that has no provider to act on: its provider was taken out
+   * of the configuration (nothing will ever answer for it there: the learner is offered a fresh start
+   * elsewhere), or it never got a provider stack at all.
+   */
+  private async withoutProvider(stack: Stack): Promise<void> {
+    if (this.providerGone(stack)) {
+      const why = `The cloud that held this lab (provider '${stack.provider}') is no longer available, so it cannot be woken there. Reset starts it fresh on another cloud.`;
+      await this.finish(stack, 'failed', why, { error_code: 'PROVIDER_GONE' });
+      return;
+    }
+    await this.finish(stack, 'failed', 'The stack has no provider record; delete it and launch again.', { error_code: 'NO_PROVIDER_STACK' });
+  }
+
+  /** The stack has a provider stack on a provider this deployment no longer configures. */
+  private providerGone(stack: Stack): boolean {
+    return Boolean(stack.provider && stack.providerStackId && !this.deps.providers.get(stack.provider));
+  }
+
   // ---- create, with capacity and failover -------------------------------------------------------
 
   private async create(claimed: Stack, signal: AbortSignal): Promise<void> {
@@ -360,7 +379,7 @@ export class Operations {
   private async simpleAction(stack: Stack, action: 'SUSPEND' | 'RESUME', signal: AbortSignal, resumed = 'resumed'): Promise<void> {
     const target = this.providerOf(stack);
     if (!target) {
-      await this.finish(stack, 'failed', 'The stack has no provider record; delete it and launch again.', { error_code: 'NO_PROVIDER_STACK' });
+      await this.withoutProvider(stack);
       return;
     }
     const lab = this.labOf(stack);
@@ -433,7 +452,7 @@ export class Operations {
   private async dormancyStep(stack: Stack, kind: 'shelve' | 'unshelve', signal: AbortSignal): Promise<void> {
     const target = this.providerOf(stack);
     if (!target) {
-      await this.finish(stack, 'failed', 'The stack has no provider record; delete it and launch again.', { error_code: 'NO_PROVIDER_STACK' });
+      await this.withoutProvider(stack);
       return;
     }
     const { provider, ref } = target;
@@ -456,6 +475,11 @@ export class Operations {
         return;
       }
       if (progress.status === 'FAILED') {
+        if (progress.cause === 'NO_ROOM') {
+          const why = `The cloud that holds this lab has no room to wake it right now (${progress.reason}).`;
+          await this.finish(stack, 'failed', why, { attempts: stack.attempts + 1, error_code: 'PROVIDER_FULL' });
+          return;
+        }
         await this.finish(stack, 'failed', progress.reason || `${kind} failed`, { attempts: stack.attempts + 1, error_code: code });
         return;
       }
@@ -493,6 +517,7 @@ export class Operations {
 
   private async remove(stack: Stack, signal: AbortSignal): Promise<void> {
     const target = this.providerOf(stack);
+    let deletedReason = 'deleted';
     if (target) {
       if (this.deps.hooks.beforeDelete && stack.publicIp) await this.runHook('beforeDelete', stack);
       stopIfAborted(signal);
@@ -507,11 +532,18 @@ export class Operations {
         await this.finish(stack, 'failed', result.reason || 'delete failed', { attempts: stack.attempts + 1, error_code: 'DELETE_FAILED' });
         return;
       }
-    } else if (stack.provider && !this.deps.providers.get(stack.provider) && stack.providerStackId) {
-      await this.finish(stack, 'failed', `provider '${stack.provider}' is not configured; cannot delete its stack`, { attempts: stack.attempts + 1, error_code: 'DELETE_FAILED' });
-      return;
+    } else if (this.providerGone(stack)) {
+      if (!stack.relaunch) {
+        await this.finish(stack, 'failed', `provider '${stack.provider}' is not configured; cannot delete its stack`, { attempts: stack.attempts + 1, error_code: 'DELETE_FAILED' });
+        return;
+      }
+      // The learner chose a fresh start over waiting for a provider that is gone: the old stack cannot be
+      // reached, so it is named for the operator (history and log) instead of being retried forever.
+      const left = `provider '${stack.provider}' is no longer configured: its stack ${stack.providerStackName} (${stack.providerStackId}) is left there; delete it by hand`;
+      this.deps.logger.warn({ stack: stack.id, provider: stack.provider, providerStack: stack.providerStackName, providerStackId: stack.providerStackId }, 'reset of a stack whose provider is gone: its provider stack is left behind; delete it by hand');
+      deletedReason = `deleted here; ${left}`;
     }
-    const deleted = await this.finish(stack, 'ok', 'deleted', {
+    const deleted = await this.finish(stack, 'ok', deletedReason, {
       public_ip: null,
       secrets: null,
       outputs: {},
@@ -532,7 +564,8 @@ export class Operations {
         reason: 'relaunch after reset',
         actor: `worker:${this.deps.settings.worker}`,
         now: this.now,
-        changes: freshLaunch(lab, this.now, nextGeneration(this.deps.deployment, deleted)),
+        // A reset away from a full or gone provider (StackService.reset) listed it as tried already.
+        changes: { ...freshLaunch(lab, this.now, nextGeneration(this.deps.deployment, deleted)), tried_providers: deleted.triedProviders },
       });
       if (moved) this.deps.events.emit('stack.transition', { stack: moved, from: 'DELETED', to: 'LAUNCH_PENDING', reason: 'relaunch after reset' });
     }

@@ -114,6 +114,8 @@ export class StackService {
       deployment: string;
       /** Per-learner limits on stacks held and launches per minute (settings max_stacks_per_learner, launches_per_minute). */
       limits: LearnerLimits;
+      /** Whether this deployment configures a provider of that name (a reset does not send a stack to one it does not). */
+      configured?: (provider: string) => boolean;
       logger?: Logger;
     },
   ) {
@@ -380,10 +382,11 @@ export class StackService {
       if (!deleting && !DELETABLE.includes(stack.state)) throw new AppError('INVALID_STATE', `stack is ${stack.state}; cannot go to DELETE_PENDING`);
       const now = this.deps.clock.now();
       const asRead = async (store: StackStore) => unchanged(stack, await store.get(id));
+      const avoid = this.avoidOnReset(stack);
       const reset = await this.counted({ learner: stack.learner, now, takesSlot: !holdsLearnerSlot(stack) }, asRead, (store) =>
         deleting
-          ? store.update(id, [stack.state], { relaunch: true }, now)
-          : store.transition({ id, from: [stack.state], to: 'DELETE_PENDING', reason: 'reset requested', actor, now, changes: { attempts: 0, relaunch: true } }),
+          ? store.update(id, [stack.state], { relaunch: true, tried_providers: this.avoidOnReset(stack) }, now)
+          : store.transition({ id, from: [stack.state], to: 'DELETE_PENDING', reason: resetReason(stack, avoid), actor, now, changes: { attempts: 0, relaunch: true, tried_providers: avoid } }),
       );
       if (reset) {
         if (!deleting) this.deps.events.emit('stack.transition', { stack: reset, from: null, to: 'DELETE_PENDING', reason: 'reset requested' });
@@ -391,6 +394,16 @@ export class StackService {
       }
     }
     throw new AppError('INVALID_STATE', 'the stack kept changing state during the reset; try again');
+  }
+
+  /**
+   * The provider a reset's fresh launch must not go to: the one that had no room to wake the stack or
+   * is gone from the configuration, when the lab has another to go to (else it is tried again).
+   */
+  private avoidOnReset(stack: Stack): string[] {
+    if (!stack.provider || (stack.errorCode !== 'PROVIDER_FULL' && stack.errorCode !== 'PROVIDER_GONE')) return [];
+    const others = this.deps.labs.get(stack.lab)?.providers.some((p) => p.name !== stack.provider && p.capacity !== 0 && (this.deps.configured?.(p.name) ?? true));
+    return others ? [stack.provider] : [];
   }
 
   private async request(id: string, from: StackState[], to: StackState, reason: string, actor: string, changes: StackChanges): Promise<Stack> {
@@ -425,6 +438,11 @@ export class StackService {
 function unchanged(before: Stack | null, now: Stack | null): boolean {
   if (!before || !now) return before === now;
   return before.id === now.id && before.state === now.state && before.relaunch === now.relaunch;
+}
+
+/** The history's words for a reset, naming the provider it moves away from. */
+function resetReason(stack: Stack, avoid: string[]): string {
+  return avoid.length ? `reset requested: starting fresh away from provider '${avoid.join("', '")}' (${stack.errorCode})` : 'reset requested';
 }
 
 /**

@@ -93,6 +93,23 @@ export function demoOptions(env: HeatEnv, extra: Partial<OpenStackProviderOption
   };
 }
 
+/** Provider options for the cloud's admin (who may offload shelved servers and manage compute services). */
+export function adminOptions(env: HeatEnv, extra: Partial<OpenStackProviderOptions> = {}): OpenStackProviderOptions {
+  return {
+    auth: {
+      auth_url: env.authUrl,
+      username: 'admin',
+      password: env.vars.OS_PASSWORD ?? 'adminpass',
+      project_name: 'admin',
+      user_domain_name: 'Default',
+      project_domain_name: 'Default',
+    },
+    region: env.vars.OS_REGION_NAME,
+    request_timeout_seconds: 60,
+    ...extra,
+  };
+}
+
 export function uniqueStackName(tag: string): string {
   return `stacklab-test-${tag}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 }

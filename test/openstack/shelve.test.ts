@@ -16,11 +16,10 @@ import type { Lab } from '../../src/domain/lab.ts';
 import type { Stack } from '../../src/domain/stack.ts';
 import { loadLab } from '../../src/labs/load-labs.ts';
 import { createOpenStackProvider, type OpenStackProvider } from '../../src/providers/openstack/provider.ts';
-import type { OpenStackProviderOptions } from '../../src/providers/openstack/options.ts';
 import type { StackRef } from '../../src/providers/provider.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { testRuntime, type TestRuntime } from '../support/test-runtime.ts';
-import { demoOptions, type HeatEnv } from './heat-env.ts';
+import { adminOptions, demoOptions } from './heat-env.ts';
 import { NOVA_MISSING, ensureNova } from './nova-env.ts';
 import { serverIds, waitServers } from './nova-servers.ts';
 import { deleteAndWait } from './wait-stack.ts';
@@ -56,22 +55,6 @@ async function identityOf(os: OpenStackProvider, id: string): Promise<Identity &
 async function hostOf(os: OpenStackProvider, id: string): Promise<string | null> {
   const res = await os.session.request('compute', { method: 'GET', path: `/servers/${id}`, what: 'nova: show server (admin)' });
   return (res.body as { server: { 'OS-EXT-SRV-ATTR:host'?: string | null } }).server['OS-EXT-SRV-ATTR:host'] ?? null;
-}
-
-function adminOptions(cloud: HeatEnv, extra: Partial<OpenStackProviderOptions>): OpenStackProviderOptions {
-  return {
-    auth: {
-      auth_url: cloud.authUrl,
-      username: 'admin',
-      password: cloud.vars.OS_PASSWORD ?? 'adminpass',
-      project_name: 'admin',
-      user_domain_name: 'Default',
-      project_domain_name: 'Default',
-    },
-    region: cloud.vars.OS_REGION_NAME,
-    request_timeout_seconds: 60,
-    ...extra,
-  };
 }
 
 const CASES = [

@@ -24,6 +24,8 @@ export interface StackView {
   error: string | null;
   /** The failure as the provider reported it, untranslated; null unless the stack failed. */
   failure: string | null;
+  /** What kind of failure (docs/errors.md), when the page has its own advice for it; null otherwise. */
+  errorCode: 'PROVIDER_FULL' | 'PROVIDER_GONE' | null;
   action: 'none' | 'resume' | 'retry' | 'reset';
   stateChangedAt: string;
   createdAt: string;
@@ -83,6 +85,12 @@ const WHAT_TO_DO: Partial<Record<StackState, string>> = {
   UNSHELVE_FAILED: 'Press "Try again". If it keeps failing, "Reset" gives you a fresh lab (your work in it is lost).',
 };
 
+/** Advice that depends on why the stack failed rather than on its state: its provider is full or gone. */
+const WHAT_TO_DO_BY_CODE = {
+  PROVIDER_FULL: 'Press "Try again" later, when the cloud has room again, or "Reset" to start a fresh lab now, on another cloud when your course has one (your work in it is lost).',
+  PROVIDER_GONE: 'Trying again cannot help. Press "Reset" to start a fresh lab on another cloud (your work in it is lost).',
+} as const;
+
 /** "about 5 minutes", "about 40 seconds": an estimate, rounded as a person would say it. */
 export function aboutDuration(seconds: number): string {
   if (seconds < 90) return `about ${Math.max(10, Math.round(seconds / 10) * 10)} seconds`;
@@ -99,15 +107,17 @@ export function stackView(stack: Stack, now: Date, wake?: WakeInfo): StackView {
   const entry = PHASES[stack.state];
   const failed = entry.phase === 'failed';
   const estimate = WAKING_FROM_SHELVED.has(stack.state) && wake && wake.unshelveEstimate > 0 ? wake.unshelveEstimate : null;
+  const errorCode = failed && (stack.errorCode === 'PROVIDER_FULL' || stack.errorCode === 'PROVIDER_GONE') ? stack.errorCode : null;
   return {
     id: stack.id,
     lab: stack.lab,
     state: stack.state,
     phase: entry.phase,
     message: estimate === null ? entry.message : `${entry.message} It takes ${aboutDuration(estimate)}.`,
-    error: failed ? [stack.error ? sentence(stack.error) : null, WHAT_TO_DO[stack.state]].filter(Boolean).join(' ') : null,
+    error: failed ? [stack.error ? sentence(stack.error) : null, errorCode ? WHAT_TO_DO_BY_CODE[errorCode] : WHAT_TO_DO[stack.state]].filter(Boolean).join(' ') : null,
     failure: failed && stack.error ? sentence(stack.error) : null,
-    action: entry.action,
+    errorCode,
+    action: errorCode === 'PROVIDER_GONE' ? 'reset' : entry.action,
     stateChangedAt: stack.stateChangedAt.toISOString(),
     createdAt: stack.createdAt.toISOString(),
     suspendAt: stack.suspendAt?.toISOString() ?? null,

@@ -21,10 +21,14 @@ import {
 } from '../provider.ts';
 
 const action = z.enum(['create', 'suspend', 'resume', 'delete', 'shelve', 'unshelve']);
+/** Steps the fake can fail as a full cloud does (no host for the server), not as a broken stack. */
+const roomAction = z.enum(['unshelve']);
 
 export const fakeProviderOptions = z.strictObject({
   delay_ms: z.number().int().min(0).default(0),
   fail: z.array(action).default([]),
+  /** Fail these steps as a cloud without room does (Nova's scheduler: no valid host). */
+  no_room: z.array(roomAction).default([]),
   throw_on: z.array(action).default([]),
   never_ready: z.boolean().default(false),
   /** Share state between processes through this folder (one JSON file per stack, and a call log). */
@@ -209,6 +213,7 @@ export class FakeProvider implements Provider {
     this.maybeThrow('unshelve');
     const stack = this.mustLoad(ref);
     if (this.options.fail.includes('unshelve')) return { status: 'FAILED', reason: `fake provider ${this.name} configured to fail unshelving` };
+    if (this.options.no_room.includes('unshelve')) return { status: 'FAILED', reason: `fake provider ${this.name} has no room for the servers`, cause: 'NO_ROOM' };
     if (stack.shelf && stack.shelf.state !== 'UNSHELVING') {
       this.save({ ...stack, shelf: { state: 'UNSHELVING', since: Date.now() } });
       return { status: 'IN_PROGRESS', reason: 'unshelving' };

@@ -37,12 +37,21 @@ interface Server {
   fault?: string;
 }
 
+/** Nova's record of one request on a server (os-instance-actions), with its steps from microversion 2.51. */
+interface InstanceAction {
+  action: string;
+  message: string | null;
+  events?: Array<{ event: string; result: string | null }>;
+}
+
 const SHELVABLE = new Set(['ACTIVE', 'SUSPENDED', 'SHUTOFF', 'PAUSED']);
 const SHELVED = new Set(['SHELVED', 'SHELVED_OFFLOADED']);
 
 export class NovaDormancy {
   /** Set when the cloud refused shelveOffload (403): shelved servers are then as far as they go. */
   private offloadRefused = false;
+  /** The unshelves this process asked for, by server id: Nova's request id, to learn how each ended. */
+  private readonly unshelves = new Map<string, string>();
 
   constructor(
     private readonly session: KeystoneSession,
@@ -76,11 +85,23 @@ export class NovaDormancy {
     for (const server of servers) {
       if (server.busy) waiting++;
       else if (SHELVED.has(server.status)) {
-        await this.action(ref, server, 'unshelve');
+        // Back on the shelf with nothing in progress after this process asked: Nova's unshelve ended,
+        // and failed. Asking again would loop until the operation's timeout; say why instead.
+        const asked = this.unshelves.get(server.id);
+        const failure = asked ? await this.unshelveFailure(ref, server, asked) : null;
+        if (failure) {
+          this.unshelves.delete(server.id);
+          return failure;
+        }
+        const requestId = await this.action(ref, server, 'unshelve');
+        if (requestId) this.unshelves.set(server.id, requestId);
         waiting++;
       }
     }
-    if (waiting === 0) return { status: 'COMPLETE', reason: `${servers.length} server(s) out of the shelf` };
+    if (waiting === 0) {
+      for (const server of servers) this.unshelves.delete(server.id);
+      return { status: 'COMPLETE', reason: `${servers.length} server(s) out of the shelf` };
+    }
     return { status: 'IN_PROGRESS', reason: `${servers.length - waiting} of ${servers.length} server(s) out of the shelf` };
   }
 
@@ -101,9 +122,38 @@ export class NovaDormancy {
     this.check(res, ref, server, 'shelveOffload');
   }
 
-  private async action(ref: StackRef, server: Server, action: 'shelve' | 'unshelve'): Promise<void> {
-    this.check(await this.post(ref, server, action), ref, server, action);
+  /** Asks Nova to act on a server; Nova's request id for the action, to look up how it ended. */
+  private async action(ref: StackRef, server: Server, action: 'shelve' | 'unshelve'): Promise<string | null> {
+    const res = await this.post(ref, server, action);
+    this.check(res, ref, server, action);
     this.logger.info({ stack: ref.name, server: server.resource, from: server.status }, `nova: ${action} requested`);
+    return res.status === 202 ? res.headers.get('x-openstack-request-id') ?? res.headers.get('x-compute-request-id') : null;
+  }
+
+  /**
+   * How an unshelve this process asked for ended, from Nova's instance action of that request: null
+   * when it did not fail (or Nova no longer knows it), else the failed step. A failed
+   * `schedule_instances` event is the scheduler finding no host with room: the cloud is full, not the
+   * stack broken. Events need microversion 2.51 for a project member (no traceback either way).
+   */
+  private async unshelveFailure(ref: StackRef, server: Server, requestId: string): Promise<DormancyProgress | null> {
+    const what = `nova: show the unshelve action of server ${server.resource} of ${ref.name}`;
+    const res = await this.session.request('compute', {
+      method: 'GET',
+      path: `/servers/${encodeURIComponent(server.id)}/os-instance-actions/${encodeURIComponent(requestId)}`,
+      headers: { 'OpenStack-API-Version': 'compute 2.51' },
+      what,
+    });
+    if (res.status === 404) return null;
+    if (res.status !== 200) throw toProviderError(res, { what });
+    const action = (res.body as { instanceAction?: InstanceAction }).instanceAction;
+    const failed = (action?.events ?? []).filter((e) => e.result === 'Error').map((e) => e.event);
+    if (action?.message !== 'Error' && failed.length === 0) return null;
+    this.logger.warn({ stack: ref.name, server: server.resource, request: requestId, failed }, 'nova: unshelve failed');
+    if (failed.includes('schedule_instances')) {
+      return { status: 'FAILED', cause: 'NO_ROOM', reason: `Nova's scheduler found no host with room for server ${server.resource}` };
+    }
+    return { status: 'FAILED', reason: `Nova could not unshelve server ${server.resource}${failed.length ? ` (failed: ${failed.join(', ')})` : ''}` };
   }
 
   private post(ref: StackRef, server: Server, action: string) {
