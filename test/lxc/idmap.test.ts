@@ -9,7 +9,7 @@ import { chmodSync, copyFileSync, lstatSync, mkdirSync, mkdtempSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ensureIdRange, freeRange, SUBID_OWNER } from '../../src/providers/lxc/idmap.ts';
+import { ensureIdRange, freeRange, MAPPING_USER, SUBID_OWNER } from '../../src/providers/lxc/idmap.ts';
 import { shiftOwners, shiftRootfs } from '../../src/providers/lxc/image-shift.ts';
 import { IS_ROOT, prerequisite } from '../support/prerequisite.ts';
 
@@ -37,10 +37,19 @@ describe('lxc id range', () => {
     const f = files('alice:100000:65536', 'alice:100000:65536\n');
     const first = await ensureIdRange(f);
     assert.deepEqual(first, { first: 196_608, count: 65536 });
-    assert.equal(readFileSync(f.subuid, 'utf8'), `alice:100000:65536\n${SUBID_OWNER}:196608:65536\n`);
-    assert.equal(readFileSync(f.subgid, 'utf8'), `alice:100000:65536\n${SUBID_OWNER}:196608:65536\n`);
+    // root, who runs lxc-start, is granted the same range: newuidmap maps only what these files grant.
+    assert.equal(readFileSync(f.subuid, 'utf8'), `alice:100000:65536\n${SUBID_OWNER}:196608:65536\n${MAPPING_USER}:196608:65536\n`);
+    assert.equal(readFileSync(f.subgid, 'utf8'), `alice:100000:65536\n${SUBID_OWNER}:196608:65536\n${MAPPING_USER}:196608:65536\n`);
     assert.deepEqual(await ensureIdRange(f), first);
     assert.equal(readFileSync(f.subuid, 'utf8').split(SUBID_OWNER).length, 2, 'no second line');
+    assert.equal(readFileSync(f.subuid, 'utf8').split(`${MAPPING_USER}:`).length, 2, 'no second grant');
+  });
+
+  test("a range recorded before root's grant existed gets it; a line of root's that covers the range is enough", async () => {
+    const f = files(`${SUBID_OWNER}:100000:65536\n`, `root:0:1000000\n${SUBID_OWNER}:100000:65536\n`);
+    assert.deepEqual(await ensureIdRange(f), { first: 100_000, count: 65536 });
+    assert.equal(readFileSync(f.subuid, 'utf8'), `${SUBID_OWNER}:100000:65536\n${MAPPING_USER}:100000:65536\n`);
+    assert.equal(readFileSync(f.subgid, 'utf8'), `root:0:1000000\n${SUBID_OWNER}:100000:65536\n`, "root's own wider range already allows it");
   });
 
   test('files that disagree on the range are refused with what to do', async () => {

@@ -10,14 +10,19 @@
  * network, IPC and cgroup namespaces, so no lab can name another's processes or files.
  *
  * The range is recorded in /etc/subuid and /etc/subgid under the name `stacklab-lxc`, so useradd
- * and other container tools never hand it out again; the runtime adds that one line and touches
- * nothing else in those files.
+ * and other container tools never hand it out again. The same range is also granted to root, who runs
+ * lxc-start: LXC hands the id map to newuidmap/newgidmap whenever they are installed (the uidmap
+ * package, which podman and rootless Docker bring), even for root, and those map only the ranges these
+ * files grant to the caller, so without root's line every lab fails to start ("ABORTING") on such a
+ * host. The runtime adds those two lines to each file and touches nothing else in them.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 
 export const ID_COUNT = 65536;
 export const SUBID_OWNER = 'stacklab-lxc';
+/** Who starts the lab containers (the local runtime runs as root), and so whom newuidmap must allow the range. */
+export const MAPPING_USER = 'root';
 /** Where a new range starts at the earliest: above the ids useradd gives to people and systems. */
 const FIRST_CANDIDATE = 100_000;
 const LAST_ID = 4_294_967_294;
@@ -102,16 +107,30 @@ export function ensureIdRange(files: SubidFiles = HOST_FILES): Promise<IdRange> 
 
 async function allocate(files: SubidFiles): Promise<IdRange> {
   const known = recorded(files);
-  if (known) return known;
+  if (known) {
+    await grantToMappingUser(files, known);
+    return known;
+  }
   const taken = [...parseSubids(read(files.subuid)), ...parseSubids(read(files.subgid))];
   const range = freeRange(taken, [...accountIds(read(files.passwd)), ...accountIds(read(files.group))]);
-  const line = `${SUBID_OWNER}:${range.first}:${range.count}\n`;
-  for (const f of [files.subuid, files.subgid]) {
-    const text = read(f);
-    await appendFile(f, (text && !text.endsWith('\n') ? '\n' : '') + line, { mode: 0o644 });
-  }
+  for (const f of [files.subuid, files.subgid]) await appendLine(f, `${SUBID_OWNER}:${range.first}:${range.count}`);
   // Two processes starting at once may both append: the first line wins for everyone.
-  return recorded(files) ?? range;
+  const settled = recorded(files) ?? range;
+  await grantToMappingUser(files, settled);
+  return settled;
+}
+
+/** Grants the range to root too, unless a line of root's already covers it (see the header). */
+async function grantToMappingUser(files: SubidFiles, range: IdRange): Promise<void> {
+  for (const f of [files.subuid, files.subgid]) {
+    const covered = parseSubids(read(f)).some((e) => e.owner === MAPPING_USER && e.first <= range.first && e.first + e.count >= range.first + range.count);
+    if (!covered) await appendLine(f, `${MAPPING_USER}:${range.first}:${range.count}`);
+  }
+}
+
+async function appendLine(file: string, line: string): Promise<void> {
+  const text = read(file);
+  await appendFile(file, (text && !text.endsWith('\n') ? '\n' : '') + line + '\n', { mode: 0o644 });
 }
 
 export function idmapConfig(range: IdRange): string[] {
