@@ -10,6 +10,7 @@ import type { Config } from '../config/schema.ts';
 import { openDatabase, type Database } from '../db/database.ts';
 import { resolveDeployment } from '../db/deployment.ts';
 import { migrate } from '../db/migrations.ts';
+import { backupBeforeMigrations } from '../db/store-backup.ts';
 import { StackStore } from '../db/stack-store.ts';
 import { GRADE_JOB, ltiJobs } from '../jobs/lti-jobs.ts';
 import { Scheduler } from '../jobs/scheduler.ts';
@@ -77,6 +78,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   try {
     const db = options.db ?? (await openDatabase({ url: config.database_url, dataDir: join(dataDir, 'pglite') }));
     if (!options.db) closers.push({ what: 'database', close: () => db.close() });
+    // An upgrade's migrations change the embedded store in place: a copy first, to roll back to.
+    const copy = ownStore ? await backupBeforeMigrations(db, join(dataDir, 'pglite')) : null;
+    if (copy) logger.info({ copy }, 'the embedded store was copied before its migrations; `stacklab store restore` puts it back');
     await migrate(db);
     if (ownStore) makePrivate(dataDir);
     const deployment = await resolveDeployment(db, config.deployment_id);

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { migrate } from '../db/migrations.ts';
+import { backupBeforeMigrations } from '../db/store-backup.ts';
 import { openDatabase } from '../db/database.ts';
 import { isState } from '../domain/states.ts';
 import { apiStackAccess, directStackAccess, type StackAccess, type StackView } from './stack-access.ts';
@@ -59,8 +60,11 @@ export function stacksCommand(): Command {
 export function migrateCommand(): Command {
   return new Command('migrate').description('Apply database migrations and exit').action(async (_opts: unknown, command: Command) => {
     const { config } = configFromCommand(command);
-    const db = await openDatabase({ url: config.database_url, dataDir: join(resolve(config.data_dir), 'pglite') });
+    const dataDir = join(resolve(config.data_dir), 'pglite');
+    const db = await openDatabase({ url: config.database_url, dataDir });
     try {
+      const copy = await backupBeforeMigrations(db, dataDir);
+      if (copy) console.log(`copied the store first, to roll back to: ${copy}`);
       const applied = await migrate(db);
       console.log(applied.length ? `applied migrations ${applied.join(', ')}` : 'the database is up to date');
     } finally {

@@ -38,6 +38,8 @@ export interface Database extends Queryable {
   exec(sql: string): Promise<void>;
   /** Subscribes to a notification channel; resolves once listening, with the way to stop. */
   listen(channel: string, listener: ChannelListener): Promise<() => Promise<void>>;
+  /** The embedded store's whole data folder as a gzipped tarball (PGlite only; PostgreSQL has pg_dump). */
+  dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -118,6 +120,7 @@ export async function openPgliteOn(db: PGlite, lock?: StoreLock): Promise<Databa
     async exec(sql: string) {
       await db.exec(sql);
     },
+    dumpDataDir: () => db.dumpDataDir('gzip'),
     async listen(channel, listener) {
       // In-process: notifications cannot be lost, so there is never a gap.
       const stop = await db.listen(channel, (payload) => listener.message(payload));

@@ -33,6 +33,14 @@ export const MIGRATIONS: Migration[] = [
   { version: 10, name: 'shelved-tier', sql: shelvedTier },
 ];
 
+/** The migrations not yet applied to this store (all of them on an empty one). */
+export async function pendingMigrations(db: Database, migrations: Migration[] = MIGRATIONS): Promise<Migration[]> {
+  const table = await db.query<{ present: boolean }>(`SELECT to_regclass('schema_migrations') IS NOT NULL AS present`);
+  if (!table[0]?.present) return [...migrations];
+  const done = new Set((await db.query<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => Number(r.version)));
+  return migrations.filter((m) => !done.has(m.version));
+}
+
 export async function migrate(db: Database, migrations: Migration[] = MIGRATIONS): Promise<number[]> {
   await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
   const applied: number[] = [];
