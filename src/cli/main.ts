@@ -4,6 +4,7 @@ import { UserFacingError } from '../errors/user-facing-error.ts';
 import { serveCommand, workerCommand } from './serve-command.ts';
 import { labsCommand, validateCommand } from './lab-commands.ts';
 import { migrateCommand, stacksCommand } from './stack-commands.ts';
+import { operatorCommand } from './operator-command.ts';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('stacklab')
@@ -16,6 +17,7 @@ export async function main(argv: string[]): Promise<void> {
   program.addCommand(labsCommand());
   program.addCommand(stacksCommand());
   program.addCommand(migrateCommand());
+  program.addCommand(operatorCommand());
   for (const extra of await optionalCommands()) program.addCommand(extra);
   try {
     await program.parseAsync(argv);
