@@ -9,6 +9,8 @@
  *   console offers, and one per common filter leading into the default sort, so a page is an index range
  *   scan, not a sort of every row. `last_activity_at` is deliberately not indexed: keepalives update it
  *   many times a minute as heap-only updates (migration 004), which an index on it would prevent.
+ * - Learners are sorted and searched by prefix in the "C" collation (byte order): one index then serves
+ *   both the sort and `LIKE 'prefix%'`, whatever the database's own collation.
  */
 export const sql = `
 CREATE TABLE operators (
@@ -29,7 +31,7 @@ CREATE INDEX operator_sessions_expiry ON operator_sessions (expires_at);
 
 CREATE INDEX stacks_console_created ON stacks (created_at, id);
 CREATE INDEX stacks_console_changed ON stacks (state_changed_at, id);
-CREATE INDEX stacks_console_learner ON stacks (learner text_pattern_ops, id);
+CREATE INDEX stacks_console_learner ON stacks ((learner COLLATE "C"), id);
 CREATE INDEX stacks_console_lab ON stacks (lab, created_at, id);
 CREATE INDEX stacks_console_context ON stacks (context, created_at, id);
 CREATE INDEX stacks_console_state ON stacks (state, created_at, id);
