@@ -3,9 +3,32 @@
  * store and the loaded configuration. A provider's health is judged from what it did, not from a probe:
  * the operations that finished in the last hour (its stacks reaching a settled state, or failing).
  */
-import type { AppContext } from '../app/context.ts';
-import { ConsoleQueries } from '../db/console-queries.ts';
+import type { Queryable } from '../db/database.ts';
+import { CONSOLE_SORTS, ConsoleQueries, gradesFor, type ConsoleFilter, type ConsolePage, type ConsoleSort, type GradeRow } from '../db/console-queries.ts';
+import type { LabCatalog } from '../domain/lab-catalog.ts';
 import type { StackState } from '../domain/states.ts';
+import type { Clock } from '../infra/clock.ts';
+import type { ProviderRegistry } from '../providers/provider-registry.ts';
+
+export type { ConsoleSort };
+export const CONSOLE_SORT_NAMES = Object.keys(CONSOLE_SORTS) as ConsoleSort[];
+
+/** The console's reads of the stacks, for http/ (which does not reach into db/ itself). */
+export class ConsoleReads {
+  private readonly queries: ConsoleQueries;
+  constructor(private readonly db: Queryable) {
+    this.queries = new ConsoleQueries(db);
+  }
+
+  /** Throws a RangeError saying what is wrong when the cursor is not one the list gave out. */
+  list(filter: ConsoleFilter): Promise<ConsolePage> {
+    return this.queries.list(filter);
+  }
+
+  grades(key: { learner: string; context: string; lab: string }): Promise<GradeRow[]> {
+    return gradesFor(this.db, key);
+  }
+}
 
 export const HEALTH_WINDOW_MS = 3_600_000;
 export const FAILURE_WINDOW_MS = 24 * HEALTH_WINDOW_MS;
@@ -55,7 +78,7 @@ export function healthOf(succeeded: number, failed: number): ProviderHealth {
   return succeeded === 0 ? 'failing' : 'degraded';
 }
 
-export async function providerPanels(ctx: Pick<AppContext, 'db' | 'providers' | 'labs' | 'clock'>): Promise<ProviderPanel[]> {
+export async function providerPanels(ctx: { db: Queryable; providers: ProviderRegistry; labs: LabCatalog; clock: Clock }): Promise<ProviderPanel[]> {
   const queries = new ConsoleQueries(ctx.db);
   const now = ctx.clock.now().getTime();
   const [used, failures, outcomes] = await Promise.all([
@@ -97,7 +120,7 @@ export async function providerPanels(ctx: Pick<AppContext, 'db' | 'providers' | 
   });
 }
 
-export function labPanels(ctx: Pick<AppContext, 'labs' | 'labErrors'>) {
+export function labPanels(ctx: { labs: LabCatalog; labErrors: { file: string; message: string; waitingForProvider?: unknown }[] }) {
   return {
     loaded: ctx.labs.list().map((lab) => ({ id: lab.id, title: lab.title, protocol: lab.protocol, providers: lab.providers.map((p) => p.name) })),
     failed: ctx.labErrors.map((e) => ({ file: e.file, reason: e.message, waitingForProvider: Boolean(e.waitingForProvider) })),

@@ -6,10 +6,10 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
-import { CONSOLE_SORTS, ConsoleQueries, gradesFor, type ConsoleSort } from '../../db/console-queries.ts';
 import { isState, STATES } from '../../domain/states.ts';
 import { AppError } from '../../errors/api-errors.ts';
 import { UserFacingError } from '../../errors/user-facing-error.ts';
+import { CONSOLE_SORT_NAMES, ConsoleReads, type ConsoleSort } from '../../services/console-overview.ts';
 import { clearedCookie, consoleToken, operatorActor, refuseCrossSite, requireOperator, sessionCookie } from '../console-auth.ts';
 import { publicStack } from './stacks.ts';
 
@@ -38,7 +38,7 @@ function badRequest(detail: string): AppError {
 }
 
 export function consoleApi(ctx: AppContext) {
-  const queries = new ConsoleQueries(ctx.db);
+  const queries = new ConsoleReads(ctx.db);
   const log = ctx.logger.child({ component: 'console' });
   return async function consoleApiPlugin(app: FastifyInstance): Promise<void> {
     app.post<{ Body: { name: string; password: string } }>(
@@ -96,7 +96,7 @@ export function consoleApi(ctx: AppContext) {
                 context: text(255),
                 provider: text(64),
                 state: text(400),
-                sort: { type: 'string', enum: Object.keys(CONSOLE_SORTS), default: 'created' },
+                sort: { type: 'string', enum: CONSOLE_SORT_NAMES, default: 'created' },
                 order: { type: 'string', enum: ['asc', 'desc'], default: 'desc' },
                 after: text(800),
                 limit: { type: 'integer', minimum: 1, maximum: BULK_MAX, default: 50 },
@@ -123,7 +123,7 @@ export function consoleApi(ctx: AppContext) {
         { schema: { hide: true, params: { type: 'object', required: ['id'], properties: { id: text(64) } } } },
         async (request) => {
           const stack = await ctx.stacks.get(request.params.id);
-          const [events, checks, grades] = await Promise.all([ctx.stacks.events(stack.id), ctx.checks.store.forStack(stack.id, 20), gradesFor(ctx.db, stack)]);
+          const [events, checks, grades] = await Promise.all([ctx.stacks.events(stack.id), ctx.checks.store.forStack(stack.id, 20), queries.grades(stack)]);
           return {
             stack: publicStack(stack, ctx.labs.get(stack.lab)),
             events,
