@@ -1,7 +1,8 @@
 /**
  * The staff console in real headless Chromium on the local LXC runtime: an operator signs in, finds
  * stacks by learner, bulk-suspends two after a confirmation that names how many, sees the live counts
- * change without a reload and the suspend in a stack's history under their name; the providers and labs
+ * change without a reload and the suspend in a stack's history under their name, resumes one from its
+ * page; the providers and labs
  * page; and the console in a frame of its own site. STACKLAB_SCREENSHOTS=docs writes the README's pictures.
  */
 import assert from 'node:assert/strict';
@@ -21,7 +22,14 @@ describe('staff console (Chromium, local LXC runtime)', { skip: skipUnless(block
     await world.runtime.ctx.operators.add('ada', PASSWORD);
     const { stacks } = world.runtime.ctx;
     for (const learner of ['grace', 'greta', 'linus']) ids.push((await stacks.launch({ learner, context: 'e2e-course', lab: 'e2e-console', actor: 'e2e' })).id);
-    await Promise.all(ids.map((id) => stacks.waitForState(id, ['READY'], 240_000)));
+    await Promise.all(
+      ids.map((id) =>
+        stacks.waitForState(id, ['READY'], 240_000).catch(async (error: Error) => {
+          const stack = await stacks.get(id);
+          throw new Error(`stack ${id} did not become READY (${stack.state}: ${stack.error ?? error.message})`);
+        }),
+      ),
+    );
   });
   after(async () => world?.close());
 
@@ -58,6 +66,7 @@ describe('staff console (Chromium, local LXC runtime)', { skip: skipUnless(block
     await page.waitForSelector('[data-count=suspended]:text("2 suspended")', { timeout: 60_000 });
     await page.waitForSelector('[data-count=running]:text("1 running")');
     for (const id of ids.slice(0, 2)) assert.equal((await world.runtime.ctx.stacks.get(id)).state, 'SUSPENDED');
+    const grace = ids[0];
     assert.equal((await world.runtime.ctx.stacks.get(ids[2])).state, 'READY');
 
     await page.click('a:text-is("grace")');
@@ -69,6 +78,14 @@ describe('staff console (Chromium, local LXC runtime)', { skip: skipUnless(block
     const body = await page.innerText('main');
     assert.ok(!/BEGIN (OPENSSH|RSA) PRIVATE KEY/.test(body), 'a private key reached the console');
     await world.screenshot(page, 'console-stack');
+
+    // One stack from its own page: resume, confirmed for "1 stack".
+    await page.click('button:text-is("Resume")');
+    await page.waitForSelector('#bulk-confirm-title:text("Resume 1 stack?")');
+    await page.click('#bulk-go');
+    await page.waitForSelector('#stack-action-result:text("1 of 1 asked")');
+    assert.match(await page.innerText('#timeline'), /SUSPENDED → RESUME_PENDING resume requested by operator:ada/);
+    await world.runtime.ctx.stacks.waitForState(grace, ['READY'], 60_000);
 
     await page.click('a:text-is("Providers and labs")');
     await page.waitForSelector('#providers-table');

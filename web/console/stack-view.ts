@@ -1,6 +1,7 @@
 /** One stack: its state, outputs (the API never sends secret ones), history as a timeline, checks and grades. */
 import { call, errorText } from './api.ts';
 import { h, show, when } from './dom.ts';
+import { ACTIONS, confirmAction, type Action } from './confirm-action.ts';
 import type { CheckItem, GradeItem, StackEventItem, StackItem } from './types.ts';
 
 interface StackPage {
@@ -64,7 +65,15 @@ function grades(list: GradeItem[]): HTMLElement {
   return h('ul', {}, ...list.map((g) => h('li', {}, `${Math.round(g.score * 100)} % scored ${when(g.scoredAt)}: ${g.status}${g.sentAt ? ` ${when(g.sentAt)}` : ''}${g.lastError ? ` (${g.lastError})` : ''}`)));
 }
 
-export async function showStack(main: HTMLElement, id: string): Promise<void> {
+function actions(id: string, main: HTMLElement): HTMLElement {
+  const result = h('p', { class: 'status', role: 'status', id: 'stack-action-result' });
+  const buttons = (Object.keys(ACTIONS) as Action[]).map((action) =>
+    h('button', { type: 'button', class: action === 'delete' || action === 'reset' ? 'danger' : '', onclick: () => void confirmAction(action, [id], result).then(() => showStack(main, id, result.textContent ?? '')) }, ACTIONS[action]),
+  );
+  return h('div', { class: 'bulk', role: 'group', 'aria-label': 'Actions on this stack' }, ...buttons, result);
+}
+
+export async function showStack(main: HTMLElement, id: string, lastResult = ''): Promise<void> {
   let page: StackPage;
   try {
     page = await call<StackPage>(`/stacks/${encodeURIComponent(id)}`);
@@ -72,11 +81,15 @@ export async function showStack(main: HTMLElement, id: string): Promise<void> {
     return show(main, h('p', {}, h('a', { href: '#/stacks' }, '← All stacks')), h('p', { class: 'error', role: 'alert' }, errorText(error)));
   }
   const s = page.stack;
+  const bar = actions(s.id, main);
+  const barResult = bar.querySelector('#stack-action-result');
+  if (barResult) barResult.textContent = lastResult;
   const outputs = Object.entries(s.outputs);
   show(
     main,
     h('p', {}, h('a', { href: '#/stacks' }, '← All stacks')),
     h('h2', { id: 'stack-title' }, `${s.learner} · ${s.lab}`),
+    bar,
     definitions([
       ['State', h('span', { class: `state state-${s.state}`, id: 'stack-state' }, s.state)],
       ['Course (context)', s.context],

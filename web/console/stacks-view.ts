@@ -6,6 +6,7 @@
 import { call, errorText } from './api.ts';
 import { h, show, when } from './dom.ts';
 import type { StackItem } from './types.ts';
+import { ACTIONS, confirmAction, type Action } from './confirm-action.ts';
 
 const STATE_GROUPS: Record<string, string> = {
   '': 'any state',
@@ -17,8 +18,6 @@ const STATE_GROUPS: Record<string, string> = {
   'DELETE_PENDING,DELETING': 'being deleted',
   DELETED: 'deleted',
 };
-const ACTIONS = { suspend: 'Suspend', resume: 'Resume', delete: 'Delete', reset: 'Reset' } as const;
-type Action = keyof typeof ACTIONS;
 
 interface Query {
   q: string;
@@ -86,7 +85,7 @@ export async function showStacks(main: HTMLElement): Promise<void> {
     applyButton.disabled = selected.size === 0;
     applyButton.textContent = selected.size ? `Apply to ${selected.size} selected` : 'Apply to selected';
   };
-  applyButton.addEventListener('click', () => void confirmBulk(actionSelect.value as Action, [...selected], bulkResult, () => load(currentPage)));
+  applyButton.addEventListener('click', () => void confirmAction(actionSelect.value as Action, [...selected], bulkResult).then(() => load(currentPage)));
 
   async function load(pageIndex: number): Promise<void> {
     status.textContent = 'Loading…';
@@ -156,36 +155,4 @@ function table(stacks: StackItem[], selected: Set<string>, changed: () => void):
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, all), ...['Learner', 'Lab', 'Course', 'Provider', 'State', 'State changed', 'Created'].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, ...rows),
   );
-}
-
-/** The confirmation names the action and the number of stacks; the server checks the number again. */
-async function confirmBulk(action: Action, ids: string[], result: HTMLElement, reload: () => Promise<void>): Promise<void> {
-  const noun = ids.length === 1 ? 'stack' : 'stacks';
-  const warning = action === 'delete' || action === 'reset' ? ' Everything the learners did in them is lost.' : '';
-  const dialog = h(
-    'dialog',
-    { class: 'confirm', id: 'bulk-confirm', 'aria-labelledby': 'bulk-confirm-title' },
-    h(
-      'form',
-      { method: 'dialog' },
-      h('h2', { id: 'bulk-confirm-title' }, `${ACTIONS[action]} ${ids.length} ${noun}?`),
-      h('p', {}, `This asks for ${action} on ${ids.length} ${noun}; it is recorded in each stack's history under your name.${warning}`),
-      h('div', { class: 'dialog-buttons' }, h('button', { value: 'cancel', type: 'submit' }, 'Cancel'), h('button', { value: 'go', type: 'submit', class: action === 'suspend' || action === 'resume' ? '' : 'danger', id: 'bulk-go' }, `${ACTIONS[action]} ${ids.length} ${noun}`)),
-    ),
-  );
-  document.body.append(dialog);
-  dialog.showModal();
-  (dialog.querySelector('button[value=cancel]') as HTMLButtonElement).focus();
-  const answer = await new Promise<string>((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue), { once: true }));
-  dialog.remove();
-  if (answer !== 'go') return;
-  result.textContent = `${ACTIONS[action]}: working on ${ids.length} ${noun}…`;
-  try {
-    const answer = await call<{ results: { id: string; ok: boolean; state?: string; message?: string }[] }>('/stacks/bulk', { method: 'POST', body: { action, ids, confirm: ids.length } });
-    const failed = answer.results.filter((r) => !r.ok);
-    result.textContent = `${ACTIONS[action]}: ${answer.results.length - failed.length} of ${ids.length} asked.${failed.length ? ` Refused: ${failed.map((f) => f.message).join(' ')}` : ''}`;
-  } catch (error) {
-    result.textContent = errorText(error);
-  }
-  await reload();
 }
