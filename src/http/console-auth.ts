@@ -66,7 +66,8 @@ export function refuseCrossSite(request: FastifyRequest): void {
   } catch {
     host = undefined;
   }
-  if (host !== request.headers.host) throw new AppError('FORBIDDEN', `console request from origin ${origin.slice(0, 200)} refused`, { message: 'The console only takes requests from its own pages.' });
+  // request.host honours X-Forwarded-Host when trust_proxy is set, so a console behind a proxy still matches.
+  if (host !== request.host) throw new AppError('FORBIDDEN', `console request from origin ${origin.slice(0, 200)} refused`, { message: 'The console only takes requests from its own pages.' });
 }
 
 /** An onRequest hook: sets request.operator from the cookie, or answers 401. */

@@ -126,6 +126,8 @@ for (const backend of BACKENDS) {
     test('a request from another site is refused; sign-out ends the session', async () => {
       const crossSite = await post('/console/api/stacks/bulk', { action: 'delete', ids, confirm: 3 }, { cookie, origin: 'https://evil.example' });
       assert.equal(crossSite.statusCode, 403);
+      const sameSite = await post('/console/api/stacks/bulk', { action: 'resume', ids: [ids[2]], confirm: 1 }, { cookie, origin: 'http://localhost:80' });
+      assert.equal(sameSite.statusCode, 200, 'a request from the console\'s own page is taken');
       const out = await post('/console/api/sign-out', {});
       assert.match(String(out.headers['set-cookie']), /^stacklab_console=; .*Max-Age=0/);
       assert.equal((await get('/console/api/me')).statusCode, 401);
