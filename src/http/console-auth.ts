@@ -60,14 +60,17 @@ export function refuseCrossSite(request: FastifyRequest): void {
   if (SAFE.has(request.method)) return;
   const origin = request.headers.origin;
   if (origin === undefined) return;
-  let host: string | undefined;
-  try {
-    host = new URL(origin).host;
-  } catch {
-    host = undefined;
-  }
-  // request.host honours X-Forwarded-Host when trust_proxy is set, so a console behind a proxy still matches.
-  if (host !== request.host) throw new AppError('FORBIDDEN', `console request from origin ${origin.slice(0, 200)} refused`, { message: 'The console only takes requests from its own pages.' });
+  // request.host honours X-Forwarded-Host when trust_proxy is set, so a console behind a proxy still matches;
+  // both go through URL so that a default port (":80", ":443") written or left out compares equal.
+  const hostOf = (url: string) => {
+    try {
+      return new URL(url).host;
+    } catch {
+      return undefined;
+    }
+  };
+  const host = hostOf(origin);
+  if (host === undefined || host !== hostOf(`${request.protocol}://${request.host}`)) throw new AppError('FORBIDDEN', `console request from origin ${origin.slice(0, 200)} refused`, { message: 'The console only takes requests from its own pages.' });
 }
 
 /** An onRequest hook: sets request.operator from the cookie, or answers 401. */
