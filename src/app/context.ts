@@ -16,6 +16,7 @@ import type { LtiModule } from '../lti/lti-module.ts';
 import type { ProviderRegistry } from '../providers/provider-registry.ts';
 import type { LifecycleHooks } from '../services/lifecycle-hooks.ts';
 import type { StackService } from '../services/stack-service.ts';
+import type { OperatorAccounts } from '../services/operator-accounts.ts';
 
 /** A lab that did not load; `waitingForProvider` holds its title when only a provider is missing. */
 export interface LabLoadFailure {
@@ -48,6 +49,8 @@ export interface AppContext {
   notices: string[];
   /** Labs whose lab.yaml did not load, with why (shown by /readyz). */
   labErrors: LabLoadFailure[];
+  /** The staff console's operator accounts and sessions (docs/console.md). */
+  operators: OperatorAccounts;
   /** This process's Prometheus registry (infra/metrics.ts), served at /metrics. */
   metrics: Registry;
 }

@@ -28,6 +28,7 @@ import { measureLifecycle, type LifecycleMeasure } from '../services/lifecycle-m
 import { Keys } from '../infra/keys.ts';
 import { Operations } from '../services/operations.ts';
 import { StackService } from '../services/stack-service.ts';
+import { OperatorAccounts } from '../services/operator-accounts.ts';
 import { mapCatalog, type LabCatalog } from '../domain/lab-catalog.ts';
 import { mapRegistry } from '../providers/provider-registry.ts';
 import type { AppContext, LabLoadFailure } from './context.ts';
@@ -115,7 +116,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     // Check results from LTI launches become queued grades in whichever process ran the check; the
     // lti-grades job sends them wherever workers run.
     closers.push({ what: 'grade queueing', close: lti.queueGrades() });
-    const ctx: AppContext = { config, deployment, ltiConfig: options.ltiConfig, logger, db, keys, clock, labs, providers, stacks, events, lifecycleHooks, checks, lti, notices: built.notices, labErrors, metrics };
+    const ctx: AppContext = { config, deployment, ltiConfig: options.ltiConfig, logger, db, keys, clock, labs, providers, stacks, events, lifecycleHooks, checks, lti, notices: built.notices, labErrors, metrics,
+      operators: new OperatorAccounts(db, clock, config.operator_session_ttl) };
 
     const workerId = options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     const operations = new Operations({

@@ -5,6 +5,7 @@ import { serveCommand, workerCommand } from './serve-command.ts';
 import { labsCommand, validateCommand } from './lab-commands.ts';
 import { migrateCommand, stacksCommand } from './stack-commands.ts';
 import { storeCommand } from './store-commands.ts';
+import { operatorCommand } from './operator-command.ts';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('stacklab')
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<void> {
   program.addCommand(stacksCommand());
   program.addCommand(migrateCommand());
   program.addCommand(storeCommand());
+  program.addCommand(operatorCommand());
   for (const extra of await optionalCommands()) program.addCommand(extra);
   try {
     await program.parseAsync(argv);

@@ -119,6 +119,7 @@ export const SETTINGS = [
       .refine((v) => v.split(/\s+/).filter(Boolean).every((o) => /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(o)), 'must be origins like https://lms.example.org, separated by spaces')
       .default(''), "Space-separated origins (https://lms.example.org) that may frame the lab page, in addition to the registered LTI platforms' origins."),
   setting('session_ttl', seconds.default(8 * 3600), 'Seconds a learner session on the lab page stays valid.'),
+  setting('operator_session_ttl', seconds.default(8 * 3600), 'Seconds an operator stays signed in to the staff console (docs/console.md) without signing in again.'),
   setting('demo', bool.default(false), 'Serve the demo course page with name sign-in (npm start turns it on).'),
   setting('log_format', z.enum(['auto', 'json', 'pretty']).default('auto'), 'Log lines as JSON (for log collectors) or pretty (one readable line each); auto = pretty when standard output is a terminal.'),
   setting('log_level', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), 'Log level.'),

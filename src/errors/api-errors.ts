@@ -8,6 +8,8 @@ export const API_ERRORS = {
   BAD_REQUEST: { status: 400, message: 'The request is not valid.' },
   UNAUTHORIZED: { status: 401, message: 'Authentication is required: send a valid bearer token.' },
   FORBIDDEN: { status: 403, message: 'You may not act on this resource.' },
+  SIGN_IN_FAILED: { status: 401, message: 'The operator name or the password is wrong; check both and try again.' },
+  SIGN_IN_THROTTLED: { status: 429, message: 'Too many failed sign-ins for this name or from this address: wait the seconds the Retry-After header gives, then try again.' },
   LAB_NOT_FOUND: { status: 404, message: 'There is no lab with this id.' },
   STACK_NOT_FOUND: { status: 404, message: 'There is no stack with this id.' },
   NOT_FOUND: { status: 404, message: 'Not found.' },

@@ -18,7 +18,7 @@ const run = async (...args: string[]) => {
 
 test('stacklab --help lists the commands', async () => {
   const { stdout } = await run('--help');
-  for (const c of ['serve', 'worker', 'validate', 'labs', 'stacks', 'migrate', 'store', 'image', 'test', 'lti']) assert.match(stdout, new RegExp(`\\b${c}\\b`));
+  for (const c of ['serve', 'worker', 'validate', 'labs', 'stacks', 'migrate', 'store', 'operator', 'image', 'test', 'lti']) assert.match(stdout, new RegExp(`\\b${c}\\b`));
 });
 
 test('stacklab validate accepts the sample labs and refuses a broken template with resource, property and line', async () => {

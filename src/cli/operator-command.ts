@@ -1,0 +1,109 @@
+/**
+ * `stacklab operator add|list|remove|passwd`: the staff console's named accounts (docs/console.md). They
+ * open the store directly, as `migrate` does: on PostgreSQL beside running servers; on the embedded store
+ * only while no server holds it (the error names the holder).
+ * A password is never an argument (it would sit in the shell history and in `ps`): it is typed twice at a
+ * terminal, or read as the first line of standard input (`--password-stdin`) for scripts.
+ */
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { openDatabase } from '../db/database.ts';
+import { migrate } from '../db/migrations.ts';
+import { systemClock } from '../infra/clock.ts';
+import { OperatorAccounts } from '../services/operator-accounts.ts';
+import { configFromCommand } from './runtime-from-cli.ts';
+
+async function withAccounts<T>(command: Command, fn: (accounts: OperatorAccounts) => Promise<T>): Promise<T> {
+  const { config } = configFromCommand(command);
+  const db = await openDatabase({ url: config.database_url, dataDir: join(resolve(config.data_dir), 'pglite') });
+  try {
+    await migrate(db);
+    return await fn(new OperatorAccounts(db, systemClock, config.operator_session_ttl));
+  } finally {
+    await db.close();
+  }
+}
+
+async function readStdinLine(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += String(chunk);
+    if (text.includes('\n')) break;
+  }
+  return text.split(/\r?\n/)[0];
+}
+
+/** Reads a line at the terminal without echoing it. */
+function promptHidden(question: string): Promise<string> {
+  return new Promise((resolvePrompt, reject) => {
+    const input = process.stdin;
+    process.stderr.write(question);
+    input.setRawMode(true);
+    input.resume();
+    let typed = '';
+    const onData = (data: Buffer) => {
+      for (const ch of data.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') {
+          input.setRawMode(false);
+          input.pause();
+          input.off('data', onData);
+          process.stderr.write('\n');
+          return resolvePrompt(typed);
+        }
+        if (ch === '\u0003') {
+          input.setRawMode(false);
+          input.off('data', onData);
+          return reject(new Error('cancelled'));
+        }
+        typed = ch === '\u007f' ? typed.slice(0, -1) : typed + ch;
+      }
+    };
+    input.on('data', onData);
+  });
+}
+
+async function newPassword(fromStdin: boolean): Promise<string> {
+  if (fromStdin || !process.stdin.isTTY) return readStdinLine();
+  const first = await promptHidden('Password (12 characters or more): ');
+  const second = await promptHidden('The same password again: ');
+  if (first !== second) throw new Error('the two passwords differ: nothing was changed; run the command again');
+  return first;
+}
+
+export function operatorCommand(): Command {
+  const operator = new Command('operator').description('Manage the staff console\'s operator accounts (docs/console.md)');
+  operator
+    .command('add <name>')
+    .description('Create an operator account; the password is asked for (or read from standard input)')
+    .option('--password-stdin', 'read the password as the first line of standard input')
+    .action(async (name: string, opts: { passwordStdin?: boolean }, command: Command) => {
+      const password = await newPassword(Boolean(opts.passwordStdin));
+      await withAccounts(command, (accounts) => accounts.add(name, password));
+      console.log(`operator ${name} added; they sign in at /console`);
+    });
+  operator
+    .command('list')
+    .description('List the operator accounts')
+    .action(async (_opts: unknown, command: Command) => {
+      const operators = await withAccounts(command, (accounts) => accounts.list());
+      if (operators.length === 0) console.log('no operators yet: add one with `stacklab operator add <name>`');
+      for (const o of operators) console.log(`${o.name}\tcreated ${o.createdAt.toISOString()}\tpassword set ${o.updatedAt.toISOString()}`);
+    });
+  operator
+    .command('remove <name>')
+    .description('Remove an operator account; their sessions end at once')
+    .action(async (name: string, _opts: unknown, command: Command) => {
+      await withAccounts(command, (accounts) => accounts.remove(name));
+      console.log(`operator ${name} removed`);
+    });
+  operator
+    .command('passwd <name>')
+    .description("Set an operator's password; their sessions end at once")
+    .option('--password-stdin', 'read the password as the first line of standard input')
+    .action(async (name: string, opts: { passwordStdin?: boolean }, command: Command) => {
+      const password = await newPassword(Boolean(opts.passwordStdin));
+      await withAccounts(command, (accounts) => accounts.setPassword(name, password));
+      console.log(`password of ${name} changed; their sessions were ended`);
+    });
+  return operator;
+}

@@ -1,0 +1,69 @@
+/**
+ * Operator accounts and sessions on both backends: scrypt hashes (never the password) in the store,
+ * refused names and passwords, a new password or a removed account ending every session, expiry.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ManualClock } from '../../src/infra/clock.ts';
+import { OperatorAccounts, tokenHash } from '../../src/services/operator-accounts.ts';
+import { hashPassword, verifyPassword } from '../../src/services/operator-passwords.ts';
+import { BACKENDS, freshDatabase, postgresAvailable, type TestDatabase } from '../support/databases.ts';
+import { skipUnless } from '../support/prerequisite.ts';
+
+const pgUp = await postgresAvailable();
+const PASSWORD = 'correct horse battery staple';
+
+test('scrypt hashes carry their parameters, differ per salt and check only the right password', async () => {
+  const [a, b] = await Promise.all([hashPassword(PASSWORD), hashPassword(PASSWORD)]);
+  assert.match(a, /^scrypt\$32768\$8\$1\$[\w-]{22}\$[\w-]{86}$/);
+  assert.notEqual(a, b);
+  assert.equal(await verifyPassword(PASSWORD, a), true);
+  assert.equal(await verifyPassword(`${PASSWORD}!`, a), false);
+  assert.equal(await verifyPassword(PASSWORD, 'plain:correct horse battery staple'), false);
+  assert.equal(await verifyPassword(PASSWORD, 'scrypt$0$8$1$abc$def'), false);
+});
+
+for (const backend of BACKENDS) {
+  describe(`operator accounts on ${backend}`, { skip: backend === 'postgres' ? skipUnless(pgUp, 'PostgreSQL is not reachable at 127.0.0.1:5432 (set STACKLAB_TEST_DATABASE_URL)') : false }, () => {
+    let database: TestDatabase;
+    let clock: ManualClock;
+    let accounts: OperatorAccounts;
+    before(async () => {
+      database = await freshDatabase(backend);
+      clock = new ManualClock(new Date('2026-01-05T10:00:00Z'));
+      accounts = new OperatorAccounts(database.db, clock, 3600);
+    });
+    after(async () => database?.drop());
+
+    test('an account is stored with its hash only, and bad names, short passwords and duplicates are refused', async () => {
+      await accounts.add('ada', PASSWORD);
+      const [row] = await database.db.query<{ password_hash: string }>('SELECT password_hash FROM operators WHERE name = $1', ['ada']);
+      assert.ok(row.password_hash.startsWith('scrypt$') && !row.password_hash.includes(PASSWORD));
+      await assert.rejects(accounts.add('ada', PASSWORD), /exists already/);
+      await assert.rejects(accounts.add('bad name', PASSWORD), /not valid/);
+      await assert.rejects(accounts.add('grace', 'short'), /too short/);
+      assert.deepEqual((await accounts.list()).map((o) => o.name), ['ada']);
+    });
+
+    test('a session is found by its token, stored hashed, and expires', async () => {
+      const signedIn = await accounts.signIn('ada', PASSWORD, '192.0.2.1');
+      assert.equal(await accounts.operatorFor(signedIn.token), 'ada');
+      const stored = await database.db.query<{ token_hash: string }>('SELECT token_hash FROM operator_sessions');
+      assert.deepEqual(stored.map((r) => r.token_hash), [tokenHash(signedIn.token)]);
+      clock.advance(3601);
+      assert.equal(await accounts.operatorFor(signedIn.token), null);
+    });
+
+    test('a new password and a removed account end every session', async () => {
+      const first = await accounts.signIn('ada', PASSWORD, '192.0.2.1');
+      await accounts.setPassword('ada', `${PASSWORD} two`);
+      assert.equal(await accounts.operatorFor(first.token), null);
+      await assert.rejects(accounts.signIn('ada', PASSWORD, '192.0.2.1'), { code: 'SIGN_IN_FAILED' });
+      const second = await accounts.signIn('ada', `${PASSWORD} two`, '192.0.2.1');
+      await accounts.remove('ada');
+      assert.equal(await accounts.operatorFor(second.token), null);
+      await assert.rejects(accounts.remove('ada'), /no operator named "ada"/);
+      await assert.rejects(accounts.setPassword('ada', PASSWORD), /no operator named "ada"/);
+    });
+  });
+}

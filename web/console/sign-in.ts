@@ -1,0 +1,37 @@
+/** The sign-in form: name and password, posted to /console/api/sign-in; the answer sets the cookie. */
+import { call, errorText } from './api.ts';
+import { h, show } from './dom.ts';
+
+export function showSignIn(main: HTMLElement, signedIn: (operator: string) => void): void {
+  const error = h('p', { class: 'error', role: 'alert', id: 'sign-in-error' });
+  const name = h('input', { id: 'sign-in-name', name: 'username', autocomplete: 'username', required: true, maxlength: 64 });
+  const password = h('input', { id: 'sign-in-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true, maxlength: 1024 });
+  const submit = h('button', { type: 'submit' }, 'Sign in');
+  const form = h(
+    'form',
+    { class: 'sign-in', 'aria-labelledby': 'sign-in-title' },
+    h('h2', { id: 'sign-in-title' }, 'Operator sign-in'),
+    h('p', { class: 'muted' }, 'Accounts are made with ', h('code', {}, 'stacklab operator add <name>'), ' on the server.'),
+    h('label', { for: 'sign-in-name' }, 'Operator name'),
+    name,
+    h('label', { for: 'sign-in-password' }, 'Password'),
+    password,
+    submit,
+    error,
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    error.textContent = '';
+    call<{ operator: string }>('/sign-in', { method: 'POST', body: { name: name.value, password: password.value } })
+      .then((answer) => signedIn(answer.operator))
+      .catch((e: unknown) => {
+        error.textContent = errorText(e);
+        password.value = '';
+        password.focus();
+      })
+      .finally(() => (submit.disabled = false));
+  });
+  show(main, form);
+  name.focus();
+}
