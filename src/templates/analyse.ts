@@ -10,6 +10,7 @@ import { resolveParameters } from './parameters.ts';
 import { readTemplate, type HotTemplate } from './parse.ts';
 import { formatPath, type TemplateProblem } from './problems.ts';
 import { isHeatResourceType, isTemplateResourceType, unknownTypeMessage } from './resource-types.ts';
+import { checkResourceProperties } from './resource-properties.ts';
 import { own } from './values.ts';
 import { FUNCTION_NAMES } from './functions/table.ts';
 import type { PathPart } from './yaml-source.ts';
@@ -37,6 +38,8 @@ export interface Analysis {
   /** resource -> its type after the environment's resource_registry. */
   types: Record<string, string>;
   problems: TemplateProblem[];
+  /** What was not checked and why (a type without a known schema); not a reason to refuse. */
+  notes: TemplateProblem[];
 }
 
 
@@ -52,7 +55,8 @@ export function analyseTemplate(text: string, opts: AnalyseOptions = {}): Analys
   }
   const graph: Graph = new Map();
   const types: Record<string, string> = {};
-  const result = (parameters: Record<string, unknown> = {}): Analysis => ({ template, environment, parameters, graph, types, problems });
+  const notes: TemplateProblem[] = [];
+  const result = (parameters: Record<string, unknown> = {}): Analysis => ({ template, environment, parameters, graph, types, problems, notes });
   if (!template) return result();
 
   const locate = (path: PathPart[], message: string): TemplateProblem => {
@@ -100,6 +104,11 @@ export function analyseTemplate(text: string, opts: AnalyseOptions = {}): Analys
     const mapped = resolved !== resource.type ? ` (${resource.type} is mapped to it by the environment)` : '';
     problems.push(locate(['resources', name, 'type'], unknownTypeMessage(resolved) + mapped));
   }
+
+  checkResourceProperties(template, types, files, {
+    problem: (path, message) => problems.push(locate(path, message)),
+    note: (path, message) => notes.push(locate(path, message)),
+  });
 
   const scopeFor = (references: Set<string>): CheckScope => ({
     template,
