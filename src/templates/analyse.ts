@@ -27,6 +27,11 @@ export interface AnalyseOptions {
   ignoreUnknownParameters?: boolean;
   /** Also refuse what only Heat can run (yaql, nested stacks' resource_facade, CFN functions). */
   localRuntime?: boolean;
+  /**
+   * Check properties against the types' schemas, as Heat does at create. `stacklab validate` does;
+   * the local runtime's launch does not, so minimal templates (a server without a flavor) still run there.
+   */
+  checkProperties?: boolean;
 }
 
 export interface Analysis {
@@ -105,7 +110,7 @@ export function analyseTemplate(text: string, opts: AnalyseOptions = {}): Analys
     problems.push(locate(['resources', name, 'type'], unknownTypeMessage(resolved) + mapped));
   }
 
-  checkResourceProperties(template, types, files, {
+  if (opts.checkProperties) checkResourceProperties(template, types, files, {
     problem: (path, message) => problems.push(locate(path, message)),
     note: (path, message) => notes.push(locate(path, message)),
   });

@@ -18,6 +18,8 @@ export interface ValidateOptions {
   /** Also refuse what Heat runs but the local runtime's evaluator does not (yaql, CFN functions). */
   localRuntime?: boolean;
   ignoreUnknownParameters?: boolean;
+  /** Check properties against Heat's resource schemas (default: true). */
+  checkProperties?: boolean;
 }
 
 export function validateTemplate(text: string, opts: ValidateOptions = {}): TemplateProblem[] {
@@ -26,7 +28,7 @@ export function validateTemplate(text: string, opts: ValidateOptions = {}): Temp
 
 /** The problems (reasons to refuse) and the notes (what was left unchecked), each in file order. */
 export function validationReport(text: string, opts: ValidateOptions = {}): { problems: TemplateProblem[]; notes: TemplateProblem[] } {
-  const { problems, notes } = analyseTemplate(text, opts);
+  const { problems, notes } = analyseTemplate(text, { ...opts, checkProperties: opts.checkProperties ?? true });
   return { problems: inFileOrder(problems, opts.file), notes: inFileOrder(notes, opts.file) };
 }
 
