@@ -22,6 +22,8 @@ export interface AnalyseOptions {
   environmentFile?: string;
   /** Files the template may use with get_file or as nested template types, by the name it uses. */
   files?: Record<string, string>;
+  /** Why a file the template names could not be read (outside the lab folder, missing), by that name. */
+  unreadableFiles?: Record<string, string>;
   parameters?: Record<string, unknown>;
   requireAllParameters?: boolean;
   ignoreUnknownParameters?: boolean;
@@ -51,6 +53,7 @@ export interface Analysis {
 export function analyseTemplate(text: string, opts: AnalyseOptions = {}): Analysis {
   const file = opts.file;
   const files = opts.files ?? {};
+  const unreadableFiles = opts.unreadableFiles ?? {};
   const { template, problems } = readTemplate(text, file);
   let environment = emptyEnvironment();
   if (opts.environment !== undefined) {
@@ -103,7 +106,8 @@ export function analyseTemplate(text: string, opts: AnalyseOptions = {}): Analys
     const registered = own(environment.resourceRegistry, resolved) === resolved || (overrides !== undefined && own(overrides, resolved) === resolved);
     if (isHeatResourceType(resolved) || registered) continue;
     if (isTemplateResourceType(resolved)) {
-      if (!Object.hasOwn(files, resolved)) problems.push(locate(['resources', name, 'type'], `Could not fetch remote template "${resolved}": the file was not provided with the template`));
+      const why = Object.hasOwn(unreadableFiles, resolved) ? unreadableFiles[resolved] : 'the file was not provided with the template';
+      if (!Object.hasOwn(files, resolved)) problems.push(locate(['resources', name, 'type'], `Could not fetch remote template "${resolved}": ${why}`));
       continue;
     }
     const mapped = resolved !== resource.type ? ` (${resource.type} is mapped to it by the environment)` : '';
@@ -118,6 +122,7 @@ export function analyseTemplate(text: string, opts: AnalyseOptions = {}): Analys
   const scopeFor = (references: Set<string>): CheckScope => ({
     template,
     files,
+    unreadableFiles,
     resourceType: (r) => types[r],
     report: (path, message) => problems.push(locate(path, message)),
     references,

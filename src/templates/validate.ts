@@ -15,6 +15,8 @@ export interface ValidateOptions {
   requireAllParameters?: boolean;
   /** Files for get_file and nested template types, by the name the template uses. */
   files?: Record<string, string>;
+  /** Why a file the template names could not be read (outside the lab folder, missing), by that name. */
+  unreadableFiles?: Record<string, string>;
   /** Also refuse what Heat runs but the local runtime's evaluator does not (yaql, CFN functions). */
   localRuntime?: boolean;
   ignoreUnknownParameters?: boolean;
