@@ -41,6 +41,8 @@ export function validateLabTemplate(t: ValidationTarget): LabValidation {
     environment: t.environment,
     environmentFile: envPath,
     parameters: t.parameters,
+    // As at launch, where only the parameters a template declares are passed (the platform's `run` and lab.yaml's others are dropped).
+    ignoreUnknownParameters: true,
     files: found.files,
     unreadableFiles: found.unreadable,
   });
