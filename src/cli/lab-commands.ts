@@ -55,7 +55,15 @@ export function validateCommand(): Command {
         notes = notes.concat(checked.notes);
         if (opts.provider === 'lxc' && found.length === 0) {
           const { validateForLxc } = await import('../providers/lxc/template-loader.ts');
-          found.push(...withLines(validateForLxc(t.template, { file: t.templateFile, environment: t.environment, parameters: t.parameters }), t.template, 'the local runtime (lxc) cannot run this'));
+          const lxc = validateForLxc(t.template, { file: t.templateFile, environment: t.environment, parameters: t.parameters, files: checked.files, ignoreUnknownParameters: true });
+          found.push(...withLines(lxc, t.template, 'the local runtime (lxc) cannot run this'));
+          if (lxc.some((p) => p.property === 'type')) {
+            const { SUPPORTED_TYPES } = await import('../providers/lxc/build-plan.ts');
+            notes.push({ file: t.templateFile, message: `the local runtime (lxc) runs these types: ${SUPPORTED_TYPES.join(', ')}` });
+          } else if (lxc.length === 1) {
+            // The planner stops at the first property it cannot build; later ones show once this is fixed.
+            notes.push({ file: t.templateFile, message: 'the local runtime (lxc) stops at the first property it cannot run: fix it and validate again for any after it' });
+          }
         } else if (opts.provider && opts.provider !== 'lxc') {
           throw new Error(`--provider ${opts.provider}: only 'lxc' has local checks; OpenStack templates are checked by Heat at launch`);
         }
@@ -77,7 +85,8 @@ function withLines(problems: TemplateProblem[], text: string, why: string): Temp
   return problems.map((p) => {
     const top = p.property?.split(/[.[]/)[0];
     const line = p.line ?? (p.resource && template ? (top ? template.lines.at(['resources', p.resource, top === 'type' ? 'type' : 'properties', ...(top === 'type' ? [] : [top])]) : template.lines.resource(p.resource)) : undefined);
-    return { ...p, ...(line !== undefined ? { line } : {}), message: `${why}: ${p.message}` };
+    // The supported types are listed once, in a note, not after every refused type.
+    return { ...p, ...(line !== undefined ? { line } : {}), message: `${why}: ${p.message.replace(/; supported: .*$/, '')}` };
   });
 }
 

@@ -87,6 +87,11 @@ function gather(text: string, path: string, root: Root, environment: { text: str
   return out;
 }
 
+/** Every file found, the nested templates' own included: what goes to Heat as `files`. */
+export function allFiles(found: TemplateFiles): Record<string, string> {
+  return Object.assign({}, found.files, ...found.nested.map((n) => allFiles(n.files)));
+}
+
 /** Literal `get_file` arguments anywhere in the document. */
 function getFileNames(value: unknown, found = new Set<string>()): Set<string> {
   if (Array.isArray(value)) for (const v of value) getFileNames(v, found);
