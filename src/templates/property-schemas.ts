@@ -48,21 +48,20 @@ export type ReportProperty = (path: PathPart[], message: string) => void;
 
 /** Checks `properties` (at `path`, the resource's `properties` key) against `schema`. */
 export function checkProperties(properties: Record<string, unknown>, schema: Record<string, PropertySchema>, path: PathPart[], version: string, report: ReportProperty): void {
-  checkMap(properties, schema, path, version, report, true);
+  checkMap(properties, schema, path, version, report);
 }
 
-function checkMap(value: Record<string, unknown>, schema: Record<string, PropertySchema>, path: PathPart[], version: string, report: ReportProperty, top: boolean): void {
+/** Heat words these the same at the top and in nested maps (`networks[0]`); the path says where. */
+function checkMap(value: Record<string, unknown>, schema: Record<string, PropertySchema>, path: PathPart[], version: string, report: ReportProperty): void {
   for (const key of Object.keys(value)) {
     if (Object.hasOwn(schema, key)) continue;
     const near = closest(key, Object.keys(schema).filter((k) => schema[k]!.status !== 'HIDDEN'));
-    // Heat's wording differs between the top level and nested maps.
-    const what = top ? `Unknown Property ${key}` : `Unknown key(s) ${key}`;
-    report([...path, key], `${what}${near ? `. Did you mean ${near}?` : ''}`);
+    report([...path, key], `Unknown Property ${key}${near ? `. Did you mean ${near}?` : ''}`);
   }
   for (const [key, prop] of Object.entries(schema)) {
     const given = value[key];
     if (given === undefined || given === null) {
-      if (prop.required && !replacedByOldName(key, value, schema)) report(top ? [...path, key] : path, top ? `Property ${key} not assigned` : `Property ${key} not assigned (in ${path.at(-1) ?? 'the map'})`);
+      if (prop.required && !replacedByOldName(key, value, schema)) report([...path, key], `Property ${key} not assigned`);
       continue;
     }
     checkValue(given, prop, [...path, key], version, report);
@@ -100,7 +99,7 @@ function checkValue(value: unknown, prop: PropertySchema, path: PathPart[], vers
       break;
     case 'Map':
       if (!isPlainObject(value)) return report(path, `"${shown}" is not a map`);
-      if (prop.schema) checkMap(value, prop.schema, path, version, report, false);
+      if (prop.schema) checkMap(value, prop.schema, path, version, report);
       break;
     default:
       break;
