@@ -1,0 +1,42 @@
+/** Properties against Heat's resource schemas: the rules one by one, with Heat's wording. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { validateTemplate } from '../../../src/templates/validate.ts';
+
+const T = 'heat_template_version: 2018-08-31\nresources:\n';
+const said = (resources: string) => validateTemplate(T + resources).map((p) => `${p.resource} ${p.property}: ${p.message}`);
+
+describe('properties against Heat resource schemas', () => {
+  test('values of the right type pass, strings Heat converts included; function calls are not judged', () => {
+    assert.deepEqual(said('  r: {type: OS::Heat::RandomString, properties: {length: "12", character_classes: [{class: digits, min: 2}]}}\n'), []);
+    assert.deepEqual(said('  n: {type: OS::Neutron::Net, properties: {admin_state_up: "yes", port_security_enabled: false}}\n'), []);
+    assert.deepEqual(said('  r: {type: OS::Heat::RandomString, properties: {length: {str_replace: {template: "1x", params: {x: 2}}}}}\n'), []);
+  });
+
+  test('wrong types, values outside the allowed ones or the range, and patterns are refused with the path', () => {
+    assert.deepEqual(said('  n: {type: OS::Neutron::Net, properties: {admin_state_up: maybe}}\n'), [
+      `n admin_state_up: Unrecognized value "maybe", acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'`,
+    ]);
+    assert.deepEqual(said('  r: {type: OS::Heat::RandomString, properties: {character_classes: [{class: emoji}]}}\n'), [
+      'r character_classes[0].class: "emoji" is not an allowed value [lettersdigits, letters, lowercase, uppercase, digits, hexdigits, octdigits]',
+    ]);
+    assert.deepEqual(said('  r: {type: OS::Heat::RandomString, properties: {length: 0}}\n'), ['r length: 0 is out of range (min: 1, max: 512)']);
+    assert.deepEqual(said('  a: {type: AWS::EC2::VolumeAttachment, properties: {InstanceId: i, VolumeId: v, Device: /dev/sda}}\n'), ['a Device: "/dev/sda" does not match pattern "/dev/vd[b-z]"']);
+    assert.deepEqual(said('  s: {type: OS::Heat::Value, properties: {value: 1, type: tuple}}\n'), ['s type: "tuple" is not an allowed value [string, number, comma_delimited_list, json, boolean]']);
+  });
+
+  test('required properties, also inside list items; a hidden old name counts for the new one', () => {
+    assert.deepEqual(said('  s: {type: OS::Neutron::Subnet, properties: {cidr: 10.0.0.0/24, allocation_pools: [{start: 10.0.0.2}]}}\n'), [
+      's allocation_pools[0].end: Property end not assigned',
+      's network: Property network not assigned',
+    ]);
+    assert.deepEqual(said('  s: {type: OS::Neutron::Subnet, properties: {network_id: x, cidr: 10.0.0.0/24}}\n'), []);
+  });
+
+  test('unknown names, top level and nested, with the nearest known one', () => {
+    assert.deepEqual(said('  s: {type: OS::Nova::Server, properties: {flavor: f, imagee: i, networks: [{subnetz: x}]}}\n'), [
+      's imagee: Unknown Property imagee. Did you mean image?',
+      's networks[0].subnetz: Unknown Property subnetz. Did you mean subnet?',
+    ]);
+  });
+});
