@@ -11,7 +11,7 @@
  * which is how Heat looks them up in the `files` it is given.
  */
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { dirname, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isTemplateResourceType } from '../templates/resource-types.ts';
 import { isPlainObject, readYaml } from '../templates/yaml-source.ts';
@@ -53,19 +53,26 @@ interface Root {
 function gather(text: string, path: string, root: Root, environment: { text: string; path: string } | undefined, chain: string[], depth: number): TemplateFiles {
   const out: TemplateFiles = { files: {}, unreadable: {}, nested: [] };
   const doc = readYaml(text).source?.value;
-  const templateNames = new Map<string, string>();
-  if (isPlainObject(doc) && isPlainObject(doc.resources)) {
-    for (const resource of Object.values(doc.resources)) {
-      if (isPlainObject(resource) && typeof resource.type === 'string' && isTemplateResourceType(resource.type)) templateNames.set(resource.type, path);
-    }
-  }
+  const names = namesIn(doc);
+  // Name -> the file its relative name is joined onto (heatclient: the template's or the environment's base URL).
+  const templateNames = new Map<string, string>([...names.templates].map((n) => [n, path]));
   if (environment) {
     const env = readYaml(environment.text).source?.value;
     const registry = isPlainObject(env) && isPlainObject(env.resource_registry) ? env.resource_registry : {};
-    const targets = Object.entries(registry).flatMap(([k, v]) => (k === 'resources' && isPlainObject(v) ? Object.values(v).flatMap((o) => (isPlainObject(o) ? Object.values(o) : [])) : [v]));
-    for (const target of targets) if (typeof target === 'string' && isTemplateResourceType(target)) templateNames.set(target, environment.path);
+    // heatclient honours `base_url` in the registry (and per resource), a folder the names are joined onto.
+    const base = (v: unknown, fallback: string) => (typeof v === 'string' ? join(fileBase(v, dirname(environment.path)), 'environment') : fallback);
+    const global = base(registry.base_url, environment.path);
+    for (const [k, v] of Object.entries(registry)) {
+      if (typeof v === 'string' && k !== 'base_url' && isTemplateResourceType(v)) templateNames.set(v, global);
+      if (k !== 'resources' || !isPlainObject(v)) continue;
+      for (const overrides of Object.values(v)) {
+        if (!isPlainObject(overrides)) continue;
+        const own = base(overrides.base_url, global);
+        for (const [t, target] of Object.entries(overrides)) if (t !== 'base_url' && typeof target === 'string' && isTemplateResourceType(target)) templateNames.set(target, own);
+      }
+    }
   }
-  for (const name of getFileNames(doc)) {
+  for (const name of names.getFile) {
     const read = readNamed(name, path, root);
     if ('text' in read) out.files[name] = read.text;
     else if (read.why) out.unreadable[name] = read.why;
@@ -92,16 +99,30 @@ export function allFiles(found: TemplateFiles): Record<string, string> {
   return Object.assign({}, found.files, ...found.nested.map((n) => allFiles(n.files)));
 }
 
-/** Literal `get_file` arguments anywhere in the document. */
-function getFileNames(value: unknown, found = new Set<string>()): Set<string> {
-  if (Array.isArray(value)) for (const v of value) getFileNames(v, found);
+/**
+ * Literal `get_file` arguments, and `type` values naming templates, anywhere in the document: like
+ * heatclient, which also finds the `type` of a ResourceGroup's `resource_def`.
+ */
+function namesIn(value: unknown, found = { getFile: new Set<string>(), templates: new Set<string>() }) {
+  if (Array.isArray(value)) for (const v of value) namesIn(v, found);
   else if (isPlainObject(value)) {
     for (const [k, v] of Object.entries(value)) {
-      if (k === 'get_file' && typeof v === 'string') found.add(v);
-      else getFileNames(v, found);
+      if (k === 'get_file' && typeof v === 'string') found.getFile.add(v);
+      else if (k === 'type' && typeof v === 'string' && isTemplateResourceType(v)) found.templates.add(v);
+      else namesIn(v, found);
     }
   }
   return found;
+}
+
+/** A `base_url` as a folder: a path or file: URL, relative to `folder`. */
+function fileBase(baseUrl: string, folder: string): string {
+  try {
+    const url = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`, pathToFileURL(folder + sep));
+    return url.protocol === 'file:' ? fileURLToPath(url) : folder;
+  } catch {
+    return folder;
+  }
 }
 
 /** Reads a name as heatclient would join it onto the folder of `from`; `why` is unset for remote names Heat fetches itself. */

@@ -43,6 +43,16 @@ describe('template files from the lab folder', () => {
     assert.deepEqual(found.nested.map((n) => n.files.files), [{ 'web.sh': 'W' }]);
   });
 
+  test("like heatclient: a ResourceGroup member's template type, and the environment's base_url", () => {
+    put('members/server.yaml', `${T}resources: {}\n`);
+    put('env/types/secret.yaml', `${T}resources: {}\n`);
+    const text = `${T}resources:\n  g:\n    type: OS::Heat::ResourceGroup\n    properties: {resource_def: {type: members/server.yaml}}\n  s: {type: Lab::Secret}\n`;
+    const env = { text: 'resource_registry:\n  base_url: types\n  "Lab::Secret": secret.yaml\n', path: join(lab, 'env/environment.yaml') };
+    const found = templateFiles(text, join(lab, 'template.yaml'), lab, env);
+    assert.deepEqual(found.unreadable, {});
+    assert.deepEqual(Object.keys(found.files).sort(), ['members/server.yaml', 'secret.yaml']);
+  });
+
   test('names that leave the lab folder are refused where they are used: .., absolute paths, links', () => {
     put('../outside.sh', 'secret');
     symlinkSync(join(lab, '../outside.sh'), join(lab, 'link.sh'));
