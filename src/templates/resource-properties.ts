@@ -28,7 +28,15 @@ export function checkResourceProperties(template: HotTemplate, types: Record<str
     }
     if (!isPlainObject(resource.properties)) continue;
     checkProperties(resource.properties, schema, at, template.version, report.problem);
+    if (type === 'OS::Heat::ResourceGroup') checkMember(resource.properties.resource_def, [...at, 'resource_def'], template.version, report);
   }
+}
+
+/** A ResourceGroup's member definition, checked as Heat checks it (it validates one member). */
+function checkMember(def: unknown, at: PathPart[], version: string, report: PropertyReports): void {
+  if (!isPlainObject(def) || typeof def.type !== 'string' || !isPlainObject(def.properties)) return;
+  const schema = propertiesSchemaOf(def.type);
+  if (schema) checkProperties(def.properties, schema, [...at, 'properties'], version, report.problem);
 }
 
 const PARAMETER_TYPES: Record<HotParameter['type'], PropertySchema['type']> = {

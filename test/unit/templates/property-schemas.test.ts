@@ -33,6 +33,12 @@ describe('properties against Heat resource schemas', () => {
     assert.deepEqual(said('  s: {type: OS::Neutron::Subnet, properties: {network_id: x, cidr: 10.0.0.0/24}}\n'), []);
   });
 
+  test("a ResourceGroup's member definition is checked against its type", () => {
+    assert.deepEqual(said('  g: {type: OS::Heat::ResourceGroup, properties: {count: 2, resource_def: {type: OS::Nova::Server, properties: {name: n-%index%, image: i}}}}\n'), [
+      'g resource_def.properties.flavor: Property flavor not assigned',
+    ]);
+  });
+
   test('unknown names, top level and nested, with the nearest known one', () => {
     assert.deepEqual(said('  s: {type: OS::Nova::Server, properties: {flavor: f, imagee: i, networks: [{subnetz: x}]}}\n'), [
       's imagee: Unknown Property imagee. Did you mean image?',
