@@ -80,18 +80,22 @@ function replacedByOldName(key: string, value: Record<string, unknown>, schema: 
 function checkValue(value: unknown, prop: PropertySchema, path: PathPart[], version: string, report: ReportProperty): void {
   if (asCall(value, version, 'value')) return;
   const shown = typeof value === 'string' ? value : JSON.stringify(value);
+  // The conversions of heat/engine/properties.py (Property._get_string, _get_integer, ...).
   switch (prop.type) {
     case 'String':
-      if (typeof value === 'object') return report(path, `Value must be a string; got ${JSON.stringify(value)}`);
+      // Heat takes booleans and integers as their text, and refuses fractions, lists and maps.
+      if (typeof value === 'object' || (typeof value === 'number' && !Number.isInteger(value))) return report(path, `Value must be a string; got ${JSON.stringify(value)}`);
       break;
     case 'Integer':
-      if (!(typeof value === 'number' && Number.isInteger(value)) && !(typeof value === 'string' && /^\s*[-+]?\d+\s*$/.test(value))) return report(path, `Value '${shown}' is not an integer`);
+      // Python's int(): any number (a fraction is cut), a boolean, or the text of an integer.
+      if (!(typeof value === 'number' || typeof value === 'boolean') && !(typeof value === 'string' && /^\s*[-+]?\d+(_\d+)*\s*$/.test(value))) return report(path, `Value '${shown}' is not an integer`);
       break;
     case 'Number':
       if (typeof value !== 'number' && !(typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)))) return report(path, `Value '${shown}' is not a number`);
       break;
     case 'Boolean':
-      if (typeof value !== 'boolean' && !(typeof value === 'string' && /^(true|false|yes|no|on|off|1|0|t|f|y|n)$/i.test(value))) return report(path, `Unrecognized value "${shown}", acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'`);
+      // YAML's yes/no/on/off are booleans already; as text, Heat takes only true and false.
+      if (typeof value !== 'boolean' && !(typeof value === 'string' && /^(true|false)$/i.test(value))) return report(path, `"${typeof value === 'string' ? value.toLowerCase() : shown}" is not a valid boolean`);
       break;
     case 'List':
       if (!Array.isArray(value)) return report(path, `"${shown}" is not a list`);
@@ -115,7 +119,8 @@ function breaks(c: Constraint, value: unknown, shown: string): string | undefine
   if ('allowed_values' in c) {
     // Heat compares after converting to the property's type: "4" is allowed where 4 is.
     const ok = c.allowed_values.some((a) => a === value || String(a) === String(value));
-    return ok ? undefined : `"${shown}" is not an allowed value [${c.allowed_values.map(String).join(', ')}]`;
+    // Heat shows the list as Python's json.dumps does: ["a", "b"], [4, 6].
+    return ok ? undefined : `"${shown}" is not an allowed value [${c.allowed_values.map((a) => JSON.stringify(a)).join(', ')}]`;
   }
   if ('range' in c) {
     const n = Number(value);

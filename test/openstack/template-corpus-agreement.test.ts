@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { createOpenStackProvider, type OpenStackProvider } from '../../src/providers/openstack/provider.ts';
 import { ProviderError, type StackRef } from '../../src/providers/provider.ts';
 import { formatProblem } from '../../src/templates/problems.ts';
+import { validateTemplate } from '../../src/templates/validate.ts';
 import { CORPUS, validateCorpusLab } from '../fixtures/templates/corpus/expected.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { demoOptions, uniqueStackName } from './heat-env.ts';
@@ -43,6 +44,29 @@ describe('the template corpus: stacklab validate agrees with a real Heat', { ski
       if (error instanceof ProviderError && error.code === 'TEMPLATE_INVALID') return `${error.userMessage} ${error.detail}`;
       throw error;
     }
+  }
+
+  // Each schema rule on its own: Heat's create refuses with the same words at the same property.
+  const T = 'heat_template_version: 2018-08-31\nresources:\n';
+  const RULES: Record<string, string> = {
+    'a boolean as text other than true/false': `${T}  n: {type: OS::Neutron::Net, properties: {admin_state_up: "Yes"}}\n`,
+    'a fraction where text belongs': `${T}  n: {type: OS::Neutron::Net, properties: {name: 1.5}}\n`,
+    'a number below its range': `${T}  r: {type: OS::Heat::RandomString, properties: {length: 0}}\n`,
+    'a value outside the allowed ones, in a list item': `${T}  r: {type: OS::Heat::RandomString, properties: {character_classes: [{class: emoji}]}}\n`,
+    'a required key missing in a list item': `${T}  n: {type: OS::Neutron::Net}\n  s: {type: OS::Neutron::Subnet, properties: {network: {get_resource: n}, cidr: 10.0.0.0/24, allocation_pools: [{start: 10.0.0.2}]}}\n`,
+  };
+  for (const [rule, template] of Object.entries(RULES)) {
+    test(`schema rule: ${rule}: refused by both, in the same words`, async () => {
+      const ours = validateTemplate(template);
+      assert.equal(ours.length, 1, ours.map(formatProblem).join('\n'));
+      const atCreate = await heatCreate({ template, files: {} });
+      assert.ok(atCreate !== undefined, 'Heat created the stack: it accepts what stacklab refuses');
+      assert.ok(atCreate.includes(ours[0]!.message), `Heat says: ${atCreate}\nwe say: ${formatProblem(ours[0]!)}`);
+      // For a key missing from a map, Heat names the map.
+      const missing = / not assigned$/.test(ours[0]!.message);
+      const heatPath = `resources.${ours[0]!.resource}.properties.${ours[0]!.property}`.replace(missing ? /\.\w+$/ : /$^/, '');
+      assert.ok(atCreate.includes(heatPath), `Heat names ${atCreate}, we name ${heatPath}`);
+    });
   }
 
   for (const c of CORPUS) {
