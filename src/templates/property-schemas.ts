@@ -137,6 +137,12 @@ function breaks(c: Constraint, value: unknown, shown: string): string | undefine
     return undefined;
   }
   if (typeof value !== 'string') return undefined;
-  // Heat wants the whole value to match (re.match, then the match's end is the value's end).
-  return new RegExp(`^(?:${c.allowed_pattern})$`).test(value) ? undefined : `"${value}" does not match pattern "${c.allowed_pattern}"`;
+  let pattern: RegExp;
+  try {
+    // Heat wants the whole value to match (re.match, then the match's end is the value's end).
+    pattern = new RegExp(`^(?:${c.allowed_pattern})$`);
+  } catch {
+    return undefined; // Python-only syntax: left to Heat
+  }
+  return pattern.test(value) ? undefined : `"${value}" does not match pattern "${c.allowed_pattern}"`;
 }
