@@ -1,28 +1,33 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
 import { loadLab, loadLabs, LabError } from '../labs/load-labs.ts';
-import { validateTemplate } from '../templates/validate.ts';
+import { validateLabTemplate, type ValidationTarget } from '../labs/validate-lab.ts';
+import { readTemplate } from '../templates/parse.ts';
 import { formatProblem, type TemplateProblem } from '../templates/problems.ts';
 import { configFromCommand } from './runtime-from-cli.ts';
 
-interface Target {
+interface Target extends ValidationTarget {
   label: string;
-  template: string;
-  templateFile: string;
-  environment?: string;
-  parameters: Record<string, unknown>;
 }
 
 /** A lab folder (lab.yaml + its templates, one per provider override) or a bare HOT template file. */
 function targets(path: string): Target[] {
   if (!existsSync(path)) throw new Error(`${path} does not exist: give a lab folder or a HOT template file`);
-  if (statSync(path).isFile()) return [{ label: path, template: readFileSync(path, 'utf8'), templateFile: path, parameters: {} }];
+  if (statSync(path).isFile()) return [{ label: path, template: readFileSync(path, 'utf8'), templateFile: path, root: dirname(resolve(path)), parameters: {} }];
   const lab = loadLab(resolve(path), { defaultProviders: ['default'] });
   const seen = new Set<string>();
   return lab.providers
     .filter((p) => !seen.has(p.templateFile) && seen.add(p.templateFile))
-    .map((p) => ({ label: `${lab.id} (${p.templateFile})`, template: p.template, templateFile: resolve(path, p.templateFile), environment: p.environment, parameters: { ...lab.parameters, run: 'validate' } }));
+    .map((p) => ({
+      label: `${lab.id} (${p.templateFile})`,
+      template: p.template,
+      templateFile: resolve(path, p.templateFile),
+      root: resolve(path),
+      environment: p.environment,
+      parameters: { ...lab.parameters, run: 'validate' },
+      lab: { protocol: lab.protocol },
+    }));
 }
 
 export function validateCommand(): Command {
@@ -32,6 +37,7 @@ export function validateCommand(): Command {
     .option('--provider <kind>', 'also check what this provider kind supports (lxc)')
     .action(async (path: string, opts: { provider?: string }) => {
       let problems: TemplateProblem[] = [];
+      let notes: TemplateProblem[] = [];
       let list: Target[];
       try {
         list = targets(path);
@@ -44,10 +50,20 @@ export function validateCommand(): Command {
         throw error;
       }
       for (const t of list) {
-        const found = validateTemplate(t.template, { file: t.templateFile, environment: t.environment, parameters: t.parameters });
+        const checked = validateLabTemplate(t);
+        const found = checked.problems;
+        notes = notes.concat(checked.notes);
         if (opts.provider === 'lxc' && found.length === 0) {
           const { validateForLxc } = await import('../providers/lxc/template-loader.ts');
-          found.push(...validateForLxc(t.template, { file: t.templateFile, environment: t.environment, parameters: t.parameters }));
+          const lxc = validateForLxc(t.template, { file: t.templateFile, environment: t.environment, parameters: t.parameters, files: checked.files, ignoreUnknownParameters: true });
+          found.push(...withLines(lxc, t.template, 'the local runtime (lxc) cannot run this'));
+          if (lxc.some((p) => p.property === 'type')) {
+            const { SUPPORTED_TYPES } = await import('../providers/lxc/build-plan.ts');
+            notes.push({ file: t.templateFile, message: `the local runtime (lxc) runs these types: ${SUPPORTED_TYPES.join(', ')}` });
+          } else if (lxc.length === 1) {
+            // The planner stops at the first property it cannot build; later ones show once this is fixed.
+            notes.push({ file: t.templateFile, message: 'the local runtime (lxc) stops at the first property it cannot run: fix it and validate again for any after it' });
+          }
         } else if (opts.provider && opts.provider !== 'lxc') {
           throw new Error(`--provider ${opts.provider}: only 'lxc' has local checks; OpenStack templates are checked by Heat at launch`);
         }
@@ -55,8 +71,23 @@ export function validateCommand(): Command {
         console.log(found.length ? `✗ ${t.label}: ${found.length} problem(s)` : `✓ ${t.label}`);
       }
       for (const p of problems) console.error(`  ${formatProblem(p)}`);
+      for (const n of notes) console.error(`  note: ${formatProblem(n)}`);
       if (problems.length) process.exitCode = 1;
     });
+}
+
+/**
+ * The local runtime's refusals name the resource and property; the line is found here so each says
+ * where it is, and that it is the local runtime (not Heat) that refuses.
+ */
+function withLines(problems: TemplateProblem[], text: string, why: string): TemplateProblem[] {
+  const { template } = readTemplate(text);
+  return problems.map((p) => {
+    const top = p.property?.split(/[.[]/)[0];
+    const line = p.line ?? (p.resource && template ? (top ? template.lines.at(['resources', p.resource, top === 'type' ? 'type' : 'properties', ...(top === 'type' ? [] : [top])]) : template.lines.resource(p.resource)) : undefined);
+    // The supported types are listed once, in a note, not after every refused type.
+    return { ...p, ...(line !== undefined ? { line } : {}), message: `${why}: ${p.message.replace(/; supported: .*$/, '')}` };
+  });
 }
 
 export function labsCommand(): Command {

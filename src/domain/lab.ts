@@ -6,6 +6,8 @@ export interface LabProvider {
   template: string;
   templateFile: string;
   environment?: string;
+  /** Files the template reads (get_file, nested templates), by the name it uses: Heat's `files`. */
+  files?: Record<string, string>;
 }
 
 export interface LabCheck {

@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { DEFAULT_PORTS, type Lab, type LabCheck } from '../domain/lab.ts';
 import { labFileSchema, type LabFile } from './lab-schema.ts';
+import { allFiles, templateFiles } from './template-files.ts';
 
 export class LabError extends Error {
   constructor(
@@ -104,13 +105,21 @@ function toLab(id: string, dir: string, file: string, data: LabFile, options: Lo
   const environment = data.environment ? readLabFile(dir, data.environment, 'environment', problems) : undefined;
   const declared: Array<{ name: string; capacity: number; template?: string; environment?: string }> =
     data.providers ?? options.defaultProviders.map((name) => ({ name, capacity: -1 }));
-  const providers = declared.map((p, i) => ({
-    name: p.name,
-    capacity: p.capacity,
-    templateFile: p.template ?? data.template,
-    template: p.template ? (readLabFile(dir, p.template, `providers.${i}.template`, problems) ?? '') : template,
-    environment: p.environment ? readLabFile(dir, p.environment, `providers.${i}.environment`, problems) : environment,
-  }));
+  const providers = declared.map((p, i) => {
+    const templateFile = p.template ?? data.template;
+    const environmentFile = p.environment ?? data.environment;
+    const entry = {
+      name: p.name,
+      capacity: p.capacity,
+      templateFile,
+      template: p.template ? (readLabFile(dir, p.template, `providers.${i}.template`, problems) ?? '') : template,
+      environment: p.environment ? readLabFile(dir, p.environment, `providers.${i}.environment`, problems) : environment,
+    };
+    // What cannot be read is left out here and named by `stacklab validate` (and refused by the provider).
+    const env = entry.environment !== undefined && environmentFile ? { text: entry.environment, path: join(dir, environmentFile) } : undefined;
+    const files = allFiles(templateFiles(entry.template, join(dir, templateFile), dir, env));
+    return Object.keys(files).length ? { ...entry, files } : entry;
+  });
   if (providers.length === 0) problems.push(`field 'providers': the lab needs at least one provider`);
   const checks: LabCheck[] = data.checks.map((c, i) => ({
     title: c.title ?? `Check ${i + 1}`,

@@ -250,6 +250,7 @@ export class Operations {
           deployment: this.deps.deployment,
           template: entry.template,
           environment: entry.environment,
+          ...(entry.files ? { files: entry.files } : {}),
           parameters: launchParameters(entry.template, lab.parameters, stack, keyPair),
           timeoutSeconds: lab.timeouts.launch,
           options: { allowInternet: lab.allowInternet },

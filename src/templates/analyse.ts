@@ -10,6 +10,7 @@ import { resolveParameters } from './parameters.ts';
 import { readTemplate, type HotTemplate } from './parse.ts';
 import { formatPath, type TemplateProblem } from './problems.ts';
 import { isHeatResourceType, isTemplateResourceType, unknownTypeMessage } from './resource-types.ts';
+import { checkResourceProperties } from './resource-properties.ts';
 import { own } from './values.ts';
 import { FUNCTION_NAMES } from './functions/table.ts';
 import type { PathPart } from './yaml-source.ts';
@@ -21,11 +22,18 @@ export interface AnalyseOptions {
   environmentFile?: string;
   /** Files the template may use with get_file or as nested template types, by the name it uses. */
   files?: Record<string, string>;
+  /** Why a file the template names could not be read (outside the lab folder, missing), by that name. */
+  unreadableFiles?: Record<string, string>;
   parameters?: Record<string, unknown>;
   requireAllParameters?: boolean;
   ignoreUnknownParameters?: boolean;
   /** Also refuse what only Heat can run (yaql, nested stacks' resource_facade, CFN functions). */
   localRuntime?: boolean;
+  /**
+   * Check properties against the types' schemas, as Heat does at create. `stacklab validate` does;
+   * the local runtime's launch does not, so minimal templates (a server without a flavor) still run there.
+   */
+  checkProperties?: boolean;
 }
 
 export interface Analysis {
@@ -37,12 +45,15 @@ export interface Analysis {
   /** resource -> its type after the environment's resource_registry. */
   types: Record<string, string>;
   problems: TemplateProblem[];
+  /** What was not checked and why (a type without a known schema); not a reason to refuse. */
+  notes: TemplateProblem[];
 }
 
 
 export function analyseTemplate(text: string, opts: AnalyseOptions = {}): Analysis {
   const file = opts.file;
   const files = opts.files ?? {};
+  const unreadableFiles = opts.unreadableFiles ?? {};
   const { template, problems } = readTemplate(text, file);
   let environment = emptyEnvironment();
   if (opts.environment !== undefined) {
@@ -52,7 +63,8 @@ export function analyseTemplate(text: string, opts: AnalyseOptions = {}): Analys
   }
   const graph: Graph = new Map();
   const types: Record<string, string> = {};
-  const result = (parameters: Record<string, unknown> = {}): Analysis => ({ template, environment, parameters, graph, types, problems });
+  const notes: TemplateProblem[] = [];
+  const result = (parameters: Record<string, unknown> = {}): Analysis => ({ template, environment, parameters, graph, types, problems, notes });
   if (!template) return result();
 
   const locate = (path: PathPart[], message: string): TemplateProblem => {
@@ -94,16 +106,23 @@ export function analyseTemplate(text: string, opts: AnalyseOptions = {}): Analys
     const registered = own(environment.resourceRegistry, resolved) === resolved || (overrides !== undefined && own(overrides, resolved) === resolved);
     if (isHeatResourceType(resolved) || registered) continue;
     if (isTemplateResourceType(resolved)) {
-      if (!Object.hasOwn(files, resolved)) problems.push(locate(['resources', name, 'type'], `Could not fetch remote template "${resolved}": the file was not provided with the template`));
+      const why = Object.hasOwn(unreadableFiles, resolved) ? unreadableFiles[resolved] : 'the file was not provided with the template';
+      if (!Object.hasOwn(files, resolved)) problems.push(locate(['resources', name, 'type'], `Could not fetch remote template "${resolved}": ${why}`));
       continue;
     }
     const mapped = resolved !== resource.type ? ` (${resource.type} is mapped to it by the environment)` : '';
     problems.push(locate(['resources', name, 'type'], unknownTypeMessage(resolved) + mapped));
   }
 
+  if (opts.checkProperties) checkResourceProperties(template, types, files, {
+    problem: (path, message) => problems.push(locate(path, message)),
+    note: (path, message) => notes.push(locate(path, message)),
+  });
+
   const scopeFor = (references: Set<string>): CheckScope => ({
     template,
     files,
+    unreadableFiles,
     resourceType: (r) => types[r],
     report: (path, message) => problems.push(locate(path, message)),
     references,

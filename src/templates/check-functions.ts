@@ -12,6 +12,7 @@ import { isPlainObject, type PathPart } from './yaml-source.ts';
 export interface CheckScope {
   template: HotTemplate;
   files: Record<string, string>;
+  unreadableFiles: Record<string, string>;
   /** The effective type of a resource (after the environment's registry), to check get_attr names. */
   resourceType(name: string): string | undefined;
   /** `path` is from the document root, so the caller can find the line and the property. */
@@ -61,6 +62,7 @@ function checkCall(fn: IntrinsicFunction, args: unknown, path: PathPart[], scope
     path,
     template: scope.template,
     files: scope.files,
+    unreadableFiles: scope.unreadableFiles,
     resourceType: scope.resourceType,
     reference: (resource) => scope.references.add(resource),
     localRuntime: scope.localRuntime,

@@ -2,6 +2,7 @@
  * Heat environment files: parameter values, parameter defaults and the resource registry that maps
  * custom type names (or whole namespaces with `*`) onto real types or nested templates.
  */
+import { HEAT_DEFAULT_REGISTRY } from './default-registry.ts';
 import { TemplateError, type TemplateProblem } from './problems.ts';
 import { own } from './values.ts';
 import { isPlainObject, readYaml, typeName } from './yaml-source.ts';
@@ -88,7 +89,8 @@ export function readEnvironment(text: string, file?: string): { environment: Hot
 
 /**
  * The type a resource really has after the registry's mappings, following chains
- * (`My::Server` -> `Lab::Server` -> `OS::Nova::Server`); undefined for a loop.
+ * (`My::Server` -> `Lab::Server` -> `OS::Nova::Server`); undefined for a loop. The lab's environment
+ * comes first, then Heat's default one (`OS::Ceilometer::Alarm` -> `OS::Aodh::Alarm`).
  */
 export function resolveResourceType(env: HotEnvironment, resource: string, type: string): string | undefined {
   let current = type;
@@ -97,14 +99,19 @@ export function resolveResourceType(env: HotEnvironment, resource: string, type:
     if (seen.has(current)) return undefined;
     seen.add(current);
     const overrides = own(env.resourceOverrides, resource);
-    const next = (overrides && own(overrides, current)) ?? own(env.resourceRegistry, current) ?? wildcard(env.resourceRegistry, current);
+    const next =
+      (overrides && own(overrides, current)) ??
+      own(env.resourceRegistry, current) ??
+      wildcard(env.resourceRegistry, current) ??
+      own(HEAT_DEFAULT_REGISTRY, current) ??
+      wildcard(HEAT_DEFAULT_REGISTRY, current);
     // A mapping of a type onto itself is how environments say "use the built-in one".
     if (next === undefined || next === current) return current;
     current = next;
   }
 }
 
-function wildcard(registry: Record<string, string>, type: string): string | undefined {
+function wildcard(registry: Readonly<Record<string, string>>, type: string): string | undefined {
   for (const [from, to] of Object.entries(registry)) {
     if (!from.endsWith('*')) continue;
     const prefix = from.slice(0, -1);

@@ -78,12 +78,17 @@ export function unknownTypeMessage(type: string): string {
 }
 
 function closestType(type: string): string | undefined {
+  return closest(type, HEAT_RESOURCE_TYPES);
+}
+
+/** The known name nearest to a misspelt one (for "did you mean"), or undefined when none is close. */
+export function closest(name: string, known: Iterable<string>): string | undefined {
   let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(type.length / 8));
-  for (const known of HEAT_RESOURCE_TYPES) {
-    const d = distance(type.toLowerCase(), known.toLowerCase());
+  let bestDistance = Math.max(2, Math.floor(name.length / 8));
+  for (const candidate of known) {
+    const d = distance(name.toLowerCase(), candidate.toLowerCase());
     if (d <= bestDistance) {
-      best = known;
+      best = candidate;
       bestDistance = d;
     }
   }

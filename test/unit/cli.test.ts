@@ -31,6 +31,22 @@ test('stacklab validate accepts the sample labs and refuses a broken template wi
   assert.match(bad.stderr, /bad\.yaml:6: resource 'server'.*property 'flavor'/);
 });
 
+test('stacklab validate reads a lab\'s files from its folder, and --provider lxc names what the local runtime cannot run', async () => {
+  const corpus = 'test/fixtures/templates/corpus';
+  const ok = await run('validate', `${corpus}/software-config`);
+  assert.equal(ok.code, 0, ok.stderr);
+  const misspelt = await run('validate', `${corpus}/misspelt-subnet`);
+  assert.equal(misspelt.code, 1);
+  assert.match(misspelt.stderr, /misspelt-subnet\/template\.yaml:11: resource 'subnet', property 'dns_nameserver': Unknown Property dns_nameserver\. Did you mean dns_nameservers\?/);
+  const lxc = await run('validate', '--provider', 'lxc', `${corpus}/ceilometer-alarm`);
+  assert.equal(lxc.code, 1);
+  for (const [line, resource, type] of [[6, 'group', 'OS::Heat::AutoScalingGroup'], [12, 'scaleup_policy', 'OS::Heat::ScalingPolicy'], [19, 'cpu_alarm_high', 'OS::Ceilometer::Alarm']]) {
+    assert.match(lxc.stderr, new RegExp(`template\\.yaml:${line}: resource '${resource}', property 'type': the local runtime \\(lxc\\) cannot run this: type ${type} is not supported`));
+  }
+  assert.match(lxc.stderr, /note: .*the local runtime \(lxc\) runs these types: OS::Nova::Server/);
+  assert.equal((await run('validate', '--provider', 'lxc', `${corpus}/router-lab`)).code, 0);
+});
+
 test('stacklab labs lists the sample labs', async () => {
   const { stdout, code } = await run('labs');
   assert.equal(code, 0);

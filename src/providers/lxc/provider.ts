@@ -89,7 +89,7 @@ class LxcProvider implements Provider {
     if (await this.locate(req.name)) return ref;
     let evaluation;
     try {
-      evaluation = prepareStack(req.template, { environment: req.environment, parameters: req.parameters });
+      evaluation = prepareStack(req.template, { environment: req.environment, parameters: req.parameters, ...(req.files ? { files: req.files } : {}) });
     } catch (err) {
       throw invalid(problemsOf(err)?.map(formatProblem) ?? [(err as Error).message], err);
     }
@@ -233,7 +233,7 @@ class LxcProvider implements Provider {
   }
 
   async validate(req: Pick<CreateRequest, 'template' | 'environment' | 'files' | 'parameters'>): Promise<string[]> {
-    return validateForLxc(req.template, { environment: req.environment, parameters: req.parameters, provider: this.settings }).map(formatProblem);
+    return validateForLxc(req.template, { environment: req.environment, parameters: req.parameters, files: req.files, provider: this.settings }).map(formatProblem);
   }
 
   async rebootServers(ref: StackRef, servers: string[]): Promise<void> {

@@ -12,6 +12,10 @@ export interface ValidateOptions {
   file?: string;
   environment?: string;
   parameters?: Record<string, unknown>;
+  /** Files the template reads (get_file), by the name it uses. */
+  files?: Record<string, string>;
+  /** Drop given parameters the template does not declare (the launch passes only declared ones). */
+  ignoreUnknownParameters?: boolean;
   /** The provider's options (image aliases, flavors); defaults otherwise. */
   provider?: LxcProviderOptions;
 }
@@ -22,7 +26,13 @@ export interface ValidateOptions {
  * fuzz campaign (chaos/fuzz-templates.ts) looks for here.
  */
 export function planForValidation(text: string, opts: ValidateOptions = {}): void {
-  const evaluation = prepareStack(text, { file: opts.file, environment: opts.environment, parameters: opts.parameters ?? {} });
+  const evaluation = prepareStack(text, {
+    file: opts.file,
+    environment: opts.environment,
+    parameters: opts.parameters ?? {},
+    ...(opts.files ? { files: opts.files } : {}),
+    ...(opts.ignoreUnknownParameters ? { ignoreUnknownParameters: true } : {}),
+  });
   let n = 0;
   buildPlan({
     stackName: 'stacklab-validate',

@@ -16,6 +16,8 @@ export interface CheckCall {
   path: PathPart[];
   template: HotTemplate;
   files: Record<string, string>;
+  /** Why a file the template names could not be read (outside the lab folder, missing), by that name. */
+  unreadableFiles: Record<string, string>;
   /** The effective type of a resource, to check get_attr names. */
   resourceType(name: string): string | undefined;
   /** Records a resource the value refers to (the dependency graph is built from these). */

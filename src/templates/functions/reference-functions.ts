@@ -88,7 +88,8 @@ export const getFile: IntrinsicFunction = {
       c.bad('Argument to "get_file" must be a string (a file name)');
       return;
     }
-    if (!Object.hasOwn(c.files, c.args)) c.bad(`get_file: the file "${c.args}" was not provided with the template`);
+    if (Object.hasOwn(c.files, c.args)) return;
+    c.bad(`get_file: ${Object.hasOwn(c.unreadableFiles, c.args) ? c.unreadableFiles[c.args] : `the file "${c.args}" was not provided with the template`}`);
   },
   resolve: (c) => c.file(String(c.raw)),
 };

@@ -18,7 +18,8 @@ const hot = (resources: string, extra = '') => `heat_template_version: 2018-08-3
 
 /** The refusal of the lxc planner path, checked to be a clear refusal and not a wrapped bug. */
 function lxcRefusal(text: string) {
-  assert.deepEqual(validateTemplate(text), [], 'Heat-level validation should pass; the planner is what is tested');
+  // Without the schema check: some of these Heat also refuses at create, but the planner is what is tested.
+  assert.deepEqual(validateTemplate(text, { checkProperties: false }), [], 'Heat-level validation should pass; the planner is what is tested');
   let thrown: unknown;
   try {
     planForValidation(text);

@@ -38,7 +38,7 @@ describe('validateTemplate: each problem names file, line, resource and property
   });
 
   test('a type mapped by the environment is known; a registry loop is refused', () => {
-    const text = 'heat_template_version: 2018-08-31\nresources:\n  s: {type: "Lab::Server"}\n  v: {type: "Vendor::Thing"}\n';
+    const text = 'heat_template_version: 2018-08-31\nresources:\n  s: {type: "Lab::Server", properties: {flavor: m1.tiny}}\n  v: {type: "Vendor::Thing"}\n';
     const env = 'resource_registry:\n  "Lab::Server": "OS::Nova::Server"\n  "Vendor::Thing": "Vendor::Thing"\n';
     assert.deepEqual(validateTemplate(text, { environment: env }), []);
     assert.match(only(validateTemplate(text), /Lab::Server/).message, /The Resource Type \(Lab::Server\) could not be found/);
