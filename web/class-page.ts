@@ -74,10 +74,12 @@ function showError(error: unknown): void {
   dom.error.textContent = error instanceof ApiError || error instanceof Error ? error.message : String(error);
 }
 
+/** h:mm:ss, so the first minutes of a lab show too. */
 function clock(seconds: number): string {
   const h = Math.floor(seconds / 3600);
   const m = Math.floor((seconds % 3600) / 60);
-  return `${h}:${String(m).padStart(2, '0')}`;
+  const s = seconds % 60;
+  return `${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
 }
 
 function cell(row: HTMLTableRowElement, text: string): HTMLTableCellElement {
@@ -115,8 +117,9 @@ async function loadRoster(): Promise<void> {
       cell(row, new Date(entry.lastActivityAt).toLocaleString());
       cell(row, clock(entry.secondsUsed));
       cell(row, entry.bestScore === null ? '–' : `${Math.round(entry.bestScore * 100)} %`);
-      const actions = row.insertCell();
+      const actions = document.createElement('div');
       actions.className = 'actions';
+      row.insertCell().append(actions);
       const watch = button('Watch', () => void openShadow(entry.stackId, entry.learner), 'watch');
       watch.disabled = entry.state !== 'READY';
       actions.append(watch, button('Recordings', () => void openRecordings(entry.stackId, entry.learner), 'recordings'), button('Reset', () => confirmReset(entry.stackId, entry.learner), 'danger reset'));
