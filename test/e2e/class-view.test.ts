@@ -36,6 +36,8 @@ async function waitForXterm(page: Page, selector: string, pattern: RegExp, timeo
 describe('class view (Chromium, LTI emulator, local LXC runtime)', { skip: skipUnless(blocker === null, blocker ?? '') }, () => {
   let world: E2eWorld;
   let emulator: OpenEdxEmulator;
+  let ada: Page;
+  let bob: Page;
 
   before(async () => {
     emulator = await OpenEdxEmulator.start({ host: 'localhost' });
@@ -49,6 +51,11 @@ describe('class view (Chromium, LTI emulator, local LXC runtime)', { skip: skipU
       redirectUris: [`${world.base}/lti/launch`],
       keysetUrl: `${world.base}/.well-known/jwks.json`,
     });
+    // The two learners' labs are built here, so the test's own time goes to the class view.
+    ada = await learnerPage('ada');
+    bob = await learnerPage('bob');
+    await ada.waitForSelector('#overlay', { state: 'hidden', timeout: 100_000 });
+    await bob.waitForSelector('#overlay', { state: 'hidden', timeout: 100_000 });
   });
   after(async () => {
     await world?.close();
@@ -63,10 +70,6 @@ describe('class view (Chromium, LTI emulator, local LXC runtime)', { skip: skipU
   }
 
   test('an instructor sees two learners, shadows one, takes over, and plays the recording', async () => {
-    const ada = await learnerPage('ada');
-    const bob = await learnerPage('bob');
-    await ada.waitForSelector('#overlay', { state: 'hidden', timeout: 120_000 });
-    await bob.waitForSelector('#overlay', { state: 'hidden', timeout: 120_000 });
     assert.equal(await ada.isVisible('#btn-class'), false, 'a learner is offered no class view');
     await typeLine(ada, 'echo ready-$((1+1))');
     await waitForTerminal(ada, /^ready-2\s*$/m);
