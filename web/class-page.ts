@@ -111,7 +111,15 @@ async function loadRoster(): Promise<void> {
       const row = dom.rows.insertRow();
       row.dataset.stack = entry.stackId;
       row.dataset.learner = entry.learner;
-      cell(row, entry.learner).setAttribute('translate', 'no');
+      const who = cell(row, entry.displayName ?? entry.learner);
+      who.setAttribute('translate', 'no');
+      who.title = entry.learner;
+      if (entry.staff) {
+        const tag = document.createElement('span');
+        tag.className = 'badge';
+        tag.textContent = 'staff';
+        who.append(' ', tag);
+      }
       cell(row, titles.get(entry.lab) ?? entry.lab);
       cell(row, entry.state).className = 'state';
       cell(row, new Date(entry.lastActivityAt).toLocaleString());
@@ -120,9 +128,10 @@ async function loadRoster(): Promise<void> {
       const actions = document.createElement('div');
       actions.className = 'actions';
       row.insertCell().append(actions);
-      const watch = button('Watch', () => void openShadow(entry.stackId, entry.learner), 'watch');
+      const name = entry.displayName ?? entry.learner;
+      const watch = button('Watch', () => void openShadow(entry.stackId, name), 'watch');
       watch.disabled = entry.state !== 'READY';
-      actions.append(watch, button('Recordings', () => void openRecordings(entry.stackId, entry.learner), 'recordings'), button('Reset', () => confirmReset(entry.stackId, entry.learner), 'danger reset'));
+      actions.append(watch, button('Recordings', () => void openRecordings(entry.stackId, name), 'recordings'), button('Reset', () => confirmReset(entry.stackId, name), 'danger reset'));
     }
   } catch (error) {
     showError(error);

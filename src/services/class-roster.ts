@@ -1,7 +1,8 @@
 /**
  * An instructor's roster of one course (LTI context): every stack a learner opened there, with its
- * state, last activity, the time it was running (READY) from its history, and the learner's best
- * progress-check score for that lab. One query for the stacks, one for the times, one for the scores.
+ * name and role from their LTI launch, state, last activity, the time it was running (READY) from its
+ * history, and the learner's best progress-check score for that lab; course staff who tried the lab
+ * come last. One query for the stacks, one for the times, one for the scores.
  */
 import type { Database } from '../db/database.ts';
 import type { StackState } from '../domain/states.ts';
@@ -9,6 +10,10 @@ import type { StackState } from '../domain/states.ts';
 export interface RosterEntry {
   stackId: string;
   learner: string;
+  /** The name from the learner's LTI launch, when the platform sent one. */
+  displayName: string | null;
+  /** Launched with instructor rights (course staff trying the lab). */
+  staff: boolean;
   lab: string;
   state: StackState;
   lastActivityAt: Date;
@@ -24,8 +29,10 @@ export interface RosterEntry {
 export const ROSTER_LIMIT = 2000;
 
 export async function classRoster(db: Database, context: string, now: Date): Promise<RosterEntry[]> {
-  const stacks = await db.query<{ id: string; learner: string; lab: string; state: StackState; last_activity_at: Date; created_at: Date }>(
-    'SELECT id, learner, lab, state, last_activity_at, created_at FROM stacks WHERE context = $1 ORDER BY learner, lab LIMIT $2',
+  const stacks = await db.query<{ id: string; learner: string; lab: string; state: StackState; last_activity_at: Date; created_at: Date; display_name: string | null; staff: boolean | null }>(
+    `SELECT s.id, s.learner, s.lab, s.state, s.last_activity_at, s.created_at, l.display_name, l.staff FROM stacks s
+     LEFT JOIN lti_launches l ON l.learner = s.learner AND l.context = s.context AND l.lab = s.lab
+     WHERE s.context = $1 ORDER BY COALESCE(l.staff, false), COALESCE(l.display_name, s.learner), s.learner, s.lab LIMIT $2`,
     [context, ROSTER_LIMIT],
   );
   if (!stacks.length) return [];
@@ -49,6 +56,8 @@ export async function classRoster(db: Database, context: string, now: Date): Pro
     return {
       stackId: s.id,
       learner: s.learner,
+      displayName: s.display_name,
+      staff: s.staff === true,
       lab: s.lab,
       state: s.state,
       lastActivityAt: new Date(s.last_activity_at),

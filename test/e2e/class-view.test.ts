@@ -90,6 +90,8 @@ describe('class view (Chromium, LTI emulator, local LXC runtime)', { skip: skipU
     const learners = await classPage.$$eval('#roster tbody tr', (rows) => rows.map((r) => (r as HTMLElement).dataset.learner));
     assert.ok(learners.includes('ada') && learners.includes('bob'), `roster: ${learners.join(', ')}`);
     assert.equal(await classPage.innerText('#class-context'), COURSE);
+    // The instructor's own lab (the launch opened one) is listed by name, marked as staff, after the learners.
+    assert.match(await classPage.innerText('#roster tbody tr:last-child'), /Tess Teacher staff/);
     await world.screenshot(classPage, 'class-view-roster');
 
     // Watch Ada: her screen so far, then what she types now.

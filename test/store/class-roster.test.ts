@@ -54,6 +54,13 @@ for (const backend of BACKENDS) {
       // Bob: READY 0-5, then suspended.
       await history('s-bob', [...launch, ['SUSPEND_PENDING', 5], ['SUSPENDING', 5], ['SUSPENDED', 6]]);
       await history('s-eve', launch);
+      // Names and roles come from the LTI launches: Ann launched with a name, Tess as course staff.
+      await stack('s-tess', 'tess', 'course-1', 'READY');
+      await history('s-tess', launch);
+      const ltiLaunch = (learner: string, name: string, staff: boolean) =>
+        t.db.query(`INSERT INTO lti_launches (learner, context, lab, platform, deployment_id, sub, updated_at, display_name, staff) VALUES ($1, 'course-1', 'shell', 'openedx', '1', $1, now(), $2, $3)`, [learner, name, staff]);
+      await ltiLaunch('ann', 'Ann Lovelace', false);
+      await ltiLaunch('tess', 'Tess Teacher', true);
       const run = (id: string, learner: string, context: string, status: string, score: number | null) =>
         t.db.query(`INSERT INTO check_runs (id, stack_id, learner, context, lab, status, actor, started_at, deadline, score) VALUES ($1, 's-' || $2, $2, $3, 'shell', $4, 'test', $5, $5, $6)`, [id, learner, context, status, at(1), score]);
       await run('r1', 'ann', 'course-1', 'completed', 0.25);
@@ -62,9 +69,10 @@ for (const backend of BACKENDS) {
       await run('r4', 'ann', 'course-2', 'completed', 1);
 
       const roster = await classRoster(t.db, 'course-1', at(50));
-      assert.deepEqual(roster.map((r) => [r.learner, r.state, r.secondsUsed, r.bestScore, r.checkRuns]), [
-        ['ann', 'READY', 39 * 60, 0.75, 2],
-        ['bob', 'SUSPENDED', 5 * 60, null, 0],
+      assert.deepEqual(roster.map((r) => [r.learner, r.displayName, r.staff, r.state, r.secondsUsed, r.bestScore, r.checkRuns]), [
+        ['ann', 'Ann Lovelace', false, 'READY', 39 * 60, 0.75, 2],
+        ['bob', null, false, 'SUSPENDED', 5 * 60, null, 0],
+        ['tess', 'Tess Teacher', true, 'READY', 50 * 60, null, 0],
       ]);
       assert.deepEqual(await classRoster(t.db, 'course-3', at(50)), []);
     });

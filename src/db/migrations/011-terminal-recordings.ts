@@ -2,6 +2,8 @@
  * Terminal recordings (asciicast v2 files in the data folder, src/recordings/): one row per recorded
  * terminal session, so the class view can list them per stack and the retention sweep can find the old
  * ones without walking the folder. The file is the recording; the row says where it is and whose it is.
+ * The LTI launch also keeps the learner's name and whether they launched as course staff, so the
+ * roster shows names instead of ids, and staff apart from learners.
  */
 export const sql = `
 CREATE TABLE terminal_recordings (
@@ -18,4 +20,6 @@ CREATE TABLE terminal_recordings (
 );
 CREATE INDEX terminal_recordings_stack ON terminal_recordings (stack_id, started_at);
 CREATE INDEX terminal_recordings_started ON terminal_recordings (started_at);
+ALTER TABLE lti_launches ADD COLUMN display_name text;
+ALTER TABLE lti_launches ADD COLUMN staff boolean NOT NULL DEFAULT false;
 `;
