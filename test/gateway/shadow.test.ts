@@ -55,7 +55,7 @@ describe('class view: roster, shadowing, recordings, reset', { skip: skipUnless(
   let viewerStack: string;
 
   before(async () => {
-    world = await gatewayWorld((sshd) => [sshLab(sshd), sshLab(sshd, { id: 'viewer', readOnly: true })]);
+    world = await gatewayWorld((sshd) => [sshLab(sshd), sshLab(sshd, { id: 'viewer', readOnly: true }), sshLab(sshd, { id: 'private', recordTerminal: false })]);
     const keys = world.runtime.ctx.keys;
     alice = await world.session('alice');
     bob = await world.session('bob');
@@ -167,11 +167,19 @@ describe('class view: roster, shadowing, recordings, reset', { skip: skipUnless(
   });
 
   test("recordings: the learner's session in asciicast v2, attached to the check that followed, for the course's instructor only", async () => {
-    const listed = await eventually(async () => {
-      const answer = await world.api<{ recordings: { id: string; endedAt: string | null; checkRuns: unknown[] }[] }>(teacher, 'GET', `/api/v1/class/stacks/${aliceStack}/recordings`);
-      return answer.body.recordings.length && answer.body.recordings.every((r) => r.endedAt) ? answer.body.recordings : undefined;
+    const before = (await world.runtime.ctx.recordings.store.forStack(aliceStack)).map((r) => r.id);
+    // The test clock stands still: a second later, so this session starts after the earlier ones.
+    world.runtime.clock.advance(1);
+    const learnerGrant = (await world.api<Grant>(alice, 'POST', `/api/v1/me/stacks/${aliceStack}/connections`, {})).body;
+    const { ws, screen } = await connect(wsUrl(learnerGrant.path), learnerGrant.protocols);
+    screen.type('echo recorded-$((6*7))\r');
+    await screen.waitFor(/recorded-42/);
+    ws.close();
+    const id = await eventually(async () => {
+      const answer = await world.api<{ recordings: { id: string; endedAt: string | null }[] }>(teacher, 'GET', `/api/v1/class/stacks/${aliceStack}/recordings`);
+      const mine = answer.body.recordings.find((r) => !before.includes(r.id));
+      return mine?.endedAt ? mine.id : undefined;
     }, 5000, 'the recording ended');
-    const id = listed.at(-1)!.id;
     // The learner checks their progress after the session: the check belongs to that recording.
     world.runtime.clock.advance(5);
     const checks = world.runtime.ctx.checks.store;
@@ -189,12 +197,24 @@ describe('class view: roster, shadowing, recordings, reset', { skip: skipUnless(
     const cast = parseAsciicast(await response.text());
     assert.equal(cast.header.version, 2);
     const output = cast.events.filter((e) => e[1] === 'o').map((e) => e[2]).join('');
-    assert.match(output, /learner-5/);
-    assert.match(output, /teacher-8/, 'what the instructor typed during the take-over is in the record too');
+    assert.match(output, /recorded-42/);
     for (const who of [otherTeacher, alice]) {
       const refused = await fetch(`${world.base}/api/v1/class/recordings/${id}`, { headers: { authorization: `Bearer ${who}` } });
       assert.ok(refused.status === 404 || refused.status === 403, `status ${refused.status}`);
     }
+  });
+
+  test('a lab with record_terminal: false is not recorded, and its learner is not told it is', async () => {
+    const dave = await world.session('dave');
+    const stackId = await world.launch(dave, 'private');
+    const grant = (await world.api<Grant>(dave, 'POST', `/api/v1/me/stacks/${stackId}/connections`, {})).body;
+    const { ws, screen, seen } = await connect(wsUrl(grant.path), grant.protocols);
+    screen.type('echo private-$((3+4))\r');
+    await screen.waitFor(/private-7/);
+    ws.close();
+    assert.ok(seen.some((c) => c.type === 'status' && c.state === 'connected'));
+    assert.ok(!seen.some((c) => c.type === 'recording'), JSON.stringify(seen));
+    assert.deepEqual(await world.runtime.ctx.recordings.store.forStack(stackId), []);
   });
 
   test("reset by the instructor goes through the stack service and names the instructor in the history", async () => {
