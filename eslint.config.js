@@ -19,13 +19,14 @@ const LAYERS = {
   db: ['domain', 'errors', 'infra', 'config'],
   ssh: ['domain', 'errors', 'infra'],
   providers: ['domain', 'errors', 'infra', 'config', 'templates'],
+  recordings: ['domain', 'errors', 'infra', 'config', 'db'],
   services: ['domain', 'errors', 'infra', 'config', 'templates', 'labs', 'db', 'providers'],
   checks: ['domain', 'errors', 'infra', 'config', 'templates', 'labs', 'db', 'providers', 'ssh', 'services'],
   lti: ['domain', 'errors', 'infra', 'config', 'labs', 'db', 'services'],
   jobs: ['domain', 'errors', 'infra', 'config', 'db', 'providers', 'services', 'checks', 'lti'],
-  gateway: ['domain', 'errors', 'infra', 'config', 'ssh', 'services', 'app/context'],
-  http: ['domain', 'errors', 'infra', 'config', 'labs', 'services', 'checks', 'lti', 'gateway', 'app/context'],
-  app: ['domain', 'errors', 'infra', 'config', 'templates', 'labs', 'db', 'ssh', 'providers', 'services', 'checks', 'lti', 'jobs', 'gateway'],
+  gateway: ['domain', 'errors', 'infra', 'config', 'ssh', 'services', 'recordings', 'app/context'],
+  http: ['domain', 'errors', 'infra', 'config', 'labs', 'services', 'checks', 'lti', 'gateway', 'recordings', 'app/context'],
+  app: ['domain', 'errors', 'infra', 'config', 'templates', 'labs', 'db', 'ssh', 'providers', 'services', 'checks', 'lti', 'jobs', 'gateway', 'recordings'],
   cli: null, // the top: anything
 };
 const FOLDERS = Object.keys(LAYERS);

@@ -14,6 +14,7 @@ import { duration, pageLocale, t } from './i18n.ts';
 import { dom, hideOverlay, showOverlay } from './page-dom.ts';
 import { RdpView } from './rdp-view.ts';
 import { TerminalView } from './terminal-view.ts';
+import { offerClassView, showStaffNotice } from './staff-notice.ts';
 import type { ConnectionGrant } from '../src/http/routes/learner-api.ts';
 import type { LabView, Phase, StackView } from '../src/http/routes/learner-view.ts';
 
@@ -35,6 +36,7 @@ const labId = document.body.dataset.lab ?? '';
 const session = takeSession();
 const api = session ? new Api(session) : null;
 window.stacklab = { session, labId, api, stack: null, lab: null, connection: { failedAttempts: 0, gaveUp: false } };
+if (api && session) void offerClassView(api, session);
 
 const TRANSITIONAL: Phase[] = ['starting', 'suspending', 'resuming', 'deleting'];
 
@@ -301,7 +303,7 @@ function setUpLab(): void {
   dom.workspace.dataset.readOnlyLabel = t('lab.readOnly');
   if (lab.readOnly) document.body.classList.add('read-only');
   if (new URLSearchParams(location.search).has('window') || lab.fullscreen) document.body.classList.add('own-window');
-  const events = { onStatus: onScreenStatus, onInput: () => activity.touch() };
+  const events = { onStatus: onScreenStatus, onInput: () => activity.touch(), onStaff: showStaffNotice };
   if (lab.protocol === 'ssh') {
     dom.terminal.hidden = false;
     screen = new TerminalView(dom.terminal, lab.terminal, lab.readOnly, events);

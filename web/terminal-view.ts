@@ -19,6 +19,8 @@ const PING_MS = 20_000;
 export interface TerminalEvents {
   onStatus(state: 'connecting' | 'connected' | 'closed', message: string, retry: boolean): void;
   onInput(): void;
+  /** Course staff watching this terminal (and whether one took it over), and whether it is recorded. */
+  onStaff?(notice: { watchers: number; takenOver: boolean } | { recording: boolean }): void;
 }
 
 export class TerminalView {
@@ -81,7 +83,9 @@ export class TerminalView {
     let lastError = '';
     ws.onmessage = (event) => {
       if (typeof event.data === 'string') {
-        const message = JSON.parse(event.data) as { type: string; state?: string; message?: string; code?: number | null };
+        const message = JSON.parse(event.data) as { type: string; state?: string; message?: string; code?: number | null; watchers?: number; takenOver?: boolean; on?: boolean };
+        if (message.type === 'presence') this.events.onStaff?.({ watchers: message.watchers ?? 0, takenOver: message.takenOver === true });
+        if (message.type === 'recording') this.events.onStaff?.({ recording: message.on === true });
         if (message.type === 'pong') this.awaitingPong = 0;
         if (message.type === 'status' && message.state === 'connected') {
           this.events.onStatus('connected', t('screen.connected'), false);

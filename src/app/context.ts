@@ -12,7 +12,9 @@ import type { LabCatalog } from '../domain/lab-catalog.ts';
 import type { Clock } from '../infra/clock.ts';
 import type { DomainEvents } from '../infra/events.ts';
 import type { Keys } from '../infra/keys.ts';
+import type { LiveTerminals } from '../gateway/live-terminals.ts';
 import type { LtiModule } from '../lti/lti-module.ts';
+import type { Recordings } from '../recordings/recordings.ts';
 import type { ProviderRegistry } from '../providers/provider-registry.ts';
 import type { LifecycleHooks } from '../services/lifecycle-hooks.ts';
 import type { StackService } from '../services/stack-service.ts';
@@ -45,6 +47,10 @@ export interface AppContext {
   checks: CheckService;
   /** The LTI tool: one per process, shared by the routes, the jobs and the CLI. */
   lti: LtiModule;
+  /** Learners' terminal sessions open in this process, for shadowing. */
+  liveTerminals: LiveTerminals;
+  /** Terminal recordings (asciicast v2) and their retention. */
+  recordings: Recordings;
   /** Why the local runtime is off, when it is (shown by `serve` and the demo page). */
   notices: string[];
   /** Labs whose lab.yaml did not load, with why (shown by /readyz). */

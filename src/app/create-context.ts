@@ -18,6 +18,8 @@ import { Worker } from '../jobs/worker.ts';
 import { CheckService } from '../checks/check-service.ts';
 import { labHooks } from '../checks/hooks.ts';
 import { LtiModule } from '../lti/lti-module.ts';
+import { LiveTerminals } from '../gateway/live-terminals.ts';
+import { Recordings } from '../recordings/recordings.ts';
 import { loadLabs } from '../labs/load-labs.ts';
 import type { Provider } from '../providers/provider.ts';
 import { buildProviders } from '../providers/registry.ts';
@@ -116,7 +118,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     // Check results from LTI launches become queued grades in whichever process ran the check; the
     // lti-grades job sends them wherever workers run.
     closers.push({ what: 'grade queueing', close: lti.queueGrades() });
-    const ctx: AppContext = { config, deployment, ltiConfig: options.ltiConfig, logger, db, keys, clock, labs, providers, stacks, events, lifecycleHooks, checks, lti, notices: built.notices, labErrors, metrics,
+    const recordings = new Recordings({ db, clock, logger: logger.child({ component: 'recordings' }), dir: join(resolve(config.data_dir), 'recordings'), retentionDays: config.recording_retention_days });
+    const ctx: AppContext = { config, deployment, ltiConfig: options.ltiConfig, logger, db, keys, clock, labs, providers, stacks, events, lifecycleHooks, checks, lti, liveTerminals: new LiveTerminals(), recordings, notices: built.notices, labErrors, metrics,
       operators: new OperatorAccounts(db, clock, config.operator_session_ttl) };
 
     const workerId = options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
@@ -161,7 +164,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       onWork: () => worker.poke(),
       settleActivity: () => stacks.activityLedger.drain(),
       onTimedOut: (stack, from) => events.emit('stack.transition', { stack, from, to: stack.state, reason: 'timed out (watchdog)' }),
-      jobs: ltiJobs(lti, logger.child({ component: 'lti-jobs' })),
+      jobs: [...ltiJobs(lti, logger.child({ component: 'lti-jobs' })), { name: 'recordings sweep', everyMs: 3600_000, runAtStart: true, run: () => recordings.sweep() }],
       settings: {
         batch: config.sweep_batch,
         deleteAttempts: config.delete_attempts,

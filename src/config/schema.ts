@@ -72,6 +72,7 @@ export const SETTINGS = [
   setting('retry_backoff', seconds.default(30), 'Seconds a failed suspend or delete waits before the sweeps try it again.'),
   setting('worker_idle_poll', z.coerce.number().positive().default(1), 'Seconds an idle worker waits before it looks for work again (work requested in the same process starts at once).'),
   setting('reconcile_grace', seconds.optional(), "Seconds a provider stack unknown to the store is left alone before the reconciler deletes it, so a launch in flight is not taken for a zombie (default: twice `lease`, at least 120)."),
+  setting('recording_retention_days', z.coerce.number().int().min(0).default(30), "Days a terminal recording (asciicast v2, in the data folder's recordings/) is kept before the recordings sweep removes it; 0 = terminal sessions are not recorded on this deployment. A lab can switch its own off (record_terminal: false)."),
   setting('token_ttl', seconds.default(300), 'Seconds a terminal/desktop connection token stays valid.'),
   setting(
     'guacd_url',

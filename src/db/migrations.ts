@@ -14,6 +14,7 @@ import { sql as gradeOutboxLeaseOwner } from './migrations/008-grade-outbox-leas
 import { sql as learnerLaunches } from './migrations/009-learner-launches.ts';
 import { sql as shelvedTier } from './migrations/010-shelved-tier.ts';
 import { sql as consoleTables } from './migrations/011-console.ts';
+import { sql as terminalRecordings } from './migrations/012-terminal-recordings.ts';
 
 export interface Migration {
   version: number;
@@ -33,6 +34,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 9, name: 'learner-launches', sql: learnerLaunches },
   { version: 10, name: 'shelved-tier', sql: shelvedTier },
   { version: 11, name: 'console', sql: consoleTables },
+  { version: 12, name: 'terminal-recordings', sql: terminalRecordings },
 ];
 
 /** The migrations not yet applied to this store (all of them on an empty one). */

@@ -55,6 +55,8 @@ export interface Lab {
   hookScript?: string;
   hookEvents: Array<'suspend' | 'resume' | 'delete'>;
   readOnly: boolean;
+  /** Terminal sessions are recorded (src/recordings/) when the deployment keeps recordings. */
+  recordTerminal: boolean;
   hidden: boolean;
   fullscreen: boolean;
   /** Markdown text of the instructions file. */

@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Keys } from '../infra/keys.ts';
 
-export type ConnectionKind = 'terminal' | 'vnc' | 'rdp';
+/** `shadow`: course staff watching a learner's terminal (the grant's learner is then the watcher). */
+export type ConnectionKind = 'terminal' | 'vnc' | 'rdp' | 'shadow';
 
 export interface ConnectionGrant {
   learner: string;
@@ -49,7 +50,7 @@ export async function verifyConnectionToken(keys: Keys, token: string): Promise<
   if (typeof sub !== 'string' || typeof stk !== 'string' || typeof srv !== 'string' || typeof ro !== 'boolean' || typeof jti !== 'string' || typeof exp !== 'number') {
     throw new Error('connection token claims are incomplete');
   }
-  if (knd !== 'terminal' && knd !== 'vnc' && knd !== 'rdp') throw new Error('connection token has an unknown kind');
+  if (knd !== 'terminal' && knd !== 'vnc' && knd !== 'rdp' && knd !== 'shadow') throw new Error('connection token has an unknown kind');
   return { learner: sub, stackId: stk, server: srv, kind: knd, readOnly: ro, tokenId: jti, expiresAt: new Date(exp * 1000) };
 }
 

@@ -1,7 +1,9 @@
 /**
- * The gateway's WebSocket routes: /gateway/stacks/:id/terminal, /vnc and /rdp.
+ * The gateway's WebSocket routes: /gateway/stacks/:id/terminal, /vnc, /rdp and /shadow (course staff
+ * watching the learner's terminal, src/gateway/shadow-bridge.ts).
  * Authorisation happens in preValidation, BEFORE the upgrade: the connection token must verify, name
- * this stack and this kind of connection, and belong to the stack's learner, and the stack must be READY.
+ * this stack and this kind of connection, and belong to the stack's learner (a shadow token names the
+ * watcher instead: only the class API, which checks the course, signs one), and the stack must be READY.
  * Only then does @fastify/websocket upgrade and the handler open SSH with the stack's credentials.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -14,7 +16,8 @@ import { AppError } from '../errors/api-errors.ts';
 import { tokenFromProtocols, verifyConnectionToken, type ConnectionGrant, type ConnectionKind, type VerifiedGrant } from './connection-token.ts';
 import { findServer, type LabServer } from '../domain/lab-servers.ts';
 import { openSsh, openTunnel } from './open-target.ts';
-import { bridgeTerminal } from './terminal-bridge.ts';
+import { bridgeTerminal, type ShellIo, type ShellTap } from './terminal-bridge.ts';
+import { bridgeShadow } from './shadow-bridge.ts';
 import { bridgeRdp } from './rdp-bridge.ts';
 import { openRdpSession } from './rdp-session.ts';
 import { bridgeVnc } from './vnc-bridge.ts';
@@ -74,7 +77,7 @@ async function authorise(ctx: AppContext, request: GatewayRequest, kind: Connect
     throw new AppError('FORBIDDEN', `gateway: token for ${grant.kind} on stack ${grant.stackId} used for ${kind} on ${request.params.id}`);
   }
   const stack = await ctx.stacks.get(request.params.id);
-  if (stack.learner !== grant.learner) throw new AppError('FORBIDDEN', `gateway: learner ${grant.learner} is not the owner of stack ${stack.id}`);
+  if (kind !== 'shadow' && stack.learner !== grant.learner) throw new AppError('FORBIDDEN', `gateway: learner ${grant.learner} is not the owner of stack ${stack.id}`);
   if (stack.state !== 'READY') throw new AppError('INVALID_STATE', `gateway: stack ${stack.id} is ${stack.state}`);
   const lab = ctx.labs.get(stack.lab);
   if (!lab) throw new AppError('LAB_NOT_FOUND', `gateway: lab ${stack.lab} is not loaded`);
@@ -143,6 +146,16 @@ export function gatewayRoutes(ctx: AppContext) {
       bridgeTerminal(socket, async () => openSsh(auth.stack, auth.lab, await ctx.stacks.secrets(auth.stack.id), auth.server), {
         ...common,
         ...querySize(request.query),
+        onShell: (io) => shareShell(ctx, auth, io, common.logger),
+      }),
+    );
+    socketRoute('shadow', (socket, auth, _request, common) =>
+      bridgeShadow(socket, ctx.liveTerminals, {
+        stackId: auth.stack.id,
+        who: auth.grant.learner,
+        mayTakeOver: !auth.grant.readOnly && !auth.lab.readOnly,
+        logger: common.logger,
+        onTakeOver: (taking) => common.logger.info({ instructor: auth.grant.learner, learner: auth.stack.learner }, taking ? 'shadow: instructor took over the terminal' : 'shadow: instructor gave the terminal back'),
       }),
     );
     socketRoute('vnc', (socket, auth, _request, common) =>
@@ -151,5 +164,30 @@ export function gatewayRoutes(ctx: AppContext) {
     socketRoute('rdp', (socket, auth, request, common) =>
       bridgeRdp(socket, () => openRdpSession(ctx, { ...auth, readOnly: auth.grant.readOnly }, request.query as Record<string, unknown>), common),
     );
+  };
+}
+
+/**
+ * A learner's open shell, lent to the rest of the gateway: published for course staff to watch
+ * (src/gateway/live-terminals.ts) and recorded when the lab records (src/recordings/), the learner told.
+ * A recording that cannot start is logged and the terminal works unrecorded.
+ */
+async function shareShell(ctx: AppContext, auth: Authorised, io: ShellIo, logger: Logger): Promise<ShellTap> {
+  const { live, unpublish } = ctx.liveTerminals.publish({ stackId: auth.stack.id, server: auth.server.name, ...io });
+  const recording = await ctx.recordings.start(auth.stack, auth.lab, auth.server.name, io.size()).catch((error: Error) => {
+    logger.warn({ err: error }, `recording: could not start, the session is not recorded: ${error.message}`);
+    return undefined;
+  });
+  if (recording) io.notify({ type: 'recording', on: true });
+  return {
+    output(chunk) {
+      live.output(chunk);
+      recording?.output(chunk);
+    },
+    resize: (cols, rows) => recording?.resize(cols, rows),
+    close() {
+      unpublish();
+      void recording?.close();
+    },
   };
 }

@@ -5,10 +5,17 @@
 import type { RawData } from 'ws';
 
 /** `pause` / `resume`: the browser's terminal is behind on rendering (xterm's write buffer is full). */
-export type ClientControl = { type: 'resize'; cols: number; rows: number } | { type: 'ping' } | { type: 'pause' } | { type: 'resume' };
+/** `takeover` / `release`: a watching instructor starts or stops typing (shadow sockets only). */
+export type ClientControl = { type: 'resize'; cols: number; rows: number } | { type: 'ping' } | { type: 'pause' } | { type: 'resume' } | { type: 'takeover' } | { type: 'release' };
 
 export type ServerControl =
-  | { type: 'status'; state: 'connecting' | 'connected'; message: string }
+  | { type: 'status'; state: 'connecting' | 'connected' | 'waiting'; message: string }
+  /** To the learner: how many staff watch their terminal, and whether one of them is typing. */
+  | { type: 'presence'; watchers: number; takenOver: boolean }
+  /** To the learner: this terminal session is being recorded. */
+  | { type: 'recording'; on: boolean }
+  /** To a watcher: whether its keystrokes reach the lab now. */
+  | { type: 'mode'; mode: 'watch' | 'takeover' }
   | { type: 'error'; message: string; retry: boolean }
   | { type: 'exit'; code: number | null }
   | { type: 'pong' };
@@ -53,7 +60,7 @@ export function terminalSize(cols: number, rows: number): { cols: number; rows: 
 export function parseControl(text: string): ClientControl | undefined {
   try {
     const value = JSON.parse(text) as { type?: unknown; cols?: unknown; rows?: unknown };
-    if (value.type === 'ping' || value.type === 'pause' || value.type === 'resume') return { type: value.type };
+    if (value.type === 'ping' || value.type === 'pause' || value.type === 'resume' || value.type === 'takeover' || value.type === 'release') return { type: value.type };
     if (value.type === 'resize' && Number.isInteger(value.cols) && Number.isInteger(value.rows)) {
       return { type: 'resize', ...terminalSize(value.cols as number, value.rows as number) };
     }

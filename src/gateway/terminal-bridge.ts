@@ -25,6 +25,23 @@ export interface TerminalBridgeOptions {
   report?: ConnectionReport;
   /** Called on each keystroke batch, so the caller can count activity. */
   onInput?: () => void;
+  /**
+   * Called once the shell is open with what others may do with it (write, tell the learner); returns
+   * where the shell's output also goes (shadowing watchers, a recording) and the shell's end.
+   */
+  onShell?: (io: ShellIo) => ShellTap | Promise<ShellTap>;
+}
+
+export interface ShellIo {
+  write(bytes: Buffer): void;
+  notify(message: ServerControl): void;
+  size(): { cols: number; rows: number };
+}
+
+export interface ShellTap {
+  output(chunk: Buffer): void;
+  resize(cols: number, rows: number): void;
+  close(): void;
 }
 
 function send(ws: WebSocket, message: ServerControl): void {
@@ -39,6 +56,7 @@ export function bridgeTerminal(ws: WebSocket, open: () => Promise<OpenedSsh>, op
   let size = { cols: opts.cols, rows: opts.rows };
   const early: Buffer[] = [];
   let unsent = 0;
+  let tap: ShellTap | undefined;
   let browserBehind = false;
   const flowing = () => !browserBehind && unsent < LOW_WATER;
 
@@ -46,6 +64,7 @@ export function bridgeTerminal(ws: WebSocket, open: () => Promise<OpenedSsh>, op
     if (closed) return;
     closed = true;
     clearInterval(pinger);
+    tap?.close();
     shell?.end();
     target?.close();
     if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
@@ -75,6 +94,7 @@ export function bridgeTerminal(ws: WebSocket, open: () => Promise<OpenedSsh>, op
       if (control?.type === 'resize') {
         size = { cols: control.cols, rows: control.rows };
         shell?.setWindow(size.rows, size.cols, 0, 0);
+        tap?.resize(size.cols, size.rows);
       }
       return;
     }
@@ -111,7 +131,11 @@ export function bridgeTerminal(ws: WebSocket, open: () => Promise<OpenedSsh>, op
         finish(CLOSE.error, 'ssh connection lost');
       });
       target.client.on('close', () => finish(CLOSE.error, 'ssh connection closed'));
+      const opened = shell;
+      tap = await opts.onShell?.({ write: (bytes) => opened.write(bytes), notify: (message) => send(ws, message), size: () => size });
+      if (closed) return tap?.close();
       shell.on('data', (chunk: Buffer) => {
+        tap?.output(chunk);
         if (ws.readyState !== ws.OPEN) return;
         unsent += chunk.length;
         ws.send(chunk, { binary: true }, () => {
@@ -120,7 +144,10 @@ export function bridgeTerminal(ws: WebSocket, open: () => Promise<OpenedSsh>, op
         });
         if (unsent > HIGH_WATER) shell!.pause();
       });
-      shell.stderr.on('data', (chunk: Buffer) => ws.readyState === ws.OPEN && ws.send(chunk, { binary: true }));
+      shell.stderr.on('data', (chunk: Buffer) => {
+        tap?.output(chunk);
+        if (ws.readyState === ws.OPEN) ws.send(chunk, { binary: true });
+      });
       shell.on('exit', (code: number | null) => send(ws, { type: 'exit', code }));
       shell.on('close', () => finish(CLOSE.normal, 'shell ended'));
       for (const bytes of early.splice(0)) shell.write(bytes);

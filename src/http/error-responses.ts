@@ -63,6 +63,11 @@ export const ROUTE_ERRORS: Record<string, readonly ApiErrorCode[]> = {
   'POST /api/v1/me/stacks/:id/connections': [...STACK_STATE, 'LAB_NOT_FOUND'],
   'POST /api/v1/me/stacks/:id/check': CHECK,
   'GET /api/v1/me/stacks/:id/check': CHECK,
+  'GET /api/v1/class': [],
+  'POST /api/v1/class/stacks/:id/reset': [...STACK_STATE, 'CONFIRMATION_REQUIRED', 'LAUNCH_RATE_LIMITED'],
+  'POST /api/v1/class/stacks/:id/shadow': [...STACK_STATE, 'LAB_NOT_FOUND'],
+  'GET /api/v1/class/stacks/:id/recordings': STACK,
+  'GET /api/v1/class/recordings/:id': ['NOT_FOUND'],
   'GET /api/v1/lti/platforms': [],
   'GET /api/v1/lti/platforms/:name': ['NOT_FOUND'],
   // A name already registered, or a platform that conflicts with another (lti-admin.ts uses INVALID_STATE).

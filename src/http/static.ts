@@ -13,7 +13,7 @@ export const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../w
 export const DIST_DIR = join(WEB_DIR, 'dist');
 
 /** Pages and modules; progress-check.ts is added by the checks module when it exists. */
-const ENTRIES = ['lab-page.ts', 'demo-page.ts', 'progress-check.ts', 'console-page.ts'];
+const ENTRIES = ['lab-page.ts', 'demo-page.ts', 'progress-check.ts', 'console-page.ts', 'class-page.ts'];
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',

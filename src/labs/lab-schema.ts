@@ -63,6 +63,8 @@ export const labFileSchema = z.strictObject({
   hook_script: z.string().optional(),
   hook_events: z.array(z.enum(['suspend', 'resume', 'delete'])).default([]),
   read_only: z.boolean().default(false),
+  /** Record the learner's terminal sessions (asciicast v2) for the course staff; the learner is told. */
+  record_terminal: z.boolean().default(true),
   hidden: z.boolean().default(false),
   fullscreen: z.boolean().default(false),
   instructions: z.string().optional(),

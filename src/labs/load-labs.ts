@@ -161,6 +161,7 @@ function toLab(id: string, dir: string, file: string, data: LabFile, options: Lo
     hookScript,
     hookEvents: data.hook_events,
     readOnly: data.read_only,
+    recordTerminal: data.record_terminal,
     hidden: data.hidden,
     fullscreen: data.fullscreen,
     instructions,

@@ -17,6 +17,10 @@ export interface LaunchRecord {
   lineitemsUrl: string | null;
   agsScopes: string[];
   updatedAt: Date;
+  /** The name the platform sent, for the class view's roster. */
+  displayName?: string | null;
+  /** Launched with instructor rights (src/domain/roles.ts). */
+  staff?: boolean;
 }
 
 interface Row {
@@ -38,11 +42,11 @@ export class LaunchStore {
 
   async record(r: LaunchRecord): Promise<void> {
     await this.db.query(
-      `INSERT INTO lti_launches (learner, context, lab, platform, deployment_id, sub, resource_link_id, lineitem_url, lineitems_url, ags_scopes, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+      `INSERT INTO lti_launches (learner, context, lab, platform, deployment_id, sub, resource_link_id, lineitem_url, lineitems_url, ags_scopes, updated_at, display_name, staff)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
        ON CONFLICT (learner, context, lab) DO UPDATE SET platform = $4, deployment_id = $5, sub = $6, resource_link_id = $7,
-         lineitem_url = $8, lineitems_url = $9, ags_scopes = $10, updated_at = $11`,
-      [r.learner, r.context, r.lab, r.platform, r.deploymentId, r.sub, r.resourceLinkId, r.lineitemUrl, r.lineitemsUrl, r.agsScopes, r.updatedAt],
+         lineitem_url = $8, lineitems_url = $9, ags_scopes = $10, updated_at = $11, display_name = $12, staff = $13`,
+      [r.learner, r.context, r.lab, r.platform, r.deploymentId, r.sub, r.resourceLinkId, r.lineitemUrl, r.lineitemsUrl, r.agsScopes, r.updatedAt, r.displayName ?? null, r.staff ?? false],
     );
   }
 

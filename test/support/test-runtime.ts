@@ -72,6 +72,7 @@ export function testLab(overrides: Partial<Lab> = {}): Lab {
     checks: [],
     hookEvents: [],
     readOnly: false,
+    recordTerminal: true,
     hidden: false,
     fullscreen: false,
     instructionsLayout: 'above',

@@ -56,11 +56,13 @@ ${demo ? `<div class="demo-banner" role="note">${escapeHtml(t('page.demoBanner')
   <span class="spacer"></span>
   <button id="btn-fullscreen" type="button" title="${escapeHtml(t('page.fullscreenHint'))}">${escapeHtml(t('page.fullscreen'))}</button>
   <button id="btn-window" type="button" title="${escapeHtml(t('page.newWindowHint'))}">${escapeHtml(t('page.newWindow'))}</button>
+  <a id="btn-class" class="button" href="/class" target="_blank" rel="noopener" hidden>${escapeHtml(t('page.classView'))}</a>
   <button id="btn-reset" type="button" class="danger" title="${escapeHtml(t('page.resetHint'))}">${escapeHtml(t('page.reset'))}</button>
 </header>
 <main id="layout" class="layout layout-above">
   <article id="instructions" class="instructions" translate="no" dir="auto" hidden></article>
   <div id="workspace" class="workspace">
+    <p id="staff-notice" class="staff-notice" role="status" aria-live="polite" hidden><span id="recording-notice" hidden></span> <strong id="watch-notice" hidden></strong></p>
     <div id="terminal" class="terminal" translate="no" dir="ltr" hidden></div>
     <div id="desktop" class="desktop" translate="no" dir="ltr" hidden></div>
     <div id="overlay" class="overlay" role="status" aria-live="polite">

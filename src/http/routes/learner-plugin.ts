@@ -1,6 +1,6 @@
 /**
  * Everything the learner's browser talks to, as one plugin for app.ts: the built assets, the lab page
- * and the images of its instructions, the learner API, the terminal / desktop gateway and (in demo mode)
+ * and the images of its instructions, the learner API, the instructors' class view and its API, the terminal / desktop gateway and (in demo mode)
  * the demo course page.
  */
 import type { FastifyInstance } from 'fastify';
@@ -11,6 +11,8 @@ import { demoRoutes } from './demo.ts';
 import { labFiles } from './lab-files.ts';
 import { learnerApi } from './learner-api.ts';
 import { learnerPage } from './learner-page.ts';
+import { classApi } from './class-api.ts';
+import { classPage } from './class-page.ts';
 
 export function learnerRoutes(ctx: AppContext) {
   return async function learnerRoutesPlugin(app: FastifyInstance): Promise<void> {
@@ -18,6 +20,8 @@ export function learnerRoutes(ctx: AppContext) {
     await app.register(learnerPage(ctx));
     await app.register(labFiles(ctx));
     await app.register(learnerApi(ctx));
+    await app.register(classPage(ctx));
+    await app.register(classApi(ctx));
     await app.register(gatewayRoutes(ctx));
     await app.register(demoRoutes(ctx));
   };

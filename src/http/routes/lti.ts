@@ -172,6 +172,8 @@ async function openLab(ctx: AppContext, lti: LtiModule, launch: VerifiedLaunch, 
     lineitemsUrl: launch.ags?.lineitems ?? null,
     agsScopes: launch.ags?.scope ?? [],
     updatedAt: ctx.clock.now(),
+    displayName: launch.name ?? null,
+    staff: isInstructorRole(launch.roles),
   });
   // The stack is created here, not by the page, because only the launch knows the course run the
   // template gets as `run`; the page's own launch call then finds it (launch is idempotent).

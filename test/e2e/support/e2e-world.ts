@@ -60,7 +60,8 @@ export interface E2eWorld {
 /** The e2e runs are one deployment, so their local-runtime stacks live apart from any server's on this host. */
 const E2E_DEPLOYMENT = 'e2etests';
 
-export async function e2eWorld(labs: Lab[], overrides: Record<string, unknown> = {}): Promise<E2eWorld> {
+/** `ltiConfig`: the `lti:` section (a test that launches from the LTI emulator registers it there). */
+export async function e2eWorld(labs: Lab[], overrides: Record<string, unknown> = {}, options: { ltiConfig?: unknown } = {}): Promise<E2eWorld> {
   const database: TestDatabase = await freshDatabase('pglite');
   const { config } = loadConfig({
     env: {},
@@ -69,6 +70,7 @@ export async function e2eWorld(labs: Lab[], overrides: Record<string, unknown> =
   const logger = pino({ level: process.env.STACKLAB_E2E_LOG ?? 'silent' });
   const runtime = await createRuntime({
     config,
+    ltiConfig: options.ltiConfig,
     db: database.db,
     providers: [createLxcProvider('local', {}, logger.child({ component: 'lxc' }), { deployment: E2E_DEPLOYMENT })],
     labs: mapCatalog(labs),

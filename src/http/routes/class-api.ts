@@ -1,0 +1,104 @@
+/**
+ * The instructors' class view API under /api/v1/class: the roster of the session's course, resetting a
+ * learner's lab, a connection token to shadow a learner's terminal, and the terminal recordings.
+ * Every route needs a session with instructor rights (an LTI launch with an instructor role, see
+ * src/domain/roles.ts) and acts only inside the session's own course (its LTI context): a stack or a
+ * recording of another course is reported as missing, as if it did not exist.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../app/context.ts';
+import type { Stack } from '../../domain/stack.ts';
+import { AppError } from '../../errors/api-errors.ts';
+import { PROTOCOL, TOKEN_PROTOCOL_PREFIX, signConnectionToken } from '../../gateway/connection-token.ts';
+import { attachRuns } from '../../recordings/attach-runs.ts';
+import { classRoster } from '../../services/class-roster.ts';
+import { isInstructor, requireSession, type Session } from '../session.ts';
+import { sessionOf } from './learner-api.ts';
+
+type IdParams = { Params: { id: string } };
+
+/** What the class page receives to open a shadow socket. */
+export interface ShadowGrant {
+  path: string;
+  protocols: string[];
+  /** Whether this watcher may take over (not on a read-only lab). */
+  mayTakeOver: boolean;
+  expiresIn: number;
+}
+
+export function instructorOf(request: FastifyRequest): Session {
+  const session = sessionOf(request);
+  if (!isInstructor(session)) {
+    throw new AppError('FORBIDDEN', `class view: ${session.learner} has no instructor role in ${session.context}`, {
+      message: 'The class view is for course staff: open it from your course with an instructor role.',
+    });
+  }
+  return session;
+}
+
+export function instructorActor(session: Session): string {
+  return `instructor:${session.learner}`;
+}
+
+/** The stack, if it belongs to the instructor's course; any other is reported as missing. */
+export async function classStack(ctx: AppContext, session: Session, id: string): Promise<Stack> {
+  const stack = await ctx.stacks.get(id);
+  if (stack.context !== session.context) throw new AppError('STACK_NOT_FOUND', `stack '${id}' is in another course than ${session.context}`);
+  return stack;
+}
+
+const RESET_BODY = { type: ['object', 'null'], properties: { confirm: { type: 'string', maxLength: 16 } } } as const;
+
+export function classApi(ctx: AppContext) {
+  return async function classApiPlugin(app: FastifyInstance): Promise<void> {
+    app.addHook('onRequest', requireSession(ctx));
+
+    app.get('/api/v1/class', async (request) => {
+      const session = instructorOf(request);
+      const learners = await classRoster(ctx.db, session.context, ctx.clock.now());
+      const labs = [...new Set(learners.map((l) => l.lab))].map((id) => ({ id, title: ctx.labs.get(id)?.title ?? id }));
+      return { context: session.context, instructor: session.displayName ?? session.learner, labs, learners };
+    });
+
+    app.post<IdParams & { Body: { confirm?: unknown } }>('/api/v1/class/stacks/:id/reset', { schema: { body: RESET_BODY } }, async (request) => {
+      const session = instructorOf(request);
+      const stack = await classStack(ctx, session, request.params.id);
+      const reset = await ctx.stacks.reset(stack.id, request.body?.confirm, instructorActor(session));
+      return { stackId: reset.id, state: reset.state };
+    });
+
+    app.post<IdParams>('/api/v1/class/stacks/:id/shadow', async (request) => {
+      const session = instructorOf(request);
+      const stack = await classStack(ctx, session, request.params.id);
+      const lab = ctx.labs.get(stack.lab);
+      if (!lab) throw new AppError('LAB_NOT_FOUND', `lab ${stack.lab} is not loaded`);
+      if (lab.protocol !== 'ssh') throw AppError.badInput(`lab ${lab.id} is a ${lab.protocol} desktop`, 'Only terminals can be watched for now; this lab is a desktop.');
+      if (stack.state !== 'READY') throw new AppError('INVALID_STATE', `stack is ${stack.state}`, { message: "The learner's lab is not running right now, so there is no terminal to watch." });
+      // The token names the watcher, not the learner: the gateway's shadow route takes no other kind.
+      const token = await signConnectionToken(ctx.keys, { learner: session.learner, stackId: stack.id, server: 'default', kind: 'shadow', readOnly: lab.readOnly }, ctx.config.token_ttl);
+      request.log.info({ instructor: session.learner, learner: stack.learner, stack: stack.id }, 'class: shadow token issued');
+      const grant: ShadowGrant = { path: `/gateway/stacks/${stack.id}/shadow`, protocols: [PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${token}`], mayTakeOver: !lab.readOnly, expiresIn: ctx.config.token_ttl };
+      return grant;
+    });
+
+    app.get<IdParams>('/api/v1/class/stacks/:id/recordings', async (request) => {
+      const session = instructorOf(request);
+      const stack = await classStack(ctx, session, request.params.id);
+      const recordings = await ctx.recordings.store.forStack(stack.id);
+      const runs = (await ctx.checks.store.forStack(stack.id, 200)).map((r) => ({ id: r.id, startedAt: r.startedAt, status: r.status, score: r.score, passed: r.passed, total: r.total }));
+      return {
+        recordings: attachRuns(recordings, runs).map((r) => ({ id: r.id, server: r.server, startedAt: r.startedAt, endedAt: r.endedAt, bytes: r.bytes, checkRuns: r.checkRuns })),
+      };
+    });
+
+    app.get<IdParams>('/api/v1/class/recordings/:id', async (request, reply) => {
+      const session = instructorOf(request);
+      const recording = await ctx.recordings.store.get(request.params.id);
+      if (!recording || recording.context !== session.context) throw new AppError('NOT_FOUND', `recording '${request.params.id}' is not in ${session.context}`);
+      const text = await ctx.recordings.read(recording).catch(() => {
+        throw new AppError('NOT_FOUND', `recording ${recording.id}: file ${recording.file} is gone`, { message: 'This recording is no longer kept.' });
+      });
+      return reply.type('application/x-asciicast; charset=utf-8').header('cache-control', 'no-store').send(text);
+    });
+  };
+}

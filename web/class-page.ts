@@ -1,0 +1,244 @@
+/**
+ * The instructors' class view (served by src/http/routes/class-page.ts): the roster of the course, and
+ * per learner: watch (shadow) their terminal, take it over, reset their lab, play their recordings.
+ * All data from /api/v1/class with the session from the URL fragment, as the lab page does.
+ *
+ * For tests and support: `window.stacklabClass` holds the roster last shown.
+ */
+import '@xterm/xterm/css/xterm.css';
+import './class-page.css';
+import { Api, ApiError, takeSession } from './api-client.ts';
+import { CastPlayer } from './cast-player.ts';
+import { ShadowView } from './shadow-view.ts';
+import type { ShadowGrant } from '../src/http/routes/class-api.ts';
+import type { RosterEntry } from '../src/services/class-roster.ts';
+
+interface ClassAnswer {
+  context: string;
+  instructor: string;
+  labs: { id: string; title: string }[];
+  learners: (Omit<RosterEntry, 'lastActivityAt' | 'createdAt'> & { lastActivityAt: string })[];
+}
+
+interface RecordingAnswer {
+  recordings: { id: string; server: string; startedAt: string; endedAt: string | null; bytes: number; checkRuns: { id: string; startedAt: string; status: string; score: number | null; passed: number | null; total: number | null }[] }[];
+}
+
+declare global {
+  interface Window {
+    stacklabClass: { roster: ClassAnswer | null };
+  }
+}
+
+function el<T extends HTMLElement = HTMLElement>(id: string): T {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`class page: #${id} is missing`);
+  return found as T;
+}
+
+const dom = {
+  context: el('class-context'),
+  error: el('class-error'),
+  rows: el('roster').querySelector('tbody') as HTMLTableSectionElement,
+  empty: el('roster-empty'),
+  refresh: el<HTMLButtonElement>('btn-refresh'),
+  shadowPanel: el('shadow-panel'),
+  shadowLearner: el('shadow-learner'),
+  shadowMode: el('shadow-mode'),
+  shadowStatus: el('shadow-status'),
+  takeover: el<HTMLButtonElement>('btn-takeover'),
+  release: el<HTMLButtonElement>('btn-release'),
+  shadowClose: el<HTMLButtonElement>('btn-shadow-close'),
+  shadowTerminal: el('shadow-terminal'),
+  recordingsPanel: el('recordings-panel'),
+  recordingsLearner: el('recordings-learner'),
+  recordingsList: el('recordings-list'),
+  recordingsEmpty: el('recordings-empty'),
+  recordingsClose: el<HTMLButtonElement>('btn-recordings-close'),
+  player: el('player'),
+  playerStatus: el('player-status'),
+  playerStop: el<HTMLButtonElement>('btn-player-stop'),
+  playerTerminal: el('player-terminal'),
+  resetDialog: el<HTMLDialogElement>('reset-dialog'),
+  resetLearner: el('reset-learner'),
+};
+
+window.stacklabClass = { roster: null };
+const session = takeSession();
+const api = session ? new Api(session) : null;
+let shadow: ShadowView | undefined;
+const player = new CastPlayer(dom.playerTerminal);
+
+function showError(error: unknown): void {
+  dom.error.hidden = false;
+  dom.error.textContent = error instanceof ApiError || error instanceof Error ? error.message : String(error);
+}
+
+/** h:mm:ss, so the first minutes of a lab show too. */
+function clock(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return `${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
+}
+
+function cell(row: HTMLTableRowElement, text: string): HTMLTableCellElement {
+  const td = row.insertCell();
+  td.textContent = text;
+  return td;
+}
+
+function button(label: string, run: () => void, className = ''): HTMLButtonElement {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.textContent = label;
+  if (className) b.className = className;
+  b.addEventListener('click', run);
+  return b;
+}
+
+async function loadRoster(): Promise<void> {
+  if (!api) return showError(new Error('Your session is missing: open the class view again from your course.'));
+  try {
+    const answer = await api.get<ClassAnswer>('/api/v1/class');
+    window.stacklabClass.roster = answer;
+    dom.error.hidden = true;
+    dom.context.textContent = answer.context;
+    const titles = new Map(answer.labs.map((l) => [l.id, l.title]));
+    dom.rows.replaceChildren();
+    dom.empty.hidden = answer.learners.length > 0;
+    for (const entry of answer.learners) {
+      const row = dom.rows.insertRow();
+      row.dataset.stack = entry.stackId;
+      row.dataset.learner = entry.learner;
+      const who = cell(row, entry.displayName ?? entry.learner);
+      who.setAttribute('translate', 'no');
+      who.title = entry.learner;
+      if (entry.staff) {
+        const tag = document.createElement('span');
+        tag.className = 'badge';
+        tag.textContent = 'staff';
+        who.append(' ', tag);
+      }
+      cell(row, titles.get(entry.lab) ?? entry.lab);
+      cell(row, entry.state).className = 'state';
+      cell(row, new Date(entry.lastActivityAt).toLocaleString());
+      cell(row, clock(entry.secondsUsed));
+      cell(row, entry.bestScore === null ? '–' : `${Math.round(entry.bestScore * 100)} %`);
+      const actions = document.createElement('div');
+      actions.className = 'actions';
+      row.insertCell().append(actions);
+      const name = entry.displayName ?? entry.learner;
+      const watch = button('Watch', () => void openShadow(entry.stackId, name), 'watch');
+      watch.disabled = entry.state !== 'READY';
+      actions.append(watch, button('Recordings', () => void openRecordings(entry.stackId, name), 'recordings'), button('Reset', () => confirmReset(entry.stackId, name), 'danger reset'));
+    }
+  } catch (error) {
+    showError(error);
+  }
+}
+
+function setMode(mode: 'watch' | 'takeover'): void {
+  dom.shadowMode.textContent = mode === 'takeover' ? 'You are typing in the learner\'s terminal' : 'Watching (read-only)';
+  dom.shadowMode.dataset.mode = mode;
+  dom.takeover.hidden = mode === 'takeover';
+  dom.release.hidden = mode !== 'takeover';
+}
+
+async function openShadow(stackId: string, learner: string): Promise<void> {
+  if (!api) return;
+  try {
+    const grant = await api.post<ShadowGrant>(`/api/v1/class/stacks/${encodeURIComponent(stackId)}/shadow`);
+    dom.shadowPanel.hidden = false;
+    dom.shadowPanel.dataset.stack = stackId;
+    dom.shadowLearner.textContent = learner;
+    dom.takeover.disabled = !grant.mayTakeOver;
+    shadow?.dispose();
+    dom.shadowTerminal.replaceChildren();
+    shadow = new ShadowView(dom.shadowTerminal, {
+      onStatus: (message) => (dom.shadowStatus.textContent = message),
+      onMode: setMode,
+      onClosed: (message) => (dom.shadowStatus.textContent = message),
+    });
+    setMode('watch');
+    shadow.connect(grant);
+  } catch (error) {
+    showError(error);
+  }
+}
+
+async function openRecordings(stackId: string, learner: string): Promise<void> {
+  if (!api) return;
+  try {
+    const answer = await api.get<RecordingAnswer>(`/api/v1/class/stacks/${encodeURIComponent(stackId)}/recordings`);
+    dom.recordingsPanel.hidden = false;
+    dom.recordingsLearner.textContent = learner;
+    dom.recordingsList.replaceChildren();
+    dom.recordingsEmpty.hidden = answer.recordings.length > 0;
+    for (const recording of [...answer.recordings].reverse()) {
+      const item = document.createElement('li');
+      item.dataset.recording = recording.id;
+      const when = document.createElement('span');
+      const ended = recording.endedAt ? new Date(recording.endedAt).toLocaleTimeString() : 'still open';
+      when.textContent = `${new Date(recording.startedAt).toLocaleString()} – ${ended} (${recording.server})`;
+      const checks = document.createElement('span');
+      checks.className = 'muted';
+      checks.textContent = recording.checkRuns.length
+        ? ' · led to checks: ' + recording.checkRuns.map((r) => (r.score === null ? r.status : `${r.passed}/${r.total} (${Math.round(r.score * 100)} %)`)).join(', ')
+        : '';
+      item.append(button('Play', () => void play(recording.id), 'play'), ' ', when, checks);
+      dom.recordingsList.append(item);
+    }
+  } catch (error) {
+    showError(error);
+  }
+}
+
+async function play(id: string): Promise<void> {
+  if (!session) return;
+  dom.player.hidden = false;
+  dom.playerStatus.textContent = 'Loading…';
+  const response = await fetch(`/api/v1/class/recordings/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${session}` } });
+  if (!response.ok) {
+    const body = (await response.json().catch(() => ({}))) as { message?: string };
+    dom.playerStatus.textContent = body.message ?? `The recording could not be loaded (HTTP ${response.status}).`;
+    return;
+  }
+  dom.player.dataset.state = 'playing';
+  await player.play(await response.text(), (shown, total) => (dom.playerStatus.textContent = shown >= total ? `Finished (${total} events).` : `Playing: event ${shown} of ${total}`));
+  dom.player.dataset.state = 'finished';
+}
+
+let resetTarget: string | undefined;
+function confirmReset(stackId: string, learner: string): void {
+  resetTarget = stackId;
+  dom.resetLearner.textContent = learner;
+  dom.resetDialog.returnValue = '';
+  dom.resetDialog.showModal();
+}
+
+dom.resetDialog.addEventListener('close', () => {
+  const target = resetTarget;
+  resetTarget = undefined;
+  if (dom.resetDialog.returnValue !== 'reset' || !target || !api) return;
+  api
+    .post(`/api/v1/class/stacks/${encodeURIComponent(target)}/reset`, { confirm: 'RESET' })
+    .then(() => loadRoster())
+    .catch(showError);
+});
+dom.takeover.addEventListener('click', () => shadow?.takeOver());
+dom.release.addEventListener('click', () => shadow?.release());
+dom.shadowClose.addEventListener('click', () => {
+  shadow?.dispose();
+  shadow = undefined;
+  dom.shadowPanel.hidden = true;
+});
+dom.recordingsClose.addEventListener('click', () => {
+  player.stop();
+  dom.recordingsPanel.hidden = true;
+  dom.player.hidden = true;
+});
+dom.playerStop.addEventListener('click', () => player.stop());
+dom.refresh.addEventListener('click', () => void loadRoster());
+
+void loadRoster();

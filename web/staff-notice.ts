@@ -1,0 +1,30 @@
+/**
+ * What the learner is told about course staff on the lab page: that their terminal is recorded, that
+ * an instructor is watching it, that one took it over (the gateway sends these, src/gateway/
+ * live-terminals.ts); and, for course staff themselves, the link to the class view.
+ */
+import type { Api } from './api-client.ts';
+import { t } from './i18n.ts';
+import { dom } from './page-dom.ts';
+
+let watching = { watchers: 0, takenOver: false };
+let recording = false;
+
+export function showStaffNotice(notice: { watchers: number; takenOver: boolean } | { recording: boolean }): void {
+  if ('recording' in notice) recording = notice.recording;
+  else watching = notice;
+  dom.recordingNotice.hidden = !recording;
+  dom.recordingNotice.textContent = recording ? t('screen.recorded') : '';
+  dom.watchNotice.hidden = watching.watchers === 0;
+  dom.watchNotice.textContent = watching.takenOver ? t('screen.instructorTyping') : watching.watchers ? t('screen.instructorWatching', { count: watching.watchers }) : '';
+  dom.staffNotice.hidden = dom.recordingNotice.hidden && dom.watchNotice.hidden;
+  dom.staffNotice.dataset.takenOver = String(watching.takenOver);
+}
+
+/** Shows the "Class view" link to a session with instructor rights (the class API checks it again). */
+export async function offerClassView(api: Api, session: string): Promise<void> {
+  const me = await api.get<{ roles: string[] }>('/api/v1/me').catch(() => undefined);
+  if (!me?.roles.includes('Instructor')) return;
+  dom.classLink.href = `/class#session=${encodeURIComponent(session)}`;
+  dom.classLink.hidden = false;
+}
