@@ -89,7 +89,7 @@ export interface Window {
  */
 export function segments(history: readonly HistoryEntry[], until: Date, currentActivity?: Date | null): Segment[] {
   const out: Segment[] = [];
-  let current: { billed: BilledClass; start: Date } | null = null;
+  let current = null as { billed: BilledClass; start: Date } | null;
   let carried: BilledClass | null = null;
   const close = (end: Date, activity: Date | null, open: boolean) => {
     if (!current) return;
