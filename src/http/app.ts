@@ -15,6 +15,7 @@ import { stackRoutes } from './routes/stacks.ts';
 import { checkRoutes } from './routes/checks.ts';
 import { ltiRoutes } from './routes/lti.ts';
 import { learnerRoutes } from './routes/learner-plugin.ts';
+import { usageRoutes } from './routes/usage.ts';
 import { measureRequests } from './request-metrics.ts';
 import { documentErrors } from './error-responses.ts';
 
@@ -71,5 +72,6 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(checkRoutes(ctx));
   await app.register(ltiRoutes(ctx));
   await app.register(learnerRoutes(ctx));
+  await app.register(usageRoutes(ctx));
   return app;
 }
