@@ -4,6 +4,7 @@ import { UserFacingError } from '../errors/user-facing-error.ts';
 import { serveCommand, workerCommand } from './serve-command.ts';
 import { labsCommand, validateCommand } from './lab-commands.ts';
 import { migrateCommand, stacksCommand } from './stack-commands.ts';
+import { costReportCommand, usageCommand } from './usage-commands.ts';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('stacklab')
@@ -15,6 +16,8 @@ export async function main(argv: string[]): Promise<void> {
   program.addCommand(validateCommand());
   program.addCommand(labsCommand());
   program.addCommand(stacksCommand());
+  program.addCommand(usageCommand());
+  program.addCommand(costReportCommand());
   program.addCommand(migrateCommand());
   for (const extra of await optionalCommands()) program.addCommand(extra);
   try {
