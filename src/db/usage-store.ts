@@ -111,16 +111,32 @@ export class UsageStore {
     return rows;
   }
 
-  /** Each stack's history up to `until`, in the order written (an id with no history maps to []). */
-  async histories(stackIds: readonly string[], until: Date): Promise<Map<string, HistoryEntry[]>> {
+  /** Each stack's history up to `until` (all of it without), in the order written (an id with no history maps to []). */
+  async histories(stackIds: readonly string[], until?: Date): Promise<Map<string, HistoryEntry[]>> {
     const out = new Map<string, HistoryEntry[]>(stackIds.map((id) => [id, []]));
     if (stackIds.length === 0) return out;
-    const rows = await this.db.query<{ stack_id: string; to_state: StackState; at: Date; activity_at: Date | null }>(
-      'SELECT stack_id, to_state, at, activity_at FROM stack_events WHERE stack_id = ANY($1::text[]) AND at <= $2 ORDER BY stack_id, id',
-      [stackIds, until],
+    const rows = await this.db.query<{ id: number; stack_id: string; to_state: StackState; at: Date; activity_at: Date | null }>(
+      `SELECT id, stack_id, to_state, at, activity_at FROM stack_events WHERE stack_id = ANY($1::text[])${until ? ' AND at <= $2' : ''} ORDER BY stack_id, id`,
+      until ? [stackIds, until] : [stackIds],
     );
-    for (const row of rows) out.get(row.stack_id)?.push({ toState: row.to_state, at: new Date(row.at), activityAt: row.activity_at ? new Date(row.activity_at) : null });
+    for (const row of rows) out.get(row.stack_id)?.push({ id: row.id, toState: row.to_state, at: new Date(row.at), activityAt: row.activity_at ? new Date(row.activity_at) : null });
     return out;
+  }
+
+  /** The newest history entry's id (0 when there is none). */
+  async lastEventId(): Promise<number> {
+    const rows = await this.db.query<{ id: number | null }>('SELECT max(id) AS id FROM stack_events');
+    return Number(rows[0]?.id ?? 0);
+  }
+
+  /** Stacks with history entries after `afterId` (at most `limit`, oldest change first), with their lab and provider. */
+  async changedSince(afterId: number, limit: number): Promise<Array<{ id: string; lab: string; provider: string | null; lastId: number }>> {
+    const rows = await this.db.query<{ id: string; lab: string; provider: string | null; last_id: number }>(
+      `SELECT s.id, s.lab, s.provider, e.last_id FROM (SELECT stack_id, max(id) AS last_id FROM stack_events WHERE id > $1 GROUP BY stack_id) e
+       JOIN stacks s ON s.id = e.stack_id ORDER BY e.last_id LIMIT $2`,
+      [afterId, limit],
+    );
+    return rows.map((r) => ({ id: r.id, lab: r.lab, provider: r.provider, lastId: Number(r.last_id) }));
   }
 
   /** The stacks a report over the filter looks at, oldest first. */

@@ -50,6 +50,8 @@ const CLASS_OF = {
 
 /** One entry of a stack's history, as the billing needs it. */
 export interface HistoryEntry {
+  /** The entry's id in the store, when read from it (the metrics count from one id on). */
+  id?: number;
   toState: StackState;
   at: Date;
   /** The stack's last activity when the entry was written; null for entries from before migration 012. */

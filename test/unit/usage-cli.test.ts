@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 
 const data = mkdtempSync(join(tmpdir(), 'usage-cli-'));
 after(() => rmSync(data, { recursive: true, force: true }));
-const env = { ...process.env, STACKLAB_DATA_DIR: data, STACKLAB_PROVIDERS: JSON.stringify([{ name: 'fake', kind: 'fake', state_dir: join(data, 'fake') }]), STACKLAB_LABS_DIR: 'labs', STACKLAB_LOG_LEVEL: 'silent' };
+const env: NodeJS.ProcessEnv = { ...process.env, STACKLAB_DATA_DIR: data, STACKLAB_PROVIDERS: JSON.stringify([{ name: 'fake', kind: 'fake', state_dir: join(data, 'fake') }]), STACKLAB_LABS_DIR: 'labs', STACKLAB_LOG_LEVEL: 'silent' };
 delete env.STACKLAB_URL;
 delete env.DATABASE_URL;
 
