@@ -374,7 +374,10 @@ async function start(): Promise<void> {
   }
   showOverlay({ title: t('lab.opening'), message: t('lab.loading') });
   try {
-    lab = (await api.get<{ lab: LabView; stack: StackView | null }>(`/api/v1/me/labs/${encodeURIComponent(labId)}`)).lab;
+    const opened = await api.get<{ lab: LabView; stack: StackView | null }>(`/api/v1/me/labs/${encodeURIComponent(labId)}`);
+    lab = opened.lab;
+    // The budget is known before the launch, so a refused launch still shows it.
+    if (opened.stack?.usage !== undefined) usage = { view: opened.stack.usage, at: Date.now() };
   } catch (error) {
     return fail(t('lab.cannotOpen'), describeError(error), { label: t('lab.reload'), run: () => location.reload() });
   }
