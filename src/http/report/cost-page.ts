@@ -8,7 +8,8 @@ import { escapeHtml } from '../routes/learner-page.ts';
 
 const WIDTH = 720;
 const HEIGHT = 220;
-const PAD = { left: 56, right: 16, top: 16, bottom: 40 };
+/** The top margin holds the legend, above the plot. */
+const PAD = { left: 56, right: 16, top: 30, bottom: 40 };
 
 export function costReportHtml(report: CostReport): string {
   const money = (value: number | null) => (value === null ? '—' : `${value.toFixed(2)} ${escapeHtml(report.currency ?? '')}`);
@@ -89,7 +90,7 @@ function lineChart(points: Array<{ x: number; y: number }>, label: string): stri
 ${axes(maxY)}
 <path d="${path}" fill="none" stroke="${COLOURS[0]}" stroke-width="1.5"/>
 <text x="${PAD.left}" y="${HEIGHT - 12}">${first}</text><text x="${WIDTH - PAD.right}" y="${HEIGHT - 12}" text-anchor="end">${last}</text>
-<text x="${PAD.left + 4}" y="${PAD.top + 10}">${escapeHtml(label)}</text>
+<text x="${PAD.left}" y="14">${escapeHtml(label)}</text>
 </svg>`;
 }
 
@@ -109,7 +110,7 @@ function barChart(groups: Array<{ label: string; values: number[] }>, series: st
       return `${rects}<text x="${(left + (slot * 0.8) / 2).toFixed(1)}" y="${HEIGHT - 24}" text-anchor="middle">${escapeHtml(name)}</text>`;
     })
     .join('\n');
-  const legend = series.map((s, j) => `<rect x="${PAD.left + 4 + j * 130}" y="${PAD.top}" width="10" height="10" fill="${COLOURS[j]}"/><text x="${PAD.left + 18 + j * 130}" y="${PAD.top + 9}">${escapeHtml(s)}</text>`).join('');
+  const legend = series.map((s, j) => `<rect x="${PAD.left + j * 130}" y="5" width="10" height="10" fill="${COLOURS[j]}"/><text x="${PAD.left + 14 + j * 130}" y="14">${escapeHtml(s)}</text>`).join('');
   return `<svg class="plot-bars" role="img" aria-label="${escapeHtml(series.join(', '))}" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}">
 ${axes(maxY)}
 ${bars}
