@@ -38,6 +38,7 @@ for (const backend of BACKENDS) {
       await rt.ctx.stacks.keepalive(stack.id, 'test');
       await rt.scheduler.run('suspender');
       assert.equal((await rt.ctx.stacks.get(stack.id)).state, 'SUSPEND_PENDING');
+      assert.match((await rt.ctx.stacks.events(stack.id)).at(-1)!.reason, /past suspend_by \(the end of a usage budget\)/, 'the history says why');
       await settle(rt);
       assert.equal((await rt.ctx.stacks.get(stack.id)).state, 'SUSPENDED');
 
