@@ -16,7 +16,7 @@ import { RdpView } from './rdp-view.ts';
 import { TerminalView } from './terminal-view.ts';
 import { offerClassView, showStaffNotice } from './staff-notice.ts';
 import type { ConnectionGrant } from '../src/http/routes/learner-api.ts';
-import type { LabView, Phase, StackView } from '../src/http/routes/learner-view.ts';
+import type { LabView, Phase, StackView, UsageView } from '../src/http/routes/learner-view.ts';
 
 declare global {
   interface Window {
@@ -63,6 +63,8 @@ let gaveUp = false;
 let pollTimer: number | undefined;
 let lastKeepalive = 0;
 let resuming = false;
+/** The learner's time budget as last told by the server (keepalive answers leave it out), and when. */
+let usage: { view: UsageView | null; at: number } = { view: null, at: 0 };
 
 const serverNow = () => Date.now() + clockOffset;
 
@@ -94,6 +96,7 @@ function update(next: StackView): void {
     phaseSince = view === null && TRANSITIONAL.includes(next.phase) ? Date.parse(next.stateChangedAt) - clockOffset : Date.now();
   }
   view = next;
+  if (next.usage !== undefined) usage = { view: next.usage, at: Date.now() };
   window.stacklab.stack = next;
   document.dispatchEvent(new CustomEvent('stacklab:stack', { detail: next }));
   dom.badge.textContent = t(`badge.${next.phase}`);
@@ -123,6 +126,9 @@ function render(): void {
   if (view.phase === 'ready' && gaveUp) return;
   if (view.phase === 'ready') {
     return showOverlay({ title: t('lab.connecting'), message: t('lab.readyOpening', { kind: lab.protocol }), elapsed: '' });
+  }
+  if (budgetBlocked() && (view.phase === 'suspended' || view.phase === 'suspending')) {
+    return showOverlay({ title: t(`title.${view.phase}`), message: t('lab.budgetBlocked', { budget: duration((usage.view?.budgetSeconds ?? 0) * 1000) }), elapsed: '', busy: false });
   }
   const action =
     view.action === 'resume'
@@ -268,9 +274,32 @@ async function keepalive(): Promise<void> {
   } catch {}
 }
 
-/** Once a second: keepalives while active, the idle countdown, the elapsed time. */
+/** A `block` budget used up: the lab stays suspended, and coming back would only be refused. */
+function budgetBlocked(): boolean {
+  return usage.view?.mode === 'block' && usageLeftSeconds() <= 0;
+}
+
+/** Seconds of the budget left now: the server's figure, less the time the lab ran since. */
+function usageLeftSeconds(): number {
+  if (!usage.view) return Infinity;
+  const ran = view?.phase === 'ready' ? (Date.now() - usage.at) / 1000 : 0;
+  return Math.max(0, usage.view.leftSeconds - ran);
+}
+
+function renderUsage(): void {
+  const budget = usage.view;
+  dom.usageLeft.hidden = !budget;
+  if (!budget) return;
+  const left = usageLeftSeconds();
+  dom.usageLeft.dataset.exhausted = String(left <= 0);
+  dom.usageLeft.textContent =
+    left > 0 ? t('lab.timeLeft', { left: duration(left * 1000) }) : t('lab.timeUsedUp', { budget: duration(budget.budgetSeconds * 1000) });
+}
+
+/** Once a second: keepalives while active, the idle countdown, the elapsed time, the time left. */
 function tick(): void {
   render();
+  renderUsage();
   if (!view) return;
   const interval = Math.min(lab.keepaliveInterval, Math.max(1, lab.suspendTimeout / 3)) * 1000;
   if (view.phase === 'ready' && activity.active && Date.now() - lastKeepalive >= interval) void keepalive();
@@ -351,7 +380,10 @@ async function start(): Promise<void> {
   }
   showOverlay({ title: t('lab.opening'), message: t('lab.loading') });
   try {
-    lab = (await api.get<{ lab: LabView; stack: StackView | null }>(`/api/v1/me/labs/${encodeURIComponent(labId)}`)).lab;
+    const opened = await api.get<{ lab: LabView; stack: StackView | null }>(`/api/v1/me/labs/${encodeURIComponent(labId)}`);
+    lab = opened.lab;
+    // The budget is known before the launch, so a refused launch still shows it.
+    if (opened.stack?.usage !== undefined) usage = { view: opened.stack.usage, at: Date.now() };
   } catch (error) {
     return fail(t('lab.cannotOpen'), describeError(error), { label: t('lab.reload'), run: () => location.reload() });
   }
@@ -360,7 +392,7 @@ async function start(): Promise<void> {
   if (!lab.protocolAvailable) return fail(t('lab.cannotShow'), t(lab.protocol === 'rdp' ? 'lab.rdpUnavailable' : 'lab.protocolUnavailable'));
   activity = new Activity(lab.idleTimeout * 1000);
   activity.onInput(() => {
-    if (view && (view.phase === 'suspended' || view.phase === 'suspending') && !resuming) void comeBack();
+    if (view && (view.phase === 'suspended' || view.phase === 'suspending') && !resuming && !budgetBlocked()) void comeBack();
   });
   setUpLab();
   wireButtons();

@@ -9,6 +9,7 @@ export const dom = {
   title: el('lab-title'),
   badge: el('state-badge'),
   elapsed: el('elapsed'),
+  usageLeft: el('usage-left'),
   serverPicker: el('server-picker'),
   serverSelect: el<HTMLSelectElement>('server-select'),
   fullscreen: el<HTMLButtonElement>('btn-fullscreen'),

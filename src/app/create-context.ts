@@ -27,6 +27,7 @@ import { systemClock, type Clock } from '../infra/clock.ts';
 import { DomainEvents } from '../infra/events.ts';
 import { createMetricsRegistry } from '../infra/metrics.ts';
 import { measureLifecycle, type LifecycleMeasure } from '../services/lifecycle-metrics.ts';
+import { measureUsage } from '../services/usage-metrics.ts';
 import { Keys } from '../infra/keys.ts';
 import { Operations } from '../services/operations.ts';
 import { StackService } from '../services/stack-service.ts';
@@ -139,6 +140,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     // Measured in the process that finishes operations; a standalone worker serves them too (metrics_port).
     const lifecycleMetrics = measureLifecycle({ events, store, registry: metrics, logger });
     closers.push({ what: 'lifecycle metrics', close: () => lifecycleMetrics.stop() });
+    // Billed and learning hours, counted from the histories at each scrape (services/usage-metrics.ts).
+    measureUsage({ db, registry: metrics, logger, now: () => clock.now() });
     const worker = new Worker({
       store,
       operations,

@@ -8,7 +8,7 @@ export class ApiClient {
     private readonly token: string,
   ) {}
 
-  async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  async request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
     const target = `${this.url.replace(/\/$/, '')}/api/v1${path}`;
     let response: Response;
     try {

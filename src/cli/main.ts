@@ -6,6 +6,7 @@ import { labsCommand, validateCommand } from './lab-commands.ts';
 import { migrateCommand, stacksCommand } from './stack-commands.ts';
 import { storeCommand } from './store-commands.ts';
 import { operatorCommand } from './operator-command.ts';
+import { costReportCommand, usageCommand } from './usage-commands.ts';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('stacklab')
@@ -17,6 +18,8 @@ export async function main(argv: string[]): Promise<void> {
   program.addCommand(validateCommand());
   program.addCommand(labsCommand());
   program.addCommand(stacksCommand());
+  program.addCommand(usageCommand());
+  program.addCommand(costReportCommand());
   program.addCommand(migrateCommand());
   program.addCommand(storeCommand());
   program.addCommand(operatorCommand());

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { DEPLOYMENT_ID_PATTERN, DEPLOYMENT_ID_RULE } from '../domain/deployment.ts';
 import { SHIPPED_LOCALES } from '../infra/i18n/locale-info.ts';
+import { pricesSchema } from '../domain/prices.ts';
 
 export interface Setting<T extends z.ZodType = z.ZodType, K extends string = string> {
   key: K;
@@ -19,6 +20,17 @@ const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform
 
 function setting<K extends string, T extends z.ZodType>(key: K, schema: T, description: string, extra: { env?: string; secret?: boolean } = {}): Setting<T, K> {
   return { key, env: extra.env ?? `STACKLAB_${key.toUpperCase()}`, schema, description, secret: extra.secret };
+}
+
+/** A setting given as JSON in an environment variable or as a mapping in the config file. */
+function jsonOrValue(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    // Left as the string: the schema then says what it expected.
+    return value;
+  }
 }
 
 /** `tcp://host[:port]` (port 4822, guacd's, when omitted); undefined when it is not one. */
@@ -111,6 +123,11 @@ export const SETTINGS = [
     'max_lti_login_states',
     z.coerce.number().int().min(1).default(10_000),
     'LTI logins in progress (OIDC state rows, each kept until the launch or for 5 minutes) the store holds at once. When full, expired ones are dropped first; if all are live, a new login is refused with 503 (the learner opens the lab again a minute later). Each row is at most about 2.5 KB.',
+  ),
+  setting(
+    'prices',
+    z.preprocess(jsonOrValue, pricesSchema).optional(),
+    'What each provider\'s cloud charges, for the cost report (docs/cost.md): a mapping from provider name to `{per: stack-hour, currency, stack: {running, suspended, shelved}}` or `{per: server-hour, currency, flavors: {<flavor>: {running, suspended, shelved}}}`, prices per hour; JSON in the environment variable. A missing suspended price is the running one (many clouds bill a suspended server like a running one), a missing shelved price is 0. Unset: the report shows hours without cost.',
   ),
   setting('demo_remote', bool.default(false), 'Let demo sign-in answer requests from other machines; off: only from loopback (127.0.0.1, ::1), since anyone who can sign in can start labs.'),
   setting(

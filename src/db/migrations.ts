@@ -15,6 +15,7 @@ import { sql as learnerLaunches } from './migrations/009-learner-launches.ts';
 import { sql as shelvedTier } from './migrations/010-shelved-tier.ts';
 import { sql as consoleTables } from './migrations/011-console.ts';
 import { sql as terminalRecordings } from './migrations/012-terminal-recordings.ts';
+import { sql as usage } from './migrations/013-usage.ts';
 
 export interface Migration {
   version: number;
@@ -35,6 +36,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 10, name: 'shelved-tier', sql: shelvedTier },
   { version: 11, name: 'console', sql: consoleTables },
   { version: 12, name: 'terminal-recordings', sql: terminalRecordings },
+  { version: 13, name: 'usage', sql: usage },
 ];
 
 /** The migrations not yet applied to this store (all of them on an empty one). */

@@ -117,8 +117,9 @@ export interface EventRow {
   reason: string;
   actor: string;
   at: Date;
+  activity_at: Date | null;
 }
 
 export function toEvent(row: EventRow): StackEvent {
-  return { id: row.id, stackId: row.stack_id, fromState: row.from_state, toState: row.to_state, reason: row.reason, actor: row.actor, at: row.at };
+  return { id: row.id, stackId: row.stack_id, fromState: row.from_state, toState: row.to_state, reason: row.reason, actor: row.actor, at: row.at, activityAt: row.activity_at ?? null };
 }

@@ -124,8 +124,8 @@ export class StackStore {
          VALUES ($1, $2, $3, $4, $5, 'LAUNCH_PENDING', $6, $7::int, $8::int, $9::int, $10::timestamptz, $10::timestamptz + make_interval(secs => $8::int), $10, $10, $10)
          ON CONFLICT (learner, context, lab) DO NOTHING
          RETURNING ${stackColumns()}),
-       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at)
-              SELECT id, NULL, state, 'launch requested', $11, $10 FROM ins)
+       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at, activity_at)
+              SELECT id, NULL, state, 'launch requested', $11, $10, last_activity_at FROM ins)
        SELECT *, true AS inserted FROM ins`,
       [s.id, s.learner, s.context, s.lab, s.run, s.providerStackName, s.suspendTimeout, s.deleteAge, s.launchTimeout, s.now, actor],
     );
@@ -216,8 +216,8 @@ export class StackStore {
       `WITH prev AS (SELECT id, state FROM stacks WHERE id = $1 AND state = ANY($2::text[])${guard} FOR UPDATE),
        moved AS (UPDATE stacks s SET state = $3, state_changed_at = $4, updated_at = $4${sets.length ? ', ' + sets.join(', ') : ''}
                  FROM prev WHERE s.id = prev.id RETURNING ${stackColumns('s')}, prev.state AS prev_state),
-       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at)
-              SELECT id, prev_state, state, $5, $6, $4 FROM moved)
+       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at, activity_at)
+              SELECT id, prev_state, state, $5, $6, $4, last_activity_at FROM moved)
        SELECT * FROM moved`,
       params,
     );
@@ -277,10 +277,10 @@ export class StackStore {
              ELSE $3 + make_interval(secs => $6) END,
            lease_owner = $4, lease_until = $8, updated_at = $3
          FROM c WHERE s.id = c.id RETURNING ${stackColumns('s')}, c.state AS prev_state),
-       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at)
+       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at, activity_at)
               SELECT id, prev_state, state,
                      CASE WHEN prev_state = state THEN 'taken over after the previous worker''s lease expired' ELSE 'claimed by a worker' END,
-                     'worker:' || $4, $3 FROM moved)
+                     'worker:' || $4, $3, last_activity_at FROM moved)
        SELECT * FROM moved`,
       [
         PENDING_STATES,
@@ -309,6 +309,8 @@ export class StackStore {
       where: (now) => `(suspend_at <= ${now} AND last_activity_at + make_interval(secs => suspend_timeout) <= ${now}) OR suspend_by <= ${now}`,
       orderBy: 'suspend_at NULLS LAST',
       set: () => 'attempts = 0',
+      // A stack past its suspend_by (the end of a block usage budget, services/usage-limits.ts) says so in its history.
+      reason: (now, bind, reason) => `CASE WHEN suspend_by <= ${now} THEN ${bind('deadline: past suspend_by (the end of a usage budget)')}::text ELSE ${reason}::text END`,
     });
   }
 
@@ -369,7 +371,15 @@ export class StackStore {
    */
   private async bulkMove(
     move: SweepMove,
-    q: { from: readonly StackState[]; to: StackState; where: (now: string, bind: Bind) => string; orderBy: string; set?: (bind: Bind) => string },
+    q: {
+      from: readonly StackState[];
+      to: StackState;
+      where: (now: string, bind: Bind) => string;
+      orderBy: string;
+      set?: (bind: Bind) => string;
+      /** The event's reason as SQL over the moved row; default: the move's reason. */
+      reason?: (now: string, bind: Bind, reason: string) => string;
+    },
   ): Promise<Stack[]> {
     assertTransitions(q.from, q.to);
     const params: unknown[] = [];
@@ -379,13 +389,15 @@ export class StackStore {
     };
     const now = `${bind(move.now)}::timestamptz`;
     const set = q.set?.(bind);
+    const plainReason = bind(move.reason);
+    const reason = q.reason ? q.reason(now, bind, plainReason) : plainReason;
     const rows = await this.db.query<StackRow>(
       `WITH c AS (SELECT id, state FROM stacks WHERE state = ANY(${bind(q.from)}::text[]) AND (${q.where(now, bind)})
                   ORDER BY ${q.orderBy} LIMIT ${bind(move.limit)} FOR UPDATE SKIP LOCKED),
        moved AS (UPDATE stacks s SET state = ${bind(q.to)}, state_changed_at = ${now}, updated_at = ${now}${set ? ', ' + set : ''}
                  FROM c WHERE s.id = c.id RETURNING ${stackColumns('s')}, c.state AS prev_state),
-       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at)
-              SELECT id, prev_state, state, ${bind(move.reason)}, ${bind(move.actor)}, ${now} FROM moved)
+       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at, activity_at)
+              SELECT id, prev_state, state, ${reason}, ${bind(move.actor)}, ${now}, last_activity_at FROM moved)
        SELECT * FROM moved`,
       params,
     );

@@ -1,3 +1,5 @@
+import type { UsageLimit } from './usage-budget.ts';
+
 /** A lab as the rest of the code sees it: loaded, validated and with its files read. */
 export interface LabProvider {
   name: string;
@@ -80,6 +82,8 @@ export interface Lab {
   secretOutputs?: string[];
   /** Outputs whose names look secret but are not (say, public_key): shown like any other. */
   publicOutputs?: string[];
+  /** Running time per learner per course run (domain/usage-budget.ts); a course may override it. */
+  usageLimit?: UsageLimit;
 }
 
 export const DEFAULT_PORTS = { ssh: 22, vnc: 5901, rdp: 3389 } as const;

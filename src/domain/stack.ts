@@ -60,6 +60,8 @@ export interface StackEvent {
   reason: string;
   actor: string;
   at: Date;
+  /** The stack's last activity when this entry was written (null before migration 013): learning time is told from it. */
+  activityAt: Date | null;
 }
 
 /** Secret outputs, stored encrypted, decrypted only for the gateway and the checks. */

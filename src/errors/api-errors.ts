@@ -26,6 +26,10 @@ export const API_ERRORS = {
     status: 429,
     message: 'You started or reset labs too often in the last minute: wait the seconds the Retry-After header gives, then try again.',
   },
+  USAGE_LIMIT_REACHED: {
+    status: 409,
+    message: 'You have used all the lab time this course allows for this lab, so it stays suspended; your work in it is kept. Ask your course team for more time.',
+  },
   CONFIRMATION_REQUIRED: { status: 400, message: "Resetting deletes everything in the lab: send confirm: 'RESET' to go ahead." },
   NO_PROVIDER: { status: 503, message: 'No provider can run this lab right now; ask the course team to check the lab providers.' },
   UNAVAILABLE: { status: 503, message: 'The service is not ready yet; try again in a moment.' },

@@ -16,6 +16,7 @@ import { checkRoutes } from './routes/checks.ts';
 import { ltiRoutes } from './routes/lti.ts';
 import { learnerRoutes } from './routes/learner-plugin.ts';
 import { consoleRoutes } from './routes/console-page.ts';
+import { usageRoutes } from './routes/usage.ts';
 import { measureRequests } from './request-metrics.ts';
 import { documentErrors } from './error-responses.ts';
 
@@ -73,5 +74,6 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(ltiRoutes(ctx));
   await app.register(learnerRoutes(ctx));
   await app.register(consoleRoutes(ctx));
+  await app.register(usageRoutes(ctx));
   return app;
 }

@@ -35,7 +35,7 @@ export function errorResponses(codes: readonly ApiErrorCode[]): Record<number, S
 
 const STACK = ['STACK_NOT_FOUND'] as const;
 const STACK_STATE = ['STACK_NOT_FOUND', 'INVALID_STATE'] as const;
-const LAUNCH = ['LAB_NOT_FOUND', 'INVALID_STATE', 'STACK_LIMIT_REACHED', 'LAUNCH_RATE_LIMITED'] as const;
+const LAUNCH = ['LAB_NOT_FOUND', 'INVALID_STATE', 'STACK_LIMIT_REACHED', 'LAUNCH_RATE_LIMITED', 'USAGE_LIMIT_REACHED'] as const;
 const CHECK = ['STACK_NOT_FOUND', 'LAB_NOT_FOUND', 'INVALID_STATE', 'NOT_FOUND'] as const;
 
 /** What each documented route may answer beyond the common errors, by "METHOD pattern". */
@@ -48,7 +48,7 @@ export const ROUTE_ERRORS: Record<string, readonly ApiErrorCode[]> = {
   'GET /api/v1/stacks/:id/events': STACK,
   'POST /api/v1/stacks/:id/keepalive': STACK_STATE,
   'POST /api/v1/stacks/:id/suspend': STACK_STATE,
-  'POST /api/v1/stacks/:id/resume': STACK_STATE,
+  'POST /api/v1/stacks/:id/resume': [...STACK_STATE, 'USAGE_LIMIT_REACHED'],
   'POST /api/v1/stacks/:id/reset': [...STACK_STATE, 'CONFIRMATION_REQUIRED', 'LAUNCH_RATE_LIMITED'],
   'DELETE /api/v1/stacks/:id': STACK_STATE,
   'POST /api/v1/stacks/:id/check': CHECK,
@@ -58,7 +58,7 @@ export const ROUTE_ERRORS: Record<string, readonly ApiErrorCode[]> = {
   'POST /api/v1/me/labs/:lab/launch': LAUNCH,
   'GET /api/v1/me/stacks/:id': STACK,
   'POST /api/v1/me/stacks/:id/keepalive': STACK_STATE,
-  'POST /api/v1/me/stacks/:id/resume': [...STACK_STATE, 'LAB_NOT_FOUND', 'STACK_LIMIT_REACHED', 'LAUNCH_RATE_LIMITED'],
+  'POST /api/v1/me/stacks/:id/resume': [...STACK_STATE, 'LAB_NOT_FOUND', 'STACK_LIMIT_REACHED', 'LAUNCH_RATE_LIMITED', 'USAGE_LIMIT_REACHED'],
   'POST /api/v1/me/stacks/:id/reset': [...STACK_STATE, 'CONFIRMATION_REQUIRED', 'LAUNCH_RATE_LIMITED'],
   'POST /api/v1/me/stacks/:id/connections': [...STACK_STATE, 'LAB_NOT_FOUND'],
   'POST /api/v1/me/stacks/:id/check': CHECK,
@@ -68,6 +68,15 @@ export const ROUTE_ERRORS: Record<string, readonly ApiErrorCode[]> = {
   'POST /api/v1/class/stacks/:id/shadow': [...STACK_STATE, 'LAB_NOT_FOUND'],
   'GET /api/v1/class/stacks/:id/recordings': STACK,
   'GET /api/v1/class/recordings/:id': ['NOT_FOUND'],
+  // Usage limits and the cost report (routes/usage.ts): the operator's and the instructors' (their course only).
+  'GET /api/v1/usage': ['LAB_NOT_FOUND'],
+  'POST /api/v1/usage/extensions': ['LAB_NOT_FOUND'],
+  'PUT /api/v1/usage/limits': ['LAB_NOT_FOUND'],
+  'DELETE /api/v1/usage/limits': [],
+  'GET /api/v1/reports/cost': [],
+  'GET /api/v1/course/usage': ['LAB_NOT_FOUND'],
+  'POST /api/v1/course/usage/extensions': ['LAB_NOT_FOUND'],
+  'GET /api/v1/course/reports/cost': [],
   'GET /api/v1/lti/platforms': [],
   'GET /api/v1/lti/platforms/:name': ['NOT_FOUND'],
   // A name already registered, or a platform that conflicts with another (lti-admin.ts uses INVALID_STATE).

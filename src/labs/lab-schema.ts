@@ -4,6 +4,7 @@
  * authors write them. `toLab` turns a parsed file into the camelCase `Lab` the code uses.
  */
 import { z } from 'zod';
+import { USAGE_LIMIT_MODES } from '../domain/usage-budget.ts';
 
 const seconds = z.number().int().positive();
 
@@ -84,6 +85,17 @@ export const labFileSchema = z.strictObject({
   allow_internet: z.boolean().default(false),
   /** Template outputs to keep secret (sealed, never sent by the API) besides private_key, password and names that look secret. */
   secret_outputs: z.array(z.string().min(1)).default([]),
+  /**
+   * A budget of running time per learner for this lab in each course run (hastexo's lab_usage_limit;
+   * docs/cost.md): `seconds`, and `mode` none (counted only), warn (shown) or block (suspended at the limit).
+   * A course may override it, the course team may extend one learner's budget.
+   */
+  usage_limit: z
+    .strictObject({
+      seconds: z.number().int().positive(),
+      mode: z.enum(Object.keys(USAGE_LIMIT_MODES) as [keyof typeof USAGE_LIMIT_MODES]).default('warn'),
+    })
+    .optional(),
   /** Outputs whose names look secret but are not; private_key and password cannot be listed. */
   public_outputs: z.array(z.string().min(1).refine((n) => n !== 'private_key' && n !== 'password', 'private_key and password are always secret')).default([]),
 });

@@ -177,6 +177,7 @@ function toLab(id: string, dir: string, file: string, data: LabFile, options: Lo
     allowInternet: data.allow_internet,
     secretOutputs: data.secret_outputs,
     publicOutputs: data.public_outputs,
+    ...(data.usage_limit ? { usageLimit: data.usage_limit } : {}),
   };
 }
 

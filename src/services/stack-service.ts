@@ -18,6 +18,8 @@ import { AppError } from '../errors/api-errors.ts';
 import { stackNameFor } from '../providers/stack-names.ts';
 import { ActivityLedger } from './activity-ledger.ts';
 import { LearnerQuota } from './learner-quota.ts';
+import { blocksRunning, budgetDeadline, type BudgetStatus } from '../domain/usage-budget.ts';
+import { UsageLimits } from './usage-limits.ts';
 import { ReadyStackCache } from './ready-stack-cache.ts';
 import { WakeEstimates } from './wake-estimates.ts';
 import type { Clock } from '../infra/clock.ts';
@@ -100,6 +102,8 @@ export class StackService {
   readonly readyCache = new ReadyStackCache(READY_CACHE_CAPACITY);
   readonly activityLedger: ActivityLedger;
   private readonly quota: LearnerQuota;
+  /** Time budgets per learner per lab per course (usage_limit): checked before every launch and resume. */
+  readonly budgets: UsageLimits;
   /** How long a wake-up from shelved takes, per provider, for the learner's page. */
   readonly wakeEstimates: WakeEstimates;
   private stopListening: (() => Promise<void>) | null = null;
@@ -121,6 +125,7 @@ export class StackService {
   ) {
     this.store = new StackStore(deps.db);
     this.quota = new LearnerQuota(deps.limits, deps.labs);
+    this.budgets = new UsageLimits({ db: deps.db, labs: deps.labs });
     this.wakeEstimates = new WakeEstimates(this.store, () => deps.clock.now().getTime());
     this.activityLedger = new ActivityLedger({
       store: this.store,
@@ -200,9 +205,11 @@ export class StackService {
    */
   async launch(req: LaunchRequest): Promise<Stack> {
     const lab = this.lab(req.lab);
+    const suspendBy = await this.admitBudget(req);
     for (let attempt = 0; attempt < RACE_RETRIES; attempt++) {
       const existing = await this.store.findByKey(req.learner, req.context, req.lab);
-      const next = existing && !RELAUNCHABLE.includes(existing.state) ? await this.comeBack(existing, req.actor) : await this.launchCounted(req, lab, existing);
+      const next =
+        existing && !RELAUNCHABLE.includes(existing.state) ? await this.comeBack(existing, req.actor, suspendBy) : await this.launchCounted(req, lab, existing, suspendBy);
       if (next) return next;
     }
     throw new AppError('INVALID_STATE', 'the stack kept changing state during launch; try again');
@@ -213,7 +220,7 @@ export class StackService {
    * read and the launch written in one transaction under the learner's lock, so two launches at the
    * last place cannot both pass. Null when somebody else created or moved the stack first.
    */
-  private async launchCounted(req: LaunchRequest, lab: Lab, existing: Stack | null): Promise<Stack | null> {
+  private async launchCounted(req: LaunchRequest, lab: Lab, existing: Stack | null, suspendBy: Date | null): Promise<Stack | null> {
     const now = this.deps.clock.now();
     const asRead = async (store: StackStore) => unchanged(existing, await store.findByKey(req.learner, req.context, req.lab));
     const launched = await this.counted({ learner: req.learner, now, takesSlot: !existing || !holdsLearnerSlot(existing) }, asRead, async (store) => {
@@ -225,7 +232,7 @@ export class StackService {
           reason: 'relaunch requested',
           actor: req.actor,
           now,
-          changes: freshLaunch(lab, now, nextGeneration(this.deps.deployment, existing)),
+          changes: { ...freshLaunch(lab, now, nextGeneration(this.deps.deployment, existing)), suspend_by: suspendBy },
         });
       }
       const id = newStackId();
@@ -244,7 +251,8 @@ export class StackService {
         },
         req.actor,
       );
-      return created ? stack : null;
+      if (!created) return null;
+      return suspendBy ? ((await store.update(stack.id, ['LAUNCH_PENDING'], { suspend_by: suspendBy }, now)) ?? stack) : stack;
     });
     // Tells the worker to claim now rather than at its next idle poll (up to a second later).
     if (launched) this.deps.events.emit('stack.transition', { stack: launched, from: null, to: launched.state, reason: existing ? 'relaunch requested' : 'launch requested' });
@@ -276,7 +284,7 @@ export class StackService {
   }
 
   /** The learner is back at a stack that has an environment (or is getting one): resume it or count the visit. */
-  private async comeBack(stack: Stack, actor: string): Promise<Stack | null> {
+  private async comeBack(stack: Stack, actor: string, suspendBy: Date | null): Promise<Stack | null> {
     const now = this.deps.clock.now();
     switch (stack.state) {
       case 'SUSPENDED':
@@ -287,9 +295,10 @@ export class StackService {
           error_code: null,
           attempts: 0,
           last_activity_at: now,
+          suspend_by: suspendBy,
         });
       case 'SUSPEND_PENDING':
-        return this.move(stack.id, ['SUSPEND_PENDING'], 'READY', 'learner came back before the suspend started', actor, this.activity(stack, now));
+        return this.move(stack.id, ['SUSPEND_PENDING'], 'READY', 'learner came back before the suspend started', actor, { ...this.activity(stack, now), suspend_by: suspendBy });
       // The shelved tier wakes by unshelving (which also resumes a stack whose shelve had not started or failed half-way).
       case 'SHELVE_PENDING':
       case 'SHELVED':
@@ -300,9 +309,10 @@ export class StackService {
           error_code: null,
           attempts: 0,
           last_activity_at: now,
+          suspend_by: suspendBy,
         });
       default:
-        return (await this.store.update(stack.id, [stack.state], { last_activity_at: now }, now)) ?? null;
+        return (await this.store.update(stack.id, [stack.state], { last_activity_at: now, suspend_by: suspendBy }, now)) ?? null;
     }
   }
 
@@ -350,14 +360,61 @@ export class StackService {
     const stack = await this.get(id);
     if (stack.state === 'READY' || stack.state === 'RESUME_PENDING' || stack.state === 'RESUMING') return stack;
     if (stack.state === 'UNSHELVE_PENDING' || stack.state === 'UNSHELVING') return stack;
+    const suspendBy = await this.admitBudget(stack);
     if (isIn(stack.state, ['SHELVE_PENDING', 'SHELVED', 'SHELVE_FAILED', 'UNSHELVE_FAILED'])) {
-      return this.request(id, [stack.state], 'UNSHELVE_PENDING', 'resume requested (unshelve)', actor, { error: null, attempts: 0, last_activity_at: this.deps.clock.now() });
+      return this.request(id, [stack.state], 'UNSHELVE_PENDING', 'resume requested (unshelve)', actor, {
+        error: null,
+        attempts: 0,
+        last_activity_at: this.deps.clock.now(),
+        suspend_by: suspendBy,
+      });
     }
     return this.request(id, ['SUSPENDED', 'SUSPEND_FAILED', 'RESUME_FAILED'], 'RESUME_PENDING', 'resume requested', actor, {
       error: null,
       attempts: 0,
       last_activity_at: this.deps.clock.now(),
+      suspend_by: suspendBy,
     });
+  }
+
+  /**
+   * The learner's time budget before a launch or a resume (services/usage-limits.ts): a used-up `block`
+   * budget refuses it with USAGE_LIMIT_REACHED, and suspends the stack if it still runs. Otherwise the
+   * answer is the stack's new `suspend_by`: when the budget runs out if it runs from now (null: no
+   * `block` budget), which the suspender honours.
+   */
+  private async admitBudget(key: { learner: string; context: string; lab: string }): Promise<Date | null> {
+    const now = this.deps.clock.now();
+    const status = await this.budgets.status(key, now);
+    if (blocksRunning(status)) {
+      await this.suspendForBudget(key, status as BudgetStatus);
+      throw this.budgets.refusal(key, status as BudgetStatus);
+    }
+    return budgetDeadline(status, now);
+  }
+
+  private async suspendForBudget(key: { learner: string; context: string; lab: string }, status: BudgetStatus): Promise<void> {
+    const stack = await this.store.findByKey(key.learner, key.context, key.lab);
+    if (stack?.state !== 'READY') return;
+    const reason = `usage limit reached: ${Math.round(status.usedSeconds)} of ${status.budgetSeconds} s used`;
+    await this.move(stack.id, ['READY'], 'SUSPEND_PENDING', reason, 'usage-limit', { attempts: 0 });
+  }
+
+  /**
+   * After a budget changed (an extension, a course's new limit): a running stack's `suspend_by` moves to
+   * the new end of its budget, or is cleared when no `block` budget holds any more. A stack that is not
+   * running gets its deadline at its next resume.
+   */
+  async applyBudget(key: { learner: string; context: string; lab: string }): Promise<Stack | null> {
+    const stack = await this.store.findByKey(key.learner, key.context, key.lab);
+    if (!stack || stack.state !== 'READY') return stack;
+    const now = this.deps.clock.now();
+    const status = await this.budgets.status(key, now);
+    if (blocksRunning(status)) {
+      await this.suspendForBudget(key, status as BudgetStatus);
+      return this.store.get(stack.id);
+    }
+    return (await this.store.update(stack.id, ['READY'], { suspend_by: budgetDeadline(status, now) }, now)) ?? this.store.get(stack.id);
   }
 
   async requestDelete(id: string, actor: string): Promise<Stack> {

@@ -48,7 +48,7 @@ describe('OpenAPI error answers', () => {
     const launch = paths['/api/v1/stacks']!.post!;
     const codes = (status: string) => launch.responses[status]?.content?.['application/json']?.schema?.properties?.code?.enum;
     assert.deepEqual(codes('404'), ['LAB_NOT_FOUND']);
-    assert.deepEqual(codes('409')?.sort(), ['INVALID_STATE', 'STACK_LIMIT_REACHED']);
+    assert.deepEqual(codes('409')?.sort(), ['INVALID_STATE', 'STACK_LIMIT_REACHED', 'USAGE_LIMIT_REACHED']);
     assert.deepEqual(codes('429'), ['LAUNCH_RATE_LIMITED']);
     assert.deepEqual(codes('401'), ['UNAUTHORIZED']);
     assert.match(launch.responses['429']!.description!, new RegExp(`LAUNCH_RATE_LIMITED: ${API_ERRORS.LAUNCH_RATE_LIMITED.message.slice(0, 30)}`));

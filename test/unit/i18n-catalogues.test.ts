@@ -32,7 +32,7 @@ function argumentsOf(ast: Ast, found = new Map<string, string>()): Map<string, s
 
 const english = catalogue(SOURCE_LOCALE);
 
-const SAMPLE: Record<string, string | number | Date> = { lab: 'Shell basics', countdown: '0:42', word: 'RESET', kind: 'ssh', elapsed: '1:05', state: 'CREATING', since: new Date(), status: 503, passed: 2, total: 3, score: 0.67, what: 'Opening the lab', reason: 'signature', protocol: 'vnc', name: 'Ada', cause: 'The lab server does not answer yet.', attempts: 3, estimate: '4:00', count: 2 };
+const SAMPLE: Record<string, string | number | Date> = { lab: 'Shell basics', countdown: '0:42', word: 'RESET', kind: 'ssh', elapsed: '1:05', state: 'CREATING', since: new Date(), status: 503, passed: 2, total: 3, score: 0.67, what: 'Opening the lab', reason: 'signature', protocol: 'vnc', name: 'Ada', cause: 'The lab server does not answer yet.', attempts: 3, estimate: '4:00', count: 2, left: '1:05:00', budget: '10:00:00' };
 
 describe('message catalogues', () => {
   test('one catalogue file per shipped locale, and nothing else', () => {

@@ -14,7 +14,7 @@ import { DEFAULT_SERVER, findServer, labServers } from '../../domain/lab-servers
 import { AppError } from '../../errors/api-errors.ts';
 import { signLabFileAccess } from '../lab-file-access.ts';
 import { requireSession, type Session } from '../session.ts';
-import { labView, stackView } from './learner-view.ts';
+import { labView, stackView, usageView } from './learner-view.ts';
 
 type IdParams = { Params: { id: string } };
 type LabParams = { Params: { lab: string } };
@@ -73,11 +73,14 @@ export function learnerApi(ctx: AppContext) {
     app.addHook('onRequest', requireSession(ctx));
     const now = () => ctx.clock.now();
     // A shelved lab's wake-up takes minutes: the page says how long, from the provider's recent wake-ups.
-    const view = async (stack: Stack) => {
+    const plainView = async (stack: Stack) => {
       if (!stack.provider || !isIn(stack.state, SHELVED_TIER)) return stackView(stack, now());
       const configured = ctx.providers.get(stack.provider)?.dormancy?.unshelveEstimate ?? 0;
       return stackView(stack, now(), { unshelveEstimate: await ctx.stacks.wakeEstimates.estimate(stack.provider, configured) });
     };
+    // The time budget is read from the stack's history: on every answer but the keepalive (the hottest
+    // route), whose page keeps the budget it last got and counts down itself.
+    const view = async (stack: Stack) => ({ ...(await plainView(stack)), usage: usageView(await ctx.stacks.budgets.status(stack, now())) });
 
     app.get('/api/v1/me', async (request) => {
       const session = sessionOf(request);
@@ -106,7 +109,7 @@ export function learnerApi(ctx: AppContext) {
     app.post<IdParams>('/api/v1/me/stacks/:id/keepalive', async (request) => {
       const session = sessionOf(request);
       const stack = await ownStack(ctx, session, request.params.id);
-      return view(await ctx.stacks.keepalive(stack.id, actorOf(session)));
+      return plainView(await ctx.stacks.keepalive(stack.id, actorOf(session)));
     });
 
     app.post<IdParams>('/api/v1/me/stacks/:id/resume', async (request) => {

@@ -52,6 +52,7 @@ ${demo ? `<div class="demo-banner" role="note">${escapeHtml(t('page.demoBanner')
   <h1 id="lab-title" translate="no">${escapeHtml(title)}</h1>
   <span id="state-badge" class="badge" data-phase="starting">${escapeHtml(t('badge.starting'))}</span>
   <span id="elapsed" class="elapsed" aria-live="off"></span>
+  <span id="usage-left" class="usage-left" aria-live="off" hidden></span>
   <label id="server-picker" class="server-picker" hidden>${escapeHtml(t('page.server'))} <select id="server-select" translate="no"></select></label>
   <span class="spacer"></span>
   <button id="btn-fullscreen" type="button" title="${escapeHtml(t('page.fullscreenHint'))}">${escapeHtml(t('page.fullscreen'))}</button>

@@ -6,6 +6,7 @@ import type { Config } from '../../config/schema.ts';
 import type { Lab } from '../../domain/lab.ts';
 import type { Stack } from '../../domain/stack.ts';
 import type { StackState } from '../../domain/states.ts';
+import type { BudgetStatus } from '../../domain/usage-budget.ts';
 import { labServers } from '../../domain/lab-servers.ts';
 import { labFileUrl } from './lab-files.ts';
 import { renderInstructions } from './learner-markdown.ts';
@@ -37,6 +38,26 @@ export interface StackView {
    * Null otherwise.
    */
   wakeEstimateSeconds: number | null;
+  /**
+   * The learner's time budget for this lab (usage_limit, docs/cost.md) when they are shown one (mode warn
+   * or block); null when none is; absent from keepalive answers (the page keeps the last one it got and
+   * counts down while the lab runs).
+   */
+  usage?: UsageView | null;
+}
+
+/** A budget as the learner sees it, in seconds as of `serverNow`. */
+export interface UsageView {
+  mode: 'warn' | 'block';
+  budgetSeconds: number;
+  leftSeconds: number;
+  exhausted: boolean;
+}
+
+/** What the page shows of a budget: nothing of a `none` one (counted for the report only). */
+export function usageView(status: BudgetStatus | null): UsageView | null {
+  if (!status || status.mode === 'none') return null;
+  return { mode: status.mode, budgetSeconds: status.budgetSeconds, leftSeconds: Math.floor(status.leftSeconds), exhausted: status.exhausted };
 }
 
 /** What the view needs to know of the stack's provider: how long a wake-up from shelved takes (0: unknown). */

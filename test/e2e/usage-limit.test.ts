@@ -1,0 +1,65 @@
+/**
+ * The learner's time budget on the lab page, in real headless Chromium with the fake provider (the lab
+ * itself is not what is tested): the time left is shown from the launch on, and a used-up `block` budget
+ * is said on the page when the launch is refused.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildWebAssets } from '../../src/http/static.ts';
+import { issueSession } from '../../src/http/session.ts';
+import { skipUnless } from '../support/prerequisite.ts';
+import { settle, testApp, testLab, type TestApp } from '../support/test-runtime.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from './support/e2e-world.ts';
+
+const COURSE = 'budget-course';
+
+describe('usage limit on the lab page (Chromium)', { skip: skipUnless(existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM}: apt-get install chromium`) }, () => {
+  let server: TestApp;
+  let browser: Browser;
+  let base = '';
+
+  before(async () => {
+    await buildWebAssets();
+    server = await testApp({}, { labs: [testLab({ id: 'shell', title: 'Shell basics', usageLimit: { seconds: 2 * 3600, mode: 'block' } })] });
+    await server.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = server.app.server.address();
+    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  });
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    await server?.close();
+  });
+
+  async function open(learner: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
+    const session = await issueSession(server.rt.ctx.keys, { learner, context: COURSE, roles: ['Learner'] }, 3600);
+    await page.goto(`${base}/lab/shell?lang=en#session=${session}`);
+    return page;
+  }
+
+  test('the page shows the time left of the budget', async () => {
+    const page = await open('ada');
+    await page.waitForSelector('#usage-left:not([hidden])', { timeout: 15_000 });
+    assert.match(await page.innerText('#usage-left'), /^Lab time left: 2:00:00$/);
+    await page.close();
+  });
+
+  test('a used-up block budget: the launch is refused and the page says why', async () => {
+    const { rt } = server;
+    const stack = await rt.ctx.stacks.launch({ learner: 'bea', context: COURSE, lab: 'shell', actor: 'test' });
+    await settle(rt);
+    rt.clock.advance(2 * 3600 + 60);
+    await rt.ctx.stacks.requestSuspend(stack.id, 'test');
+    await settle(rt);
+    const page = await open('bea');
+    await page.waitForSelector('#overlay-error:not([hidden])', { timeout: 15_000 });
+    assert.match(await page.innerText('#overlay-error'), /used all the lab time this course allows .* Ask your course team for more time/);
+    await page.waitForSelector('#usage-left[data-exhausted="true"]:not([hidden])', { timeout: 5_000 });
+    assert.match(await page.innerText('#usage-left'), /^Lab time used up \(2:00:00 planned\)$/);
+    assert.equal((await rt.ctx.stacks.get(stack.id)).state, 'SUSPENDED', 'the refused lab stays suspended');
+    await page.close();
+  });
+});
