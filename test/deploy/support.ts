@@ -25,7 +25,7 @@ export async function withPodman(command: string, args: string[], options: { tim
     return stdout;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`${command} ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`);
+    throw new Error(`${command} ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`, { cause: err });
   }
 }
 
@@ -91,6 +91,6 @@ export async function waitForOk(url: string, ms: number, logsOf?: string, header
   } catch (err) {
     // podman logs writes the container's stderr to its own: sh merges them.
     const logs = logsOf ? await withPodman('sh', ['-c', 'podman logs --tail 30 "$0" 2>&1', logsOf]).catch((e: Error) => e.message) : '';
-    throw new Error(`${(err as Error).message}\n${logs}`);
+    throw new Error(`${(err as Error).message}\n${logs}`, { cause: err });
   }
 }
