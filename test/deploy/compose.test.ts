@@ -57,8 +57,13 @@ describe('compose: stacklab, a worker and PostgreSQL', { skip: skipUnless(missin
   });
 
   after(async () => {
+    // podman-compose 1.0.3's `down -v` keeps the anonymous volumes (the image's data VOLUME): note them first.
+    const containers = ['postgres', 'stacklab', 'worker'].map((s) => `${project}_${s}_1`);
+    const volumes = (await podman(['inspect', '--format', '{{range .Mounts}}{{.Name}} {{end}}', ...containers]).catch(() => '')).split(/\s+/).filter(Boolean);
     await compose(['down', '-v', '-t', '2']).catch(() => undefined);
+    if (volumes.length) await podman(['volume', 'rm', '-f', ...volumes]).catch(() => undefined);
     await podman(['volume', 'rm', '-f', `${project}_postgres`]).catch(() => undefined);
+    await podman(['network', 'rm', '-f', `${project}_default`]).catch(() => undefined);
   });
 
   test('serve answers on the published port and is ready on the store', async () => {

@@ -30,7 +30,7 @@ describe('image: stacklab in its container, on PostgreSQL', { skip: skipUnless(m
   });
 
   after(async () => {
-    await podman(['rm', '-f', '-t', '2', name]).catch(() => undefined);
+    await podman(['rm', '-f', '-v', '-t', '2', name]).catch(() => undefined);
     await db?.drop();
   });
 

@@ -105,7 +105,7 @@ describe('systemd units: ExecStart, confined as the unit says, in the image', { 
   });
 
   after(async () => {
-    for (const name of names) await podman(['rm', '-f', '-t', '2', name]).catch(() => undefined);
+    for (const name of names) await podman(['rm', '-f', '-v', '-t', '2', name]).catch(() => undefined);
     await podman(['volume', 'rm', '-f', volume]).catch(() => undefined);
     await db?.drop();
     rmSync(folder, { recursive: true, force: true });
