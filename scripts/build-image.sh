@@ -63,12 +63,16 @@ version=$(node -p 'require("./package.json").version' 2>/dev/null || echo dev)
 step "image: podman build $TAG (cold: a few minutes; nodejs from Debian, npm ci from the lockfile)"
 # This machine's CA bundle lets npm through a TLS-inspecting proxy (STACKLAB_IMAGE_HOST_CA= to lend none).
 host_ca=${STACKLAB_IMAGE_HOST_CA-/etc/ssl/certs/ca-certificates.crt}
-podman build --network host --layers --build-arg "BASE=$BASE" --build-arg "VERSION=$version" \
+podman build --network host --layers --force-rm --build-arg "BASE=$BASE" --build-arg "VERSION=$version" \
   ${host_ca:+--volume "$host_ca:/run/host-ca.crt:ro"} -f deploy/image/Containerfile -t "$TAG" .
 step "image: $TAG built in $((SECONDS - started)) s ($(podman image inspect --format '{{.Size}}' "$TAG" | awk '{printf "%d MB", $1/1e6}'))"
 
 if $postgres; then
   step "image: podman build localhost/stacklab-postgres:latest (PostgreSQL from Debian)"
-  podman build --network host --layers --build-arg "BASE=$BASE" -f deploy/image/postgres.Containerfile -t localhost/stacklab-postgres:latest .
+  podman build --network host --layers --force-rm --build-arg "BASE=$BASE" -f deploy/image/postgres.Containerfile -t localhost/stacklab-postgres:latest .
   step "image: localhost/stacklab-postgres:latest built; $((SECONDS - started)) s in all"
 fi
+
+# The images these replaced (untagged now) go; only ours carry the label, and the build stage's layers
+# (npm ci's cache) are kept.
+podman image prune -f --filter label=stacklab.image >/dev/null
