@@ -17,7 +17,7 @@ describe('image: stacklab in its container, on PostgreSQL', { skip: skipUnless(m
   let db: Awaited<ReturnType<typeof freshDatabase>>;
 
   before(async () => {
-    db = await freshDatabase('smoke');
+    db = await freshDatabase(`smoke_${process.pid}`);
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     // Host network: the container reaches the machine's PostgreSQL at 127.0.0.1 as an operator's would.

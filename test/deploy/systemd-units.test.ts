@@ -93,7 +93,7 @@ describe('systemd units: ExecStart, confined as the unit says, in the image', { 
   let metricsPort = 0;
 
   before(async () => {
-    db = await freshDatabase('units');
+    db = await freshDatabase(`units_${process.pid}`);
     [port, metricsPort] = [await freePort(), await freePort()];
     // /etc/stacklab/stacklab.env as docs/deploy.md describes it; one key for both processes.
     writeFileSync(join(folder, 'stacklab.env'), [
