@@ -1,7 +1,7 @@
 /**
  * The container image (scripts/build-image.sh) against a real PostgreSQL: it answers /healthz, lists a
  * lab to the operator's token (and to no one else), serves the LTI tool's JWKS with public keys only,
- * runs as the unprivileged stacklab user and writes nothing into its install folder.
+ * runs as the unprivileged stacklab user, writes nothing into its install folder and stops cleanly on SIGTERM.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -67,5 +67,14 @@ describe('image: stacklab in its container, on PostgreSQL', { skip: skipUnless(m
     assert.ok(pid1.length > 0 && pid1.every((l) => /^stacklab\s/.test(l.trim())), `node runs as stacklab: ${pid1.join(' | ')}`);
     const changed = (await podman(['diff', '--format', '{{.Path}}', name]).catch(() => podman(['diff', name]))).split('\n').filter((l) => l.includes('/opt/stacklab'));
     assert.deepEqual(changed, [], 'the install folder is left as built');
+  });
+
+  // Last: it stops the server. tini passes podman's SIGTERM on; a node that never got it would be killed
+  // after the 20 s and exit 137.
+  test('it stops on SIGTERM, at once and cleanly', async () => {
+    const started = Date.now();
+    await podman(['stop', '-t', '20', name], 30_000);
+    assert.equal((await podman(['inspect', '--format', '{{.State.ExitCode}}', name])).trim(), '0');
+    assert.ok(Date.now() - started < 10_000, `stopped in ${Date.now() - started} ms`);
   });
 });
