@@ -4,7 +4,7 @@
 # Usage: scripts/build-image.sh [--refresh-base] [--postgres]      (as root; docs/deploy.md)
 #   --postgres also builds localhost/stacklab-postgres:latest (PostgreSQL from Debian, for deploy/compose.yaml)
 # Environment: STACKLAB_IMAGE (tag, default localhost/stacklab:latest), STACKLAB_IMAGE_SUITE (trixie),
-# DEBIAN_MIRROR, STACKLAB_IMAGE_CACHE (/var/cache/stacklab-image), STACKLAB_IMAGE_BASE_MAX_AGE (days, 7).
+# DEBIAN_MIRROR, DEBIAN_SECURITY_MIRROR, STACKLAB_IMAGE_CACHE (/var/cache/stacklab-image), STACKLAB_IMAGE_BASE_MAX_AGE (days, 7).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # trixie is the first Debian release whose nodejs is 20 (bookworm's is 18, too old for stacklab).
@@ -33,8 +33,9 @@ done
 [ "$(id -u)" = 0 ] || { echo "build the image as root (debootstrap needs it)" >&2; exit 1; }
 mkdir -p "$CACHE"
 
-# 1. The base: a minimal Debian by debootstrap, kept as a tarball for MAX_AGE days (security updates
-#    arrive through the apt-get in the Containerfile meanwhile).
+# 1. The base: a minimal Debian by debootstrap, kept as a tarball for MAX_AGE days. Its apt sources
+#    include the security archive, and each image stage upgrades when it is rebuilt: a new base (weekly)
+#    rebuilds them all, so security updates are at most MAX_AGE days late.
 tarball=$CACHE/debian-$SUITE-minbase.tar
 if $refresh_base || [ ! -s "$tarball" ] || [ -n "$(find "$tarball" -mtime +"$MAX_AGE")" ]; then
   step "base: debootstrap --variant=minbase $SUITE from $MIRROR (about a minute; cached in $tarball)"
@@ -42,7 +43,20 @@ if $refresh_base || [ ! -s "$tarball" ] || [ -n "$(find "$tarball" -mtime +"$MAX
   trap 'rm -rf "$rootfs"' EXIT
   debootstrap --variant=minbase "$SUITE" "$rootfs" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 \
     || { tail -20 "$CACHE/debootstrap.log" >&2; echo "debootstrap failed; the whole log: $CACHE/debootstrap.log" >&2; exit 1; }
-  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs"/etc/apt/sources.list
+  cat > "$rootfs/etc/apt/sources.list.d/debian.sources" <<SOURCES
+Types: deb
+URIs: $MIRROR
+Suites: $SUITE $SUITE-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: ${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+Suites: $SUITE-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
   tar -C "$rootfs" --numeric-owner -cf "$tarball.tmp" --exclude='./proc/*' --exclude='./sys/*' --exclude='./dev/*' .
   mv "$tarball.tmp" "$tarball"
   rm -rf "$rootfs"
@@ -76,3 +90,8 @@ fi
 # The images these replaced (untagged now) go; only ours carry the label, and the build stage's layers
 # (npm ci's cache) are kept.
 podman image prune -f --filter label=stacklab.image >/dev/null
+# Untagged images built on an older base (its build stage too) can serve as a cache no more.
+podman images --filter dangling=true --format '{{.ID}} {{index .Labels "stacklab.base"}}' |
+  while read -r id base_stamp; do
+    if [ -n "$base_stamp" ] && [ "$base_stamp" != "$stamp" ]; then podman rmi "$id" >/dev/null || true; fi
+  done
