@@ -74,6 +74,7 @@ describe('systemd units', () => {
       assert.equal(one(s, 'NoNewPrivileges'), 'yes');
       assert.equal(one(s, 'ProtectSystem'), 'strict');
       assert.equal(one(s, 'PrivateTmp'), 'yes');
+      assert.equal(one(s, 'EnvironmentFile'), '/etc/stacklab/stacklab.env', 'the file docs/deploy.md has operators write');
       const dataDir = /STACKLAB_DATA_DIR=(\S+)/.exec((s.get('Environment') ?? []).join(' '))?.[1] ?? '';
       assert.ok((s.get('ReadWritePaths') ?? []).some((p) => dataDir.startsWith(p)), `the data folder ${dataDir} is writable`);
     });
