@@ -24,6 +24,13 @@ export const TOOL_VARIABLES = {
   STACKLAB_SCREENSHOTS: 'tests: write the lab page screenshots to this folder',
   STACKLAB_TEST_CONCURRENCY: 'tests: test files run at once (default 1)',
   STACKLAB_TEST_DATABASE_URL: 'tests: the PostgreSQL to test against (default postgres://postgres@127.0.0.1:5432/test)',
+  STACKLAB_IMAGE: '`scripts/build-image.sh`, deploy/compose.yaml, test/deploy: the container image (default localhost/stacklab:latest)',
+  STACKLAB_IMAGE_SUITE: '`scripts/build-image.sh`: the Debian release of the image (default trixie, the first with Node.js 20)',
+  STACKLAB_IMAGE_CACHE: '`scripts/build-image.sh`, `scripts/with-podman.sh`: the debootstrap base and podman settings (default /var/cache/stacklab-image)',
+  STACKLAB_IMAGE_BASE_MAX_AGE: '`scripts/build-image.sh`: days the debootstrap base is reused (default 7)',
+  STACKLAB_IMAGE_HOST_CA: "`scripts/build-image.sh`: the CA bundle lent to npm during the build (default this machine's; empty: none)",
+  STACKLAB_POSTGRES_IMAGE: 'deploy/compose.yaml: the PostgreSQL image (default docker.io/library/postgres:17)',
+  STACKLAB_PORT: 'deploy/compose.yaml: the host port serve is published on (default 8080)',
 } as const;
 const NOT_SETTINGS = new Set(Object.keys(TOOL_VARIABLES));
 const KNOWN_ENV = new Set<string>(SETTINGS.map((s) => s.env));
