@@ -13,6 +13,7 @@ import { sql as deployment } from './migrations/007-deployment.ts';
 import { sql as gradeOutboxLeaseOwner } from './migrations/008-grade-outbox-lease-owner.ts';
 import { sql as learnerLaunches } from './migrations/009-learner-launches.ts';
 import { sql as shelvedTier } from './migrations/010-shelved-tier.ts';
+import { sql as departure } from './migrations/011-departure.ts';
 
 export interface Migration {
   version: number;
@@ -31,6 +32,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 8, name: 'grade-outbox-lease-owner', sql: gradeOutboxLeaseOwner },
   { version: 9, name: 'learner-launches', sql: learnerLaunches },
   { version: 10, name: 'shelved-tier', sql: shelvedTier },
+  { version: 11, name: 'departure', sql: departure },
 ];
 
 export async function migrate(db: Database, migrations: Migration[] = MIGRATIONS): Promise<number[]> {
