@@ -3,7 +3,6 @@
  * (lab.yaml `timeouts`): the idle countdown of the page, the grace after a departure, and how long output
  * alone counts as activity. The benchmark `npm run bench -- cost` chose the defaults (BENCHMARKS.md).
  */
-import type { Config } from '../config/schema.ts';
 import type { Lab } from './lab.ts';
 
 export interface Idleness {
@@ -15,7 +14,12 @@ export interface Idleness {
   outputActivity: number;
 }
 
-export type IdlenessSettings = Pick<Config, 'idle_timeout' | 'departure_grace' | 'output_activity'>;
+/** The deployment's settings of the same names (config/schema.ts). */
+export interface IdlenessSettings {
+  idle_timeout: number;
+  departure_grace: number;
+  output_activity: number;
+}
 
 export function idlenessOf(lab: Pick<Lab, 'timeouts'> | undefined, config: IdlenessSettings): Idleness {
   const own = lab?.timeouts;

@@ -25,6 +25,8 @@ export interface TerminalBridgeOptions {
   report?: ConnectionReport;
   /** Called on each keystroke batch, so the caller can count activity. */
   onInput?: () => void;
+  /** Called on each chunk of output (activity-signal.ts decides how long output counts). */
+  onOutput?: () => void;
 }
 
 function send(ws: WebSocket, message: ServerControl): void {
@@ -113,6 +115,7 @@ export function bridgeTerminal(ws: WebSocket, open: () => Promise<OpenedSsh>, op
       target.client.on('close', () => finish(CLOSE.error, 'ssh connection closed'));
       shell.on('data', (chunk: Buffer) => {
         if (ws.readyState !== ws.OPEN) return;
+        opts.onOutput?.();
         unsent += chunk.length;
         ws.send(chunk, { binary: true }, () => {
           unsent -= chunk.length;
