@@ -64,8 +64,8 @@ export const SETTINGS = [
   setting('connection_retry_budget', seconds.default(180), "Seconds the lab page keeps retrying a lab connection that fails (at least 3 attempts; a lab's servers may still boot after READY) before it stops and tells the learner what to do."),
   setting(
     'idle_timeout',
-    seconds.default(600),
-    "Seconds without learner input (keys, clicks, pointer, terminal and desktop input, through the page or the gateway) after which the page stops sending keepalives and shows the \"still here?\" prompt until the stack suspends (a lab may set its own). Default chosen by `npm run bench -- cost` (BENCHMARKS.md).",
+    seconds.default(300),
+    "Seconds without learner input (keys, clicks, pointer, terminal and desktop input) after which the page stops sending keepalives; the stack then suspends `suspend_timeout` later, with a \"still here?\" prompt in its last minute (a lab may set its own). Keystrokes through the gateway count on the server too. Default chosen by `npm run bench -- cost` (BENCHMARKS.md): about 7 minutes from the last input to the suspend.",
   ),
   setting(
     'departure_grace',
