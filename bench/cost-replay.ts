@@ -35,6 +35,8 @@ export interface ReplayResult {
   suspends: number;
   /** Suspends of a learner who still has the lab open and whose last input was less than 5 minutes before. */
   activeSuspends: number;
+  /** Suspends before the session's last input: a reading pause longer than the countdown; the learner's next input resumes. */
+  pauseSuspends: number;
   beacons: number;
 }
 
@@ -55,6 +57,8 @@ interface Learner {
   session: string;
   stackId: string;
   lastInput: number;
+  /** When the current session's last input comes (replay seconds). */
+  sessionEnd: number;
   pages: Page[];
 }
 
@@ -66,7 +70,7 @@ export async function replay(rt: TestRuntime, app: FastifyInstance, model: Class
   const learners: Learner[] = [];
   const states = new Map<string, string>();
   const pending: Promise<unknown>[] = [];
-  const result: ReplayResult = { learningHours: 0, billedHours: 0, suspends: 0, activeSuspends: 0, beacons: 0 };
+  const result: ReplayResult = { learningHours: 0, billedHours: 0, suspends: 0, activeSuspends: 0, pauseSuspends: 0, beacons: 0 };
 
   const resuming = new Set<string>();
   /**
@@ -145,7 +149,7 @@ export async function replay(rt: TestRuntime, app: FastifyInstance, model: Class
     const id = `learner-${l}`;
     const session = await issueSession(ctx.keys, { learner: id, context: 'course', roles: ['Learner'] }, 40 * 86_400);
     const stack = await ctx.stacks.launch({ learner: id, context: 'course', lab: 'demo', actor: `learner:${id}` });
-    learners.push({ id, session, stackId: stack.id, lastInput: -Infinity, pages: [] });
+    learners.push({ id, session, stackId: stack.id, lastInput: -Infinity, sessionEnd: -Infinity, pages: [] });
   }
   await work();
   // The launches above are set-up, not learning: they suspend before the month starts.
@@ -171,6 +175,7 @@ export async function replay(rt: TestRuntime, app: FastifyInstance, model: Class
           began[l] = true;
           for (const page of learner.pages) page.open = false;
           learner.pages = [await newPage(learner, now)];
+          learner.sessionEnd = now + plan.duration;
           launch(learner);
           result.learningHours += plan.duration / 3600;
         }
@@ -210,6 +215,7 @@ export async function replay(rt: TestRuntime, app: FastifyInstance, model: Class
             result.suspends++;
             const learner = learners.find((x) => x.stackId === s.id)!;
             if (now - learner.lastInput < ACTIVE_WINDOW && learner.pages.some((page) => page.open)) result.activeSuspends++;
+            if (now < learner.sessionEnd) result.pauseSuspends++;
           }
         }
         await work();

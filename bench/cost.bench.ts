@@ -58,7 +58,8 @@ export async function run(): Promise<BenchResult[]> {
         { name: `${profile.name}: learning hours per learner-month`, value: r.learningHours / learners, unit: 'h' },
         { name: `${profile.name}: billed hours per learner-month`, value: r.billedHours / learners, unit: 'h' },
         { name: `${profile.name}: $ per learner-month at $${price}/h`, value: (r.billedHours * price) / learners, unit: '$' },
-        { name: `${profile.name}: suspends`, value: r.suspends, unit: 'count', note: `${r.beacons} departure beacons` },
+        { name: `${profile.name}: suspends`, value: r.suspends, unit: 'count', note: `${r.beacons} departure beacons, ${model.gaps.length * learners} sessions` },
+        { name: `${profile.name}: suspends in a reading pause (resumed on return)`, value: r.pauseSuspends, unit: 'count' },
         {
           name: `${profile.name}: suspends of a learner who typed < 5 min before`,
           value: r.activeSuspends,
