@@ -4,8 +4,8 @@
  * Billed hours per learning hour is the figure the defaults are chosen by (goal: 1.10 or less), and no
  * learner who typed in the last 5 minutes may be suspended.
  *
- * STACKLAB_COST_LEARNERS sets the class size (default 100: the replay drives every keepalive of every
- * page through the activity ledger and PGlite, and 1,000 learners take about ten times as long; each
+ * STACKLAB_COST_LEARNERS sets the class size (default 20: the replay drives every keepalive of every
+ * page through the activity ledger and PGlite, and on a loaded 2-core machine 20 learners take minutes; each
  * learner's bill depends only on its own stack, so the ratio does not depend on the size beyond noise).
  * STACKLAB_COST_PRICE is the price of a stack-hour in dollars (default 1.50: a lab left on all month then
  * costs about $1,000, as the issue says).
