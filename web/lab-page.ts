@@ -8,6 +8,7 @@
  */
 import './lab-page.css';
 import { Activity } from './activity.ts';
+import { Departure } from './departure.ts';
 import { Api, ApiError, takeSession } from './api-client.ts';
 import { DesktopView } from './desktop-view.ts';
 import { duration, pageLocale, t } from './i18n.ts';
@@ -45,6 +46,7 @@ let view: StackView | null = null;
 let clockOffset = 0;
 let phaseSince = Date.now();
 let activity: Activity;
+let departure: Departure | undefined;
 let screen: TerminalView | DesktopView | RdpView | undefined;
 let server = '';
 let connection: 'idle' | 'requesting' | 'connecting' | 'connected' = 'idle';
@@ -301,6 +303,7 @@ function tick(): void {
   render();
   renderUsage();
   if (!view) return;
+  departure?.refresh();
   const interval = Math.min(lab.keepaliveInterval, Math.max(1, lab.suspendTimeout / 3)) * 1000;
   if (view.phase === 'ready' && activity.active && Date.now() - lastKeepalive >= interval) void keepalive();
   const remaining = view.suspendAt ? Date.parse(view.suspendAt) - serverNow() : Infinity;
@@ -393,6 +396,16 @@ async function start(): Promise<void> {
   activity = new Activity(lab.idleTimeout * 1000);
   activity.onInput(() => {
     if (view && (view.phase === 'suspended' || view.phase === 'suspending') && !resuming && !budgetBlocked()) void comeBack();
+  });
+  departure = new Departure(api, () => view?.id, () => {
+    if (view?.phase === 'ready' && activity.active) void keepalive();
+  });
+  // Back from the browser's back-forward cache: the departure sent on the way out is cancelled by the
+  // activity of being back.
+  window.addEventListener('pageshow', (event) => {
+    if (!event.persisted) return;
+    activity.touch();
+    if (view?.phase === 'ready') void keepalive();
   });
   setUpLab();
   wireButtons();

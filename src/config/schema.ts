@@ -74,7 +74,21 @@ export const SETTINGS = [
   setting('check_timeout', seconds.default(120), 'Seconds a progress check may take (a lab may set its own).'),
   setting('keepalive_interval', seconds.default(30), 'Seconds between keepalives from an open lab page.'),
   setting('connection_retry_budget', seconds.default(180), "Seconds the lab page keeps retrying a lab connection that fails (at least 3 attempts; a lab's servers may still boot after READY) before it stops and tells the learner what to do."),
-  setting('idle_timeout', seconds.default(3600), 'Seconds without learner input after which the page stops sending keepalives.'),
+  setting(
+    'idle_timeout',
+    seconds.default(300),
+    "Seconds without learner input (keys, clicks, pointer, terminal and desktop input) after which the page stops sending keepalives; the stack then suspends `suspend_timeout` later, with a \"still here?\" prompt in its last minute (a lab may set its own). Keystrokes through the gateway count on the server too. Default chosen by `npm run bench -- cost` (BENCHMARKS.md): about 7 minutes from the last input to the suspend.",
+  ),
+  setting(
+    'departure_grace',
+    z.coerce.number().int().min(0).default(60),
+    'Seconds after the lab page says it went away (tab closed, page left, LMS navigated on) before its stack is suspended, unless another open page of the stack keeps it alive or the learner comes back (a lab may set its own); 0: departures are ignored and only idleness suspends.',
+  ),
+  setting(
+    'output_activity',
+    z.coerce.number().int().min(0).default(1800),
+    "Seconds after the learner's last keystroke or click during which output alone (a long build scrolling in the terminal, a changing desktop) still counts as activity on the server (a lab may set its own); 0: output never counts.",
+  ),
   setting('default_locale', z.enum(SHIPPED_LOCALES).default('en'), `Language of the pages when neither the LTI launch nor the browser asks for one we have: ${SHIPPED_LOCALES.join(', ')} (docs/i18n.md).`),
   setting('suspender_interval', seconds.default(10), 'Seconds between suspender sweeps (idle stacks are suspended, dormant suspended ones shelved).'),
   setting('reaper_interval', seconds.default(300), 'Seconds between reaper sweeps.'),

@@ -16,6 +16,7 @@ import { sql as shelvedTier } from './migrations/010-shelved-tier.ts';
 import { sql as consoleTables } from './migrations/011-console.ts';
 import { sql as terminalRecordings } from './migrations/012-terminal-recordings.ts';
 import { sql as usage } from './migrations/013-usage.ts';
+import { sql as departure } from './migrations/014-departure.ts';
 
 export interface Migration {
   version: number;
@@ -37,6 +38,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 11, name: 'console', sql: consoleTables },
   { version: 12, name: 'terminal-recordings', sql: terminalRecordings },
   { version: 13, name: 'usage', sql: usage },
+  { version: 14, name: 'departure', sql: departure },
 ];
 
 /** The migrations not yet applied to this store (all of them on an empty one). */

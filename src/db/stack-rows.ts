@@ -32,6 +32,8 @@ export interface StackRow {
   delete_by: Date | null;
   shelve_after: number;
   shelve_at: Date | null;
+  departed_at: Date | null;
+  departure_suspend_at: Date | null;
   relaunch: boolean;
   state_changed_at: Date;
   created_at: Date;
@@ -43,7 +45,7 @@ export interface StackRow {
 const COLUMNS = [
   'id', 'learner', 'context', 'lab', 'run', 'state', 'provider', 'provider_stack_id', 'provider_stack_name', 'tried_providers',
   'error', 'error_code', 'attempts', 'public_ip', 'outputs', 'suspend_timeout', 'delete_age', 'launch_timeout', 'op_deadline',
-  'last_activity_at', 'suspend_at', 'suspend_by', 'delete_by', 'shelve_after', 'shelve_at', 'relaunch', 'state_changed_at', 'created_at', 'updated_at',
+  'last_activity_at', 'suspend_at', 'suspend_by', 'delete_by', 'shelve_after', 'shelve_at', 'departed_at', 'departure_suspend_at', 'relaunch', 'state_changed_at', 'created_at', 'updated_at',
   'lease_owner', 'lease_until',
 ] as const;
 
@@ -100,6 +102,8 @@ export function toStack(row: StackRow): Stack {
     deleteBy: deadline(row.delete_by, row.last_activity_at, row.delete_age),
     shelveAfter: row.shelve_after,
     shelveAt: deadline(row.shelve_at, row.last_activity_at, row.shelve_after),
+    departedAt: row.departed_at,
+    departureSuspendAt: row.departure_suspend_at,
     relaunch: row.relaunch,
     stateChangedAt: row.state_changed_at,
     createdAt: row.created_at,

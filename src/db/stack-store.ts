@@ -29,6 +29,8 @@ export interface StackChanges {
   last_activity_at?: Date;
   suspend_at?: Date | null;
   suspend_by?: Date | null;
+  departed_at?: Date | null;
+  departure_suspend_at?: Date | null;
   delete_by?: Date | null;
   shelve_after?: number;
   shelve_at?: Date | null;
@@ -300,13 +302,16 @@ export class StackStore {
   /**
    * The suspender's idle stacks: READY -> SUSPEND_PENDING. The SQL form of domain/policy.ts `isIdle`
    * (see there): suspend_at is the indexed review time, last activity says whether the stack is really
-   * idle; or past an explicit suspend_by.
+   * idle; or past an explicit suspend_by; or departed (the page said it went away) past the grace with
+   * no activity since.
    */
   markIdle(move: SweepMove): Promise<Stack[]> {
     return this.bulkMove(move, {
       from: ['READY'],
       to: 'SUSPEND_PENDING',
-      where: (now) => `(suspend_at <= ${now} AND last_activity_at + make_interval(secs => suspend_timeout) <= ${now}) OR suspend_by <= ${now}`,
+      where: (now) =>
+        `(suspend_at <= ${now} AND last_activity_at + make_interval(secs => suspend_timeout) <= ${now}) OR suspend_by <= ${now}
+         OR (departure_suspend_at <= ${now} AND last_activity_at <= departed_at)`,
       orderBy: 'suspend_at NULLS LAST',
       set: () => 'attempts = 0',
       // A stack past its suspend_by (the end of a block usage budget, services/usage-limits.ts) says so in its history.

@@ -35,6 +35,10 @@ export interface LabTimeouts {
   shelveAfter?: number;
   check: number;
   remoteExec: number;
+  /** Idleness overrides (domain/idleness.ts); absent: the deployment's setting. */
+  idle?: number;
+  departure?: number;
+  outputActivity?: number;
 }
 
 export interface Lab {

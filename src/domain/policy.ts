@@ -37,10 +37,20 @@ export function deadline(review: Date | null, lastActivity: Date, seconds: numbe
   return byActivity > review.getTime() ? new Date(byActivity) : review;
 }
 
-/** Past its idle deadline (`suspendAt`, already a real deadline on a Stack) or an explicit suspend_by. */
-export function isIdle(stack: Pick<Stack, 'suspendAt' | 'suspendBy'>, now: Date): boolean {
+/**
+ * The page said it went away (a departure beacon) and nothing has happened since: no keepalive of another
+ * open page, no keystroke through the gateway, no coming back. Activity at the very instant of the
+ * departure is the departing page's own, so it does not cancel.
+ */
+export function isDeparted(stack: Pick<Stack, 'departedAt' | 'departureSuspendAt' | 'lastActivityAt'>, now: Date): boolean {
+  if (stack.departedAt === null || stack.departureSuspendAt === null) return false;
+  return stack.departureSuspendAt.getTime() <= now.getTime() && stack.lastActivityAt.getTime() <= stack.departedAt.getTime();
+}
+
+/** Past its idle deadline (`suspendAt`, already a real deadline on a Stack), an explicit suspend_by, or departed. */
+export function isIdle(stack: Pick<Stack, 'suspendAt' | 'suspendBy' | 'departedAt' | 'departureSuspendAt' | 'lastActivityAt'>, now: Date): boolean {
   const t = now.getTime();
-  return (stack.suspendAt !== null && stack.suspendAt.getTime() <= t) || (stack.suspendBy !== null && stack.suspendBy.getTime() <= t);
+  return (stack.suspendAt !== null && stack.suspendAt.getTime() <= t) || (stack.suspendBy !== null && stack.suspendBy.getTime() <= t) || isDeparted(stack, now);
 }
 
 export function isAbandoned(stack: Pick<Stack, 'deleteBy'>, now: Date): boolean {
@@ -57,7 +67,7 @@ export function isDormant(stack: Pick<Stack, 'state' | 'shelveAt'>, now: Date): 
 }
 
 /** Deletion wins over shelving and suspension: the scheduler's reaper and suspender together act on this. */
-export function nextAction(stack: Pick<Stack, 'state' | 'suspendAt' | 'suspendBy' | 'deleteBy' | 'shelveAt'>, now: Date): Decision {
+export function nextAction(stack: Pick<Stack, 'state' | 'suspendAt' | 'suspendBy' | 'departedAt' | 'departureSuspendAt' | 'lastActivityAt' | 'deleteBy' | 'shelveAt'>, now: Date): Decision {
   if (isIn(stack.state, ABANDONABLE_STATES) && isAbandoned(stack, now)) return 'delete';
   if (stack.state === 'READY' && isIdle(stack, now)) return 'suspend';
   if (isDormant(stack, now)) return 'shelve';

@@ -34,6 +34,10 @@ export interface Stack {
   suspendAt: Date | null;
   /** An explicit deadline set by an operator or the API, on top of idleness. */
   suspendBy: Date | null;
+  /** When the lab page last said it went away (a departure beacon); activity after it cancels it. */
+  departedAt: Date | null;
+  /** departedAt + the lab's departure grace: when the suspender acts on the departure unless activity came after it. */
+  departureSuspendAt: Date | null;
   /**
    * Seconds without activity after which a suspended stack is shelved (0 = never), fixed when its suspend
    * completed: the lab's `shelve_after`, else its provider's default, 0 on a provider that cannot shelve.

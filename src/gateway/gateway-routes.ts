@@ -22,6 +22,8 @@ import { bridgeRdp } from './rdp-bridge.ts';
 import { openRdpSession } from './rdp-session.ts';
 import { bridgeVnc } from './vnc-bridge.ts';
 import { terminalSize } from './socket-messages.ts';
+import { activitySignal, type ActivitySignal } from './activity-signal.ts';
+import { idlenessOf } from '../domain/idleness.ts';
 import { useConnectionToken } from '../services/used-tokens.ts';
 import { gauge } from '../infra/metrics.ts';
 import { ConnectionFailureLog, type ConnectionReport } from './connection-failure-log.ts';
@@ -42,6 +44,7 @@ interface BridgeCommon {
   logger: Logger;
   readOnly: boolean;
   onInput: () => void;
+  onOutput: () => void;
   report: ConnectionReport;
 }
 
@@ -105,15 +108,18 @@ export function querySize(query: { cols?: string; rows?: string }): { cols: numb
   return terminalSize(intOr(query.cols, 80), intOr(query.rows, 24));
 }
 
-/** Keystrokes count as activity, at most once per keepalive interval, in case the page's own timer is throttled. */
-function activityCounter(ctx: AppContext, stackId: string, learner: string): () => void {
-  let last = 0;
-  return () => {
-    const t = Date.now();
-    if (t - last < ctx.config.keepalive_interval * 1000) return;
-    last = t;
-    ctx.stacks.keepalive(stackId, `learner:${learner}`).catch((error: Error) => ctx.logger.debug({ err: error.message }, 'gateway keepalive failed'));
-  };
+/**
+ * The connection's activity signal (activity-signal.ts): keystrokes, and output within the lab's output
+ * window, reach the ledger at most once per keepalive interval, in case the page's own timer is throttled.
+ */
+function activityOf(ctx: AppContext, stack: Stack, learner: string): ActivitySignal {
+  const { outputActivity } = idlenessOf(ctx.labs.get(stack.lab), ctx.config);
+  return activitySignal({
+    touch: () => void ctx.stacks.keepalive(stack.id, `learner:${learner}`).catch((error: Error) => ctx.logger.debug({ err: error.message }, 'gateway keepalive failed')),
+    now: () => ctx.clock.now().getTime(),
+    everyMs: ctx.config.keepalive_interval * 1000,
+    outputWindowMs: outputActivity * 1000,
+  });
 }
 
 export function gatewayRoutes(ctx: AppContext) {
@@ -138,7 +144,7 @@ export function gatewayRoutes(ctx: AppContext) {
           logger,
           report: failures.report(`${auth.stack.id}/${auth.server.name}/${kind}`, logger),
           readOnly: auth.grant.readOnly,
-          onInput: activityCounter(ctx, auth.stack.id, auth.grant.learner),
+          ...((signal) => ({ onInput: () => signal.input(), onOutput: () => signal.output() }))(activityOf(ctx, auth.stack, auth.grant.learner)),
         });
       });
 

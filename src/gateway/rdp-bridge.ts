@@ -6,6 +6,7 @@
  * A failure to set up reaches the page as a Guacamole `error` instruction with a sentence and a status
  * code, then the socket closes with 1011.
  */
+import { isRdpOutput } from './activity-signal.ts';
 import type { Logger } from 'pino';
 import { plainReport, type ConnectionReport } from './connection-failure-log.ts';
 import type { WebSocket } from 'ws';
@@ -33,6 +34,7 @@ export interface RdpBridgeOptions {
   report?: ConnectionReport;
   readOnly: boolean;
   onInput?: () => void;
+  onOutput?: () => void;
 }
 
 export function bridgeRdp(ws: WebSocket, open: () => Promise<OpenedRdp>, opts: RdpBridgeOptions): void {
@@ -91,10 +93,13 @@ export function bridgeRdp(ws: WebSocket, open: () => Promise<OpenedRdp>, opts: R
   const relay = (instructions: Instruction[]) => {
     if (instructions.length === 0 || ws.readyState !== ws.OPEN) return;
     let text = '';
+    let drew = false;
     for (const instruction of instructions) {
       text += instruction.raw;
+      if (isRdpOutput(instruction.opcode)) drew = true;
       if (instruction.opcode === 'error') opts.logger.info({ guacd: instruction.args[0], status: instruction.args[1] }, 'rdp: guacd reported an error');
     }
+    if (drew) opts.onOutput?.();
     const socket = opened?.session.socket;
     unsent += text.length;
     ws.send(text, () => {

@@ -25,6 +25,8 @@ export interface TerminalBridgeOptions {
   report?: ConnectionReport;
   /** Called on each keystroke batch, so the caller can count activity. */
   onInput?: () => void;
+  /** Called on each chunk of output (activity-signal.ts decides how long output counts). */
+  onOutput?: () => void;
   /**
    * Called once the shell is open with what others may do with it (write, tell the learner); returns
    * where the shell's output also goes (shadowing watchers, a recording) and the shell's end.
@@ -137,6 +139,7 @@ export function bridgeTerminal(ws: WebSocket, open: () => Promise<OpenedSsh>, op
       shell.on('data', (chunk: Buffer) => {
         tap?.output(chunk);
         if (ws.readyState !== ws.OPEN) return;
+        opts.onOutput?.();
         unsent += chunk.length;
         ws.send(chunk, { binary: true }, () => {
           unsent -= chunk.length;

@@ -5,6 +5,7 @@
  * through RfbInputFilter, which drops keys, pointer, clipboard and the like on the server, so a hand-made
  * client with a read-only token cannot type either; the page's noVNC viewOnly only spares the round trip.
  */
+import { isRfbInput } from './activity-signal.ts';
 import type { Logger } from 'pino';
 import { plainReport, type ConnectionReport } from './connection-failure-log.ts';
 import type { WebSocket } from 'ws';
@@ -23,6 +24,7 @@ export interface VncBridgeOptions {
   /** Drop the viewer's input on the server (the grant is read-only). */
   readOnly?: boolean;
   onInput?: () => void;
+  onOutput?: () => void;
 }
 
 export function bridgeVnc(ws: WebSocket, open: () => Promise<OpenedTunnel>, opts: VncBridgeOptions): void {
@@ -44,7 +46,8 @@ export function bridgeVnc(ws: WebSocket, open: () => Promise<OpenedTunnel>, opts
   ws.on('message', (data) => {
     if (closed) return;
     let bytes = messageBytes(data);
-    opts.onInput?.();
+    // Screen-update requests flow whether or not anyone is there; only real input counts.
+    if (isRfbInput(bytes)) opts.onInput?.();
     if (filter) {
       try {
         bytes = filter.push(bytes);
@@ -75,6 +78,7 @@ export function bridgeVnc(ws: WebSocket, open: () => Promise<OpenedTunnel>, opts
       const stream = tunnel.stream;
       stream.on('data', (chunk: Buffer) => {
         if (ws.readyState !== ws.OPEN) return;
+        opts.onOutput?.();
         unsent += chunk.length;
         ws.send(chunk, { binary: true }, () => {
           unsent -= chunk.length;

@@ -60,6 +60,8 @@ export const ROUTE_ERRORS: Record<string, readonly ApiErrorCode[]> = {
   'POST /api/v1/me/stacks/:id/keepalive': STACK_STATE,
   'POST /api/v1/me/stacks/:id/resume': [...STACK_STATE, 'LAB_NOT_FOUND', 'STACK_LIMIT_REACHED', 'LAUNCH_RATE_LIMITED', 'USAGE_LIMIT_REACHED'],
   'POST /api/v1/me/stacks/:id/reset': [...STACK_STATE, 'CONFIRMATION_REQUIRED', 'LAUNCH_RATE_LIMITED'],
+  'POST /api/v1/me/stacks/:id/departure-token': STACK,
+  'POST /api/v1/departures': STACK,
   'POST /api/v1/me/stacks/:id/connections': [...STACK_STATE, 'LAB_NOT_FOUND'],
   'POST /api/v1/me/stacks/:id/check': CHECK,
   'GET /api/v1/me/stacks/:id/check': CHECK,

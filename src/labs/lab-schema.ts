@@ -57,6 +57,10 @@ export const labFileSchema = z.strictObject({
       shelve_after: z.number().int().min(0).optional(),
       check: seconds.default(120),
       remote_exec: seconds.default(300),
+      /** Idleness (docs/configuration.md idle_timeout, departure_grace, output_activity); absent: the deployment's setting. */
+      idle: seconds.optional(),
+      departure: z.number().int().min(0).optional(),
+      output_activity: z.number().int().min(0).optional(),
     })
     .prefault({}),
   checks: z.array(checkSchema).default([]),

@@ -409,6 +409,9 @@ export class Operations {
         delete_by: addSeconds(now, deleteAge),
         suspend_at: null,
         suspend_by: null,
+        // A departure that suspended the stack is spent: the learner's return starts afresh.
+        departed_at: null,
+        departure_suspend_at: null,
         ...this.shelveTier(stack, lab, target.provider),
       });
       return;

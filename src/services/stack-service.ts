@@ -81,6 +81,8 @@ export function freshLaunch(lab: Lab, now: Date, generation: string): StackChang
     last_activity_at: now,
     suspend_at: null,
     suspend_by: null,
+    departed_at: null,
+    departure_suspend_at: null,
     delete_by: addSeconds(now, lab.timeouts.deleteAge),
     suspend_timeout: lab.timeouts.suspend,
     delete_age: lab.timeouts.deleteAge,
@@ -350,6 +352,19 @@ export class StackService {
     }
     const changes = stack.state === 'READY' ? this.activity(stack, now) : { last_activity_at: now };
     return (await this.store.update(id, [stack.state], changes, now)) ?? this.get(id);
+  }
+
+  /**
+   * A lab page went away (its departure beacon): the stack suspends once `graceSeconds` have passed unless
+   * activity follows (domain/policy.ts isDeparted). Nothing else changes, so a page reloaded or a second
+   * page still open (their keepalives) cancels it by being there. Null when the stack is gone.
+   */
+  async depart(id: string, graceSeconds: number): Promise<Stack | null> {
+    if (graceSeconds <= 0) return null;
+    const stack = await this.store.get(id);
+    if (!stack || stack.state === 'DELETED') return null;
+    const now = this.deps.clock.now();
+    return this.store.update(id, [stack.state], { departed_at: now, departure_suspend_at: addSeconds(now, graceSeconds) }, now);
   }
 
   async requestSuspend(id: string, actor: string): Promise<Stack> {

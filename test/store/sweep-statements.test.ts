@@ -15,12 +15,15 @@ const at = (seconds: number | null) => (seconds === null ? null : new Date(now.g
 async function seed(t: TestDatabase, rows: Array<Record<string, unknown>>): Promise<void> {
   await t.db.query(
     `INSERT INTO stacks (id, learner, context, lab, state, provider_stack_name, suspend_timeout, delete_age, shelve_after, launch_timeout, attempts,
-                         last_activity_at, suspend_at, suspend_by, delete_by, shelve_at, op_deadline, state_changed_at, created_at, updated_at)
+                         last_activity_at, suspend_at, suspend_by, delete_by, shelve_at, op_deadline, departed_at, departure_suspend_at,
+                         state_changed_at, created_at, updated_at)
      SELECT id, id, 'c', 'lab', state, 'stacklab-' || id || '-1', 120, 3600, COALESCE(shelve_after, 0), 900, attempts,
-            last_activity_at, suspend_at, suspend_by, delete_by, shelve_at, op_deadline, state_changed_at, state_changed_at, state_changed_at
+            last_activity_at, suspend_at, suspend_by, delete_by, shelve_at, op_deadline, departed_at, departure_suspend_at,
+            state_changed_at, state_changed_at, state_changed_at
      FROM jsonb_to_recordset($1::jsonb) AS r(id text, state text, attempts int, last_activity_at timestamptz, suspend_at timestamptz,
                                               suspend_by timestamptz, delete_by timestamptz, shelve_after int, shelve_at timestamptz,
-                                              op_deadline timestamptz, state_changed_at timestamptz)`,
+                                              op_deadline timestamptz, departed_at timestamptz, departure_suspend_at timestamptz,
+                                              state_changed_at timestamptz)`,
     [JSON.stringify(rows)],
   );
 }
@@ -80,6 +83,34 @@ for (const backend of BACKENDS) {
       assert.ok(acted > 100, `the cases should exercise both sweeps (acted on ${acted})`);
       const shelved = [...after.values()].filter((state) => state === 'SHELVE_PENDING').length;
       assert.ok(shelved > 10, `the cases should exercise the shelve tier (shelved ${shelved})`);
+    });
+
+    test('the suspender moves exactly the departed stacks nextAction names: grace over and no activity since the departure', async () => {
+      const rows = [];
+      for (const state of ['READY', 'SUSPENDED', 'CREATING', 'SUSPEND_PENDING'] as const)
+        for (const suspendAt of [null, 1000])
+          for (const activity of [-120, -60, -59, -10])
+            for (const [departed, grace] of [[null, null], [-60, 0], [-60, 1], [-30, -1]] as const)
+              rows.push({
+                id: `departure/${state}/${suspendAt}/${activity}/${departed}/${grace}`,
+                state,
+                attempts: 0,
+                last_activity_at: at(activity),
+                suspend_at: at(suspendAt),
+                delete_by: at(100_000),
+                departed_at: at(departed),
+                departure_suspend_at: at(grace),
+                state_changed_at: at(-10_000),
+              });
+      await seed(t, rows);
+      const ids = new Set(rows.map((r) => r.id));
+      const before = (await store.list({ limit: 100_000 })).filter((s) => ids.has(s.id));
+      await suspender(store, now, { batch: 10_000, suspendAttempts: 0, deleteAttempts: 0, retryBackoff: 0 });
+      const after = new Map((await store.list({ limit: 100_000 })).map((s) => [s.id, s.state]));
+      const disagree = before.filter((s) => (after.get(s.id) === 'SUSPEND_PENDING' && s.state !== 'SUSPEND_PENDING' ? 'suspend' : 'none') !== nextAction(s, now)).map((s) => s.id);
+      assert.deepEqual(disagree, []);
+      const departedSuspends = before.filter((s) => s.departedAt && s.state === 'READY' && after.get(s.id) === 'SUSPEND_PENDING').length;
+      assert.ok(departedSuspends >= 4, `the cases should exercise departures (suspended ${departedSuspends})`);
     });
 
     test('a failed suspend is retried only after its back-off and below the attempts limit', async () => {

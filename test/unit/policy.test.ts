@@ -18,34 +18,46 @@ import {
 
 const now = new Date('2026-05-01T12:00:00Z');
 const at = (s: number) => new Date(now.getTime() + s * 1000);
+/** A stack whose page never said it left. */
+const NO_DEPARTURE = { departedAt: null, departureSuspendAt: null, lastActivityAt: at(-1000) };
 
 test('nextAction: idle READY stacks suspend, abandoned ones delete, others wait', () => {
-  assert.equal(nextAction({ state: 'READY', suspendAt: at(-1), suspendBy: null, deleteBy: at(100), shelveAt: null }, now), 'suspend');
-  assert.equal(nextAction({ state: 'READY', suspendAt: at(10), suspendBy: null, deleteBy: at(100), shelveAt: null }, now), 'none');
-  assert.equal(nextAction({ state: 'READY', suspendAt: at(10), suspendBy: at(0), deleteBy: at(100), shelveAt: null }, now), 'suspend');
-  assert.equal(nextAction({ state: 'SUSPENDED', suspendAt: null, suspendBy: null, deleteBy: at(0), shelveAt: null }, now), 'delete');
-  assert.equal(nextAction({ state: 'SUSPENDED', suspendAt: null, suspendBy: null, deleteBy: at(1), shelveAt: null }, now), 'none');
-  assert.equal(nextAction({ state: 'CREATING', suspendAt: at(-1), suspendBy: null, deleteBy: at(-1), shelveAt: null }, now), 'none');
+  assert.equal(nextAction({ ...NO_DEPARTURE, state: 'READY', suspendAt: at(-1), suspendBy: null, deleteBy: at(100), shelveAt: null }, now), 'suspend');
+  assert.equal(nextAction({ ...NO_DEPARTURE, state: 'READY', suspendAt: at(10), suspendBy: null, deleteBy: at(100), shelveAt: null }, now), 'none');
+  assert.equal(nextAction({ ...NO_DEPARTURE, state: 'READY', suspendAt: at(10), suspendBy: at(0), deleteBy: at(100), shelveAt: null }, now), 'suspend');
+  assert.equal(nextAction({ ...NO_DEPARTURE, state: 'SUSPENDED', suspendAt: null, suspendBy: null, deleteBy: at(0), shelveAt: null }, now), 'delete');
+  assert.equal(nextAction({ ...NO_DEPARTURE, state: 'SUSPENDED', suspendAt: null, suspendBy: null, deleteBy: at(1), shelveAt: null }, now), 'none');
+  assert.equal(nextAction({ ...NO_DEPARTURE, state: 'CREATING', suspendAt: at(-1), suspendBy: null, deleteBy: at(-1), shelveAt: null }, now), 'none');
   // Both due: deletion wins (the reaper takes abandoned READY stacks too).
-  assert.equal(nextAction({ state: 'READY', suspendAt: at(-1), suspendBy: null, deleteBy: at(-1), shelveAt: null }, now), 'delete');
+  assert.equal(nextAction({ ...NO_DEPARTURE, state: 'READY', suspendAt: at(-1), suspendBy: null, deleteBy: at(-1), shelveAt: null }, now), 'delete');
+});
+
+test('nextAction with a departure: suspends once the grace is over unless activity followed the departure', () => {
+  const ready = { state: 'READY' as const, suspendAt: at(600), suspendBy: null, deleteBy: at(10_000), shelveAt: null };
+  const departed = { ...ready, departedAt: at(-60), departureSuspendAt: at(0), lastActivityAt: at(-90) };
+  assert.equal(nextAction(departed, now), 'suspend', 'due at the end of its grace');
+  assert.equal(nextAction({ ...departed, departureSuspendAt: at(1) }, now), 'none', 'grace not over');
+  assert.equal(nextAction({ ...departed, lastActivityAt: at(-60) }, now), 'suspend', "the departing page's own last keepalive at the departure instant does not cancel it");
+  assert.equal(nextAction({ ...departed, lastActivityAt: at(-30) }, now), 'none', "another page's keepalive (or the learner coming back) after the departure cancels it");
+  assert.equal(nextAction({ ...departed, state: 'SUSPENDED' }, now), 'none', 'only a running stack is suspended');
 });
 
 test('nextAction with the shelve tier: a suspended stack past its shelve deadline shelves; deletion still wins; nothing else shelves', () => {
-  const suspended = { state: 'SUSPENDED' as const, suspendAt: null, suspendBy: null, deleteBy: at(1000) };
-  assert.equal(nextAction({ ...suspended, shelveAt: at(-1) }, now), 'shelve');
-  assert.equal(nextAction({ ...suspended, shelveAt: at(0) }, now), 'shelve', 'due at its deadline, like the other tiers');
-  assert.equal(nextAction({ ...suspended, shelveAt: at(1) }, now), 'none');
-  assert.equal(nextAction({ ...suspended, shelveAt: null }, now), 'none', 'no shelve deadline: a provider that cannot shelve, or a lab that never shelves');
-  assert.equal(nextAction({ ...suspended, shelveAt: at(-1), deleteBy: at(-1) }, now), 'delete', 'deletion wins over shelving');
+  const suspended = { ...NO_DEPARTURE, state: 'SUSPENDED' as const, suspendAt: null, suspendBy: null, deleteBy: at(1000) };
+  assert.equal(nextAction({ ...NO_DEPARTURE, ...suspended, shelveAt: at(-1) }, now), 'shelve');
+  assert.equal(nextAction({ ...NO_DEPARTURE, ...suspended, shelveAt: at(0) }, now), 'shelve', 'due at its deadline, like the other tiers');
+  assert.equal(nextAction({ ...NO_DEPARTURE, ...suspended, shelveAt: at(1) }, now), 'none');
+  assert.equal(nextAction({ ...NO_DEPARTURE, ...suspended, shelveAt: null }, now), 'none', 'no shelve deadline: a provider that cannot shelve, or a lab that never shelves');
+  assert.equal(nextAction({ ...NO_DEPARTURE, ...suspended, shelveAt: at(-1), deleteBy: at(-1) }, now), 'delete', 'deletion wins over shelving');
   // Only a suspended stack shelves: a running one is suspended first, a shelved one is not shelved again.
-  assert.equal(nextAction({ state: 'READY', suspendAt: at(10), suspendBy: null, deleteBy: at(1000), shelveAt: at(-1) }, now), 'none');
-  assert.equal(nextAction({ state: 'READY', suspendAt: at(-1), suspendBy: null, deleteBy: at(1000), shelveAt: at(-1) }, now), 'suspend');
+  assert.equal(nextAction({ ...NO_DEPARTURE, state: 'READY', suspendAt: at(10), suspendBy: null, deleteBy: at(1000), shelveAt: at(-1) }, now), 'none');
+  assert.equal(nextAction({ ...NO_DEPARTURE, state: 'READY', suspendAt: at(-1), suspendBy: null, deleteBy: at(1000), shelveAt: at(-1) }, now), 'suspend');
   for (const state of ['SHELVE_PENDING', 'SHELVING', 'SHELVED', 'SHELVE_FAILED', 'UNSHELVE_PENDING', 'UNSHELVING', 'UNSHELVE_FAILED', 'SUSPEND_FAILED'] as const) {
-    assert.equal(nextAction({ state, suspendAt: null, suspendBy: null, deleteBy: at(1000), shelveAt: at(-1) }, now), 'none', state);
+    assert.equal(nextAction({ ...NO_DEPARTURE, state, suspendAt: null, suspendBy: null, deleteBy: at(1000), shelveAt: at(-1) }, now), 'none', state);
   }
   // The shelved tier is deleted after the delete age, but not while an operation is pending or under way.
-  for (const state of ['SHELVED', 'SHELVE_FAILED', 'UNSHELVE_FAILED'] as const) assert.equal(nextAction({ state, suspendAt: null, suspendBy: null, deleteBy: at(-1), shelveAt: null }, now), 'delete', state);
-  for (const state of ['SHELVE_PENDING', 'SHELVING', 'UNSHELVE_PENDING', 'UNSHELVING'] as const) assert.equal(nextAction({ state, suspendAt: null, suspendBy: null, deleteBy: at(-1), shelveAt: null }, now), 'none', state);
+  for (const state of ['SHELVED', 'SHELVE_FAILED', 'UNSHELVE_FAILED'] as const) assert.equal(nextAction({ ...NO_DEPARTURE, state, suspendAt: null, suspendBy: null, deleteBy: at(-1), shelveAt: null }, now), 'delete', state);
+  for (const state of ['SHELVE_PENDING', 'SHELVING', 'UNSHELVE_PENDING', 'UNSHELVING'] as const) assert.equal(nextAction({ ...NO_DEPARTURE, state, suspendAt: null, suspendBy: null, deleteBy: at(-1), shelveAt: null }, now), 'none', state);
 });
 
 test("the shelve time: the lab's choice, else the provider's default; never where the provider cannot shelve", () => {

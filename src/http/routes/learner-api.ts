@@ -13,6 +13,7 @@ import { signConnectionToken, PROTOCOL, TOKEN_PROTOCOL_PREFIX, type ConnectionKi
 import { DEFAULT_SERVER, findServer, labServers } from '../../domain/lab-servers.ts';
 import { AppError } from '../../errors/api-errors.ts';
 import { signLabFileAccess } from '../lab-file-access.ts';
+import { DEPARTURE_TOKEN_TTL, signDepartureToken } from '../departure-token.ts';
 import { requireSession, type Session } from '../session.ts';
 import { labView, stackView, usageView } from './learner-view.ts';
 
@@ -110,6 +111,13 @@ export function learnerApi(ctx: AppContext) {
       const session = sessionOf(request);
       const stack = await ownStack(ctx, session, request.params.id);
       return plainView(await ctx.stacks.keepalive(stack.id, actorOf(session)));
+    });
+
+    // The page's permission to send its departure beacon (routes/departures.ts), which cannot carry the session.
+    app.post<IdParams>('/api/v1/me/stacks/:id/departure-token', async (request) => {
+      const session = sessionOf(request);
+      const stack = await ownStack(ctx, session, request.params.id);
+      return { token: await signDepartureToken(ctx.keys, { learner: session.learner, stackId: stack.id }), expiresIn: DEPARTURE_TOKEN_TTL };
     });
 
     app.post<IdParams>('/api/v1/me/stacks/:id/resume', async (request) => {

@@ -8,6 +8,7 @@ import type { AppContext } from '../../app/context.ts';
 import { gatewayRoutes } from '../../gateway/gateway-routes.ts';
 import { staticAssets } from '../static.ts';
 import { demoRoutes } from './demo.ts';
+import { departureRoutes } from './departures.ts';
 import { labFiles } from './lab-files.ts';
 import { learnerApi } from './learner-api.ts';
 import { learnerPage } from './learner-page.ts';
@@ -22,6 +23,7 @@ export function learnerRoutes(ctx: AppContext) {
     await app.register(learnerApi(ctx));
     await app.register(classPage(ctx));
     await app.register(classApi(ctx));
+    await app.register(departureRoutes(ctx));
     await app.register(gatewayRoutes(ctx));
     await app.register(demoRoutes(ctx));
   };

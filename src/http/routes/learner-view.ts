@@ -207,7 +207,8 @@ export function labView(lab: Lab, config: Pick<Config, 'keepalive_interval' | 'i
     hasChecks: lab.checks.length > 0,
     keepaliveInterval: config.keepalive_interval,
     connectionRetryBudget: config.connection_retry_budget,
-    idleTimeout: config.idle_timeout,
+    // The lab's own countdown when it sets one (domain/idleness.ts).
+    idleTimeout: lab.timeouts.idle ?? config.idle_timeout,
     suspendTimeout: lab.timeouts.suspend,
   };
 }

@@ -1,0 +1,249 @@
+/**
+ * Replays a ClassModel through the real lifecycle code on PGlite with an injected clock: the lab pages'
+ * keepalives and idle countdown (as web/lab-page.ts and web/activity.ts do them), their departure
+ * beacons through the real HTTP route with a real departure token, terminal keystrokes through the
+ * gateway's activity signal (src/gateway/activity-signal.ts), the suspender and reaper sweeps, and the
+ * worker suspending and resuming on the fake provider. Time jumps in steps of STEP seconds; nothing
+ * waits for real time except the worker's short provider polls.
+ *
+ * Billed time is read back from the stacks' state history (a server runs from CREATING or RESUMING
+ * until SUSPENDED, SHELVED or DELETED); learning time is each session's first to last input.
+ */
+import type { FastifyInstance } from 'fastify';
+import { activitySignal, type ActivitySignal } from '../src/gateway/activity-signal.ts';
+import { issueSession } from '../src/http/session.ts';
+import { reaper, suspender } from '../src/services/sweeps.ts';
+import type { TestRuntime } from '../test/support/test-runtime.ts';
+import type { ClassModel, SessionPlan } from './class-model.ts';
+
+export interface Profile {
+  name: string;
+  idleTimeout: number;
+  suspendTimeout: number;
+  /** 0: the page sends no departure beacon (or the server ignores it). */
+  departureGrace: number;
+  suspenderInterval: number;
+  keepaliveInterval: number;
+  /** Whether terminal keystrokes reach the server's activity ledger through the gateway. */
+  gatewayActivity: boolean;
+  outputActivity: number;
+}
+
+export interface ReplayResult {
+  learningHours: number;
+  billedHours: number;
+  suspends: number;
+  /** Suspends of a learner who still has the lab open and whose last input was less than 5 minutes before. */
+  activeSuspends: number;
+  /** Suspends before the session's last input: a reading pause longer than the countdown; the learner's next input resumes. */
+  pauseSuspends: number;
+  beacons: number;
+}
+
+const STEP = 2;
+const RUNNING = new Set(['CREATING', 'READY', 'SUSPEND_PENDING', 'SUSPENDING', 'RESUME_PENDING', 'RESUMING']);
+const ACTIVE_WINDOW = 300;
+
+interface Page {
+  lastInput: number;
+  lastKeepalive: number;
+  open: boolean;
+  departureToken: string;
+  gateway: ActivitySignal;
+}
+
+interface Learner {
+  id: string;
+  session: string;
+  stackId: string;
+  lastInput: number;
+  /** When the current session's last input comes (replay seconds). */
+  sessionEnd: number;
+  pages: Page[];
+}
+
+export async function replay(rt: TestRuntime, app: FastifyInstance, model: ClassModel, p: Profile): Promise<ReplayResult> {
+  const { ctx, clock } = rt;
+  const start = clock.now().getTime();
+  const sec = () => (clock.now().getTime() - start) / 1000;
+  const settings = { batch: 10_000, deleteAttempts: 3, suspendAttempts: 3, retryBackoff: 30 };
+  const learners: Learner[] = [];
+  const states = new Map<string, string>();
+  const pending: Promise<unknown>[] = [];
+  const result: ReplayResult = { learningHours: 0, billedHours: 0, suspends: 0, activeSuspends: 0, pauseSuspends: 0, beacons: 0 };
+
+  const resuming = new Set<string>();
+  /**
+   * The latest activity the replay sent for each stack, and its departures: no stack can be due before
+   * min(activity + suspend timeout, departure + grace), so sweeps before that would find nothing and
+   * are skipped (a sweep costs ~25 ms on this machine; running all 260,000 of a month would take hours).
+   */
+  const lastSent = new Map<string, number>();
+  const departed = new Map<string, number>();
+  const earliestDue = () => {
+    let due = Infinity;
+    for (const learner of learners) {
+      const state = states.get(learner.stackId);
+      if (state !== 'READY' && state !== 'RESUMING' && state !== 'RESUME_PENDING') continue;
+      const last = lastSent.get(learner.stackId) ?? -Infinity;
+      due = Math.min(due, last + p.suspendTimeout);
+      const left = departed.get(learner.stackId);
+      if (left !== undefined && left >= last) due = Math.min(due, left + p.departureGrace);
+    }
+    return due;
+  };
+  const settle = async () => {
+    await Promise.all(launches.splice(0));
+    resuming.clear();
+    await Promise.all(pending.splice(0));
+    await ctx.stacks.activityLedger.drain();
+  };
+  /** The worker's turn: everything claimable is carried out now (the fake provider answers at once). */
+  const work = async () => {
+    let moved = false;
+    for (let round = 0; round < 50; round++) {
+      const started = await rt.worker.tick();
+      await rt.worker.drain();
+      if (started === 0) break;
+      moved = true;
+    }
+    if (moved) for (const s of await ctx.stacks.list({ context: 'course', limit: 100_000 })) states.set(s.id, s.state);
+  };
+  const launches: Promise<unknown>[] = [];
+  const launch = (learner: Learner) =>
+    lastSent.set(learner.stackId, sec()) &&
+    launches.push(ctx.stacks.launch({ learner: learner.id, context: 'course', lab: 'demo', actor: `learner:${learner.id}` }).then((s) => states.set(s.id, s.state)));
+  const newPage = async (learner: Learner, t: number): Promise<Page> => {
+    const token = await app.inject({ method: 'POST', url: `/api/v1/me/stacks/${learner.stackId}/departure-token`, headers: { authorization: `Bearer ${learner.session}` } });
+    return {
+      lastInput: t,
+      lastKeepalive: t,
+      open: true,
+      departureToken: token.json<{ token: string }>().token,
+      gateway: activitySignal({
+        touch: () => {
+          lastSent.set(learner.stackId, sec());
+          pending.push(ctx.stacks.keepalive(learner.stackId, `learner:${learner.id}`));
+        },
+        now: () => clock.now().getTime(),
+        everyMs: p.keepaliveInterval * 1000,
+        outputWindowMs: p.outputActivity * 1000,
+      }),
+    };
+  };
+  const leave = async (learner: Learner, page: Page) => {
+    if (!page.open) return;
+    page.open = false;
+    if (p.departureGrace <= 0) return;
+    result.beacons++;
+    departed.set(learner.stackId, sec());
+    // Awaited: the route reads the clock when it handles the beacon, which must be now.
+    const answer = await app.inject({ method: 'POST', url: '/api/v1/departures', headers: { 'content-type': 'text/plain' }, payload: page.departureToken });
+    if (answer.statusCode !== 204) throw new Error(`departure beacon refused: ${answer.statusCode} ${answer.body}`);
+    // The other page of the stack in this browser hears the goodbye and answers 2 s later if active.
+    const other = learner.pages.find((o) => o.open && o !== page);
+    if (other && sec() - other.lastInput < p.idleTimeout) other.lastKeepalive = -Infinity;
+  };
+
+  for (let l = 0; l < model.learners; l++) {
+    const id = `learner-${l}`;
+    const session = await issueSession(ctx.keys, { learner: id, context: 'course', roles: ['Learner'] }, 40 * 86_400);
+    const stack = await ctx.stacks.launch({ learner: id, context: 'course', lab: 'demo', actor: `learner:${id}` });
+    learners.push({ id, session, stackId: stack.id, lastInput: -Infinity, sessionEnd: -Infinity, pages: [] });
+  }
+  await work();
+  // The launches above are set-up, not learning: they suspend before the month starts.
+  for (const learner of learners) await ctx.stacks.requestSuspend(learner.stackId, 'bench');
+  await work();
+  const monthStart = clock.now();
+
+  for (let round = 0; round < model.gaps.length; round++) {
+    const roundStart = sec();
+    const plans = learners.map((_, l) => model.sessions[l]![round]!);
+    const cursor = plans.map(() => 0);
+    const longest = Math.max(...plans.map((s) => s.offset + s.duration + (s.closesAfter ?? 0))) + p.idleTimeout + p.suspendTimeout + 600;
+    const began = plans.map(() => false);
+    for (let t = 0; t <= longest; t += STEP) {
+      clock.set(new Date(start + (roundStart + t) * 1000));
+      const now = sec();
+      for (let l = 0; l < learners.length; l++) {
+        const learner = learners[l]!;
+        const plan: SessionPlan = plans[l]!;
+        const local = t - plan.offset;
+        if (local < 0) continue;
+        if (!began[l]) {
+          began[l] = true;
+          for (const page of learner.pages) page.open = false;
+          learner.pages = [await newPage(learner, now)];
+          learner.sessionEnd = now + plan.duration;
+          launch(learner);
+          result.learningHours += plan.duration / 3600;
+        }
+        if (plan.second && local >= plan.second.opensAt && learner.pages.length === 1 && plan.second.opensAt < plan.duration) {
+          learner.pages.push(await newPage(learner, now));
+          launch(learner);
+        }
+        if (plan.second && local >= plan.second.firstClosedAt && learner.pages.length === 2) await leave(learner, learner.pages[0]!);
+        const ready = states.get(learner.stackId) === 'READY';
+        while (cursor[l]! < plan.inputs.length && plan.inputs[cursor[l]!]!.at <= local) {
+          const input = plan.inputs[cursor[l]!++]!;
+          const page = learner.pages[input.page] ?? learner.pages[0]!;
+          page.lastInput = now;
+          learner.lastInput = now;
+          // The page comes back to a suspended lab on input (web/lab-page.ts comeBack).
+          if (!ready && states.get(learner.stackId) !== 'RESUME_PENDING' && !resuming.has(learner.stackId)) {
+            resuming.add(learner.stackId);
+            launch(learner);
+          }
+          if (input.via === 'terminal' && ready && p.gatewayActivity) page.gateway.input();
+        }
+        if (plan.closesAfter !== null && local >= plan.duration + plan.closesAfter) for (const page of learner.pages) await leave(learner, page);
+        for (const page of learner.pages) {
+          // web/lab-page.ts tick(): a keepalive per interval while the learner is active and the lab ready.
+          if (!page.open || !ready || now - page.lastInput >= p.idleTimeout || now - page.lastKeepalive < Math.min(p.keepaliveInterval, p.suspendTimeout / 3)) continue;
+          page.lastKeepalive = now;
+          lastSent.set(learner.stackId, now);
+          pending.push(ctx.stacks.keepalive(learner.stackId, `learner:${learner.id}`));
+        }
+      }
+      if (Math.round(roundStart + t) % p.suspenderInterval < STEP && now >= earliestDue()) {
+        await settle();
+        const stats = await suspender(rt.store, clock.now(), settings);
+        if (stats.acted > 0) {
+          for (const s of await ctx.stacks.list({ context: 'course', state: ['SUSPEND_PENDING'], limit: 100_000 })) {
+            if (states.get(s.id) !== 'READY') continue;
+            result.suspends++;
+            const learner = learners.find((x) => x.stackId === s.id)!;
+            if (now - learner.lastInput < ACTIVE_WINDOW && learner.pages.some((page) => page.open)) result.activeSuspends++;
+            if (now < learner.sessionEnd) result.pauseSuspends++;
+          }
+        }
+        await work();
+      } else if (launches.length > 0) {
+        await Promise.all(launches.splice(0));
+        resuming.clear();
+        await work();
+      }
+    }
+    await settle();
+    await work();
+    clock.set(new Date(start + (roundStart + model.gaps[round]!) * 1000));
+    await reaper(rt.store, clock.now(), settings);
+    await suspender(rt.store, clock.now(), settings);
+    await work();
+  }
+
+  for (const learner of learners) {
+    const events = (await ctx.stacks.events(learner.stackId)).filter((e) => e.at >= monthStart);
+    let runningSince: Date | null = null;
+    for (const e of events) {
+      if (RUNNING.has(e.toState) && runningSince === null) runningSince = e.at;
+      if (!RUNNING.has(e.toState) && runningSince !== null) {
+        result.billedHours += (e.at.getTime() - runningSince.getTime()) / 3_600_000;
+        runningSince = null;
+      }
+    }
+    if (runningSince) result.billedHours += (clock.now().getTime() - runningSince.getTime()) / 3_600_000;
+  }
+  return result;
+}
