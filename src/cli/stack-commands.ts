@@ -1,7 +1,5 @@
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { migrate } from '../db/migrations.ts';
-import { openDatabase } from '../db/database.ts';
 import { isState } from '../domain/states.ts';
 import { apiStackAccess, directStackAccess, type StackAccess, type StackView } from './stack-access.ts';
 import { configFromCommand, runtimeFromCommand, storeRoute } from './runtime-from-cli.ts';
@@ -59,6 +57,7 @@ export function stacksCommand(): Command {
 export function migrateCommand(): Command {
   return new Command('migrate').description('Apply database migrations and exit').action(async (_opts: unknown, command: Command) => {
     const { config } = configFromCommand(command);
+    const [{ openDatabase }, { migrate }] = await Promise.all([import('../db/database.ts'), import('../db/migrations.ts')]);
     const db = await openDatabase({ url: config.database_url, dataDir: join(resolve(config.data_dir), 'pglite') });
     try {
       const applied = await migrate(db);
