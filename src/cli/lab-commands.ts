@@ -5,6 +5,7 @@ import { loadLab, loadLabs, LabError } from '../labs/load-labs.ts';
 import { validateTemplate } from '../templates/validate.ts';
 import { formatProblem, type TemplateProblem } from '../templates/problems.ts';
 import { configFromCommand } from './runtime-from-cli.ts';
+import { labsFolder } from '../labs/labs-folder.ts';
 import { formatOf, render, table, withFormat } from './output.ts';
 
 interface Target {
@@ -63,7 +64,7 @@ export function validateCommand(): Command {
 export function labsCommand(): Command {
   return withFormat(new Command('labs').description('List the labs in the labs folder and whether they load')).action(async (opts: { json?: boolean; format?: string }, command: Command) => {
     const { config } = configFromCommand(command);
-    const loaded = loadLabs(resolve(config.labs_dir), { defaultProviders: ['default'] });
+    const loaded = loadLabs(labsFolder(config.labs_dir), { defaultProviders: ['default'] });
     const value = { labs: [...loaded.labs.values()].map((l) => ({ id: l.id, title: l.title, protocol: l.protocol })), errors: loaded.errors.map((e) => ({ file: e.file, problems: e.problems })) };
     console.log(await render(value, formatOf(opts), () => table(value.labs, [
       { header: 'ID', value: (l) => l.id },
