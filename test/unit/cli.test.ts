@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { freshDatabase, postgresAvailable } from '../support/databases.ts';
 
 /** Runs the command (options first, when given: extra environment); resolves with its exit code and output. */
 const run = async (...given: Array<string | { env: Record<string, string> }>) => {
@@ -78,8 +79,11 @@ test('listing commands print a table with headers by default, and the same data 
   assert.match(bad.stderr, /argument 'xml' is invalid\. Allowed choices are table, json, yaml/);
 });
 
-test('stacks launch, list, show, reset and check from the CLI, in every format', async () => {
-  const env = { STACKLAB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cli-stacks-')), STACKLAB_PROVIDERS: JSON.stringify([{ name: 'fake', kind: 'fake' }]), STACKLAB_LOG_LEVEL: 'silent' };
+test('stacks launch, list, show, reset and check from the CLI, in every format', async (t) => {
+  // A fresh PostgreSQL schema when PostgreSQL runs (each command opens it far quicker); the embedded store otherwise.
+  const database = (await postgresAvailable()) ? await freshDatabase('postgres') : undefined;
+  t.after(() => database?.drop());
+  const env = { STACKLAB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cli-stacks-')), STACKLAB_PROVIDERS: JSON.stringify([{ name: 'fake', kind: 'fake' }]), STACKLAB_LOG_LEVEL: 'silent', DATABASE_URL: database?.url ?? '' };
   const launched = await run({ env }, 'stacks', 'launch', '--lab', 'single-server', '--learner', 'ada', '--context', 'course-1', '-f', 'json');
   assert.equal(launched.code, 0, launched.stderr);
   const stack = JSON.parse(launched.stdout) as { id: string; state: string };
