@@ -22,8 +22,8 @@ type Mode = 'build' | 'source';
 
 function envFor(mode: Mode, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env, ...extra };
-  if (mode === 'source') env.STACKLAB_FROM_SOURCE = '1';
-  else delete env.STACKLAB_FROM_SOURCE;
+  // Explicit both ways: a source file edited during the run must not turn the build's runs into source runs.
+  env.STACKLAB_FROM_SOURCE = mode === 'source' ? '1' : '0';
   return env;
 }
 
