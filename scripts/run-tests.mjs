@@ -26,6 +26,7 @@ const concurrency = process.env.STACKLAB_TEST_CONCURRENCY ?? '1';
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--import', './test/support/test-timeouts.mjs', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=900000', '--test-reporter=spec', ...flags, ...files],
-  { stdio: 'inherit' },
+  // The tests run the sources, and so does every `bin/stacklab.js` they start (not a build that may be older).
+  { stdio: 'inherit', env: { ...process.env, STACKLAB_FROM_SOURCE: '1' } },
 );
 process.exit(result.status ?? 1);

@@ -11,6 +11,7 @@ import { openDatabase, type Database } from '../db/database.ts';
 import { resolveDeployment } from '../db/deployment.ts';
 import { migrate } from '../db/migrations.ts';
 import { backupBeforeMigrations } from '../db/store-backup.ts';
+import { labsFolder } from '../labs/labs-folder.ts';
 import { StackStore } from '../db/stack-store.ts';
 import { GRADE_JOB, ltiJobs } from '../jobs/lti-jobs.ts';
 import { Scheduler } from '../jobs/scheduler.ts';
@@ -207,7 +208,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
 
 function loadLabCatalog(config: Config, providers: Provider[], logger: Logger, failed: LabLoadFailure[]): LabCatalog {
   const defaultProviders = config.default_providers ? config.default_providers.split(',').map((s) => s.trim()).filter(Boolean) : providers.map((p) => p.name);
-  const loaded = loadLabs(resolve(config.labs_dir), { defaultProviders });
+  const loaded = loadLabs(labsFolder(config.labs_dir), { defaultProviders });
   for (const error of loaded.errors) {
     if (error.waitingForProvider) logger.warn({ file: error.file }, `lab waiting for a provider: ${error.message}`);
     else logger.error({ file: error.file, problems: error.problems }, `lab not loaded: ${error.message}`);

@@ -6,6 +6,8 @@ import { validateLabTemplate, type ValidationTarget } from '../labs/validate-lab
 import { readTemplate } from '../templates/parse.ts';
 import { formatProblem, type TemplateProblem } from '../templates/problems.ts';
 import { configFromCommand } from './runtime-from-cli.ts';
+import { labsFolder } from '../labs/labs-folder.ts';
+import { formatOf, render, table, withFormat } from './output.ts';
 
 interface Target extends ValidationTarget {
   label: string;
@@ -91,18 +93,16 @@ function withLines(problems: TemplateProblem[], text: string, why: string): Temp
 }
 
 export function labsCommand(): Command {
-  return new Command('labs')
-    .description('List the labs in the labs folder and whether they load')
-    .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }, command: Command) => {
-      const { config } = configFromCommand(command);
-      const loaded = loadLabs(resolve(config.labs_dir), { defaultProviders: ['default'] });
-      if (opts.json) {
-        console.log(JSON.stringify({ labs: [...loaded.labs.values()].map((l) => ({ id: l.id, title: l.title, protocol: l.protocol })), errors: loaded.errors.map((e) => ({ file: e.file, problems: e.problems })) }, null, 2));
-        return;
-      }
-      for (const lab of loaded.labs.values()) console.log(`${lab.id.padEnd(20)} ${lab.protocol.padEnd(4)} ${lab.title}`);
-      for (const error of loaded.errors) console.error(`✗ ${error.message}`);
-      if (loaded.errors.length) process.exitCode = 1;
-    });
+  return withFormat(new Command('labs').description('List the labs in the labs folder and whether they load')).action(async (opts: { json?: boolean; format?: string }, command: Command) => {
+    const { config } = configFromCommand(command);
+    const loaded = loadLabs(labsFolder(config.labs_dir), { defaultProviders: ['default'] });
+    const value = { labs: [...loaded.labs.values()].map((l) => ({ id: l.id, title: l.title, protocol: l.protocol })), errors: loaded.errors.map((e) => ({ file: e.file, problems: e.problems })) };
+    console.log(await render(value, formatOf(opts), () => table(value.labs, [
+      { header: 'ID', value: (l) => l.id },
+      { header: 'PROTOCOL', value: (l) => l.protocol },
+      { header: 'TITLE', value: (l) => l.title },
+    ])));
+    if (formatOf(opts) === 'table') for (const error of loaded.errors) console.error(`✗ ${error.message}`);
+    if (loaded.errors.length) process.exitCode = 1;
+  });
 }

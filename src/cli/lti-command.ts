@@ -9,14 +9,29 @@ import type { Runtime } from '../app/create-context.ts';
 import type { LtiModule } from '../lti/lti-module.ts';
 import { platformInputSchema, type Platform } from '../lti/platforms.ts';
 import { runtimeFromCommand } from './runtime-from-cli.ts';
+import { formatOf, render, table, withFormat, type Column } from './output.ts';
 
-function print(value: unknown, json: boolean, line: (v: never) => string): void {
-  if (json) console.log(JSON.stringify(value, null, 2));
-  else if (Array.isArray(value)) for (const v of value) console.log(line(v as never));
-  else console.log(line(value as never));
+type FormatOpts = { json?: boolean; format?: string };
+
+async function print<T>(value: T | T[], opts: FormatOpts, columns: Column<T>[]): Promise<void> {
+  console.log(await render(value, formatOf(opts), () => table(Array.isArray(value) ? value : [value], columns)));
 }
 
-const platformLine = (p: Platform) => [p.name.padEnd(16), p.issuer, `client_id=${p.client_id}`, `deployments=${p.deployment_ids.join(',')}`, `(${p.source})`].join('  ');
+const PLATFORM_COLUMNS: Column<Platform>[] = [
+  { header: 'NAME', value: (p) => p.name },
+  { header: 'ISSUER', value: (p) => p.issuer },
+  { header: 'CLIENT ID', value: (p) => p.client_id },
+  { header: 'DEPLOYMENTS', value: (p) => p.deployment_ids.join(',') },
+  { header: 'SOURCE', value: (p) => p.source },
+];
+
+type ToolKey = { kid: string; status: string; signsFrom: Date; retireAt: Date | null };
+const KEY_COLUMNS: Column<ToolKey>[] = [
+  { header: 'KID', value: (k) => k.kid },
+  { header: 'STATUS', value: (k) => k.status },
+  { header: 'SIGNS FROM', value: (k) => k.signsFrom },
+  { header: 'RETIRES', value: (k) => k.retireAt },
+];
 
 export function ltiCommand(): Command {
   const lti = new Command('lti').description('LTI 1.3: platform registrations and the tool keys');
@@ -46,16 +61,13 @@ export function ltiCommand(): Command {
     });
 
   const platforms = lti.command('platforms').description('Platform registrations (an LMS allowed to launch stacklab)');
-  platforms
-    .command('list')
-    .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
-      const list = await withLti((m) => m.platforms.list());
-      if (!list.length && !opts.json) console.log('no LTI platforms registered');
-      else print(list, Boolean(opts.json), platformLine);
-    });
-  platforms
-    .command('add <name>')
+  withFormat(platforms.command('list')).action(async (opts: FormatOpts) => {
+    const list = await withLti((m) => m.platforms.list());
+    if (!list.length && formatOf(opts) === 'table') console.log('no LTI platforms registered');
+    else await print(list, opts, PLATFORM_COLUMNS);
+  });
+  withFormat(platforms
+    .command('add <name>'))
     .description('Register a platform (or replace a registration made here or by the API)')
     .requiredOption('--issuer <url>', "the platform's issuer (iss)")
     .requiredOption('--client-id <id>', 'the client id the platform gave stacklab')
@@ -63,8 +75,7 @@ export function ltiCommand(): Command {
     .requiredOption('--auth-login-url <url>', "the platform's OIDC authorization endpoint")
     .requiredOption('--token-url <url>', "the platform's OAuth 2 token endpoint")
     .requiredOption('--jwks-url <url>', "the platform's public keyset URL")
-    .option('--json', 'print JSON')
-    .action(async (name: string, opts: { issuer: string; clientId: string; deployment: string[]; authLoginUrl: string; tokenUrl: string; jwksUrl: string; json?: boolean }) => {
+    .action(async (name: string, opts: FormatOpts & { issuer: string; clientId: string; deployment: string[]; authLoginUrl: string; tokenUrl: string; jwksUrl: string }) => {
       const parsed = platformInputSchema.safeParse({
         name,
         issuer: opts.issuer,
@@ -75,7 +86,7 @@ export function ltiCommand(): Command {
         jwks_url: opts.jwksUrl,
       });
       if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-      print(await withLti((m) => m.platforms.put(parsed.data, 'api')), Boolean(opts.json), platformLine);
+      await print(await withLti((m) => m.platforms.put(parsed.data, 'api')), opts, PLATFORM_COLUMNS);
     });
   platforms
     .command('remove <name>')
@@ -86,27 +97,21 @@ export function ltiCommand(): Command {
     });
 
   const keys = lti.command('keys').description("The tool's signing keys (published at /.well-known/jwks.json)");
-  const keyLine = (k: { kid: string; status: string; signsFrom: Date; retireAt: Date | null }) =>
-    [k.kid, k.status.padEnd(8), `signs from ${k.signsFrom.toISOString()}`, k.retireAt ? `retires ${k.retireAt.toISOString()}` : ''].join('  ');
-  keys
-    .command('list')
-    .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
-      print(await withLti(async (m) => (await m.toolKeys.signingKey(), m.toolKeys.list())), Boolean(opts.json), keyLine);
-    });
-  keys
-    .command('rotate')
+  withFormat(keys.command('list')).action(async (opts: FormatOpts) => {
+    await print(await withLti(async (m) => (await m.toolKeys.signingKey(), m.toolKeys.list())), opts, KEY_COLUMNS);
+  });
+  withFormat(keys
+    .command('rotate'))
     .description('Publish a new key now; it signs after --lead seconds and the old one is dropped --keep seconds later')
     .option('--lead <seconds>', 'seconds the new key is published before it signs', '86400')
     .option('--keep <seconds>', 'seconds the old key stays published after it stops signing', '604800')
-    .option('--json', 'print JSON')
-    .action(async (opts: { lead: string; keep: string; json?: boolean }) => {
+    .action(async (opts: FormatOpts & { lead: string; keep: string }) => {
       const list = await withLti(async (m) => {
         await m.toolKeys.signingKey();
         await m.toolKeys.rotate({ publishLeadSeconds: Number(opts.lead), keepSeconds: Number(opts.keep) });
         return m.toolKeys.list();
       });
-      print(list, Boolean(opts.json), keyLine);
+      await print(list, opts, KEY_COLUMNS);
     });
   return lti;
 }

@@ -1,6 +1,7 @@
 /** `stacklab`: the command line. Each command lives in its own module; this file only mounts them. */
 import { Command } from 'commander';
 import { UserFacingError } from '../errors/user-facing-error.ts';
+import { packageVersion } from '../infra/install-root.ts';
 import { serveCommand, workerCommand } from './serve-command.ts';
 import { labsCommand, validateCommand } from './lab-commands.ts';
 import { migrateCommand, stacksCommand } from './stack-commands.ts';
@@ -11,6 +12,7 @@ import { costReportCommand, usageCommand } from './usage-commands.ts';
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('stacklab')
     .description('Lab environments on demand: OpenStack Heat templates on OpenStack or on the local LXC runtime.')
+    .version(packageVersion(), '-V, --version', 'print the stacklab version')
     .option('-c, --config <file>', 'YAML config file (also STACKLAB_CONFIG)')
     .showHelpAfterError('(run with --help for usage)');
   program.addCommand(serveCommand());

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createRuntime, type Runtime } from '../app/create-context.ts';
+import type { Runtime } from '../app/create-context.ts';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
 import { StoreLockedError, storeLockHolder } from '../db/store-lock.ts';
 import { ApiClient } from './api-client.ts';
@@ -25,6 +25,8 @@ export function configFromCommand(command: Command, overrides: Record<string, un
 
 export async function runtimeFromCommand(command: Command, overrides: Record<string, unknown> = {}): Promise<Runtime> {
   const { config, providerEntries, lti } = configFromCommand(command, overrides);
+  // Loaded on use: the whole server is behind it, and `stacklab --help` must not wait for it.
+  const { createRuntime } = await import('../app/create-context.ts');
   return createRuntime({ config, providerEntries, ltiConfig: lti });
 }
 

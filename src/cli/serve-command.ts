@@ -4,10 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { isLoopbackHost } from '../domain/loopback.ts';
-import { buildApp } from '../http/app.ts';
-import { serveMetrics } from '../http/metrics-server.ts';
 import { configFromCommand } from './runtime-from-cli.ts';
-import { createRuntime } from '../app/create-context.ts';
 import { localUrl, removeServerFile, writeServerFile } from './server-file.ts';
 
 /** An API token generated once into the data folder, so restarts keep the same one. */
@@ -46,6 +43,8 @@ export function serveCommand(): Command {
         config.api_token = token;
         console.log(`${generated ? 'Generated' : 'Using'} the API token in ${join(config.data_dir, 'api-token')} (set STACKLAB_API_TOKEN to choose one)`);
       }
+      // The server is loaded when it is asked for, so that other commands and --help start fast.
+      const [{ createRuntime }, { buildApp }] = await Promise.all([import('../app/create-context.ts'), import('../http/app.ts')]);
       const runtime = await createRuntime({ config, providerEntries: loaded.providerEntries, ltiConfig: loaded.lti });
       const { ctx } = runtime;
       for (const notice of ctx.notices) ctx.logger.warn(notice);
@@ -78,6 +77,7 @@ export function workerCommand(): Command {
     .action(async (_opts: unknown, command: Command) => {
       const loaded = configFromCommand(command);
       if (!loaded.config.database_url) console.warn('Note: without DATABASE_URL this worker holds the embedded store in the data folder, which one process at a time may open; point the server and several workers at one PostgreSQL to share work.');
+      const [{ createRuntime }, { serveMetrics }] = await Promise.all([import('../app/create-context.ts'), import('../http/metrics-server.ts')]);
       const runtime = await createRuntime({ config: loaded.config, providerEntries: loaded.providerEntries, ltiConfig: loaded.lti });
       runtime.startJobs();
       const metricsPort = loaded.config.worker_metrics_port;

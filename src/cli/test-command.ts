@@ -4,12 +4,7 @@
  */
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import pino from 'pino';
-import { formatReport, testLab } from '../checks/lab-test.ts';
-import { LAB_TEST_DEPLOYMENT } from '../domain/deployment.ts';
-import { LabError, loadLab } from '../labs/load-labs.ts';
 import type { Provider } from '../providers/provider.ts';
-import { buildProviders } from '../providers/registry.ts';
 import { configFromCommand } from './runtime-from-cli.ts';
 
 function pickProvider(providers: Provider[], name: string | undefined): Provider {
@@ -30,6 +25,14 @@ export function testCommand(): Command {
     .option('--provider <name>', 'provider to launch on (default: the local lxc runtime)')
     .option('--json', 'print the report as JSON')
     .action(async (folder: string, opts: { provider?: string; json?: boolean }, command: Command) => {
+      // Loaded here, not at the top, so that `stacklab --help` does not load the providers.
+      const [{ default: pino }, { formatReport, testLab }, { LAB_TEST_DEPLOYMENT }, { LabError, loadLab }, { buildProviders }] = await Promise.all([
+        import('pino'),
+        import('../checks/lab-test.ts'),
+        import('../domain/deployment.ts'),
+        import('../labs/load-labs.ts'),
+        import('../providers/registry.ts'),
+      ]);
       const { config, providerEntries } = configFromCommand(command);
       const logger = pino({ level: config.log_level === 'info' ? 'warn' : config.log_level });
       const built = await buildProviders(config.providers, providerEntries, logger, { deployment: LAB_TEST_DEPLOYMENT });

@@ -23,6 +23,7 @@ export const TOOL_VARIABLES = {
   STACKLAB_LXC_BUILD_IMAGE: 'tests: build the base image when it is missing',
   STACKLAB_SCREENSHOTS: 'tests: write the lab page screenshots to this folder',
   STACKLAB_TEST_CONCURRENCY: 'tests: test files run at once (default 1)',
+  STACKLAB_FROM_SOURCE: 'bin/stacklab.js in a checkout: 1 runs the TypeScript sources through tsx (the test runner sets it), 0 runs dist/ even when older than the sources',
   STACKLAB_TEST_DATABASE_URL: 'tests: the PostgreSQL to test against (default postgres://postgres@127.0.0.1:5432/test)',
   STACKLAB_IMAGE: '`scripts/build-image.sh`, deploy/compose.yaml, test/deploy: the container image (default localhost/stacklab:latest)',
   STACKLAB_IMAGE_SUITE: '`scripts/build-image.sh`: the Debian release of the image (default trixie, the first with Node.js 20)',

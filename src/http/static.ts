@@ -1,19 +1,14 @@
 /**
- * The browser code: web/*.ts bundled by esbuild into web/dist (once per process, at start), served under
- * /assets/. Where esbuild is absent (a production install without dev dependencies) a web/dist built
- * beforehand (`node --import tsx src/http/static.ts`) is served as it is.
+ * The browser code, served under /assets/. From the build (`npm run build`) the server serves dist/web as
+ * it is and writes nothing; run from the sources (tests, development) it bundles web/*.ts with esbuild
+ * once per process, in memory, so a checkout is never written to while it runs.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, extname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-
-export const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../web');
-export const DIST_DIR = join(WEB_DIR, 'dist');
-
-/** Pages and modules; progress-check.ts is added by the checks module when it exists. */
-const ENTRIES = ['lab-page.ts', 'demo-page.ts', 'progress-check.ts', 'console-page.ts', 'class-page.ts'];
+import { FROM_SOURCE } from '../infra/install-root.ts';
+import { WEB_BUILD_DIR, webBundleOptions } from './web-bundle.ts';
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
@@ -24,39 +19,40 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
+/** The bundle made from the sources, by file name; empty when serving the build. */
+const inMemory = new Map<string, Uint8Array>();
 let building: Promise<string[]> | undefined;
 
-/** Bundles the entries that exist; resolves with the names of the emitted files. */
+/** Makes the assets ready: bundles from the sources, or checks the build has them. Resolves with their names. */
 export function buildWebAssets(): Promise<string[]> {
-  building ??= (async () => {
-    let esbuild: typeof import('esbuild');
-    try {
-      esbuild = await import('esbuild');
-    } catch {
-      if (existsSync(join(DIST_DIR, 'lab-page.js'))) return [];
-      throw new Error('web assets: esbuild is not installed and web/dist is missing; run `npm install` (with dev dependencies)');
-    }
-    const entryPoints = ENTRIES.map((e) => join(WEB_DIR, e)).filter((p) => existsSync(p));
-    const result = await esbuild.build({
-      entryPoints,
-      outdir: DIST_DIR,
-      bundle: true,
-      format: 'esm',
-      target: ['chrome110', 'firefox115', 'safari16'],
-      minify: true,
-      sourcemap: true,
-      metafile: true,
-      logLevel: 'silent',
-      loader: { '.woff2': 'file', '.png': 'file', '.svg': 'file' },
-    });
-    return Object.keys(result.metafile.outputs).map((p) => p.split('/').pop() ?? p);
-  })();
+  building ??= FROM_SOURCE ? bundleInMemory() : checkBuilt();
   building.catch(() => (building = undefined));
   return building;
 }
 
+async function bundleInMemory(): Promise<string[]> {
+  const esbuild = await import('esbuild');
+  const result = await esbuild.build({ ...webBundleOptions(join(WEB_BUILD_DIR, 'memory')), write: false });
+  for (const file of result.outputFiles) inMemory.set(basename(file.path), file.contents);
+  return [...inMemory.keys()];
+}
+
+async function checkBuilt(): Promise<string[]> {
+  if (!existsSync(join(WEB_BUILD_DIR, 'lab-page.js'))) {
+    throw new Error(`web assets: ${WEB_BUILD_DIR} has no lab-page.js; run \`npm run build\` in the stacklab folder (or reinstall the package)`);
+  }
+  return readdir(WEB_BUILD_DIR);
+}
+
 export function hasAsset(name: string): boolean {
-  return existsSync(join(DIST_DIR, name));
+  return FROM_SOURCE ? inMemory.has(name) : existsSync(join(WEB_BUILD_DIR, name));
+}
+
+async function readAsset(name: string): Promise<Uint8Array> {
+  const held = inMemory.get(name);
+  if (held) return held;
+  if (FROM_SOURCE) throw new Error(`no asset ${name}`);
+  return readFile(join(WEB_BUILD_DIR, name));
 }
 
 export function staticAssets() {
@@ -67,16 +63,11 @@ export function staticAssets() {
       const type = TYPES[extname(name)];
       if (!/^[\w.-]+$/.test(name) || name.startsWith('.') || !type) return reply.status(404).send({ code: 'NOT_FOUND', message: 'Not found.' });
       try {
-        const body = await readFile(join(DIST_DIR, name));
-        return reply.header('content-type', type).header('cache-control', 'no-cache').send(body);
+        const body = await readAsset(name);
+        return reply.header('content-type', type).header('cache-control', 'no-cache').send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
       } catch {
         return reply.status(404).send({ code: 'NOT_FOUND', message: 'Not found.' });
       }
     });
   };
-}
-
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const files = await buildWebAssets();
-  console.log(`built ${files.length} files into ${DIST_DIR}`);
 }

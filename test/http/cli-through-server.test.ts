@@ -111,6 +111,11 @@ test('with a server on the embedded store, the CLI acts through it: a delete is 
   assert.equal(list.code, 0, list.stderr);
   assert.deepEqual((JSON.parse(list.stdout) as Stack[]).map((s) => [s.id, s.state]), [[stackId, 'READY']]);
 
+  const reset = await stacklab('stacks', 'reset', stackId, '--yes', '-f', 'json');
+  assert.equal(reset.code, 0, reset.stderr);
+  assert.equal((JSON.parse(reset.stdout) as Stack).state, 'DELETE_PENDING', 'the reset went through the API');
+  await eventually(async () => ((await stateOf(url, stackId)) === 'READY' ? true : undefined), 90_000, 'the reset stack to be READY again');
+
   const suspend = await stacklab('stacks', 'suspend', stackId, '--json');
   assert.equal(suspend.code, 0, suspend.stderr);
   assert.equal((JSON.parse(suspend.stdout) as Stack).state, 'SUSPEND_PENDING');

@@ -1,14 +1,20 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { freshDatabase, postgresAvailable } from '../support/databases.ts';
 
-const run = async (...args: string[]) => {
+/** Runs the command (options first, when given: extra environment); resolves with its exit code and output. */
+const run = async (...given: Array<string | { env: Record<string, string> }>) => {
+  const extra = typeof given[0] === 'object' ? given.shift() as { env: Record<string, string> } : { env: {} };
+  const args = given as string[];
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/stacklab.js', ...args], { env: { ...process.env, STACKLAB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cli-')) } });
+    const env = { ...process.env, STACKLAB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cli-')), ...extra.env };
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/stacklab.js', ...args], { env });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -63,4 +69,63 @@ test('stacklab stacks list and show read the store, and refuse what they cannot 
   const missing = await run('stacks', 'show', 'no-such-stack');
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /no stack with this id/);
+});
+
+test('stacklab --version prints the version in package.json', async () => {
+  const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+  const { stdout, code } = await run('--version');
+  assert.equal(code, 0);
+  assert.equal(stdout.trim(), version);
+});
+
+test('listing commands print a table with headers by default, and the same data with -f json and -f yaml', async () => {
+  const plain = await run('labs');
+  assert.equal(plain.code, 0, plain.stderr);
+  const [header, ...rows] = plain.stdout.trimEnd().split('\n');
+  assert.match(header, /^ID\s+PROTOCOL\s+TITLE$/);
+  const single = rows.find((r) => r.startsWith('single-server'));
+  assert.ok(single, plain.stdout);
+  assert.equal(single.indexOf('ssh'), header.indexOf('PROTOCOL'), 'the columns line up under their headers');
+  const json = JSON.parse((await run('labs', '-f', 'json')).stdout) as { labs: Array<{ id: string }> };
+  assert.ok(json.labs.some((l) => l.id === 'single-server'));
+  assert.deepEqual(parseYaml((await run('labs', '--format', 'yaml')).stdout), json);
+  assert.deepEqual(JSON.parse((await run('labs', '--json')).stdout), json, '--json stays the short form of -f json');
+  const bad = await run('labs', '-f', 'xml');
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /argument 'xml' is invalid\. Allowed choices are table, json, yaml/);
+});
+
+test('stacks launch, list, show, reset and check from the CLI, in every format', async (t) => {
+  // A fresh PostgreSQL schema when PostgreSQL runs (each command opens it far quicker); the embedded store otherwise.
+  const database = (await postgresAvailable()) ? await freshDatabase('postgres') : undefined;
+  t.after(() => database?.drop());
+  const env = { STACKLAB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cli-stacks-')), STACKLAB_PROVIDERS: JSON.stringify([{ name: 'fake', kind: 'fake' }]), STACKLAB_LOG_LEVEL: 'silent', DATABASE_URL: database?.url ?? '' };
+  const launched = await run({ env }, 'stacks', 'launch', '--lab', 'single-server', '--learner', 'ada', '--context', 'course-1', '-f', 'json');
+  assert.equal(launched.code, 0, launched.stderr);
+  const stack = JSON.parse(launched.stdout) as { id: string; state: string };
+  assert.equal(stack.state, 'LAUNCH_PENDING');
+
+  const list = await run({ env }, 'stacks', 'list');
+  const [header, row] = list.stdout.trimEnd().split('\n');
+  assert.match(header, /^ID\s+STATE\s+LAB\s+LEARNER\s+CONTEXT\s+PROVIDER\s+ERROR$/);
+  assert.match(row, new RegExp(`^${stack.id}\\s+LAUNCH_PENDING\\s+single-server\\s+ada\\s+course-1\\s+-\\s+-$`));
+  const asYaml = parseYaml((await run({ env }, 'stacks', 'list', '-f', 'yaml')).stdout) as Array<{ id: string }>;
+  assert.deepEqual(asYaml.map((s) => s.id), [stack.id]);
+
+  const show = await run({ env }, 'stacks', 'show', stack.id);
+  assert.match(show.stdout, /^FIELD\s+VALUE\n/);
+  assert.match(show.stdout, new RegExp(`\\nstate\\s+LAUNCH_PENDING\\n`));
+  assert.match(show.stdout, /\nHISTORY\nAT\s+FROM\s+TO\s+ACTOR\s+REASON\n\S+\s+-\s+LAUNCH_PENDING\s+cli\s/);
+
+  const unconfirmed = await run({ env }, 'stacks', 'reset', stack.id);
+  assert.equal(unconfirmed.code, 1);
+  assert.match(unconfirmed.stderr, /reset deletes every server of stack .* run it again with --yes to confirm/);
+  assert.equal((JSON.parse((await run({ env }, 'stacks', 'show', stack.id, '-f', 'json')).stdout) as { state: string }).state, 'LAUNCH_PENDING', 'an unconfirmed reset changes nothing');
+  const reset = await run({ env }, 'stacks', 'reset', stack.id, '--yes', '-f', 'yaml');
+  assert.equal(reset.code, 0, reset.stderr);
+  assert.equal((parseYaml(reset.stdout) as { state: string }).state, 'DELETE_PENDING');
+
+  const check = await run({ env }, 'stacks', 'check', stack.id);
+  assert.equal(check.code, 1);
+  assert.match(check.stderr, /The lab environment is not running: launch it again, then check your progress\. \(check on stack \w+ in state DELETE_PENDING\)/);
 });

@@ -3,11 +3,12 @@
  * needs embedded in the page it is served (learner-page.ts), so it never loads a catalogue itself.
  */
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { INSTALL_ROOT } from '../install-root.ts';
 import { createTranslator, type Messages, type Translate } from './formatter.ts';
 import { SHIPPED_LOCALES, SOURCE_LOCALE } from './locale-info.ts';
 
-export const LOCALES_DIR = resolve(import.meta.dirname, '../../../locales');
+export const LOCALES_DIR = join(INSTALL_ROOT, 'locales');
 
 const loaded = new Map<string, Messages>();
 
