@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { INSTALL_ROOT } from '../src/infra/install-root.ts';
 import { WEB_BUILD_DIR, webBundleOptions } from '../src/http/web-bundle.ts';
+import { writeStoreSeed } from '../src/db/store-seed.ts';
 
 const DIST = join(INSTALL_ROOT, 'dist');
 const started = performance.now();
@@ -25,5 +26,7 @@ await build({
 });
 const web = await build(webBundleOptions(WEB_BUILD_DIR));
 mkdirSync(DIST, { recursive: true });
+// An empty store with every migration applied: a deployment's first start loads it (src/db/store-seed.ts).
+await writeStoreSeed(join(DIST, 'store-seed.tar.gz'));
 writeFileSync(join(DIST, '.built'), new Date().toISOString() + '\n');
-console.log(`built dist/ (server, CLI) and dist/web (${Object.keys(web.metafile.outputs).length} files) in ${Math.round(performance.now() - started)} ms`);
+console.log(`built dist/ (server, CLI, a migrated store seed) and dist/web (${Object.keys(web.metafile.outputs).length} files) in ${Math.round(performance.now() - started)} ms`);

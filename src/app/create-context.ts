@@ -11,6 +11,7 @@ import { openDatabase, type Database } from '../db/database.ts';
 import { resolveDeployment } from '../db/deployment.ts';
 import { migrate } from '../db/migrations.ts';
 import { backupBeforeMigrations } from '../db/store-backup.ts';
+import { seedFor } from '../db/store-seed.ts';
 import { labsFolder } from '../labs/labs-folder.ts';
 import { StackStore } from '../db/stack-store.ts';
 import { GRADE_JOB, ltiJobs } from '../jobs/lti-jobs.ts';
@@ -81,7 +82,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   // Pushed first so it runs last: the files the store wrote while open become the owner's too.
   if (ownStore) closers.push({ what: 'data folder modes', close: () => makePrivate(dataDir) });
   try {
-    const db = options.db ?? (await openDatabase({ url: config.database_url, dataDir: join(dataDir, 'pglite') }));
+    // A deployment's first start on the embedded store begins from the build's migrated seed (db/store-seed.ts).
+    const seed = ownStore ? seedFor(join(dataDir, 'pglite')) : undefined;
+    if (seed) logger.info('a new embedded store, made from the build\'s migrated seed');
+    const db = options.db ?? (await openDatabase({ url: config.database_url, dataDir: join(dataDir, 'pglite'), seed }));
     if (!options.db) closers.push({ what: 'database', close: () => db.close() });
     // An upgrade's migrations change the embedded store in place: a copy first, to roll back to.
     const copy = ownStore ? await backupBeforeMigrations(db, join(dataDir, 'pglite')) : null;

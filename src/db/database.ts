@@ -137,8 +137,9 @@ export async function openPgliteOn(db: PGlite, lock?: StoreLock): Promise<Databa
   };
 }
 
-export async function openDatabase(options: { url?: string; dataDir: string | null }): Promise<Database> {
-  return options.url ? openPostgres(options.url) : openPglite(options.dataDir);
+/** `seed`: what a new embedded store starts from (store-seed.ts); ignored for PostgreSQL and for an existing store. */
+export async function openDatabase(options: { url?: string; dataDir: string | null; seed?: Blob }): Promise<Database> {
+  return options.url ? openPostgres(options.url) : openPglite(options.dataDir, options.seed);
 }
 
 export function redactUrl(url: string): string {

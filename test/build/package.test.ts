@@ -15,6 +15,8 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { eventually } from '../support/eventually.ts';
 import { IS_ROOT, skipUnless } from '../support/prerequisite.ts';
+import { openPglite } from '../../src/db/database.ts';
+import { MIGRATIONS } from '../../src/db/migrations.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const exec = promisify(execFile);
@@ -63,7 +65,7 @@ describe('npm pack', { skip: skipUnless(await registryReachable(), 'the npm regi
   });
 
   test('packs the build, the locales and the sample labs, and no sources', () => {
-    for (const needed of ['bin/stacklab.js', 'dist/main.js', 'dist/web/lab-page.js', 'locales/en.json', 'labs/single-server/lab.yaml']) assert.ok(files.includes(needed), `${needed} is packed`);
+    for (const needed of ['bin/stacklab.js', 'dist/main.js', 'dist/web/lab-page.js', 'dist/store-seed.tar.gz', 'locales/en.json', 'labs/single-server/lab.yaml']) assert.ok(files.includes(needed), `${needed} is packed`);
     assert.deepEqual(files.filter((f) => /^(src|test|web|bench|scripts)\//.test(f)), [], 'no sources or tests are packed');
   });
 
@@ -74,6 +76,7 @@ describe('npm pack', { skip: skipUnless(await registryReachable(), 'the npm regi
 
   test('the installed server starts from another folder to /healthz, with the sample labs and the built web assets', async () => {
     const port = await freePort();
+    const startedAt = Date.now();
     const server = spawn(bin, ['serve', '--demo'], {
       cwd: elsewhere,
       env: { ...env(), STACKLAB_DATA_DIR: data, PORT: String(port), STACKLAB_PROVIDERS: JSON.stringify([{ name: 'fake', kind: 'fake' }]), STACKLAB_LOG_LEVEL: 'warn' },
@@ -102,6 +105,17 @@ describe('npm pack', { skip: skipUnless(await registryReachable(), 'the npm regi
     } finally {
       server.kill('SIGTERM');
       await exited;
+    }
+    // The first start made its store from the packed seed (db/store-seed.ts): every migration was applied
+    // when the package was built, before this server was started, and the deployment got an id of its own.
+    const store = await openPglite(join(data, 'pglite'));
+    try {
+      const applied = await store.query<{ version: number; applied_at: Date }>('SELECT version, applied_at FROM schema_migrations');
+      assert.equal(applied.length, MIGRATIONS.length);
+      assert.ok(applied.every((m) => m.applied_at.getTime() < startedAt), 'migrated when the package was built, not at this start');
+      assert.equal((await store.query('SELECT id FROM deployment')).length, 1);
+    } finally {
+      await store.close();
     }
   });
 });
