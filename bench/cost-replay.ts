@@ -10,6 +10,7 @@
  * until SUSPENDED, SHELVED or DELETED); learning time is each session's first to last input.
  */
 import type { FastifyInstance } from 'fastify';
+import { segments, usageSeconds } from '../src/domain/billing.ts';
 import { activitySignal, type ActivitySignal } from '../src/gateway/activity-signal.ts';
 import { issueSession } from '../src/http/session.ts';
 import { reaper, suspender } from '../src/services/sweeps.ts';
@@ -41,7 +42,6 @@ export interface ReplayResult {
 }
 
 const STEP = 2;
-const RUNNING = new Set(['CREATING', 'READY', 'SUSPEND_PENDING', 'SUSPENDING', 'RESUME_PENDING', 'RESUMING']);
 const ACTIVE_WINDOW = 300;
 
 interface Page {
@@ -233,17 +233,11 @@ export async function replay(rt: TestRuntime, app: FastifyInstance, model: Class
     await work();
   }
 
+  // Billed time as the cost report counts it (domain/billing.ts), over the replayed month.
+  const month = { from: monthStart, to: clock.now() };
   for (const learner of learners) {
-    const events = (await ctx.stacks.events(learner.stackId)).filter((e) => e.at >= monthStart);
-    let runningSince: Date | null = null;
-    for (const e of events) {
-      if (RUNNING.has(e.toState) && runningSince === null) runningSince = e.at;
-      if (!RUNNING.has(e.toState) && runningSince !== null) {
-        result.billedHours += (e.at.getTime() - runningSince.getTime()) / 3_600_000;
-        runningSince = null;
-      }
-    }
-    if (runningSince) result.billedHours += (clock.now().getTime() - runningSince.getTime()) / 3_600_000;
+    const history = await ctx.stacks.events(learner.stackId);
+    result.billedHours += usageSeconds(segments(history, month.to), month).running / 3600;
   }
   return result;
 }
