@@ -10,7 +10,8 @@
  * (properties are validated with their values then), which is still before anything is built, so
  * an author wants to hear about them from `stacklab validate`.
  */
-import { readFileSync } from 'node:fs';
+// Imported, not read from a path beside this module: the build bundles it (a path would point into dist/).
+import generated from './heat-resource-schemas.json' with { type: 'json' };
 import { asCall } from './intrinsics.ts';
 import { closest } from './resource-types.ts';
 import { isPlainObject, type PathPart } from './yaml-source.ts';
@@ -31,16 +32,11 @@ export interface PropertySchema {
   status?: string;
 }
 
-let loaded: { heat: string; types: Record<string, Record<string, PropertySchema>> } | undefined;
-
-function schemas() {
-  loaded ??= JSON.parse(readFileSync(new URL('./heat-resource-schemas.json', import.meta.url), 'utf8')) as typeof loaded & object;
-  return loaded;
-}
+const SCHEMAS = generated as unknown as { heat: string; types: Record<string, Record<string, PropertySchema>> };
 
 /** The properties schema Heat has for `type`, or undefined when stacklab does not know it. */
 export function propertiesSchemaOf(type: string): Record<string, PropertySchema> | undefined {
-  const types = schemas().types;
+  const types = SCHEMAS.types;
   return Object.hasOwn(types, type) ? types[type] : undefined;
 }
 

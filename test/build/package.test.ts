@@ -74,6 +74,12 @@ describe('npm pack', { skip: skipUnless(await registryReachable(), 'the npm regi
     assert.equal(shown.stdout.trim(), version);
   });
 
+  test('the installed stacklab validate checks a shipped sample lab against Heat\'s property schemas', async () => {
+    // The schemas are bundled into the build; read from beside a source file they would be missing here.
+    const checked = await exec(bin, ['validate', join(install, 'node_modules/stacklab/labs/single-server')], { cwd: elsewhere, env: env(), ...runAs });
+    assert.match(checked.stdout, /✓ single-server/);
+  });
+
   test('the installed server starts from another folder to /healthz, with the sample labs and the built web assets', async () => {
     const port = await freePort();
     const startedAt = Date.now();
