@@ -17,7 +17,6 @@ const WATCHER_BACKLOG = 4 << 20;
 
 export interface ShadowOptions {
   stackId: string;
-  server?: string;
   /** The watcher's id (instructor), for the log. */
   who: string;
   /** Whether this watcher may take over (a read-only lab: never). */
@@ -65,12 +64,11 @@ export function bridgeShadow(ws: WebSocket, terminals: LiveTerminals, opts: Shad
   let stopWaiting: (() => void) | undefined;
   const waitForSession = () => {
     if (closed) return;
-    const now = terminals.find(opts.stackId, opts.server);
+    const now = terminals.find(opts.stackId);
     if (now) return attach(now);
     send(ws, { type: 'status', state: 'waiting', message: 'The learner has no terminal open; waiting for one.' });
     stopWaiting?.();
     stopWaiting = terminals.onOpen(opts.stackId, (session) => {
-      if (opts.server && session.io.server !== opts.server) return;
       stopWaiting?.();
       stopWaiting = undefined;
       attach(session);
