@@ -29,7 +29,6 @@ export class CastPlayer {
     const events = cast.events;
     return new Promise((resolve) => {
       let index = 0;
-      let previous = 0;
       const step = () => {
         if (generation !== this.generation) return resolve();
         if (index >= events.length) {
@@ -44,8 +43,7 @@ export class CastPlayer {
         }
         onProgress(index, events.length);
         const next = events[index];
-        previous = time;
-        const gap = next ? Math.min(next[0] - previous, IDLE_LIMIT) : 0;
+        const gap = next ? Math.min(next[0] - time, IDLE_LIMIT) : 0;
         this.timer = window.setTimeout(step, gap * 1000);
       };
       step();

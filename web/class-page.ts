@@ -12,6 +12,7 @@ import { CastPlayer } from './cast-player.ts';
 import { ShadowView } from './shadow-view.ts';
 import type { ShadowGrant } from '../src/http/routes/class-api.ts';
 import type { RosterEntry } from '../src/services/class-roster.ts';
+import { elementLookup } from './element-lookup.ts';
 
 interface ClassAnswer {
   context: string;
@@ -30,11 +31,7 @@ declare global {
   }
 }
 
-function el<T extends HTMLElement = HTMLElement>(id: string): T {
-  const found = document.getElementById(id);
-  if (!found) throw new Error(`class page: #${id} is missing`);
-  return found as T;
-}
+const el = elementLookup('class page');
 
 const dom = {
   context: el('class-context'),

@@ -10,12 +10,9 @@ import { showOverview } from './console/overview-view.ts';
 import { showSignIn } from './console/sign-in.ts';
 import { showStack } from './console/stack-view.ts';
 import { showStacks } from './console/stacks-view.ts';
+import { elementLookup } from './element-lookup.ts';
 
-function el<T extends HTMLElement = HTMLElement>(id: string): T {
-  const found = document.getElementById(id);
-  if (!found) throw new Error(`console page: #${id} is missing`);
-  return found as T;
-}
+const el = elementLookup('console page');
 
 const main = el('main');
 const nav = el('nav');

@@ -1,9 +1,7 @@
 /** The elements of the lab page shell (served by src/http/routes/learner-page.ts). */
-function el<T extends HTMLElement = HTMLElement>(id: string): T {
-  const found = document.getElementById(id);
-  if (!found) throw new Error(`lab page: #${id} is missing`);
-  return found as T;
-}
+import { elementLookup } from './element-lookup.ts';
+
+const el = elementLookup('lab page');
 
 export const dom = {
   title: el('lab-title'),

@@ -114,9 +114,9 @@ export class LiveTerminals {
     };
   }
 
-  /** The stack's most recent session (on `server` when given). */
-  find(stackId: string, server?: string): LiveTerminal | undefined {
-    return (this.byStack.get(stackId) ?? []).filter((l) => !server || l.io.server === server).at(-1);
+  /** The stack's most recent session (a watcher follows the learner from server to server). */
+  find(stackId: string): LiveTerminal | undefined {
+    return this.byStack.get(stackId)?.at(-1);
   }
 
   /** Calls `listener` for each session the stack opens from now on; returns how to stop. */

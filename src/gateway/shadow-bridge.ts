@@ -9,15 +9,14 @@
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { LiveTerminal, LiveTerminals, Watcher } from './live-terminals.ts';
-import { CLOSE, closeReason, messageBytes, parseControl, type ServerControl } from './socket-messages.ts';
+import { keepAlive } from './socket-keepalive.ts';
+import { CLOSE, closeSocket, messageBytes, parseControl, sendControl as send } from './socket-messages.ts';
 
 /** A watcher this far behind is cut off rather than slowing the learner's session. */
 const WATCHER_BACKLOG = 4 << 20;
-const PING_MS = 25_000;
 
 export interface ShadowOptions {
   stackId: string;
-  server?: string;
   /** The watcher's id (instructor), for the log. */
   who: string;
   /** Whether this watcher may take over (a read-only lab: never). */
@@ -25,10 +24,6 @@ export interface ShadowOptions {
   logger: Logger;
   /** Called when a take-over starts or ends, so it is recorded in the stack's history. */
   onTakeOver?: (taking: boolean) => void;
-}
-
-function send(ws: WebSocket, message: ServerControl): void {
-  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
 }
 
 export function bridgeShadow(ws: WebSocket, terminals: LiveTerminals, opts: ShadowOptions): void {
@@ -69,12 +64,11 @@ export function bridgeShadow(ws: WebSocket, terminals: LiveTerminals, opts: Shad
   let stopWaiting: (() => void) | undefined;
   const waitForSession = () => {
     if (closed) return;
-    const now = terminals.find(opts.stackId, opts.server);
+    const now = terminals.find(opts.stackId);
     if (now) return attach(now);
     send(ws, { type: 'status', state: 'waiting', message: 'The learner has no terminal open; waiting for one.' });
     stopWaiting?.();
     stopWaiting = terminals.onOpen(opts.stackId, (session) => {
-      if (opts.server && session.io.server !== opts.server) return;
       stopWaiting?.();
       stopWaiting = undefined;
       attach(session);
@@ -84,23 +78,17 @@ export function bridgeShadow(ws: WebSocket, terminals: LiveTerminals, opts: Shad
   const finish = (code: number, reason: string) => {
     if (closed) return;
     closed = true;
-    clearInterval(pinger);
+    keepalive.stop();
     stopWaiting?.();
     if (takingOver) opts.onTakeOver?.(false);
     leave?.();
-    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
+    closeSocket(ws, code, reason);
   };
 
-  let alive = true;
-  const pinger = setInterval(() => {
-    if (!alive) return finish(CLOSE.error, 'browser stopped answering pings');
-    alive = false;
-    ws.ping();
-  }, PING_MS);
-  ws.on('pong', () => (alive = true));
+  const keepalive = keepAlive(ws, () => finish(CLOSE.error, 'browser stopped answering pings'));
 
   ws.on('message', (data, isBinary) => {
-    alive = true;
+    keepalive.heard();
     if (!isBinary) {
       const control = parseControl(data.toString());
       if (control?.type === 'ping') send(ws, { type: 'pong' });

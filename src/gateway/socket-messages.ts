@@ -2,7 +2,7 @@
  * The small protocol on a terminal / desktop WebSocket. Bytes travel as binary frames (terminal output,
  * keystrokes, VNC data); control travels as JSON text frames.
  */
-import type { RawData } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 
 /** `pause` / `resume`: the browser's terminal is behind on rendering (xterm's write buffer is full). */
 /** `takeover` / `release`: a watching instructor starts or stops typing (shadow sockets only). */
@@ -23,6 +23,16 @@ export type ServerControl =
 /** WebSocket close codes the page tells apart: 4001 = token refused, 4003 = forbidden, 4009 = lab not ready;
  *  1008 (policy): the client sent what a read-only desktop refuses to pass on. */
 export const CLOSE = { normal: 1000, policy: 1008, error: 1011, unauthorized: 4001, forbidden: 4003, notReady: 4009 } as const;
+
+/** Sends a control message if the socket is still open (a closing socket drops it). */
+export function sendControl(ws: WebSocket, message: ServerControl): void {
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+}
+
+/** Closes the socket with `reason` cut to fit a close frame, unless it is already closing. */
+export function closeSocket(ws: WebSocket, code: number, reason: string): void {
+  if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
+}
 
 /** Close frames carry at most 123 bytes of reason; ws throws on more, so longer text is cut there. */
 const MAX_CLOSE_REASON_BYTES = 123;

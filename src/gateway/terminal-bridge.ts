@@ -10,11 +10,11 @@ import type { ClientChannel } from 'ssh2';
 import type { WebSocket } from 'ws';
 import type { OpenedSsh } from './open-target.ts';
 import { LabConnectionError } from '../ssh/lab-connection-error.ts';
-import { CLOSE, closeReason, messageBytes, parseControl, type ServerControl } from './socket-messages.ts';
+import { keepAlive } from './socket-keepalive.ts';
+import { CLOSE, closeSocket, messageBytes, parseControl, sendControl as send, type ServerControl } from './socket-messages.ts';
 
 const HIGH_WATER = 1 << 20;
 const LOW_WATER = 1 << 18;
-const PING_MS = 25_000;
 
 export interface TerminalBridgeOptions {
   readOnly: boolean;
@@ -46,10 +46,6 @@ export interface ShellTap {
   close(): void;
 }
 
-function send(ws: WebSocket, message: ServerControl): void {
-  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
-}
-
 export function bridgeTerminal(ws: WebSocket, open: () => Promise<OpenedSsh>, opts: TerminalBridgeOptions): void {
   const report = opts.report ?? plainReport(opts.logger);
   let target: OpenedSsh | undefined;
@@ -65,23 +61,17 @@ export function bridgeTerminal(ws: WebSocket, open: () => Promise<OpenedSsh>, op
   const finish = (code: number, reason: string) => {
     if (closed) return;
     closed = true;
-    clearInterval(pinger);
+    keepalive.stop();
     tap?.close();
     shell?.end();
     target?.close();
-    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
+    closeSocket(ws, code, reason);
   };
 
-  let alive = true;
-  const pinger = setInterval(() => {
-    if (!alive) return finish(CLOSE.error, 'browser stopped answering pings');
-    alive = false;
-    ws.ping();
-  }, PING_MS);
-  ws.on('pong', () => (alive = true));
+  const keepalive = keepAlive(ws, () => finish(CLOSE.error, 'browser stopped answering pings'));
 
   ws.on('message', (data, isBinary) => {
-    alive = true;
+    keepalive.heard();
     if (!isBinary) {
       const control = parseControl(data.toString());
       if (control?.type === 'ping') send(ws, { type: 'pong' });

@@ -159,11 +159,17 @@ describe('class view: roster, shadowing, recordings, reset', { skip: skipUnless(
     assert.equal(grant.body.mayTakeOver, false);
     const { ws, seen } = await connect(wsUrl(grant.body.path), grant.body.protocols);
     await eventually(() => seen.find((c) => c.type === 'status' && c.state === 'waiting'), 5000, 'waiting for the learner');
+    // The learner's terminal open and watched, so the take-over below is refused for the read-only lab
+    // and not merely for want of a session to take over.
+    const learnerGrant = (await world.api<Grant>(await world.session('carol'), 'POST', `/api/v1/me/stacks/${viewerStack}/connections`, {})).body;
+    const { ws: learnerWs } = await connect(wsUrl(learnerGrant.path), learnerGrant.protocols);
+    await eventually(() => seen.find((c) => c.type === 'status' && c.state === 'connected'), 5000, 'watching the learner');
     ws.send(JSON.stringify({ type: 'takeover' }));
     ws.send(JSON.stringify({ type: 'ping' }));
     await eventually(() => seen.find((c) => c.type === 'pong'), 5000, 'pong');
     assert.ok(!seen.some((c) => c.type === 'mode' && c.mode === 'takeover'));
     ws.close();
+    learnerWs.close();
   });
 
   test("recordings: the learner's session in asciicast v2, attached to the check that followed, for the course's instructor only", async () => {
