@@ -402,8 +402,8 @@ export class StackService {
     const now = this.deps.clock.now();
     const status = await this.budgets.status(key, now, stackId);
     if (blocksRunning(status)) {
-      await this.suspendForBudget(key, status as BudgetStatus);
-      throw this.budgets.refusal(key, status as BudgetStatus);
+      await this.suspendForBudget(key, status);
+      throw this.budgets.refusal(key, status);
     }
     return budgetDeadline(status, now);
   }
@@ -426,7 +426,7 @@ export class StackService {
     const now = this.deps.clock.now();
     const status = await this.budgets.status(key, now, stack.id);
     if (blocksRunning(status)) {
-      await this.suspendForBudget(key, status as BudgetStatus);
+      await this.suspendForBudget(key, status);
       return this.store.get(stack.id);
     }
     return (await this.store.update(stack.id, ['READY'], { suspend_by: budgetDeadline(status, now) }, now)) ?? this.store.get(stack.id);
