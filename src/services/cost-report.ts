@@ -191,7 +191,11 @@ function sum(rows: CostRow[]): CostFigures {
 
 function groupBy(rows: CostRow[], key: 'context' | 'lab'): Array<[string, CostFigures]> {
   const groups = new Map<string, CostRow[]>();
-  for (const row of rows) groups.set(row[key], [...(groups.get(row[key]) ?? []), row]);
+  for (const row of rows) {
+    const group = groups.get(row[key]);
+    if (group) group.push(row);
+    else groups.set(row[key], [row]);
+  }
   return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, members]) => [name, sum(members)]);
 }
 
