@@ -122,11 +122,6 @@ export function usageSeconds(segs: readonly Segment[], window?: Window): UsageSe
   return total;
 }
 
-/** Adds usage (for totals over stacks). */
-export function addUsage(a: UsageSeconds, b: UsageSeconds): UsageSeconds {
-  return { running: a.running + b.running, suspended: a.suspended + b.suspended, shelved: a.shelved + b.shelved, learning: a.learning + b.learning };
-}
-
 /**
  * The running seconds a usage budget counts (domain/usage-budget.ts): all of the stack's running time
  * up to `now`, the one it is in included.

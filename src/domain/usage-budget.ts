@@ -41,7 +41,7 @@ export function budgetStatus(limit: UsageLimit | null | undefined, extensionSeco
 }
 
 /** Whether the budget stops the lab from running (a `block` budget used up). */
-export function blocksRunning(status: BudgetStatus | null): boolean {
+export function blocksRunning(status: BudgetStatus | null): status is BudgetStatus {
   return status !== null && status.mode === 'block' && status.exhausted;
 }
 

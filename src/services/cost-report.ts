@@ -5,7 +5,7 @@
  * domain/prices.ts; http/ and cli/ only present it (JSON, CSV, the HTML page).
  */
 import type { LabCatalog } from '../domain/lab-catalog.ts';
-import { addUsage, alwaysOnSeconds, segments, usageSeconds, NO_USAGE, type Segment, type UsageSeconds, type Window } from '../domain/billing.ts';
+import { alwaysOnSeconds, segments, usageSeconds, type Segment, type UsageSeconds, type Window } from '../domain/billing.ts';
 import { costOf, stackHourPrice, type Prices, type StackHourPrice } from '../domain/prices.ts';
 import type { Queryable } from '../db/database.ts';
 import { UsageStore, type BilledStack } from '../db/usage-store.ts';
@@ -92,7 +92,7 @@ export class CostReports {
         const usage = usageSeconds(segs, month);
         const alwaysOn = alwaysOnSeconds(segs, month);
         if (usage.running + usage.suspended + usage.shelved === 0) continue;
-        rows.push({ month: month.name, context: stack.context, lab: stack.lab, learner: stack.learner, provider: stack.provider, ...figures([{ usage, alwaysOn, price }]) });
+        rows.push({ month: month.name, context: stack.context, lab: stack.lab, learner: stack.learner, provider: stack.provider, ...figures({ usage, alwaysOn, price }) });
       }
     }
     const [currency] = currencies;
@@ -143,24 +143,13 @@ interface Priced {
   price: StackHourPrice;
 }
 
-function figures(items: Priced[]): CostFigures {
-  let usage = NO_USAGE;
-  let alwaysOn = 0;
-  let cost: number | null = 0;
-  let alwaysOnCost: number | null = 0;
-  for (const item of items) {
-    usage = addUsage(usage, item.usage);
-    alwaysOn += item.alwaysOn;
-    if (item.price.ok && cost !== null && alwaysOnCost !== null) {
-      cost += costOf(item.usage, item.price.perHour);
-      alwaysOnCost += (item.alwaysOn * item.price.perHour.running) / HOUR;
-    } else {
-      cost = alwaysOnCost = null;
-    }
-  }
+/** One stack's figures for one month (groups and totals add rows up: sum()). */
+function figures({ usage, alwaysOn, price }: Priced): CostFigures {
+  const cost = price.ok ? costOf(usage, price.perHour) : null;
+  const alwaysOnCost = price.ok ? (alwaysOn * price.perHour.running) / HOUR : null;
   const billed = usage.running + usage.suspended + usage.shelved;
   return {
-    stacks: items.length,
+    stacks: 1,
     learningHours: round(usage.learning / HOUR),
     billedHours: { running: round(usage.running / HOUR), suspended: round(usage.suspended / HOUR), shelved: round(usage.shelved / HOUR), total: round(billed / HOUR) },
     alwaysOnHours: round(alwaysOn / HOUR),
@@ -191,7 +180,11 @@ function sum(rows: CostRow[]): CostFigures {
 
 function groupBy(rows: CostRow[], key: 'context' | 'lab'): Array<[string, CostFigures]> {
   const groups = new Map<string, CostRow[]>();
-  for (const row of rows) groups.set(row[key], [...(groups.get(row[key]) ?? []), row]);
+  for (const row of rows) {
+    const group = groups.get(row[key]);
+    if (group) group.push(row);
+    else groups.set(row[key], [row]);
+  }
   return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, members]) => [name, sum(members)]);
 }
 

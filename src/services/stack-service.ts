@@ -375,7 +375,7 @@ export class StackService {
     const stack = await this.get(id);
     if (stack.state === 'READY' || stack.state === 'RESUME_PENDING' || stack.state === 'RESUMING') return stack;
     if (stack.state === 'UNSHELVE_PENDING' || stack.state === 'UNSHELVING') return stack;
-    const suspendBy = await this.admitBudget(stack);
+    const suspendBy = await this.admitBudget(stack, stack.id);
     if (isIn(stack.state, ['SHELVE_PENDING', 'SHELVED', 'SHELVE_FAILED', 'UNSHELVE_FAILED'])) {
       return this.request(id, [stack.state], 'UNSHELVE_PENDING', 'resume requested (unshelve)', actor, {
         error: null,
@@ -398,12 +398,12 @@ export class StackService {
    * answer is the stack's new `suspend_by`: when the budget runs out if it runs from now (null: no
    * `block` budget), which the suspender honours.
    */
-  private async admitBudget(key: { learner: string; context: string; lab: string }): Promise<Date | null> {
+  private async admitBudget(key: { learner: string; context: string; lab: string }, stackId?: string): Promise<Date | null> {
     const now = this.deps.clock.now();
-    const status = await this.budgets.status(key, now);
+    const status = await this.budgets.status(key, now, stackId);
     if (blocksRunning(status)) {
-      await this.suspendForBudget(key, status as BudgetStatus);
-      throw this.budgets.refusal(key, status as BudgetStatus);
+      await this.suspendForBudget(key, status);
+      throw this.budgets.refusal(key, status);
     }
     return budgetDeadline(status, now);
   }
@@ -424,9 +424,9 @@ export class StackService {
     const stack = await this.store.findByKey(key.learner, key.context, key.lab);
     if (!stack || stack.state !== 'READY') return stack;
     const now = this.deps.clock.now();
-    const status = await this.budgets.status(key, now);
+    const status = await this.budgets.status(key, now, stack.id);
     if (blocksRunning(status)) {
-      await this.suspendForBudget(key, status as BudgetStatus);
+      await this.suspendForBudget(key, status);
       return this.store.get(stack.id);
     }
     return (await this.store.update(stack.id, ['READY'], { suspend_by: budgetDeadline(status, now) }, now)) ?? this.store.get(stack.id);

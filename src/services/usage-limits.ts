@@ -44,18 +44,23 @@ export class UsageLimits {
     return own ? { limit: own, source: 'lab' } : { limit: null, source: 'none' };
   }
 
-  /** Where the learner stands now; null when no limit applies to the lab in this course. */
-  async status(key: LearnerLab, now: Date): Promise<BudgetStatus | null> {
+  /**
+   * Where the learner stands now; null when no limit applies to the lab in this course. A caller that
+   * holds the learner's stack already passes its id: the learner's status poll asks this on every answer,
+   * and (learner, context, lab) is unique, so looking the stack up again would only find the same one.
+   * (An argument of its own, not a field of `key`: a key parsed from a request must not choose the stack.)
+   */
+  async status(key: LearnerLab, now: Date, stackId?: string): Promise<BudgetStatus | null> {
     const { limit } = await this.limitFor(key.context, key.lab);
     if (!limit) return null;
-    return budgetStatus(limit, await this.store.extensionSeconds(key.learner, key.context, key.lab), await this.usedSeconds(key, now));
+    return budgetStatus(limit, await this.store.extensionSeconds(key.learner, key.context, key.lab), await this.usedSeconds(key, now, stackId));
   }
 
   /** Running seconds of the learner's stack for the lab in the course, over its whole history. */
-  async usedSeconds(key: LearnerLab, now: Date): Promise<number> {
-    const stack = await this.stacks.findByKey(key.learner, key.context, key.lab);
-    if (!stack) return 0;
-    const history = (await this.store.histories([stack.id], now)).get(stack.id) ?? [];
+  async usedSeconds(key: LearnerLab, now: Date, knownStackId?: string): Promise<number> {
+    const stackId = knownStackId ?? (await this.stacks.findByKey(key.learner, key.context, key.lab))?.id;
+    if (!stackId) return 0;
+    const history = (await this.store.histories([stackId], now)).get(stackId) ?? [];
     return runningSeconds(history, now);
   }
 

@@ -1,4 +1,9 @@
 /** The shapes /console/api answers with, as the page reads them (dates arrive as ISO strings). */
+import type { LiveCounts } from '../../src/services/console-overview.ts';
+
+// The server's own type: it holds no dates, so the page reads it as sent and cannot drift from it.
+export type { LiveCounts };
+
 export interface StackItem {
   id: string;
   learner: string;
@@ -43,14 +48,6 @@ export interface GradeItem {
   scoredAt: string;
   sentAt: string | null;
   lastError: string | null;
-}
-
-export interface LiveCounts {
-  running: number;
-  suspended: number;
-  launching: number;
-  failed: number;
-  byState: Record<string, number>;
 }
 
 export interface Overview {

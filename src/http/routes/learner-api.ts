@@ -81,7 +81,7 @@ export function learnerApi(ctx: AppContext) {
     };
     // The time budget is read from the stack's history: on every answer but the keepalive (the hottest
     // route), whose page keeps the budget it last got and counts down itself.
-    const view = async (stack: Stack) => ({ ...(await plainView(stack)), usage: usageView(await ctx.stacks.budgets.status(stack, now())) });
+    const view = async (stack: Stack) => ({ ...(await plainView(stack)), usage: usageView(await ctx.stacks.budgets.status(stack, now(), stack.id)) });
 
     app.get('/api/v1/me', async (request) => {
       const session = sessionOf(request);
