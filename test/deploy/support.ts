@@ -38,13 +38,18 @@ export async function imageMissing(): Promise<string | null> {
   } catch {
     return 'podman is not installed (apt-get install podman runc podman-compose debootstrap)';
   }
-  try {
-    await podman(['image', 'exists', IMAGE]);
-  } catch {
-    return `the image ${IMAGE} is not built: run scripts/build-image.sh`;
-  }
+  const notBuilt = await imageNotBuilt(IMAGE, 'scripts/build-image.sh');
+  if (notBuilt) return notBuilt;
   if (!(await postgresAvailable())) return `PostgreSQL does not answer at ${POSTGRES_URL}`;
   return null;
+}
+
+/** Why `image` cannot be used (not built: run `buildWith`), or null when podman has it. */
+export function imageNotBuilt(image: string, buildWith: string): Promise<string | null> {
+  return podman(['image', 'exists', image]).then(
+    () => null,
+    () => `the image ${image} is not built: run ${buildWith}`,
+  );
 }
 
 /** A fresh database named `stacklab_image_<what>` (dropped first if a crashed run left it); returns its URL. */
