@@ -70,17 +70,28 @@ async function newPassword(fromStdin: boolean): Promise<string> {
   return first;
 }
 
-export function operatorCommand(): Command {
-  const operator = new Command('operator').description('Manage the staff console\'s operator accounts (docs/console.md)');
-  operator
-    .command('add <name>')
-    .description('Create an operator account; the password is asked for (or read from standard input)')
+/** A subcommand that takes a new password (add, passwd): asked for, or read with --password-stdin. */
+function withNewPassword(parent: Command, usage: string, description: string, change: (accounts: OperatorAccounts, name: string, password: string) => Promise<unknown>, done: (name: string) => string): void {
+  parent
+    .command(usage)
+    .description(description)
     .option('--password-stdin', 'read the password as the first line of standard input')
     .action(async (name: string, opts: { passwordStdin?: boolean }, command: Command) => {
       const password = await newPassword(Boolean(opts.passwordStdin));
-      await withAccounts(command, (accounts) => accounts.add(name, password));
-      console.log(`operator ${name} added; they sign in at /console`);
+      await withAccounts(command, (accounts) => change(accounts, name, password));
+      console.log(done(name));
     });
+}
+
+export function operatorCommand(): Command {
+  const operator = new Command('operator').description('Manage the staff console\'s operator accounts (docs/console.md)');
+  withNewPassword(
+    operator,
+    'add <name>',
+    'Create an operator account; the password is asked for (or read from standard input)',
+    (accounts, name, password) => accounts.add(name, password),
+    (name) => `operator ${name} added; they sign in at /console`,
+  );
   operator
     .command('list')
     .description('List the operator accounts')
@@ -96,14 +107,12 @@ export function operatorCommand(): Command {
       await withAccounts(command, (accounts) => accounts.remove(name));
       console.log(`operator ${name} removed`);
     });
-  operator
-    .command('passwd <name>')
-    .description("Set an operator's password; their sessions end at once")
-    .option('--password-stdin', 'read the password as the first line of standard input')
-    .action(async (name: string, opts: { passwordStdin?: boolean }, command: Command) => {
-      const password = await newPassword(Boolean(opts.passwordStdin));
-      await withAccounts(command, (accounts) => accounts.setPassword(name, password));
-      console.log(`password of ${name} changed; their sessions were ended`);
-    });
+  withNewPassword(
+    operator,
+    'passwd <name>',
+    "Set an operator's password; their sessions end at once",
+    (accounts, name, password) => accounts.setPassword(name, password),
+    (name) => `password of ${name} changed; their sessions were ended`,
+  );
   return operator;
 }

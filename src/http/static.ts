@@ -21,6 +21,8 @@ const TYPES: Record<string, string> = {
 
 /** The bundle made from the sources, by file name; empty when serving the build. */
 const inMemory = new Map<string, Uint8Array>();
+/** The names of the assets there are, known once buildWebAssets has resolved: pages ask per request. */
+const assetNames = new Set<string>();
 let building: Promise<string[]> | undefined;
 
 /** Makes the assets ready: bundles from the sources, or checks the build has them. Resolves with their names. */
@@ -34,18 +36,23 @@ async function bundleInMemory(): Promise<string[]> {
   const esbuild = await import('esbuild');
   const result = await esbuild.build({ ...webBundleOptions(join(WEB_BUILD_DIR, 'memory')), write: false });
   for (const file of result.outputFiles) inMemory.set(basename(file.path), file.contents);
-  return [...inMemory.keys()];
+  return known([...inMemory.keys()]);
 }
 
 async function checkBuilt(): Promise<string[]> {
   if (!existsSync(join(WEB_BUILD_DIR, 'lab-page.js'))) {
     throw new Error(`web assets: ${WEB_BUILD_DIR} has no lab-page.js; run \`npm run build\` in the stacklab folder (or reinstall the package)`);
   }
-  return readdir(WEB_BUILD_DIR);
+  return known(await readdir(WEB_BUILD_DIR));
+}
+
+function known(names: string[]): string[] {
+  for (const name of names) assetNames.add(name);
+  return names;
 }
 
 export function hasAsset(name: string): boolean {
-  return FROM_SOURCE ? inMemory.has(name) : existsSync(join(WEB_BUILD_DIR, name));
+  return assetNames.has(name);
 }
 
 async function readAsset(name: string): Promise<Uint8Array> {

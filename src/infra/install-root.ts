@@ -10,17 +10,28 @@ import { dirname, join } from 'node:path';
 /** True when this process runs the TypeScript sources (tests, `node --import tsx`), false from the build. */
 export const FROM_SOURCE = import.meta.url.endsWith('.ts');
 
-function findRoot(start: string): string {
+interface Install {
+  root: string;
+  version: string;
+}
+
+function findInstall(start: string): Install {
   for (let dir = start; ; dir = dirname(dir)) {
     const file = join(dir, 'package.json');
-    if (existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name === 'stacklab') return dir;
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'stacklab') return { root: dir, version: pkg.version };
+    }
     if (dirname(dir) === dir) throw new Error(`stacklab's package.json is not above ${start}: the install is incomplete; reinstall stacklab`);
   }
 }
 
-export const INSTALL_ROOT = findRoot(import.meta.dirname);
+// Read once per process: every `stacklab` invocation needs the root, and its --version the version.
+const INSTALL = findInstall(import.meta.dirname);
+
+export const INSTALL_ROOT = INSTALL.root;
 
 /** The version in package.json, as `stacklab --version` prints it. */
 export function packageVersion(): string {
-  return (JSON.parse(readFileSync(join(INSTALL_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  return INSTALL.version;
 }

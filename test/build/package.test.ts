@@ -8,12 +8,12 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { eventually } from '../support/eventually.ts';
+import { freePort } from '../support/free-port.ts';
 import { IS_ROOT, skipUnless } from '../support/prerequisite.ts';
 import { openPglite } from '../../src/db/database.ts';
 import { MIGRATIONS } from '../../src/db/migrations.ts';
@@ -30,16 +30,6 @@ const env = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(process.e
 
 async function registryReachable(): Promise<boolean> {
   return exec('npm', ['ping'], { cwd: scratch, timeout: 30_000 }).then(() => true, () => false);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-    server.on('error', fail);
-  });
 }
 
 const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { eventually } from '../support/eventually.ts';
 import { skipUnless } from '../support/prerequisite.ts';
-import { freePort, imageMissing, podman, token, waitForOk, withPodman } from './support.ts';
+import { freePort, imageMissing, imageNotBuilt, podman, token, waitForOk, withPodman } from './support.ts';
 
 const POSTGRES_IMAGE = 'localhost/stacklab-postgres:latest';
 
@@ -21,12 +21,7 @@ async function composeMissing(): Promise<string | null> {
   } catch {
     return 'podman-compose is not installed (apt-get install podman-compose)';
   }
-  try {
-    await podman(['image', 'exists', POSTGRES_IMAGE]);
-  } catch {
-    return `${POSTGRES_IMAGE} is not built: run scripts/build-image.sh --postgres`;
-  }
-  return null;
+  return imageNotBuilt(POSTGRES_IMAGE, 'scripts/build-image.sh --postgres');
 }
 
 const missing = await composeMissing();

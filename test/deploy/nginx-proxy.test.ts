@@ -10,7 +10,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -18,23 +18,13 @@ import { chromium, type Browser } from 'playwright-core';
 import { gatewayWorld, sshLab, type GatewayWorld } from '../gateway/support/gateway-world.ts';
 import { HAVE_SSHD } from '../gateway/support/local-sshd.ts';
 import { CHROMIUM, CHROMIUM_ARGS, REPO, typeLine, waitForTerminal } from '../e2e/support/e2e-world.ts';
+import { freePort } from '../support/free-port.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 
 const NGINX = '/usr/sbin/nginx';
 const HAVE_OPENSSL = spawnSync('openssl', ['version']).status === 0;
 const READY = existsSync(NGINX) && HAVE_OPENSSL && HAVE_SSHD && existsSync(CHROMIUM);
 const WHY = 'needs nginx (apt-get install nginx), openssl, sshd and Chromium';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resolves once something accepts connections on the port (nginx has bound it), or fails with its log. */
 async function listening(port: number, nginx: ChildProcess, log: string): Promise<void> {

@@ -5,7 +5,6 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -39,13 +38,18 @@ export async function imageMissing(): Promise<string | null> {
   } catch {
     return 'podman is not installed (apt-get install podman runc podman-compose debootstrap)';
   }
-  try {
-    await podman(['image', 'exists', IMAGE]);
-  } catch {
-    return `the image ${IMAGE} is not built: run scripts/build-image.sh`;
-  }
+  const notBuilt = await imageNotBuilt(IMAGE, 'scripts/build-image.sh');
+  if (notBuilt) return notBuilt;
   if (!(await postgresAvailable())) return `PostgreSQL does not answer at ${POSTGRES_URL}`;
   return null;
+}
+
+/** Why `image` cannot be used (not built: run `buildWith`), or null when podman has it. */
+export function imageNotBuilt(image: string, buildWith: string): Promise<string | null> {
+  return podman(['image', 'exists', image]).then(
+    () => null,
+    () => `the image ${image} is not built: run ${buildWith}`,
+  );
 }
 
 /** A fresh database named `stacklab_image_<what>` (dropped first if a crashed run left it); returns its URL. */
@@ -67,13 +71,7 @@ export async function freshDatabase(what: string): Promise<{ url: string; drop: 
   return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as { port: number };
-  await new Promise((ok) => server.close(ok));
-  return port;
-}
+export { freePort } from '../support/free-port.ts';
 
 export const token = () => randomBytes(18).toString('base64url');
 
