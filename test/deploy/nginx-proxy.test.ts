@@ -19,6 +19,7 @@ import { gatewayWorld, sshLab, type GatewayWorld } from '../gateway/support/gate
 import { HAVE_SSHD } from '../gateway/support/local-sshd.ts';
 import { CHROMIUM, CHROMIUM_ARGS, REPO, typeLine, waitForTerminal } from '../e2e/support/e2e-world.ts';
 import { freePort } from '../support/free-port.ts';
+import { eventually } from '../support/eventually.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 
 const NGINX = '/usr/sbin/nginx';
@@ -26,19 +27,21 @@ const HAVE_OPENSSL = spawnSync('openssl', ['version']).status === 0;
 const READY = existsSync(NGINX) && HAVE_OPENSSL && HAVE_SSHD && existsSync(CHROMIUM);
 const WHY = 'needs nginx (apt-get install nginx), openssl, sshd and Chromium';
 
-/** Resolves once something accepts connections on the port (nginx has bound it), or fails with its log. */
+/** Resolves once something accepts connections on the port (nginx has bound it); fails at once if nginx exits. */
 async function listening(port: number, nginx: ChildProcess, log: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (nginx.exitCode !== null) throw new Error(`nginx exited (${nginx.exitCode}): ${readFileSync(log, 'utf8').slice(-2000)}`);
-    const ok = await new Promise<boolean>((resolve) => {
+  const accepts = () =>
+    new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
       socket.once('error', () => resolve(false));
     });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nginx did not listen on ${port}: ${readFileSync(log, 'utf8').slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await eventually(
+    async () => {
+      if (nginx.exitCode !== null) throw new Error(`nginx exited (${nginx.exitCode}): ${readFileSync(log, 'utf8').slice(-2000)}`);
+      return (await accepts()) || undefined;
+    },
+    20_000,
+    `nginx to listen on ${port}`,
+  );
 }
 
 /** The shipped file with its CHANGE lines set for this test; each must be found, so the guide and file cannot drift apart. */
