@@ -12,8 +12,8 @@ import { existsSync, readFileSync } from 'node:fs';
 export const HEAT_ENGINE_LOG = process.env.HEAT_ENGINE_LOG ?? '/var/log/heat/heat-engine.log';
 
 export type HeatAction = 'CREATE' | 'SUSPEND' | 'RESUME';
-/** Milliseconds Heat took for each action of a stack (the last one of each kind in the log). */
-export type HeatTimes = Partial<Record<HeatAction, number>>;
+/** Milliseconds Heat took for each action of a stack, every time it did it, in the log's order. */
+export type HeatTimes = Partial<Record<HeatAction, number[]>>;
 
 const LINE = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) .*?(?:Creating stack (\S+)$|Stack (CREATE|SUSPEND|RESUME) (IN_PROGRESS|COMPLETE) \(([^)]+)\))/;
 
@@ -37,7 +37,10 @@ export function heatTimes(logText: string, names: readonly string[]): Map<string
     }
     const from = started.get(`${name} ${action}`);
     if (from === undefined) continue;
-    out.set(name, { ...out.get(name), [action]: at - from });
+    started.delete(`${name} ${action}`);
+    const seen = out.get(name) ?? {};
+    seen[action] = [...(seen[action] ?? []), at - from];
+    out.set(name, seen);
   }
   return out;
 }

@@ -7,7 +7,10 @@
  * READY/SUSPENDED/READY). The side that goes first alternates from round to round (ABAB).
  *
  * Settings (environment): HEAT_NOVA_LABS (default single-server,ten-servers), HEAT_NOVA_ROUNDS
- * (default 3, plus one warm-up launch that is not counted), HEAT_NOVA_RAW_POLL_MS (the raw client's
+ * (default 3, plus one warm-up launch that is not counted), HEAT_NOVA_CYCLES (suspend/resume cycles
+ * per launched pair, default 1: suspend and resume take seconds where a launch and its delete take
+ * minutes, so several cycles per launch give the +20 ms goals the samples they need; the side that
+ * goes first alternates from cycle to cycle too), HEAT_NOVA_RAW_POLL_MS (the raw client's
  * poll, default 200), HEAT_NOVA_POLL_INTERVAL (stacklab's poll_interval setting in seconds; default:
  * the raw client's poll, so that both sides poll alike and the difference is what stacklab itself
  * adds; `default` runs the setting's own default, as a deployment does). Skipped when the cloud has no Nova.
@@ -37,10 +40,13 @@ const MAX_FAILED_ROUNDS = 3;
 const ACTIONS = ['launch', 'suspend', 'resume'] as const;
 type Action = (typeof ACTIONS)[number];
 type Times = Record<Action, number[]>;
+/** Heat's own time (heat-engine's log) for each sample of `Times`, raw side and stacklab side. */
+type HeatSamples = Record<Action, Array<[number | undefined, number | undefined]>>;
 
 export interface HeatNovaSettings {
   labs: string[];
   rounds: number;
+  cycles: number;
   rawPollMs: number;
   /** stacklab's poll_interval in seconds; 'default': the setting's default. */
   pollInterval: number | 'default';
@@ -57,16 +63,20 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): HeatNovaS
   return {
     labs: (env.HEAT_NOVA_LABS ?? 'single-server,ten-servers').split(',').map((s) => s.trim()).filter(Boolean),
     rounds: Math.round(positive('HEAT_NOVA_ROUNDS', 3)!),
+    cycles: Math.round(positive('HEAT_NOVA_CYCLES', 1)!),
     rawPollMs: positive('HEAT_NOVA_RAW_POLL_MS', 200)!,
     pollInterval: env.HEAT_NOVA_POLL_INTERVAL === 'default' ? 'default' : (positive('HEAT_NOVA_POLL_INTERVAL') ?? positive('HEAT_NOVA_RAW_POLL_MS', 200)! / 1000),
   };
 }
 
-/** One round on one lab: raw and stacklab side by side, `rawFirst` deciding who goes first at each step. */
-async function round(heat: OpenStackProvider, rt: TestRuntime, lab: Lab, tag: string, rawFirst: boolean, rawPollMs: number): Promise<{ raw: Record<Action, number>; ours: Record<Action, number>; names: string[] }> {
+/**
+ * One round on one lab: raw and stacklab side by side, a launch then `cycles` suspend/resume cycles,
+ * `rawFirst` deciding who goes first at the launch and the first cycle (then alternating).
+ */
+async function round(heat: OpenStackProvider, rt: TestRuntime, lab: Lab, tag: string, rawFirst: boolean, rawPollMs: number, cycles: number): Promise<{ raw: Times; ours: Times; names: string[] }> {
   const entry = lab.providers.find((p) => p.name === PROVIDER)!;
-  const raw = { launch: 0, suspend: 0, resume: 0 };
-  const ours = { launch: 0, suspend: 0, resume: 0 };
+  const raw: Times = { launch: [], suspend: [], resume: [] };
+  const ours: Times = { launch: [], suspend: [], resume: [] };
   // The raw client brings a key pair as stacklab does; made before the clock starts, since a
   // hand-written client would have its key already (stacklab makes one per launch, inside its time).
   const declared = Object.keys(parseTemplate(entry.template).parameters);
@@ -77,23 +87,23 @@ async function round(heat: OpenStackProvider, rt: TestRuntime, lab: Lab, tag: st
   let id = '';
   const power = (action: 'suspend' | 'resume', state: 'SUSPENDED' | 'READY'): [() => Promise<void>, () => Promise<void>] => [
     async () => {
-      raw[action] = await timed(async () => {
+      raw[action].push(await timed(async () => {
         await heat.heat.action(ref!, action);
         await rawUntil(heat, ref!, `${action.toUpperCase()}_COMPLETE`, rawPollMs);
-      });
+      }));
     },
     async () => {
-      ours[action] = await timed(async () => {
+      ours[action].push(await timed(async () => {
         const done = reached(rt, id, state);
         await (action === 'suspend' ? rt.ctx.stacks.requestSuspend(id, 'bench') : rt.ctx.stacks.requestResume(id, 'bench'));
         await done;
-      });
+      }));
     },
   ];
   const steps: Array<[() => Promise<void>, () => Promise<void>]> = [
     [
       async () => {
-        raw.launch = await timed(async () => {
+        raw.launch.push(await timed(async () => {
           ref = await heat.heat.create({
             name: rawName,
             deployment: rt.ctx.deployment,
@@ -103,18 +113,17 @@ async function round(heat: OpenStackProvider, rt: TestRuntime, lab: Lab, tag: st
             timeoutSeconds: lab.timeouts.launch,
           });
           await rawUntil(heat, ref, 'CREATE_COMPLETE', rawPollMs);
-        });
+        }));
       },
       async () => {
-        ours.launch = await timed(async () => {
+        ours.launch.push(await timed(async () => {
           const stack = await rt.ctx.stacks.launch({ learner: `bench-${tag}`, context: 'course-v1:Bench+Heat+Nova', lab: lab.id, actor: 'bench' });
           id = stack.id;
           await reached(rt, id, 'READY');
-        });
+        }));
       },
     ],
-    power('suspend', 'SUSPENDED'),
-    power('resume', 'READY'),
+    ...Array.from({ length: cycles }, () => [power('suspend', 'SUSPENDED'), power('resume', 'READY')]).flat(),
   ];
   // A create whose answer was lost (a restarting heat-api) may still have made the stack: find it by name.
   const deleteRaw = async () => {
@@ -122,8 +131,10 @@ async function round(heat: OpenStackProvider, rt: TestRuntime, lab: Lab, tag: st
     if (made) await deleteAndWait(heat, made, 180_000);
   };
   try {
-    for (const [rawStep, labStep] of steps) {
-      if (rawFirst) {
+    for (const [n, [rawStep, labStep]] of steps.entries()) {
+      // Step 0 is the launch, steps 1-2 the first cycle (in the launch's order), 3-4 the second (flipped), ...
+      const cycle = n === 0 ? 0 : Math.floor((n - 1) / 2);
+      if (rawFirst === (cycle % 2 === 0)) {
         await rawStep();
         await labStep();
       } else {
@@ -156,7 +167,7 @@ export async function run(settings: HeatNovaSettings = settingsFromEnv()): Promi
   const results: BenchResult[] = [];
   try {
     // Warm-up (token, catalog, database, JIT, Heat's and Nova's caches): one round of the first lab, not counted.
-    await round(heat, rt, labs[0]!, `${process.pid}-warm`, true, settings.rawPollMs);
+    await round(heat, rt, labs[0]!, `${process.pid}-warm`, true, settings.rawPollMs, 1);
     for (const lab of labs) {
       const times = { raw: { launch: [], suspend: [], resume: [] } as Times, ours: { launch: [], suspend: [], resume: [] } as Times };
       const stackNames: Array<[string, string]> = [];
@@ -165,7 +176,7 @@ export async function run(settings: HeatNovaSettings = settingsFromEnv()): Promi
         const tag = `${process.pid}-${lab.id}-${i}-${Math.random().toString(36).slice(2, 6)}`;
         let measured: Awaited<ReturnType<typeof round>>;
         try {
-          measured = await round(heat, rt, lab, tag, i % 2 === 0, settings.rawPollMs);
+          measured = await round(heat, rt, lab, tag, i % 2 === 0, settings.rawPollMs, settings.cycles);
         } catch (error) {
           // The test cloud is shared (other sessions restart Heat): a round the cloud failed is measured again, a few times at most.
           if (++failures > MAX_FAILED_ROUNDS) throw error;
@@ -176,14 +187,15 @@ export async function run(settings: HeatNovaSettings = settingsFromEnv()): Promi
         const { raw, ours, names } = measured;
         stackNames.push([names[0]!, names[1]!]);
         for (const k of ACTIONS) {
-          times.raw[k].push(raw[k]);
-          times.ours[k].push(ours[k]);
+          times.raw[k].push(...raw[k]);
+          times.ours[k].push(...ours[k]);
         }
-        console.error(`# ${lab.id} round ${i + 1}/${settings.rounds}: ${ACTIONS.map((k) => `${k} raw ${Math.round(raw[k])} / stacklab ${Math.round(ours[k])} ms`).join('; ')} (${rawFirstLabel(i)}; stacks ${names.join(', ')})`);
+        const shown = (v: number[]) => v.map(Math.round).join(', ');
+        console.error(`# ${lab.id} round ${i + 1}/${settings.rounds}: ${ACTIONS.map((k) => `${k} raw ${shown(raw[k])} / stacklab ${shown(ours[k])} ms`).join('; ')} (${rawFirstLabel(i)}; stacks ${names.join(', ')})`);
       }
       results.push(...summarise(lab.id, times, settings.rawPollMs, pollInterval));
       const heatTimes = heatTimesFromLog(stackNames.flat());
-      if (heatTimes) results.push(...overHeat(lab.id, times, stackNames.map(([r, o]) => [heatTimes.get(r) ?? {}, heatTimes.get(o) ?? {}])));
+      if (heatTimes) results.push(...overHeat(lab.id, times, samplesOfHeat(stackNames.map(([r, o]) => [heatTimes.get(r) ?? {}, heatTimes.get(o) ?? {}]), settings.cycles)));
     }
   } finally {
     await rt.close();
@@ -222,14 +234,29 @@ export function summarise(labId: string, times: { raw: Times; ours: Times }, raw
 const HEAT_ACTION: Record<Action, HeatAction> = { launch: 'CREATE', suspend: 'SUSPEND', resume: 'RESUME' };
 
 /**
+ * Lines Heat's times up with the samples: round by round, the launch once and each action `cycles`
+ * times, in order (a time missing from the log stays undefined, and its sample is left out).
+ */
+export function samplesOfHeat(rounds: Array<[HeatTimes, HeatTimes]>, cycles: number): HeatSamples {
+  const out: HeatSamples = { launch: [], suspend: [], resume: [] };
+  for (const [r, o] of rounds) {
+    for (const k of ACTIONS) {
+      const n = k === 'launch' ? 1 : cycles;
+      for (let c = 0; c < n; c++) out[k].push([r[HEAT_ACTION[k]]?.[c], o[HEAT_ACTION[k]]?.[c]]);
+    }
+  }
+  return out;
+}
+
+/**
  * What each client adds on top of Heat's own time (heat-engine's log), round by round: this cancels
  * the swings of a shared Heat, which the ABAB order only evens out over many rounds. The launch ratio
  * is then taken at the same Heat time for both sides (the median of all the creates measured).
  */
-export function overHeat(labId: string, times: { raw: Times; ours: Times }, heat: Array<[HeatTimes, HeatTimes]>): BenchResult[] {
+export function overHeat(labId: string, times: { raw: Times; ours: Times }, heat: HeatSamples): BenchResult[] {
   const out: BenchResult[] = [];
   for (const k of ACTIONS) {
-    const rounds = heat.map(([r, o], i) => ({ r: r[HEAT_ACTION[k]], o: o[HEAT_ACTION[k]], i })).filter((x): x is { r: number; o: number; i: number } => x.r !== undefined && x.o !== undefined);
+    const rounds = heat[k].map(([r, o], i) => ({ r, o, i })).filter((x): x is { r: number; o: number; i: number } => x.r !== undefined && x.o !== undefined);
     if (rounds.length === 0) continue;
     const rawOver = rounds.map((x) => times.raw[k][x.i]! - x.r);
     const oursOver = rounds.map((x) => times.ours[k][x.i]! - x.o);
