@@ -113,7 +113,8 @@ export function watchdog(store: StackStore, now: Date, s: SweepSettings, onTimed
  * - a stack whose name is in the store is the store's: if its row is deleted (or moved to another
  *   provider) the stack is a zombie and is deleted, otherwise drift is corrected; the stack a row holds
  *   on another provider entry of the same cloud project (same id) is that entry's, and left alone; one
- *   with a row's name and provider but not its id is a twin of two overlapping creates, and deleted;
+ *   with a row's name and provider but not its id is a twin of two overlapping creates, and deleted
+ *   (at once once the row is past its launch; while it launches, only past the grace);
  * - a stack the store does not know is deleted only when its name and its recorded deployment are
  *   both this deployment's and it is older than `graceSeconds` (a create may still be saving its id);
  *   anything else is another deployment's or from before deployments existed, and is left alone;
@@ -150,8 +151,11 @@ export function reconciler(
         // then lists the other's stacks. The very stack a row holds on another entry is not a zombie.
         const heldElsewhere = row !== undefined && row.provider !== provider.name && row.providerStackId === r.id;
         // Heat does not keep names unique when two creates of one name overlap: a stack with the row's
-        // name but not its id is a twin nobody holds.
-        const twin = row !== undefined && row.provider === provider.name && row.providerStackId !== null && row.providerStackId !== r.id && !young;
+        // name but not its id is a twin nobody holds. While the row's own create may still be saving its
+        // id (launching), a young one is given the grace; once the row is past its launch it holds its
+        // stack, so a twin goes at once instead of leaving the learner's lab on two stacks until then.
+        const launching = row !== undefined && (row.state === 'LAUNCH_PENDING' || row.state === 'CREATING');
+        const twin = row !== undefined && row.provider === provider.name && row.providerStackId !== null && row.providerStackId !== r.id && (!young || !launching);
         const isZombie = (!row && !young) || twin || (row && (row.state === 'DELETED' || (row.provider !== provider.name && row.state !== 'CREATING' && !heldElsewhere)));
         if (isZombie && !(r.action === 'DELETE' && r.status === 'COMPLETE')) {
           if (r.action === 'DELETE' && r.status === 'IN_PROGRESS') continue;
