@@ -9,9 +9,17 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { openDatabase } from '../db/database.ts';
 import { migrate } from '../db/migrations.ts';
+import type { Operator } from '../db/operator-store.ts';
 import { systemClock } from '../infra/clock.ts';
 import { OperatorAccounts } from '../services/operator-accounts.ts';
+import { formatOf, render, table, withFormat, type Column } from './output.ts';
 import { configFromCommand } from './runtime-from-cli.ts';
+
+const OPERATOR_COLUMNS: Column<Operator>[] = [
+  { header: 'NAME', value: (o) => o.name },
+  { header: 'CREATED', value: (o) => o.createdAt },
+  { header: 'PASSWORD SET', value: (o) => o.updatedAt },
+];
 
 async function withAccounts<T>(command: Command, fn: (accounts: OperatorAccounts) => Promise<T>): Promise<T> {
   const { config } = configFromCommand(command);
@@ -92,13 +100,13 @@ export function operatorCommand(): Command {
     (accounts, name, password) => accounts.add(name, password),
     (name) => `operator ${name} added; they sign in at /console`,
   );
-  operator
-    .command('list')
+  withFormat(operator.command('list'))
     .description('List the operator accounts')
-    .action(async (_opts: unknown, command: Command) => {
+    .action(async (opts: { format?: string; json?: boolean }, command: Command) => {
       const operators = await withAccounts(command, (accounts) => accounts.list());
-      if (operators.length === 0) console.log('no operators yet: add one with `stacklab operator add <name>`');
-      for (const o of operators) console.log(`${o.name}\tcreated ${o.createdAt.toISOString()}\tpassword set ${o.updatedAt.toISOString()}`);
+      const format = formatOf(opts);
+      if (operators.length === 0 && format === 'table') console.log('no operators yet: add one with `stacklab operator add <name>`');
+      else console.log(await render(operators, format, () => table(operators, OPERATOR_COLUMNS)));
     });
   operator
     .command('remove <name>')
