@@ -7,9 +7,7 @@ import type { StackEvent } from '../../src/domain/stack.ts';
 import type { consoleCheck } from '../../src/http/routes/console-api.ts';
 import type { publicStack } from '../../src/http/routes/stacks.ts';
 import type { labPanels, LiveCounts, ProviderPanel } from '../../src/services/console-overview.ts';
-
-/** A server type after JSON: every Date in it is an ISO string. */
-type Sent<T> = T extends Date ? string : T extends readonly (infer U)[] ? Sent<U>[] : T extends object ? { [K in keyof T]: Sent<T[K]> } : T;
+import type { Sent } from '../sent.ts';
 
 export type { LiveCounts };
 export type StackItem = Sent<ReturnType<typeof publicStack>>;
