@@ -10,20 +10,12 @@ import './class-page.css';
 import { Api, ApiError, takeSession } from './api-client.ts';
 import { CastPlayer } from './cast-player.ts';
 import { ShadowView } from './shadow-view.ts';
-import type { ShadowGrant } from '../src/http/routes/class-api.ts';
-import type { RosterEntry } from '../src/services/class-roster.ts';
+import type { classAnswer, recordingsAnswer, ShadowGrant } from '../src/http/routes/class-api.ts';
+import type { Sent } from './sent.ts';
 import { elementLookup } from './element-lookup.ts';
 
-interface ClassAnswer {
-  context: string;
-  instructor: string;
-  labs: { id: string; title: string }[];
-  learners: (Omit<RosterEntry, 'lastActivityAt' | 'createdAt'> & { lastActivityAt: string })[];
-}
-
-interface RecordingAnswer {
-  recordings: { id: string; server: string; startedAt: string; endedAt: string | null; bytes: number; checkRuns: { id: string; startedAt: string; status: string; score: number | null; passed: number | null; total: number | null }[] }[];
-}
+type ClassAnswer = Sent<Awaited<ReturnType<typeof classAnswer>>>;
+type RecordingAnswer = Sent<Awaited<ReturnType<typeof recordingsAnswer>>>;
 
 declare global {
   interface Window {

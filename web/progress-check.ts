@@ -6,6 +6,7 @@
  * its hint. Text from the lab (titles, hints) is set as text, never as HTML.
  */
 import './progress-check.css';
+import type { CheckRunView, CheckStatusView } from '../src/checks/check-view.ts';
 import type { LabView, StackView } from '../src/http/routes/learner-view.ts';
 import { t } from './i18n.ts';
 
@@ -15,30 +16,6 @@ import { t } from './i18n.ts';
  */
 const DEFAULT_TEXT: Record<string, string> = { 'Check progress': 'check.label', 'Progress check result': 'check.heading' };
 const labText = (text: string) => (DEFAULT_TEXT[text] ? t(DEFAULT_TEXT[text]) : text);
-
-interface CheckResultView {
-  title: string;
-  passed: boolean;
-  hint?: string;
-  timedOut: boolean;
-}
-
-interface CheckRunView {
-  id: string;
-  status: 'running' | 'completed' | 'error';
-  passed?: number | null;
-  total?: number | null;
-  score?: number | null;
-  results?: CheckResultView[];
-  error: string | null;
-}
-
-interface CheckStatusView {
-  label: string;
-  heading: string;
-  showFeedback: boolean;
-  latest: CheckRunView | null;
-}
 
 const POLL_MS = 1000;
 /** Phases in which a check makes sense: a suspended lab is resumed by the check itself. */

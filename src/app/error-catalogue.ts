@@ -3,9 +3,11 @@
  * docs/errors.md (`npm run docs`; a test fails when the file drifts). It lives in the composition
  * root because it is the one place allowed to import every layer.
  */
+import { CHECK_RUN_FAILURES } from '../checks/check-service.ts';
 import { STACK_ERRORS } from '../domain/stack-errors.ts';
 import { API_ERRORS } from '../errors/api-errors.ts';
 import { LTI_REFUSALS } from '../lti/lti-error.ts';
+import { PROVIDER_ERRORS } from '../providers/provider.ts';
 import { LAB_CONNECTION_FAILURES } from '../ssh/lab-connection-error.ts';
 
 export function renderErrorDocs(): string {
@@ -56,6 +58,24 @@ export function renderErrorDocs(): string {
     '| code | meaning |',
     '|---|---|',
     ...Object.entries(LAB_CONNECTION_FAILURES).map(([code, meaning]) => `| \`${code}\` | ${meaning} |`),
+    '',
+    '## Provider errors',
+    '',
+    "A failed call to a provider (OpenStack, the local runtime): the learner reads the stack's `error`",
+    "sentence; the server log has this code and the provider's own words. `TEMPLATE_INVALID` also becomes",
+    "the stack's `errorCode`.",
+    '',
+    '| code | meaning |',
+    '|---|---|',
+    ...Object.entries(PROVIDER_ERRORS).map(([code, meaning]) => `| \`${code}\` | ${meaning} |`),
+    '',
+    '## Progress checks that could not run',
+    '',
+    'The learner reads the sentence on the lab page; the log line `progress check failed to run` has the code.',
+    '',
+    '| code | meaning |',
+    '|---|---|',
+    ...Object.entries(CHECK_RUN_FAILURES).map(([code, meaning]) => `| \`${code}\` | ${meaning} |`),
     '',
   ].join('\n');
 }

@@ -48,7 +48,14 @@ const REACHABLE = new Set([
 const DORMANT = new Set(['SUSPENDED', 'SUSPEND_FAILED', 'RESUME_FAILED', 'SHELVE_PENDING', 'SHELVED', 'SHELVE_FAILED', 'UNSHELVE_FAILED']);
 
 /** Why a check run could not start, in words for the learner; the detail goes to the log. */
-type CheckRunFailure = 'no-address' | 'not-ready' | 'not-running' | 'resume-failed';
+/** Why a progress check could not run (the log's `code`); docs/errors.md is generated from this table. */
+export const CHECK_RUN_FAILURES = {
+  'no-address': 'The stack has no address to check yet.',
+  'not-ready': 'The stack did not become ready within the check’s wait.',
+  'not-running': 'The stack failed to launch, is deleted or is being deleted: a check cannot bring it up; the learner launches it again.',
+  'resume-failed': 'The check woke the dormant stack twice (resume or unshelve) and it did not come back.',
+} as const satisfies Record<string, string>;
+type CheckRunFailure = keyof typeof CHECK_RUN_FAILURES;
 class RunError extends UserFacingError<CheckRunFailure> {}
 
 export interface CheckStatus {

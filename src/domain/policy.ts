@@ -4,7 +4,7 @@
  *
  * The sweeps cannot call these per stack (they judge 100,000 stacks in a few milliseconds with one
  * index-friendly statement each), so StackStore.markIdle, markDormant and markAbandoned say the same thing in SQL,
- * and test/store/idle-policy.test.ts runs the real sweeps over a table of cases on PGlite and PostgreSQL
+ * and test/store/sweep-statements.test.ts runs the real sweeps over a table of cases on PGlite and PostgreSQL
  * and fails unless they move exactly the stacks `nextAction` names. Change the rule here, then the SQL,
  * and that test tells you whether they still agree.
  */

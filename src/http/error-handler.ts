@@ -5,6 +5,7 @@
  * wrong answers 500, and only those are logged with their stack.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { nulPath } from '../domain/nul-text.ts';
 import { AppError, API_ERRORS as ERRORS, type ApiErrorCode as ErrorCode } from '../errors/api-errors.ts';
 import { translator } from '../infra/i18n/catalogues.ts';
 import { SHIPPED_LOCALES } from '../infra/i18n/locale-info.ts';
@@ -72,24 +73,6 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
 /** For fastify's `frameworkErrors` option: bad URLs are refused before routing, in the same shape. */
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   handleError(error, request, reply);
-}
-
-const MAX_DEPTH = 32;
-
-/**
- * The path of the first text in `value` (keys included) that holds a NUL character, or undefined.
- * PostgreSQL cannot store NUL in text, and no identifier, name or form field needs one.
- */
-export function nulPath(value: unknown, path: string, depth = 0): string | undefined {
-  if (typeof value === 'string') return value.includes('\0') ? path : undefined;
-  if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return undefined;
-  for (const [key, inner] of Object.entries(value)) {
-    const here = Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`;
-    if (key.includes('\0')) return here;
-    const found = nulPath(inner, here, depth + 1);
-    if (found) return found;
-  }
-  return undefined;
 }
 
 /** A preValidation hook for every route: NUL in the URL, the query or the body is refused with 400. */

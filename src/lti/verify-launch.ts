@@ -5,6 +5,7 @@
  * the deployment is registered, the version is 1.3.0 and the message type is one we handle.
  */
 import { decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
+import { nulPath } from '../domain/nul-text.ts';
 import type { Clock } from '../infra/clock.ts';
 import { CLAIM, LTI_VERSION, MESSAGE_TYPE } from './claims.ts';
 import { isWebUrl } from './deep-linking.ts';
@@ -71,6 +72,9 @@ export async function verifyLaunch(deps: LaunchVerifierDeps, form: { id_token?: 
   } catch (error) {
     throw classify(error);
   }
+  // A signed claim is still input: a NUL in sub, a context id or a name would fail in the store as a 500.
+  const nul = nulPath(claims, 'id_token');
+  if (nul) throw refuse('claims', `${nul} contains a NUL character`);
   const now = deps.clock.now().getTime() / 1000;
   if (typeof claims.iat === 'number' && claims.iat > now + skew) throw refuse('expired', `id_token issued in the future (iat ${claims.iat})`);
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];

@@ -141,15 +141,19 @@ export interface Provider {
   close?(): Promise<void>;
 }
 
-export type ProviderErrorCode =
-  | 'TEMPLATE_INVALID'
-  | 'AUTH_FAILED'
-  | 'QUOTA_EXCEEDED'
-  | 'UNAVAILABLE'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'PRIVILEGES'
-  | 'INTERNAL';
+/** Why a provider call failed, as the operator's log says it; docs/errors.md is generated from this table. */
+export const PROVIDER_ERRORS = {
+  TEMPLATE_INVALID: "The provider refused the lab's template (Heat's validation, or the local runtime's evaluator); the author fixes it.",
+  AUTH_FAILED: "The cloud refused stacklab's credentials (HTTP 401): check the provider's credentials.",
+  QUOTA_EXCEEDED: 'No room: a cloud quota or rate limit (HTTP 413, 429), or the local runtime out of public addresses.',
+  UNAVAILABLE: 'The provider did not answer or failed (timeouts, HTTP 5xx), or cannot run labs on this host yet (the local runtime without its set-up or image).',
+  NOT_FOUND: 'The provider no longer has the stack or server the call named.',
+  CONFLICT: 'The provider is busy with another operation on the same stack (HTTP 409).',
+  PRIVILEGES: "stacklab's account may not do this (HTTP 403), or the local runtime cannot run on this host.",
+  INTERNAL: 'An answer the provider adapter did not expect; the log has the provider’s own words.',
+} as const satisfies Record<string, string>;
+
+export type ProviderErrorCode = keyof typeof PROVIDER_ERRORS;
 
 /** `message` is the sentence for the learner or author (what to do next where possible); `detail` is for the log. */
 export class ProviderError extends UserFacingError<ProviderErrorCode> {

@@ -133,6 +133,20 @@ describe('LTI launch from Open edX', () => {
     assert.match(forged.text, /Reason: state_unknown/);
   });
 
+  test('refused with 400, not a server error: a NUL in the signed sub, course id or name (docs/security.md)', async () => {
+    const rand = () => Math.random().toString(36).slice(2, 8);
+    const launches = [
+      await launch(undefined, undefined, { sub: `a\u0000${rand()}` }),
+      await launch(undefined, h.emulator.addBlock({ courseKey: `course-v1:X+NUL\u0000+${rand()}`, custom: { lab: 'linux-basics' } })),
+      await launch(h.emulator.addUser(`nul-name-${rand()}`, 'student', { name: 'Ada\u0000Lovelace' })),
+    ];
+    for (const { answer } of launches) {
+      assert.equal(answer.status, 400, answer.text.slice(0, 300));
+      assert.match(answer.text, /Reason: claims\b/);
+      assert.doesNotMatch(answer.url, /#session=/);
+    }
+  });
+
   test('refused: a login from an issuer nobody registered', async () => {
     const page = await new MiniBrowser().get(`${h.tool}/lti/login?iss=${encodeURIComponent('https://evil.example')}&login_hint=x&target_link_uri=${encodeURIComponent(`${h.tool}/lti/launch`)}`);
     assert.equal(page.status, 400);

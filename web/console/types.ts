@@ -1,57 +1,23 @@
-/** The shapes /console/api answers with, as the page reads them (dates arrive as ISO strings). */
-import type { LiveCounts } from '../../src/services/console-overview.ts';
+/**
+ * The shapes /console/api answers with: the server's own types, as JSON delivers them (dates arrive as
+ * ISO strings), so the page cannot drift from what the routes send.
+ */
+import type { GradeRow } from '../../src/db/console-queries.ts';
+import type { StackEvent } from '../../src/domain/stack.ts';
+import type { consoleCheck } from '../../src/http/routes/console-api.ts';
+import type { publicStack } from '../../src/http/routes/stacks.ts';
+import type { labPanels, LiveCounts, ProviderPanel } from '../../src/services/console-overview.ts';
+import type { Sent } from '../sent.ts';
 
-// The server's own type: it holds no dates, so the page reads it as sent and cannot drift from it.
 export type { LiveCounts };
+export type StackItem = Sent<ReturnType<typeof publicStack>>;
+export type StackEventItem = Sent<StackEvent>;
+export type CheckItem = Sent<ReturnType<typeof consoleCheck>>;
+export type GradeItem = Sent<GradeRow>;
 
-export interface StackItem {
-  id: string;
-  learner: string;
-  context: string;
-  lab: string;
-  state: string;
-  provider: string | null;
-  publicIp: string | null;
-  outputs: Record<string, unknown>;
-  error: string | null;
-  errorCode: string | null;
-  lastActivityAt: string;
-  stateChangedAt: string;
-  createdAt: string;
-}
-
-export interface StackEventItem {
-  id: number;
-  fromState: string | null;
-  toState: string;
-  reason: string;
-  actor: string;
-  at: string;
-}
-
-export interface CheckItem {
-  id: string;
-  status: string;
-  actor: string;
-  startedAt: string;
-  finishedAt: string | null;
-  passed: number | null;
-  total: number | null;
-  score: number | null;
-  error: string | null;
-  results: { title: string; passed: boolean; timedOut: boolean }[];
-}
-
-export interface GradeItem {
-  score: number;
-  status: string;
-  scoredAt: string;
-  sentAt: string | null;
-  lastError: string | null;
-}
-
+/** GET /console/api/overview (src/http/routes/console-live.ts). */
 export interface Overview {
-  providers: { name: string; kind: string; health: string; used: number; capacity: number | null; left: number | null; failures: { code: string; count: number; last: string }[] }[];
-  labs: { loaded: { id: string; title: string; protocol: string; providers: string[] }[]; failed: { file: string; reason: string; waitingForProvider: boolean }[] };
+  providers: Sent<ProviderPanel>[];
+  labs: ReturnType<typeof labPanels>;
   counts: LiveCounts;
 }

@@ -47,6 +47,22 @@ export async function classStack(ctx: AppContext, session: Session, id: string):
   return stack;
 }
 
+/** GET /api/v1/class: the course's roster and its labs (the class page reads its type from here). */
+export async function classAnswer(ctx: AppContext, session: Session) {
+  const learners = await classRoster(ctx.db, session.context, ctx.clock.now());
+  const labs = [...new Set(learners.map((l) => l.lab))].map((id) => ({ id, title: ctx.labs.get(id)?.title ?? id }));
+  return { context: session.context, instructor: session.displayName ?? session.learner, labs, learners };
+}
+
+/** GET /api/v1/class/stacks/:id/recordings: each terminal recording with the check runs it led to. */
+export async function recordingsAnswer(ctx: AppContext, stack: Stack) {
+  const recordings = await ctx.recordings.store.forStack(stack.id);
+  const runs = (await ctx.checks.store.forStack(stack.id, 200)).map((r) => ({ id: r.id, startedAt: r.startedAt, status: r.status, score: r.score, passed: r.passed, total: r.total }));
+  return {
+    recordings: attachRuns(recordings, runs).map((r) => ({ id: r.id, server: r.server, startedAt: r.startedAt, endedAt: r.endedAt, bytes: r.bytes, checkRuns: r.checkRuns })),
+  };
+}
+
 const RESET_BODY = { type: ['object', 'null'], properties: { confirm: { type: 'string', maxLength: 16 } } } as const;
 
 export function classApi(ctx: AppContext) {
@@ -54,10 +70,7 @@ export function classApi(ctx: AppContext) {
     app.addHook('onRequest', requireSession(ctx));
 
     app.get('/api/v1/class', async (request) => {
-      const session = instructorOf(request);
-      const learners = await classRoster(ctx.db, session.context, ctx.clock.now());
-      const labs = [...new Set(learners.map((l) => l.lab))].map((id) => ({ id, title: ctx.labs.get(id)?.title ?? id }));
-      return { context: session.context, instructor: session.displayName ?? session.learner, labs, learners };
+      return classAnswer(ctx, instructorOf(request));
     });
 
     app.post<IdParams & { Body: { confirm?: unknown } }>('/api/v1/class/stacks/:id/reset', { schema: { body: RESET_BODY } }, async (request) => {
@@ -82,13 +95,7 @@ export function classApi(ctx: AppContext) {
     });
 
     app.get<IdParams>('/api/v1/class/stacks/:id/recordings', async (request) => {
-      const session = instructorOf(request);
-      const stack = await classStack(ctx, session, request.params.id);
-      const recordings = await ctx.recordings.store.forStack(stack.id);
-      const runs = (await ctx.checks.store.forStack(stack.id, 200)).map((r) => ({ id: r.id, startedAt: r.startedAt, status: r.status, score: r.score, passed: r.passed, total: r.total }));
-      return {
-        recordings: attachRuns(recordings, runs).map((r) => ({ id: r.id, server: r.server, startedAt: r.startedAt, endedAt: r.endedAt, bytes: r.bytes, checkRuns: r.checkRuns })),
-      };
+      return recordingsAnswer(ctx, await classStack(ctx, instructorOf(request), request.params.id));
     });
 
     app.get<IdParams>('/api/v1/class/recordings/:id', async (request, reply) => {

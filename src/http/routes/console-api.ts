@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
+import type { CheckRun } from '../../checks/check-store.ts';
 import { isState, STATES } from '../../domain/states.ts';
 import { AppError } from '../../errors/api-errors.ts';
 import { UserFacingError } from '../../errors/user-facing-error.ts';
@@ -31,6 +32,12 @@ interface ListQuery {
   order: 'asc' | 'desc';
   after?: string;
   limit: number;
+}
+
+/** A check run as the console's stack page shows it: the scores and each check's outcome, no hints. */
+export function consoleCheck(c: CheckRun) {
+  const results = c.results.map((r) => ({ title: r.title, passed: r.passed, timedOut: r.timedOut }));
+  return { id: c.id, status: c.status, actor: c.actor, startedAt: c.startedAt, finishedAt: c.finishedAt, passed: c.passed, total: c.total, score: c.score, error: c.error, results };
 }
 
 function badRequest(detail: string): AppError {
@@ -127,7 +134,7 @@ export function consoleApi(ctx: AppContext) {
           return {
             stack: publicStack(stack, ctx.labs.get(stack.lab)),
             events,
-            checks: checks.map((c) => ({ id: c.id, status: c.status, actor: c.actor, startedAt: c.startedAt, finishedAt: c.finishedAt, passed: c.passed, total: c.total, score: c.score, error: c.error, results: c.results.map((r) => ({ title: r.title, passed: r.passed, timedOut: r.timedOut })) })),
+            checks: checks.map(consoleCheck),
             grades,
           };
         },

@@ -93,6 +93,8 @@ export interface Tamper {
   version?: string;
   /** A deep-linking request's return URL (a platform misconfigured or compromised). */
   deepLinkReturnUrl?: string;
+  /** The id_token's sub, unlike the login_hint (a platform sending what the tool's store cannot hold). */
+  sub?: string;
 }
 
 interface LaunchData {
@@ -375,6 +377,7 @@ ${this.storageOffered ? `<iframe name="${STORAGE_FRAME}" src="/platform-storage"
     if (tamper?.deploymentId !== undefined) payload[`${LTI}deployment_id`] = tamper.deploymentId;
     if (tamper?.nonce !== undefined) payload.nonce = tamper.nonce;
     if (tamper?.version !== undefined) payload[`${LTI}version`] = tamper.version;
+    if (tamper?.sub !== undefined) payload.sub = tamper.sub;
     const dl = payload['https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings'] as Record<string, unknown> | undefined;
     if (tamper?.deepLinkReturnUrl !== undefined && dl) dl.deep_link_return_url = tamper.deepLinkReturnUrl;
     return this.keys.sign(payload, tamper?.forgery);
