@@ -42,6 +42,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     trustProxy: config.trust_proxy,
     bodyLimit: config.body_limit,
     requestTimeout: config.request_timeout * 1000,
+    // Node looks for requests past requestTimeout only every connectionsCheckingInterval (30 s by
+    // default), so a slow client held a connection up to 30 s past the setting: look every second.
+    http: { connectionsCheckingInterval: 1000 },
     keepAliveTimeout: config.keep_alive_timeout * 1000,
     connectionTimeout: config.connection_timeout * 1000,
     frameworkErrors,
