@@ -5,6 +5,7 @@
  */
 import { Terminal } from '@xterm/xterm';
 import type { ShadowGrant } from '../src/http/routes/class-api.ts';
+import { t } from './i18n.ts';
 import { THEMES } from './terminal-themes.ts';
 
 export interface ShadowEvents {
@@ -43,7 +44,7 @@ export class ShadowView {
     ws.onclose = (event) => {
       if (this.ws !== ws) return;
       this.ws = undefined;
-      this.events.onClosed(event.reason || 'The connection to the learner\'s terminal closed.');
+      this.events.onClosed(event.reason || t('class.shadowClosed'));
     };
   }
 
