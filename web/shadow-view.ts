@@ -8,6 +8,9 @@ import type { ShadowGrant } from '../src/http/routes/class-api.ts';
 import { t } from './i18n.ts';
 import { THEMES } from './terminal-themes.ts';
 
+/** The gateway's status lines by their state, in the page's language (its own sentence is English). */
+const STATUS: Record<string, string | undefined> = { connecting: 'class.shadowConnecting', connected: 'class.shadowConnected', waiting: 'class.shadowWaiting' };
+
 export interface ShadowEvents {
   onStatus(message: string): void;
   onMode(mode: 'watch' | 'takeover'): void;
@@ -34,8 +37,12 @@ export class ShadowView {
     this.ws = ws;
     ws.onmessage = (event) => {
       if (typeof event.data !== 'string') return this.term.write(new Uint8Array(event.data as ArrayBuffer));
-      const message = JSON.parse(event.data) as { type: string; message?: string; mode?: 'watch' | 'takeover' };
-      if (message.type === 'status' && message.message) this.events.onStatus(message.message);
+      const message = JSON.parse(event.data) as { type: string; state?: string; message?: string; mode?: 'watch' | 'takeover' };
+      if (message.type === 'status') {
+        const key = STATUS[message.state ?? ''];
+        const text = key ? t(key) : message.message;
+        if (text) this.events.onStatus(text);
+      }
       if (message.type === 'mode' && message.mode) {
         this.mode = message.mode;
         this.events.onMode(message.mode);
