@@ -13,6 +13,7 @@ import { ShadowView } from './shadow-view.ts';
 import type { classAnswer, recordingsAnswer, ShadowGrant } from '../src/http/routes/class-api.ts';
 import type { Sent } from './sent.ts';
 import { elementLookup } from './element-lookup.ts';
+import { dateTime, duration, list, number, percent, t } from './i18n.ts';
 
 type ClassAnswer = Sent<Awaited<ReturnType<typeof classAnswer>>>;
 type RecordingAnswer = Sent<Awaited<ReturnType<typeof recordingsAnswer>>>;
@@ -63,17 +64,16 @@ function showError(error: unknown): void {
   dom.error.textContent = error instanceof ApiError || error instanceof Error ? error.message : String(error);
 }
 
-/** h:mm:ss, so the first minutes of a lab show too. */
+/** h:mm:ss in the locale's digits, so the first minutes of a lab show too. */
 function clock(seconds: number): string {
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = seconds % 60;
-  return `${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
+  return duration(seconds * 1000, true);
 }
 
+/** A cell of data (names, state codes, dates, numbers): shown as it is, not translated. */
 function cell(row: HTMLTableRowElement, text: string): HTMLTableCellElement {
   const td = row.insertCell();
   td.textContent = text;
+  td.setAttribute('translate', 'no');
   return td;
 }
 
@@ -87,7 +87,7 @@ function button(label: string, run: () => void, className = ''): HTMLButtonEleme
 }
 
 async function loadRoster(): Promise<void> {
-  if (!api) return showError(new Error('Your session is missing: open the class view again from your course.'));
+  if (!api) return showError(new Error(t('class.noSession')));
   try {
     const answer = await api.get<ClassAnswer>('/api/v1/class');
     window.stacklabClass.roster = answer;
@@ -106,21 +106,22 @@ async function loadRoster(): Promise<void> {
       if (entry.staff) {
         const tag = document.createElement('span');
         tag.className = 'badge';
-        tag.textContent = 'staff';
+        tag.textContent = t('class.staff');
+        tag.setAttribute('translate', 'yes');
         who.append(' ', tag);
       }
       cell(row, titles.get(entry.lab) ?? entry.lab);
       cell(row, entry.state).className = 'state';
-      cell(row, new Date(entry.lastActivityAt).toLocaleString());
+      cell(row, dateTime(entry.lastActivityAt));
       cell(row, clock(entry.secondsUsed));
-      cell(row, entry.bestScore === null ? '–' : `${Math.round(entry.bestScore * 100)} %`);
+      cell(row, entry.bestScore === null ? '–' : percent(entry.bestScore));
       const actions = document.createElement('div');
       actions.className = 'actions';
       row.insertCell().append(actions);
       const name = entry.displayName ?? entry.learner;
-      const watch = button('Watch', () => void openShadow(entry.stackId, name), 'watch');
+      const watch = button(t('class.watch'), () => void openShadow(entry.stackId, name), 'watch');
       watch.disabled = entry.state !== 'READY';
-      actions.append(watch, button('Recordings', () => void openRecordings(entry.stackId, name), 'recordings'), button('Reset', () => confirmReset(entry.stackId, name), 'danger reset'));
+      actions.append(watch, button(t('class.recordings'), () => void openRecordings(entry.stackId, name), 'recordings'), button(t('class.reset'), () => confirmReset(entry.stackId, name), 'danger reset'));
     }
   } catch (error) {
     showError(error);
@@ -128,7 +129,7 @@ async function loadRoster(): Promise<void> {
 }
 
 function setMode(mode: 'watch' | 'takeover'): void {
-  dom.shadowMode.textContent = mode === 'takeover' ? 'You are typing in the learner\'s terminal' : 'Watching (read-only)';
+  dom.shadowMode.textContent = mode === 'takeover' ? t('class.modeTakeover') : t('class.modeWatch');
   dom.shadowMode.dataset.mode = mode;
   dom.takeover.hidden = mode === 'takeover';
   dom.release.hidden = mode !== 'takeover';
@@ -168,14 +169,14 @@ async function openRecordings(stackId: string, learner: string): Promise<void> {
       const item = document.createElement('li');
       item.dataset.recording = recording.id;
       const when = document.createElement('span');
-      const ended = recording.endedAt ? new Date(recording.endedAt).toLocaleTimeString() : 'still open';
-      when.textContent = `${new Date(recording.startedAt).toLocaleString()} – ${ended} (${recording.server})`;
+      const ended = recording.endedAt ? dateTime(recording.endedAt, { timeStyle: 'medium' }) : t('class.stillOpen');
+      when.textContent = t('class.recordingSpan', { start: dateTime(recording.startedAt), end: ended, server: recording.server });
       const checks = document.createElement('span');
       checks.className = 'muted';
       checks.textContent = recording.checkRuns.length
-        ? ' · led to checks: ' + recording.checkRuns.map((r) => (r.score === null ? r.status : `${r.passed}/${r.total} (${Math.round(r.score * 100)} %)`)).join(', ')
+        ? ' ' + t('class.ledToChecks', { checks: list(recording.checkRuns.map((r) => (r.score === null ? r.status : `${number(r.passed ?? 0)}/${number(r.total ?? 0)} (${percent(r.score)})`))) })
         : '';
-      item.append(button('Play', () => void play(recording.id), 'play'), ' ', when, checks);
+      item.append(button(t('class.play'), () => void play(recording.id), 'play'), ' ', when, checks);
       dom.recordingsList.append(item);
     }
   } catch (error) {
@@ -186,15 +187,15 @@ async function openRecordings(stackId: string, learner: string): Promise<void> {
 async function play(id: string): Promise<void> {
   if (!session) return;
   dom.player.hidden = false;
-  dom.playerStatus.textContent = 'Loading…';
+  dom.playerStatus.textContent = t('class.loading');
   const response = await fetch(`/api/v1/class/recordings/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${session}` } });
   if (!response.ok) {
     const body = (await response.json().catch(() => ({}))) as { message?: string };
-    dom.playerStatus.textContent = body.message ?? `The recording could not be loaded (HTTP ${response.status}).`;
+    dom.playerStatus.textContent = body.message ?? t('class.recordingFailed', { status: response.status });
     return;
   }
   dom.player.dataset.state = 'playing';
-  await player.play(await response.text(), (shown, total) => (dom.playerStatus.textContent = shown >= total ? `Finished (${total} events).` : `Playing: event ${shown} of ${total}`));
+  await player.play(await response.text(), (shown, total) => (dom.playerStatus.textContent = shown >= total ? t('class.finished', { total }) : t('class.playing', { shown, total })));
   dom.player.dataset.state = 'finished';
 }
 

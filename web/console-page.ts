@@ -11,6 +11,7 @@ import { showSignIn } from './console/sign-in.ts';
 import { showStack } from './console/stack-view.ts';
 import { showStacks } from './console/stacks-view.ts';
 import { elementLookup } from './element-lookup.ts';
+import { t } from './i18n.ts';
 
 const el = elementLookup('console page');
 
@@ -37,7 +38,7 @@ function signedOutView(): void {
 function signedInView(name: string): void {
   showingSignIn = false;
   operator = name;
-  who.textContent = `Signed in as ${name}`;
+  who.textContent = t('console.signedInAs', { name });
   nav.hidden = who.hidden = signOut.hidden = false;
   stopLive ??= startLiveCounts(liveOutput, signedOutView);
   void route();

@@ -5,7 +5,11 @@
  */
 import { Terminal } from '@xterm/xterm';
 import type { ShadowGrant } from '../src/http/routes/class-api.ts';
+import { t } from './i18n.ts';
 import { THEMES } from './terminal-themes.ts';
+
+/** The gateway's status lines by their state, in the page's language (its own sentence is English). */
+const STATUS: Record<string, string | undefined> = { connecting: 'class.shadowConnecting', connected: 'class.shadowConnected', waiting: 'class.shadowWaiting' };
 
 export interface ShadowEvents {
   onStatus(message: string): void;
@@ -33,8 +37,12 @@ export class ShadowView {
     this.ws = ws;
     ws.onmessage = (event) => {
       if (typeof event.data !== 'string') return this.term.write(new Uint8Array(event.data as ArrayBuffer));
-      const message = JSON.parse(event.data) as { type: string; message?: string; mode?: 'watch' | 'takeover' };
-      if (message.type === 'status' && message.message) this.events.onStatus(message.message);
+      const message = JSON.parse(event.data) as { type: string; state?: string; message?: string; mode?: 'watch' | 'takeover' };
+      if (message.type === 'status') {
+        const key = STATUS[message.state ?? ''];
+        const text = key ? t(key) : message.message;
+        if (text) this.events.onStatus(text);
+      }
       if (message.type === 'mode' && message.mode) {
         this.mode = message.mode;
         this.events.onMode(message.mode);
@@ -43,7 +51,7 @@ export class ShadowView {
     ws.onclose = (event) => {
       if (this.ws !== ws) return;
       this.ws = undefined;
-      this.events.onClosed(event.reason || 'The connection to the learner\'s terminal closed.');
+      this.events.onClosed(event.reason || t('class.shadowClosed'));
     };
   }
 

@@ -4,7 +4,7 @@
  * live-terminals.ts); and, for course staff themselves, the link to the class view.
  */
 import type { Api } from './api-client.ts';
-import { t } from './i18n.ts';
+import { pageLocale, t } from './i18n.ts';
 import { dom } from './page-dom.ts';
 
 let watching = { watchers: 0, takenOver: false };
@@ -25,6 +25,7 @@ export function showStaffNotice(notice: { watchers: number; takenOver: boolean }
 export async function offerClassView(api: Api, session: string): Promise<void> {
   const me = await api.get<{ roles: string[] }>('/api/v1/me').catch(() => undefined);
   if (!me?.roles.includes('Instructor')) return;
-  dom.classLink.href = `/class#session=${encodeURIComponent(session)}`;
+  // The class view speaks the page's language, which came from the LTI launch (docs/i18n.md).
+  dom.classLink.href = `/class?lang=${encodeURIComponent(pageLocale)}#session=${encodeURIComponent(session)}`;
   dom.classLink.hidden = false;
 }

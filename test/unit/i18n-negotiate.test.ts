@@ -60,6 +60,8 @@ describe('formatting per locale', () => {
   test('durations use the locale digits', () => {
     assert.equal(formatDuration(65_000, 'en'), '1:05');
     assert.equal(formatDuration(3_723_000, 'de'), '1:02:03');
+    // The class view's "time used" column always shows hours, so 1:05 is not read as an hour and five minutes.
+    assert.equal(formatDuration(65_000, 'de', true), '0:01:05');
     const arabic = formatDuration(65_000, 'ar-EG');
     assert.equal(arabic, `${new Intl.NumberFormat('ar-EG').format(1)}:${new Intl.NumberFormat('ar-EG', { minimumIntegerDigits: 2 }).format(5)}`);
   });

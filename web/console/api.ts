@@ -1,4 +1,6 @@
 /** Calls to /console/api with the session cookie (sent by the browser; the page never sees it). */
+import { pageLocale, t } from '../i18n.ts';
+
 export class ConsoleApiError extends Error {
   constructor(
     readonly status: number,
@@ -20,7 +22,8 @@ export async function call<T>(path: string, init: { method?: string; body?: unkn
   const response = await fetch(`/console/api${path}`, {
     method: init.method ?? 'GET',
     credentials: 'same-origin',
-    headers: init.body === undefined ? {} : { 'content-type': 'application/json' },
+    // The page's language first, so error sentences come back in it (docs/i18n.md).
+    headers: { 'accept-language': [pageLocale, ...navigator.languages].join(', '), ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
   const text = await response.text();
@@ -34,6 +37,6 @@ export async function call<T>(path: string, init: { method?: string; body?: unkn
 }
 
 export function errorText(error: unknown): string {
-  if (error instanceof ConsoleApiError) return error.detail ? `${error.message} (${error.detail})` : error.message;
-  return `The server could not be reached: ${(error as Error).message}`;
+  if (error instanceof ConsoleApiError) return error.detail ? t('console.errorWithDetail', { message: error.message, detail: error.detail }) : error.message;
+  return t('console.unreachable', { reason: (error as Error).message });
 }

@@ -1,4 +1,6 @@
 /** A small element builder for the console's views: plain DOM, text always as text (never as HTML). */
+import { dateTime } from '../i18n.ts';
+
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | ((event: Event) => void) | undefined>;
 
@@ -14,10 +16,17 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
   return el;
 }
 
+/** A date and time in the page's language. */
 export function when(value: string | Date | null | undefined): string {
-  if (!value) return '–';
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? '–' : date.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+  return dateTime(value);
+}
+
+/**
+ * Data from the server (names, ids, state codes, dates and numbers): shown as it is, so marked for no
+ * translation, by the browser's translator or by the pseudo-locale test (docs/i18n.md).
+ */
+export function data(text: Child | Child[], tag: 'span' | 'code' = 'span'): HTMLElement {
+  return h(tag, { translate: 'no' }, ...(Array.isArray(text) ? text : [text]));
 }
 
 /** Replaces the content of the main region and moves focus there, so a keyboard user lands on the new view. */

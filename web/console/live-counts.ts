@@ -1,11 +1,12 @@
 /** The header's live counts, from the server's event stream (/console/api/live): no reload, no polling here. */
+import { t } from '../i18n.ts';
 import type { LiveCounts } from './types.ts';
 
 const LABELS: [keyof Omit<LiveCounts, 'byState'>, string][] = [
-  ['running', 'running'],
-  ['suspended', 'suspended'],
-  ['launching', 'launching'],
-  ['failed', 'failed'],
+  ['running', 'console.countRunning'],
+  ['suspended', 'console.countSuspended'],
+  ['launching', 'console.countLaunching'],
+  ['failed', 'console.countFailed'],
 ];
 
 export function startLiveCounts(output: HTMLElement, signedOut: () => void): () => void {
@@ -18,12 +19,12 @@ export function startLiveCounts(output: HTMLElement, signedOut: () => void): () 
         const item = document.createElement('span');
         item.className = `count count-${key}`;
         item.dataset.count = key;
-        item.textContent = `${counts[key]} ${label}`;
+        item.textContent = t(label, { count: counts[key] });
         return item;
       }),
     );
     output.title = Object.entries(counts.byState)
-      .map(([state, n]) => `${state}: ${n}`)
+      .map(([state, count]) => t('console.stateCount', { state, count }))
       .join('\n');
   });
   source.addEventListener('signed-out', () => {

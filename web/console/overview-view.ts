@@ -1,7 +1,10 @@
 /** Providers (health, capacity, recent failures by code) and labs (loaded, and which failed and why). */
+import { list, number, t } from '../i18n.ts';
 import { call, errorText } from './api.ts';
-import { h, show, when } from './dom.ts';
+import { data, h, show, when } from './dom.ts';
 import type { Overview } from './types.ts';
+
+const COLUMNS = ['console.colProvider', 'console.colKind', 'console.colHealth', 'console.colUsed', 'console.colLeft', 'console.colFailures'];
 
 export async function showOverview(main: HTMLElement): Promise<void> {
   let overview: Overview;
@@ -13,8 +16,8 @@ export async function showOverview(main: HTMLElement): Promise<void> {
   const providers = h(
     'table',
     { class: 'grid', id: 'providers-table' },
-    h('caption', {}, 'Providers: health over the last hour, places used and left, failures in the last 24 hours'),
-    h('thead', {}, h('tr', {}, ...['Provider', 'Kind', 'Health', 'Used', 'Left', 'Recent failures'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('caption', {}, t('console.providersCaption')),
+    h('thead', {}, h('tr', {}, ...COLUMNS.map((key) => h('th', { scope: 'col' }, t(key))))),
     h(
       'tbody',
       {},
@@ -22,12 +25,12 @@ export async function showOverview(main: HTMLElement): Promise<void> {
         h(
           'tr',
           {},
-          h('th', { scope: 'row' }, p.name),
-          h('td', {}, p.kind),
-          h('td', {}, h('span', { class: `health health-${p.health}` }, p.health)),
-          h('td', {}, p.used),
-          h('td', {}, p.left === null ? 'unlimited' : `${p.left} of ${p.capacity}`),
-          h('td', {}, p.failures.length ? h('ul', { class: 'plain' }, ...p.failures.map((f) => h('li', {}, h('code', {}, f.code), ` × ${f.count} (last ${when(f.last)})`))) : 'none'),
+          h('th', { scope: 'row', translate: 'no' }, p.name),
+          h('td', { translate: 'no' }, p.kind),
+          h('td', {}, h('span', { class: `health health-${p.health}` }, t('console.health', { health: p.health }))),
+          h('td', { translate: 'no' }, number(p.used)),
+          h('td', {}, p.left === null ? t('console.unlimited') : t('console.leftOf', { left: p.left, capacity: p.capacity ?? 0 })),
+          h('td', {}, p.failures.length ? h('ul', { class: 'plain' }, ...p.failures.map((f) => h('li', {}, data(f.code, 'code'), ' ', t('console.failureCount', { count: f.count, last: when(f.last) })))) : t('console.none')),
         ),
       ),
     ),
@@ -35,18 +38,18 @@ export async function showOverview(main: HTMLElement): Promise<void> {
   const loaded = h(
     'ul',
     { id: 'labs-loaded' },
-    ...overview.labs.loaded.map((lab) => h('li', {}, h('strong', {}, lab.title), ` (${lab.id}, ${lab.protocol}, on ${lab.providers.join(', ') || 'no provider'})`)),
+    ...overview.labs.loaded.map((lab) => h('li', {}, h('strong', { translate: 'no' }, lab.title), ' ', t('console.labLoaded', { id: lab.id, protocol: lab.protocol, providers: lab.providers.length ? list(lab.providers) : t('console.noProvider') }))),
   );
   const failed = overview.labs.failed.length
-    ? h('ul', { id: 'labs-failed' }, ...overview.labs.failed.map((f) => h('li', {}, h('code', {}, f.file), f.waitingForProvider ? ' waits for a provider: ' : ' did not load: ', f.reason)))
-    : h('p', { id: 'labs-failed' }, 'Every lab loaded.');
+    ? h('ul', { id: 'labs-failed' }, ...overview.labs.failed.map((f) => h('li', {}, data(f.file, 'code'), ' ', t(f.waitingForProvider ? 'console.labWaiting' : 'console.labFailed', { reason: f.reason }))))
+    : h('p', { id: 'labs-failed' }, t('console.allLabsLoaded'));
   show(
     main,
-    h('h2', {}, 'Providers'),
-    overview.providers.length ? providers : h('p', { class: 'error' }, 'No provider is configured: no lab can launch.'),
-    h('h2', {}, `Labs loaded (${overview.labs.loaded.length})`),
+    h('h2', {}, t('console.providers')),
+    overview.providers.length ? h('div', { class: 'table-holder' }, providers) : h('p', { class: 'error' }, t('console.noProviders')),
+    h('h2', {}, t('console.labsLoaded', { count: overview.labs.loaded.length })),
     loaded,
-    h('h2', {}, `Labs not loaded (${overview.labs.failed.length})`),
+    h('h2', {}, t('console.labsNotLoaded', { count: overview.labs.failed.length })),
     failed,
   );
 }

@@ -1,20 +1,21 @@
 /** The sign-in form: name and password, posted to /console/api/sign-in; the answer sets the cookie. */
+import { t, tNodes } from '../i18n.ts';
 import { call, errorText } from './api.ts';
-import { h, show } from './dom.ts';
+import { data, h, show } from './dom.ts';
 
 export function showSignIn(main: HTMLElement, signedIn: (operator: string) => void): void {
   const error = h('p', { class: 'error', role: 'alert', id: 'sign-in-error' });
   const name = h('input', { id: 'sign-in-name', name: 'username', autocomplete: 'username', required: true, maxlength: 64 });
   const password = h('input', { id: 'sign-in-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true, maxlength: 1024 });
-  const submit = h('button', { type: 'submit' }, 'Sign in');
+  const submit = h('button', { type: 'submit' }, t('console.signIn'));
   const form = h(
     'form',
     { class: 'sign-in', 'aria-labelledby': 'sign-in-title' },
-    h('h2', { id: 'sign-in-title' }, 'Operator sign-in'),
-    h('p', { class: 'muted' }, 'Accounts are made with ', h('code', {}, 'stacklab operator add <name>'), ' on the server.'),
-    h('label', { for: 'sign-in-name' }, 'Operator name'),
+    h('h2', { id: 'sign-in-title' }, t('console.signInTitle')),
+    h('p', { class: 'muted' }, ...tNodes('console.signInHelp', {}, { command: data('stacklab operator add <name>', 'code') })),
+    h('label', { for: 'sign-in-name' }, t('console.operatorName')),
     name,
-    h('label', { for: 'sign-in-password' }, 'Password'),
+    h('label', { for: 'sign-in-password' }, t('console.password')),
     password,
     submit,
     error,

@@ -10,8 +10,9 @@ import { AppError } from '../../errors/api-errors.ts';
 import { issueSession } from '../session.ts';
 import { pageCsp } from '../frame-policy.ts';
 import { escapeHtml } from './learner-page.ts';
-import { pageMessages, translator } from '../../infra/i18n/catalogues.ts';
+import { translator } from '../../infra/i18n/catalogues.ts';
 import { textDirection } from '../../infra/i18n/locale-info.ts';
+import { messagesScript } from '../page-i18n.ts';
 import { requestLocale } from '../request-locale.ts';
 
 export const DEMO_CONTEXT = 'demo-course';
@@ -63,7 +64,7 @@ function coursePage(ctx: AppContext, locale: string): string {
 <html lang="${escapeHtml(locale)}" dir="${textDirection(locale)}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(t('demo.title'))}</title><link rel="stylesheet" href="/assets/demo-page.css">
-<script type="application/json" id="i18n-messages">${JSON.stringify({ locale, messages: pageMessages(locale, DEMO_SCRIPT_MESSAGES) }).replace(/</g, '\\u003c')}</script></head>
+${messagesScript(locale, DEMO_SCRIPT_MESSAGES)}</head>
 <body class="demo-course">
 <div class="demo-banner" role="note">${escapeHtml(t('demo.banner'))}</div>
 <main>

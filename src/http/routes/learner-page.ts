@@ -6,11 +6,11 @@
  * script needs travel in a JSON block (data, not script, so the CSP allows it).
  */
 import type { FastifyInstance } from 'fastify';
-import { pageMessages, translator } from '../../infra/i18n/catalogues.ts';
-import type { Translate } from '../../infra/i18n/formatter.ts';
+import { translator } from '../../infra/i18n/catalogues.ts';
 import { textDirection } from '../../infra/i18n/locale-info.ts';
 import type { AppContext } from '../../app/context.ts';
 import { frameAncestors, pageCsp } from '../frame-policy.ts';
+import { messagesScript, withMarkup } from '../page-i18n.ts';
 import { requestLocale } from '../request-locale.ts';
 import { hasAsset } from '../static.ts';
 
@@ -21,22 +21,10 @@ export function escapeHtml(text: string): string {
 /** The catalogue keys web/lab-page.ts formats in the browser; the rest of the shell is formatted here. */
 const PAGE_SCRIPT_MESSAGES = ['page.title', 'badge.', 'title.', 'state.', 'todo.', 'lab.', 'screen.', 'check.'];
 
-/** A message with one argument replaced by markup (an element the page script fills, or a code word). */
-function withMarkup(t: Translate, key: string, name: string, markup: string): string {
-  const slot = '\u0000';
-  return escapeHtml(t(key, { [name]: slot })).replace(slot, markup);
-}
-
-/** JSON inside <script type="application/json">: no "</script>" or "<!--" can end it early. */
-function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c');
-}
-
 function labPageHtml(labId: string, title: string, demo: boolean, locale: string): string {
   const t = translator(locale);
   const progressCheck = hasAsset('progress-check.js') ? '\n<script type="module" src="/assets/progress-check.js"></script>' : '';
   const progressCss = hasAsset('progress-check.css') ? '\n<link rel="stylesheet" href="/assets/progress-check.css">' : '';
-  const i18n = scriptJson({ locale, messages: pageMessages(locale, PAGE_SCRIPT_MESSAGES) });
   return `<!doctype html>
 <html lang="${escapeHtml(locale)}" dir="${textDirection(locale)}">
 <head>
@@ -44,7 +32,7 @@ function labPageHtml(labId: string, title: string, demo: boolean, locale: string
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(t('page.title', { lab: title }))}</title>
 <link rel="stylesheet" href="/assets/lab-page.css">${progressCss}
-<script type="application/json" id="i18n-messages">${i18n}</script>
+${messagesScript(locale, PAGE_SCRIPT_MESSAGES)}
 </head>
 <body data-lab="${escapeHtml(labId)}" data-demo="${demo}">
 ${demo ? `<div class="demo-banner" role="note">${escapeHtml(t('page.demoBanner'))} <a href="/">${escapeHtml(t('page.demoBack'))}</a></div>` : ''}

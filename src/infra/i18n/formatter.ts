@@ -42,13 +42,16 @@ export function createTranslator(locale: string, messages: Messages, fallback: M
   };
 }
 
-/** `1:05` or `1:02:03`, with the locale's digits (Arabic-Indic in Arabic, for instance). */
-export function formatDuration(ms: number, locale: string): string {
+/**
+ * `1:05` or `1:02:03`, with the locale's digits (Arabic-Indic in Arabic, for instance). `withHours` writes
+ * `0:01:05`, for columns where `1:05` could be read as an hour and five minutes.
+ */
+export function formatDuration(ms: number, locale: string, withHours = false): string {
   const total = Math.max(0, Math.round(ms / 1000));
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
   const s = total % 60;
   const plain = new Intl.NumberFormat(intlLocale(locale), { useGrouping: false });
   const two = new Intl.NumberFormat(intlLocale(locale), { minimumIntegerDigits: 2, useGrouping: false });
-  return h > 0 ? `${plain.format(h)}:${two.format(m)}:${two.format(s)}` : `${plain.format(m)}:${two.format(s)}`;
+  return h > 0 || withHours ? `${plain.format(h)}:${two.format(m)}:${two.format(s)}` : `${plain.format(m)}:${two.format(s)}`;
 }
