@@ -76,6 +76,34 @@ describe('lxc: bad templates are refused clearly', () => {
       for (const re of c.expect) assert.match(text, re);
     });
 
+  test('every part the runtime cannot run is listed, not only the first, without echoes of the refused ones', () => {
+    const template = `heat_template_version: 2016-10-14
+resources:${NET}
+  volume: { type: OS::Cinder::Volume, properties: { size: 1 } }
+  mime: { type: OS::Heat::MultipartMime, properties: { parts: [] } }
+  port: { type: OS::Neutron::Port, properties: { network: { get_resource: net }, fixed_ips: [ { ip_address: 10.9.9.9 } ] } }
+  web:
+    type: OS::Nova::Server
+    properties:
+      flavor: m1.small
+      image: windows-server-2019
+      user_data: { get_resource: mime }
+      user_data_format: RAW
+      networks: [ { network: elsewhere } ]
+  db:
+    type: OS::Nova::Server
+    properties: { flavor: m1.small, image: debian-12, networks: [ { port: { get_resource: port } } ] }
+`;
+    const found = validateForLxc(template, { file: 'bad.yaml' }).map((p) => `${p.resource} ${p.property}: ${p.message}`);
+    assert.equal(found.length, 5, found.join('\n'));
+    assert.match(found[0], /^volume type: .*OS::Cinder::Volume/);
+    assert.match(found[1], /^mime type: .*OS::Heat::MultipartMime/);
+    const rest = found.slice(2).sort();
+    assert.match(rest[0], /^port fixed_ips: fixed IP 10\.9\.9\.9 is not in subnet/);
+    assert.match(rest[1], /^web image: .*windows-server-2019/);
+    assert.match(rest[2], /^web networks\[0\]\.network: network "elsewhere"/);
+  });
+
   test('the sample labs are valid for the local runtime', () => {
     for (const lab of ['single-server', 'ten-servers']) assert.deepEqual(validateForLxc(labTemplate(lab), { file: `${lab}/template.yaml` }), []);
   });

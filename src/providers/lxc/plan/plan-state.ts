@@ -6,7 +6,7 @@
  * free address) are written once.
  */
 import { contains, intToIp, ipToInt, type Cidr } from '../ipv4.ts';
-import type { EvaluationContext, StackEvaluation } from '../evaluation.ts';
+import type { EvaluationContext, Problem, StackEvaluation } from '../evaluation.ts';
 import type { LxcSettings } from '../options.ts';
 import type { RouterPlan, ServerPlan, StackPlan, SubnetPlan } from '../plan.ts';
 import { PlanError, str } from '../plan-support.ts';
@@ -87,6 +87,10 @@ export class PlanState {
   readonly publicIps: string[] = [];
   readonly fixed: FixedAddresses = new Map();
   readonly notes: string[] = [];
+  /** Every refusal so far: the planner goes on after one, to list them all. */
+  readonly problems: Problem[] = [];
+  /** Resources refused (or of a type not run): their attributes read as null, so the rest can be planned. */
+  readonly unbuilt = new Set<string>();
   private macCounter = 0;
 
   constructor(
@@ -103,6 +107,20 @@ export class PlanState {
 
   fail(resource: string, message: string, property?: string): never {
     throw new PlanError([{ resource, property, message }]);
+  }
+
+  /**
+   * `check()`, or `fallback` with its refusal recorded: for a part of a resource that does not
+   * decide the rest, so the refusals of the parts after it are listed too.
+   */
+  attempt<T>(check: () => T, fallback: T): T {
+    try {
+      return check();
+    } catch (err) {
+      if (!(err instanceof PlanError)) throw err;
+      this.problems.push(...err.problems);
+      return fallback;
+    }
   }
 
   /**
@@ -171,6 +189,7 @@ export class PlanState {
         return this.ids[name];
       },
       attribute: (resource, attribute, path) => {
+        if (this.unbuilt.has(resource)) return null;
         const a = Object.hasOwn(this.attributes, resource) ? this.attributes[resource] : undefined;
         if (!a) return this.fail(resource, `attribute ${attribute} asked before the resource exists`);
         if (!Object.hasOwn(a, attribute)) return this.fail(resource, `${this.types[resource]} has no attribute "${attribute}" in the local runtime (has: ${Object.keys(a).join(', ')})`);

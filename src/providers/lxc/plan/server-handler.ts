@@ -44,7 +44,10 @@ export const planServer: ResourceHandler = (state, res, p) => {
   const index = state.servers.length;
   const name = state.text(res, p.name, 'name') ?? `${stackName}-${res}`;
   const imageName = state.text(res, p.image, 'image');
-  const image = resolveImageName(settings, imageName) ?? state.fail(res, `image "${imageName}" is not in the local image catalog (${Object.keys(IMAGE_CATALOG).join(', ')}; aliases can be added in the lxc provider options)`, 'image');
+  const image = state.attempt(
+    () => resolveImageName(settings, imageName) ?? state.fail(res, `image "${imageName}" is not in the local image catalog (${Object.keys(IMAGE_CATALOG).join(', ')}; aliases can be added in the lxc provider options)`, 'image'),
+    settings.defaultImage,
+  );
   const flavorName = state.text(res, p.flavor, 'flavor') ?? '';
   const flavor = (Object.hasOwn(settings.flavors, flavorName) ? settings.flavors[flavorName] : undefined) ?? (Object.hasOwn(DEFAULT_FLAVORS, flavorName) ? DEFAULT_FLAVORS[flavorName] : undefined) ?? settings.defaultFlavor;
   const { nics, subnets } = planNics(state, res, p, index);
