@@ -75,14 +75,14 @@ describe('lxc: bad templates are refused clearly', () => {
     const template = `heat_template_version: 2016-10-14
 resources:${NET}
   volume: { type: OS::Cinder::Volume, properties: { size: 1 } }
-  mime: { type: OS::Heat::MultipartMime, properties: { parts: [] } }
+  structured: { type: OS::Heat::StructuredConfig, properties: { config: { a: 1 } } }
   port: { type: OS::Neutron::Port, properties: { network: { get_resource: net }, fixed_ips: [ { ip_address: 10.9.9.9 } ] } }
   web:
     type: OS::Nova::Server
     properties:
       flavor: m1.small
       image: windows-server-2019
-      user_data: { get_resource: mime }
+      user_data: { get_resource: structured }
       user_data_format: RAW
       networks: [ { network: elsewhere } ]
   db:
@@ -92,7 +92,7 @@ resources:${NET}
     const found = validateForLxc(template, { file: 'bad.yaml' }).map((p) => `${p.resource} ${p.property}: ${p.message}`);
     assert.equal(found.length, 5, found.join('\n'));
     assert.match(found[0], /^volume type: .*OS::Cinder::Volume/);
-    assert.match(found[1], /^mime type: .*OS::Heat::MultipartMime/);
+    assert.match(found[1], /^structured type: .*OS::Heat::StructuredConfig/);
     const rest = found.slice(2).sort();
     assert.match(rest[0], /^port fixed_ips: fixed IP 10\.9\.9\.9 is not in subnet/);
     assert.match(rest[1], /^web image: .*windows-server-2019/);

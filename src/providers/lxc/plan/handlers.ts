@@ -4,7 +4,7 @@ import { planFloatingIp, planFloatingIpAssociation } from './floating-ip-handler
 import { planResourceGroup } from './group-handler.ts';
 import type { ResourceHandler } from './handler.ts';
 import {
-  planCloudConfig, planKeyPair, planNone, planRandomString, planSecurityGroup, planSoftwareConfig, planWaitCondition, planWaitConditionHandle,
+  planCloudConfig, planKeyPair, planMultipartMime, planNone, planRandomString, planSecurityGroup, planSoftwareConfig, planWaitCondition, planWaitConditionHandle,
 } from './heat-handlers.ts';
 import { planNet, planPort, planSubnet } from './network-handlers.ts';
 import { planExtraRoute, planExtraRouteSet, planRouter, planRouterGateway, planRouterInterface } from './router-handlers.ts';
@@ -31,6 +31,7 @@ export const HANDLERS: Record<(typeof SUPPORTED_TYPES)[number], ResourceHandler>
   'OS::Heat::WaitCondition': planWaitCondition,
   'OS::Heat::WaitConditionHandle': planWaitConditionHandle,
   'OS::Heat::None': planNone,
+  'OS::Heat::MultipartMime': planMultipartMime,
   // Its members are planned by this same table (a group of groups too).
   'OS::Heat::ResourceGroup': (state, res, p) => planResourceGroup(state, res, p, HANDLERS),
 };
