@@ -62,9 +62,6 @@ export function validateCommand(): Command {
           if (lxc.some((p) => p.property === 'type')) {
             const { SUPPORTED_TYPES } = await import('../providers/lxc/build-plan.ts');
             notes.push({ file: t.templateFile, message: `the local runtime (lxc) runs these types: ${SUPPORTED_TYPES.join(', ')}` });
-          } else if (lxc.length === 1) {
-            // The planner stops at the first property it cannot build; later ones show once this is fixed.
-            notes.push({ file: t.templateFile, message: 'the local runtime (lxc) stops at the first property it cannot run: fix it and validate again for any after it' });
           }
         } else if (opts.provider && opts.provider !== 'lxc') {
           throw new Error(`--provider ${opts.provider}: only 'lxc' has local checks; OpenStack templates are checked by Heat at launch`);

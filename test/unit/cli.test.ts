@@ -53,6 +53,29 @@ test('stacklab validate reads a lab\'s files from its folder, and --provider lxc
   assert.equal((await run('validate', '--provider', 'lxc', `${corpus}/router-lab`)).code, 0);
 });
 
+test('stacklab validate --provider lxc lists every part the local runtime cannot run, each at its line, in one run', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tpl-'));
+  const file = join(dir, 'template.yaml');
+  writeFileSync(file, `heat_template_version: 2016-10-14
+resources:
+  net: { type: OS::Neutron::Net }
+  subnet: { type: OS::Neutron::Subnet, properties: { network: { get_resource: net }, cidr: 10.0.0.0/24 } }
+  volume: { type: OS::Cinder::Volume, properties: { size: 1 } }
+  server:
+    type: OS::Nova::Server
+    properties:
+      flavor: m1.small
+      image: windows-server-2019
+      networks: [ { network: private } ]
+`);
+  const { code, stderr } = await run('validate', '--provider', 'lxc', file);
+  assert.equal(code, 1);
+  assert.match(stderr, /template\.yaml:5: resource 'volume', property 'type': the local runtime \(lxc\) cannot run this: type OS::Cinder::Volume/);
+  assert.match(stderr, /template\.yaml:10: resource 'server', property 'image': the local runtime \(lxc\) cannot run this: image "windows-server-2019"/);
+  assert.match(stderr, /template\.yaml:11: resource 'server', property 'networks\[0\]\.network': the local runtime \(lxc\) cannot run this: network "private"/);
+  assert.doesNotMatch(stderr, /first property/);
+});
+
 test('stacklab labs lists the sample labs', async () => {
   const { stdout, code } = await run('labs');
   assert.equal(code, 0);

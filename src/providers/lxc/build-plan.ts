@@ -31,15 +31,20 @@ export function buildPlan(input: PlanInput): PlanResult {
 function planPass(input: PlanInput, reserved: FixedAddresses, dry: boolean): PlanResult & { fixed: FixedAddresses } {
   const ev = input.evaluation;
   const state = new PlanState(input, reserved, dry);
-  refuseUnsupportedTypes(state);
+  const unsupported = recordTypes(state);
   const ctx = state.evaluationContext();
   for (const res of ev.order) {
-    const properties = resolvedProperties(res, ctx, ev.properties);
     state.setId(res, uuidFor(input.stackId, res));
-    HANDLERS[state.types[res] as keyof typeof HANDLERS](state, res, properties);
+    if (unsupported.has(res)) {
+      state.unbuilt.add(res);
+      continue;
+    }
+    planResource(state, res, ctx);
   }
-  bindFloatingIps(state);
-  connectGateways(state);
+  state.attempt(() => bindFloatingIps(state), undefined);
+  state.attempt(() => connectGateways(state), undefined);
+  // Every part the runtime cannot run is listed at once (validate shows them all), not only the first.
+  if (state.problems.length) throw new PlanError(state.problems);
   const outputs = (waitData: Record<string, Record<string, unknown>>) =>
     ev.outputs({
       ...ctx,
@@ -54,14 +59,43 @@ function planPass(input: PlanInput, reserved: FixedAddresses, dry: boolean): Pla
   return { plan: planOf(state), outputs, fixed: state.fixed };
 }
 
-function refuseUnsupportedTypes(state: PlanState): void {
-  const problems: Problem[] = [];
+/**
+ * Plans one resource, its refusals collected in `state.problems`. A resource that needs one the
+ * runtime refused is still planned, so its own problems show too; what it says only because the other
+ * is missing (a lookup of that resource that fails, or a crash on its missing state) is dropped.
+ */
+function planResource(state: PlanState, res: string, ctx: EvaluationContext): void {
+  const ev = state.input.evaluation;
+  const missing = ev.dependencies(res).filter((d) => state.unbuilt.has(d));
+  const before = state.problems.length;
+  try {
+    const properties = resolvedProperties(res, ctx, ev.properties);
+    HANDLERS[state.types[res] as keyof typeof HANDLERS](state, res, properties);
+  } catch (err) {
+    if (err instanceof PlanError) state.problems.push(...err.problems);
+    else if (!missing.length) throw err;
+    else state.problems.push({ resource: res, message: CASCADE });
+  }
+  if (state.problems.length === before) return;
+  state.unbuilt.add(res);
+  if (!missing.length) return;
+  const culprits = missing.flatMap((d) => [d, state.ids[d]]);
+  const own = state.problems.slice(before).filter((p) => p.message !== CASCADE && !culprits.some((c) => p.message.includes(c)));
+  state.problems.splice(before, Infinity, ...own);
+}
+
+const CASCADE = 'cascade';
+
+/** Records every resource's type; those the runtime has no handler for are refused here, all at once. */
+function recordTypes(state: PlanState): Set<string> {
+  const unsupported = new Set<string>();
   for (const [name, r] of Object.entries(state.input.evaluation.template.resources)) {
     state.types[name] = r.type;
-    if (!(SUPPORTED_TYPES as readonly string[]).includes(r.type))
-      problems.push({ resource: name, property: 'type', message: `type ${r.type} is not supported by the local runtime (lxc); supported: ${SUPPORTED_TYPES.join(', ')}` });
+    if ((SUPPORTED_TYPES as readonly string[]).includes(r.type)) continue;
+    unsupported.add(name);
+    state.problems.push({ resource: name, property: 'type', message: `type ${r.type} is not supported by the local runtime (lxc); supported: ${SUPPORTED_TYPES.join(', ')}` });
   }
-  if (problems.length) throw new PlanError(problems);
+  return unsupported;
 }
 
 /** A resource's properties, evaluation failures turned into the planner's refusal. */

@@ -1,13 +1,15 @@
 /**
  * A faithful subset of cloud-init, applied by stacklab instead of running cloud-init itself (which
  * would add seconds to every boot): user_data as `#cloud-config` (users with ssh keys and sudo,
- * password, chpasswd, ssh_pwauth, write_files, bootcmd, runcmd) or as a script (`#!`). The result is
+ * password, chpasswd, ssh_pwauth, write_files, bootcmd, runcmd), as a script (`#!`), or as a MIME
+ * multipart message of such parts (user-data-parts.ts). The result is
  * two shell scripts the image's units run at boot (init: before sshd; final: once, after sshd) and
  * the files they install. Keys the subset does not handle are listed so the log can say so.
  */
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'yaml';
 import type { Account } from './accounts.ts';
+import { userDataParts } from './user-data-parts.ts';
 
 export interface GuestFile {
   /** Path inside the server. */
@@ -46,6 +48,12 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]);
 
+function merged(base: Obj, over: Obj): Obj {
+  const out: Obj = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isObj(out[k]) && isObj(v) ? merged(out[k], v) : v;
+  return out;
+}
+
 function commandLine(c: unknown): string {
   return Array.isArray(c) ? c.map((x) => sq(String(x))).join(' ') : String(c);
 }
@@ -70,16 +78,18 @@ export function guestSetup(input: GuestInput): GuestSetup {
   files.push({ path: '/etc/hosts', content: `127.0.0.1\tlocalhost\n127.0.1.1\t${input.hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`, mode: 0o644 });
   files.push({ path: '/etc/stacklab/meta_data.json', content: JSON.stringify({ name: input.name, hostname: input.hostname, meta: input.metadata }, null, 2), mode: 0o644 });
 
-  const ud = input.userData ?? '';
   let cc: Obj = {};
-  if (/^#cloud-config/.test(ud)) {
-    const parsed = parse(ud) as unknown;
-    cc = isObj(parsed) ? parsed : {};
-  } else if (ud.startsWith('#!')) {
-    files.push({ path: '/etc/stacklab/user-script', content: ud, mode: 0o700 });
-    final.push('/etc/stacklab/user-script');
-  } else if (ud.trim()) {
-    ignored.push('user_data that is neither #cloud-config nor a #! script');
+  let scripts = 0;
+  for (const part of userDataParts(input.userData ?? '')) {
+    if (part.kind === 'cloud-config') {
+      const parsed = parse(part.content) as unknown;
+      // Several cloud-config parts merge as cloud-init merges them by default: maps key by key, a later value replacing.
+      if (isObj(parsed)) cc = merged(cc, parsed);
+    } else if (part.kind === 'script') {
+      const path = `/etc/stacklab/user-script${scripts++ ? `-${scripts}` : ''}`;
+      files.push({ path, content: part.content, mode: 0o700 });
+      final.push(path);
+    } else ignored.push(part.type === 'text/plain' ? 'user_data that is neither #cloud-config nor a #! script' : `user_data part of type ${part.type}`);
   }
   for (const k of Object.keys(cc)) if (!HANDLED.has(k)) ignored.push(k);
 

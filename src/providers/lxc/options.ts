@@ -64,6 +64,10 @@ export const lxcProviderObject = z
       .record(z.string(), z.string())
       .default({})
       .describe('Extra template image names mapped to catalog images ("My Image": "debian-12").'),
+    keyPairs: z
+      .record(z.string(), z.string().regex(/^(ssh-|ecdsa-)\S+ \S+/, 'an OpenSSH public key (ssh-ed25519 AAAA...)'))
+      .default({})
+      .describe('Key pairs that exist on this host, for servers whose key_name names no key pair of the template (name -> OpenSSH public key).'),
     defaultImage: z.string().default('debian-12').describe('Image used when a server names no image.'),
     flavors: z.record(z.string(), flavorSchema).default({}).describe('Extra flavors (name -> limits).'),
     defaultFlavor: flavorSchema.default({ vcpus: 1, memoryMb: 1024, pids: 2048 }).describe('Limits for unknown flavors.'),

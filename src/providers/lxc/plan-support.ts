@@ -7,7 +7,8 @@ export const SUPPORTED_TYPES = [
   'OS::Neutron::Router', 'OS::Neutron::RouterInterface', 'OS::Neutron::RouterGateway', 'OS::Neutron::FloatingIP',
   'OS::Neutron::FloatingIPAssociation', 'OS::Neutron::SecurityGroup', 'OS::Neutron::ExtraRoute', 'OS::Neutron::ExtraRouteSet',
   'OS::Heat::RandomString', 'OS::Heat::CloudConfig', 'OS::Heat::SoftwareConfig', 'OS::Heat::WaitCondition',
-  'OS::Heat::WaitConditionHandle', 'OS::Heat::None',
+  'OS::Heat::WaitConditionHandle', 'OS::Heat::None', 'OS::Heat::ResourceGroup',
+  'OS::Heat::MultipartMime',
 ] as const;
 
 export class PlanError extends Error {

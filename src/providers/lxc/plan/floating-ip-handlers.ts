@@ -32,7 +32,8 @@ export const planFloatingIpAssociation: ResourceHandler = (state, res, p) => {
 export function bindFloatingIps(state: PlanState): void {
   const routers = [...state.routers.values()];
   for (const f of state.floatingIps) {
-    if (!f.port) continue;
+    // One refused already (or its port, or its association) has its refusal listed; it binds nothing.
+    if (!f.port || [f.resource, f.port, f.boundBy.resource].some((r) => state.unbuilt.has(r))) continue;
     const port = state.ports.get(f.port)!;
     const s = state.subnets.get(port.subnet)!;
     const r = routers.find((x) => x.external && x.legs.some((l) => contains(s.range, l.ip)));

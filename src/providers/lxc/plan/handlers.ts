@@ -1,9 +1,10 @@
 /** The planner's handlers, one per resource type the local runtime builds. */
 import type { SUPPORTED_TYPES } from '../plan-support.ts';
 import { planFloatingIp, planFloatingIpAssociation } from './floating-ip-handlers.ts';
+import { planResourceGroup } from './group-handler.ts';
 import type { ResourceHandler } from './handler.ts';
 import {
-  planCloudConfig, planKeyPair, planNone, planRandomString, planSecurityGroup, planSoftwareConfig, planWaitCondition, planWaitConditionHandle,
+  planCloudConfig, planKeyPair, planMultipartMime, planNone, planRandomString, planSecurityGroup, planSoftwareConfig, planWaitCondition, planWaitConditionHandle,
 } from './heat-handlers.ts';
 import { planNet, planPort, planSubnet } from './network-handlers.ts';
 import { planExtraRoute, planExtraRouteSet, planRouter, planRouterGateway, planRouterInterface } from './router-handlers.ts';
@@ -30,4 +31,7 @@ export const HANDLERS: Record<(typeof SUPPORTED_TYPES)[number], ResourceHandler>
   'OS::Heat::WaitCondition': planWaitCondition,
   'OS::Heat::WaitConditionHandle': planWaitConditionHandle,
   'OS::Heat::None': planNone,
+  'OS::Heat::MultipartMime': planMultipartMime,
+  // Its members are planned by this same table (a group of groups too).
+  'OS::Heat::ResourceGroup': (state, res, p) => planResourceGroup(state, res, p, HANDLERS),
 };

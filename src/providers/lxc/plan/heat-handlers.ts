@@ -4,6 +4,7 @@ import { intToIp, parseCidr } from '../ipv4.ts';
 import { randomString, randomToken, takeRsaKeyPair } from '../keys.ts';
 import { list, obj } from '../plan-support.ts';
 import type { ResourceHandler } from './handler.ts';
+import { isMultipart, mimeParts, multipartMime, type MimeInput } from '../user-data-parts.ts';
 
 export const planKeyPair: ResourceHandler = (state, res, p) => {
   const name = state.text(res, p.name, 'name') ?? `${state.input.stackName}-${res}`;
@@ -39,6 +40,30 @@ export const planCloudConfig: ResourceHandler = (state, res, p) => {
 
 export const planSoftwareConfig: ResourceHandler = (state, res, p) => {
   const config = state.text(res, p.config, 'config') ?? '';
+  state.configs.set(res, config);
+  state.attributes[res] = { config };
+};
+
+/**
+ * OS::Heat::MultipartMime: its parts (configs of the template by id, or text; `type: multipart`
+ * merges another message's parts) as the MIME message Heat makes, for a server's user_data.
+ */
+export const planMultipartMime: ResourceHandler = (state, res, p) => {
+  const parts: MimeInput[] = [];
+  for (const [i, raw] of list(p.parts).entries()) {
+    const part = obj(raw);
+    const at = `parts[${i}]`;
+    const ref = state.text(res, part.config, `${at}.config`) ?? '';
+    const configRes = state.byId.get(ref);
+    const content = configRes !== undefined && state.configs.has(configRes) ? state.configs.get(configRes)! : ref;
+    if ((state.text(res, part.type, `${at}.type`) ?? 'text') === 'multipart') {
+      // Heat keeps each inner part's subtype and file name (a part the message cannot be read into is dropped, as there).
+      if (isMultipart(content)) parts.push(...mimeParts(content).map((x) => ({ content: x.content, subtype: x.type.replace(/^[^/]*\//, ''), filename: x.filename })));
+      continue;
+    }
+    parts.push({ content, subtype: state.text(res, part.subtype, `${at}.subtype`), filename: state.text(res, part.filename, `${at}.filename`) });
+  }
+  const config = multipartMime(parts);
   state.configs.set(res, config);
   state.attributes[res] = { config };
 };

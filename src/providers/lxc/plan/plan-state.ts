@@ -6,7 +6,7 @@
  * free address) are written once.
  */
 import { contains, intToIp, ipToInt, type Cidr } from '../ipv4.ts';
-import type { EvaluationContext, StackEvaluation } from '../evaluation.ts';
+import type { EvaluationContext, Problem, StackEvaluation } from '../evaluation.ts';
 import type { LxcSettings } from '../options.ts';
 import type { RouterPlan, ServerPlan, StackPlan, SubnetPlan } from '../plan.ts';
 import { PlanError, str } from '../plan-support.ts';
@@ -65,6 +65,13 @@ export interface FloatingIpState {
 /** Addresses the template fixes explicitly, by subnet resource. */
 export type FixedAddresses = Map<string, Set<number>>;
 
+/** `path` applied the way Heat applies it: a key or index that is not there gives null. */
+function select(value: unknown, path: (string | number)[]): unknown {
+  let v = value;
+  for (const p of path) v = v === null || v === undefined || (typeof v === 'object' && !Object.hasOwn(v, p)) ? null : (v as Record<string | number, unknown>)[p];
+  return v ?? null;
+}
+
 export class PlanState {
   readonly ids: Record<string, string> = {};
   /** Physical id -> resource name, to recognise `get_resource` values given as references. */
@@ -87,6 +94,12 @@ export class PlanState {
   readonly publicIps: string[] = [];
   readonly fixed: FixedAddresses = new Map();
   readonly notes: string[] = [];
+  /** Every refusal so far: the planner goes on after one, to list them all. */
+  readonly problems: Problem[] = [];
+  /** Resources refused (or of a type not run): their attributes read as null, so the rest can be planned. */
+  readonly unbuilt = new Set<string>();
+  /** ResourceGroup resource -> its members' resource names (`<group>.<index>`), in order. */
+  readonly groups = new Map<string, string[]>();
   private macCounter = 0;
 
   constructor(
@@ -103,6 +116,20 @@ export class PlanState {
 
   fail(resource: string, message: string, property?: string): never {
     throw new PlanError([{ resource, property, message }]);
+  }
+
+  /**
+   * `check()`, or `fallback` with its refusal recorded: for a part of a resource that does not
+   * decide the rest, so the refusals of the parts after it are listed too.
+   */
+  attempt<T>(check: () => T, fallback: T): T {
+    try {
+      return check();
+    } catch (err) {
+      if (!(err instanceof PlanError)) throw err;
+      this.problems.push(...err.problems);
+      return fallback;
+    }
   }
 
   /**
@@ -171,14 +198,44 @@ export class PlanState {
         return this.ids[name];
       },
       attribute: (resource, attribute, path) => {
-        const a = Object.hasOwn(this.attributes, resource) ? this.attributes[resource] : undefined;
-        if (!a) return this.fail(resource, `attribute ${attribute} asked before the resource exists`);
-        if (!Object.hasOwn(a, attribute)) return this.fail(resource, `${this.types[resource]} has no attribute "${attribute}" in the local runtime (has: ${Object.keys(a).join(', ')})`);
-        let v: unknown = a[attribute];
-        for (const p of path) v = v === null || v === undefined || (typeof v === 'object' && !Object.hasOwn(v, p)) ? null : (v as Record<string | number, unknown>)[p];
-        return v ?? null;
+        if (this.unbuilt.has(resource)) return null;
+        const members = this.groups.get(resource);
+        return members ? this.groupAttribute(resource, members, attribute, path) : this.ownAttribute(resource, attribute, path);
       },
     };
+  }
+
+  private ownAttribute(resource: string, attribute: string, path: (string | number)[]): unknown {
+    const a = Object.hasOwn(this.attributes, resource) ? this.attributes[resource] : undefined;
+    if (!a) return this.fail(resource, `attribute ${attribute} asked before the resource exists`);
+    if (!Object.hasOwn(a, attribute)) return this.fail(resource, `${this.types[resource]} has no attribute "${attribute}" in the local runtime (has: ${Object.keys(a).join(', ')})`);
+    return select(a[attribute], path);
+  }
+
+  /**
+   * A ResourceGroup's attribute as Heat answers it: `refs` and `refs_map` (the members' ids),
+   * `attributes` (index -> the member's attribute named by the path), `resource.N[.attr]` (one
+   * member's), and any other name: the list of that attribute of every member, the path applied to each.
+   */
+  private groupAttribute(group: string, members: string[], attribute: string, path: (string | number)[]): unknown {
+    const member = (n: string | number) => {
+      const m = members[Number(n)];
+      return m !== undefined && /^\d+$/.test(String(n)) ? m : this.fail(group, `Member '${n}' not found in group resource '${group}'`);
+    };
+    const of = (m: string, name: unknown, rest: (string | number)[]) => (name === undefined ? this.ids[m] : this.groups.has(m) ? this.groupAttribute(m, this.groups.get(m)!, String(name), rest) : this.ownAttribute(m, String(name), rest));
+    if (attribute === 'refs') return select(members.map((m) => this.ids[m]), path);
+    if (attribute === 'refs_map') return select(Object.fromEntries(members.map((m, i) => [String(i), this.ids[m]])), path);
+    if (attribute === 'removed_rsrc_list') return select([], path);
+    if (attribute === 'attributes') {
+      if (path[0] === undefined) return this.fail(group, 'get_attr attributes needs the name of the members\' attribute after it');
+      return Object.fromEntries(members.map((m, i) => [String(i), of(m, path[0], path.slice(1))]));
+    }
+    if (attribute.startsWith('resource.')) {
+      const [, index, ...name] = attribute.split('.');
+      const m = member(index);
+      return name.length ? of(m, name.join('.'), path) : of(m, path[0], path.slice(1));
+    }
+    return members.map((m) => of(m, attribute, path));
   }
 
   private subnetOf(network: string, resource: string, property: string): SubnetState {

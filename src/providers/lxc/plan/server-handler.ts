@@ -44,7 +44,10 @@ export const planServer: ResourceHandler = (state, res, p) => {
   const index = state.servers.length;
   const name = state.text(res, p.name, 'name') ?? `${stackName}-${res}`;
   const imageName = state.text(res, p.image, 'image');
-  const image = resolveImageName(settings, imageName) ?? state.fail(res, `image "${imageName}" is not in the local image catalog (${Object.keys(IMAGE_CATALOG).join(', ')}; aliases can be added in the lxc provider options)`, 'image');
+  const image = state.attempt(
+    () => resolveImageName(settings, imageName) ?? state.fail(res, `image "${imageName}" is not in the local image catalog (${Object.keys(IMAGE_CATALOG).join(', ')}; aliases can be added in the lxc provider options)`, 'image'),
+    settings.defaultImage,
+  );
   const flavorName = state.text(res, p.flavor, 'flavor') ?? '';
   const flavor = (Object.hasOwn(settings.flavors, flavorName) ? settings.flavors[flavorName] : undefined) ?? (Object.hasOwn(DEFAULT_FLAVORS, flavorName) ? DEFAULT_FLAVORS[flavorName] : undefined) ?? settings.defaultFlavor;
   const { nics, subnets } = planNics(state, res, p, index);
@@ -52,12 +55,8 @@ export const planServer: ResourceHandler = (state, res, p) => {
   const g = subnets.findIndex((s) => s.gateway);
   if (g >= 0) nics[g].gateway = subnets[g].gateway;
   const hostRoutes = subnets.flatMap((s) => s.hostRoutes);
-  let rootKey: string | undefined;
-  if (p.key_name !== undefined && p.key_name !== null) {
-    const keyName = state.text(res, p.key_name, 'key_name');
-    const kp = state.lookup(keyName, 'OS::Nova::KeyPair') ?? state.fail(res, `key_name "${keyName}": only key pairs made by the template (OS::Nova::KeyPair) exist in the local runtime`, 'key_name');
-    rootKey = String(state.attributes[kp].public_key);
-  }
+  const keyName = state.attempt(() => state.text(res, p.key_name, 'key_name'), undefined);
+  const rootKey = keyName === undefined ? undefined : keyNamed(state, res, keyName);
   let userData = state.text(res, p.user_data, 'user_data');
   const configRes = userData === undefined ? undefined : state.byId.get(userData);
   if (configRes !== undefined && state.configs.has(configRes)) userData = state.configs.get(configRes);
@@ -72,3 +71,28 @@ export const planServer: ResourceHandler = (state, res, p) => {
   state.attributes[res] = { name, first_address: nics[0].ip, networks: networksAttr, addresses, accessIPv4: '', instance_name: container, show: { name } };
   state.servers.push({ resource: res, name, hostname: hostnameFrom(name), container, image, flavor, nics, hostRoutes, rootKey, userData, metadata: obj(p.metadata) });
 };
+
+/**
+ * The stack's parameter for the key pair the platform makes (services/platform-key-pair.ts, which
+ * this layer cannot import; test/lxc/key-name.test.ts keeps the two equal).
+ */
+export const PLATFORM_KEY_PARAMETER = 'stacklab_public_key';
+
+/**
+ * The public key `key_name` stands for. A template written for a cloud names a key pair that exists
+ * there; here it is, in turn: a key pair the template makes, one configured by that name in the
+ * provider's `key_pairs`, or the stack's own key (the one the platform makes when the template
+ * declares `stacklab_public_key`). None of these: the server gets no key from it, as the template
+ * must log in some other way (a password, keys in user_data), which is said once in the log.
+ */
+function keyNamed(state: PlanState, res: string, keyName: string): string | undefined {
+  const kp = state.lookup(keyName, 'OS::Nova::KeyPair');
+  if (kp) return String(state.attributes[kp].public_key);
+  const { keyPairs } = state.input.settings;
+  if (Object.hasOwn(keyPairs, keyName)) return keyPairs[keyName];
+  const platform = state.input.evaluation.parameters[PLATFORM_KEY_PARAMETER];
+  if (typeof platform === 'string' && platform.trim()) return platform.trim();
+  const note = `key_name "${keyName}" (${res}): no key pair of that name in the template or the lxc provider's key_pairs, and no ${PLATFORM_KEY_PARAMETER}: the server gets no key from it`;
+  if (!state.notes.includes(note)) state.notes.push(note);
+  return undefined;
+}
