@@ -2,6 +2,7 @@
  * The few HTML pages the LTI endpoints answer with (they run inside the LMS iframe, not as JSON), in the
  * language the http layer chose (docs/i18n.md). Lab titles and descriptions are the authors' own words.
  */
+import type { Sentence } from '../errors/sentence.ts';
 import type { Translate } from '../infra/i18n/formatter.ts';
 import { textDirection } from '../infra/i18n/locale-info.ts';
 
@@ -40,10 +41,10 @@ export function autoPostPage(lang: PageLanguage, action: string, fields: Record<
   );
 }
 
-/** `message` is the LtiError's own sentence (English where the thrower wrote one); `reason` its stable code. */
-export function errorPage(lang: PageLanguage, message: string, reason: string): string {
+/** `said` is the LtiError's sentence (`lti.refusal.*`), in the page's language; `reason` its stable code. */
+export function errorPage(lang: PageLanguage, said: Sentence, reason: string): string {
   const { t } = lang;
-  return page(lang, t('lti.refusedTitle'), `<h1>${escapeHtml(t('lti.refusedHeading'))}</h1><p>${escapeHtml(message)}</p><p class="muted">${escapeHtml(t('lti.reason', { reason }))}</p>`);
+  return page(lang, t('lti.refusedTitle'), `<h1>${escapeHtml(t('lti.refusedHeading'))}</h1><p id="refusal">${escapeHtml(t(said.key, said.values))}</p><p class="muted">${escapeHtml(t('lti.reason', { reason }))}</p>`);
 }
 
 export interface PickerLab {
