@@ -62,12 +62,13 @@ export function pickerPage(lang: PageLanguage, action: string, request: string, 
   const { t } = lang;
   const items = labs
     .map(
-      (lab) => `<li><label><input type="${multiple ? 'checkbox' : 'radio'}" name="lab" value="${escapeHtml(lab.id)}"> <strong>${escapeHtml(lab.title)}</strong></label>
-<span class="muted">(${escapeHtml(lab.id)})</span><br><span>${escapeHtml(lab.description)}</span></li>`,
+      // The lab's id, title and description are its author's words: marked so, as on the lab page.
+      (lab) => `<li><label><input type="${multiple ? 'checkbox' : 'radio'}" name="lab" value="${escapeHtml(lab.id)}"> <strong translate="no">${escapeHtml(lab.title)}</strong></label>
+<span class="muted" translate="no">(${escapeHtml(lab.id)})</span><br><span translate="no">${escapeHtml(lab.description)}</span></li>`,
     )
     .join('\n');
   const waitingList = waiting.length
-    ? `<p id="labs-waiting">${escapeHtml(t('lti.labsWaiting'))}</p><ul>${waiting.map((title) => `<li>${escapeHtml(title)}</li>`).join('')}</ul>`
+    ? `<p id="labs-waiting">${escapeHtml(t('lti.labsWaiting'))}</p><ul>${waiting.map((title) => `<li translate="no">${escapeHtml(title)}</li>`).join('')}</ul>`
     : '';
   const body = labs.length
     ? `<form method="post" action="${escapeHtml(action)}"><input type="hidden" name="request" value="${escapeHtml(request)}"><ul>${items}</ul><button type="submit" id="add-lab">${escapeHtml(t('lti.addToCourse'))}</button></form>${waitingList}`
