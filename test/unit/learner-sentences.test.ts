@@ -19,6 +19,7 @@ import { INSTALL_ROOT } from '../../src/infra/install-root.ts';
 import { sayIn } from '../../src/checks/check-view.ts';
 import { SAMPLE_VALUES } from '../support/i18n-sample.ts';
 import { errorPage } from '../../src/lti/html.ts';
+import { errorControl } from '../../src/gateway/socket-messages.ts';
 import { LtiError } from '../../src/lti/lti-error.ts';
 
 const SRC = join(INSTALL_ROOT, 'src');
@@ -178,6 +179,16 @@ describe('learner-visible sentences', () => {
     // Braces and angle brackets are quoted in the catalogue, so they come out as written.
     assert.equal(inEnglish(sentence('error.BAD_REQUEST.notObject')), 'The request body must be a JSON object ({...}).');
     assert.equal(inEnglish(sentence('lti.refusal.noLabParameter')), 'This course link does not say which lab to open: the course team must add the custom parameter lab=<lab id>.');
+  });
+
+  test("the gateway's error for the terminal carries its sentence's key and values, with the English for other clients", () => {
+    assert.deepEqual(errorControl(sentence('screen.unreachableFromJump', { host: 'db-1' }), true), {
+      type: 'error',
+      message: 'The lab server "db-1" cannot be reached from the jump host yet.',
+      key: 'screen.unreachableFromJump',
+      values: { host: 'db-1' },
+      retry: true,
+    });
   });
 
   test('the LTI refusal page says the refusal in the page language, right to left in Arabic', () => {
