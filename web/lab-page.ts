@@ -250,6 +250,12 @@ function scheduleReconnect(cause = t('lab.connectionFailed')): void {
   reconnectDelay = Math.min(reconnectDelay * 2, 10_000);
 }
 
+/** The cause alone, without the gateway's closing "Reconnecting…" (in the page's words or English): the give-up text quotes it. */
+function withoutReconnecting(message: string): string {
+  for (const word of [t('lab.reconnecting'), 'Reconnecting…']) if (message.endsWith(word)) return message.slice(0, -word.length).trimEnd();
+  return message;
+}
+
 function onScreenStatus(state: 'connecting' | 'connected' | 'closed', message: string, retry: boolean): void {
   if (state === 'connected') {
     connection = 'connected';
@@ -262,7 +268,7 @@ function onScreenStatus(state: 'connecting' | 'connected' | 'closed', message: s
     connection = 'idle';
     if (view?.phase === 'ready') {
       showOverlay({ title: t('lab.reconnecting'), message, elapsed: '' });
-      if (retry) scheduleReconnect(message.replace(/\s*Reconnecting…$/, ''));
+      if (retry) scheduleReconnect(withoutReconnecting(message));
       else fail(t('lab.cannotShow'), message);
     }
   }

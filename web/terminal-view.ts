@@ -10,11 +10,18 @@ import type { ConnectionGrant } from '../src/http/routes/learner-api.ts';
 import type { LabView } from '../src/http/routes/learner-view.ts';
 import { installClipboard } from './clipboard.ts';
 import { THEMES } from './terminal-themes.ts';
+import type { MessageValues } from '../src/infra/i18n/formatter.ts';
 import { t } from './i18n.ts';
 
 const PAUSE_AT = 2 << 20;
 const RESUME_AT = 1 << 19;
 const PING_MS = 20_000;
+
+/** The gateway's error in the page's language: by its catalogue key, else as the gateway wrote it. */
+function said(error: { message?: string; key?: string; values?: MessageValues }): string {
+  const text = error.key ? t(error.key, error.values) : undefined;
+  return text && text !== error.key ? text : (error.message ?? '');
+}
 
 export interface TerminalEvents {
   onStatus(state: 'connecting' | 'connected' | 'closed', message: string, retry: boolean): void;
@@ -83,7 +90,7 @@ export class TerminalView {
     let lastError = '';
     ws.onmessage = (event) => {
       if (typeof event.data === 'string') {
-        const message = JSON.parse(event.data) as { type: string; state?: string; message?: string; code?: number | null; watchers?: number; takenOver?: boolean; on?: boolean };
+        const message = JSON.parse(event.data) as { type: string; state?: string; message?: string; key?: string; values?: MessageValues; code?: number | null; watchers?: number; takenOver?: boolean; on?: boolean };
         if (message.type === 'presence') this.events.onStaff?.({ watchers: message.watchers ?? 0, takenOver: message.takenOver === true });
         if (message.type === 'recording') this.events.onStaff?.({ recording: message.on === true });
         if (message.type === 'pong') this.awaitingPong = 0;
@@ -91,7 +98,7 @@ export class TerminalView {
           this.events.onStatus('connected', t('screen.connected'), false);
           this.control({ type: 'resize', cols: this.term.cols, rows: this.term.rows });
         }
-        if (message.type === 'error') lastError = message.message ?? '';
+        if (message.type === 'error') lastError = said(message);
         return;
       }
       const bytes = new Uint8Array(event.data as ArrayBuffer);

@@ -19,6 +19,7 @@ import { CheckStore, type CheckRun } from './check-store.ts';
 import { runChecks } from './run-checks.ts';
 import { gradeOf } from './score.ts';
 import { labSshTarget, type SshTarget } from './ssh-target.ts';
+import { inEnglish, sentence } from '../errors/sentence.ts';
 
 export interface CheckDeps {
   db: Database;
@@ -83,7 +84,7 @@ export class CheckService {
   private lab(stack: Stack): Lab {
     const lab = this.deps.labs.get(stack.lab);
     if (!lab) throw new AppError('LAB_NOT_FOUND', `lab '${stack.lab}' of stack ${stack.id} is not loaded`);
-    if (lab.checks.length === 0) throw new AppError('BAD_REQUEST', `lab '${lab.id}' has no checks`, { message: 'This lab has no progress checks.' });
+    if (lab.checks.length === 0) throw new AppError('BAD_REQUEST', `lab '${lab.id}' has no checks`, { message: sentence('error.BAD_REQUEST.noChecks') });
     return lab;
   }
 
@@ -93,7 +94,7 @@ export class CheckService {
     const lab = this.lab(stack);
     if (!REACHABLE.has(stack.state)) {
       throw new AppError('INVALID_STATE', `check on stack ${stackId} in state ${stack.state}`, {
-        message: 'The lab environment is not running: launch it again, then check your progress.',
+        message: sentence('error.INVALID_STATE.checkNotRunning'),
       });
     }
     const now = this.deps.clock.now();
@@ -152,7 +153,7 @@ export class CheckService {
     let target: SshTarget | undefined;
     try {
       const stack = await this.ready(run.stackId, lab, run.actor);
-      if (!stack.publicIp) throw new RunError('no-address', 'The lab environment has no address to check yet; try again in a moment.', 'stack has no public_ip');
+      if (!stack.publicIp) throw new RunError('no-address', sentence('check.run.noAddress'), 'stack has no public_ip');
       const secrets = await this.deps.stacks.secrets(stack.id);
       target = labSshTarget(stack.publicIp, lab, secrets);
       const outcome = await runChecks(target, lab.checks, { checkSeconds: lab.timeouts.check, remoteExecSeconds: lab.timeouts.remoteExec });
@@ -163,7 +164,7 @@ export class CheckService {
       await this.announce(finished, lab).catch((error: unknown) => log.error({ err: error }, 'check.completed listener failed'));
       return finished;
     } catch (error) {
-      const userMessage = error instanceof UserFacingError ? error.message : 'The progress check could not run; it has been logged. Please try again.';
+      const userMessage = error instanceof UserFacingError ? error.message : inEnglish(sentence('check.run.failed'));
       log.warn(error instanceof UserFacingError ? { code: error.code, detail: error.detail ?? error.message } : { err: error }, 'progress check failed to run');
       return (await this.store.fail(run.id, userMessage, this.deps.clock.now())) ?? run;
     } finally {
@@ -181,12 +182,12 @@ export class CheckService {
         // Checking is learner activity: it pushes the idle suspend back.
         return this.deps.stacks.keepalive(stackId, actor).catch(() => stack);
       }
-      if (remaining <= 0) throw new RunError('not-ready', 'The lab environment did not become ready in time for the check; try again.', `stack is still ${stack.state}`);
-      if (!REACHABLE.has(stack.state)) throw new RunError('not-running', 'The lab environment is not running: launch it again, then check your progress.', `stack is ${stack.state}`);
+      if (remaining <= 0) throw new RunError('not-ready', sentence('check.run.notReady'), `stack is still ${stack.state}`);
+      if (!REACHABLE.has(stack.state)) throw new RunError('not-running', sentence('check.run.notRunning'), `stack is ${stack.state}`);
       if (stack.state === 'SUSPEND_PENDING') {
         await this.deps.stacks.keepalive(stackId, actor);
       } else if (DORMANT.has(stack.state)) {
-        if (++resumes > 2) throw new RunError('resume-failed', 'The lab environment could not be resumed for the check; try again later.', `resume failed: ${stack.error ?? stack.state}`);
+        if (++resumes > 2) throw new RunError('resume-failed', sentence('check.run.resumeFailed'), `resume failed: ${stack.error ?? stack.state}`);
         await this.deps.stacks.requestResume(stackId, actor);
       } else {
         await this.deps.stacks.waitForState(stackId, ['READY', 'SUSPENDED', 'SHELVED'], remaining).catch(() => undefined);

@@ -1,6 +1,7 @@
 /** SQL for progress check runs (table check_runs, migration 002). */
 import type { Queryable } from '../db/database.ts';
 import type { CheckResult } from './score.ts';
+import { inEnglish, sentence } from '../errors/sentence.ts';
 
 export type CheckRunStatus = 'running' | 'completed' | 'error';
 
@@ -81,10 +82,11 @@ export class CheckStore {
    */
   async begin(run: NewCheckRun): Promise<{ run: CheckRun; joined: boolean }> {
     return this.db.transaction(async (tx) => {
+      // Stored in English like every run's error; a learner's page gets it translated (check-view.ts).
       await tx.query(
-        `UPDATE check_runs SET status = 'error', finished_at = $2, error = 'The progress check was interrupted; please run it again.'
+        `UPDATE check_runs SET status = 'error', finished_at = $2, error = $3
          WHERE stack_id = $1 AND status = 'running' AND deadline < $2`,
-        [run.stackId, run.now],
+        [run.stackId, run.now, inEnglish(sentence('check.run.interrupted'))],
       );
       const inserted = await tx.query<CheckRunRow>(
         `INSERT INTO check_runs (id, stack_id, learner, context, lab, status, actor, started_at, deadline)

@@ -4,6 +4,8 @@
  * results and the score, `show_hints_on_error: false` hides the hints.
  */
 import type { Lab } from '../domain/lab.ts';
+import { translator } from '../infra/i18n/catalogues.ts';
+import { recognise } from '../infra/i18n/recognise.ts';
 import type { CheckRun } from './check-store.ts';
 import type { CheckStatus } from './check-service.ts';
 
@@ -29,13 +31,29 @@ export interface CheckStatusView {
   attempts: number;
 }
 
-export function runView(run: CheckRun, lab: Lab | undefined, audience: 'service' | 'learner'): CheckRunView {
+/** How a stored sentence is shown: as stored (English), or in the reader's language. */
+export type Say = (text: string) => string;
+
+/**
+ * stacklab's own framing of a run (its error, the hints it writes when a check fails without one of the
+ * author's) in `locale`; the author's hints and the scripts' output are shown as they are.
+ */
+export function sayIn(locale: string | undefined): Say {
+  if (!locale) return (text) => text;
+  const t = translator(locale);
+  return (text) => {
+    const found = recognise(text, ['check.run.', 'check.hint.']);
+    return found ? t(found.key, found.values) : text;
+  };
+}
+
+export function runView(run: CheckRun, lab: Lab | undefined, audience: 'service' | 'learner', say: Say = (text) => text): CheckRunView {
   const base: CheckRunView = {
     id: run.id,
     status: run.status,
     startedAt: run.startedAt.toISOString(),
     finishedAt: run.finishedAt?.toISOString() ?? null,
-    error: run.error,
+    error: run.error === null ? null : say(run.error),
   };
   const feedback = audience === 'service' || (lab?.showFeedback ?? true);
   if (!feedback) return base;
@@ -50,18 +68,18 @@ export function runView(run: CheckRun, lab: Lab | undefined, audience: 'service'
       passed: r.passed,
       timedOut: r.timedOut,
       ...(r.server ? { server: r.server } : {}),
-      ...(hints && r.hint ? { hint: r.hint } : {}),
+      ...(hints && r.hint ? { hint: say(r.hint) } : {}),
     })),
   };
 }
 
-export function statusView(status: CheckStatus, lab: Lab | undefined, audience: 'service' | 'learner'): CheckStatusView {
+export function statusView(status: CheckStatus, lab: Lab | undefined, audience: 'service' | 'learner', say?: Say): CheckStatusView {
   const feedback = audience === 'service' || (lab?.showFeedback ?? true);
   return {
     label: lab?.progressCheckLabel ?? 'Check progress',
     heading: lab?.progressCheckResultHeading ?? 'Progress check result',
     showFeedback: lab?.showFeedback ?? true,
-    latest: status.latest ? runView(status.latest, lab, audience) : null,
+    latest: status.latest ? runView(status.latest, lab, audience, say) : null,
     ...(feedback ? { grade: status.grade } : {}),
     gradePolicy: status.gradePolicy,
     attempts: status.attempts,

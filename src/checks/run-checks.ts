@@ -8,6 +8,7 @@ import { runRemoteScript } from './remote-script.ts';
 import { scoreResults, type CheckResult, type Score } from './score.ts';
 import { LabConnectionError } from '../ssh/lab-connection-error.ts';
 import type { SshTarget } from './ssh-target.ts';
+import { inEnglish, sentence } from '../errors/sentence.ts';
 
 export interface CheckRunLimits {
   /** The whole run, seconds (lab.timeouts.check). */
@@ -22,14 +23,16 @@ export interface CheckOutcome extends Score {
 
 const MAX_HINT = 2_000;
 
+// The framing hints are kept in English (check runs are stored as text); the learner API shows them in
+// the learner's language by recognising them (check-view.ts). The lab author's own hints stay as written.
 export function timeoutHint(seconds: number): string {
-  return `This check did not finish within ${seconds} seconds, so it counts as failed. Look for a command that waits forever (a service that does not answer, a prompt) and try again.`;
+  return inEnglish(sentence('check.hint.timedOut', { seconds }));
 }
 
 function hintFor(check: LabCheck, stderr: string): string {
   const text = stderr.trim();
   if (text) return text.length > MAX_HINT ? `${text.slice(0, MAX_HINT)}…` : text;
-  return check.hint ?? `The check '${check.title}' did not pass yet.`;
+  return check.hint ?? inEnglish(sentence('check.hint.notPassed', { title: check.title }));
 }
 
 /** Runs every check in order; connection problems to one server fail that server's checks, not the run. */
@@ -46,7 +49,7 @@ export async function runChecks(
     const remainingMs = deadline - Date.now();
     let result: CheckResult;
     if (remainingMs < 1000) {
-      result = { ...base, passed: false, timedOut: true, durationMs: 0, hint: `Not run: the progress check took longer than its ${limits.checkSeconds} seconds in total.` };
+      result = { ...base, passed: false, timedOut: true, durationMs: 0, hint: inEnglish(sentence('check.hint.outOfTime', { seconds: limits.checkSeconds })) };
     } else {
       const timeoutMs = Math.min(limits.remoteExecSeconds * 1000, remainingMs);
       try {
@@ -63,7 +66,7 @@ export async function runChecks(
       } catch (error) {
         // The jump host itself being unreachable makes the whole run meaningless: let the caller report it.
         if (!check.server && error instanceof LabConnectionError) throw error;
-        const message = error instanceof LabConnectionError ? error.message : `The check could not run: ${(error as Error).message}`;
+        const message = error instanceof LabConnectionError ? error.message : inEnglish(sentence('check.hint.couldNotRun', { error: (error as Error).message }));
         result = { ...base, passed: false, timedOut: false, durationMs: 0, hint: message };
       }
     }

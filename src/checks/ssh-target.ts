@@ -10,6 +10,7 @@ import type { StackSecrets } from '../domain/stack.ts';
 import { jumpSshPort } from '../domain/lab-servers.ts';
 import { LabConnectionError } from '../ssh/lab-connection-error.ts';
 import { connectDirect, connectThrough, LabSshError, type LabLogin } from '../ssh/lab-ssh.ts';
+import { sentence } from '../errors/sentence.ts';
 
 export interface SshCredentials extends LabLogin {
   /** The jump host: the stack's public IP. */
@@ -20,10 +21,7 @@ export interface SshCredentials extends LabLogin {
 /** A connector failure as checks report it; anything else passes unchanged. */
 function forChecks(error: unknown): never {
   if (!(error instanceof LabSshError)) throw error;
-  const userMessage =
-    error.reason === 'unreachable-from-jump'
-      ? `Could not reach the server '${error.host}' from the lab's jump host.`
-      : `Could not log in to ${error.host} over SSH; the lab may still be starting, try again in a moment.`;
+  const userMessage = error.reason === 'unreachable-from-jump' ? sentence('check.run.unreachableServer', { host: error.host }) : sentence('check.run.loginFailed', { host: error.host });
   throw new LabConnectionError(error.reason, userMessage, error.message, { cause: error });
 }
 

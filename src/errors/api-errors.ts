@@ -2,6 +2,7 @@
  * The catalogue of API errors: a stable code, its HTTP status and the sentence a client shows when the
  * thrower has none more precise. docs/errors.md is generated from it; a test fails when they drift.
  */
+import { sentence, type Sentence } from './sentence.ts';
 import { UserFacingError } from './user-facing-error.ts';
 
 export const API_ERRORS = {
@@ -57,15 +58,20 @@ export class AppError extends UserFacingError<ApiErrorCode> {
   readonly clientDetail?: string;
   /** Seconds after which the same request can succeed, sent as the Retry-After header (429, 503). */
   readonly retryAfterSeconds?: number;
-  constructor(code: ApiErrorCode, detail?: string, options?: { cause?: unknown; message?: string; clientDetail?: string; retryAfterSeconds?: number }) {
-    super(code, options?.message ?? API_ERRORS[code].message, detail, options);
+  /**
+   * `message`: a catalogue sentence more precise than the code's own (`error.<CODE>`, the default). A
+   * plain string is English only: test/unit/learner-sentences.test.ts refuses one outside the few files
+   * it names.
+   */
+  constructor(code: ApiErrorCode, detail?: string, options?: { cause?: unknown; message?: Sentence | string; clientDetail?: string; retryAfterSeconds?: number }) {
+    super(code, options?.message ?? sentence(`error.${code}`), detail, options);
     this.status = API_ERRORS[code].status;
     this.clientDetail = options?.clientDetail;
     this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 
   /** A client's own input is wrong: the reason (field names, limits) goes to the client as well as to the log. */
-  static badInput(reason: string, message?: string): AppError {
+  static badInput(reason: string, message?: Sentence | string): AppError {
     return new AppError('BAD_REQUEST', reason, { clientDetail: reason, ...(message ? { message } : {}) });
   }
 

@@ -27,6 +27,7 @@ import { idlenessOf } from '../domain/idleness.ts';
 import { useConnectionToken } from '../services/used-tokens.ts';
 import { gauge } from '../infra/metrics.ts';
 import { ConnectionFailureLog, type ConnectionReport } from './connection-failure-log.ts';
+import { sentence } from '../errors/sentence.ts';
 
 interface Authorised {
   grant: ConnectionGrant;
@@ -89,12 +90,12 @@ async function authorise(ctx: AppContext, request: GatewayRequest, kind: Connect
   const limit = ctx.config.sockets_per_stack;
   if (limit > 0 && sockets.count(stack.id) >= limit) {
     throw new AppError('LIMIT_REACHED', `gateway: ${limit} sockets open to stack ${stack.id} (setting sockets_per_stack)`, {
-      message: `This lab already has ${limit} connections open, the most allowed: close a lab tab or window and try again.`,
+      message: sentence('error.LIMIT_REACHED.connections', { limit }),
     });
   }
   // Last, once everything else holds: a token opens one connection, so one copied from a page, a
   // proxy log or a browser extension is worth nothing after the page used it.
-  if (!(await useConnectionToken(ctx.db, grant))) throw new AppError('UNAUTHORIZED', 'gateway: connection token used already', { message: 'This connection token was used already: reload the lab page to connect again.' });
+  if (!(await useConnectionToken(ctx.db, grant))) throw new AppError('UNAUTHORIZED', 'gateway: connection token used already', { message: sentence('error.UNAUTHORIZED.connectionTokenUsed') });
   authorised.set(request, { grant, stack, lab, server });
 }
 

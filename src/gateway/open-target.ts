@@ -6,6 +6,7 @@ import type { Stack, StackSecrets } from '../domain/stack.ts';
 import { jumpSshPort, type LabServer } from '../domain/lab-servers.ts';
 import { LabConnectionError } from '../ssh/lab-connection-error.ts';
 import { connectDirect, connectThrough, forwardOut, type SshOptions } from './ssh-connect.ts';
+import { sentence } from '../errors/sentence.ts';
 
 export interface OpenedSsh {
   client: Client;
@@ -18,7 +19,7 @@ export interface OpenedTunnel {
 }
 
 export function publicIpOf(stack: Stack): string {
-  if (!stack.publicIp) throw new LabConnectionError('no-address', 'The lab has no address yet; wait for it to finish starting.', `stack ${stack.id} has no public_ip`);
+  if (!stack.publicIp) throw new LabConnectionError('no-address', sentence('screen.noAddress'), `stack ${stack.id} has no public_ip`);
   return stack.publicIp;
 }
 

@@ -17,6 +17,7 @@ import type { LabServer } from '../domain/lab-servers.ts';
 import { connectJump, publicIpOf } from './open-target.ts';
 import { LabConnectionError } from '../ssh/lab-connection-error.ts';
 import { forwardOut, type SshOptions } from './ssh-connect.ts';
+import { sentence } from '../errors/sentence.ts';
 
 export interface RdpTarget {
   /** Host and port as guacd should connect to them. */
@@ -81,6 +82,6 @@ export async function openRdpTarget(stack: Stack, lab: Lab, secrets: StackSecret
     return { hostname: '127.0.0.1', port, stopAccepting: () => listener.close(), close };
   } catch (error) {
     close();
-    throw new LabConnectionError('desktop-unavailable', 'The desktop could not be prepared on the server; reconnecting…', `rdp forward listener: ${(error as Error).message}`, { cause: error });
+    throw new LabConnectionError('desktop-unavailable', sentence('screen.desktopUnprepared'), `rdp forward listener: ${(error as Error).message}`, { cause: error });
   }
 }

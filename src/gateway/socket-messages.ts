@@ -3,6 +3,7 @@
  * keystrokes, VNC data); control travels as JSON text frames.
  */
 import type { RawData, WebSocket } from 'ws';
+import { inEnglish, type Sentence, type SentenceKey, type SentenceValues } from '../errors/sentence.ts';
 
 /** `pause` / `resume`: the browser's terminal is behind on rendering (xterm's write buffer is full). */
 /** `takeover` / `release`: a watching instructor starts or stops typing (shadow sockets only). */
@@ -16,7 +17,8 @@ export type ServerControl =
   | { type: 'recording'; on: boolean }
   /** To a watcher: whether its keystrokes reach the lab now. */
   | { type: 'mode'; mode: 'watch' | 'takeover' }
-  | { type: 'error'; message: string; retry: boolean }
+  /** `message` in English; `key` and `values` name it in the catalogue, so the page says it in its language. */
+  | { type: 'error'; message: string; key?: SentenceKey; values?: SentenceValues; retry: boolean }
   | { type: 'exit'; code: number | null }
   | { type: 'pong' };
 
@@ -27,6 +29,11 @@ export const CLOSE = { normal: 1000, policy: 1008, error: 1011, unauthorized: 40
 /** Sends a control message if the socket is still open (a closing socket drops it). */
 export function sendControl(ws: WebSocket, message: ServerControl): void {
   if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+}
+
+/** An error for the page, said by its catalogue sentence (and in English for any other client). */
+export function errorControl(said: Sentence, retry: boolean): ServerControl {
+  return { type: 'error', message: inEnglish(said), key: said.key, ...(said.values ? { values: said.values } : {}), retry };
 }
 
 /** Closes the socket with `reason` cut to fit a close frame, unless it is already closing. */

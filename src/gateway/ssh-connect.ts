@@ -8,6 +8,7 @@ import type { Client } from 'ssh2';
 import type { StackSecrets } from '../domain/stack.ts';
 import { LabConnectionError } from '../ssh/lab-connection-error.ts';
 import * as labSsh from '../ssh/lab-ssh.ts';
+import { sentence, type Sentence } from '../errors/sentence.ts';
 
 export interface SshLogin {
   username: string;
@@ -16,11 +17,11 @@ export interface SshLogin {
 
 export type SshOptions = labSsh.LabSshOptions;
 
-const USER_MESSAGES: Record<labSsh.LabSshReason, (host: string) => string> = {
-  'no-credentials': () => 'The lab has no login credentials yet; wait for it to finish starting.',
-  'login-refused': () => 'The lab refused the login; if you reset the lab recently, wait a moment and reconnect.',
-  'no-answer': () => 'The lab server does not answer yet; it may still be starting. Reconnecting…',
-  'unreachable-from-jump': (host) => `The lab server "${host}" cannot be reached from the jump host yet.`,
+const USER_MESSAGES: Record<labSsh.LabSshReason, (host: string) => Sentence> = {
+  'no-credentials': () => sentence('screen.noCredentials'),
+  'login-refused': () => sentence('screen.loginRefused'),
+  'no-answer': () => sentence('screen.noAnswer'),
+  'unreachable-from-jump': (host) => sentence('screen.unreachableFromJump', { host }),
 };
 
 /** A connector failure as the gateway reports it; anything else passes unchanged. */

@@ -11,7 +11,8 @@ import type { WebSocket } from 'ws';
 import type { OpenedSsh } from './open-target.ts';
 import { LabConnectionError } from '../ssh/lab-connection-error.ts';
 import { keepAlive } from './socket-keepalive.ts';
-import { CLOSE, closeSocket, messageBytes, parseControl, sendControl as send, type ServerControl } from './socket-messages.ts';
+import { CLOSE, closeSocket, errorControl, messageBytes, parseControl, sendControl as send, type ServerControl } from './socket-messages.ts';
+import { sentence } from '../errors/sentence.ts';
 
 const HIGH_WATER = 1 << 20;
 const LOW_WATER = 1 << 18;
@@ -119,7 +120,7 @@ export function bridgeTerminal(ws: WebSocket, open: () => Promise<OpenedSsh>, op
       if (closed) return finish(CLOSE.normal, 'closed');
       target.client.on('error', (error) => {
         report.failed('terminal ssh connection failed', error);
-        send(ws, { type: 'error', message: 'The connection to the lab was lost. Reconnecting…', retry: true });
+        send(ws, errorControl(sentence('screen.connectionLost'), true));
         finish(CLOSE.error, 'ssh connection lost');
       });
       target.client.on('close', () => finish(CLOSE.error, 'ssh connection closed'));
@@ -147,9 +148,9 @@ export function bridgeTerminal(ws: WebSocket, open: () => Promise<OpenedSsh>, op
       report.connected();
       send(ws, { type: 'status', state: 'connected', message: 'Connected.' });
     } catch (error) {
-      const userMessage = error instanceof LabConnectionError ? error.message : 'The terminal could not connect to the lab. Reconnecting…';
+      const said = (error instanceof LabConnectionError && error.said) || sentence('screen.couldNotConnect');
       report.failed('terminal connection failed', error as Error);
-      send(ws, { type: 'error', message: userMessage, retry: true });
+      send(ws, errorControl(said, true));
       finish(CLOSE.error, 'could not connect');
     }
   })();

@@ -7,19 +7,19 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { nulPath } from '../domain/nul-text.ts';
 import { AppError, API_ERRORS as ERRORS, type ApiErrorCode as ErrorCode } from '../errors/api-errors.ts';
+import { sentence, type Sentence } from '../errors/sentence.ts';
 import { translator } from '../infra/i18n/catalogues.ts';
-import { SHIPPED_LOCALES } from '../infra/i18n/locale-info.ts';
-import { bestMatch, parseAcceptLanguage } from '../infra/i18n/negotiate.ts';
+import { SOURCE_LOCALE } from '../infra/i18n/locale-info.ts';
+import { answerLocale } from '../infra/i18n/negotiate.ts';
 
 /**
- * The catalogue's sentence in the language the client asks for (Accept-Language; the lab page sends its
- * own), when the thrower used the catalogue's sentence. A more precise sentence from the thrower stays as
- * written (English), and so does every answer to a client that asks for no language we ship.
+ * The error's sentence in the language the client asks for (Accept-Language; the lab page sends its own
+ * first): the thrower's catalogue sentence, else the code's (`error.<CODE>`). An answer to a client that
+ * asks for no language we have stays English, and so does a sentence a thrower wrote as plain text.
  */
-function localized(body: ErrorBody, acceptLanguage: string | undefined): ErrorBody {
-  if (body.message !== ERRORS[body.code].message) return body;
-  const locale = bestMatch(parseAcceptLanguage(acceptLanguage), [...SHIPPED_LOCALES]);
-  return locale && locale !== 'en' ? { ...body, message: translator(locale)(`error.${body.code}`) } : body;
+function localized(body: ErrorBody, said: Sentence | undefined, acceptLanguage: string | undefined): ErrorBody {
+  const locale = answerLocale(acceptLanguage);
+  return said && locale && locale !== SOURCE_LOCALE ? { ...body, message: translator(locale)(said.key, said.values) } : body;
 }
 
 /** fastify's own error codes that say the request was at fault, and which catalogue code tells the client. */
@@ -67,7 +67,8 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
     else request.log.warn(line, 'request refused');
   } else if (answer.serverFault) request.log.error({ err: error }, 'request failed');
   if (error instanceof AppError && error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-  return reply.status(answer.status).send(localized(answer.body, request.headers['accept-language']));
+  const said = error instanceof AppError ? error.said : sentence(`error.${answer.body.code}`);
+  return reply.status(answer.status).send(localized(answer.body, said, request.headers['accept-language']));
 }
 
 /** For fastify's `frameworkErrors` option: bad URLs are refused before routing, in the same shape. */
@@ -80,9 +81,9 @@ export async function refuseNul(request: FastifyRequest): Promise<void> {
   const where = (request.raw.url ?? '').includes('%00') ? 'url' : (nulPath(request.params, 'params') ?? nulPath(request.query, 'query') ?? nulPath(request.body, 'body'));
   const body = request.body;
   if (body !== undefined && body !== null && (typeof body !== 'object' || Array.isArray(body)) && /json/i.test(request.headers['content-type'] ?? '')) {
-    throw new AppError('BAD_REQUEST', 'the JSON body is not an object', { message: 'The request body must be a JSON object ({...}).', clientDetail: 'the JSON body is not an object' });
+    throw new AppError('BAD_REQUEST', 'the JSON body is not an object', { message: sentence('error.BAD_REQUEST.notObject'), clientDetail: 'the JSON body is not an object' });
   }
   if (where) {
-    throw new AppError('BAD_REQUEST', `${where} contains a NUL character`, { clientDetail: `${where} contains a NUL character`, message: 'The request contains a NUL character (\\u0000), which no field may hold: remove it and send the request again.' });
+    throw new AppError('BAD_REQUEST', `${where} contains a NUL character`, { clientDetail: `${where} contains a NUL character`, message: sentence('error.BAD_REQUEST.nulCharacter') });
   }
 }

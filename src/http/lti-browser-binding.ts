@@ -26,6 +26,7 @@ import type { LtiModule } from '../lti/lti-module.ts';
 import { LtiError } from '../lti/lti-error.ts';
 import type { Platform } from '../lti/platforms.ts';
 import { frameAncestors, ltiPageCsp, originOf } from './frame-policy.ts';
+import { sentence } from '../errors/sentence.ts';
 
 type Form = Record<string, string | undefined>;
 
@@ -71,7 +72,7 @@ async function claimedPlatform(lti: LtiModule, idToken: string | undefined): Pro
 
 export type LaunchBinding = { evidence: BindingEvidence; why?: string; clearCookie: string } | { answered: true };
 
-const REFUSAL = 'This lab was opened from a login that did not start in this browser; open the lab again from your course page.';
+const REFUSAL = sentence('lti.refusal.bindingRefused');
 
 /**
  * Checks that the launch comes from the browser that logged in. Returns what bound it (the caller

@@ -9,6 +9,7 @@ import { SignJWT, jwtVerify } from 'jose';
 import type { Keys } from '../infra/keys.ts';
 import { AppError } from '../errors/api-errors.ts';
 import { INSTRUCTOR_ROLES } from '../domain/roles.ts';
+import { sentence } from '../errors/sentence.ts';
 
 export interface Session {
   /** Stable learner id (LTI: derived from issuer + sub; demo: `demo:<name>`). */
@@ -63,7 +64,7 @@ export async function verifySession(keys: Keys, token: string): Promise<Session>
   } catch (error) {
     throw new AppError('UNAUTHORIZED', `session token refused: ${(error as Error).message}`, {
       cause: error,
-      message: 'Your lab session has expired or is not valid: open the lab again from your course.',
+      message: sentence('error.UNAUTHORIZED.sessionInvalid'),
     });
   }
 }
@@ -79,7 +80,7 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 export function requireSession(ctx: { keys: Keys }) {
   return async function sessionHook(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const token = bearerToken(request);
-    if (!token) throw new AppError('UNAUTHORIZED', 'no bearer session token', { message: 'Your lab session is missing: open the lab again from your course.' });
+    if (!token) throw new AppError('UNAUTHORIZED', 'no bearer session token', { message: sentence('error.UNAUTHORIZED.sessionMissing') });
     request.session = await verifySession(ctx.keys, token);
   };
 }

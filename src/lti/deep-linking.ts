@@ -19,6 +19,7 @@ import { CLAIM, LTI_VERSION, MESSAGE_TYPE } from './claims.ts';
 import { LtiError } from './lti-error.ts';
 import type { ToolKeys } from './tool-keys.ts';
 import type { VerifiedLaunch } from './verify-launch.ts';
+import { sentence } from '../errors/sentence.ts';
 
 export interface PickerRequest {
   platform: string;
@@ -43,7 +44,7 @@ const PICKER_AUDIENCE = 'stacklab:lti-deep-linking';
 
 export async function sealPickerRequest(keys: Keys, clock: Clock, launch: VerifiedLaunch, ttlSeconds = 3600): Promise<string> {
   const dl = launch.deepLinking;
-  if (!dl) throw new LtiError('claims', 'This launch is not a deep-linking request.', 'no deep_linking_settings');
+  if (!dl) throw new LtiError('claims', sentence('lti.refusal.notDeepLinking'), 'no deep_linking_settings');
   const body: PickerRequest = {
     platform: launch.platform.name,
     issuer: launch.platform.issuer,
@@ -69,7 +70,7 @@ export async function openPickerRequest(keys: Keys, clock: Clock, token: string)
   try {
     ({ payload } = await jwtVerify(token, keys.key('lti-state'), { algorithms: ['HS256'], audience: PICKER_AUDIENCE, currentDate: clock.now(), requiredClaims: ['jti', 'exp'] }));
   } catch (error) {
-    throw new LtiError('state_unknown', 'This lab picker has expired; open it again from your course.', `picker token refused: ${(error as Error).message}`, { cause: error });
+    throw new LtiError('state_unknown', sentence('lti.refusal.pickerExpired'), `picker token refused: ${(error as Error).message}`, { cause: error });
   }
   const request = payload.dl as PickerRequest;
   assertWebUrl(request.returnUrl);
@@ -79,7 +80,7 @@ export async function openPickerRequest(keys: Keys, clock: Clock, token: string)
 /** Marks the picker token used; a second answer with the same token is refused. */
 export async function spendPickerToken(db: Queryable, picked: OpenedPicker): Promise<void> {
   if (!(await useTokenOnce(db, PICKER_TOKEN_ISSUER, picked.tokenId, picked.expiresAt))) {
-    throw new LtiError('state_unknown', 'These labs were already added with this lab picker; open it again from your course to add more.', `picker token ${picked.tokenId} was used before`);
+    throw new LtiError('state_unknown', sentence('lti.refusal.pickerUsed'), `picker token ${picked.tokenId} was used before`);
   }
 }
 
@@ -100,7 +101,7 @@ function assertWebUrl(returnUrl: string): void {
   if (!isWebUrl(returnUrl)) {
     throw new LtiError(
       'claims',
-      'Your course platform sent a return address for the lab picker that is not a web address (http or https); ask its administrator to check the LTI tool settings.',
+      sentence('lti.refusal.returnUrlNotWeb'),
       `deep_link_return_url ${JSON.stringify(returnUrl.slice(0, 200))} is not an http(s) URL`,
     );
   }

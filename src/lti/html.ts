@@ -2,6 +2,7 @@
  * The few HTML pages the LTI endpoints answer with (they run inside the LMS iframe, not as JSON), in the
  * language the http layer chose (docs/i18n.md). Lab titles and descriptions are the authors' own words.
  */
+import type { Sentence } from '../errors/sentence.ts';
 import type { Translate } from '../infra/i18n/formatter.ts';
 import { textDirection } from '../infra/i18n/locale-info.ts';
 
@@ -40,10 +41,10 @@ export function autoPostPage(lang: PageLanguage, action: string, fields: Record<
   );
 }
 
-/** `message` is the LtiError's own sentence (English where the thrower wrote one); `reason` its stable code. */
-export function errorPage(lang: PageLanguage, message: string, reason: string): string {
+/** `said` is the LtiError's sentence (`lti.refusal.*`), in the page's language; `reason` its stable code. */
+export function errorPage(lang: PageLanguage, said: Sentence, reason: string): string {
   const { t } = lang;
-  return page(lang, t('lti.refusedTitle'), `<h1>${escapeHtml(t('lti.refusedHeading'))}</h1><p>${escapeHtml(message)}</p><p class="muted">${escapeHtml(t('lti.reason', { reason }))}</p>`);
+  return page(lang, t('lti.refusedTitle'), `<h1>${escapeHtml(t('lti.refusedHeading'))}</h1><p id="refusal">${escapeHtml(t(said.key, said.values))}</p><p class="muted">${escapeHtml(t('lti.reason', { reason }))}</p>`);
 }
 
 export interface PickerLab {
@@ -61,12 +62,13 @@ export function pickerPage(lang: PageLanguage, action: string, request: string, 
   const { t } = lang;
   const items = labs
     .map(
-      (lab) => `<li><label><input type="${multiple ? 'checkbox' : 'radio'}" name="lab" value="${escapeHtml(lab.id)}"> <strong>${escapeHtml(lab.title)}</strong></label>
-<span class="muted">(${escapeHtml(lab.id)})</span><br><span>${escapeHtml(lab.description)}</span></li>`,
+      // The lab's id, title and description are its author's words: marked so, as on the lab page.
+      (lab) => `<li><label><input type="${multiple ? 'checkbox' : 'radio'}" name="lab" value="${escapeHtml(lab.id)}"> <strong translate="no">${escapeHtml(lab.title)}</strong></label>
+<span class="muted" translate="no">(${escapeHtml(lab.id)})</span><br><span translate="no">${escapeHtml(lab.description)}</span></li>`,
     )
     .join('\n');
   const waitingList = waiting.length
-    ? `<p id="labs-waiting">${escapeHtml(t('lti.labsWaiting'))}</p><ul>${waiting.map((title) => `<li>${escapeHtml(title)}</li>`).join('')}</ul>`
+    ? `<p id="labs-waiting">${escapeHtml(t('lti.labsWaiting'))}</p><ul>${waiting.map((title) => `<li translate="no">${escapeHtml(title)}</li>`).join('')}</ul>`
     : '';
   const body = labs.length
     ? `<form method="post" action="${escapeHtml(action)}"><input type="hidden" name="request" value="${escapeHtml(request)}"><ul>${items}</ul><button type="submit" id="add-lab">${escapeHtml(t('lti.addToCourse'))}</button></form>${waitingList}`

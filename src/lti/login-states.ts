@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type { Database } from '../db/database.ts';
 import type { Clock } from '../infra/clock.ts';
 import { LtiError } from './lti-error.ts';
+import { sentence } from '../errors/sentence.ts';
 
 /** Longest target_link_uri stored; the tool's launch URL with a query is far shorter. */
 export const MAX_TARGET_LINK_URI = 2048;
@@ -48,7 +49,7 @@ export class LoginStates {
     if (targetLinkUri !== null && targetLinkUri.length > MAX_TARGET_LINK_URI) {
       throw new LtiError(
         'bad_request',
-        'This course link is too long to open a lab: ask the course team to check the link (its target URL).',
+        sentence('lti.refusal.linkTooLong'),
         `target_link_uri of ${targetLinkUri.length} characters (at most ${MAX_TARGET_LINK_URI})`,
       );
     }
@@ -64,7 +65,7 @@ export class LoginStates {
         if ((held?.n ?? 0) - expired.length >= this.capacity) {
           throw new LtiError(
             'busy',
-            'Too many people are signing in to labs at this moment. Wait a minute, then open the lab again from your course.',
+            sentence('lti.refusal.busy'),
             `${this.capacity} LTI logins in progress (setting max_lti_login_states); refused a login for ${platform}`,
           );
         }

@@ -2,6 +2,7 @@
  * A refused LTI request: `reason` (its `code`) is stable (logs, metrics, tests), `message` is for the
  * person in the LMS, `detail` goes to the log only.
  */
+import type { Sentence } from '../errors/sentence.ts';
 import { UserFacingError } from '../errors/user-facing-error.ts';
 
 export type LtiReason =
@@ -42,11 +43,16 @@ export const LTI_REFUSALS: Record<LtiReason, number> = {
   busy: 503,
 };
 
+/** `message` is a catalogue sentence (`lti.refusal.*`): the refusal page says it in the reader's language. */
 export class LtiError extends UserFacingError<LtiReason> {
   readonly status: number;
-  constructor(reason: LtiReason, message: string, detail?: string, options?: { cause?: unknown }) {
+  declare readonly said: Sentence;
+  /** The verified launch's language (`launch_presentation.locale`), when the refusal comes after verifying it. */
+  readonly locale?: string;
+  constructor(reason: LtiReason, message: Sentence, detail?: string, options?: { cause?: unknown; locale?: string }) {
     super(reason, message, detail, options);
     this.status = LTI_REFUSALS[reason];
+    this.locale = options?.locale;
   }
 
   get reason(): LtiReason {

@@ -13,6 +13,7 @@ import { LtiError } from './lti-error.ts';
 import type { LoginStates } from './login-states.ts';
 import { UnknownKeyError, type PlatformJwks } from './platform-jwks.ts';
 import type { Platform, PlatformStore } from './platforms.ts';
+import { sentence } from '../errors/sentence.ts';
 
 export interface VerifiedLaunch {
   platform: Platform;
@@ -39,11 +40,11 @@ export interface LaunchVerifierDeps {
 }
 
 const refuse = (reason: ConstructorParameters<typeof LtiError>[0], detail: string, cause?: unknown) =>
-  new LtiError(reason, 'The launch from your course could not be verified; open the lab again from the course page.', detail, { cause });
+  new LtiError(reason, sentence('lti.refusal.notVerified'), detail, { cause });
 
 export async function verifyLaunch(deps: LaunchVerifierDeps, form: { id_token?: unknown; state?: unknown }): Promise<VerifiedLaunch> {
   if (typeof form.id_token !== 'string' || typeof form.state !== 'string') {
-    throw new LtiError('bad_request', 'This page must be opened from your course (an LTI launch).', 'launch without id_token or state');
+    throw new LtiError('bad_request', sentence('lti.refusal.launchOutsideCourse'), 'launch without id_token or state');
   }
   const state = await deps.states.consume(form.state);
   if (!state) throw refuse('state_unknown', 'state was never issued, already used or expired');
@@ -87,7 +88,7 @@ export async function verifyLaunch(deps: LaunchVerifierDeps, form: { id_token?: 
 
   const deploymentId = claims[CLAIM.deploymentId];
   if (typeof deploymentId !== 'string' || !platform.deployment_ids.includes(deploymentId)) {
-    throw new LtiError('deployment_unknown', 'This course is not allowed to use stacklab yet: ask the stacklab administrator to register its deployment.', `deployment ${String(deploymentId)} is not registered for ${platform.name}`);
+    throw new LtiError('deployment_unknown', sentence('lti.refusal.deploymentUnknown'), `deployment ${String(deploymentId)} is not registered for ${platform.name}`);
   }
   if (claims[CLAIM.version] !== LTI_VERSION) throw refuse('claims', `LTI version ${String(claims[CLAIM.version])} is not ${LTI_VERSION}`);
   const messageType = claims[CLAIM.messageType];
@@ -113,7 +114,7 @@ function toLaunch(platform: Platform, messageType: VerifiedLaunch['messageType']
   if (typeof dlRaw?.deep_link_return_url === 'string' && !isWebUrl(dlRaw.deep_link_return_url)) {
     throw new LtiError(
       'claims',
-      'Your course platform sent a return address for the lab picker that is not a web address (http or https); ask its administrator to check the LTI tool settings.',
+      sentence('lti.refusal.returnUrlNotWeb'),
       `deep_link_return_url ${JSON.stringify(dlRaw.deep_link_return_url.slice(0, 200))} is not an http(s) URL`,
     );
   }
@@ -163,5 +164,5 @@ function classify(error: unknown): LtiError {
     return refuse(reason, `id_token claim ${error.claim}: ${error.message}`, error);
   }
   if (error instanceof errors.JOSEError) return refuse('signature', `id_token refused: ${error.code}: ${error.message}`, error);
-  return new LtiError('platform_unreachable', 'Your course platform could not be reached to verify the launch; try again in a minute.', (error as Error).message, { cause: error });
+  return new LtiError('platform_unreachable', sentence('lti.refusal.platformUnreachable'), (error as Error).message, { cause: error });
 }

@@ -8,6 +8,7 @@ import type { LabCatalog } from '../domain/lab-catalog.ts';
 import { LAUNCH_WINDOW_SECONDS, type LearnerLimits } from '../domain/learner-limits.ts';
 import { AppError } from '../errors/api-errors.ts';
 import type { LearnerUsage } from '../db/learner-usage.ts';
+import { sentence } from '../errors/sentence.ts';
 
 export interface LaunchToAdmit {
   learner: string;
@@ -47,11 +48,9 @@ export class LearnerQuota {
   private tooManyStacks(learner: string, labIds: string[]): AppError {
     const max = this.limits.maxStacks;
     const titles = [...new Set(labIds)].map((id) => this.labs.get(id)?.title ?? id);
-    const named = titles.slice(0, TITLES_NAMED).join(', ') + (titles.length > TITLES_NAMED ? ` and ${titles.length - TITLES_NAMED} more` : '');
     return new AppError('STACK_LIMIT_REACHED', `learner ${learner} holds ${labIds.length} stacks, the limit is ${max} (max_stacks_per_learner)`, {
-      message:
-        `You already have ${labIds.length} ${labIds.length === 1 ? 'lab' : 'labs'} (${named}), the most one learner may have at once. ` +
-        'To open this one, ask your course team to delete one you no longer need; a lab left unused is also deleted automatically after a while.',
+      // The titles are the authors' words, listed as they are; the sentence around them is translated.
+      message: sentence('error.STACK_LIMIT_REACHED.named', { count: labIds.length, labs: titles.slice(0, TITLES_NAMED).join(', '), more: Math.max(0, titles.length - TITLES_NAMED) }),
       clientDetail: `${labIds.length} of ${max} stacks per learner in use (setting max_stacks_per_learner)`,
     });
   }
@@ -59,7 +58,7 @@ export class LearnerQuota {
   private tooFast(learner: string, seconds: number): AppError {
     const max = this.limits.launchesPerMinute;
     return new AppError('LAUNCH_RATE_LIMITED', `learner ${learner} started ${max} launches in the last ${LAUNCH_WINDOW_SECONDS} s (launches_per_minute)`, {
-      message: `You started or reset labs ${max} times in the last minute, the most allowed: wait ${seconds} ${seconds === 1 ? 'second' : 'seconds'}, then try again.`,
+      message: sentence('error.LAUNCH_RATE_LIMITED.wait', { max, seconds }),
       clientDetail: `${max} launches per learner per minute (setting launches_per_minute); the next one is possible in ${seconds} s`,
       retryAfterSeconds: seconds,
     });

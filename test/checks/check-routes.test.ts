@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.ts';
 import { issueSession } from '../../src/http/session.ts';
+import { inEnglish, sentence } from '../../src/errors/sentence.ts';
+import { translator } from '../../src/infra/i18n/catalogues.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 import { checksLab } from './support/checks-lab.ts';
@@ -77,6 +79,31 @@ describe('progress check API', { skip: skipUnless(SSHD_PRESENT, SSHD_WHY) }, () 
       body.latest.results.map((r: { hint?: string }) => r.hint ?? null),
       [null, 'Make a folder named project in your home directory.', 'Write ~/bin/greet, an executable that prints hi.'],
     );
+  });
+
+  test("stacklab's own framing of a run reaches the learner in their language; the service API and the author's hints keep theirs", async () => {
+    const stack = await stackOf('jules');
+    const interrupted = inEnglish(sentence('check.run.interrupted'));
+    const results = [
+      { index: 0, title: 'hello.txt', weight: 1, passed: false, timedOut: true, durationMs: 0, hint: inEnglish(sentence('check.hint.timedOut', { seconds: 30 })) },
+      { index: 1, title: 'project folder', weight: 1, passed: false, timedOut: false, durationMs: 5, hint: 'Make a folder named project in your home directory.' },
+    ];
+    await runtime.ctx.db.query(
+      `INSERT INTO check_runs (id, stack_id, learner, context, lab, status, actor, started_at, deadline, finished_at, results, error)
+       VALUES ('run-jules', $1, 'jules', 'course-1', 'three', 'error', 'test', now(), now(), now(), $2, $3)`,
+      [stack.id, JSON.stringify(results), interrupted],
+    );
+    const read = async (acceptLanguage: string) =>
+      (await app.inject({ method: 'GET', url: `/api/v1/me/stacks/${stack.id}/check`, headers: { authorization: `Bearer ${await session('jules')}`, 'accept-language': acceptLanguage } })).json().latest;
+    const german = await read('de-DE');
+    assert.equal(german.error, translator('de')('check.run.interrupted'));
+    assert.deepEqual(
+      german.results.map((r: { hint: string }) => r.hint),
+      [translator('de')('check.hint.timedOut', { seconds: 30 }), 'Make a folder named project in your home directory.'],
+    );
+    assert.equal((await read('ja')).error, interrupted);
+    const service = await app.inject({ method: 'GET', url: `/api/v1/stacks/${stack.id}/check`, headers: { authorization: `Bearer ${TOKEN}`, 'accept-language': 'de' } });
+    assert.equal(service.json().latest.error, interrupted);
   });
 
   test('show_hints_on_error: false hides hints; show_feedback: false hides results and score from the learner', async () => {

@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
 import { buildApp } from '../../src/http/app.ts';
 import { issueSession } from '../../src/http/session.ts';
+import { translator } from '../../src/infra/i18n/catalogues.ts';
 import { buildWebAssets } from '../../src/http/static.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { testLab, testRuntime, type TestRuntime } from '../support/test-runtime.ts';
@@ -80,6 +81,19 @@ describe('lab page gives up on a connection that keeps failing (Chromium)', { sk
     await page.click('#overlay-action');
     await page.waitForFunction(() => window.stacklab.connection.failedAttempts >= 1 && !window.stacklab.connection.gaveUp, undefined, { timeout: 20_000 });
     assert.ok(upgrades > given, 'Try again opened a new connection');
+    await page.close();
+  });
+
+  test("in the learner's language the gateway's cause is the catalogue's sentence too, without its closing \"Reconnecting…\"", async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
+    const session = await issueSession(rt.ctx.keys, { learner: 'ada-de', context: 'e2e-course', roles: ['Learner'], displayName: 'ada' }, 3600);
+    await page.goto(`${base}/lab/refused?lang=de#session=${session}`);
+    const de = translator('de');
+    await page.waitForSelector(`#overlay:not([hidden]) #overlay-title:text("${de('lab.gaveUpTitle', { kind: 'ssh' })}")`, { timeout: 60_000 });
+    const error = await page.innerText('#overlay-error');
+    const cause = de('screen.noAnswer').slice(0, -de('lab.reconnecting').length).trimEnd();
+    assert.ok(error.includes(cause), `${error} should give the gateway's cause in German: ${cause}`);
+    assert.ok(!error.includes(de('screen.noAnswer')) && !/Reconnecting|does not answer/.test(error), error);
     await page.close();
   });
 });

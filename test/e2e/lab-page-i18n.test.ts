@@ -13,11 +13,42 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildWebAssets } from '../../src/http/static.ts';
 import { issueSession } from '../../src/http/session.ts';
+import { translator } from '../../src/infra/i18n/catalogues.ts';
 import { SHIPPED_LOCALES } from '../../src/infra/i18n/locale-info.ts';
+import { pickerPage } from '../../src/lti/html.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { testApp, testLab, type TestApp } from '../support/test-runtime.ts';
 import { CHROMIUM, CHROMIUM_ARGS, REPO } from './support/e2e-world.ts';
 import { I18N_SHOTS as SHOTS, overflowing, unexternalised } from './support/i18n-checks.ts';
+
+/*
+ * How many of the distinct Chinese characters in the text Chromium draws as boxes: each one is drawn in
+ * the page's font onto a canvas, and one whose pixels equal those of a character no font has (U+10FFFD,
+ * drawn as the missing-glyph box) or of another character (every missing glyph is the same box) has no
+ * glyph. Run in the page as source text, like the checks above.
+ */
+const TOFU = `((text) => {
+    const font = getComputedStyle(document.body).font;
+    const canvas = document.createElement('canvas');
+    canvas.width = canvas.height = 48;
+    const g = canvas.getContext('2d', { willReadFrequently: true });
+    const draw = (ch) => {
+      g.clearRect(0, 0, 48, 48);
+      g.font = font.replace(/\\d+(\\.\\d+)?px/, '32px');
+      g.fillText(ch, 4, 36);
+      return Array.from(g.getImageData(0, 0, 48, 48).data).join(',');
+    };
+    const missing = draw(String.fromCodePoint(0x10fffd));
+    const seen = new Map();
+    let boxes = 0;
+    const chars = [...new Set([...text].filter((ch) => /\\p{Script=Han}/u.test(ch)))];
+    for (const ch of chars) {
+      const pixels = draw(ch);
+      if (pixels === missing || seen.has(pixels)) boxes++;
+      seen.set(pixels, ch);
+    }
+    return { chars: chars.length, boxes };
+})`;
 
 /** Shows the parts that are hidden until something happens, so their text is checked too. */
 async function revealAll(page: Page): Promise<void> {
@@ -76,8 +107,44 @@ describe('lab page in every language (Chromium)', { skip: skipUnless(existsSync(
     }
   }
 
+  for (const [locale, dir] of [['en-XA', 'ltr'], ['ar-XB', 'rtl']] as const) {
+    test(`${locale}: the lab page's error state and the LTI pages come from the catalogue, fit at 720px and run ${dir}`, async () => {
+      const page = await browser.newPage({ viewport: { width: 720, height: 760 } });
+      // A session the server refuses: the page says so with the server's own sentence, which must be in the page's language.
+      await page.goto(`${base}/lab/shell?lang=${locale}#session=not-a-session-token`);
+      await page.waitForSelector('#overlay:not([hidden]) #overlay-error:not(:empty)', { timeout: 15_000 });
+      assert.equal(await page.getAttribute('html', 'dir'), dir);
+      assert.match(await page.innerText('#overlay-error'), /^⟦.*⟧$/s, 'the API error is said in the page language');
+      assert.deepEqual(await unexternalised(page), [], 'text in the error state that is not from the catalogue');
+      assert.deepEqual(await overflowing(page), [], 'layout overflow in the error state');
+      await page.screenshot({ path: join(SHOTS, `lab-page-error-${locale}.png`) });
+
+      // The LTI refusal page, as a browser gets it from a login that did not come from a course.
+      const refusal = await page.goto(`${base}/lti/login?lang=${locale}`);
+      assert.equal(refusal?.status(), 400);
+      assert.equal(await page.getAttribute('html', 'lang'), locale);
+      assert.equal(await page.getAttribute('html', 'dir'), dir);
+      assert.match(await page.innerText('#refusal'), /^⟦.*⟧$/s, "the refusal's own sentence is in the page language");
+      assert.deepEqual(await unexternalised(page), [], 'text on the refusal page that is not from the catalogue');
+      assert.deepEqual(await overflowing(page), [], 'layout overflow on the refusal page');
+      await page.screenshot({ path: join(SHOTS, `lti-refusal-${locale}.png`) });
+
+      // The deep-linking picker, as its route renders it (reaching it needs a signed platform launch: test/lti/deep-linking.test.ts).
+      const labs = [
+        { id: 'shell', title: 'Shell basics', description: 'Files, pipes and permissions on one server.' },
+        { id: 'web-servers', title: 'Web servers', description: 'nginx in front of two application servers.' },
+      ];
+      await page.setContent(pickerPage({ locale, t: translator(locale) }, '/lti/deep-link', 'token', labs, true, ['Kubernetes (waiting)']));
+      assert.equal(await page.getAttribute('html', 'dir'), dir);
+      assert.deepEqual(await unexternalised(page), [], 'text in the lab picker that is not from the catalogue');
+      assert.deepEqual(await overflowing(page), [], 'layout overflow in the lab picker');
+      await page.screenshot({ path: join(SHOTS, `lti-picker-${locale}.png`) });
+      await page.close();
+    });
+  }
+
   for (const locale of SHIPPED_LOCALES) {
-    test(`${locale}: the lab page renders in ${locale}`, async () => {
+    test(`${locale}: the lab page renders in ${locale}`, async (context) => {
       const messages = JSON.parse(readFileSync(join(REPO, 'locales', `${locale}.json`), 'utf8')) as Record<string, string>;
       const page = await open(`?lang=${locale}`, `learner-${locale}`);
       assert.equal(await page.getAttribute('html', 'lang'), locale);
@@ -92,6 +159,13 @@ describe('lab page in every language (Chromium)', { skip: skipUnless(existsSync(
       assert.ok(elapsed.includes(shortTime.slice(0, 2)), `${elapsed} should show the time as ${shortTime}`);
       await revealAll(page);
       assert.deepEqual(await overflowing(page), [], 'layout overflow');
+      if (locale === 'zh-CN') {
+        const glyphs = (await page.evaluate(`${TOFU}(document.body.innerText)`)) as { chars: number; boxes: number };
+        assert.ok(glyphs.chars > 10, `the page should show Chinese text (${glyphs.chars} characters)`);
+        // A newcomer's machine may lack the font: the screenshot then shows boxes, and only CI insists.
+        if (process.env.CI === 'true') assert.equal(glyphs.boxes, 0, `${glyphs.boxes} of ${glyphs.chars} Chinese characters drawn as boxes: install a CJK font (apt-get install fonts-noto-cjk)`);
+        else if (glyphs.boxes > 0) context.diagnostic(`zh-CN: ${glyphs.boxes} characters drawn as boxes; apt-get install fonts-noto-cjk`);
+      }
       await page.screenshot({ path: join(SHOTS, `lab-page-${locale}.png`) });
       await page.context().close();
     });

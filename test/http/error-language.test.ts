@@ -21,3 +21,15 @@ test('the sentence follows Accept-Language; English without one or for a languag
   assert.equal((await ask('zh-CN')).json().message, catalogue('zh-CN')['error.LAB_NOT_FOUND']);
   assert.equal((await ask('ja')).json().message, catalogue('en')['error.LAB_NOT_FOUND']);
 });
+
+test("a thrower's own sentence (not its code's) is said in the client's language too, and in a pseudo-locale asked for by name", async () => {
+  const ask = (acceptLanguage?: string) => server.app.inject({ method: 'GET', url: '/api/v1/me/stacks/any/check', headers: acceptLanguage ? { 'accept-language': acceptLanguage } : {} });
+  const english = (await ask()).json();
+  assert.equal(english.code, 'UNAUTHORIZED');
+  assert.equal(english.message, 'Your lab session is missing: open the lab again from your course.');
+  assert.equal((await ask('fr-CA')).json().message, catalogue('fr')['error.UNAUTHORIZED.sessionMissing']);
+  assert.equal((await ask('pt')).json().message, catalogue('pt-BR')['error.UNAUTHORIZED.sessionMissing']);
+  assert.match((await ask('en-XA, en')).json().message, /^⟦Ýöüŕ ļáƀ šéššíöñ íš ɱíššíñĝ.*⟧$/);
+  // A browser saying Arabic does not get the right-to-left pseudo-locale.
+  assert.equal((await ask('ar')).json().message, english.message);
+});

@@ -6,7 +6,8 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
-import { runView, statusView } from '../../checks/check-view.ts';
+import { runView, sayIn, statusView, type Say } from '../../checks/check-view.ts';
+import { answerLocale } from '../../infra/i18n/negotiate.ts';
 import { requireToken } from '../service-auth.ts';
 import { requireSession } from '../session.ts';
 import { actorOf, ownStack, sessionOf } from './learner-api.ts';
@@ -20,15 +21,21 @@ const schema = (summary: string, post: boolean) => ({
   ...(post ? { querystring: { type: 'object', properties: { wait: { type: 'boolean', default: false } } } } : {}),
 });
 
+function learnerSays(request: FastifyRequest): Say {
+  return sayIn(answerLocale(request.headers['accept-language']));
+}
+
 export function checkRoutes(ctx: AppContext) {
   const checks = ctx.checks;
 
   async function start(ctxRequest: FastifyRequest<CheckRequest>, stackId: string, actor: string, audience: 'service' | 'learner') {
     const { run, joined } = await checks.start(stackId, actor);
     const lab = ctx.labs.get(run.lab);
-    if (!ctxRequest.query.wait) return { code: 202, body: { joined, run: runView(run, lab, audience) } };
+    // A learner reads stacklab's framing in their language (the page sends it); the service API gets it as stored.
+    const say = audience === 'learner' ? learnerSays(ctxRequest) : undefined;
+    if (!ctxRequest.query.wait) return { code: 202, body: { joined, run: runView(run, lab, audience, say) } };
     const finished = await checks.wait(run.id, run.deadline.getTime() - Date.now());
-    return { code: 200, body: { joined, run: runView(finished, lab, audience) } };
+    return { code: 200, body: { joined, run: runView(finished, lab, audience, say) } };
   }
 
   return async function checkRoutesPlugin(app: FastifyInstance): Promise<void> {
@@ -55,7 +62,7 @@ export function checkRoutes(ctx: AppContext) {
       });
       learner.get<CheckRequest>('/api/v1/me/stacks/:id/check', { schema: schema("The latest progress check of the learner's own stack", false) }, async (request) => {
         const stack = await ownStack(ctx, sessionOf(request), request.params.id);
-        return statusView(await checks.status(stack.id), ctx.labs.get(stack.lab), 'learner');
+        return statusView(await checks.status(stack.id), ctx.labs.get(stack.lab), 'learner', learnerSays(request));
       });
     });
   };

@@ -14,6 +14,7 @@ import { translator } from '../../infra/i18n/catalogues.ts';
 import { textDirection } from '../../infra/i18n/locale-info.ts';
 import { messagesScript } from '../page-i18n.ts';
 import { requestLocale } from '../request-locale.ts';
+import { sentence } from '../../errors/sentence.ts';
 
 export const DEMO_CONTEXT = 'demo-course';
 
@@ -95,11 +96,11 @@ export function demoRoutes(ctx: AppContext) {
     app.post<{ Body: { name?: unknown } }>('/demo/sign-in', { schema: { hide: true, body } }, async (request) => {
       if (!ctx.config.demo_remote && !fromLoopback(request)) {
         throw new AppError('FORBIDDEN', 'demo sign-in from a non-loopback address (setting demo_remote)', {
-          message: 'Demo sign-in works only on the server machine itself (http://localhost). The operator can allow it from elsewhere with STACKLAB_DEMO_REMOTE=true.',
+          message: sentence('error.FORBIDDEN.demoRemote'),
         });
       }
       const name = typeof request.body?.name === 'string' ? request.body.name.trim() : '';
-      if (!name || name.length > 60) throw AppError.badInput('name must be 1-60 characters', 'Type your name (up to 60 characters) to sign in.');
+      if (!name || name.length > 60) throw AppError.badInput('name must be 1-60 characters', sentence('error.BAD_REQUEST.demoName'));
       const learner = demoLearnerId(name);
       const session = await issueSession(ctx.keys, { learner, context: DEMO_CONTEXT, roles: ['Learner'], displayName: name }, ctx.config.session_ttl);
       return { session, learner, displayName: name };

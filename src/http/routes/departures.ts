@@ -10,6 +10,7 @@ import type { AppContext } from '../../app/context.ts';
 import { idlenessOf } from '../../domain/idleness.ts';
 import { AppError } from '../../errors/api-errors.ts';
 import { verifyDepartureToken } from '../departure-token.ts';
+import { sentence } from '../../errors/sentence.ts';
 
 const MAX_TOKEN = 4096;
 
@@ -22,12 +23,12 @@ export function departureRoutes(ctx: AppContext) {
   return async function departurePlugin(app: FastifyInstance): Promise<void> {
     app.post('/api/v1/departures', { bodyLimit: MAX_TOKEN * 2 }, async (request, reply) => {
       const token = tokenOf(request.body);
-      if (!token) throw new AppError('UNAUTHORIZED', 'departure: no departure token in the body', { message: 'A departure needs the departure token the lab page was given.' });
+      if (!token) throw new AppError('UNAUTHORIZED', 'departure: no departure token in the body', { message: sentence('error.UNAUTHORIZED.departureMissing') });
       let grant;
       try {
         grant = await verifyDepartureToken(ctx.keys, token);
       } catch (error) {
-        throw new AppError('UNAUTHORIZED', `departure token refused: ${(error as Error).message}`, { message: 'This departure token is not valid: reload the lab page.' });
+        throw new AppError('UNAUTHORIZED', `departure token refused: ${(error as Error).message}`, { message: sentence('error.UNAUTHORIZED.departureInvalid') });
       }
       const stack = await ctx.stacks.get(grant.stackId);
       if (stack.learner !== grant.learner) throw new AppError('STACK_NOT_FOUND', `departure: stack '${grant.stackId}' belongs to another learner`);

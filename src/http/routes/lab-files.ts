@@ -14,6 +14,7 @@ import type { AppContext } from '../../app/context.ts';
 import type { Lab } from '../../domain/lab.ts';
 import { AppError } from '../../errors/api-errors.ts';
 import { labFileAccessRefusal } from '../lab-file-access.ts';
+import { sentence } from '../../errors/sentence.ts';
 
 const IMAGE_TYPES: Record<string, string> = {
   '.png': 'image/png',
@@ -27,7 +28,7 @@ const IMAGE_TYPES: Record<string, string> = {
 /** An SVG may carry script and styles; as an <img> it runs none, opened directly this CSP stops it. */
 const FILE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox";
 const CACHE_SECONDS = 300;
-const ONLY_IMAGES = 'Only images (png, jpg, gif, webp, svg) in the lab folder are served.';
+const ONLY_IMAGES = sentence('error.NOT_FOUND.onlyImages');
 
 /** The URL path of a lab's file, as the rendered instructions link it. */
 export function labFileUrl(labId: string, path: string): string {
@@ -38,7 +39,7 @@ export function labFileUrl(labId: string, path: string): string {
 function checkedImagePath(raw: string): string {
   const segments = raw.split('/');
   if (!raw || raw.length > 500 || /[\0\\]/.test(raw) || segments.some((s) => s === '' || s.startsWith('.'))) {
-    throw new AppError('BAD_REQUEST', `lab file path '${raw.slice(0, 100)}'`, { message: 'The file path is not valid: use a plain path inside the lab folder.' });
+    throw new AppError('BAD_REQUEST', `lab file path '${raw.slice(0, 100)}'`, { message: sentence('error.BAD_REQUEST.labFilePath') });
   }
   if (!IMAGE_TYPES[extname(raw).toLowerCase()]) throw new AppError('NOT_FOUND', `lab file '${raw}' is not an image`, { message: ONLY_IMAGES });
   return raw;
@@ -46,7 +47,7 @@ function checkedImagePath(raw: string): string {
 
 /** The real path of an image in the lab folder; NOT_FOUND when missing, outside the folder, or not a file. */
 async function resolveImage(lab: Lab, path: string): Promise<{ file: string; type: string; size: number; mtimeMs: number }> {
-  const missing = (why: string) => new AppError('NOT_FOUND', `lab ${lab.id} file '${path}': ${why}`, { message: 'There is no such image in this lab.' });
+  const missing = (why: string) => new AppError('NOT_FOUND', `lab ${lab.id} file '${path}': ${why}`, { message: sentence('error.NOT_FOUND.noSuchImage') });
   let root: string;
   let file: string;
   try {
@@ -75,7 +76,7 @@ export function labFiles(ctx: AppContext) {
         const path = checkedImagePath(request.params['*']);
         if (lab.hidden) {
           const refusal = await labFileAccessRefusal(ctx.keys, request.query.access, lab.id);
-          if (refusal) throw new AppError('FORBIDDEN', `lab ${lab.id} is hidden: ${refusal}`, { message: 'This lab is hidden: its images open only from its instructions in your lab page.' });
+          if (refusal) throw new AppError('FORBIDDEN', `lab ${lab.id} is hidden: ${refusal}`, { message: sentence('error.FORBIDDEN.hiddenLab') });
         }
         const image = await resolveImage(lab, path);
         const etag = `W/"${image.size.toString(36)}-${Math.floor(image.mtimeMs).toString(36)}"`;

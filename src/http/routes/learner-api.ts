@@ -12,10 +12,11 @@ import { SHELVED_TIER, isIn } from '../../domain/states.ts';
 import { signConnectionToken, PROTOCOL, TOKEN_PROTOCOL_PREFIX, type ConnectionKind } from '../../gateway/connection-token.ts';
 import { DEFAULT_SERVER, findServer, labServers } from '../../domain/lab-servers.ts';
 import { AppError } from '../../errors/api-errors.ts';
+import { sentence } from '../../errors/sentence.ts';
 import { signLabFileAccess } from '../lab-file-access.ts';
 import { DEPARTURE_TOKEN_TTL, signDepartureToken } from '../departure-token.ts';
 import { requireSession, type Session } from '../session.ts';
-import { labView, stackView, usageView } from './learner-view.ts';
+import { labView, RDP_UNAVAILABLE, stackView, usageView } from './learner-view.ts';
 
 type IdParams = { Params: { id: string } };
 type LabParams = { Params: { lab: string } };
@@ -138,9 +139,9 @@ export function learnerApi(ctx: AppContext) {
       const session = sessionOf(request);
       const stack = await ownStack(ctx, session, request.params.id);
       const lab = labFor(ctx, session, stack.lab);
-      if (stack.state !== 'READY') throw new AppError('INVALID_STATE', `stack is ${stack.state}`, { message: 'Your lab is not running right now; it will connect as soon as it is ready.' });
+      if (stack.state !== 'READY') throw new AppError('INVALID_STATE', `stack is ${stack.state}`, { message: sentence('error.INVALID_STATE.labNotRunning') });
       if (lab.protocol === 'rdp' && !guacdConfigured(ctx)) {
-        throw new AppError('BAD_REQUEST', 'rdp lab without guacd', { message: labView(lab, ctx.config).unavailableReason });
+        throw new AppError('BAD_REQUEST', 'rdp lab without guacd', { message: RDP_UNAVAILABLE });
       }
       const server = request.body?.server ?? labServers(lab)[0]?.name ?? DEFAULT_SERVER;
       if (!findServer(lab, server)) throw AppError.badInput(`lab '${lab.id}' has no server '${server}'`);

@@ -11,6 +11,7 @@ import { labServers } from '../../domain/lab-servers.ts';
 import { labFileUrl } from './lab-files.ts';
 import { renderInstructions } from './learner-markdown.ts';
 import { bestMatch } from '../../infra/i18n/negotiate.ts';
+import { inEnglish, sentence as catalogueSentence } from '../../errors/sentence.ts';
 
 export type Phase = 'starting' | 'ready' | 'suspending' | 'suspended' | 'resuming' | 'deleting' | 'deleted' | 'failed';
 
@@ -64,6 +65,9 @@ export function usageView(status: BudgetStatus | null): UsageView | null {
 export interface WakeInfo {
   unshelveEstimate: number;
 }
+
+/** Why a remote-desktop lab cannot open here; sent with the lab's view and as the refusal to connect. */
+export const RDP_UNAVAILABLE = catalogueSentence('error.BAD_REQUEST.rdpUnavailable');
 
 const PHASES: Record<StackState, { phase: Phase; message: string; action: StackView['action'] }> = {
   LAUNCH_PENDING: { phase: 'starting', message: 'Your lab is queued; a worker will start building it in a moment.', action: 'none' },
@@ -191,7 +195,7 @@ export function labView(lab: Lab, config: Pick<Config, 'keepalive_interval' | 'i
     description: lab.description,
     protocol: lab.protocol,
     protocolAvailable: !rdpOff,
-    ...(rdpOff ? { unavailableReason: 'Remote desktop (RDP) is unavailable on this server: no Guacamole daemon (guacd) is configured. Ask the course team.' } : {}),
+    ...(rdpOff ? { unavailableReason: inEnglish(RDP_UNAVAILABLE) } : {}),
     servers: labServers(lab).map((s) => s.name),
     readOnly: lab.readOnly,
     fullscreen: lab.fullscreen,

@@ -24,6 +24,7 @@ import { answerLogin, checkLaunchBinding } from '../lti-browser-binding.ts';
 import { pageLanguage } from '../request-locale.ts';
 import { issueSession } from '../session.ts';
 import { ltiAdminRoutes } from './lti-admin.ts';
+import { sentence } from '../../errors/sentence.ts';
 
 type Form = Record<string, string | undefined>;
 
@@ -55,7 +56,7 @@ export function ltiRoutes(ctx: AppContext, options: { lti?: LtiModule } = {}): F
       if (error instanceof LtiError) {
         request.log.warn({ reason: error.reason, detail: error.detail }, `lti: refused: ${error.detail ?? error.message}`);
         const csp = ltiPageCsp(await frameAncestors(ctx).catch(() => "'self'"));
-        return reply.status(error.status).header('content-security-policy', csp).type('text/html; charset=utf-8').send(errorPage(pageLanguage(ctx.config, request), error.message, error.reason));
+        return reply.status(error.status).header('content-security-policy', csp).type('text/html; charset=utf-8').send(errorPage(pageLanguage(ctx.config, request, [error.locale]), error.said, error.reason));
       }
       throw error;
     });
@@ -64,14 +65,14 @@ export function ltiRoutes(ctx: AppContext, options: { lti?: LtiModule } = {}): F
       const params: Form = { ...(request.query as Form), ...((request.body as Form | undefined) ?? {}) };
       const { iss, login_hint: loginHint, target_link_uri: target } = params;
       if (!iss || !loginHint || !target) {
-        throw new LtiError('bad_request', 'This page must be opened from your course (an LTI login).', 'login without iss, login_hint or target_link_uri');
+        throw new LtiError('bad_request', sentence('lti.refusal.loginOutsideCourse'), 'login without iss, login_hint or target_link_uri');
       }
       const platform = await lti.platforms.find(iss, params.client_id);
       if (!platform) {
-        throw new LtiError('platform_unknown', 'Your course platform is not registered with stacklab: ask the stacklab administrator to add it.', `no registration for issuer ${iss} client_id ${params.client_id ?? '(none)'}`);
+        throw new LtiError('platform_unknown', sentence('lti.refusal.platformUnknown'), `no registration for issuer ${iss} client_id ${params.client_id ?? '(none)'}`);
       }
       if (params.lti_deployment_id && !platform.deployment_ids.includes(params.lti_deployment_id)) {
-        throw new LtiError('deployment_unknown', 'This course is not allowed to use stacklab yet: ask the stacklab administrator to register its deployment.', `deployment ${params.lti_deployment_id} is not registered for ${platform.name}`);
+        throw new LtiError('deployment_unknown', sentence('lti.refusal.deploymentUnknown'), `deployment ${params.lti_deployment_id} is not registered for ${platform.name}`);
       }
       const state = await lti.states.issue(platform.name, target);
       const url = new URL(platform.auth_login_url);
@@ -119,7 +120,7 @@ export function ltiRoutes(ctx: AppContext, options: { lti?: LtiModule } = {}): F
       const picked = await openPickerRequest(ctx.keys, ctx.clock, typeof form.request === 'string' ? form.request : '');
       const chosen = ([] as unknown[]).concat(form.lab ?? []).filter((id): id is string => typeof id === 'string');
       const labs = chosen.map((id) => ctx.labs.get(id)).filter((lab) => lab !== undefined);
-      if (!labs.length) throw new LtiError('lab_missing', 'Choose a lab first.', `deep-link answer names no known lab (${chosen.join(', ')})`);
+      if (!labs.length) throw new LtiError('lab_missing', sentence('lti.refusal.chooseLab'), `deep-link answer names no known lab (${chosen.join(', ')})`);
       // Spent only once the choice is valid, so "choose a lab first" leaves the page usable.
       await spendPickerToken(ctx.db, picked);
       const items = (picked.acceptMultiple ? labs : labs.slice(0, 1)).map((lab) => contentItem(lab, toolUrls(ctx, request).launch));
@@ -154,10 +155,10 @@ export function ltiRoutes(ctx: AppContext, options: { lti?: LtiModule } = {}): F
 async function openLab(ctx: AppContext, lti: LtiModule, launch: VerifiedLaunch, reply: FastifyReply) {
   const labId = launch.custom.lab;
   if (!labId) {
-    throw new LtiError('lab_missing', 'This course link does not say which lab to open: the course team must add the custom parameter lab=<lab id>.', `launch from ${launch.platform.name} without custom lab`);
+    throw new LtiError('lab_missing', sentence('lti.refusal.noLabParameter'), `launch from ${launch.platform.name} without custom lab`, { locale: launchLocale(launch) });
   }
   const lab = ctx.labs.get(labId);
-  if (!lab) throw new LtiError('lab_missing', `There is no lab "${labId}" on this stacklab server; ask the course team to check the link.`, `unknown lab ${labId}`);
+  if (!lab) throw new LtiError('lab_missing', sentence('lti.refusal.labUnknown', { lab: labId }), `unknown lab ${labId}`, { locale: launchLocale(launch) });
   const context = launch.context?.id ?? `${launch.platform.name}:${launch.resourceLinkId}`;
   const learner = learnerId(launch.platform.issuer, launch.sub);
   await lti.launches.record({
@@ -196,10 +197,12 @@ async function openLab(ctx: AppContext, lti: LtiModule, launch: VerifiedLaunch, 
 
 async function showPicker(_app: FastifyInstance, ctx: AppContext, _lti: LtiModule, launch: VerifiedLaunch, _request: FastifyRequest, reply: FastifyReply) {
   if (!isInstructorRole(launch.roles)) {
-    throw new LtiError('forbidden', 'Only course staff can choose labs for a course.', `deep-linking request from sub ${launch.sub} without an instructor role (roles: ${launch.roles.join(' ') || 'none'})`);
+    throw new LtiError('forbidden', sentence('lti.refusal.staffOnly'), `deep-linking request from sub ${launch.sub} without an instructor role (roles: ${launch.roles.join(' ') || 'none'})`, {
+      locale: launchLocale(launch),
+    });
   }
   if (launch.deepLinking && launch.deepLinking.acceptTypes.length && !launch.deepLinking.acceptTypes.includes('ltiResourceLink')) {
-    throw new LtiError('claims', 'Your course platform does not accept LTI links from this place.', `accept_types ${launch.deepLinking.acceptTypes.join(',')} lacks ltiResourceLink`);
+    throw new LtiError('claims', sentence('lti.refusal.linkTypeRefused'), `accept_types ${launch.deepLinking.acceptTypes.join(',')} lacks ltiResourceLink`, { locale: launchLocale(launch) });
   }
   const token = await sealPickerRequest(ctx.keys, ctx.clock, launch);
   const labs = ctx.labs

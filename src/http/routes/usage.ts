@@ -15,6 +15,7 @@ import { costReportCsv } from '../report/cost-csv.ts';
 import { costReportHtml } from '../report/cost-page.ts';
 import { requireToken } from '../service-auth.ts';
 import { isInstructor, requireSession } from '../session.ts';
+import { sentence } from '../../errors/sentence.ts';
 
 const id = { type: 'string', minLength: 1, maxLength: 255 } as const;
 const month = { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM (UTC)' } as const;
@@ -121,7 +122,7 @@ export function usageRoutes(ctx: AppContext) {
     app.addHook('onRequest', async (request) => {
       if (!request.session || !isInstructor(request.session)) {
         throw new AppError('FORBIDDEN', `learner ${request.session?.learner ?? '?'} has no instructor rights in ${request.session?.context ?? '?'}`, {
-          message: 'Only the course team may see usage and costs, or extend a learner\'s lab time.',
+          message: sentence('error.FORBIDDEN.courseTeamOnly'),
         });
       }
     });

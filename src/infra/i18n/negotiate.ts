@@ -4,7 +4,7 @@
  * Accept-Language in order of preference, then the deployment's default. A pure function.
  */
 import { ALL_LOCALES, SHIPPED_LOCALES } from './locale-info.ts';
-import { isPseudoLocale } from './pseudo.ts';
+import { isPseudoLocale, PSEUDO_LOCALES } from './pseudo.ts';
 
 /** Traditional Chinese readers are better served by the default than by Simplified characters. */
 const TRADITIONAL_CHINESE = /^zh-(hant|tw|hk|mo)\b/i;
@@ -66,4 +66,19 @@ export function negotiateLocale(input: { explicit?: (string | undefined)[]; acce
     if (found && !isPseudoLocale(found)) return found;
   }
   return input.fallback;
+}
+
+/**
+ * The language to answer an API request in, from its Accept-Language alone (the lab page sends its own
+ * language first): a pseudo-locale named exactly (the page's own, in tests), else the best shipped one,
+ * else undefined (the English source).
+ */
+export function answerLocale(acceptLanguage: string | undefined): string | undefined {
+  for (const tag of parseAcceptLanguage(acceptLanguage)) {
+    const pseudo = PSEUDO_LOCALES.find((locale) => locale.toLowerCase() === tag.toLowerCase());
+    if (pseudo) return pseudo;
+    const shipped = bestMatch([tag], [...SHIPPED_LOCALES]);
+    if (shipped) return shipped;
+  }
+  return undefined;
 }
