@@ -116,7 +116,7 @@ export class UsageStore {
     const out = new Map<string, HistoryEntry[]>(stackIds.map((id) => [id, []]));
     if (stackIds.length === 0) return out;
     const rows = await this.db.query<{ id: number; stack_id: string; to_state: StackState; at: Date; activity_at: Date | null }>(
-      `SELECT id, stack_id, to_state, at, activity_at FROM stack_events WHERE stack_id = ANY($1::text[])${until ? ' AND at <= $2' : ''} ORDER BY stack_id, id`,
+      `SELECT id, stack_id, to_state, at, activity_at FROM stack_events WHERE stack_id = ANY($1::text[]) AND kind = 'transition'${until ? ' AND at <= $2' : ''} ORDER BY stack_id, id`,
       until ? [stackIds, until] : [stackIds],
     );
     for (const row of rows) out.get(row.stack_id)?.push({ id: row.id, toState: row.to_state, at: new Date(row.at), activityAt: row.activity_at ? new Date(row.activity_at) : null });

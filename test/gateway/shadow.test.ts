@@ -149,6 +149,20 @@ describe('class view: roster, shadowing, recordings, reset', { skip: skipUnless(
 
     watcherWs.close();
     await eventually(() => learnerControls.find((c) => c.type === 'presence' && c.watchers === 0), 5000, 'the learner told nobody watches any more');
+    // The stack's history says who watched and took over, in order, as staff actions that moved no state.
+    const staffActions = await eventually(async () => {
+      const found = (await world.runtime.ctx.stacks.events(aliceStack)).filter((e) => e.kind === 'staff_action');
+      return found.length >= 4 ? found : undefined;
+    }, 5000, 'the watching written in the history');
+    assert.deepEqual(
+      staffActions.map((e) => `${e.actor} ${e.fromState}->${e.toState} ${e.reason}`),
+      [
+        "instructor:teacher READY->READY started watching the learner's terminal",
+        "instructor:teacher READY->READY took over the learner's terminal",
+        "instructor:teacher READY->READY gave the learner's terminal back",
+        "instructor:teacher READY->READY stopped watching the learner's terminal",
+      ],
+    );
     assert.ok(learnerControls.some((c) => c.type === 'recording' && c.on === true), 'the learner was told the session is recorded');
     learnerWs.close();
   });

@@ -22,10 +22,10 @@ function timeline(events: StackEventItem[]): HTMLElement {
     ...[...events].reverse().map((e) =>
       h(
         'li',
-        { class: e.toState.endsWith('_FAILED') ? 'failed' : '' },
+        { class: e.kind === 'staff_action' ? 'staff-action' : e.toState.endsWith('_FAILED') ? 'failed' : '' },
         h('time', { datetime: e.at }, when(e.at)),
         ' ',
-        h('span', { class: 'transition' }, `${e.fromState ?? '—'} → ${e.toState}`),
+        e.kind === 'staff_action' ? h('span', { class: 'transition' }, `staff action (in ${e.toState})`) : h('span', { class: 'transition' }, `${e.fromState ?? '—'} → ${e.toState}`),
         ' ',
         h('span', { class: 'reason' }, e.reason),
         ' ',

@@ -22,6 +22,8 @@ export interface StackItem {
 
 export interface StackEventItem {
   id: number;
+  /** A state change, or something staff did that moved no state (a take-over, a budget extension). */
+  kind: 'transition' | 'staff_action';
   fromState: string | null;
   toState: string;
   reason: string;
