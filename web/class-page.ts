@@ -13,12 +13,16 @@ import { ShadowView } from './shadow-view.ts';
 import type { ShadowGrant } from '../src/http/routes/class-api.ts';
 import type { RosterEntry } from '../src/services/class-roster.ts';
 import { elementLookup } from './element-lookup.ts';
+import type { BudgetStatus } from '../src/domain/usage-budget.ts';
+import { BudgetDialog, budgetText } from './class-budget.ts';
+import { HistoryDialog } from './class-history.ts';
+import { t } from './i18n.ts';
 
 interface ClassAnswer {
   context: string;
   instructor: string;
   labs: { id: string; title: string }[];
-  learners: (Omit<RosterEntry, 'lastActivityAt' | 'createdAt'> & { lastActivityAt: string })[];
+  learners: (Omit<RosterEntry, 'lastActivityAt' | 'createdAt'> & { lastActivityAt: string; budget: BudgetStatus | null })[];
 }
 
 interface RecordingAnswer {
@@ -58,12 +62,15 @@ const dom = {
   playerTerminal: el('player-terminal'),
   resetDialog: el<HTMLDialogElement>('reset-dialog'),
   resetLearner: el('reset-learner'),
+  notice: el('class-notice'),
 };
 
 window.stacklabClass = { roster: null };
 const session = takeSession();
 const api = session ? new Api(session) : null;
 let shadow: ShadowView | undefined;
+const budgets = api ? new BudgetDialog(api, { onExtended: (message) => void loadRoster().then(() => (dom.notice.textContent = message)), onError: showError }) : null;
+const histories = api ? new HistoryDialog(api) : null;
 const player = new CastPlayer(dom.playerTerminal);
 
 function showError(error: unknown): void {
@@ -120,7 +127,8 @@ async function loadRoster(): Promise<void> {
       cell(row, titles.get(entry.lab) ?? entry.lab);
       cell(row, entry.state).className = 'state';
       cell(row, new Date(entry.lastActivityAt).toLocaleString());
-      cell(row, clock(entry.secondsUsed));
+      const used = cell(row, clock(entry.secondsUsed));
+      if (entry.budget) used.append(' ', Object.assign(document.createElement('span'), { className: 'muted budget', textContent: budgetText(entry.budget) }));
       cell(row, entry.bestScore === null ? '–' : `${Math.round(entry.bestScore * 100)} %`);
       const actions = document.createElement('div');
       actions.className = 'actions';
@@ -129,6 +137,9 @@ async function loadRoster(): Promise<void> {
       const watch = button('Watch', () => void openShadow(entry.stackId, name), 'watch');
       watch.disabled = entry.state !== 'READY';
       actions.append(watch, button('Recordings', () => void openRecordings(entry.stackId, name), 'recordings'), button('Reset', () => confirmReset(entry.stackId, name), 'danger reset'));
+      const budget = entry.budget;
+      if (budget && budgets) actions.append(button(t('class.addTime'), () => budgets.open(entry.stackId, name, budget), 'add-time'));
+      if (histories) actions.append(button(t('class.history'), () => void histories.open(entry.stackId, name).catch(showError), 'history'));
     }
   } catch (error) {
     showError(error);

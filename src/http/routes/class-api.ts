@@ -1,5 +1,6 @@
 /**
- * The instructors' class view API under /api/v1/class: the roster of the session's course, resetting a
+ * The instructors' class view API under /api/v1/class: the roster of the session's course (with each
+ * learner's time budget where the lab has one; extending it: class-budget.ts), resetting a
  * learner's lab, a connection token to shadow a learner's terminal, the terminal recordings, and the staff
  * actions in a stack's history (playing a recording is one).
  * Every route needs a session with instructor rights (an LTI launch with an instructor role, see
@@ -13,6 +14,7 @@ import type { StackState } from '../../domain/states.ts';
 import { AppError } from '../../errors/api-errors.ts';
 import { PROTOCOL, TOKEN_PROTOCOL_PREFIX, signConnectionToken } from '../../gateway/connection-token.ts';
 import { attachRuns } from '../../recordings/attach-runs.ts';
+import { classBudgets } from '../../services/class-budgets.ts';
 import { classRoster } from '../../services/class-roster.ts';
 import { isInstructor, requireSession, type Session } from '../session.ts';
 import { sessionOf } from './learner-api.ts';
@@ -66,7 +68,10 @@ export function classApi(ctx: AppContext) {
 
     app.get('/api/v1/class', async (request) => {
       const session = instructorOf(request);
-      const learners = await classRoster(ctx.db, session.context, ctx.clock.now());
+      const now = ctx.clock.now();
+      const roster = await classRoster(ctx.db, session.context, now);
+      const budgets = await classBudgets(ctx.stacks.budgets, session.context, roster, now);
+      const learners = roster.map((entry) => ({ ...entry, budget: budgets.get(entry.stackId) ?? null }));
       const labs = [...new Set(learners.map((l) => l.lab))].map((id) => ({ id, title: ctx.labs.get(id)?.title ?? id }));
       return { context: session.context, instructor: session.displayName ?? session.learner, labs, learners };
     });

@@ -6,15 +6,22 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
+import { pageMessages } from '../../infra/i18n/catalogues.ts';
 import { frameAncestors, pageCsp } from '../frame-policy.ts';
+import { requestLocale } from '../request-locale.ts';
+import { escapeHtml, scriptJson } from './learner-page.ts';
 
-const SHELL = `<!doctype html>
-<html lang="en" dir="ltr">
+/** The catalogue keys web/class-page.ts and its parts format in the browser (web/api-client.ts's errors too). */
+const PAGE_SCRIPT_MESSAGES = ['class.', 'lab.network', 'lab.httpStatus'];
+
+const shell = (locale: string) => `<!doctype html>
+<html lang="${escapeHtml(locale)}" dir="ltr">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Class view · stacklab</title>
 <link rel="stylesheet" href="/assets/class-page.css">
+<script type="application/json" id="i18n-messages">${scriptJson({ locale, messages: pageMessages(locale, PAGE_SCRIPT_MESSAGES) })}</script>
 </head>
 <body>
 <header class="class-bar">
@@ -25,6 +32,7 @@ const SHELL = `<!doctype html>
 </header>
 <main class="class-main">
   <p id="class-error" class="error" role="alert" hidden></p>
+  <p id="class-notice" role="status"></p>
   <section aria-labelledby="roster-title">
     <h2 id="roster-title">Learners</h2>
     <table id="roster" class="roster">
@@ -76,9 +84,9 @@ const SHELL = `<!doctype html>
 
 export function classPage(ctx: AppContext) {
   return async function classPagePlugin(app: FastifyInstance): Promise<void> {
-    app.get('/class', { schema: { hide: true } }, async (_request, reply) => {
+    app.get('/class', { schema: { hide: true } }, async (request, reply) => {
       reply.header('content-security-policy', pageCsp(await frameAncestors(ctx))).header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
-      return reply.type('text/html; charset=utf-8').send(SHELL);
+      return reply.type('text/html; charset=utf-8').send(shell(requestLocale(ctx.config, request)));
     });
   };
 }

@@ -28,7 +28,7 @@ function withMarkup(t: Translate, key: string, name: string, markup: string): st
 }
 
 /** JSON inside <script type="application/json">: no "</script>" or "<!--" can end it early. */
-function scriptJson(value: unknown): string {
+export function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c');
 }
 
