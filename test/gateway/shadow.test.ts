@@ -218,6 +218,8 @@ describe('class view: roster, shadowing, recordings, reset', { skip: skipUnless(
     assert.equal(cast.header.version, 2);
     const output = cast.events.filter((e) => e[1] === 'o').map((e) => e[2]).join('');
     assert.match(output, /recorded-42/);
+    const played = (await world.runtime.ctx.stacks.events(aliceStack)).filter((e) => e.kind === 'staff_action' && /^played the terminal recording/.test(e.reason));
+    assert.deepEqual(played.map((e) => e.actor), ['instructor:teacher'], 'playing a recording is written in the history with who played it');
     for (const who of [otherTeacher, alice]) {
       const refused = await fetch(`${world.base}/api/v1/class/recordings/${id}`, { headers: { authorization: `Bearer ${who}` } });
       assert.ok(refused.status === 404 || refused.status === 403, `status ${refused.status}`);
