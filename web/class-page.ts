@@ -13,6 +13,8 @@ import { ShadowView } from './shadow-view.ts';
 import type { classAnswer, recordingsAnswer, ShadowGrant } from '../src/http/routes/class-api.ts';
 import type { Sent } from './sent.ts';
 import { elementLookup } from './element-lookup.ts';
+import { BudgetDialog, budgetText } from './class-budget.ts';
+import { HistoryDialog } from './class-history.ts';
 import { dateTime, duration, list, number, percent, t } from './i18n.ts';
 
 type ClassAnswer = Sent<Awaited<ReturnType<typeof classAnswer>>>;
@@ -51,12 +53,15 @@ const dom = {
   playerTerminal: el('player-terminal'),
   resetDialog: el<HTMLDialogElement>('reset-dialog'),
   resetLearner: el('reset-learner'),
+  notice: el('class-notice'),
 };
 
 window.stacklabClass = { roster: null };
 const session = takeSession();
 const api = session ? new Api(session) : null;
 let shadow: ShadowView | undefined;
+const budgets = api ? new BudgetDialog(api, { onExtended: (message) => void loadRoster().then(() => (dom.notice.textContent = message)), onError: showError }) : null;
+const histories = api ? new HistoryDialog(api) : null;
 const player = new CastPlayer(dom.playerTerminal);
 
 function showError(error: unknown): void {
@@ -113,7 +118,8 @@ async function loadRoster(): Promise<void> {
       cell(row, titles.get(entry.lab) ?? entry.lab);
       cell(row, entry.state).className = 'state';
       cell(row, dateTime(entry.lastActivityAt));
-      cell(row, clock(entry.secondsUsed));
+      const used = cell(row, clock(entry.secondsUsed));
+      if (entry.budget) used.append(' ', Object.assign(document.createElement('span'), { className: 'muted budget', textContent: budgetText(entry.budget) }));
       cell(row, entry.bestScore === null ? '–' : percent(entry.bestScore));
       const actions = document.createElement('div');
       actions.className = 'actions';
@@ -122,6 +128,9 @@ async function loadRoster(): Promise<void> {
       const watch = button(t('class.watch'), () => void openShadow(entry.stackId, name), 'watch');
       watch.disabled = entry.state !== 'READY';
       actions.append(watch, button(t('class.recordings'), () => void openRecordings(entry.stackId, name), 'recordings'), button(t('class.reset'), () => confirmReset(entry.stackId, name), 'danger reset'));
+      const budget = entry.budget;
+      if (budget && budgets) actions.append(button(t('class.addTime'), () => budgets.open(entry.stackId, name, budget), 'add-time'));
+      if (histories) actions.append(button(t('class.history'), () => void histories.open(entry.stackId, name).catch(showError), 'history'));
     }
   } catch (error) {
     showError(error);

@@ -113,7 +113,7 @@ export class ConsoleQueries {
     const rows = await this.db.query<{ provider: string | null; code: string | null; n: number; last: Date }>(
       `SELECT s.provider, s.error_code AS code, count(*)::int AS n, max(e.at) AS last
          FROM stack_events e JOIN stacks s ON s.id = e.stack_id
-        WHERE e.to_state LIKE '%FAILED' AND e.at >= $1
+        WHERE e.kind = 'transition' AND e.to_state LIKE '%FAILED' AND e.at >= $1
         GROUP BY s.provider, s.error_code ORDER BY n DESC`,
       [since],
     );

@@ -17,6 +17,7 @@ import { sql as consoleTables } from './migrations/011-console.ts';
 import { sql as terminalRecordings } from './migrations/012-terminal-recordings.ts';
 import { sql as usage } from './migrations/013-usage.ts';
 import { sql as departure } from './migrations/014-departure.ts';
+import { sql as staffActions } from './migrations/015-staff-actions.ts';
 
 export interface Migration {
   version: number;
@@ -39,6 +40,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 12, name: 'terminal-recordings', sql: terminalRecordings },
   { version: 13, name: 'usage', sql: usage },
   { version: 14, name: 'departure', sql: departure },
+  { version: 15, name: 'staff-actions', sql: staffActions },
 ];
 
 /** The migrations not yet applied to this store (all of them on an empty one). */

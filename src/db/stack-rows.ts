@@ -1,5 +1,5 @@
 /** Mapping between `stacks` rows and the `Stack` domain type. */
-import type { Stack, StackEvent } from '../domain/stack.ts';
+import type { Stack, StackEvent, StackEventKind } from '../domain/stack.ts';
 import { deadline } from '../domain/policy.ts';
 import type { StackErrorCode } from '../domain/stack-errors.ts';
 import type { StackState } from '../domain/states.ts';
@@ -115,6 +115,7 @@ export function toStack(row: StackRow): Stack {
 
 export interface EventRow {
   id: number;
+  kind: StackEventKind;
   stack_id: string;
   from_state: StackState | null;
   to_state: StackState;
@@ -125,5 +126,5 @@ export interface EventRow {
 }
 
 export function toEvent(row: EventRow): StackEvent {
-  return { id: row.id, stackId: row.stack_id, fromState: row.from_state, toState: row.to_state, reason: row.reason, actor: row.actor, at: row.at, activityAt: row.activity_at ?? null };
+  return { id: row.id, kind: row.kind ?? 'transition', stackId: row.stack_id, fromState: row.from_state, toState: row.to_state, reason: row.reason, actor: row.actor, at: row.at, activityAt: row.activity_at ?? null };
 }

@@ -180,7 +180,7 @@ export class StackStore {
    */
   async enteredAt(stackId: string, state: StackState, notFrom?: StackState): Promise<Date | null> {
     const rows = await this.db.query<{ at: Date | string }>(
-      `SELECT at FROM stack_events WHERE stack_id = $1 AND to_state = $2 AND from_state IS DISTINCT FROM $3::text ORDER BY id DESC LIMIT 1`,
+      `SELECT at FROM stack_events WHERE stack_id = $1 AND kind = 'transition' AND to_state = $2 AND from_state IS DISTINCT FROM $3::text ORDER BY id DESC LIMIT 1`,
       [stackId, state, notFrom ?? null],
     );
     return rows[0] ? new Date(rows[0].at) : null;
@@ -189,6 +189,24 @@ export class StackStore {
   async events(stackId: string): Promise<StackEvent[]> {
     const rows = await this.db.query<EventRow>('SELECT * FROM stack_events WHERE stack_id = $1 ORDER BY id', [stackId]);
     return rows.map(toEvent);
+  }
+
+  /**
+   * Records what course staff or an operator did to a stack without moving it (a take-over of the
+   * learner's terminal, a budget extension): an entry of kind `staff_action` with the stack's current
+   * state as both from and to (migration 015 refuses anything else). The stack's row is share-locked
+   * while the entry is written, so a transition under way finishes first and the entry names the state
+   * it left. Returns null when the stack does not exist.
+   */
+  async recordStaffAction(input: { id: string; what: string; actor: string; now: Date }): Promise<StackEvent | null> {
+    const rows = await this.db.query<EventRow>(
+      `WITH s AS (SELECT id, state, last_activity_at FROM stacks WHERE id = $1 FOR SHARE)
+       INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at, activity_at, kind)
+       SELECT id, state, state, $2, $3, $4, last_activity_at, 'staff_action' FROM s
+       RETURNING *`,
+      [input.id, input.what, input.actor, input.now],
+    );
+    return rows[0] ? toEvent(rows[0]) : null;
   }
 
   /**

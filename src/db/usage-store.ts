@@ -94,6 +94,15 @@ export class UsageStore {
     ]);
   }
 
+  /** Every learner's extensions in one course, summed per (learner, lab): the class view's roster in one query. */
+  async extensionTotals(context: string): Promise<Map<string, number>> {
+    const rows = await this.db.query<{ learner: string; lab: string; s: number | string }>(
+      'SELECT learner, lab, sum(seconds)::int8 AS s FROM usage_extensions WHERE context = $1 GROUP BY learner, lab',
+      [context],
+    );
+    return new Map(rows.map((r) => [extensionKey(r.learner, r.lab), Number(r.s)]));
+  }
+
   async extensionSeconds(learner: string, context: string, lab: string): Promise<number> {
     const rows = await this.db.query<{ s: number }>('SELECT COALESCE(sum(seconds), 0)::int8 AS s FROM usage_extensions WHERE learner = $1 AND context = $2 AND lab = $3', [
       learner,
@@ -116,7 +125,7 @@ export class UsageStore {
     const out = new Map<string, HistoryEntry[]>(stackIds.map((id) => [id, []]));
     if (stackIds.length === 0) return out;
     const rows = await this.db.query<{ id: number; stack_id: string; to_state: StackState; at: Date; activity_at: Date | null }>(
-      `SELECT id, stack_id, to_state, at, activity_at FROM stack_events WHERE stack_id = ANY($1::text[])${until ? ' AND at <= $2' : ''} ORDER BY stack_id, id`,
+      `SELECT id, stack_id, to_state, at, activity_at FROM stack_events WHERE stack_id = ANY($1::text[]) AND kind = 'transition'${until ? ' AND at <= $2' : ''} ORDER BY stack_id, id`,
       until ? [stackIds, until] : [stackIds],
     );
     for (const row of rows) out.get(row.stack_id)?.push({ id: row.id, toState: row.to_state, at: new Date(row.at), activityAt: row.activity_at ? new Date(row.activity_at) : null });
@@ -155,4 +164,9 @@ export class UsageStore {
     );
     return rows.map((r) => ({ id: r.id, learner: r.learner, context: r.context, lab: r.lab, provider: r.provider, lastActivityAt: new Date(r.last_activity_at) }));
   }
+}
+
+/** The key of extensionTotals' map. */
+export function extensionKey(learner: string, lab: string): string {
+  return `${learner}\u0000${lab}`;
 }

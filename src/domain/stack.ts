@@ -56,8 +56,16 @@ export interface Stack {
   leaseUntil: Date | null;
 }
 
+/**
+ * What a history entry is: a move of the state (the transition table's, domain/states.ts), or something
+ * course staff or an operator did to the stack that moved no state (a take-over of the learner's terminal,
+ * a budget extension, ...), recorded with the stack's current state as both from and to (migration 015).
+ */
+export type StackEventKind = 'transition' | 'staff_action';
+
 export interface StackEvent {
   id: number;
+  kind: StackEventKind;
   stackId: string;
   fromState: StackState | null;
   toState: StackState;

@@ -5,6 +5,8 @@
  * this stack and this kind of connection, and belong to the stack's learner (a shadow token names the
  * watcher instead: only the class API, which checks the course, signs one), and the stack must be READY.
  * Only then does @fastify/websocket upgrade and the handler open SSH with the stack's credentials.
+ * What a watcher does (watching, taking over, giving back) is written in the stack's history with the
+ * instructor as the actor.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -156,21 +158,38 @@ export function gatewayRoutes(ctx: AppContext) {
         onShell: (io) => shareShell(ctx, auth, io, common.logger),
       }),
     );
-    socketRoute('shadow', (socket, auth, _request, common) =>
+    socketRoute('shadow', (socket, auth, _request, common) => {
+      const note = staffNotes(ctx, auth.stack.id, `instructor:${auth.grant.learner}`, common.logger);
+      note("started watching the learner's terminal");
+      socket.once('close', () => note("stopped watching the learner's terminal"));
       bridgeShadow(socket, ctx.liveTerminals, {
         stackId: auth.stack.id,
         who: auth.grant.learner,
         mayTakeOver: !auth.grant.readOnly && !auth.lab.readOnly,
         logger: common.logger,
-        onTakeOver: (taking) => common.logger.info({ instructor: auth.grant.learner, learner: auth.stack.learner }, taking ? 'shadow: instructor took over the terminal' : 'shadow: instructor gave the terminal back'),
-      }),
-    );
+        onTakeOver: (taking) => {
+          common.logger.info({ instructor: auth.grant.learner, learner: auth.stack.learner }, taking ? 'shadow: instructor took over the terminal' : 'shadow: instructor gave the terminal back');
+          note(taking ? "took over the learner's terminal" : "gave the learner's terminal back");
+        },
+      });
+    });
     socketRoute('vnc', (socket, auth, _request, common) =>
       bridgeVnc(socket, async () => openTunnel(auth.stack, auth.lab, await ctx.stacks.secrets(auth.stack.id), auth.server), common),
     );
     socketRoute('rdp', (socket, auth, request, common) =>
       bridgeRdp(socket, () => openRdpSession(ctx, { ...auth, readOnly: auth.grant.readOnly }, request.query as Record<string, unknown>), common),
     );
+  };
+}
+
+/**
+ * Records what a watcher does in the stack's history (staff actions, migration 015), one entry after the
+ * other so the history keeps their order. A write that fails is logged: the watching goes on.
+ */
+function staffNotes(ctx: AppContext, stackId: string, actor: string, logger: Logger): (what: string) => void {
+  let last: Promise<unknown> = Promise.resolve();
+  return (what) => {
+    last = last.then(() => ctx.stacks.recordStaffAction(stackId, what, actor)).catch((error: Error) => logger.warn({ err: error }, `shadow: could not record "${what}" in the history: ${error.message}`));
   };
 }
 

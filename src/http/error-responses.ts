@@ -69,6 +69,8 @@ export const ROUTE_ERRORS: Record<string, readonly ApiErrorCode[]> = {
   'POST /api/v1/class/stacks/:id/reset': [...STACK_STATE, 'CONFIRMATION_REQUIRED', 'LAUNCH_RATE_LIMITED'],
   'POST /api/v1/class/stacks/:id/shadow': [...STACK_STATE, 'LAB_NOT_FOUND'],
   'GET /api/v1/class/stacks/:id/recordings': STACK,
+  'GET /api/v1/class/stacks/:id/staff-actions': STACK,
+  'POST /api/v1/class/stacks/:id/budget/extensions': [...STACK_STATE, 'LAB_NOT_FOUND'],
   'GET /api/v1/class/recordings/:id': ['NOT_FOUND'],
   // Usage limits and the cost report (routes/usage.ts): the operator's and the instructors' (their course only).
   'GET /api/v1/usage': ['LAB_NOT_FOUND'],

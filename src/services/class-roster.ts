@@ -41,7 +41,7 @@ export async function classRoster(db: Database, context: string, now: Date): Pro
   const used = await db.query<{ stack_id: string; seconds: number | string }>(
     `SELECT stack_id, SUM(EXTRACT(EPOCH FROM (COALESCE(next_at, $2::timestamptz) - at))) AS seconds FROM (
        SELECT stack_id, to_state, at, lead(at) OVER (PARTITION BY stack_id ORDER BY at, id) AS next_at
-       FROM stack_events WHERE stack_id = ANY($1::text[])
+       FROM stack_events WHERE stack_id = ANY($1::text[]) AND kind = 'transition'
      ) spells WHERE to_state = 'READY' GROUP BY stack_id`,
     [ids, now],
   );

@@ -89,7 +89,7 @@ export async function providerPanels(ctx: { db: Queryable; providers: ProviderRe
               count(*) FILTER (WHERE e.to_state LIKE '%FAILED')::int AS failed,
               count(*) FILTER (WHERE e.to_state NOT LIKE '%FAILED')::int AS succeeded
          FROM stack_events e JOIN stacks s ON s.id = e.stack_id
-        WHERE e.at >= $1 AND s.provider IS NOT NULL
+        WHERE e.at >= $1 AND e.kind = 'transition' AND s.provider IS NOT NULL
           AND e.from_state IN ('CREATING', 'SUSPENDING', 'RESUMING', 'DELETING', 'SHELVING', 'UNSHELVING')
         GROUP BY s.provider`,
       [new Date(now - HEALTH_WINDOW_MS)],

@@ -189,6 +189,17 @@ export class StackService {
     return this.store.events(id);
   }
 
+  /**
+   * Records in the stack's history what course staff or an operator did to it that moved no state
+   * (`what`: a sentence, e.g. "took over the learner's terminal"; `actor`: `instructor:<id>`,
+   * `operator:<name>`). STACK_NOT_FOUND when the stack is gone.
+   */
+  async recordStaffAction(id: string, what: string, actor: string): Promise<StackEvent> {
+    const event = await this.store.recordStaffAction({ id, what, actor, now: this.deps.clock.now() });
+    if (!event) throw new AppError('STACK_NOT_FOUND', `stack '${id}'`);
+    return event;
+  }
+
   /** Moves a stack and tells listeners; null when it was no longer in `from`. */
   async move(id: string, from: readonly StackState[], to: StackState, reason: string, actor: string, changes?: StackChanges): Promise<Stack | null> {
     const legal = from.filter((state) => canTransition(state, to));

@@ -72,6 +72,9 @@ export class UsageLimits {
     if (!this.deps.labs.get(key.lab)) throw new AppError('LAB_NOT_FOUND', `lab '${key.lab}'`);
     const extension: Extension = { ...key, seconds, note: note.slice(0, 500), actor, at: now };
     await this.store.extend(extension);
+    // The stack's history says so too (a staff action, migration 015), next to the suspend it may undo.
+    const stack = await this.stacks.findByKey(key.learner, key.context, key.lab);
+    if (stack) await this.stacks.recordStaffAction({ id: stack.id, what: extensionNote(seconds, extension.note), actor, now });
   }
 
   /** The error a launch or resume gets at a `block` limit: what happened and whom to ask. */
@@ -81,4 +84,13 @@ export class UsageLimits {
       clientDetail: `${Math.round(status.usedSeconds)} of ${status.budgetSeconds} seconds of running time used (usage limit, mode block)`,
     });
   }
+}
+
+/** "added 1 h 30 min of lab time to the budget (retake)": the history's sentence for an extension. */
+export function extensionNote(seconds: number, note: string): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const rest = seconds % 60;
+  const parts = [h ? `${h} h` : '', m ? `${m} min` : '', rest ? `${rest} s` : ''].filter(Boolean).join(' ');
+  return `added ${parts} of lab time to the budget${note ? ` (${note})` : ''}`;
 }

@@ -3,7 +3,8 @@
  * the LTI emulator (Open edX) with an instructor role, follows the lab page's "Class view" link, sees
  * the two learners of the course, watches one learner's terminal live (the learner's keystrokes appear;
  * the instructor's do not reach the lab until take-over, and the learner's page says who is watching),
- * takes over, and plays the learner's recorded session back.
+ * takes over, finds that in the learner's history, adds time to a learner's budget, and plays the
+ * learner's recorded session back.
  * STACKLAB_SCREENSHOTS=docs writes the screenshots docs/class-view.md shows.
  */
 import { after, before, describe, test } from 'node:test';
@@ -42,7 +43,7 @@ describe('class view (Chromium, LTI emulator, local LXC runtime)', { skip: skipU
   before(async () => {
     emulator = await OpenEdxEmulator.start({ host: 'localhost' });
     const ltiConfig = { platforms: [{ name: 'openedx', client_id: 'stacklab-e2e-client', deployment_ids: ['1'], ...emulator.registration }] };
-    world = await e2eWorld([templateLab('single-server', { id: LAB, title: 'Shell for the class', user: 'training', timeouts: { launch: 300, suspend: 600, deleteAge: 3600, check: 60, remoteExec: 60 } })], {}, { ltiConfig });
+    world = await e2eWorld([templateLab('single-server', { id: LAB, title: 'Shell for the class', user: 'training', usageLimit: { seconds: 36_000, mode: 'warn' }, timeouts: { launch: 300, suspend: 600, deleteAge: 3600, check: 60, remoteExec: 60 } })], {}, { ltiConfig });
     emulator.registerTool({
       clientId: 'stacklab-e2e-client',
       deploymentId: '1',
@@ -94,6 +95,17 @@ describe('class view (Chromium, LTI emulator, local LXC runtime)', { skip: skipU
     assert.match(await classPage.innerText('#roster tbody tr:last-child'), /Tess Teacher staff/);
     await world.screenshot(classPage, 'class-view-roster');
 
+    // The lab has a time budget: the instructor adds an hour to Bob's, and his row shows it.
+    const bobRow = '#roster tbody tr[data-learner="bob"]';
+    assert.match(await classPage.innerText(`${bobRow} .budget`), /left of 10:00:00/);
+    await classPage.click(`${bobRow} button.add-time`);
+    await classPage.waitForSelector('#budget-dialog[open]');
+    assert.match(await classPage.innerText('#budget-dialog'), /Add lab time for bob/);
+    await classPage.selectOption('#budget-amount', '3600');
+    await classPage.click('#budget-confirm');
+    await classPage.waitForFunction((sel) => /left of 11:00:00/.test(document.querySelector(sel)?.textContent ?? ''), `${bobRow} .budget`);
+    assert.match(await classPage.innerText('#class-notice'), /bob now has \d+:\d\d:\d\d of lab time left/);
+
     // Watch Ada: her screen so far, then what she types now.
     await classPage.click('#roster tbody tr[data-learner="ada"] button.watch');
     await waitForXterm(classPage, '#shadow-terminal', /ready-2/);
@@ -128,8 +140,17 @@ describe('class view (Chromium, LTI emulator, local LXC runtime)', { skip: skipU
     await classPage.click('#btn-shadow-close');
     await ada.waitForSelector('#watch-notice', { state: 'hidden' });
 
-    // Ada leaves: her session's recording ends; the instructor plays it back.
+    // What the instructor did is in Ada's history, with who did it.
     const stackId = await ada.evaluate(() => window.stacklab.stack?.id ?? '');
+    await eventually(async () => (await world.runtime.ctx.stacks.events(stackId)).some((e) => e.reason === "stopped watching the learner's terminal") || undefined, 10_000, 'the watching written in the history');
+    await classPage.click('#roster tbody tr[data-learner="ada"] button.history');
+    await classPage.waitForSelector('#history-dialog[open] #history-list li');
+    const history = await classPage.innerText('#history-list');
+    assert.match(history, /instructor:\S+ took over the learner's terminal/);
+    assert.match(history, /instructor:\S+ gave the learner's terminal back/);
+    await classPage.click('#history-dialog button');
+
+    // Ada leaves: her session's recording ends; the instructor plays it back.
     await ada.close();
     await eventually(async () => {
       const list = await world.runtime.ctx.recordings.store.forStack(stackId);

@@ -69,12 +69,15 @@ describe('staff console (Chromium, local LXC runtime)', { skip: skipUnless(block
     const grace = ids[0];
     assert.equal((await world.runtime.ctx.stacks.get(ids[2])).state, 'READY');
 
+    // Course staff did something that moved no state: it is in the timeline too, with who did it.
+    await world.runtime.ctx.stacks.recordStaffAction(grace, 'added 1 h of lab time to the budget (retake)', 'instructor:tess');
     await page.click('a:text-is("grace")');
     await page.waitForSelector('#timeline');
     await page.waitForSelector('#stack-state:text-is("SUSPENDED")');
     const history = await page.innerText('#timeline');
     assert.match(history, /READY → SUSPEND_PENDING suspend requested by operator:ada/);
     assert.match(history, /SUSPENDING → SUSPENDED/);
+    assert.match(history, /staff action \(in SUSPENDED\) added 1 h of lab time to the budget \(retake\) by instructor:tess/);
     const body = await page.innerText('main');
     assert.ok(!/BEGIN (OPENSSH|RSA) PRIVATE KEY/.test(body), 'a private key reached the console');
     await world.screenshot(page, 'console-stack');

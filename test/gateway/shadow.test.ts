@@ -149,6 +149,20 @@ describe('class view: roster, shadowing, recordings, reset', { skip: skipUnless(
 
     watcherWs.close();
     await eventually(() => learnerControls.find((c) => c.type === 'presence' && c.watchers === 0), 5000, 'the learner told nobody watches any more');
+    // The stack's history says who watched and took over, in order, as staff actions that moved no state.
+    const staffActions = await eventually(async () => {
+      const found = (await world.runtime.ctx.stacks.events(aliceStack)).filter((e) => e.kind === 'staff_action');
+      return found.length >= 4 ? found : undefined;
+    }, 5000, 'the watching written in the history');
+    assert.deepEqual(
+      staffActions.map((e) => `${e.actor} ${e.fromState}->${e.toState} ${e.reason}`),
+      [
+        "instructor:teacher READY->READY started watching the learner's terminal",
+        "instructor:teacher READY->READY took over the learner's terminal",
+        "instructor:teacher READY->READY gave the learner's terminal back",
+        "instructor:teacher READY->READY stopped watching the learner's terminal",
+      ],
+    );
     assert.ok(learnerControls.some((c) => c.type === 'recording' && c.on === true), 'the learner was told the session is recorded');
     learnerWs.close();
   });
@@ -204,6 +218,8 @@ describe('class view: roster, shadowing, recordings, reset', { skip: skipUnless(
     assert.equal(cast.header.version, 2);
     const output = cast.events.filter((e) => e[1] === 'o').map((e) => e[2]).join('');
     assert.match(output, /recorded-42/);
+    const played = (await world.runtime.ctx.stacks.events(aliceStack)).filter((e) => e.kind === 'staff_action' && /^played the terminal recording/.test(e.reason));
+    assert.deepEqual(played.map((e) => e.actor), ['instructor:teacher'], 'playing a recording is written in the history with who played it');
     for (const who of [otherTeacher, alice]) {
       const refused = await fetch(`${world.base}/api/v1/class/recordings/${id}`, { headers: { authorization: `Bearer ${who}` } });
       assert.ok(refused.status === 404 || refused.status === 403, `status ${refused.status}`);

@@ -115,6 +115,18 @@ for (const backend of BACKENDS) {
       assert.deepEqual(page.grades, []);
     });
 
+    test("a staff action shows in the stack's history with who did it, and moves nothing", async () => {
+      const stackId = ids[2]!;
+      await t.rt.ctx.stacks.recordStaffAction(stackId, "took over the learner's terminal", 'instructor:teacher');
+      const page = (await get(`/console/api/stacks/${stackId}`)).json();
+      assert.equal(page.stack.state, 'READY');
+      assert.deepEqual(
+        page.events.map((e: { kind: string; fromState: string; toState: string; actor: string; reason: string }) => [e.kind, `${e.fromState}->${e.toState}`, e.actor, e.reason]).at(-1),
+        ['staff_action', 'READY->READY', 'instructor:teacher', "took over the learner's terminal"],
+      );
+      assert.ok(page.events.slice(0, -1).every((e: { kind: string }) => e.kind === 'transition'));
+    });
+
     test('the overview counts stacks on providers and lists the labs', async () => {
       const overview = (await get('/console/api/overview')).json();
       assert.deepEqual(overview.providers.map((p: { name: string; used: number; left: null }) => [p.name, p.used, p.left]), [['fake', 3, null]]);

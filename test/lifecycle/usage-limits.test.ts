@@ -47,6 +47,8 @@ for (const backend of BACKENDS) {
       assert.equal((await rt.ctx.stacks.get(stack.id)).state, 'SUSPENDED', 'a refused launch leaves the stack as it was');
 
       await rt.ctx.stacks.budgets.extend({ learner: 'ada', context: CONTEXT, lab: 'blocked' }, 1200, 'instructor:test', rt.clock.now(), 'make-up session');
+      const extension = (await rt.ctx.stacks.events(stack.id)).at(-1)!;
+      assert.deepEqual([extension.kind, extension.toState, extension.actor, extension.reason], ['staff_action', 'SUSPENDED', 'instructor:test', 'added 20 min of lab time to the budget (make-up session)'], 'the history says who extended it');
       const resumed = await launch('ada', 'blocked');
       assert.equal(resumed.state, 'RESUME_PENDING');
       assert.ok(resumed.suspendBy, 'the resumed stack is suspended at the end of its extended budget');

@@ -69,6 +69,45 @@ for (const backend of BACKENDS) {
     });
   });
 
+  describe(`staff actions in the history on ${backend}`, { skip: backend === 'postgres' ? skipUnless(pgUp, 'PostgreSQL is not reachable at 127.0.0.1:5432 (set STACKLAB_TEST_DATABASE_URL)') : false }, () => {
+    test('a staff action is recorded in the stack\'s current state with its actor; an illegal state change is still refused, also dressed as one', async () => {
+      const t = await freshDatabase(backend);
+      try {
+        const store = new StackStore(t.db);
+        const now = new Date('2026-03-01T10:00:00Z');
+        await store.insertOrGet({ id: 'n1', learner: 'alice', context: 'c', lab: 'lab', run: 'r', providerStackName: 'stacklab-n1-1', suspendTimeout: 120, deleteAge: 3600, launchTimeout: 900, now }, 'test');
+        for (const [from, to] of [['LAUNCH_PENDING', 'CREATING'], ['CREATING', 'READY']] as const) await store.transition({ id: 'n1', from: [from], to, reason: 'setup', actor: 'test', now });
+        const readyAt = await store.enteredAt('n1', 'READY');
+        const later = new Date(now.getTime() + 60_000);
+
+        const note = await store.recordStaffAction({ id: 'n1', what: "took over the learner's terminal", actor: 'instructor:teacher', now: later });
+        assert.deepEqual(
+          note && { kind: note.kind, from: note.fromState, to: note.toState, actor: note.actor, reason: note.reason, at: note.at.toISOString() },
+          { kind: 'staff_action', from: 'READY', to: 'READY', actor: 'instructor:teacher', reason: "took over the learner's terminal", at: later.toISOString() },
+        );
+        assert.equal(await store.recordStaffAction({ id: 'missing', what: 'x', actor: 'operator:ada', now }), null, 'no stack, no entry');
+        assert.deepEqual((await store.events('n1')).map((e) => `${e.kind}:${e.fromState}->${e.toState}`), ['transition:null->LAUNCH_PENDING', 'transition:LAUNCH_PENDING->CREATING', 'transition:CREATING->READY', 'staff_action:READY->READY']);
+        assert.equal((await store.enteredAt('n1', 'READY'))?.getTime(), readyAt?.getTime(), 'a staff action is not an entry into the state');
+
+        // Real state changes are judged by the table as before, from the store and from any writer.
+        await assert.rejects(store.transition({ id: 'n1', from: ['READY'], to: 'RESUMING', reason: 'bug', actor: 'test', now }), IllegalTransitionError);
+        const insert = (kind: string, from: string | null, to: string) =>
+          t.db.query(`INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at, kind) VALUES ('n1', $1, $2, 'test', 'operator:ada', now(), $3)`, [from, to, kind]);
+        await assert.rejects(insert('transition', 'READY', 'READY'), /illegal stack history entry READY -> READY/);
+        await assert.rejects(insert('staff_action', 'READY', 'SUSPENDED'), /illegal staff action in stack history READY -> SUSPENDED \(stack n1\)/);
+        await assert.rejects(insert('staff_action', 'SUSPENDED', 'SUSPENDED'), /illegal staff action in stack history SUSPENDED -> SUSPENDED/, 'not the state the stack is in');
+        await assert.rejects(insert('staff_action', null, 'READY'), /illegal staff action/);
+        await assert.rejects(insert('something', 'CREATING', 'READY'), /stack_events_kind_check/, 'only the two kinds');
+        await assert.rejects(t.db.query(`UPDATE stack_events SET kind = 'transition' WHERE stack_id = 'n1' AND kind = 'staff_action'`), /illegal stack history entry READY -> READY/);
+        await assert.rejects(t.db.query(`UPDATE stack_events SET to_state = 'SUSPENDED' WHERE stack_id = 'n1' AND kind = 'staff_action'`), /illegal staff action/);
+        assert.equal((await store.get('n1'))!.state, 'READY');
+        assert.equal((await store.events('n1')).length, 4, 'nothing refused left an entry');
+      } finally {
+        await t.drop();
+      }
+    });
+  });
+
   describe(`the history scan on ${backend}`, { skip: backend === 'postgres' ? skipUnless(pgUp, 'PostgreSQL is not reachable at 127.0.0.1:5432 (set STACKLAB_TEST_DATABASE_URL)') : false }, () => {
     test('a database whose histories hold an illegal step fails its drop, naming the step', async () => {
       const t = await freshDatabase(backend);

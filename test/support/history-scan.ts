@@ -4,6 +4,8 @@
  * each file in its own process, so a scan "after the suite" could not see the files' databases; scanning
  * each one as it goes away covers every history any store, lifecycle, HTTP, LTI or end-to-end test made.
  *
+ * Staff actions (migration 015) are not steps: they must only keep the state they found.
+ *
  * The database refuses illegal steps itself (migration 006); the scan checks with the TypeScript table,
  * independently, so it also catches a trigger that is missing or wrong.
  */
@@ -22,11 +24,19 @@ interface StepRow {
 export async function illegalSteps(db: Queryable): Promise<string[]> {
   const rows = await db.query<StepRow>(
     `SELECT DISTINCT ON (from_state, to_state) from_state, to_state, count(*) OVER (PARTITION BY from_state, to_state)::int AS n, stack_id, reason
-     FROM stack_events ORDER BY from_state, to_state, id`,
+     FROM stack_events WHERE kind = 'transition' ORDER BY from_state, to_state, id`,
   );
-  return rows
-    .filter((r) => !(isState(r.to_state) && (r.from_state === null || isState(r.from_state)) && isLegalStep(r.from_state, r.to_state)))
-    .map((r) => `${r.from_state ?? 'nothing'} -> ${r.to_state}: ${r.n} time(s), first in stack ${r.stack_id} ("${r.reason}")`);
+  // A staff action (migration 015) moves no state: its from and to are the same state.
+  const staff = await db.query<StepRow>(
+    `SELECT DISTINCT ON (from_state, to_state) from_state, to_state, count(*) OVER (PARTITION BY from_state, to_state)::int AS n, stack_id, reason
+     FROM stack_events WHERE kind = 'staff_action' AND from_state IS DISTINCT FROM to_state ORDER BY from_state, to_state, id`,
+  );
+  return [
+    ...rows
+      .filter((r) => !(isState(r.to_state) && (r.from_state === null || isState(r.from_state)) && isLegalStep(r.from_state, r.to_state)))
+      .map((r) => `${r.from_state ?? 'nothing'} -> ${r.to_state}: ${r.n} time(s), first in stack ${r.stack_id} ("${r.reason}")`),
+    ...staff.map((r) => `staff action ${r.from_state ?? 'nothing'} -> ${r.to_state}: ${r.n} time(s), first in stack ${r.stack_id} ("${r.reason}")`),
+  ];
 }
 
 export async function assertLegalHistory(db: Queryable): Promise<void> {

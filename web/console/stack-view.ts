@@ -23,11 +23,13 @@ function timeline(events: StackEventItem[]): HTMLElement {
     ...[...events].reverse().map((e) =>
       h(
         'li',
-        { class: e.toState.endsWith('_FAILED') ? 'failed' : '' },
+        { class: e.kind === 'staff_action' ? 'staff-action' : e.toState.endsWith('_FAILED') ? 'failed' : '' },
         h('time', { datetime: e.at, translate: 'no' }, when(e.at)),
         ' ',
-        // State codes read left to right whatever the page's direction.
-        h('span', { class: 'transition', translate: 'no', dir: 'ltr' }, `${e.fromState ?? '—'} → ${e.toState}`),
+        e.kind === 'staff_action'
+          ? h('span', { class: 'transition' }, t('console.staffAction', { state: e.toState }))
+          : // State codes read left to right whatever the page's direction.
+            h('span', { class: 'transition', translate: 'no', dir: 'ltr' }, `${e.fromState ?? '—'} → ${e.toState}`),
         ' ',
         h('span', { class: 'reason', translate: 'no' }, e.reason),
         ' ',

@@ -1,6 +1,8 @@
 /**
- * The instructors' class view API under /api/v1/class: the roster of the session's course, resetting a
- * learner's lab, a connection token to shadow a learner's terminal, and the terminal recordings.
+ * The instructors' class view API under /api/v1/class: the roster of the session's course (with each
+ * learner's time budget where the lab has one; extending it: class-budget.ts), resetting a
+ * learner's lab, a connection token to shadow a learner's terminal, the terminal recordings, and the staff
+ * actions in a stack's history (playing a recording is one).
  * Every route needs a session with instructor rights (an LTI launch with an instructor role, see
  * src/domain/roles.ts) and acts only inside the session's own course (its LTI context): a stack or a
  * recording of another course is reported as missing, as if it did not exist.
@@ -8,9 +10,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
 import type { Stack } from '../../domain/stack.ts';
+import type { StackState } from '../../domain/states.ts';
 import { AppError } from '../../errors/api-errors.ts';
 import { PROTOCOL, TOKEN_PROTOCOL_PREFIX, signConnectionToken } from '../../gateway/connection-token.ts';
 import { attachRuns } from '../../recordings/attach-runs.ts';
+import { classBudgets } from '../../services/class-budgets.ts';
 import { classRoster } from '../../services/class-roster.ts';
 import { isInstructor, requireSession, type Session } from '../session.ts';
 import { sessionOf } from './learner-api.ts';
@@ -24,6 +28,15 @@ export interface ShadowGrant {
   /** Whether this watcher may take over (not on a read-only lab). */
   mayTakeOver: boolean;
   expiresIn: number;
+}
+
+/** One staff action in a stack's history, as the class view lists it. */
+export interface StaffActionItem {
+  at: Date;
+  /** The state the stack was in (a staff action moves none). */
+  state: StackState;
+  what: string;
+  actor: string;
 }
 
 export function instructorOf(request: FastifyRequest): Session {
@@ -49,7 +62,10 @@ export async function classStack(ctx: AppContext, session: Session, id: string):
 
 /** GET /api/v1/class: the course's roster and its labs (the class page reads its type from here). */
 export async function classAnswer(ctx: AppContext, session: Session) {
-  const learners = await classRoster(ctx.db, session.context, ctx.clock.now());
+  const now = ctx.clock.now();
+  const roster = await classRoster(ctx.db, session.context, now);
+  const budgets = await classBudgets(ctx.stacks.budgets, session.context, roster, now);
+  const learners = roster.map((entry) => ({ ...entry, budget: budgets.get(entry.stackId) ?? null }));
   const labs = [...new Set(learners.map((l) => l.lab))].map((id) => ({ id, title: ctx.labs.get(id)?.title ?? id }));
   return { context: session.context, instructor: session.displayName ?? session.learner, labs, learners };
 }
@@ -94,6 +110,16 @@ export function classApi(ctx: AppContext) {
       return grant;
     });
 
+    // What course staff and operators did to the stack (the history's staff actions, migration 015). The
+    // transitions stay out: their reasons may carry a provider's own words, which are for operators.
+    app.get<IdParams>('/api/v1/class/stacks/:id/staff-actions', async (request) => {
+      const session = instructorOf(request);
+      const stack = await classStack(ctx, session, request.params.id);
+      const events = await ctx.stacks.events(stack.id);
+      const actions: StaffActionItem[] = events.filter((e) => e.kind === 'staff_action').map((e) => ({ at: e.at, state: e.toState, what: e.reason, actor: e.actor }));
+      return { actions };
+    });
+
     app.get<IdParams>('/api/v1/class/stacks/:id/recordings', async (request) => {
       return recordingsAnswer(ctx, await classStack(ctx, instructorOf(request), request.params.id));
     });
@@ -105,6 +131,9 @@ export function classApi(ctx: AppContext) {
       const text = await ctx.recordings.read(recording).catch(() => {
         throw new AppError('NOT_FOUND', `recording ${recording.id}: file ${recording.file} is gone`, { message: 'This recording is no longer kept.' });
       });
+      await ctx.stacks
+        .recordStaffAction(recording.stackId, `played the terminal recording started ${recording.startedAt.toISOString()} (${recording.server})`, instructorActor(session))
+        .catch((error: Error) => request.log.info({ err: error.message, recording: recording.id }, 'class: recording played, stack gone from the history'));
       return reply.type('application/x-asciicast; charset=utf-8').header('cache-control', 'no-store').send(text);
     });
   };

@@ -15,8 +15,8 @@ import { messagesScript, withMarkup } from '../page-i18n.ts';
 import { requestLocale } from '../request-locale.ts';
 import { escapeHtml } from './learner-page.ts';
 
-/** The catalogue keys web/class-page.ts formats in the browser. */
-const CLASS_SCRIPT_MESSAGES = ['class.'];
+/** The catalogue keys web/class-page.ts and its parts format in the browser (web/api-client.ts's errors too). */
+const CLASS_SCRIPT_MESSAGES = ['class.', 'lab.network', 'lab.httpStatus'];
 
 function shell(locale: string): string {
   const t = translator(locale);
@@ -39,6 +39,7 @@ ${messagesScript(locale, CLASS_SCRIPT_MESSAGES)}
 </header>
 <main class="class-main">
   <p id="class-error" class="error" role="alert" hidden></p>
+  <p id="class-notice" role="status"></p>
   <section aria-labelledby="roster-title">
     <h2 id="roster-title">${escapeHtml(t('class.learners'))}</h2>
     <div class="table-holder">

@@ -13,6 +13,7 @@ import { labFiles } from './lab-files.ts';
 import { learnerApi } from './learner-api.ts';
 import { learnerPage } from './learner-page.ts';
 import { classApi } from './class-api.ts';
+import { classBudget } from './class-budget.ts';
 import { classPage } from './class-page.ts';
 
 export function learnerRoutes(ctx: AppContext) {
@@ -23,6 +24,7 @@ export function learnerRoutes(ctx: AppContext) {
     await app.register(learnerApi(ctx));
     await app.register(classPage(ctx));
     await app.register(classApi(ctx));
+    await app.register(classBudget(ctx));
     await app.register(departureRoutes(ctx));
     await app.register(gatewayRoutes(ctx));
     await app.register(demoRoutes(ctx));
