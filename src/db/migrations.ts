@@ -17,6 +17,7 @@ import { sql as consoleTables } from './migrations/011-console.ts';
 import { sql as terminalRecordings } from './migrations/012-terminal-recordings.ts';
 import { sql as usage } from './migrations/013-usage.ts';
 import { sql as departure } from './migrations/014-departure.ts';
+import { sql as warmPools } from './migrations/016-warm-pools.ts';
 
 export interface Migration {
   version: number;
@@ -39,6 +40,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 12, name: 'terminal-recordings', sql: terminalRecordings },
   { version: 13, name: 'usage', sql: usage },
   { version: 14, name: 'departure', sql: departure },
+  { version: 16, name: 'warm-pools', sql: warmPools },
 ];
 
 /** The migrations not yet applied to this store (all of them on an empty one). */
