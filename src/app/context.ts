@@ -3,6 +3,7 @@
  * root (create-context.ts). Only the outer layers (http/, gateway/ routes, cli/) take the whole
  * context; everything below declares the few parts it needs, so it cannot reach upward through it.
  */
+import type { WarmPools } from '../services/warm-pools.ts';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CheckService } from '../checks/check-service.ts';
@@ -43,6 +44,8 @@ export interface AppContext {
   events: DomainEvents;
   /** The lab hook scripts, as Operations runs them around suspend, resume and delete. */
   lifecycleHooks: LifecycleHooks;
+  /** The labs' warm pools (docs/pools.md): the filler and what the pools hold. */
+  pools: WarmPools;
   /** Progress checks: one per process, so a run in flight is joined rather than started twice. */
   checks: CheckService;
   /** The LTI tool: one per process, shared by the routes, the jobs and the CLI. */

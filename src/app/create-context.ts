@@ -32,6 +32,7 @@ import { measureLifecycle, type LifecycleMeasure } from '../services/lifecycle-m
 import { measureUsage } from '../services/usage-metrics.ts';
 import { Keys } from '../infra/keys.ts';
 import { Operations } from '../services/operations.ts';
+import { WarmPools } from '../services/warm-pools.ts';
 import { StackService } from '../services/stack-service.ts';
 import { OperatorAccounts } from '../services/operator-accounts.ts';
 import { mapCatalog, type LabCatalog } from '../domain/lab-catalog.ts';
@@ -125,7 +126,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     // lti-grades job sends them wherever workers run.
     closers.push({ what: 'grade queueing', close: lti.queueGrades() });
     const recordings = new Recordings({ db, clock, logger: logger.child({ component: 'recordings' }), dir: join(resolve(config.data_dir), 'recordings'), retentionDays: config.recording_retention_days });
-    const ctx: AppContext = { config, deployment, ltiConfig: options.ltiConfig, logger, db, keys, clock, labs, providers, stacks, events, lifecycleHooks, checks, lti, liveTerminals: new LiveTerminals(), recordings, notices: built.notices, labErrors, metrics,
+    const pools = new WarmPools({ db, labs, events, deployment });
+    const ctx: AppContext = { config, deployment, ltiConfig: options.ltiConfig, logger, db, keys, clock, labs, providers, stacks, events, lifecycleHooks, pools, checks, lti, liveTerminals: new LiveTerminals(), recordings, notices: built.notices, labErrors, metrics,
       operators: new OperatorAccounts(db, clock, config.operator_session_ttl) };
 
     const workerId = options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
@@ -172,7 +174,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       onWork: () => worker.poke(),
       settleActivity: () => stacks.activityLedger.drain(),
       onTimedOut: (stack, from) => events.emit('stack.transition', { stack, from, to: stack.state, reason: 'timed out (watchdog)' }),
-      jobs: [...ltiJobs(lti, logger.child({ component: 'lti-jobs' })), { name: 'recordings sweep', everyMs: 3600_000, runAtStart: true, run: () => recordings.sweep() }],
+      jobs: [
+        ...ltiJobs(lti, logger.child({ component: 'lti-jobs' })),
+        { name: 'recordings sweep', everyMs: 3600_000, runAtStart: true, run: () => recordings.sweep() },
+        { name: POOL_JOB, everyMs: config.pool_interval * 1000, runAtStart: true, run: () => fillPools(pools, clock, config.sweep_batch, logger, () => worker.poke()) },
+      ],
       settings: {
         batch: config.sweep_batch,
         deleteAttempts: config.delete_attempts,
@@ -191,6 +197,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       if (e.to.endsWith('_PENDING')) worker.poke();
     });
     events.on('grade.queued', () => scheduler.poke(GRADE_JOB));
+    // A claim takes a stack out of its pool: refill now rather than at the next pass; and a pool stack
+    // just made is suspended (in a suspended pool) at once rather than running until the next pass.
+    events.on('stack.transition', (e) => {
+      if ((e.stack.claimedAt && e.to === 'RESUME_PENDING' && e.from === null) || (e.stack.pool && e.to === 'READY')) scheduler.poke(POOL_JOB);
+    });
     return {
       ctx,
       store,
@@ -208,6 +219,15 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     await closeAll(closers).catch((closeError: unknown) => logger.error({ err: closeError }, 'clean-up after a failed start failed'));
     throw error;
   }
+}
+
+const POOL_JOB = 'warm pools';
+
+/** One pass of the pool filler, logged like the sweeps. */
+async function fillPools(pools: WarmPools, clock: Clock, batch: number, logger: Logger, onWork: () => void): Promise<void> {
+  const stats = await pools.fill(clock.now(), batch);
+  if (stats.acted || stats.errors.length) logger.child({ component: 'sweeps' }).info(stats, 'sweep pools');
+  if (stats.acted) onWork();
 }
 
 function loadLabCatalog(config: Config, providers: Provider[], logger: Logger, failed: LabLoadFailure[]): LabCatalog {

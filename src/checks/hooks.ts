@@ -9,6 +9,7 @@ import type { LabCatalog } from '../domain/lab-catalog.ts';
 import type { Stack } from '../domain/stack.ts';
 import type { LifecycleHooks } from '../services/lifecycle-hooks.ts';
 import type { StackService } from '../services/stack-service.ts';
+import { personalize } from './personalize.ts';
 import { runRemoteScript } from './remote-script.ts';
 import { labSshTarget, type SshTarget } from './ssh-target.ts';
 
@@ -69,5 +70,10 @@ export function labHooks(deps: HookDeps): LifecycleHooks {
     beforeSuspend: async (stack) => void (await runHook(deps, stack, 'suspend')),
     afterResume: async (stack) => void (await runHook(deps, stack, 'resume')),
     beforeDelete: async (stack) => void (await runHook(deps, stack, 'delete')),
+    personalize: async (stack, poolSecrets, fresh) => {
+      const lab = deps.labs.get(stack.lab);
+      if (!lab) throw new Error(`lab '${stack.lab}' is not loaded`);
+      await personalize(lab, stack, poolSecrets, fresh);
+    },
   };
 }

@@ -82,7 +82,7 @@ function quote(value: string): string {
  * Uploads and runs `script` with `args`; resolves (never rejects for the script's own failure) with its exit
  * code and output. Rejects only when the connection cannot run commands at all.
  */
-export async function runRemoteScript(client: Client, script: string, options: { timeoutMs: number; args?: string[] }): Promise<ScriptResult> {
+export async function runRemoteScript(client: Client, script: string, options: { timeoutMs: number; args?: string[]; input?: string }): Promise<ScriptResult> {
   const started = Date.now();
   const upload = await execCollect(client, `t=$(mktemp "\${TMPDIR:-/tmp}/stacklab-XXXXXXXX") && cat > "$t" && chmod 700 "$t" && printf %s "$t"`, script, 30_000);
   const path = upload.stdout.trim();
@@ -95,7 +95,8 @@ export async function runRemoteScript(client: Client, script: string, options: {
   const command =
     `if command -v timeout >/dev/null 2>&1; then timeout -k 2 ${seconds} ${quote(path)} ${args}; ` +
     `else ${quote(path)} ${args}; fi; rc=$?; rm -f ${quote(path)}; exit $rc`;
-  const run = await execCollect(client, command, null, seconds * 1000 + BACKSTOP_MS);
+  // Input (say, credentials) goes on the script's stdin, never on a command line other users could read.
+  const run = await execCollect(client, command, options.input ?? null, seconds * 1000 + BACKSTOP_MS);
   const durationMs = Date.now() - started;
   // 124: timeout sent TERM; 137: it had to send KILL. A script exiting 124 by itself before the limit is not a timeout.
   const killedByTimeout = (run.exitCode === 124 || run.exitCode === 137) && durationMs >= seconds * 1000 - 250;

@@ -4,6 +4,7 @@ import { UserFacingError } from '../errors/user-facing-error.ts';
 import { packageVersion } from '../infra/install-root.ts';
 import { serveCommand, workerCommand } from './serve-command.ts';
 import { labsCommand, validateCommand } from './lab-commands.ts';
+import { poolsCommand } from './pool-commands.ts';
 import { migrateCommand, stacksCommand } from './stack-commands.ts';
 import { storeCommand } from './store-commands.ts';
 import { operatorCommand } from './operator-command.ts';
@@ -19,6 +20,7 @@ export async function main(argv: string[]): Promise<void> {
   program.addCommand(workerCommand());
   program.addCommand(validateCommand());
   program.addCommand(labsCommand());
+  program.addCommand(poolsCommand());
   program.addCommand(stacksCommand());
   program.addCommand(usageCommand());
   program.addCommand(costReportCommand());

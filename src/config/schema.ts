@@ -92,6 +92,7 @@ export const SETTINGS = [
   setting('default_locale', z.enum(SHIPPED_LOCALES).default('en'), `Language of the pages when neither the LTI launch nor the browser asks for one we have: ${SHIPPED_LOCALES.join(', ')} (docs/i18n.md).`),
   setting('suspender_interval', seconds.default(10), 'Seconds between suspender sweeps (idle stacks are suspended, dormant suspended ones shelved).'),
   setting('reaper_interval', seconds.default(300), 'Seconds between reaper sweeps.'),
+  setting('pool_interval', seconds.default(15), "Seconds between passes of the warm-pool filler (docs/pools.md: labs' `pool` setting); a claim from a pool starts a pass at once."),
   setting('reconciler_interval', seconds.default(300), 'Seconds between reconciler runs (provider stacks vs the store).'),
   setting('watchdog_interval', seconds.default(30), 'Seconds between watchdog sweeps for stuck operations.'),
   setting('sweep_batch', z.coerce.number().int().min(1).max(100_000).default(1000), 'Stacks one sweep (suspender, reaper, watchdog) acts on per run; the rest wait for the next run.'),

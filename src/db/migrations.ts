@@ -18,6 +18,7 @@ import { sql as terminalRecordings } from './migrations/012-terminal-recordings.
 import { sql as usage } from './migrations/013-usage.ts';
 import { sql as departure } from './migrations/014-departure.ts';
 import { sql as staffActions } from './migrations/015-staff-actions.ts';
+import { sql as warmPools } from './migrations/016-warm-pools.ts';
 
 export interface Migration {
   version: number;
@@ -41,6 +42,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 13, name: 'usage', sql: usage },
   { version: 14, name: 'departure', sql: departure },
   { version: 15, name: 'staff-actions', sql: staffActions },
+  { version: 16, name: 'warm-pools', sql: warmPools },
 ];
 
 /** The migrations not yet applied to this store (all of them on an empty one). */

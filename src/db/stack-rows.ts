@@ -40,13 +40,17 @@ export interface StackRow {
   updated_at: Date;
   lease_owner: string | null;
   lease_until: Date | null;
+  pool: boolean;
+  template_hash: string | null;
+  personalize: 'READY' | 'SUSPENDED' | null;
+  claimed_at: Date | null;
 }
 
 const COLUMNS = [
   'id', 'learner', 'context', 'lab', 'run', 'state', 'provider', 'provider_stack_id', 'provider_stack_name', 'tried_providers',
   'error', 'error_code', 'attempts', 'public_ip', 'outputs', 'suspend_timeout', 'delete_age', 'launch_timeout', 'op_deadline',
   'last_activity_at', 'suspend_at', 'suspend_by', 'delete_by', 'shelve_after', 'shelve_at', 'departed_at', 'departure_suspend_at', 'relaunch', 'state_changed_at', 'created_at', 'updated_at',
-  'lease_owner', 'lease_until',
+  'lease_owner', 'lease_until', 'pool', 'template_hash', 'personalize', 'claimed_at',
 ] as const;
 
 /**
@@ -110,6 +114,10 @@ export function toStack(row: StackRow): Stack {
     updatedAt: row.updated_at,
     leaseOwner: row.lease_owner,
     leaseUntil: row.lease_until,
+    pool: row.pool ?? false,
+    templateHash: row.template_hash ?? null,
+    personalize: row.personalize ?? null,
+    claimedAt: row.claimed_at ?? null,
   };
 }
 

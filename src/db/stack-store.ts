@@ -11,6 +11,7 @@ import type { Stack, StackEvent } from '../domain/stack.ts';
 import { ABANDONABLE_STATES } from '../domain/policy.ts';
 import { CLAIM_TARGET, IN_PROGRESS_STATES, OUTCOME, PENDING_STATES, assertTransitions, type InProgressState, type PendingState, type StackState } from '../domain/states.ts';
 import type { Queryable } from './database.ts';
+import { PoolStore } from './pool-store.ts';
 import type { StackErrorCode } from '../domain/stack-errors.ts';
 import { ACTIVITY_ONLY } from './stack-changes.ts';
 import { stackColumns, toEvent, toStack, type EventRow, type StackRow } from './stack-rows.ts';
@@ -43,6 +44,8 @@ export interface StackChanges {
   suspend_timeout?: number;
   delete_age?: number;
   launch_timeout?: number;
+  /** Cleared once a claimed pool stack is the learner's (docs/pools.md). */
+  personalize?: 'READY' | null;
 }
 
 export interface Guard {
@@ -115,6 +118,11 @@ export class StackStore {
 
   withTransaction(tx: Queryable): StackStore {
     return new StackStore(tx);
+  }
+
+  /** The warm pools' statements, on the same connection (or transaction). */
+  pool(): PoolStore {
+    return new PoolStore(this.db);
   }
 
   /** Inserts a new stack in LAUNCH_PENDING unless one exists for (learner, context, lab); returns the row either way. */

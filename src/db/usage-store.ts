@@ -32,6 +32,8 @@ export interface BilledStack {
   lab: string;
   provider: string | null;
   lastActivityAt: Date;
+  /** When it left a warm pool (null: never pooled); the time before is the pool's. */
+  claimedAt: Date | null;
 }
 
 export interface BilledStackFilter {
@@ -158,11 +160,19 @@ export class UsageStore {
       params.push(value);
       where.push(`${column} = $${params.length}`);
     }
-    const rows = await this.db.query<{ id: string; learner: string; context: string; lab: string; provider: string | null; last_activity_at: Date }>(
-      `SELECT id, learner, context, lab, provider, last_activity_at FROM stacks WHERE ${where.join(' AND ')} ORDER BY created_at, id`,
+    const rows = await this.db.query<{ id: string; learner: string; context: string; lab: string; provider: string | null; last_activity_at: Date; claimed_at: Date | null }>(
+      `SELECT id, learner, context, lab, provider, last_activity_at, claimed_at FROM stacks WHERE ${where.join(' AND ')} ORDER BY created_at, id`,
       params,
     );
-    return rows.map((r) => ({ id: r.id, learner: r.learner, context: r.context, lab: r.lab, provider: r.provider, lastActivityAt: new Date(r.last_activity_at) }));
+    return rows.map((r) => ({
+      id: r.id,
+      learner: r.learner,
+      context: r.context,
+      lab: r.lab,
+      provider: r.provider,
+      lastActivityAt: new Date(r.last_activity_at),
+      claimedAt: r.claimed_at ? new Date(r.claimed_at) : null,
+    }));
   }
 }
 

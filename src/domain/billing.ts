@@ -126,8 +126,8 @@ export function usageSeconds(segs: readonly Segment[], window?: Window): UsageSe
  * The running seconds a usage budget counts (domain/usage-budget.ts): all of the stack's running time
  * up to `now`, the one it is in included.
  */
-export function runningSeconds(history: readonly HistoryEntry[], now: Date): number {
-  return usageSeconds(segments(history, now)).running;
+export function runningSeconds(history: readonly HistoryEntry[], now: Date, since: Date | null = null): number {
+  return usageSeconds(segments(history, now), since ? { from: since, to: now } : undefined).running;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { LabPool } from './pool.ts';
 import type { UsageLimit } from './usage-budget.ts';
 
 /** A lab as the rest of the code sees it: loaded, validated and with its files read. */
@@ -88,6 +89,8 @@ export interface Lab {
   publicOutputs?: string[];
   /** Running time per learner per course run (domain/usage-budget.ts); a course may override it. */
   usageLimit?: UsageLimit;
+  /** The warm pool (domain/pool.ts); absent or size 0: none, every launch creates its stack. */
+  pool?: LabPool;
 }
 
 export const DEFAULT_PORTS = { ssh: 22, vnc: 5901, rdp: 3389 } as const;

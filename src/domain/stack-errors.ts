@@ -18,6 +18,8 @@ export const STACK_ERRORS = {
     "The provider that holds the shelved stack had no room to wake it (Nova's scheduler found no host for a server). Launching again retries there; reset starts the lab fresh on another of the lab's providers when it has one (the work in it is lost).",
   PROVIDER_GONE:
     "The stack's provider is no longer in the configuration, so the stack can be neither resumed nor deleted there. Reset starts the lab fresh on another of the lab's providers and leaves the old provider stack to be deleted by hand (its name is in the stack's history and the log); deleting it retries until the provider is configured again.",
+  PERSONALIZE_FAILED:
+    "A stack taken from the lab's warm pool could not be made the learner's (their key and password pushed in, docs/pools.md); `error` has the script's reason. Launching again retries; reset gives a fresh stack.",
   DELETE_FAILED: 'The provider could not delete the stack; the reaper retries up to `delete_attempts` times.',
   TIMEOUT: 'An operation ran past its timeout and the watchdog failed it; `error` says which.',
   INTERNAL: 'An unexpected error inside stacklab; the server log has the detail under the stack id.',

@@ -54,6 +54,14 @@ export interface Stack {
   updatedAt: Date;
   leaseOwner: string | null;
   leaseUntil: Date | null;
+  /** An unclaimed warm-pool stack (docs/pools.md): its learner is the reserved `pool:<id>`. */
+  pool: boolean;
+  /** The hash of the lab's templates it was launched from (pool stacks; domain/pool.ts templateHash). */
+  templateHash: string | null;
+  /** Claimed from the pool and not yet made the learner's: the state it was claimed in (its worker resumes a SUSPENDED one). */
+  personalize: 'READY' | 'SUSPENDED' | null;
+  /** When it left the pool (null: never pooled); the cost report bills the time before it to the pool. */
+  claimedAt: Date | null;
 }
 
 /**

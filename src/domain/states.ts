@@ -14,7 +14,9 @@ const TABLE = {
   // CREATING -> LAUNCH_PENDING is failover to the next provider after a failed create.
   CREATING: ['READY', 'LAUNCH_FAILED', 'LAUNCH_PENDING', 'DELETE_PENDING'],
   // READY -> SUSPENDED / DELETED and SUSPENDED -> READY / DELETED: the reconciler correcting drift.
-  READY: ['SUSPEND_PENDING', 'DELETE_PENDING', 'SUSPENDED', 'DELETED'],
+  // READY -> RESUME_PENDING: a running warm-pool stack claimed by a learner; its worker personalizes it
+  // (docs/pools.md) without asking the provider to resume a stack that runs.
+  READY: ['SUSPEND_PENDING', 'DELETE_PENDING', 'SUSPENDED', 'DELETED', 'RESUME_PENDING'],
   // SUSPEND_PENDING -> READY: a keepalive arrived before a worker claimed the suspend.
   SUSPEND_PENDING: ['SUSPENDING', 'READY', 'DELETE_PENDING'],
   SUSPENDING: ['SUSPENDED', 'SUSPEND_FAILED'],

@@ -11,6 +11,7 @@ import { frameworkErrors, handleError, refuseNul } from './error-handler.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { labRoutes } from './routes/labs.ts';
+import { poolRoutes } from './routes/pools.ts';
 import { stackRoutes } from './routes/stacks.ts';
 import { checkRoutes } from './routes/checks.ts';
 import { ltiRoutes } from './routes/lti.ts';
@@ -72,6 +73,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(healthRoutes(ctx));
   await app.register(metricsRoutes(ctx));
   await app.register(labRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(poolRoutes(ctx), { prefix: '/api/v1' });
   await app.register(stackRoutes(ctx), { prefix: '/api/v1' });
   await app.register(checkRoutes(ctx));
   await app.register(ltiRoutes(ctx));

@@ -100,6 +100,20 @@ export const labFileSchema = z.strictObject({
       mode: z.enum(Object.keys(USAGE_LIMIT_MODES) as [keyof typeof USAGE_LIMIT_MODES]).default('warn'),
     })
     .optional(),
+  /**
+   * A warm pool (docs/pools.md): `size` stacks launched ahead and kept `state` (suspended or running) for
+   * nobody; a learner's first launch takes one. When the template takes the `run` parameter a pool is
+   * kept per course run listed in `runs`. `personalize`: the script (a file in the lab folder, or the
+   * script itself) that makes a claimed stack the learner's; default: the built-in one.
+   */
+  pool: z
+    .strictObject({
+      size: z.number().int().min(0).max(1000).default(0),
+      state: z.enum(['suspended', 'running']).default('suspended'),
+      runs: z.array(z.string().min(1)).default([]),
+      personalize: z.string().optional(),
+    })
+    .optional(),
   /** Outputs whose names look secret but are not; private_key and password cannot be listed. */
   public_outputs: z.array(z.string().min(1).refine((n) => n !== 'private_key' && n !== 'password', 'private_key and password are always secret')).default([]),
 });

@@ -7,6 +7,8 @@ import { basename, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { DEFAULT_PORTS, type Lab, type LabCheck } from '../domain/lab.ts';
+import type { LabPool } from '../domain/pool.ts';
+import { parseTemplate } from '../templates/parse.ts';
 import { labFileSchema, type LabFile } from './lab-schema.ts';
 import { allFiles, templateFiles } from './template-files.ts';
 
@@ -131,6 +133,7 @@ function toLab(id: string, dir: string, file: string, data: LabFile, options: Lo
   const solution = data.solution ? readScript(dir, data.solution, 'solution', problems) : undefined;
   const hookScript = data.hook_script ? readScript(dir, data.hook_script, 'hook_script', problems) : undefined;
   if (data.hook_events.length > 0 && !hookScript) problems.push(`field 'hook_events': set 'hook_script' too`);
+  const pool = data.pool ? toPool(data.pool, template, dir, problems) : undefined;
   const instructions = data.instructions ? readLabFile(dir, data.instructions, 'instructions', problems) : undefined;
   const translatedInstructions = data.instructions ? readTranslations(dir, data.instructions, problems) : undefined;
   if (problems.length) throw new LabError(file, problems, providers.length === 0 && problems.length === 1 ? { title: data.title } : undefined);
@@ -181,7 +184,26 @@ function toLab(id: string, dir: string, file: string, data: LabFile, options: Lo
     secretOutputs: data.secret_outputs,
     publicOutputs: data.public_outputs,
     ...(data.usage_limit ? { usageLimit: data.usage_limit } : {}),
+    ...(pool ? { pool } : {}),
   };
+}
+
+/** The pool setting: per course run when the template takes `run` (then the runs must be listed). */
+function toPool(data: NonNullable<LabFile['pool']>, template: string, dir: string, problems: string[]): LabPool {
+  const perRun = templateTakesRun(template);
+  if (perRun && data.size > 0 && data.runs.length === 0) problems.push(`field 'pool.runs': the template takes the 'run' parameter, so list the course runs to keep a pool for`);
+  if (!perRun && data.runs.length > 0) problems.push(`field 'pool.runs': the template does not take the 'run' parameter; one pool serves every course run, leave 'runs' out`);
+  const personalize = data.personalize ? readScript(dir, data.personalize, 'pool.personalize', problems) : undefined;
+  return { size: data.size, state: data.state, perRun, runs: perRun ? data.runs : [], ...(personalize ? { personalize } : {}) };
+}
+
+/** Whether the template declares the `run` parameter (a template that does not parse is named by validate). */
+function templateTakesRun(template: string): boolean {
+  try {
+    return 'run' in parseTemplate(template).parameters;
+  } catch {
+    return false;
+  }
 }
 
 export interface LoadedLabs {

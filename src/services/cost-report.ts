@@ -5,6 +5,7 @@
  * domain/prices.ts; http/ and cli/ only present it (JSON, CSV, the HTML page).
  */
 import type { LabCatalog } from '../domain/lab-catalog.ts';
+import { isPoolLearner, POOL_LEARNER_LABEL } from '../domain/pool.ts';
 import { alwaysOnSeconds, segments, usageSeconds, type Segment, type UsageSeconds, type Window } from '../domain/billing.ts';
 import { costOf, stackHourPrice, type Prices, type StackHourPrice } from '../domain/prices.ts';
 import type { Queryable } from '../db/database.ts';
@@ -89,10 +90,12 @@ export class CostReports {
       if (price.ok) currencies.add(price.currency);
       else problems.add(price.reason);
       for (const month of months) {
-        const usage = usageSeconds(segs, month);
-        const alwaysOn = alwaysOnSeconds(segs, month);
-        if (usage.running + usage.suspended + usage.shelved === 0) continue;
-        rows.push({ month: month.name, context: stack.context, lab: stack.lab, learner: stack.learner, provider: stack.provider, ...figures({ usage, alwaysOn, price }) });
+        for (const part of ownersOf(stack, month)) {
+          const usage = usageSeconds(segs, part.window);
+          const alwaysOn = alwaysOnSeconds(segs, part.window);
+          if (usage.running + usage.suspended + usage.shelved === 0) continue;
+          rows.push({ month: month.name, context: part.context, lab: stack.lab, learner: part.learner, provider: stack.provider, ...figures({ usage, alwaysOn, price }) });
+        }
       }
     }
     const [currency] = currencies;
@@ -225,6 +228,23 @@ function monthStart(month: string): Date {
 
 function nextMonth(at: Date): Date {
   return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1));
+}
+
+/**
+ * Who a stack's time in `month` is billed to: its learner, except the time a warm-pool stack spent
+ * in the pool (before its claim, or all of it while unclaimed), which is the pool's (learner `pool`,
+ * no course: a pool serves the lab). docs/pools.md.
+ */
+function ownersOf(stack: BilledStack, month: Window): Array<{ learner: string; context: string; window: Window }> {
+  const pooled = { learner: POOL_LEARNER_LABEL, context: '' };
+  if (isPoolLearner(stack.learner)) return [{ ...pooled, window: month }];
+  const claimed = stack.claimedAt;
+  if (!claimed || claimed <= month.from) return [{ learner: stack.learner, context: stack.context, window: month }];
+  if (claimed >= month.to) return [{ ...pooled, window: month }];
+  return [
+    { ...pooled, window: { from: month.from, to: claimed } },
+    { learner: stack.learner, context: stack.context, window: { from: claimed, to: month.to } },
+  ];
 }
 
 function round(value: number, digits = 4): number {

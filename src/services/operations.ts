@@ -9,6 +9,7 @@
  * its next wait, hands the stack back (lease released, state still in progress) and returns, and the
  * next worker to claim takes it over where it stood, as after a crash but without waiting for the lease.
  */
+import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { splitOutputs } from '../domain/secret-outputs.ts';
 import type { Logger } from 'pino';
@@ -20,7 +21,7 @@ import { StackStore, type StackChanges } from '../db/stack-store.ts';
 import type { Lab, LabProvider } from '../domain/lab.ts';
 import { addSeconds } from '../domain/policy.ts';
 import { effectiveShelveAfter } from '../domain/dormancy.ts';
-import type { Stack } from '../domain/stack.ts';
+import type { Stack, StackSecrets } from '../domain/stack.ts';
 import { OCCUPYING_STATES, OUTCOME, type InProgressState, type StackState } from '../domain/states.ts';
 import { parseTemplate } from '../templates/parse.ts';
 import { ProviderError, type ParameterValue, type Provider, type ProviderAction, type ProviderStack, type StackRef } from '../providers/provider.ts';
@@ -277,7 +278,7 @@ export class Operations {
     }
     const result = await this.poll(stack, provider, ref, 'CREATE', signal);
     if (result?.status === 'COMPLETE') {
-      await this.finish(stack, 'ok', 'created', this.readyChanges(lab, result.outputs, await this.platformPrivateKey(stack)));
+      await this.finish(stack, 'ok', 'created', { ...this.readyChanges(lab, result.outputs, await this.platformPrivateKey(stack)), ...unattended(stack) });
       return;
     }
     await this.failover(stack, lab, { provider, ref }, result ? result.reason || 'create failed' : 'the stack disappeared while it was being created');
@@ -389,6 +390,8 @@ export class Operations {
     // The resume that ends a wake-up from shelved fails that wake-up.
     const code = stack.state === 'UNSHELVING' ? 'UNSHELVE_FAILED' : (`${action}_FAILED` as const);
     if (action === 'SUSPEND' && this.deps.hooks.beforeSuspend) await this.runHook('beforeSuspend', stack);
+    // A running pool stack just claimed runs already: it is only personalized.
+    if (action === 'RESUME' && stack.personalize === 'READY') return this.running(stack, 'claimed from the warm pool and made the learner\'s', lab, target.provider, target.ref);
     stopIfAborted(signal);
     try {
       await this.holdingLease(stack, () => (action === 'SUSPEND' ? target.provider.suspend(target.ref) : target.provider.resume(target.ref)));
@@ -415,10 +418,11 @@ export class Operations {
         departed_at: null,
         departure_suspend_at: null,
         ...this.shelveTier(stack, lab, target.provider),
+        ...unattended(stack),
       });
       return;
     }
-    await this.running(stack, resumed, lab, target.provider, target.ref);
+    await this.running(stack, stack.personalize ? 'claimed from the warm pool, resumed and made the learner\'s' : resumed, lab, target.provider, target.ref);
   }
 
   /**
@@ -433,8 +437,13 @@ export class Operations {
 
   /** The stack runs again (resumed, or woken from shelved): new deadlines, then reboot_on_resume and the hook. */
   private async running(stack: Stack, reason: string, lab: Lab | undefined, provider: Provider, ref: StackRef): Promise<void> {
+    // A pool stack claimed while it ran was not resumed: nothing to reboot after.
+    const claimedRunning = stack.personalize === 'READY';
+    const personalized = stack.personalize ? await this.personalizeClaimed(stack) : {};
+    if (!personalized) return;
     const now = this.now;
     const ready = await this.finish(stack, 'ok', reason, {
+      ...personalized,
       attempts: 0,
       error: null,
       last_activity_at: now,
@@ -442,8 +451,32 @@ export class Operations {
       delete_by: addSeconds(now, lab?.timeouts.deleteAge ?? 14 * 24 * 3600),
       shelve_at: null,
     });
-    await this.rebootOnResume(ready, provider, ref);
+    if (!claimedRunning) await this.rebootOnResume(ready, provider, ref);
     if (this.deps.hooks.afterResume) await this.runHook('afterResume', ready);
+  }
+
+  /**
+   * A stack claimed from a warm pool, running again: a new key pair and password for the learner, pushed
+   * in by the personalization hook with the pool's credentials, then sealed as the stack's secrets in
+   * place of the pool's. Null when it failed (the stack is failed with the reason; it now runs, so the
+   * retry only personalizes).
+   */
+  private async personalizeClaimed(stack: Stack): Promise<StackChanges | null> {
+    const sealed = await this.store.getSealedSecrets(stack.id);
+    const poolSecrets = sealed ? (JSON.parse(this.deps.keys.decrypt(sealed)) as StackSecrets) : {};
+    const keyPair = await takePlatformKeyPair(stack.providerStackName);
+    const password = randomBytes(15).toString('base64url');
+    try {
+      const hook = this.deps.hooks.personalize;
+      if (hook) await this.holdingLease(stack, () => hook(stack, poolSecrets, { publicKey: keyPair.publicKey, password }));
+    } catch (error) {
+      this.deps.logger.warn({ err: error, stack: stack.id }, 'personalization of a stack claimed from the pool failed');
+      const why = `Your lab could not be prepared for you: ${errorText(error)}. Open the lab again to retry, or reset it for a fresh one.`;
+      await this.finish(stack, 'failed', why, { attempts: stack.attempts + 1, error_code: 'PERSONALIZE_FAILED', personalize: 'READY' });
+      return null;
+    }
+    const secrets: StackSecrets = { ...poolSecrets, privateKey: keyPair.privateKey, password };
+    return { secrets: this.deps.keys.encrypt(JSON.stringify(secrets)), personalize: null };
   }
 
   // ---- shelve / unshelve (the second tier of dormancy) ---------------------------------------------
@@ -511,7 +544,7 @@ export class Operations {
     await provider.rebootServers(ref, servers).catch((error) => this.deps.logger.warn({ err: error, stack: stack.id }, 'reboot_on_resume failed'));
   }
 
-  private async runHook(name: keyof LifecycleHooks, stack: Stack): Promise<void> {
+  private async runHook(name: Exclude<keyof LifecycleHooks, 'personalize'>, stack: Stack): Promise<void> {
     try {
       await this.deps.hooks[name]?.(stack);
     } catch (error) {
@@ -597,6 +630,14 @@ export function launchParameters(
   const out: Record<string, ParameterValue> = { ...labParameters };
   for (const [key, value] of Object.entries(platform)) if (declared.includes(key)) out[key] = value;
   return out;
+}
+
+/**
+ * A pool stack has nobody to be idle or to abandon it: no idle suspend, no reaper deadline, no shelving;
+ * the pool keeps it as it wants it (services/warm-pools.ts) until a learner claims it.
+ */
+function unattended(stack: Stack): StackChanges {
+  return stack.pool ? { suspend_at: null, delete_by: null, shelve_after: 0, shelve_at: null } : {};
 }
 
 function stopIfAborted(signal: AbortSignal): void {

@@ -10,6 +10,7 @@ import { LearnerUsage } from '../db/learner-usage.ts';
 import { STACK_CHANGED_CHANNEL } from '../db/stack-changes.ts';
 import { StackStore, type StackChanges, type StackFilter } from '../db/stack-store.ts';
 import type { Lab } from '../domain/lab.ts';
+import { poolKeyFor, templateHash } from '../domain/pool.ts';
 import { holdsLearnerSlot, type LearnerLimits } from '../domain/learner-limits.ts';
 import { addSeconds } from '../domain/policy.ts';
 import type { Stack, StackEvent, StackSecrets } from '../domain/stack.ts';
@@ -248,6 +249,8 @@ export class StackService {
           changes: { ...freshLaunch(lab, now, nextGeneration(this.deps.deployment, existing)), suspend_by: suspendBy },
         });
       }
+      const pooled = await this.claimFromPool(store, lab, req, now, suspendBy);
+      if (pooled) return pooled;
       const id = newStackId();
       const { stack, created } = await store.insertOrGet(
         {
@@ -268,8 +271,30 @@ export class StackService {
       return suspendBy ? ((await store.update(stack.id, ['LAUNCH_PENDING'], { suspend_by: suspendBy }, now)) ?? stack) : stack;
     });
     // Tells the worker to claim now rather than at its next idle poll (up to a second later).
-    if (launched) this.deps.events.emit('stack.transition', { stack: launched, from: null, to: launched.state, reason: existing ? 'relaunch requested' : 'launch requested' });
+    if (launched) this.deps.events.emit('stack.transition', { stack: launched, from: null, to: launched.state, reason: launchReason(existing, launched) });
     return launched;
+  }
+
+  /**
+   * A first launch takes a stack from the lab's warm pool when it has one ready (docs/pools.md), on the
+   * launch's transaction under the learner's lock: the learner has no stack for the lab (checked under
+   * that lock), so the claimed stack keeps (learner, context, lab) unique. Labs without a pool setting
+   * never ask: their launch is exactly what it was.
+   */
+  private claimFromPool(store: StackStore, lab: Lab, req: LaunchRequest, now: Date, suspendBy: Date | null): Promise<Stack | null> {
+    if (!lab.pool) return Promise.resolve(null);
+    const run = req.run ?? req.context;
+    return store.pool().claim({
+      lab: lab.id,
+      poolRun: poolKeyFor(lab, run).run,
+      templateHash: templateHash(lab),
+      learner: req.learner,
+      context: req.context,
+      run,
+      suspendBy,
+      actor: req.actor,
+      now,
+    });
   }
 
   /**
@@ -521,6 +546,11 @@ export class StackService {
 function unchanged(before: Stack | null, now: Stack | null): boolean {
   if (!before || !now) return before === now;
   return before.id === now.id && before.state === now.state && before.relaunch === now.relaunch;
+}
+
+function launchReason(existing: Stack | null, launched: Stack): string {
+  if (existing) return 'relaunch requested';
+  return launched.claimedAt ? 'claimed from the warm pool' : 'launch requested';
 }
 
 /** The history's words for a reset, naming the provider it moves away from. */

@@ -56,12 +56,15 @@ export class UsageLimits {
     return budgetStatus(limit, await this.store.extensionSeconds(key.learner, key.context, key.lab), await this.usedSeconds(key, now, stackId));
   }
 
-  /** Running seconds of the learner's stack for the lab in the course, over its whole history. */
+  /**
+   * Running seconds of the learner's stack for the lab in the course, over its whole history since it
+   * was theirs: a stack taken from a warm pool ran for the pool before (docs/pools.md), not for them.
+   */
   async usedSeconds(key: LearnerLab, now: Date, knownStackId?: string): Promise<number> {
-    const stackId = knownStackId ?? (await this.stacks.findByKey(key.learner, key.context, key.lab))?.id;
-    if (!stackId) return 0;
-    const history = (await this.store.histories([stackId], now)).get(stackId) ?? [];
-    return runningSeconds(history, now);
+    const stack = knownStackId ? await this.stacks.get(knownStackId) : await this.stacks.findByKey(key.learner, key.context, key.lab);
+    if (!stack) return 0;
+    const history = (await this.store.histories([stack.id], now)).get(stack.id) ?? [];
+    return runningSeconds(history, now, stack.claimedAt);
   }
 
   /** Adds time to one learner's budget; refuses a count that is not a whole positive number of seconds. */

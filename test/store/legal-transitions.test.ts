@@ -43,7 +43,7 @@ for (const backend of BACKENDS) {
         (error: unknown) => error instanceof IllegalTransitionError && /READY -> RESUMING/.test(error.message),
       );
       // Also when only one of several from-states is illegal: a caller's list is all legal or a bug.
-      await assert.rejects(store.transition({ id: 's1', from: ['SUSPENDED', 'READY'], to: 'RESUME_PENDING', reason: 'bug', actor: 'test', now }), /READY -> RESUME_PENDING/);
+      await assert.rejects(store.transition({ id: 's1', from: ['SUSPENDED', 'READY'], to: 'SHELVE_PENDING', reason: 'bug', actor: 'test', now }), /READY -> SHELVE_PENDING/);
       assert.equal((await store.get('s1'))!.state, 'READY');
       assert.equal((await store.events('s1')).length, 3, 'a refused transition left an event');
     });

@@ -68,3 +68,23 @@ test('a broken lab is reported and the others still load', () => {
   assert.equal(errors.length, 1);
   assert.match(errors[0]!.file, /bad\/lab\.yaml$/);
 });
+
+test('a pool: one per lab, or one per listed course run when the template takes `run`; a personalization script is read from the folder', () => {
+  const RUN_TEMPLATE = 'heat_template_version: 2016-10-14\nparameters:\n  run: { type: string, default: x }\nresources: {}\n';
+  const plain = loadLab(labDir({ 'lab.yaml': 'title: T\npool: { size: 3 }\n', 'template.yaml': TEMPLATE }), { defaultProviders: ['a'] });
+  assert.deepEqual(plain.pool, { size: 3, state: 'suspended', perRun: false, runs: [] });
+  const perRun = loadLab(
+    labDir({ 'lab.yaml': 'title: T\npool: { size: 2, state: running, runs: [r1, r2], personalize: p.sh }\n', 'template.yaml': RUN_TEMPLATE, 'p.sh': '#!/bin/sh\ntrue\n' }),
+    { defaultProviders: ['a'] },
+  );
+  assert.deepEqual(perRun.pool, { size: 2, state: 'running', perRun: true, runs: ['r1', 'r2'], personalize: '#!/bin/sh\ntrue\n' });
+  assert.equal(loadLab(labDir({ 'lab.yaml': 'title: T\n', 'template.yaml': TEMPLATE }), { defaultProviders: ['a'] }).pool, undefined, 'no setting, no pool');
+  assert.deepEqual(problemsOf({ 'lab.yaml': 'title: T\npool: { size: 2 }\n', 'template.yaml': RUN_TEMPLATE }), [
+    "field 'pool.runs': the template takes the 'run' parameter, so list the course runs to keep a pool for",
+  ]);
+  assert.deepEqual(problemsOf({ 'lab.yaml': 'title: T\npool: { size: 2, runs: [r1] }\n', 'template.yaml': TEMPLATE }), [
+    "field 'pool.runs': the template does not take the 'run' parameter; one pool serves every course run, leave 'runs' out",
+  ]);
+  assert.equal(problemsOf({ 'lab.yaml': 'title: T\npool: { size: -1 }\n', 'template.yaml': TEMPLATE }).length, 1);
+  assert.equal(problemsOf({ 'lab.yaml': 'title: T\npool: { size: 1, state: warm }\n', 'template.yaml': TEMPLATE }).length, 1);
+});

@@ -94,7 +94,7 @@ test('a history step is legal only as a creation, a transition of the table, or 
   assert.ok(!isLegalStep('READY', 'RESUMING'));
   assert.ok(isLegalStep('CREATING', 'CREATING'), 'a worker taking over an expired lease records the same state');
   assert.ok(!isLegalStep('READY', 'READY'));
-  assert.throws(() => assertTransitions(['SUSPENDED', 'READY'], 'RESUME_PENDING'), (e: unknown) => e instanceof IllegalTransitionError && e.from === 'READY' && /READY -> RESUME_PENDING/.test(e.message));
+  assert.throws(() => assertTransitions(['SUSPENDED', 'READY'], 'SHELVE_PENDING'), (e: unknown) => e instanceof IllegalTransitionError && e.from === 'READY' && /READY -> SHELVE_PENDING/.test(e.message));
   assert.doesNotThrow(() => assertTransitions(['SUSPENDED', 'SUSPEND_FAILED'], 'RESUME_PENDING'));
 });
 
