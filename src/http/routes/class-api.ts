@@ -12,6 +12,7 @@ import type { AppContext } from '../../app/context.ts';
 import type { Stack } from '../../domain/stack.ts';
 import type { StackState } from '../../domain/states.ts';
 import { AppError } from '../../errors/api-errors.ts';
+import { sentence } from '../../errors/sentence.ts';
 import { PROTOCOL, TOKEN_PROTOCOL_PREFIX, signConnectionToken } from '../../gateway/connection-token.ts';
 import { attachRuns } from '../../recordings/attach-runs.ts';
 import { classBudgets } from '../../services/class-budgets.ts';
@@ -43,7 +44,7 @@ export function instructorOf(request: FastifyRequest): Session {
   const session = sessionOf(request);
   if (!isInstructor(session)) {
     throw new AppError('FORBIDDEN', `class view: ${session.learner} has no instructor role in ${session.context}`, {
-      message: 'The class view is for course staff: open it from your course with an instructor role.',
+      message: sentence('error.FORBIDDEN.classViewStaffOnly'),
     });
   }
   return session;
@@ -101,8 +102,8 @@ export function classApi(ctx: AppContext) {
       const stack = await classStack(ctx, session, request.params.id);
       const lab = ctx.labs.get(stack.lab);
       if (!lab) throw new AppError('LAB_NOT_FOUND', `lab ${stack.lab} is not loaded`);
-      if (lab.protocol !== 'ssh') throw AppError.badInput(`lab ${lab.id} is a ${lab.protocol} desktop`, 'Only terminals can be watched for now; this lab is a desktop.');
-      if (stack.state !== 'READY') throw new AppError('INVALID_STATE', `stack is ${stack.state}`, { message: "The learner's lab is not running right now, so there is no terminal to watch." });
+      if (lab.protocol !== 'ssh') throw AppError.badInput(`lab ${lab.id} is a ${lab.protocol} desktop`, sentence('error.BAD_REQUEST.onlyTerminalsWatched'));
+      if (stack.state !== 'READY') throw new AppError('INVALID_STATE', `stack is ${stack.state}`, { message: sentence('error.INVALID_STATE.nothingToWatch') });
       // The token names the watcher, not the learner: the gateway's shadow route takes no other kind.
       const token = await signConnectionToken(ctx.keys, { learner: session.learner, stackId: stack.id, server: 'default', kind: 'shadow', readOnly: lab.readOnly }, ctx.config.token_ttl);
       request.log.info({ instructor: session.learner, learner: stack.learner, stack: stack.id }, 'class: shadow token issued');
@@ -129,7 +130,7 @@ export function classApi(ctx: AppContext) {
       const recording = await ctx.recordings.store.get(request.params.id);
       if (!recording || recording.context !== session.context) throw new AppError('NOT_FOUND', `recording '${request.params.id}' is not in ${session.context}`);
       const text = await ctx.recordings.read(recording).catch(() => {
-        throw new AppError('NOT_FOUND', `recording ${recording.id}: file ${recording.file} is gone`, { message: 'This recording is no longer kept.' });
+        throw new AppError('NOT_FOUND', `recording ${recording.id}: file ${recording.file} is gone`, { message: sentence('error.NOT_FOUND.recordingGone') });
       });
       await ctx.stacks
         .recordStaffAction(recording.stackId, `played the terminal recording started ${recording.startedAt.toISOString()} (${recording.server})`, instructorActor(session))

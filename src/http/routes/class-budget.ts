@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
 import type { BudgetStatus } from '../../domain/usage-budget.ts';
 import { AppError } from '../../errors/api-errors.ts';
+import { sentence } from '../../errors/sentence.ts';
 import { MAX_EXTENSION_SECONDS } from '../../services/usage-limits.ts';
 import { requireSession } from '../session.ts';
 import { classStack, instructorActor, instructorOf } from './class-api.ts';
@@ -41,7 +42,7 @@ export function classBudget(ctx: AppContext) {
         const key = { learner: stack.learner, context: stack.context, lab: stack.lab };
         const now = ctx.clock.now();
         if (!(await ctx.stacks.budgets.limitFor(key.context, key.lab)).limit) {
-          throw AppError.badInput(`lab ${key.lab} has no usage limit in ${key.context}`, 'This lab has no time budget in your course, so there is nothing to extend.');
+          throw AppError.badInput(`lab ${key.lab} has no usage limit in ${key.context}`, sentence('error.BAD_REQUEST.noBudgetToExtend'));
         }
         await ctx.stacks.budgets.extend(key, request.body.seconds, instructorActor(session), now, request.body.note ?? 'from the class view');
         // A running lab's suspend_by moves to the new end of its budget.
