@@ -45,6 +45,7 @@ const THROWERS: { call: RegExp; argument: number | 'message' }[] = [
   { call: /new LtiError\(/g, argument: 1 },
   { call: /new LabConnectionError\(/g, argument: 1 },
   { call: /new RunError\(/g, argument: 1 },
+  { call: /new GuacStatusError\(/g, argument: 0 },
 ];
 
 function sourceFiles(dir: string): string[] {
@@ -105,14 +106,15 @@ function messageProperty(options: string | undefined): string | undefined {
   return match ? options.slice(match.index + match[0].length) : undefined;
 }
 
-/** A sentence argument is fine when it is `sentence(...)`, or a name this file binds to `sentence(...)` or declares a Sentence. */
+/** A sentence argument is fine when it is `sentence(...)`, or a name this file binds to `sentence(...)`, declares a Sentence or takes as a Sentence parameter. */
 function isCatalogueSentence(value: string, file: string, path: string): boolean {
   if (value.startsWith('sentence(')) return true;
   const name = /^[A-Za-z_$][\w$]*/.exec(value)?.[0];
   if (!name) return false;
   const boundToSentence = new RegExp(`\\b${name}\\s*=\\s*[^;]*\\bsentence\\(`).test(file);
   const declaredSentence = new RegExp(`(const|let)\\s+${name}\\b[^\\n]*\\bSentence\\b`).test(file);
-  if (boundToSentence || declaredSentence) return true;
+  const sentenceParameter = new RegExp(`[(,]\\s*${name}\\s*:\\s*Sentence\\s*[,)]`).test(file);
+  if (boundToSentence || declaredSentence || sentenceParameter) return true;
   // Imported from a sibling module: bound there.
   const from = new RegExp(`import \\{[^}]*\\b${name}\\b[^}]*\\} from '(\\.[^']+)'`).exec(file)?.[1];
   if (!from) return false;
