@@ -4,14 +4,33 @@
  * so the page has its own tunnel. It speaks the same wire format as the gateway
  * (src/gateway/guacamole-protocol.ts, shared): lengths in code points, instructions cut whole.
  * It opens when the gateway sends the internal instruction with guacd's connection id, after the
- * server-side handshake; an `error` instruction before that is the gateway's sentence for the learner.
+ * server-side handshake; an `error` instruction before that is the gateway's sentence for the learner,
+ * whose catalogue key and values (after Guacamole's message and status) it keeps in `said`.
  */
 import Guacamole from 'guacamole-common-js';
 import { encodeInstruction, InstructionReader } from '../src/gateway/guacamole-protocol.ts';
 
 const { State } = Guacamole.Tunnel;
 
+/** The gateway's sentence: a catalogue key and its values (src/gateway/rdp-bridge.ts, `errorInstruction`). */
+export interface GatewaySentence {
+  key: string;
+  values: Record<string, string | number>;
+}
+
+function gatewaySentence(args: string[]): GatewaySentence | undefined {
+  if (!args[2]) return undefined;
+  try {
+    const values: unknown = JSON.parse(args[3] ?? '{}');
+    return { key: args[2], values: typeof values === 'object' && values !== null ? (values as GatewaySentence['values']) : {} };
+  } catch {
+    return { key: args[2], values: {} };
+  }
+}
+
 export class GatewayTunnel extends Guacamole.Tunnel {
+  /** The gateway's own error, before guacd's session opened. */
+  said: GatewaySentence | undefined;
   private socket: WebSocket | undefined;
   private readonly reader = new InstructionReader();
 
@@ -43,6 +62,7 @@ export class GatewayTunnel extends Guacamole.Tunnel {
           }
           continue;
         }
+        if (opcode === 'error' && this.uuid === null) this.said ??= gatewaySentence(args);
         this.oninstruction?.(opcode, args);
       }
     };

@@ -6,7 +6,7 @@
  * Like the other views it reports connecting / connected / closed and leaves reconnecting to the page.
  */
 import Guacamole from 'guacamole-common-js';
-import { GatewayTunnel } from './guacamole-tunnel.ts';
+import { GatewayTunnel, type GatewaySentence } from './guacamole-tunnel.ts';
 import type { ConnectionGrant } from '../src/http/routes/learner-api.ts';
 import { t } from './i18n.ts';
 
@@ -19,10 +19,15 @@ const PADDING = 8;
 /** Not worth retrying: the gateway's set-up errors, and a login or request the lab refuses. */
 const FINAL_CODES = new Set([0x0100, 0x0200, 0x0300, 0x0301, 0x0303]);
 
-function explain(status: Guacamole.Status | undefined, fromGateway: boolean): { message: string; retry: boolean } {
+function explain(status: Guacamole.Status | undefined, fromGateway: boolean, said: GatewaySentence | undefined): { message: string; retry: boolean } {
   if (!status || status.code === 0) return { message: t('screen.desktopEnded'), retry: true };
   const retry = !FINAL_CODES.has(status.code);
-  // Before guacd's connection id arrives the error is the gateway's, written for the learner.
+  // Before guacd's connection id arrives the error is the gateway's, written for the learner: said in
+  // the page's language by its catalogue key, else as the gateway wrote it.
+  if (fromGateway && said) {
+    const text = t(said.key, said.values);
+    if (text !== said.key) return { message: text, retry };
+  }
   if (fromGateway && status.message) return { message: status.message, retry };
   if (status.code === 0x0301 || status.code === 0x0303) return { message: t('screen.desktopLoginRefused'), retry };
   if (status.code >= 0x0202 && status.code <= 0x0208) return { message: t('screen.desktopNoAnswer'), retry };
@@ -81,7 +86,7 @@ export class RdpView {
       if (state === Guacamole.Client.State.CONNECTED) this.events.onStatus('connected', t('screen.connected'), false);
       if (state === Guacamole.Client.State.DISCONNECTED) {
         this.client = undefined;
-        const { message, retry } = explain(failure, fromGateway);
+        const { message, retry } = explain(failure, fromGateway, tunnel.said);
         this.events.onStatus('closed', message, retry);
       }
     };

@@ -6,6 +6,7 @@
 import { Terminal } from '@xterm/xterm';
 import type { ShadowGrant } from '../src/http/routes/class-api.ts';
 import { t } from './i18n.ts';
+import { shadowClosedKey } from './shadow-close.ts';
 import { THEMES } from './terminal-themes.ts';
 
 /** The gateway's status lines by their state, in the page's language (its own sentence is English). */
@@ -51,7 +52,7 @@ export class ShadowView {
     ws.onclose = (event) => {
       if (this.ws !== ws) return;
       this.ws = undefined;
-      this.events.onClosed(event.reason || t('class.shadowClosed'));
+      this.events.onClosed(t(shadowClosedKey(event.code)));
     };
   }
 

@@ -12,6 +12,7 @@
 import { connect, type Socket } from 'node:net';
 import { encodeInstruction, GUAC_STATUS, InstructionReader, type Instruction } from './guacamole-protocol.ts';
 import { GuacStatusError } from './guac-status-error.ts';
+import { sentence } from '../errors/sentence.ts';
 
 /** What the page asked for (validated) and where and as whom guacd connects. */
 export interface RdpSettings {
@@ -106,7 +107,7 @@ export function closeGuacdSession(session: GuacdSession): void {
   setTimeout(() => socket.destroy(), DISCONNECT_GRACE_MS).unref();
 }
 
-const UNAVAILABLE = 'The remote desktop service (guacd) does not answer; retrying. If this goes on, tell your course team.';
+const UNAVAILABLE = sentence('screen.guacdUnavailable');
 
 export function openGuacdSession(guacd: { host: string; port: number }, settings: RdpSettings, timeoutMs = 15_000): Promise<GuacdSession> {
   return new Promise((resolve, reject) => {
@@ -136,7 +137,7 @@ export function openGuacdSession(guacd: { host: string; port: number }, settings
           // A refused handshake is guacd's set-up (no RDP support, a limit), not something a retry fixes.
           return fail(
             new GuacStatusError(
-              'The remote desktop service (guacd) refused the connection; tell your course team.',
+              sentence('screen.guacdRefused'),
               `${where} refused the handshake: ${args[0] ?? ''} (status ${args[1] ?? '?'})`,
               GUAC_STATUS.serverError,
             ),

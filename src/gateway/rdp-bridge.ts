@@ -4,7 +4,8 @@
  * parser never sees half an instruction, and guacd never gets what the page may not send (handshake
  * opcodes, anything not in the client's vocabulary; input at all when read-only).
  * A failure to set up reaches the page as a Guacamole `error` instruction with a sentence and a status
- * code, then the socket closes with 1011.
+ * code, then the socket closes with 1011. The sentence is the English text (what guacamole-common-js
+ * reads) followed by its catalogue key and values, which the page formats in its language (web/rdp-view.ts).
  */
 import { isRdpOutput } from './activity-signal.ts';
 import type { Logger } from 'pino';
@@ -15,6 +16,7 @@ import { GuacStatusError } from './guac-status-error.ts';
 import type { OpenedRdp } from './rdp-session.ts';
 import { CLOSE, closeReason, messageBytes } from './socket-messages.ts';
 import { LabConnectionError } from '../ssh/lab-connection-error.ts';
+import { inEnglish, sentence, type Sentence } from '../errors/sentence.ts';
 
 const HIGH_WATER = 1 << 21;
 const LOW_WATER = 1 << 19;
@@ -37,6 +39,14 @@ export interface RdpBridgeOptions {
   onOutput?: () => void;
 }
 
+/**
+ * The gateway's `error` instruction: message and status as Guacamole has them (a client that knows no
+ * more shows the English), then the sentence's key and its values as JSON.
+ */
+export function errorInstruction(said: Sentence, status: number): string {
+  return encodeInstruction('error', inEnglish(said), status, said.key, JSON.stringify(said.values ?? {}));
+}
+
 export function bridgeRdp(ws: WebSocket, open: () => Promise<OpenedRdp>, opts: RdpBridgeOptions): void {
   const report = opts.report ?? plainReport(opts.logger);
   let opened: OpenedRdp | undefined;
@@ -53,9 +63,9 @@ export function bridgeRdp(ws: WebSocket, open: () => Promise<OpenedRdp>, opts: R
     if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
   };
 
-  const failPage = (userMessage: string, status: number) => {
-    if (ws.readyState === ws.OPEN) ws.send(encodeInstruction('error', userMessage, status));
-    finish(CLOSE.error, userMessage);
+  const failPage = (said: Sentence, status: number) => {
+    if (ws.readyState === ws.OPEN) ws.send(errorInstruction(said, status));
+    finish(CLOSE.error, inEnglish(said));
   };
 
   const toGuacd = (instruction: Instruction) => {
@@ -67,7 +77,7 @@ export function bridgeRdp(ws: WebSocket, open: () => Promise<OpenedRdp>, opts: R
     if (!allowed.has(instruction.opcode)) return;
     if (INPUT_OPCODES.has(instruction.opcode)) opts.onInput?.();
     if (!opened) {
-      if (early.push(instruction.raw) > MAX_EARLY) failPage('The page sent too much before the desktop was ready; reconnecting.', GUAC_STATUS.clientBadRequest);
+      if (early.push(instruction.raw) > MAX_EARLY) failPage(sentence('screen.desktopTooEarly'), GUAC_STATUS.clientBadRequest);
       return;
     }
     if (!opened.session.socket.write(instruction.raw)) {
@@ -77,14 +87,14 @@ export function bridgeRdp(ws: WebSocket, open: () => Promise<OpenedRdp>, opts: R
   };
 
   ws.on('message', (data, isBinary) => {
-    if (isBinary) return failPage('The page sent binary data to the desktop; reload the page.', GUAC_STATUS.clientBadRequest);
+    if (isBinary) return failPage(sentence('screen.desktopBinary'), GUAC_STATUS.clientBadRequest);
     const text = messageBytes(data).toString('utf8');
     try {
       for (const instruction of fromBrowser.push(text)) toGuacd(instruction);
     } catch (error) {
       if (!(error instanceof GuacamoleProtocolError)) throw error;
       opts.logger.info({ err: error.message }, 'rdp: malformed instruction from the page');
-      failPage('The page sent something the desktop does not understand; reload the page.', GUAC_STATUS.clientBadRequest);
+      failPage(sentence('screen.desktopNotUnderstood'), GUAC_STATUS.clientBadRequest);
     }
   });
   ws.on('close', () => finish(CLOSE.normal, 'browser closed'));
@@ -114,9 +124,9 @@ export function bridgeRdp(ws: WebSocket, open: () => Promise<OpenedRdp>, opts: R
       opened = await open();
     } catch (error) {
       report.failed('rdp: desktop connection failed', error as Error);
-      if (error instanceof GuacStatusError) return failPage(error.message, error.guacStatus);
-      if (error instanceof LabConnectionError) return failPage(error.message, GUAC_STATUS.upstreamNotFound);
-      return failPage('The desktop could not connect to the lab; reconnecting.', GUAC_STATUS.upstreamError);
+      if (error instanceof GuacStatusError) return failPage(error.said, error.guacStatus);
+      if (error instanceof LabConnectionError) return failPage(error.said ?? sentence('screen.desktopCouldNotConnect'), GUAC_STATUS.upstreamNotFound);
+      return failPage(sentence('screen.desktopCouldNotConnect'), GUAC_STATUS.upstreamError);
     }
     if (closed) return opened.close();
     report.connected();
@@ -128,7 +138,7 @@ export function bridgeRdp(ws: WebSocket, open: () => Promise<OpenedRdp>, opts: R
         relay(session.reader.push(text));
       } catch (error) {
         opts.logger.info({ err: (error as Error).message }, 'rdp: malformed instruction from guacd');
-        failPage('The remote desktop service sent something unexpected; reconnecting.', GUAC_STATUS.upstreamError);
+        failPage(sentence('screen.guacdUnexpected'), GUAC_STATUS.upstreamError);
       }
     });
     session.socket.on('close', () => finish(CLOSE.normal, 'desktop closed'));

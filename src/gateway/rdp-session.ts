@@ -10,6 +10,7 @@ import type { Lab } from '../domain/lab.ts';
 import type { Stack } from '../domain/stack.ts';
 import { GUAC_STATUS } from './guacamole-protocol.ts';
 import { GuacStatusError } from './guac-status-error.ts';
+import { sentence, type Sentence } from '../errors/sentence.ts';
 import { closeGuacdSession, openGuacdSession, type GuacdSession, type RdpSettings } from './guacd-handshake.ts';
 import type { LabServer } from '../domain/lab-servers.ts';
 import { isLoopback, openRdpTarget } from './rdp-target.ts';
@@ -55,18 +56,18 @@ export function displayFromQuery(query: Record<string, unknown>): Display {
   };
 }
 
-function configError(userMessage: string, detail: string): GuacStatusError {
-  return new GuacStatusError(userMessage, detail, GUAC_STATUS.serverError);
+function configError(said: Sentence, detail: string): GuacStatusError {
+  return new GuacStatusError(said, detail, GUAC_STATUS.serverError);
 }
 
 export async function openRdpSession(ctx: AppContext, grant: RdpGrant, query: Record<string, unknown>): Promise<OpenedRdp> {
   const guacd = parseTcpUrl(ctx.config.guacd_url ?? '');
   if (!guacd) {
-    throw configError('Remote desktop (RDP) is unavailable on this server: no Guacamole daemon (guacd) is configured. Ask the course team.', 'guacd_url is not set');
+    throw configError(sentence('screen.desktopNoGuacd'), 'guacd_url is not set');
   }
   const secrets = await ctx.stacks.secrets(grant.stack.id);
   if (!secrets.password) {
-    throw configError('The lab has no password for its remote desktop, so it cannot log you in. Tell your course team.', `stack ${grant.stack.id} has no password output`);
+    throw configError(sentence('screen.desktopNoLabPassword'), `stack ${grant.stack.id} has no password output`);
   }
   const target = await openRdpTarget(grant.stack, grant.lab, secrets, grant.server, isLoopback(guacd.host));
   try {

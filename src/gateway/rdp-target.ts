@@ -40,7 +40,7 @@ export async function openRdpTarget(stack: Stack, lab: Lab, secrets: StackSecret
   if (host === undefined) return { hostname: publicIp, port: server.port, stopAccepting: () => undefined, close: () => undefined };
   if (!guacdIsLocal) {
     throw new GuacStatusError(
-      `This lab's desktop "${server.name}" is behind the lab's jump host, which the remote desktop service cannot reach on this server. Tell your course team.`,
+      sentence('screen.desktopBehindJump', { server: server.name }),
       `server ${server.name} (${server.host}:${server.port}) needs a forward on 127.0.0.1, but guacd is not on this machine`,
       GUAC_STATUS.serverError,
     );

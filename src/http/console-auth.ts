@@ -15,6 +15,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app/context.ts';
 import type { Config } from '../config/schema.ts';
 import { AppError } from '../errors/api-errors.ts';
+import { sentence } from '../errors/sentence.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -70,7 +71,7 @@ export function refuseCrossSite(request: FastifyRequest): void {
     }
   };
   const host = hostOf(origin);
-  if (host === undefined || host !== hostOf(`${request.protocol}://${request.host}`)) throw new AppError('FORBIDDEN', `console request from origin ${origin.slice(0, 200)} refused`, { message: 'The console only takes requests from its own pages.' });
+  if (host === undefined || host !== hostOf(`${request.protocol}://${request.host}`)) throw new AppError('FORBIDDEN', `console request from origin ${origin.slice(0, 200)} refused`, { message: sentence('error.FORBIDDEN.consoleOrigin') });
 }
 
 /** An onRequest hook: sets request.operator from the cookie, or answers 401. */
@@ -81,7 +82,7 @@ export function requireOperator(ctx: Pick<AppContext, 'config' | 'operators'>) {
     const operator = token ? await ctx.operators.operatorFor(token) : null;
     if (!operator) {
       throw new AppError('UNAUTHORIZED', token ? 'console session unknown, expired or ended' : 'no console session cookie', {
-        message: 'Sign in to the console first: your session is missing or has ended.',
+        message: sentence('error.UNAUTHORIZED.consoleSession'),
       });
     }
     request.operator = operator;

@@ -7,7 +7,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { nulPath } from '../domain/nul-text.ts';
 import { AppError, API_ERRORS as ERRORS, type ApiErrorCode as ErrorCode } from '../errors/api-errors.ts';
-import { sentence, type Sentence } from '../errors/sentence.ts';
+import { inEnglish, sentence, type Sentence } from '../errors/sentence.ts';
 import { translator } from '../infra/i18n/catalogues.ts';
 import { SOURCE_LOCALE } from '../infra/i18n/locale-info.ts';
 import { answerLocale } from '../infra/i18n/negotiate.ts';
@@ -18,8 +18,13 @@ import { answerLocale } from '../infra/i18n/negotiate.ts';
  * asks for no language we have stays English, and so does a sentence a thrower wrote as plain text.
  */
 function localized(body: ErrorBody, said: Sentence | undefined, acceptLanguage: string | undefined): ErrorBody {
+  return said ? { ...body, message: sayFor(said, acceptLanguage, body.message) } : body;
+}
+
+/** A sentence in the language a client asks for (Accept-Language), else `english` (its English text by default). */
+export function sayFor(said: Sentence, acceptLanguage: string | undefined, english = inEnglish(said)): string {
   const locale = answerLocale(acceptLanguage);
-  return said && locale && locale !== SOURCE_LOCALE ? { ...body, message: translator(locale)(said.key, said.values) } : body;
+  return locale && locale !== SOURCE_LOCALE ? translator(locale)(said.key, said.values) : english;
 }
 
 /** fastify's own error codes that say the request was at fault, and which catalogue code tells the client. */

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/database.ts';
 import { OperatorStore, type Operator } from '../db/operator-store.ts';
 import { AppError } from '../errors/api-errors.ts';
+import { sentence } from '../errors/sentence.ts';
 import type { Clock } from '../infra/clock.ts';
 import { decoyHash, hashPassword, passwordProblem, verifyPassword } from './operator-passwords.ts';
 import { SignInThrottle } from './sign-in-throttle.ts';
@@ -70,7 +71,11 @@ export class OperatorAccounts {
     const keys = [`name:${name.toLowerCase()}`, `address:${address}`];
     const wait = this.throttle.waitMs(keys, now.getTime());
     if (wait > 0) {
-      throw new AppError('SIGN_IN_THROTTLED', `console sign-in for ${JSON.stringify(name.slice(0, 80))} from ${address} refused: too many failures`, { retryAfterSeconds: Math.ceil(wait / 1000) });
+      const seconds = Math.ceil(wait / 1000);
+      throw new AppError('SIGN_IN_THROTTLED', `console sign-in for ${JSON.stringify(name.slice(0, 80))} from ${address} refused: too many failures`, {
+        retryAfterSeconds: seconds,
+        message: sentence('error.SIGN_IN_THROTTLED.wait', { seconds }),
+      });
     }
     const stored = await this.store.passwordHash(name);
     const ok = await verifyPassword(password, stored ?? (await decoyHash()));

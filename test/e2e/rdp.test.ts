@@ -14,6 +14,7 @@ import { gatewayWorld, sshLab, type GatewayWorld } from '../gateway/support/gate
 import { HAVE_SSHD } from '../gateway/support/local-sshd.ts';
 import { ScriptedGuacd, type GuacdConnection } from '../gateway/support/scripted-guacd.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from './support/e2e-world.ts';
+import { translator } from '../../src/infra/i18n/catalogues.ts';
 
 const PASSWORD = 'rdp-e2e-Pa55word';
 
@@ -76,7 +77,7 @@ describe('RDP lab page (Chromium, scripted guacd peer)', { skip: skipUnless(HAVE
     await guacd?.close();
   });
 
-  async function open(learner: string, lab: string): Promise<OpenedLab> {
+  async function open(learner: string, lab: string, lang?: string): Promise<OpenedLab> {
     const session = await world.session(learner);
     const stackId = await world.launch(session, lab);
     const page = await browser.newPage({ viewport: { width: 1100, height: 720 } });
@@ -86,7 +87,7 @@ describe('RDP lab page (Chromium, scripted guacd peer)', { skip: skipUnless(HAVE
       ws.on('framereceived', (frame) => frames.push(String(frame.payload)));
       ws.on('framesent', (frame) => sent.push(String(frame.payload)));
     });
-    await page.goto(`${world.base}/lab/${lab}#session=${session}`);
+    await page.goto(`${world.base}/lab/${lab}${lang ? `?lang=${lang}` : ''}#session=${session}`);
     return { page, frames, sent, stackId };
   }
 
@@ -190,6 +191,11 @@ describe('RDP lab page (Chromium, scripted guacd peer)', { skip: skipUnless(HAVE
       await page.waitForSelector('#overlay-error:not([hidden])', { timeout: 30_000 });
       assert.match(await page.textContent('#overlay-error') ?? '', /remote desktop service \(guacd\) refused the connection; tell your course team/);
       await page.close();
+      // The gateway sends the sentence's key: a German page says it in German, not in the gateway's English.
+      const german = (await open('rob', 'windows', 'de')).page;
+      await german.waitForSelector('#overlay-error:not([hidden])', { timeout: 30_000 });
+      assert.equal((await german.textContent('#overlay-error'))?.trim(), translator('de')('screen.guacdRefused'));
+      await german.close();
     } finally {
       guacd.behaviour = 'serve';
     }

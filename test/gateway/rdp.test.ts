@@ -233,21 +233,22 @@ describe('RDP gateway (scripted guacd peer, real sshd as jump host)', { skip: sk
   });
 
   test('guacd refusing, hanging up or down: the page gets a clear error and the socket closes with 1011', async () => {
-    const expectError = async (message: RegExp, code: number) => {
+    const expectError = async (message: RegExp, code: number, key: string) => {
       const page = await openPage('windows');
       const error = await page.waitFor((i) => i.opcode === 'error');
       assert.match(error.args[0], message);
       assert.equal(Number(error.args[1]), code);
+      assert.deepEqual(error.args.slice(2), [key, '{}'], "the sentence's catalogue key and values follow, for the page to say it in its language");
       assert.equal(await page.closed, 1011);
       assert.ok(!page.frames.join('').includes(PASSWORD));
     };
     try {
       guacd.behaviour = 'refuse';
-      await expectError(/remote desktop service \(guacd\) refused the connection; tell your course team/, 0x0200);
+      await expectError(/remote desktop service \(guacd\) refused the connection; tell your course team/, 0x0200, 'screen.guacdRefused');
       guacd.behaviour = 'hang-up';
-      await expectError(/guacd\) does not answer; retrying/, 0x0208);
+      await expectError(/guacd\) does not answer; retrying/, 0x0208, 'screen.guacdUnavailable');
       await guacd.stop();
-      await expectError(/guacd\) does not answer; retrying/, 0x0208);
+      await expectError(/guacd\) does not answer; retrying/, 0x0208, 'screen.guacdUnavailable');
     } finally {
       guacd.behaviour = 'serve';
       await guacd.listen();

@@ -2,11 +2,12 @@
  * The staff console's API on both store backends: who may use it (an operator's cookie only: no cookie,
  * a wrong password, the service token and a learner's session are all refused), the keyset-paged list,
  * bulk actions recorded in each stack's history under the operator's name, a stack's page without
- * secrets, the overview, sign-out, and throttled guessing.
+ * secrets, the overview, sign-out, and throttled guessing; refusals in the language the console page asks for.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { issueSession } from '../../src/http/session.ts';
+import { translator } from '../../src/infra/i18n/catalogues.ts';
 import { BACKENDS, postgresAvailable } from '../support/databases.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { settle, testApp, type TestApp } from '../support/test-runtime.ts';
@@ -47,6 +48,8 @@ for (const backend of BACKENDS) {
       const bulk = await post('/console/api/stacks/bulk', { action: 'delete', ids, confirm: ids.length }, { authorization: 'Bearer test-token-0123456789abcdef' });
       assert.equal(bulk.statusCode, 401);
       assert.equal((await t.rt.ctx.stacks.get(ids[0])).state, 'READY');
+      const german = await get('/console/api/stacks', { 'accept-language': 'de' });
+      assert.equal(german.json().message, translator('de')('error.UNAUTHORIZED.consoleSession'));
     });
 
     test('a wrong password and an unknown name get the same refusal; the right one sets an HttpOnly cookie without the API token', async () => {
@@ -91,6 +94,8 @@ for (const backend of BACKENDS) {
       const unconfirmed = await post('/console/api/stacks/bulk', { action: 'suspend', ids: two, confirm: 3 });
       assert.equal(unconfirmed.statusCode, 400);
       assert.match(unconfirmed.json().detail, /confirm says 3 stacks but ids lists 2/);
+      const inGerman = await post('/console/api/stacks/bulk', { action: 'suspend', ids: two, confirm: 3 }, { cookie, 'accept-language': 'de' });
+      assert.equal(inGerman.json().message, translator('de')('error.BAD_REQUEST.consoleConfirm', { confirm: 3, count: 2 }));
       assert.equal((await t.rt.ctx.stacks.get(two[0])).state, 'READY');
       const done = await post('/console/api/stacks/bulk', { action: 'suspend', ids: two, confirm: 2 });
       assert.equal(done.statusCode, 200);
@@ -102,6 +107,8 @@ for (const backend of BACKENDS) {
       assert.equal(suspend.actor, 'operator:ada');
       const refused = (await post('/console/api/stacks/bulk', { action: 'reset', ids: ['nope'], confirm: 1 })).json();
       assert.deepEqual(refused.results, [{ id: 'nope', ok: false, code: 'STACK_NOT_FOUND', message: 'There is no stack with this id.' }]);
+      const refusedInFrench = (await post('/console/api/stacks/bulk', { action: 'reset', ids: ['nope'], confirm: 1 }, { cookie, 'accept-language': 'fr' })).json();
+      assert.equal(refusedInFrench.results[0].message, translator('fr')('error.STACK_NOT_FOUND'), "each stack's refusal in the console's language");
     });
 
     test("a stack's page shows outputs, history, checks and grades, and never a secret", async () => {
@@ -138,6 +145,8 @@ for (const backend of BACKENDS) {
     test('a request from another site is refused; sign-out ends the session', async () => {
       const crossSite = await post('/console/api/stacks/bulk', { action: 'delete', ids, confirm: 3 }, { cookie, origin: 'https://evil.example' });
       assert.equal(crossSite.statusCode, 403);
+      const crossSiteInSpanish = await post('/console/api/stacks/bulk', { action: 'delete', ids, confirm: 3 }, { cookie, origin: 'https://evil.example', 'accept-language': 'es' });
+      assert.equal(crossSiteInSpanish.json().message, translator('es')('error.FORBIDDEN.consoleOrigin'));
       const sameSite = await post('/console/api/stacks/bulk', { action: 'resume', ids: [ids[2]], confirm: 1 }, { cookie, origin: 'http://localhost:80' });
       assert.equal(sameSite.statusCode, 200, 'a request from the console\'s own page is taken');
       const out = await post('/console/api/sign-out', {});
@@ -152,6 +161,9 @@ for (const backend of BACKENDS) {
       assert.equal(throttled.statusCode, 429);
       assert.equal(throttled.json().code, 'SIGN_IN_THROTTLED');
       assert.ok(Number(throttled.headers['retry-after']) > 0);
+      assert.match(throttled.json().message, new RegExp(`wait ${throttled.headers['retry-after']} seconds?, then try again`), 'how long to wait, in words');
+      const inChinese = await post('/console/api/sign-in', { name: 'ada', password: PASSWORD }, { 'accept-language': 'zh-CN' });
+      assert.equal(inChinese.json().message, translator('zh-CN')('error.SIGN_IN_THROTTLED.wait', { seconds: Number(inChinese.headers['retry-after']) }));
     });
   });
 }

@@ -10,6 +10,8 @@ import type { CheckRun } from '../../checks/check-store.ts';
 import { isState, STATES } from '../../domain/states.ts';
 import { AppError } from '../../errors/api-errors.ts';
 import { UserFacingError } from '../../errors/user-facing-error.ts';
+import { sentence, type Sentence } from '../../errors/sentence.ts';
+import { sayFor } from '../error-handler.ts';
 import { CONSOLE_SORT_NAMES, ConsoleReads, type ConsoleSort } from '../../services/console-overview.ts';
 import { clearedCookie, consoleToken, operatorActor, refuseCrossSite, requireOperator, sessionCookie } from '../console-auth.ts';
 import { publicStack } from './stacks.ts';
@@ -40,8 +42,9 @@ export function consoleCheck(c: CheckRun) {
   return { id: c.id, status: c.status, actor: c.actor, startedAt: c.startedAt, finishedAt: c.finishedAt, passed: c.passed, total: c.total, score: c.score, error: c.error, results };
 }
 
-function badRequest(detail: string): AppError {
-  return new AppError('BAD_REQUEST', detail, { clientDetail: detail });
+/** `detail` (English, for scripts and the log) with the sentence the console shows in its language. */
+function badRequest(detail: string, said: Sentence): AppError {
+  return new AppError('BAD_REQUEST', detail, { clientDetail: detail, message: said });
 }
 
 export function consoleApi(ctx: AppContext) {
@@ -114,12 +117,12 @@ export function consoleApi(ctx: AppContext) {
         async (request) => {
           const states = request.query.state?.split(',').filter(Boolean) ?? [];
           const unknown = states.filter((s) => !isState(s));
-          if (unknown.length) throw badRequest(`unknown state ${unknown.join(', ')}; known: ${STATES.join(', ')}`);
+          if (unknown.length) throw badRequest(`unknown state ${unknown.join(', ')}; known: ${STATES.join(', ')}`, sentence('error.BAD_REQUEST.consoleUnknownState', { state: unknown.join(', '), known: STATES.join(', ') }));
           try {
             const page = await queries.list({ ...request.query, state: states.filter(isState) });
             return { stacks: page.stacks.map((s) => publicStack(s, ctx.labs.get(s.lab))), next: page.next };
           } catch (error) {
-            if (error instanceof RangeError) throw badRequest(error.message);
+            if (error instanceof RangeError) throw badRequest(error.message, sentence('error.BAD_REQUEST.consoleCursor'));
             throw error;
           }
         },
@@ -159,7 +162,7 @@ export function consoleApi(ctx: AppContext) {
         },
         async (request) => {
           const { action, ids, confirm } = request.body;
-          if (confirm !== ids.length) throw badRequest(`confirm says ${confirm} stacks but ids lists ${ids.length}: confirm the number of stacks you are acting on`);
+          if (confirm !== ids.length) throw badRequest(`confirm says ${confirm} stacks but ids lists ${ids.length}: confirm the number of stacks you are acting on`, sentence('error.BAD_REQUEST.consoleConfirm', { confirm, count: ids.length }));
           const actor = operatorActor(request.operator!);
           log.info({ operator: request.operator, action, count: ids.length }, 'console bulk action');
           const results = [];
@@ -183,8 +186,10 @@ async function actOn(ctx: AppContext, action: BulkAction, id: string, actor: str
             : await ctx.stacks.reset(id, 'RESET', actor);
     return { id, ok: true, state: stack.state };
   } catch (error) {
-    if (error instanceof UserFacingError) return { id, ok: false, code: error.code, message: error.message };
+    // Each refusal in the console's language, as the error handler would answer it.
+    const say = (said: Sentence) => sayFor(said, request.headers['accept-language']);
+    if (error instanceof UserFacingError) return { id, ok: false, code: error.code, message: error.said ? say(error.said) : error.message };
     request.log.error({ err: error, stack: id, action }, 'console bulk action failed');
-    return { id, ok: false, code: 'INTERNAL', message: 'Something went wrong on the server; it has been logged.' };
+    return { id, ok: false, code: 'INTERNAL', message: say(sentence('error.INTERNAL')) };
   }
 }
