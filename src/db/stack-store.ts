@@ -386,7 +386,8 @@ export class StackStore {
     const rows = await this.db.query<StackRow>(
       `WITH c AS (SELECT s.id, s.state, v.reason FROM stacks s
                   JOIN unnest($1::text[], $2::text[], $3::text[]) AS v(id, version, reason) ON s.id = v.id
-                  WHERE s.xmin::text = v.version AND s.state = ANY($4::text[])
+                  -- id = ANY: the primary key finds the few rows (a join on unnest alone may scan the table).
+                  WHERE s.id = ANY($1::text[]) AND s.xmin::text = v.version AND s.state = ANY($4::text[])
                   FOR UPDATE OF s SKIP LOCKED),
        moved AS (UPDATE stacks s SET state = $5, state_changed_at = $6, updated_at = $6, attempts = 0
                  FROM c WHERE s.id = c.id RETURNING ${stackColumns('s')}, c.state AS prev_state, c.reason AS event_reason),
@@ -504,7 +505,7 @@ export class StackStore {
               departed_at = CASE WHEN v.clear THEN NULL ELSE s.departed_at END,
               departure_suspend_at = CASE WHEN v.clear THEN NULL ELSE s.departure_suspend_at END
        FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::boolean[]) AS v(id, version, review, clear), ${ACTIVITY_ONLY}
-       WHERE s.id = v.id AND s.xmin::text = v.version AND s.state = 'READY'
+       WHERE s.id = ANY($1::text[]) AND s.id = v.id AND s.xmin::text = v.version AND s.state = 'READY'
        RETURNING s.id`,
       [reviews.map((r) => r.id), reviews.map((r) => r.version), reviews.map((r) => r.review), reviews.map((r) => r.clearDeparture)],
     );
@@ -526,7 +527,7 @@ export class StackStore {
     const rows = await this.db.query(
       `UPDATE stacks s SET ${column} = GREATEST(s.${column}, v.review)
        FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS v(id, version, review), ${ACTIVITY_ONLY}
-       WHERE s.id = v.id AND s.xmin::text = v.version AND ${where}
+       WHERE s.id = ANY($1::text[]) AND s.id = v.id AND s.xmin::text = v.version AND ${where}
        RETURNING s.id`,
       [reviews.map((r) => r.id), reviews.map((r) => r.version), reviews.map((r) => r.review)],
     );
