@@ -3,8 +3,10 @@
  * same statement (compare-and-set) and appends the event in the same statement too, so a change and its
  * history can never disagree and two workers can never both move one stack. Each such method refuses a
  * pair the transition table (domain/states.ts) does not allow before it reaches the database, which
- * refuses it again (migration 006). The sweeps' statements are named methods here (markIdle, ...): the
- * store owns its SQL and its parameter numbering.
+ * refuses it again (migration 006). The sweeps' statements are named methods here: the store owns its SQL
+ * and its parameter numbering. Which stacks are idle, dormant or abandoned is not said here: the store
+ * offers the sweeps candidates (an index-only prefilter, a superset of the rule) and moves the ones the
+ * sweep chose with domain/policy.ts `nextAction`, each only if unchanged since it was read.
  * Only services/ and jobs/ (through services) call the writers here.
  */
 import type { Stack, StackEvent } from '../domain/stack.ts';
@@ -82,6 +84,30 @@ export interface SweepMove {
   limit: number;
   reason: string;
   actor: string;
+}
+
+/** A stack a sweep's prefilter found, with the row version it was read at (for compare-and-set). */
+export interface SweepCandidate {
+  stack: Stack;
+  version: string;
+}
+
+/** A candidate the sweep chose to move, with its event's reason. */
+export interface SweepPick extends SweepCandidate {
+  reason: string;
+}
+
+/** When and by whom a sweep's chosen stacks move. */
+export interface SweptMove {
+  now: Date;
+  actor: string;
+}
+
+/** A candidate left alone whose review time moves to its real deadline (null: it has none, and keeps none). */
+export interface SweepReview {
+  id: string;
+  version: string;
+  review: Date | null;
 }
 
 /** Binds a value as the next positional parameter and returns its placeholder. */
@@ -326,49 +352,77 @@ export class StackStore {
   }
 
   /**
-   * The suspender's idle stacks: READY -> SUSPEND_PENDING. The SQL form of domain/policy.ts `isIdle`
-   * (see there): suspend_at is the indexed review time, last activity says whether the stack is really
-   * idle; or past an explicit suspend_by; or departed (the page said it went away) past the grace with
-   * no activity since.
+   * The suspender's candidates: READY stacks whose idle review time (suspend_at), explicit suspend_by or
+   * departure grace (departure_suspend_at) has passed, oldest first, with the version each was read at.
+   * This is not the idle rule (domain/policy.ts is) but an index-only prefilter that is a superset of it by
+   * construction: a stack's idle deadline, policy.ts `deadline`, is never earlier than its review time, and
+   * isIdle's other two reasons are these columns passed, so every stack `nextAction` would suspend is here.
    */
-  markIdle(move: SweepMove): Promise<Stack[]> {
-    return this.bulkMove(move, {
-      from: ['READY'],
-      to: 'SUSPEND_PENDING',
-      where: (now) =>
-        `(suspend_at <= ${now} AND last_activity_at + make_interval(secs => suspend_timeout) <= ${now}) OR suspend_by <= ${now}
-         OR (departure_suspend_at <= ${now} AND last_activity_at <= departed_at)`,
-      orderBy: 'suspend_at NULLS LAST',
-      set: () => 'attempts = 0',
-      // A stack past its suspend_by (the end of a block usage budget, services/usage-limits.ts) says so in its history.
-      reason: (now, bind, reason) => `CASE WHEN suspend_by <= ${now} THEN ${bind('deadline: past suspend_by (the end of a usage budget)')}::text ELSE ${reason}::text END`,
-    });
+  suspendCandidates(now: Date, limit: number): Promise<SweepCandidate[]> {
+    return this.candidates(
+      `state = 'READY' AND (suspend_at <= $1 OR suspend_by <= $1 OR departure_suspend_at <= $1)`,
+      'suspend_at NULLS LAST',
+      now,
+      limit,
+    );
+  }
+
+  /** The shelving sweep's candidates: SUSPENDED stacks past their shelve review time (a superset of isDormant, as above). */
+  shelveCandidates(now: Date, limit: number): Promise<SweepCandidate[]> {
+    return this.candidates(`state = 'SUSPENDED' AND shelve_at <= $1`, 'shelve_at', now, limit);
+  }
+
+  /** The reaper's candidates: stacks in an abandonable state past their delete review time (a superset of isAbandoned, as above). */
+  deleteCandidates(now: Date, limit: number): Promise<SweepCandidate[]> {
+    return this.candidates(`state = ANY($3::text[]) AND delete_by <= $1`, 'delete_by', now, limit, [ABANDONABLE_STATES]);
+  }
+
+  /** READY -> SUSPEND_PENDING for the stacks the suspender chose, each unless it changed since it was read. */
+  requestSuspend(picks: readonly SweepPick[], move: SweptMove): Promise<Stack[]> {
+    return this.moveUnchanged(['READY'], 'SUSPEND_PENDING', picks, move);
+  }
+
+  /** SUSPENDED -> SHELVE_PENDING for the stacks the suspender chose as dormant, each unless it changed since it was read. */
+  requestShelve(picks: readonly SweepPick[], move: SweptMove): Promise<Stack[]> {
+    return this.moveUnchanged(['SUSPENDED'], 'SHELVE_PENDING', picks, move);
+  }
+
+  /** -> DELETE_PENDING for the stacks the reaper chose as abandoned, each unless it changed since it was read. */
+  requestDelete(picks: readonly SweepPick[], move: SweptMove): Promise<Stack[]> {
+    return this.moveUnchanged(ABANDONABLE_STATES, 'DELETE_PENDING', picks, move);
+  }
+
+  private async candidates(where: string, orderBy: string, now: Date, limit: number, extra: unknown[] = []): Promise<SweepCandidate[]> {
+    const rows = await this.db.query<StackRow & { version: string }>(
+      `SELECT ${stackColumns()}, xmin::text AS version FROM stacks WHERE ${where} ORDER BY ${orderBy} LIMIT $2`,
+      [now, limit, ...extra],
+    );
+    return rows.map((row) => ({ stack: toStack(row), version: row.version }));
   }
 
   /**
-   * The shelving sweep's dormant stacks: SUSPENDED -> SHELVE_PENDING. The SQL form of domain/policy.ts
-   * `isDormant`: shelve_at is the indexed review time (null: never shelved), last activity says whether
-   * the stack is really unused for its shelve_after.
+   * Moves the chosen stacks from one of `from` to `to` (attempts reset) and records their events, in one
+   * statement. Compare-and-set on the row version (xmin changes with every write of the row): a stack a
+   * keepalive, launch or transition wrote since the sweep read it stays as it is, and the next sweep judges
+   * it again; locked rows are skipped (another writer has them).
    */
-  markDormant(move: SweepMove): Promise<Stack[]> {
-    return this.bulkMove(move, {
-      from: ['SUSPENDED'],
-      to: 'SHELVE_PENDING',
-      where: (now) => `shelve_at <= ${now} AND last_activity_at + make_interval(secs => shelve_after) <= ${now}`,
-      orderBy: 'shelve_at',
-      set: () => 'attempts = 0',
-    });
-  }
-
-  /** The reaper's abandoned stacks -> DELETE_PENDING: the SQL form of domain/policy.ts `isAbandoned`. */
-  markAbandoned(move: SweepMove): Promise<Stack[]> {
-    return this.bulkMove(move, {
-      from: ABANDONABLE_STATES,
-      to: 'DELETE_PENDING',
-      where: (now) => `delete_by <= ${now} AND last_activity_at + make_interval(secs => delete_age) <= ${now}`,
-      orderBy: 'delete_by',
-      set: () => 'attempts = 0',
-    });
+  private async moveUnchanged(from: readonly StackState[], to: StackState, picks: readonly SweepPick[], move: SweptMove): Promise<Stack[]> {
+    assertTransitions(from, to);
+    if (picks.length === 0) return [];
+    const rows = await this.db.query<StackRow>(
+      `WITH c AS (SELECT s.id, s.state, v.reason FROM stacks s
+                  JOIN unnest($1::text[], $2::text[], $3::text[]) AS v(id, version, reason) ON s.id = v.id
+                  -- id = ANY: the primary key finds the few rows (a join on unnest alone may scan the table).
+                  WHERE s.id = ANY($1::text[]) AND s.xmin::text = v.version AND s.state = ANY($4::text[])
+                  FOR UPDATE OF s SKIP LOCKED),
+       moved AS (UPDATE stacks s SET state = $5, state_changed_at = $6, updated_at = $6, attempts = 0
+                 FROM c WHERE s.id = c.id RETURNING ${stackColumns('s')}, c.state AS prev_state, c.reason AS event_reason),
+       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at, activity_at)
+              SELECT id, prev_state, state, event_reason, $7, $6, last_activity_at FROM moved)
+       SELECT * FROM moved`,
+      [picks.map((p) => p.stack.id), picks.map((p) => p.version), picks.map((p) => p.reason), from, to, move.now, move.actor],
+    );
+    return rows.map(toStack);
   }
 
   /**
@@ -408,8 +462,6 @@ export class StackStore {
       where: (now: string, bind: Bind) => string;
       orderBy: string;
       set?: (bind: Bind) => string;
-      /** The event's reason as SQL over the moved row; default: the move's reason. */
-      reason?: (now: string, bind: Bind, reason: string) => string;
     },
   ): Promise<Stack[]> {
     assertTransitions(q.from, q.to);
@@ -420,8 +472,7 @@ export class StackStore {
     };
     const now = `${bind(move.now)}::timestamptz`;
     const set = q.set?.(bind);
-    const plainReason = bind(move.reason);
-    const reason = q.reason ? q.reason(now, bind, plainReason) : plainReason;
+    const reason = bind(move.reason);
     const rows = await this.db.query<StackRow>(
       `WITH c AS (SELECT id, state FROM stacks WHERE state = ANY(${bind(q.from)}::text[]) AND (${q.where(now, bind)})
                   ORDER BY ${q.orderBy} LIMIT ${bind(move.limit)} FOR UPDATE SKIP LOCKED),
@@ -465,48 +516,46 @@ export class StackStore {
   }
 
   /**
-   * Moves passed idle review times of stacks still in use to their real deadline (last activity + suspend
-   * timeout), so the suspender's index scan stays small: one index write per active stack per timeout,
-   * instead of one per keepalive. Returns how many moved. Activity-only: the deadline a view shows is the
-   * same before and after (domain/policy.ts deadline), so cached views need not hear of it.
+   * Moves passed review times of stacks still in use to their real deadline (the sweep passes the
+   * deadline a Stack shows, domain/policy.ts `deadline`), so the sweeps' index scans stay small: one index
+   * write per active stack per timeout, instead of one per keepalive. A departure that activity cancelled
+   * (the sweep says which) is cleared, so the stack leaves the suspender's candidates. Only forward, and
+   * only for rows unchanged since the sweep read them (the version, as in moveUnchanged). Activity-only:
+   * the deadline a view shows is the same before and after, so cached views need not hear of it.
+   * Returns how many moved.
    */
-  async reviewSuspendAt(now: Date, limit: number): Promise<number> {
+  async reviewSuspendAt(reviews: ReadonlyArray<SweepReview & { clearDeparture: boolean }>): Promise<number> {
+    if (reviews.length === 0) return 0;
     const rows = await this.db.query(
-      `UPDATE stacks SET suspend_at = last_activity_at + make_interval(secs => suspend_timeout)
-       FROM ${ACTIVITY_ONLY}
-       WHERE id IN (SELECT id FROM stacks WHERE state = 'READY' AND suspend_at <= $1
-                      AND last_activity_at + make_interval(secs => suspend_timeout) > $1 LIMIT $2)
-         AND state = 'READY'
-       RETURNING id`,
-      [now, limit],
+      `UPDATE stacks s SET suspend_at = GREATEST(s.suspend_at, v.review),
+              departed_at = CASE WHEN v.clear THEN NULL ELSE s.departed_at END,
+              departure_suspend_at = CASE WHEN v.clear THEN NULL ELSE s.departure_suspend_at END
+       FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::boolean[]) AS v(id, version, review, clear), ${ACTIVITY_ONLY}
+       WHERE s.id = ANY($1::text[]) AND s.id = v.id AND s.xmin::text = v.version AND s.state = 'READY'
+       RETURNING s.id`,
+      [reviews.map((r) => r.id), reviews.map((r) => r.version), reviews.map((r) => r.review), reviews.map((r) => r.clearDeparture)],
     );
     return rows.length;
   }
 
   /** The same for the shelving sweep's shelve_at of suspended stacks. */
-  async reviewShelveAt(now: Date, limit: number): Promise<number> {
-    const rows = await this.db.query(
-      `UPDATE stacks SET shelve_at = last_activity_at + make_interval(secs => shelve_after)
-       FROM ${ACTIVITY_ONLY}
-       WHERE id IN (SELECT id FROM stacks WHERE state = 'SUSPENDED' AND shelve_at <= $1
-                      AND last_activity_at + make_interval(secs => shelve_after) > $1 LIMIT $2)
-         AND state = 'SUSPENDED'
-       RETURNING id`,
-      [now, limit],
-    );
-    return rows.length;
+  reviewShelveAt(reviews: readonly SweepReview[]): Promise<number> {
+    return this.review('shelve_at', `s.state = 'SUSPENDED'`, reviews);
   }
 
-  /** The same for the reaper's delete_by: moved to last activity + delete age where that is later. */
-  async reviewDeleteBy(now: Date, limit: number): Promise<number> {
+  /** The same for the reaper's delete_by. */
+  reviewDeleteBy(reviews: readonly SweepReview[]): Promise<number> {
+    return this.review('delete_by', 's.delete_by IS NOT NULL', reviews);
+  }
+
+  private async review(column: 'shelve_at' | 'delete_by', where: string, reviews: readonly SweepReview[]): Promise<number> {
+    if (reviews.length === 0) return 0;
     const rows = await this.db.query(
-      `UPDATE stacks SET delete_by = last_activity_at + make_interval(secs => delete_age)
-       FROM ${ACTIVITY_ONLY}
-       WHERE id IN (SELECT id FROM stacks WHERE delete_by <= $1
-                      AND last_activity_at + make_interval(secs => delete_age) > $1 LIMIT $2)
-         AND delete_by IS NOT NULL
-       RETURNING id`,
-      [now, limit],
+      `UPDATE stacks s SET ${column} = GREATEST(s.${column}, v.review)
+       FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS v(id, version, review), ${ACTIVITY_ONLY}
+       WHERE s.id = ANY($1::text[]) AND s.id = v.id AND s.xmin::text = v.version AND ${where}
+       RETURNING s.id`,
+      [reviews.map((r) => r.id), reviews.map((r) => r.version), reviews.map((r) => r.review)],
     );
     return rows.length;
   }

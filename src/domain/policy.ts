@@ -2,11 +2,13 @@
  * When a stack should be suspended, shelved or deleted (the tiers of domain/dormancy.ts): the one
  * definition, pure and taking `now`.
  *
- * The sweeps cannot call these per stack (they judge 100,000 stacks in a few milliseconds with one
- * index-friendly statement each), so StackStore.markIdle, markDormant and markAbandoned say the same thing in SQL,
- * and test/store/sweep-statements.test.ts runs the real sweeps over a table of cases on PGlite and PostgreSQL
- * and fails unless they move exactly the stacks `nextAction` names. Change the rule here, then the SQL,
- * and that test tells you whether they still agree.
+ * The sweeps (services/sweeps.ts) judge with `nextAction` and nothing else. So that they need not read
+ * 100,000 stacks, the store hands them candidates by an index-only prefilter on the stored review times
+ * (StackStore.suspendCandidates, shelveCandidates, deleteCandidates): not this rule, but a superset of it by
+ * construction, since `deadline` is never earlier than its review time. A change here that judges by
+ * anything but a passed deadline, suspend_by or departure grace must widen those prefilters too;
+ * test/store/sweep-statements.test.ts runs the real sweeps over a table of cases on PGlite and PostgreSQL
+ * and fails unless they move exactly the stacks `nextAction` names.
  */
 import type { Stack } from './stack.ts';
 import { isIn, type StackState } from './states.ts';

@@ -1,13 +1,15 @@
 /**
- * The periodic sweeps. Each step is one set-based statement of the store (a named StackStore method) that
- * picks the eligible stacks, moves them with compare-and-set and records their events, on an injected
- * `now`; each sweep returns what it did. They only request work (`*_PENDING`) or record failures; workers
- * do the provider calls. When a stack is idle or abandoned is domain/policy.ts's to say; the store's
- * statements are its SQL form, checked against it by test/store/sweep-statements.test.ts.
+ * The periodic sweeps, on an injected `now`; each returns what it did. They only request work
+ * (`*_PENDING`) or record failures; workers do the provider calls. When a stack is idle, dormant or
+ * abandoned is domain/policy.ts `nextAction`'s to say, and only its: the store hands the suspender and the
+ * reaper candidates (an index-only prefilter, a superset of the rule), the sweep judges them with
+ * `nextAction`, and the store moves exactly the chosen ones in one compare-and-set statement that records
+ * their events. The retries and the watchdog are one set-based store statement each.
  */
 import type { Logger } from 'pino';
 import type { ProviderRegistry } from '../providers/provider-registry.ts';
-import type { StackStore } from '../db/stack-store.ts';
+import type { StackStore, SweepCandidate } from '../db/stack-store.ts';
+import { nextAction, type Decision } from '../domain/policy.ts';
 import type { Stack } from '../domain/stack.ts';
 import type { InProgressState } from '../domain/states.ts';
 import { STACK_NAME_PREFIX, type ProviderStackSummary } from '../providers/provider.ts';
@@ -34,22 +36,60 @@ async function timed(sweep: string, fn: () => Promise<{ acted: number; errors?: 
   return { sweep, acted, errors, ms: performance.now() - started };
 }
 
+/** The suspender's event reasons: a stack past its suspend_by (the end of a usage budget, services/usage-limits.ts) says so in its history. */
+const IDLE_REASON = 'idle: no keepalive within the suspend timeout';
+const BUDGET_REASON = 'deadline: past suspend_by (the end of a usage budget)';
+const DORMANT_REASON = 'dormant: suspended and unused for the shelve time; shelving frees its hypervisor place';
+
+/**
+ * Splits a sweep's candidates by domain/policy.ts `nextAction`, the one definition of when a stack is
+ * idle, dormant or abandoned: those it names for `decision` move; the others keep their state, and, unless
+ * another tier's sweep will take them (`leave`), their passed review time moves to their real deadline so
+ * they stop coming back every sweep.
+ */
+function judge(candidates: readonly SweepCandidate[], now: Date, decision: Decision, leave: readonly Decision[] = []): { chosen: SweepCandidate[]; inUse: SweepCandidate[] } {
+  const chosen: SweepCandidate[] = [];
+  const inUse: SweepCandidate[] = [];
+  for (const c of candidates) {
+    const action = nextAction(c.stack, now);
+    if (action === decision) chosen.push(c);
+    else if (!leave.includes(action)) inUse.push(c);
+  }
+  return { chosen, inUse };
+}
+
 /**
  * The tiers of dormancy before deletion (domain/dormancy.ts): idle READY stacks (domain/policy.ts isIdle)
  * -> SUSPEND_PENDING, and suspended stacks unused for their shelve_after (isDormant) -> SHELVE_PENDING;
- * failed suspends and shelves retried.
+ * failed suspends and shelves retried. A stack `nextAction` says to delete is left to the reaper.
  */
 export function suspender(store: StackStore, now: Date, s: SweepSettings): Promise<SweepStats> {
   return timed('suspender', async () => {
-    const idle = await store.markIdle({ now, limit: s.batch, reason: 'idle: no keepalive within the suspend timeout', actor: 'suspender' });
-    const dormant = await store.markDormant({ now, limit: s.batch, reason: 'dormant: suspended and unused for the shelve time; shelving frees its hypervisor place', actor: 'suspender' });
+    const actor = 'suspender';
+    const idle = judge(await store.suspendCandidates(now, s.batch), now, 'suspend', ['delete']);
+    const suspended = await store.requestSuspend(
+      idle.chosen.map((c) => ({ ...c, reason: c.stack.suspendBy !== null && c.stack.suspendBy <= now ? BUDGET_REASON : IDLE_REASON })),
+      { now, actor },
+    );
+    await store.reviewSuspendAt(
+      idle.inUse.map(({ stack, version }) => ({
+        id: stack.id,
+        version,
+        review: stack.suspendAt,
+        // Activity since the departure cancels it for good (isDeparted); cleared, it stops being a candidate.
+        clearDeparture: stack.departureSuspendAt !== null && stack.departureSuspendAt <= now,
+      })),
+    );
+    const dormant = judge(await store.shelveCandidates(now, s.batch), now, 'shelve', ['delete']);
+    const shelved = await store.requestShelve(dormant.chosen.map((c) => ({ ...c, reason: DORMANT_REASON })), { now, actor });
+    await store.reviewShelveAt(dormant.inUse.map(({ stack, version }) => ({ id: stack.id, version, review: stack.shelveAt })));
     const retried = await store.retryFailed('SUSPEND_FAILED', {
       now,
       limit: s.batch,
       maxAttempts: s.suspendAttempts,
       backoffSeconds: s.retryBackoff,
       reason: 'retrying a failed suspend',
-      actor: 'suspender',
+      actor,
     });
     const reshelved = await store.retryFailed('SHELVE_FAILED', {
       now,
@@ -57,18 +97,18 @@ export function suspender(store: StackStore, now: Date, s: SweepSettings): Promi
       maxAttempts: s.suspendAttempts,
       backoffSeconds: s.retryBackoff,
       reason: 'retrying a failed shelve',
-      actor: 'suspender',
+      actor,
     });
-    await store.reviewSuspendAt(now, s.batch);
-    await store.reviewShelveAt(now, s.batch);
-    return { acted: idle.length + dormant.length + retried.length + reshelved.length };
+    return { acted: suspended.length + shelved.length + retried.length + reshelved.length };
   });
 }
 
 /** Stacks unused past their delete age (domain/policy.ts isAbandoned) -> DELETE_PENDING; failed deletes retried up to delete_attempts. */
 export function reaper(store: StackStore, now: Date, s: SweepSettings): Promise<SweepStats> {
   return timed('reaper', async () => {
-    const old = await store.markAbandoned({ now, limit: s.batch, reason: 'abandoned: unused for the lab\'s delete age', actor: 'reaper' });
+    const abandoned = judge(await store.deleteCandidates(now, s.batch), now, 'delete');
+    const deleted = await store.requestDelete(abandoned.chosen.map((c) => ({ ...c, reason: "abandoned: unused for the lab's delete age" })), { now, actor: 'reaper' });
+    await store.reviewDeleteBy(abandoned.inUse.map(({ stack, version }) => ({ id: stack.id, version, review: stack.deleteBy })));
     const retried = await store.retryFailed('DELETE_FAILED', {
       now,
       limit: s.batch,
@@ -77,8 +117,7 @@ export function reaper(store: StackStore, now: Date, s: SweepSettings): Promise<
       reason: 'retrying a failed delete',
       actor: 'reaper',
     });
-    await store.reviewDeleteBy(now, s.batch);
-    return { acted: old.length + retried.length };
+    return { acted: deleted.length + retried.length };
   });
 }
 

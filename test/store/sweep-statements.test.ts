@@ -38,7 +38,7 @@ for (const backend of BACKENDS) {
     });
     after(async () => t?.drop());
 
-    test('the suspender and the reaper move exactly the stacks domain/policy.ts nextAction names', async () => {
+    test('the suspender and the reaper move exactly the stacks domain/policy.ts nextAction names (the store only prefilters)', async () => {
       // Every state, with review times and activity before, at and after their deadlines (timeouts 120 s,
       // 3600 s, and a shelve time of 3000 s or never).
       const rows = [];
@@ -113,6 +113,39 @@ for (const backend of BACKENDS) {
       assert.ok(departedSuspends >= 4, `the cases should exercise departures (suspended ${departedSuspends})`);
     });
 
+    test('a stack written after the sweep read it is not moved: the keepalive wins, and the next sweep judges it again', async () => {
+      await seed(t, [
+        { id: 'cas-idle', state: 'READY', attempts: 0, last_activity_at: at(-200), suspend_at: at(-80), delete_by: at(100_000), state_changed_at: at(-1000) },
+      ]);
+      const candidates = (await store.suspendCandidates(now, 100_000)).filter((c) => c.stack.id === 'cas-idle');
+      assert.equal(nextAction(candidates[0]!.stack, now), 'suspend');
+      await store.touchReady(['cas-idle'], [now]);
+      assert.deepEqual(await store.requestSuspend(candidates.map((c) => ({ ...c, reason: 'idle' })), { now, actor: 'suspender' }), []);
+      assert.equal((await store.get('cas-idle'))!.state, 'READY');
+      assert.deepEqual(await store.events('cas-idle'), []);
+    });
+
+    test('an idle review time passed by a stack still in use moves to its deadline, and a departure activity cancelled is cleared', async () => {
+      await seed(t, [
+        { id: 'review-active', state: 'READY', attempts: 0, last_activity_at: at(-10), suspend_at: at(-5), delete_by: at(100_000), state_changed_at: at(-1000) },
+        { id: 'review-came-back', state: 'READY', attempts: 0, last_activity_at: at(-10), suspend_at: at(500), delete_by: at(100_000), departed_at: at(-60), departure_suspend_at: at(-30), state_changed_at: at(-1000) },
+      ]);
+      await suspender(store, now, { batch: 100_000, suspendAttempts: 0, deleteAttempts: 0, retryBackoff: 0 });
+      const stored = await t.db.query<{ id: string; suspend_at: Date | string; departed_at: Date | null; departure_suspend_at: Date | null }>(
+        `SELECT id, suspend_at, departed_at, departure_suspend_at FROM stacks WHERE id LIKE 'review-%' ORDER BY id`,
+      );
+      assert.deepEqual(
+        stored.map((r) => [r.id, new Date(r.suspend_at).toISOString(), r.departed_at, r.departure_suspend_at]),
+        [
+          ['review-active', at(110), null, null],
+          ['review-came-back', at(500), null, null],
+        ],
+      );
+      for (const id of ['review-active', 'review-came-back']) assert.equal((await store.get(id))!.state, 'READY');
+      const left = (await store.suspendCandidates(now, 100_000)).filter((c) => c.stack.id.startsWith('review-'));
+      assert.deepEqual(left, [], 'neither comes back to the next sweep');
+    });
+
     test('a failed suspend is retried only after its back-off and below the attempts limit', async () => {
       await seed(t, [
         { id: 'retry-1', state: 'SUSPEND_FAILED', attempts: 1, last_activity_at: at(-100), state_changed_at: at(-30) },
@@ -135,10 +168,13 @@ for (const backend of BACKENDS) {
         { id: 'shelve-never', state: 'SUSPENDED', attempts: 0, last_activity_at: at(-99_999), shelve_after: 0, shelve_at: null, state_changed_at: at(-99_000) },
         { id: 'shelve-failed', state: 'SHELVE_FAILED', attempts: 1, last_activity_at: at(-9000), shelve_after: 3000, state_changed_at: at(-30) },
       ]);
-      const moved = await store.markDormant({ now, limit: 10, reason: 'dormant', actor: 'suspender' });
-      assert.deepEqual(moved.map((s) => [s.id, s.state]), [['shelve-due', 'SHELVE_PENDING']]);
+      await suspender(store, now, { batch: 10, suspendAttempts: 3, deleteAttempts: 0, retryBackoff: 60 });
+      const ids = ['shelve-active', 'shelve-due', 'shelve-never', 'shelve-failed'];
+      const states = await Promise.all(ids.map(async (id) => [id, (await store.get(id))!.state]));
+      assert.deepEqual(Object.fromEntries(states), { 'shelve-active': 'SUSPENDED', 'shelve-due': 'SHELVE_PENDING', 'shelve-never': 'SUSPENDED', 'shelve-failed': 'SHELVE_FAILED' });
       assert.deepEqual((await store.events('shelve-due')).map((e) => [e.fromState, e.toState, e.actor]), [['SUSPENDED', 'SHELVE_PENDING', 'suspender']]);
-      assert.equal(await store.reviewShelveAt(now, 10), 1, 'the passed review time of the stack still in use moves');
+      const stored = await t.db.query<{ shelve_at: Date | string }>(`SELECT shelve_at FROM stacks WHERE id = 'shelve-active'`);
+      assert.equal(new Date(stored[0]!.shelve_at).getTime(), new Date(at(2900)!).getTime(), 'the passed review time of the stack still in use moves to its deadline');
       const active = (await store.get('shelve-active'))!;
       assert.equal(active.shelveAt?.getTime(), new Date(at(2900)!).getTime(), 'its deadline is last activity + shelve_after');
       assert.equal((await store.get('shelve-never'))!.shelveAt, null, 'a stack that never shelves has no deadline, however old');

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { StackStore } from '../../src/db/stack-store.ts';
 import { UsageStore } from '../../src/db/usage-store.ts';
 import { segments, usageSeconds } from '../../src/domain/billing.ts';
+import { suspender } from '../../src/services/sweeps.ts';
 import { BACKENDS, freshDatabase, postgresAvailable, type TestDatabase } from '../support/databases.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 
@@ -52,7 +53,7 @@ for (const backend of BACKENDS) {
       await stacks.transition({ id: stack.id, from: ['CREATING'], to: 'READY', reason: 'created', actor: 'w', now: at(20) });
       await stacks.touchReady([stack.id], [at(1000)]);
       // The suspender's sweep, 120 s after the last activity.
-      await stacks.markIdle({ now: at(1120), limit: 10, reason: 'idle', actor: 'suspender' });
+      await suspender(stacks, at(1120), { batch: 10, deleteAttempts: 0, suspendAttempts: 0, retryBackoff: 0 });
       await stacks.claim({ worker: 'w', now: at(1121), leaseUntil: at(1200), limit: 10, suspendTaskTimeout: 900, deleteTaskTimeout: 900 });
       await stacks.transition({ id: stack.id, from: ['SUSPENDING'], to: 'SUSPENDED', reason: 'suspended', actor: 'w', now: at(1130) });
       const history = (await usage.histories([stack.id, 'none'], at(5000))).get(stack.id)!;
