@@ -8,7 +8,7 @@
  * depends only on its own stack, so a smaller class gives the same ratios up to noise, sooner).
  * STACKLAB_COST_BACKEND picks the store: `postgres` (the test PostgreSQL of test/support/databases.ts) or
  * `pglite`; by default PostgreSQL when it answers, since the replay is a chain of store round trips and
- * PostgreSQL runs them beside the replay (a third of PGlite's time here), PGlite otherwise.
+ * PostgreSQL runs them beside the replay (less than half of PGlite's time here), PGlite otherwise.
  * STACKLAB_COST_PRICE is the price of a stack-hour in dollars (default 1.50: a lab left on all month then
  * costs about $1,000, as the issue says).
  */
