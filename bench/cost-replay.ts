@@ -1,10 +1,12 @@
 /**
- * Replays a ClassModel through the real lifecycle code on PGlite with an injected clock: the lab pages'
- * keepalives and idle countdown (as web/lab-page.ts and web/activity.ts do them), their departure
+ * Replays a ClassModel through the real lifecycle code on PostgreSQL or PGlite with an injected clock: the
+ * lab pages' keepalives and idle countdown (as web/lab-page.ts and web/activity.ts do them), their departure
  * beacons through the real HTTP route with a real departure token, terminal keystrokes through the
  * gateway's activity signal (src/gateway/activity-signal.ts), the suspender and reaper sweeps, and the
- * worker suspending and resuming on the fake provider. Time jumps in steps of STEP seconds; nothing
- * waits for real time except the worker's short provider polls.
+ * worker suspending and resuming on the fake provider. Time moves in steps of STEP seconds; at each step
+ * only the learners with something due act (all at once, as a class does), so the cost follows what the
+ * class does, not the class size times the steps; nothing waits for real time except the worker's short
+ * provider polls.
  *
  * Billed time is read back from the stacks' state history (a server runs from CREATING or RESUMING
  * until SUSPENDED, SHELVED or DELETED); learning time is each session's first to last input.
@@ -42,6 +44,11 @@ export interface ReplayResult {
 }
 
 const STEP = 2;
+
+/** The first step at or after `t` seconds (a hair early, so float noise makes a visit early, which finds nothing due, never late), and after `current`. */
+function stepOf(t: number, current: number): number {
+  return Math.max(current + 1, Math.ceil((t - 1e-6) / STEP));
+}
 const ACTIVE_WINDOW = 300;
 
 interface Page {
@@ -98,21 +105,31 @@ export async function replay(rt: TestRuntime, app: FastifyInstance, model: Class
     await Promise.all(pending.splice(0));
     await ctx.stacks.activityLedger.drain();
   };
+  // What the pages know of their stack's state: every move the services and the worker make is told
+  // (stack.transition); the sweeps' bulk moves are read back after each sweep. Listing every stack after
+  // each worker turn instead cost a read of the whole class per time step.
+  const learnerOf = new Map<string, number>();
+  /** Learners whose stack changed state since the last step: their pages look again (a keepalive waits for READY). */
+  const changed = new Set<number>();
+  const setState = (id: string, state: string) => {
+    states.set(id, state);
+    const l = learnerOf.get(id);
+    if (l !== undefined) changed.add(l);
+  };
+  const onTransition = (e: { stack: { id: string }; to: string }) => setState(e.stack.id, e.to);
+  ctx.events.on('stack.transition', onTransition);
   /** The worker's turn: everything claimable is carried out now (the fake provider answers at once). */
   const work = async () => {
-    let moved = false;
     for (let round = 0; round < 50; round++) {
       const started = await rt.worker.tick();
       await rt.worker.drain();
       if (started === 0) break;
-      moved = true;
     }
-    if (moved) for (const s of await ctx.stacks.list({ context: 'course', limit: 100_000 })) states.set(s.id, s.state);
   };
   const launches: Promise<unknown>[] = [];
   const launch = (learner: Learner) =>
     lastSent.set(learner.stackId, sec()) &&
-    launches.push(ctx.stacks.launch({ learner: learner.id, context: 'course', lab: 'demo', actor: `learner:${learner.id}` }).then((s) => states.set(s.id, s.state)));
+    launches.push(ctx.stacks.launch({ learner: learner.id, context: 'course', lab: 'demo', actor: `learner:${learner.id}` }).then((s) => setState(s.id, s.state)));
   const newPage = async (learner: Learner, t: number): Promise<Page> => {
     const token = await app.inject({ method: 'POST', url: `/api/v1/me/stacks/${learner.stackId}/departure-token`, headers: { authorization: `Bearer ${learner.session}` } });
     return {
@@ -145,16 +162,21 @@ export async function replay(rt: TestRuntime, app: FastifyInstance, model: Class
     if (other && sec() - other.lastInput < p.idleTimeout) other.lastKeepalive = -Infinity;
   };
 
-  for (let l = 0; l < model.learners; l++) {
+  const enrol = async (l: number): Promise<Learner> => {
     const id = `learner-${l}`;
     const session = await issueSession(ctx.keys, { learner: id, context: 'course', roles: ['Learner'] }, 40 * 86_400);
     const stack = await ctx.stacks.launch({ learner: id, context: 'course', lab: 'demo', actor: `learner:${id}` });
-    learners.push({ id, session, stackId: stack.id, lastInput: -Infinity, sessionEnd: -Infinity, pages: [] });
-  }
+    return { id, session, stackId: stack.id, lastInput: -Infinity, sessionEnd: -Infinity, pages: [] };
+  };
+  learners.push(...(await Promise.all(Array.from({ length: model.learners }, (_, l) => enrol(l)))));
   await work();
   // The launches above are set-up, not learning: they suspend before the month starts.
-  for (const learner of learners) await ctx.stacks.requestSuspend(learner.stackId, 'bench');
+  await Promise.all(learners.map((learner) => ctx.stacks.requestSuspend(learner.stackId, 'bench')));
   await work();
+  const byStack = new Map(learners.map((learner) => [learner.stackId, learner]));
+  learners.forEach((learner, l) => learnerOf.set(learner.stackId, l));
+  changed.clear();
+  const keepaliveEvery = Math.min(p.keepaliveInterval, p.suspendTimeout / 3);
   const monthStart = clock.now();
 
   for (let round = 0; round < model.gaps.length; round++) {
@@ -163,14 +185,32 @@ export async function replay(rt: TestRuntime, app: FastifyInstance, model: Class
     const cursor = plans.map(() => 0);
     const longest = Math.max(...plans.map((s) => s.offset + s.duration + (s.closesAfter ?? 0))) + p.idleTimeout + p.suspendTimeout + 600;
     const began = plans.map(() => false);
-    for (let t = 0; t <= longest; t += STEP) {
+    // Each learner is visited at the first step where something of theirs can happen (an input, a page
+    // opening or closing, a keepalive falling due) or after their stack's state changed; a visit does
+    // what a visit on every step would have done at that step, so skipping the others changes nothing.
+    const agenda = new Map<number, number[]>();
+    const visitAt = (l: number, step: number) => {
+      const list = agenda.get(step);
+      if (list) list.push(l);
+      else agenda.set(step, [l]);
+    };
+    plans.forEach((plan, l) => visitAt(l, stepOf(plan.offset, -1)));
+    for (let step = 0, t = 0; t <= longest; step++, t = step * STEP) {
       clock.set(new Date(start + (roundStart + t) * 1000));
       const now = sec();
-      for (let l = 0; l < learners.length; l++) {
+      const due = new Set(agenda.get(step));
+      agenda.delete(step);
+      for (const l of changed) due.add(l);
+      changed.clear();
+      // Learners act at once, as a class does: each visit keeps its own order, and their requests overlap.
+      const visit = async (l: number) => {
         const learner = learners[l]!;
         const plan: SessionPlan = plans[l]!;
         const local = t - plan.offset;
-        if (local < 0) continue;
+        if (local < 0) {
+          visitAt(l, stepOf(plan.offset, step));
+          return;
+        }
         if (!began[l]) {
           began[l] = true;
           for (const page of learner.pages) page.open = false;
@@ -200,20 +240,34 @@ export async function replay(rt: TestRuntime, app: FastifyInstance, model: Class
         if (plan.closesAfter !== null && local >= plan.duration + plan.closesAfter) for (const page of learner.pages) await leave(learner, page);
         for (const page of learner.pages) {
           // web/lab-page.ts tick(): a keepalive per interval while the learner is active and the lab ready.
-          if (!page.open || !ready || now - page.lastInput >= p.idleTimeout || now - page.lastKeepalive < Math.min(p.keepaliveInterval, p.suspendTimeout / 3)) continue;
+          if (!page.open || !ready || now - page.lastInput >= p.idleTimeout || now - page.lastKeepalive < keepaliveEvery) continue;
           page.lastKeepalive = now;
           lastSent.set(learner.stackId, now);
           pending.push(ctx.stacks.keepalive(learner.stackId, `learner:${learner.id}`));
         }
-      }
+        // The learner's next visit: the earliest of what the checks above wait for (a stack that is not
+        // READY yet is visited again when its state changes).
+        let next = Infinity;
+        if (plan.second && learner.pages.length === 1 && plan.second.opensAt < plan.duration) next = Math.min(next, plan.offset + plan.second.opensAt);
+        if (plan.second && learner.pages.length === 2 && learner.pages[0]!.open) next = Math.min(next, plan.offset + plan.second.firstClosedAt);
+        if (cursor[l]! < plan.inputs.length) next = Math.min(next, plan.offset + plan.inputs[cursor[l]!]!.at);
+        if (plan.closesAfter !== null && learner.pages.some((page) => page.open)) next = Math.min(next, plan.offset + plan.duration + plan.closesAfter);
+        for (const page of learner.pages) {
+          if (page.open && now - page.lastInput < p.idleTimeout) next = Math.min(next, page.lastKeepalive + keepaliveEvery - roundStart);
+        }
+        if (next < Infinity) visitAt(l, stepOf(next, step));
+      };
+      await Promise.all([...due].sort((a, b) => a - b).map(visit));
       if (Math.round(roundStart + t) % p.suspenderInterval < STEP && now >= earliestDue()) {
         await settle();
         const stats = await suspender(rt.store, clock.now(), settings);
         if (stats.acted > 0) {
           for (const s of await ctx.stacks.list({ context: 'course', state: ['SUSPEND_PENDING'], limit: 100_000 })) {
-            if (states.get(s.id) !== 'READY') continue;
+            const was = states.get(s.id);
+            setState(s.id, s.state);
+            if (was !== 'READY') continue;
             result.suspends++;
-            const learner = learners.find((x) => x.stackId === s.id)!;
+            const learner = byStack.get(s.id)!;
             if (now - learner.lastInput < ACTIVE_WINDOW && learner.pages.some((page) => page.open)) result.activeSuspends++;
             if (now < learner.sessionEnd) result.pauseSuspends++;
           }
@@ -233,6 +287,7 @@ export async function replay(rt: TestRuntime, app: FastifyInstance, model: Class
     await work();
   }
 
+  ctx.events.off('stack.transition', onTransition);
   // Billed time as the cost report counts it (domain/billing.ts), over the replayed month.
   const month = { from: monthStart, to: clock.now() };
   for (const learner of learners) {
