@@ -178,16 +178,17 @@ export class Operations {
   private async poll(stack: Stack, provider: Provider, ref: StackRef, action: ProviderAction, signal: AbortSignal): Promise<ProviderStack | null> {
     for (;;) {
       stopIfAborted(signal);
-      // The lease renewal and the status read go out together: the renewal's database round trip would
-      // otherwise lengthen every poll period, and with it how long after the cloud a learner sees the
-      // end of an action. A lost lease still fails this step, as before. A status read changes nothing,
-      // so a stopping worker need not wait for its answer (a cloud that does not answer can hold it for
-      // minutes of retries).
-      const [, current] = await Promise.all([this.renew(stack), abortable(provider.get(ref), signal)]);
+      // A status read changes nothing, so a stopping worker need not wait for its answer (a cloud that
+      // does not answer can hold it for minutes of retries).
+      const current = await abortable(provider.get(ref), signal);
       if (!current) return null;
       if (current.action === action && current.status !== 'IN_PROGRESS') return current;
       // Heat may still show the previous action as COMPLETE right after the request: keep polling.
-      await this.sleep(this.deps.settings.pollSeconds * 1000, signal);
+      // The lease is renewed during the pause, not before the next read: its database round trip would
+      // otherwise lengthen every poll period, and with it how long after the cloud a learner sees the end
+      // of an action. A lost lease still ends the operation here, and no renewal is in flight (holding
+      // the row) while the status read waits on the cloud.
+      await Promise.all([this.renew(stack), this.sleep(this.deps.settings.pollSeconds * 1000, signal)]);
     }
   }
 
