@@ -42,6 +42,7 @@ const CHECK = ['STACK_NOT_FOUND', 'LAB_NOT_FOUND', 'INVALID_STATE', 'NOT_FOUND']
 export const ROUTE_ERRORS: Record<string, readonly ApiErrorCode[]> = {
   'GET /api/v1/labs': [],
   'GET /api/v1/labs/:id': ['LAB_NOT_FOUND'],
+  'GET /api/v1/pools': [],
   'POST /api/v1/stacks': LAUNCH,
   'GET /api/v1/stacks': [],
   'GET /api/v1/stacks/:id': STACK,

@@ -63,7 +63,7 @@ describe('/readyz and a server without a runtime', () => {
     const waiting = rt.ctx.labErrors.flatMap((e) => (e.waitingForProvider ? [e.waitingForProvider.title] : []));
     const html = pickerPage({ locale: 'en', t: translator('en') }, '/lti/deep-link', 'sealed', [], false, waiting);
     assert.doesNotMatch(html, /No labs are loaded/);
-    assert.match(html, /Waiting for a provider[^<]*<\/p><ul><li>One Linux server<\/li><\/ul>/);
+    assert.match(html, /Waiting for a provider[^<]*<\/p><ul><li translate="no">One Linux server<\/li><\/ul>/);
   });
 });
 
