@@ -15,10 +15,15 @@ export function median(values: number[]): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Raw Heat: poll `show` every `pollMs` until the stack reaches `want`. */
+/**
+ * Raw Heat: poll `show` every `pollMs` until the stack reaches `want`. Like stacklab, it asks for the
+ * outputs only when waiting for a create (a status read without them is cheaper for Heat), so that the
+ * two sides differ in stacklab's own steps, not in what they ask Heat.
+ */
 export async function rawUntil(heat: OpenStackProvider, ref: StackRef, want: string, pollMs: number): Promise<void> {
+  const opts = { outputs: want.startsWith('CREATE_') };
   for (;;) {
-    const s = await heat.heat.show(ref);
+    const s = await heat.heat.show(ref, opts);
     if (s?.stack_status === want) return;
     if (!s || s.stack_status.endsWith('_FAILED')) throw new Error(`raw heat: ${ref.name} is ${s?.stack_status ?? 'gone'} (${s?.stack_status_reason ?? ''}), wanted ${want}`);
     await sleep(pollMs);

@@ -13,7 +13,7 @@
  *    `ProviderError` with code `TEMPLATE_INVALID` before anything is built.
  * 2. `get(ref)` reports the stack's last action and its status, Heat-style, and the stack outputs
  *    once CREATE is COMPLETE. It returns `null` when the stack does not exist (never created, or
- *    deleted and gone).
+ *    deleted and gone). `get(ref, { outputs: false })` may leave the outputs out (a status read).
  * 3. `suspend(ref)` / `resume(ref)` start the action; completion is observed with `get`. Suspending
  *    a suspended stack or resuming a running one succeeds without doing anything.
  * 4. `delete(ref)` starts deleting; deleting a stack that does not exist succeeds. After completion
@@ -116,13 +116,18 @@ export interface DormancyProgress {
   cause?: 'NO_ROOM';
 }
 
+export interface GetOptions {
+  /** False: only the action and status are wanted; the provider may return no outputs (cheaper). */
+  outputs?: boolean;
+}
+
 export interface Provider {
   /** The name labs use in `providers:` (e.g. "local", "cloud-a"). */
   readonly name: string;
   /** The implementation: "lxc", "openstack", "fake". */
   readonly kind: string;
   create(req: CreateRequest): Promise<StackRef>;
-  get(ref: StackRef): Promise<ProviderStack | null>;
+  get(ref: StackRef, opts?: GetOptions): Promise<ProviderStack | null>;
   suspend(ref: StackRef): Promise<void>;
   resume(ref: StackRef): Promise<void>;
   delete(ref: StackRef): Promise<void>;

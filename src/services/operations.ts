@@ -180,7 +180,9 @@ export class Operations {
       stopIfAborted(signal);
       // A status read changes nothing, so a stopping worker need not wait for its answer (a cloud that
       // does not answer can hold it for minutes of retries).
-      const current = await abortable(provider.get(ref), signal);
+      // Only a launch needs the outputs; the other reads are of the status alone, which a cloud answers
+      // faster (Heat resolves outputs by asking Nova about every server).
+      const current = await abortable(provider.get(ref, { outputs: action === 'CREATE' }), signal);
       if (!current) return null;
       if (current.action === action && current.status !== 'IN_PROGRESS') return current;
       // Heat may still show the previous action as COMPLETE right after the request: keep polling.

@@ -43,6 +43,10 @@ describe('openstack provider on a real Heat', { skip: skipUnless(env !== null, H
     assert.equal((ready.outputs.password as string).length, 16);
     assert.equal(ready.outputs.public_ip, '203.0.113.7');
     assert.equal(ready.outputs.run, 'run-42');
+    // A status read (every poll but a launch's) leaves the outputs to Heat unresolved.
+    const status = await provider.get(ref, { outputs: false });
+    assert.equal(`${status?.action}_${status?.status}`, 'CREATE_COMPLETE');
+    assert.deepEqual(status?.outputs, {}, 'Heat resolved the outputs of a status read');
 
     const listed = await provider.list();
     const mine = listed.find((s) => s.id === ref.id);

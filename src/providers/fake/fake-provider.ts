@@ -12,6 +12,7 @@ import type { DormancyPolicy } from '../../domain/dormancy.ts';
 import {
   ProviderError,
   type CreateRequest,
+  type GetOptions,
   type DormancyProgress,
   type Provider,
   type ProviderAction,
@@ -157,7 +158,7 @@ export class FakeProvider implements Provider {
     };
   }
 
-  async get(ref: StackRef): Promise<ProviderStack | null> {
+  async get(ref: StackRef, _opts?: GetOptions): Promise<ProviderStack | null> {
     const stack = this.load(ref.name);
     if (!stack) return null;
     const view = this.status(stack);

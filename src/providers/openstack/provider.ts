@@ -8,6 +8,7 @@ import {
   ProviderError,
   STACK_NAME_PREFIX,
   type CreateRequest,
+  type GetOptions,
   type Provider,
   type ProviderStack,
   type ProviderStackSummary,
@@ -15,7 +16,7 @@ import {
 } from '../provider.ts';
 import { deploymentFromTags } from '../stack-names.ts';
 import { resolveCloud, type CloudSources } from './cloud-config.ts';
-import { HeatClient } from './heat-client.ts';
+import { HeatClient, STATUS_ONLY } from './heat-client.ts';
 import { explainFailure, outputsOf, splitStatus } from './heat-status.ts';
 import { HttpClient } from './http-client.ts';
 import { KeystoneSession } from './keystone-session.ts';
@@ -61,7 +62,7 @@ export function createOpenStackProvider(
   const nova = new NovaDormancy(session, heat, { offload: dormancy.shelveOffload }, log);
 
   async function mustShow(ref: StackRef, what: string) {
-    const stack = await heat.show(ref);
+    const stack = await heat.show(ref, STATUS_ONLY);
     if (!stack || stack.stack_status === 'DELETE_COMPLETE') {
       throw new ProviderError('NOT_FOUND', 'The lab environment was not found on the cloud.', `heat: ${what} ${ref.name} (${ref.id}): no such stack`);
     }
@@ -77,8 +78,8 @@ export function createOpenStackProvider(
 
     create: (req: CreateRequest) => heat.create(req),
 
-    async get(ref: StackRef): Promise<ProviderStack | null> {
-      const stack = await heat.show(ref);
+    async get(ref: StackRef, opts?: GetOptions): Promise<ProviderStack | null> {
+      const stack = await heat.show(ref, opts);
       // Heat shows a deleted stack as DELETE_COMPLETE for a while: it holds nothing, and a wait for
       // another action (a resume whose stack was deleted behind it) must end, not poll it for ever.
       if (!stack || stack.stack_status === 'DELETE_COMPLETE') return null;
@@ -95,11 +96,10 @@ export function createOpenStackProvider(
       return { id: stack.id, name: stack.stack_name, action, status, reason, outputs };
     },
 
-    async suspend(ref: StackRef): Promise<void> {
-      const { action, status } = splitStatus((await mustShow(ref, 'suspend')).stack_status);
-      if (action === 'SUSPEND' && status !== 'FAILED') return;
-      await heat.action(ref, 'suspend');
-    },
+    // Asked without a look first: Heat itself does nothing for a suspended stack, answers 409 for one
+    // suspending (action() then sees it under way) and 404 for a deleted one, so a show first would only
+    // add a round trip to every suspend. Resume keeps its look: Heat would fail the resume of a running stack.
+    suspend: (ref: StackRef) => heat.action(ref, 'suspend'),
 
     async resume(ref: StackRef): Promise<void> {
       const { action, status } = splitStatus((await mustShow(ref, 'resume')).stack_status);
