@@ -46,12 +46,18 @@ interface InstanceAction {
 
 const SHELVABLE = new Set(['ACTIVE', 'SUSPENDED', 'SHUTOFF', 'PAUSED']);
 const SHELVED = new Set(['SHELVED', 'SHELVED_OFFLOADED']);
+/** Longer than any shelve task timeout (an unshelve is over, one way or the other, by then). */
+const UNSHELVE_MEMORY_MS = 6 * 3600_000;
 
 export class NovaDormancy {
   /** Set when the cloud refused shelveOffload (403): shelved servers are then as far as they go. */
   private offloadRefused = false;
-  /** The unshelves this process asked for, by server id: Nova's request id, to learn how each ended. */
-  private readonly unshelves = new Map<string, string>();
+  /**
+   * The unshelves this process asked for, by server id: Nova's request id, to learn how each ended, and
+   * when it was asked. An unshelve whose stack went elsewhere (deleted, taken over by another worker,
+   * timed out) is never seen to end here: entries older than an unshelve can take are dropped.
+   */
+  private readonly unshelves = new Map<string, { requestId: string; at: number }>();
 
   constructor(
     private readonly session: KeystoneSession,
@@ -88,13 +94,13 @@ export class NovaDormancy {
         // Back on the shelf with nothing in progress after this process asked: Nova's unshelve ended,
         // and failed. Asking again would loop until the operation's timeout; say why instead.
         const asked = this.unshelves.get(server.id);
-        const failure = asked ? await this.unshelveFailure(ref, server, asked) : null;
+        const failure = asked ? await this.unshelveFailure(ref, server, asked.requestId) : null;
         if (failure) {
           this.unshelves.delete(server.id);
           return failure;
         }
         const requestId = await this.action(ref, server, 'unshelve');
-        if (requestId) this.unshelves.set(server.id, requestId);
+        if (requestId) this.remember(server.id, requestId);
         waiting++;
       }
     }
@@ -103,6 +109,12 @@ export class NovaDormancy {
       return { status: 'COMPLETE', reason: `${servers.length} server(s) out of the shelf` };
     }
     return { status: 'IN_PROGRESS', reason: `${servers.length - waiting} of ${servers.length} server(s) out of the shelf` };
+  }
+
+  private remember(serverId: string, requestId: string): void {
+    const now = Date.now();
+    for (const [id, asked] of this.unshelves) if (now - asked.at > UNSHELVE_MEMORY_MS) this.unshelves.delete(id);
+    this.unshelves.set(serverId, { requestId, at: now });
   }
 
   private wantsOffload(): boolean {
