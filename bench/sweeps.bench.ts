@@ -22,21 +22,26 @@ export async function run(): Promise<BenchResult[] | { skipped: string }> {
     const rt = await testRuntime({ backend: 'postgres', providers: [new FakeProvider('fake')], labs: [testLab()] });
     try {
       const now = rt.clock.now();
-      // 100,000 stacks across every state, 1% of the READY ones idle.
+      // 100,000 stacks across every state; every hundredth (all READY: 1,000 of the 50,000 READY) idle.
       await rt.ctx.db.query(
         `INSERT INTO stacks (id, learner, context, lab, state, provider, provider_stack_name, suspend_timeout, delete_age, launch_timeout,
                              last_activity_at, suspend_at, delete_by, state_changed_at, created_at, updated_at)
          SELECT 's' || i, 'learner' || i, 'ctx', 'demo',
                 (ARRAY['READY','READY','READY','SUSPENDED','SUSPENDED','DELETED','READY','SUSPENDED','READY','DELETED'])[1 + i % 10],
-                'fake', 'stacklab-s' || i || '-1', 120, 1209600, 900, $1,
+                'fake', 'stacklab-s' || i || '-1', 120, 1209600, 900,
+                -- Idle means no activity for an hour as well as a review time passed: a stack whose review
+                -- time passed while it was in use is only reviewed, not moved (domain/policy.ts).
+                CASE WHEN i % 100 = 0 THEN $1::timestamptz - interval '1 hour' ELSE $1::timestamptz END,
                 CASE WHEN i % 100 = 0 THEN $1::timestamptz - interval '1 hour' ELSE $1::timestamptz + interval '1 hour' END,
                 $1::timestamptz + interval '14 days', $1, $1, $1
          FROM generate_series(1, 100000) AS i`,
         [now],
       );
       await rt.ctx.db.query('ANALYZE stacks');
-      const idle: number[] = [];
-      for (let i = 0; i < 7; i++) idle.push((await suspender(rt.store, now, SETTINGS)).ms); // first run moves the idle ones, the rest find none
+      const sweeps = [];
+      for (let i = 0; i < 7; i++) sweeps.push(await suspender(rt.store, now, SETTINGS)); // first run moves the idle ones, the rest find none
+      const moved = sweeps[0]!.acted;
+      const idle = sweeps.map((s) => s.ms);
       const first = idle.shift()!;
       const reap: number[] = [];
       const dog: number[] = [];
@@ -45,7 +50,7 @@ export async function run(): Promise<BenchResult[] | { skipped: string }> {
         dog.push((await watchdog(rt.store, now, SETTINGS)).ms);
       }
       results.push(
-        { name: 'suspender sweep, 100k stacks, ~400 idle to move', value: first, unit: 'ms', goal: '< 50', met: first < 50 },
+        { name: `suspender sweep, 100k stacks, ${moved.toLocaleString('en')} idle to move`, value: first, unit: 'ms', goal: '< 50', met: first < 50 },
         { name: 'suspender sweep, 100k stacks, nothing to do (median)', value: median(idle), unit: 'ms', goal: '< 50', met: median(idle) < 50 },
         { name: 'reaper sweep, 100k stacks (median)', value: median(reap), unit: 'ms', goal: '< 50', met: median(reap) < 50 },
         { name: 'watchdog sweep, 100k stacks (median)', value: median(dog), unit: 'ms', goal: '< 50', met: median(dog) < 50 },
