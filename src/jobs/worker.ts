@@ -7,6 +7,7 @@
  * its whole launch timeout): it aborts them, and each hands its stack back at its next wait, still in
  * progress and with no lease, for the next worker (or this one, started again) to take over.
  */
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { StackStore } from '../db/stack-store.ts';
 import { addSeconds } from '../domain/policy.ts';
@@ -30,11 +31,23 @@ export class Worker {
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   /** Fired by stop(); every operation this worker runs listens to it. */
-  private stopping = new AbortController();
+  private stopping: AbortController;
 
   constructor(
     private readonly deps: { store: StackStore; operations: Operations; clock: Clock; logger: Logger; settings: WorkerSettings },
-  ) {}
+  ) {
+    this.stopping = this.stopSignal();
+  }
+
+  /**
+   * Each operation in flight listens with up to two listeners at once (a status read and a pause):
+   * more than Node's default of 10 is the normal case at a concurrency above 5, not a leak.
+   */
+  private stopSignal(): AbortController {
+    const controller = new AbortController();
+    setMaxListeners(Math.max(10, this.deps.settings.concurrency * 4), controller.signal);
+    return controller;
+  }
 
   /** Claims once and starts what it claimed; returns how many it started. */
   async tick(): Promise<number> {
@@ -98,7 +111,7 @@ export class Worker {
     this.stopping.abort();
     await Promise.allSettled(this.inFlight.values());
     // A worker started again claims with a fresh signal.
-    this.stopping = new AbortController();
+    this.stopping = this.stopSignal();
   }
 
   /** Waits for the operations in flight (tests). */
