@@ -86,7 +86,7 @@ export async function recordingsAnswer(ctx: AppContext, stack: Stack) {
 }
 
 const RESET_BODY = { type: ['object', 'null'], properties: { confirm: { type: 'string', maxLength: 16 } } } as const;
-const SHADOW_BODY = { type: ['object', 'null'], additionalProperties: false, properties: { server: { type: 'string', minLength: 1, maxLength: 64 } } } as const;
+const SHADOW_BODY = { type: ['object', 'null'], properties: { server: { type: 'string', minLength: 1, maxLength: 64 } } } as const;
 
 export function classApi(ctx: AppContext) {
   return async function classApiPlugin(app: FastifyInstance): Promise<void> {
