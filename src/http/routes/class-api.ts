@@ -1,8 +1,8 @@
 /**
  * The instructors' class view API under /api/v1/class: the roster of the session's course (with each
  * learner's time budget where the lab has one; extending it: class-budget.ts), resetting a
- * learner's lab, a connection token to shadow a learner's terminal or VNC desktop, the terminal recordings, and the staff
- * actions in a stack's history (playing a recording is one).
+ * learner's lab, a connection token to shadow a learner's terminal or VNC desktop, the terminal
+ * recordings, and the staff actions in a stack's history (playing a recording is one).
  * Every route needs a session with instructor rights (an LTI launch with an instructor role, see
  * src/domain/roles.ts) and acts only inside the session's own course (its LTI context): a stack or a
  * recording of another course is reported as missing, as if it did not exist.
