@@ -1,6 +1,6 @@
 /**
  * The instructors' class view (served by src/http/routes/class-page.ts): the roster of the course, and
- * per learner: watch (shadow) their terminal, take it over, reset their lab, play their recordings.
+ * per learner: watch (shadow) their terminal or VNC desktop, take it over, reset their lab, play their recordings.
  * All data from /api/v1/class with the session from the URL fragment, as the lab page does.
  *
  * For tests and support: `window.stacklabClass` holds the roster last shown.
@@ -10,6 +10,7 @@ import './class-page.css';
 import { Api, ApiError, takeSession } from './api-client.ts';
 import { CastPlayer } from './cast-player.ts';
 import { ShadowView } from './shadow-view.ts';
+import { DesktopShadowView } from './desktop-shadow-view.ts';
 import type { classAnswer, recordingsAnswer, ShadowGrant } from '../src/http/routes/class-api.ts';
 import type { Sent } from './sent.ts';
 import { elementLookup } from './element-lookup.ts';
@@ -42,6 +43,7 @@ const dom = {
   release: el<HTMLButtonElement>('btn-release'),
   shadowClose: el<HTMLButtonElement>('btn-shadow-close'),
   shadowTerminal: el('shadow-terminal'),
+  shadowDesktop: el('shadow-desktop'),
   recordingsPanel: el('recordings-panel'),
   recordingsLearner: el('recordings-learner'),
   recordingsList: el('recordings-list'),
@@ -59,7 +61,8 @@ const dom = {
 window.stacklabClass = { roster: null };
 const session = takeSession();
 const api = session ? new Api(session) : null;
-let shadow: ShadowView | undefined;
+let shadow: ShadowView | DesktopShadowView | undefined;
+let shadowScreen: ShadowGrant['screen'] = 'terminal';
 const budgets = api ? new BudgetDialog(api, { onExtended: (message) => void loadRoster().then(() => (dom.notice.textContent = message)), onError: showError }) : null;
 const histories = api ? new HistoryDialog(api) : null;
 const player = new CastPlayer(dom.playerTerminal);
@@ -138,7 +141,7 @@ async function loadRoster(): Promise<void> {
 }
 
 function setMode(mode: 'watch' | 'takeover'): void {
-  dom.shadowMode.textContent = mode === 'takeover' ? t('class.modeTakeover') : t('class.modeWatch');
+  dom.shadowMode.textContent = mode === 'takeover' ? t(shadowScreen === 'desktop' ? 'class.modeTakeoverDesktop' : 'class.modeTakeover') : t('class.modeWatch');
   dom.shadowMode.dataset.mode = mode;
   dom.takeover.hidden = mode === 'takeover';
   dom.release.hidden = mode !== 'takeover';
@@ -152,13 +155,19 @@ async function openShadow(stackId: string, learner: string): Promise<void> {
     dom.shadowPanel.dataset.stack = stackId;
     dom.shadowLearner.textContent = learner;
     dom.takeover.disabled = !grant.mayTakeOver;
+    dom.shadowPanel.dataset.screen = grant.screen;
     shadow?.dispose();
     dom.shadowTerminal.replaceChildren();
-    shadow = new ShadowView(dom.shadowTerminal, {
-      onStatus: (message) => (dom.shadowStatus.textContent = message),
+    dom.shadowDesktop.replaceChildren();
+    shadowScreen = grant.screen;
+    dom.shadowTerminal.hidden = grant.screen !== 'terminal';
+    dom.shadowDesktop.hidden = grant.screen !== 'desktop';
+    const events = {
+      onStatus: (message: string) => (dom.shadowStatus.textContent = message),
       onMode: setMode,
-      onClosed: (message) => (dom.shadowStatus.textContent = message),
-    });
+      onClosed: (message: string) => (dom.shadowStatus.textContent = message),
+    };
+    shadow = grant.screen === 'desktop' ? new DesktopShadowView(dom.shadowDesktop, events) : new ShadowView(dom.shadowTerminal, events);
     setMode('watch');
     shadow.connect(grant);
   } catch (error) {

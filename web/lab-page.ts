@@ -99,6 +99,10 @@ function update(next: StackView): void {
   }
   view = next;
   if (next.usage !== undefined) usage = { view: next.usage, at: Date.now() };
+  // A desktop has no channel of its own for this: the poll says who of the course staff is watching it.
+  if (lab.protocol !== 'ssh' && next.desktopWatch !== undefined) {
+    showStaffNotice({ watchers: next.desktopWatch?.watchers ?? 0, takenOver: next.desktopWatch?.takenOver ?? false, screen: 'desktop' });
+  }
   window.stacklab.stack = next;
   document.dispatchEvent(new CustomEvent('stacklab:stack', { detail: next }));
   dom.badge.textContent = t(`badge.${next.phase}`);

@@ -1,22 +1,35 @@
 /**
  * What the learner is told about course staff on the lab page: that their terminal is recorded, that
  * an instructor is watching it, that one took it over (the gateway sends these, src/gateway/
- * live-terminals.ts); and, for course staff themselves, the link to the class view.
+ * live-terminals.ts; for a desktop the status poll carries them, src/gateway/desktop-watchers.ts); and,
+ * for course staff themselves, the link to the class view.
  */
 import type { Api } from './api-client.ts';
 import { pageLocale, t } from './i18n.ts';
 import { dom } from './page-dom.ts';
 
-let watching = { watchers: 0, takenOver: false };
+/** Who watches, and what: the learner's terminal (its socket says so) or desktop (the status poll says so). */
+export interface WatchNotice {
+  watchers: number;
+  takenOver: boolean;
+  screen?: 'terminal' | 'desktop';
+}
+
+let watching: WatchNotice = { watchers: 0, takenOver: false };
 let recording = false;
 
-export function showStaffNotice(notice: { watchers: number; takenOver: boolean } | { recording: boolean }): void {
+export function showStaffNotice(notice: WatchNotice | { recording: boolean }): void {
   if ('recording' in notice) recording = notice.recording;
   else watching = notice;
   dom.recordingNotice.hidden = !recording;
   dom.recordingNotice.textContent = recording ? t('screen.recorded') : '';
   dom.watchNotice.hidden = watching.watchers === 0;
-  dom.watchNotice.textContent = watching.takenOver ? t('screen.instructorTyping') : watching.watchers ? t('screen.instructorWatching', { count: watching.watchers }) : '';
+  const desktop = watching.screen === 'desktop';
+  dom.watchNotice.textContent = watching.takenOver
+    ? t(desktop ? 'screen.instructorTypingDesktop' : 'screen.instructorTyping')
+    : watching.watchers
+      ? t(desktop ? 'screen.instructorWatchingDesktop' : 'screen.instructorWatching', { count: watching.watchers })
+      : '';
   dom.staffNotice.hidden = dom.recordingNotice.hidden && dom.watchNotice.hidden;
   dom.staffNotice.dataset.takenOver = String(watching.takenOver);
 }

@@ -14,6 +14,7 @@ import type { Clock } from '../infra/clock.ts';
 import type { DomainEvents } from '../infra/events.ts';
 import type { Keys } from '../infra/keys.ts';
 import type { LiveTerminals } from '../gateway/live-terminals.ts';
+import type { DesktopWatchers } from '../gateway/desktop-watchers.ts';
 import type { LtiModule } from '../lti/lti-module.ts';
 import type { Recordings } from '../recordings/recordings.ts';
 import type { ProviderRegistry } from '../providers/provider-registry.ts';
@@ -52,6 +53,8 @@ export interface AppContext {
   lti: LtiModule;
   /** Learners' terminal sessions open in this process, for shadowing. */
   liveTerminals: LiveTerminals;
+  /** Course staff watching learners' desktops in this process; the learner's status poll tells them. */
+  desktopWatchers: DesktopWatchers;
   /** Terminal recordings (asciicast v2) and their retention. */
   recordings: Recordings;
   /** Why the local runtime is off, when it is (shown by `serve` and the demo page). */

@@ -1,9 +1,11 @@
 /**
- * The gateway's WebSocket routes: /gateway/stacks/:id/terminal, /vnc, /rdp and /shadow (course staff
- * watching the learner's terminal, src/gateway/shadow-bridge.ts).
+ * The gateway's WebSocket routes: /gateway/stacks/:id/terminal, /vnc, /rdp, /shadow (course staff
+ * watching the learner's terminal, src/gateway/shadow-bridge.ts) and /desktop-shadow (watching the
+ * learner's VNC desktop, src/gateway/desktop-shadow-bridge.ts).
  * Authorisation happens in preValidation, BEFORE the upgrade: the connection token must verify, name
  * this stack and this kind of connection, and belong to the stack's learner (a shadow token names the
- * watcher instead: only the class API, which checks the course, signs one), and the stack must be READY.
+ * watcher instead: only the class API, which checks the course, signs one, and the stack must still be
+ * in the course the token names), and the stack must be READY.
  * Only then does @fastify/websocket upgrade and the handler open SSH with the stack's credentials.
  * What a watcher does (watching, taking over, giving back) is written in the stack's history with the
  * instructor as the actor.
@@ -15,7 +17,7 @@ import type { AppContext } from '../app/context.ts';
 import type { Lab } from '../domain/lab.ts';
 import type { Stack } from '../domain/stack.ts';
 import { AppError } from '../errors/api-errors.ts';
-import { tokenFromProtocols, verifyConnectionToken, type ConnectionGrant, type ConnectionKind, type VerifiedGrant } from './connection-token.ts';
+import { isShadowKind, tokenFromProtocols, verifyConnectionToken, type ConnectionGrant, type ConnectionKind, type VerifiedGrant } from './connection-token.ts';
 import { findServer, type LabServer } from '../domain/lab-servers.ts';
 import { openSsh, openTunnel } from './open-target.ts';
 import { bridgeTerminal, type ShellIo, type ShellTap } from './terminal-bridge.ts';
@@ -23,6 +25,7 @@ import { bridgeShadow } from './shadow-bridge.ts';
 import { bridgeRdp } from './rdp-bridge.ts';
 import { openRdpSession } from './rdp-session.ts';
 import { bridgeVnc } from './vnc-bridge.ts';
+import { bridgeDesktopShadow } from './desktop-shadow-bridge.ts';
 import { terminalSize } from './socket-messages.ts';
 import { activitySignal, type ActivitySignal } from './activity-signal.ts';
 import { idlenessOf } from '../domain/idleness.ts';
@@ -83,7 +86,8 @@ async function authorise(ctx: AppContext, request: GatewayRequest, kind: Connect
     throw new AppError('FORBIDDEN', `gateway: token for ${grant.kind} on stack ${grant.stackId} used for ${kind} on ${request.params.id}`);
   }
   const stack = await ctx.stacks.get(request.params.id);
-  if (kind !== 'shadow' && stack.learner !== grant.learner) throw new AppError('FORBIDDEN', `gateway: learner ${grant.learner} is not the owner of stack ${stack.id}`);
+  if (!isShadowKind(kind) && stack.learner !== grant.learner) throw new AppError('FORBIDDEN', `gateway: learner ${grant.learner} is not the owner of stack ${stack.id}`);
+  if (isShadowKind(kind) && grant.context !== stack.context) throw new AppError('FORBIDDEN', `gateway: watcher ${grant.learner} is staff of ${grant.context ?? 'no course'}, stack ${stack.id} is in ${stack.context}`);
   if (stack.state !== 'READY') throw new AppError('INVALID_STATE', `gateway: stack ${stack.id} is ${stack.state}`);
   const lab = ctx.labs.get(stack.lab);
   if (!lab) throw new AppError('LAB_NOT_FOUND', `gateway: lab ${stack.lab} is not loaded`);
@@ -172,6 +176,22 @@ export function gatewayRoutes(ctx: AppContext) {
           note(taking ? "took over the learner's terminal" : "gave the learner's terminal back");
         },
       });
+    });
+    socketRoute('desktop-shadow', (socket, auth, _request, common) => {
+      const note = staffNotes(ctx, auth.stack.id, `instructor:${auth.grant.learner}`, common.logger);
+      note("started watching the learner's desktop");
+      bridgeDesktopShadow(socket, async () => openTunnel(auth.stack, auth.lab, await ctx.stacks.secrets(auth.stack.id), auth.server), {
+        logger: common.logger,
+        report: common.report,
+        mayTakeOver: !auth.grant.readOnly && !auth.lab.readOnly,
+        watch: ctx.desktopWatchers.watch(auth.stack.id),
+        onTakeOver: (taking) => {
+          common.logger.info({ instructor: auth.grant.learner, learner: auth.stack.learner }, taking ? 'shadow: instructor took over the desktop' : 'shadow: instructor gave the desktop back');
+          note(taking ? "took over the learner's desktop" : "gave the learner's desktop back");
+        },
+      });
+      // After the bridge's own close handler, so a take-over ended by leaving is written before the leaving.
+      socket.once('close', () => note("stopped watching the learner's desktop"));
     });
     socketRoute('vnc', (socket, auth, _request, common) =>
       bridgeVnc(socket, async () => openTunnel(auth.stack, auth.lab, await ctx.stacks.secrets(auth.stack.id), auth.server), common),

@@ -15,7 +15,13 @@
  * Xvnc offers None only (labs/desktop: `-SecurityTypes None`, reached through SSH). RFB 3.3, where the
  * server and not the client picks the security type, is refused too; Xvnc and noVNC speak 3.8.
  * The ClientInit shared flag is forced to 1, so a viewer never disconnects the desktop's other users.
+ *
+ * An instructor watching a learner's desktop (desktop-shadow-bridge.ts) goes through the same filter, and
+ * a take-over opens it: `allowInput(true)` forwards input as whole messages, still framed one by one, so
+ * closing it again later cuts no message in half; `allowInput(false)` returns the releases of whatever
+ * keys and buttons the instructor still held (rfb-held-input.ts), so none stays down on the learner's desktop.
  */
+import { HeldInput } from './rfb-held-input.ts';
 import { EXTENDED_MOUSE_BUTTONS, frameClientMessage, listsEncoding, UnknownRfbMessage } from './rfb-client-messages.ts';
 
 export class RfbFilterError extends Error {
@@ -41,6 +47,19 @@ export class RfbInputFilter {
   private readonly framing = { extendedMouse: false };
   /** Counts of dropped input messages by name, for the log when the connection ends. */
   readonly dropped = new Map<string, number>();
+  /** Input passes (a take-over); off for a read-only grant, which never turns it on. */
+  private inputAllowed = false;
+  private readonly held = new HeldInput();
+
+  /**
+   * Lets input through from the next message on, or stops it. Stopping returns the messages that release
+   * the keys and buttons still held, to send to the VNC server at once: the filter only ever forwards
+   * whole messages, so they cannot land inside another one.
+   */
+  allowInput(allowed: boolean): Buffer {
+    this.inputAllowed = allowed;
+    return allowed ? EMPTY : Buffer.concat(this.held.releases());
+  }
 
   /**
    * Takes the next chunk from the browser and returns the bytes to send on to the VNC server (possibly
@@ -117,6 +136,13 @@ export class RfbInputFilter {
     const framed = frameClientMessage(data, at, this.framing);
     if (!framed) return 0;
     const available = data.length - at;
+    if (framed.input && this.inputAllowed) {
+      if (available < framed.size) return 0;
+      const message = data.subarray(at, at + framed.size);
+      this.held.note(message);
+      out.push(message);
+      return framed.size;
+    }
     if (framed.input) {
       this.dropped.set(framed.name, (this.dropped.get(framed.name) ?? 0) + 1);
       const now = Math.min(framed.size, available);

@@ -4,6 +4,8 @@
  * bytes pass unchanged both ways (no parsing, no copy). For a read-only grant the browser's bytes go
  * through RfbInputFilter, which drops keys, pointer, clipboard and the like on the server, so a hand-made
  * client with a read-only token cannot type either; the page's noVNC viewOnly only spares the round trip.
+ * A watching instructor's socket (desktop-shadow-bridge.ts) brings a filter of its own, whose input it
+ * opens and closes, and speaks JSON control in text frames beside the RFB bytes in binary ones.
  */
 import { isRfbInput } from './activity-signal.ts';
 import type { Logger } from 'pino';
@@ -25,15 +27,24 @@ export interface VncBridgeOptions {
   readOnly?: boolean;
   onInput?: () => void;
   onOutput?: () => void;
+  /** A filter the caller controls (a watcher's, opened on take-over); it wins over `readOnly`. */
+  filter?: RfbInputFilter;
+  /** Text frames are control for the caller, not RFB bytes (noVNC sends only binary ones). */
+  onText?: (text: string) => void;
 }
 
-export function bridgeVnc(ws: WebSocket, open: () => Promise<OpenedTunnel>, opts: VncBridgeOptions): void {
+export interface VncBridge {
+  /** Sends whole client messages to the desktop after what the browser sent so far. */
+  inject(bytes: Buffer): void;
+}
+
+export function bridgeVnc(ws: WebSocket, open: () => Promise<OpenedTunnel>, opts: VncBridgeOptions): VncBridge {
   const report = opts.report ?? plainReport(opts.logger);
   let tunnel: OpenedTunnel | undefined;
   let closed = false;
   const early: Buffer[] = [];
   let unsent = 0;
-  const filter = opts.readOnly ? new RfbInputFilter() : undefined;
+  const filter = opts.filter ?? (opts.readOnly ? new RfbInputFilter() : undefined);
 
   const finish = (code: number, reason: string) => {
     if (closed) return;
@@ -43,8 +54,20 @@ export function bridgeVnc(ws: WebSocket, open: () => Promise<OpenedTunnel>, opts
     if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
   };
 
-  ws.on('message', (data) => {
+  const toDesktop = (bytes: Buffer) => {
+    if (!tunnel) {
+      early.push(bytes);
+      return;
+    }
+    if (!tunnel.stream.write(bytes)) {
+      ws.pause();
+      tunnel.stream.once('drain', () => ws.resume());
+    }
+  };
+
+  ws.on('message', (data, isBinary) => {
     if (closed) return;
+    if (!isBinary && opts.onText) return opts.onText(data.toString());
     let bytes = messageBytes(data);
     // Screen-update requests flow whether or not anyone is there; only real input counts.
     if (isRfbInput(bytes)) opts.onInput?.();
@@ -58,14 +81,7 @@ export function bridgeVnc(ws: WebSocket, open: () => Promise<OpenedTunnel>, opts
       }
       if (bytes.length === 0) return;
     }
-    if (!tunnel) {
-      early.push(bytes);
-      return;
-    }
-    if (!tunnel.stream.write(bytes)) {
-      ws.pause();
-      tunnel.stream.once('drain', () => ws.resume());
-    }
+    toDesktop(bytes);
   });
   ws.on('close', () => finish(CLOSE.normal, 'browser closed'));
   ws.on('error', () => finish(CLOSE.error, 'socket error'));
@@ -94,4 +110,9 @@ export function bridgeVnc(ws: WebSocket, open: () => Promise<OpenedTunnel>, opts
       finish(CLOSE.error, error instanceof LabConnectionError ? error.message : 'The desktop could not connect to the lab.');
     }
   })();
+  return {
+    inject(bytes) {
+      if (!closed && bytes.length > 0) toDesktop(bytes);
+    },
+  };
 }

@@ -86,6 +86,19 @@ describe('connection tokens', () => {
     await assert.rejects(connect(noJti), { status: 401 });
   });
 
+  test('a watcher\'s token carries its course; an unknown kind or a course that is not text is refused', async () => {
+    const keys = rt.ctx.keys;
+    const watcher = await verifyConnectionToken(keys, await signConnectionToken(keys, { learner: 'teacher', context: 'course-1', stackId, server: 'desktop', kind: 'desktop-shadow', readOnly: false }, 60));
+    assert.equal(watcher.kind, 'desktop-shadow');
+    assert.equal(watcher.context, 'course-1');
+    assert.equal((await verifyConnectionToken(keys, await token())).context, undefined, 'a learner\'s token names no course');
+    const key = keys.key('connection-token');
+    const signed = (claims: Record<string, unknown>) =>
+      new SignJWT({ stk: stackId, srv: 'default', ro: false, ...claims }).setProtectedHeader({ alg: 'HS256' }).setSubject('teacher').setAudience('stacklab:gateway').setJti(crypto.randomUUID()).setExpirationTime('1m').sign(key);
+    await assert.rejects(verifyConnectionToken(keys, await signed({ knd: 'spectate' })), /unknown kind/);
+    await assert.rejects(verifyConnectionToken(keys, await signed({ knd: 'desktop-shadow', ctx: ['course-1'] })), /malformed course/);
+  });
+
   test('a token opens one socket: the second use is refused', async () => {
     const jwt = await token();
     const first = await connect(jwt);

@@ -152,3 +152,41 @@ describe('read-only RFB filter', () => {
     assert.deepEqual(filter.push(encodings.subarray(1000)), encodings);
   });
 });
+
+describe('a watcher\'s RFB filter, opened on take-over (desktop shadowing)', () => {
+  test('input is dropped until allowInput(true), passes whole while allowed, and is dropped again after', () => {
+    const filter = new RfbInputFilter();
+    assert.deepEqual(filter.push(cat(HANDSHAKE, msg.key(0x61, true), msg.key(0x61, false), msg.updateRequest())), cat(HANDSHAKE, msg.updateRequest()));
+    assert.equal(filter.allowInput(true).length, 0);
+    const typed = cat(msg.key(0x62, true), msg.key(0x62, false), msg.pointer(0), msg.cutText('hi'));
+    // Byte by byte: a message is only ever forwarded whole, so nothing comes out before its last byte.
+    const out: Buffer[] = [];
+    for (const byte of typed) out.push(filter.push(Buffer.from([byte])));
+    assert.deepEqual(Buffer.concat(out), typed);
+    assert.equal(filter.allowInput(false).length, 0, 'nothing was held down');
+    assert.deepEqual(filter.push(cat(msg.key(0x63, true), msg.updateRequest())), msg.updateRequest());
+  });
+
+  test('giving back releases the keys and mouse button still held, and only those', () => {
+    const filter = new RfbInputFilter();
+    filter.push(HANDSHAKE);
+    filter.allowInput(true);
+    const shiftDown = msg.key(0xffe1, true);
+    const qemuDown = cat(u8(255, 0), u16(1), s32(0x61), s32(0x1e));
+    const pressed = cat(shiftDown, msg.key(0x41, true), msg.key(0x41, false), qemuDown, cat(u8(5, 1), u16(30), u16(40)));
+    assert.deepEqual(filter.push(pressed), pressed);
+    const releases = filter.allowInput(false);
+    assert.deepEqual(releases, cat(msg.key(0xffe1, false), cat(u8(255, 0), u16(0), s32(0x61), s32(0x1e)), cat(u8(5, 0), u16(30), u16(40))));
+    assert.equal(filter.allowInput(true).length, 0);
+    assert.equal(filter.allowInput(false).length, 0, 'released once, then forgotten');
+  });
+
+  test('take-over in the middle of a dropped message does not let its rest through', () => {
+    const filter = new RfbInputFilter();
+    filter.push(HANDSHAKE);
+    const clip = msg.cutText('secret text');
+    assert.equal(filter.push(clip.subarray(0, 10)).length, 0);
+    filter.allowInput(true);
+    assert.deepEqual(filter.push(cat(clip.subarray(10), msg.key(0x61, true))), msg.key(0x61, true));
+  });
+});

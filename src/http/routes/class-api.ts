@@ -1,8 +1,8 @@
 /**
  * The instructors' class view API under /api/v1/class: the roster of the session's course (with each
  * learner's time budget where the lab has one; extending it: class-budget.ts), resetting a
- * learner's lab, a connection token to shadow a learner's terminal, the terminal recordings, and the staff
- * actions in a stack's history (playing a recording is one).
+ * learner's lab, a connection token to shadow a learner's terminal or VNC desktop, the terminal
+ * recordings, and the staff actions in a stack's history (playing a recording is one).
  * Every route needs a session with instructor rights (an LTI launch with an instructor role, see
  * src/domain/roles.ts) and acts only inside the session's own course (its LTI context): a stack or a
  * recording of another course is reported as missing, as if it did not exist.
@@ -19,6 +19,7 @@ import { classBudgets } from '../../services/class-budgets.ts';
 import { classRoster } from '../../services/class-roster.ts';
 import { isInstructor, requireSession, type Session } from '../session.ts';
 import { sessionOf } from './learner-api.ts';
+import { findServer, labServers, DEFAULT_SERVER } from '../../domain/lab-servers.ts';
 
 type IdParams = { Params: { id: string } };
 
@@ -26,6 +27,10 @@ type IdParams = { Params: { id: string } };
 export interface ShadowGrant {
   path: string;
   protocols: string[];
+  /** A terminal (xterm and JSON control) or a VNC desktop (noVNC, control in text frames beside RFB). */
+  screen: 'terminal' | 'desktop';
+  /** The lab server watched: 'default' for a terminal (the learner's latest session), a screen for a desktop. */
+  server: string;
   /** Whether this watcher may take over (not on a read-only lab). */
   mayTakeOver: boolean;
   expiresIn: number;
@@ -81,6 +86,7 @@ export async function recordingsAnswer(ctx: AppContext, stack: Stack) {
 }
 
 const RESET_BODY = { type: ['object', 'null'], properties: { confirm: { type: 'string', maxLength: 16 } } } as const;
+const SHADOW_BODY = { type: ['object', 'null'], properties: { server: { type: 'string', minLength: 1, maxLength: 64 } } } as const;
 
 export function classApi(ctx: AppContext) {
   return async function classApiPlugin(app: FastifyInstance): Promise<void> {
@@ -97,17 +103,31 @@ export function classApi(ctx: AppContext) {
       return { stackId: reset.id, state: reset.state };
     });
 
-    app.post<IdParams>('/api/v1/class/stacks/:id/shadow', async (request) => {
+    app.post<IdParams & { Body: { server?: string } | undefined }>('/api/v1/class/stacks/:id/shadow', { schema: { body: SHADOW_BODY } }, async (request) => {
       const session = instructorOf(request);
       const stack = await classStack(ctx, session, request.params.id);
       const lab = ctx.labs.get(stack.lab);
       if (!lab) throw new AppError('LAB_NOT_FOUND', `lab ${stack.lab} is not loaded`);
-      if (lab.protocol !== 'ssh') throw AppError.badInput(`lab ${lab.id} is a ${lab.protocol} desktop`, sentence('error.BAD_REQUEST.onlyTerminalsWatched'));
+      // guacd could let a watcher join the learner's RDP session by its id, but not switch it from
+      // read-only to input: not built yet (docs/class-view.md).
+      if (lab.protocol === 'rdp') throw AppError.badInput(`lab ${lab.id} is an rdp desktop`, sentence('error.BAD_REQUEST.rdpNotWatched'));
       if (stack.state !== 'READY') throw new AppError('INVALID_STATE', `stack is ${stack.state}`, { message: sentence('error.INVALID_STATE.nothingToWatch') });
-      // The token names the watcher, not the learner: the gateway's shadow route takes no other kind.
-      const token = await signConnectionToken(ctx.keys, { learner: session.learner, stackId: stack.id, server: 'default', kind: 'shadow', readOnly: lab.readOnly }, ctx.config.token_ttl);
-      request.log.info({ instructor: session.learner, learner: stack.learner, stack: stack.id }, 'class: shadow token issued');
-      const grant: ShadowGrant = { path: `/gateway/stacks/${stack.id}/shadow`, protocols: [PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${token}`], mayTakeOver: !lab.readOnly, expiresIn: ctx.config.token_ttl };
+      const desktop = lab.protocol === 'vnc';
+      // A terminal watcher follows the learner's latest session wherever it is; a desktop watcher opens one screen.
+      const server = desktop ? (request.body?.server ?? labServers(lab)[0]?.name ?? DEFAULT_SERVER) : DEFAULT_SERVER;
+      if (desktop && !findServer(lab, server)) throw AppError.badInput(`lab '${lab.id}' has no server '${server}'`);
+      const kind = desktop ? 'desktop-shadow' : 'shadow';
+      // The token names the watcher and its course, not the learner: the gateway's shadow routes take no other kind.
+      const token = await signConnectionToken(ctx.keys, { learner: session.learner, context: session.context, stackId: stack.id, server, kind, readOnly: lab.readOnly }, ctx.config.token_ttl);
+      request.log.info({ instructor: session.learner, learner: stack.learner, stack: stack.id, kind }, 'class: shadow token issued');
+      const grant: ShadowGrant = {
+        path: `/gateway/stacks/${stack.id}/${kind}`,
+        protocols: [PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${token}`],
+        screen: desktop ? 'desktop' : 'terminal',
+        server,
+        mayTakeOver: !lab.readOnly,
+        expiresIn: ctx.config.token_ttl,
+      };
       return grant;
     });
 

@@ -61,6 +61,7 @@ ${messagesScript(locale, CLASS_SCRIPT_MESSAGES)}
       <button id="btn-shadow-close" type="button">${escapeHtml(t('class.stopWatching'))}</button>
     </div>
     <div id="shadow-terminal" class="terminal" translate="no" dir="ltr"></div>
+    <div id="shadow-desktop" class="desktop-shadow" translate="no" dir="ltr" hidden></div>
   </section>
   <section id="recordings-panel" class="panel" aria-labelledby="recordings-title" hidden>
     <div class="panel-bar">

@@ -81,8 +81,13 @@ export function learnerApi(ctx: AppContext) {
       return stackView(stack, now(), { unshelveEstimate: await ctx.stacks.wakeEstimates.estimate(stack.provider, configured) });
     };
     // The time budget is read from the stack's history: on every answer but the keepalive (the hottest
-    // route), whose page keeps the budget it last got and counts down itself.
-    const view = async (stack: Stack) => ({ ...(await plainView(stack)), usage: usageView(await ctx.stacks.budgets.status(stack, now(), stack.id)) });
+    // route), whose page keeps the budget it last got and counts down itself. The desktop's watchers
+    // ride along: the page's status poll is how a desktop's learner hears of them.
+    const view = async (stack: Stack) => ({
+      ...(await plainView(stack)),
+      usage: usageView(await ctx.stacks.budgets.status(stack, now(), stack.id)),
+      desktopWatch: ctx.desktopWatchers.presence(stack.id) ?? null,
+    });
 
     app.get('/api/v1/me', async (request) => {
       const session = sessionOf(request);

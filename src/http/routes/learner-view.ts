@@ -2,6 +2,7 @@
  * What the lab page shows about a stack and a lab: only what a learner may see (no address, no key, no
  * password), with the state put in plain words and what to do next. Pure functions of (stack, lab, now).
  */
+import type { DesktopPresence } from '../../gateway/desktop-watchers.ts';
 import type { Config } from '../../config/schema.ts';
 import type { Lab } from '../../domain/lab.ts';
 import type { Stack } from '../../domain/stack.ts';
@@ -45,6 +46,11 @@ export interface StackView {
    * counts down while the lab runs).
    */
   usage?: UsageView | null;
+  /**
+   * Course staff watching this lab's desktop in this server process (desktop-watchers.ts), or null when
+   * nobody is; absent from keepalive answers. A terminal's watchers are told on the terminal's own socket.
+   */
+  desktopWatch?: DesktopPresence | null;
 }
 
 /** A budget as the learner sees it, in seconds as of `serverNow`. */

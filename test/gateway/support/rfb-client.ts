@@ -19,11 +19,18 @@ const KEYSYMS: Record<string, number> = { '\r': 0xff0d, '\n': 0xff0d, '\t': 0xff
 export class RfbClient {
   private buffered = Buffer.alloc(0);
   private waiter: (() => void) | undefined;
+  /** The JSON control messages the gateway sent in text frames, in order. */
+  readonly controls: Array<Record<string, unknown>> = [];
   /** Resolves with the close code and reason when the socket closes. */
   readonly closed: Promise<{ code: number; reason: string }>;
 
   private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data: Buffer) => {
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) {
+        this.controls.push(JSON.parse(data.toString()) as Record<string, unknown>);
+        this.waiter?.();
+        return;
+      }
       this.buffered = Buffer.concat([this.buffered, data]);
       this.waiter?.();
     });
@@ -90,6 +97,31 @@ export class RfbClient {
 
   send(bytes: Buffer): void {
     this.ws.send(bytes);
+  }
+
+  /** Sends a JSON control message in a text frame (a watcher's `takeover` and `release`). */
+  control(message: Record<string, unknown>): void {
+    this.ws.send(JSON.stringify(message));
+  }
+
+  /** Waits for a control message the predicate accepts (one that came already counts). */
+  async controlMatching(accept: (message: Record<string, unknown>) => boolean, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    for (let seen = 0; ; ) {
+      const found = this.controls.slice(seen).find(accept);
+      if (found) return found;
+      seen = this.controls.length;
+      if (this.ws.readyState !== this.ws.OPEN) throw new Error(`socket closed; controls so far: ${JSON.stringify(this.controls)}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no matching control message within ${timeoutMs} ms; got ${JSON.stringify(this.controls)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
   }
 
   key(keysym: number, down: boolean): void {
