@@ -15,9 +15,17 @@ export const EXTENSION_CHOICES = [1800, 3600, 7200, 18000] as const;
 
 const clock = (seconds: number) => duration(seconds * 1000);
 
+/**
+ * The time a budget counts as used, to the second, as the complement of the time left shown beside it:
+ * rounded separately, the two could miss the budget by a second.
+ */
+export function budgetUsed(budget: BudgetStatus): number {
+  return budget.exhausted ? Math.round(budget.usedSeconds) : budget.budgetSeconds - Math.round(budget.leftSeconds);
+}
+
 /** "1:30:00 left of 10:00:00", or that it is used up. */
 export function budgetText(budget: BudgetStatus): string {
-  return budget.exhausted ? t('class.budgetUsedUp', { budget: clock(budget.budgetSeconds) }) : t('class.budgetLeft', { left: clock(budget.leftSeconds), budget: clock(budget.budgetSeconds) });
+  return budget.exhausted ? t('class.budgetUsedUp', { budget: clock(budget.budgetSeconds) }) : t('class.budgetLeft', { left: clock(Math.round(budget.leftSeconds)), budget: clock(budget.budgetSeconds) });
 }
 
 /** "30 minutes", "2 hours" in the page's language (Intl's own unit names). */

@@ -14,7 +14,7 @@ import { DesktopShadowView } from './desktop-shadow-view.ts';
 import type { classAnswer, recordingsAnswer, ShadowGrant } from '../src/http/routes/class-api.ts';
 import type { Sent } from './sent.ts';
 import { elementLookup } from './element-lookup.ts';
-import { BudgetDialog, budgetText } from './class-budget.ts';
+import { BudgetDialog, budgetText, budgetUsed } from './class-budget.ts';
 import { HistoryDialog } from './class-history.ts';
 import { dateTime, duration, list, number, percent, t } from './i18n.ts';
 
@@ -121,7 +121,9 @@ async function loadRoster(): Promise<void> {
       cell(row, titles.get(entry.lab) ?? entry.lab);
       cell(row, entry.state).className = 'state';
       cell(row, dateTime(entry.lastActivityAt));
-      const used = cell(row, clock(entry.secondsUsed));
+      // Beside a budget, the time the budget counts (every stack of the learner's lab, resets included),
+      // so that used and left add up to it; without one, this stack's running time.
+      const used = cell(row, clock(entry.budget ? budgetUsed(entry.budget) : entry.secondsUsed));
       if (entry.budget) used.append(' ', Object.assign(document.createElement('span'), { className: 'muted budget', textContent: budgetText(entry.budget) }));
       cell(row, entry.bestScore === null ? '–' : percent(entry.bestScore));
       const actions = document.createElement('div');

@@ -98,6 +98,11 @@ describe('class view (Chromium, LTI emulator, local LXC runtime)', { skip: skipU
     // The lab has a time budget: the instructor adds an hour to Bob's, and his row shows it.
     const bobRow = '#roster tbody tr[data-learner="bob"]';
     assert.match(await classPage.innerText(`${bobRow} .budget`), /left of 10:00:00/);
+    // Time used and time left are the budget's two halves: they add up to it.
+    const seconds = (clock: string) => clock.split(':').reduce((sum, part) => sum * 60 + Number(part), 0);
+    const usedCell = await classPage.$eval(`${bobRow} .budget`, (el) => el.parentElement!.firstChild!.textContent!.trim());
+    const left = /([\d:]+) left of/.exec(await classPage.innerText(`${bobRow} .budget`))![1]!;
+    assert.equal(seconds(usedCell) + seconds(left), 10 * 3600, `used ${usedCell} and ${left} left do not make the budget`);
     await classPage.click(`${bobRow} button.add-time`);
     await classPage.waitForSelector('#budget-dialog[open]');
     assert.match(await classPage.innerText('#budget-dialog'), /Add lab time for bob/);
