@@ -187,6 +187,10 @@ describe('lxc: a volume on a real server', { skip: skipUnless(missing === null, 
     assert.equal(await root('cat /var/log/stacklab-final.log >&2; test -f /srv/data/mounted-by-user-data && echo yes'), 'yes');
     assert.equal(Number(await root('blockdev --getsize64 /dev/vdb')), GiB);
     assert.equal(await root('blkid -s TYPE -o value /dev/vdb'), 'ext4');
+    // The host has the file system mounted: the device is readable only, even to the lab's root.
+    const write = await sshExec(target, 'dd if=/dev/zero of=/dev/vdb bs=4096 count=1 conv=notrunc');
+    assert.notEqual(write.code, 0, 'the lab wrote to its volume\'s device');
+    assert.match(write.stderr, /Operation not permitted|Permission denied/);
     const fsSize = Number(await root('df -B1 --output=size /srv/data | tail -n 1'));
     assert.ok(fsSize > 0.9 * GiB && fsSize <= GiB, `file system of ${fsSize} bytes`);
     // The size is enforced: more than the volume holds is refused inside the lab.
