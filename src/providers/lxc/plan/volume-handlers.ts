@@ -70,8 +70,9 @@ function chooseDevice(state: PlanState, owner: string, server: ServerPlan, wante
 
 /** Attaches a data volume to a server already planned; `owner` and `property` say where the template asks for it. */
 function attach(state: PlanState, owner: string, property: string, serverRes: string, volumeRes: string, wanted: string | undefined): void {
-  const v = state.volumes.get(volumeRes)!;
-  const server = state.servers.find((x) => x.resource === serverRes) ?? state.fail(owner, `server ${serverRes} is not built by the local runtime`, property);
+  // Named by a plain string (no dependency), either may come later in the walk, or have been refused.
+  const v = state.volumes.get(volumeRes) ?? state.fail(owner, `volume ${volumeRes} is not built by the local runtime before this (missing depends_on?)`, property);
+  const server = state.servers.find((x) => x.resource === serverRes) ?? state.fail(owner, `server ${serverRes} is not built by the local runtime before this (missing depends_on?)`, property);
   if (v.image !== undefined) state.fail(owner, `volume ${volumeRes} is made from an image: the local runtime can only boot a server from it (block_device_mapping_v2 with boot_index 0), not attach it as a data disk`, property);
   if (v.attachedTo !== undefined) state.fail(owner, `volume ${volumeRes} is already attached to ${v.attachedTo}; the local runtime attaches a volume to one server`, property);
   const device = chooseDevice(state, owner, server, wanted, property);
@@ -120,7 +121,8 @@ export function planServerDisks(state: PlanState, res: string, p: Props): Server
       const imageValue = e.image ?? e.image_id;
       if (volumeRef !== undefined) {
         const volumeRes = state.lookup(volumeRef, 'OS::Cinder::Volume') ?? state.fail(res, `volume_id "${volumeRef}" is not a volume of this template`, `${at}.volume_id`);
-        if (bootIndex === 0 || isBootDevice(device)) boot(state.volumes.get(volumeRes)!.image, `${at}.volume_id`);
+        const v = state.volumes.get(volumeRes) ?? state.fail(res, `volume ${volumeRes} is not built by the local runtime before this (missing depends_on?)`, `${at}.volume_id`);
+        if (bootIndex === 0 || isBootDevice(device)) boot(v.image, `${at}.volume_id`);
         else later.push(() => attach(state, res, `${at}.volume_id`, res, volumeRes, device));
       } else if (imageValue !== undefined) {
         // Nova boots from an image mapping unless it is given a later boot index; the overlay is the server's root.
