@@ -209,6 +209,10 @@ describe('lxc: a volume on a real server', { skip: skipUnless(missing === null, 
     assert.equal((await waitFor(provider, ref, 'RESUME')).status, 'COMPLETE');
     await waitForLogin(target, 10_000);
     assert.equal(await root('cat /srv/data/proof'), 'kept across suspend');
+    // The other ways templates mount a disk: by device, by UUID (as blkid prints it), a second mount -a.
+    assert.equal(await root('mkdir -p /mnt/a /mnt/b && mount -t ext4 /dev/vdb /mnt/a && mount UUID=$(blkid -s UUID -o value /dev/vdb) /mnt/b && mount -a && cat /mnt/a/proof /mnt/b/proof'), 'kept across suspend\nkept across suspend');
+    // Anything that is not a volume goes to the real mount.
+    assert.equal(await root('mkdir -p /mnt/t && mount -t tmpfs none /mnt/t && findmnt -n -o FSTYPE /mnt/t'), 'tmpfs');
 
     await provider.delete(ref);
     assert.deepEqual(await leftovers(state.shortId, name, state.plan.publicIps), []);

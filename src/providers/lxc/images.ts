@@ -12,7 +12,8 @@ import { ensureIdRange, type IdRange } from './idmap.ts';
 import { shiftRootfs, withShiftLock } from './image-shift.ts';
 import { DEFAULT_IMAGE_ALIASES, type LxcSettings } from './options.ts';
 
-const BASE_PACKAGES = ['openssh-server', 'systemd-sysv', 'sudo', 'iproute2', 'iputils-ping', 'curl', 'procps', 'ca-certificates', 'netbase', 'less', 'nano'];
+// e2fsprogs: required (so in every minbase) up to Debian 12, optional from 13 on; labs format disks with it.
+const BASE_PACKAGES = ['openssh-server', 'systemd-sysv', 'sudo', 'iproute2', 'iputils-ping', 'curl', 'procps', 'ca-certificates', 'netbase', 'less', 'nano', 'e2fsprogs'];
 
 /**
  * A catalog image: the Debian suite debootstrap builds it from and the packages it adds.
