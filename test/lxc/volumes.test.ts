@@ -214,6 +214,17 @@ describe('lxc: a volume on a real server', { skip: skipUnless(missing === null, 
     // Anything that is not a volume goes to the real mount.
     assert.equal(await root('mkdir -p /mnt/t && mount -t tmpfs none /mnt/t && findmnt -n -o FSTYPE /mnt/t'), 'tmpfs');
 
+    // A reboot of the server: the fstab line is bound again at boot, as a cloud image's fstab mounts it.
+    await root('touch /run/before-reboot');
+    await provider.rebootServers!(ref, ['my_server']);
+    for (let i = 0; ; i++) {
+      const r = await sshExec(target, 'test ! -e /run/before-reboot && systemctl is-system-running --wait', 5000).catch(() => null);
+      if (r?.code === 0) break;
+      assert.ok(i < 300, `the server did not come back from its reboot: ${r?.stdout ?? ''}`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.equal(await root('cat /srv/data/proof'), 'kept across suspend');
+
     await provider.delete(ref);
     assert.deepEqual(await leftovers(state.shortId, name, state.plan.publicIps), []);
     assert.equal(existsSync(volumeDir), false);
