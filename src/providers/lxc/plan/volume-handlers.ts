@@ -46,12 +46,13 @@ export const planVolume: ResourceHandler = (state, res, p) => {
   if (p.size === undefined && image === undefined) state.fail(res, 'size is required for a volume that is not made from an image', 'size');
   const v = newVolume(state, res, state.whole(res, p.size, 'size', 1, 1, MAX_VOLUME_GB), image);
   const metadata = obj(p.metadata);
-  const name = state.text(res, p.name, 'name') ?? null;
+  // Heat names an unnamed volume after the stack and the resource.
+  const name = state.text(res, p.name, 'name') ?? `${state.input.stackName}-${res}`;
   state.attributes[res] = {
     size: v.sizeGb, status: 'available', display_name: name, display_description: state.text(res, p.description, 'description') ?? null,
     availability_zone: state.text(res, p.availability_zone, 'availability_zone') ?? 'nova', bootable: image !== undefined, encrypted: false,
     multiattach: false, metadata: JSON.stringify(metadata), metadata_values: metadata, snapshot_id: null, source_volid: null,
-    volume_type: state.text(res, p.volume_type, 'volume_type') ?? '', created_at: new Date(0).toISOString(), attachments: '[]', attachments_list: [],
+    volume_type: state.text(res, p.volume_type, 'volume_type') ?? '', created_at: new Date().toISOString(), attachments: '[]', attachments_list: [],
     show: { id: state.ids[res], name, size: v.sizeGb, status: 'available', bootable: String(image !== undefined) },
   };
 };
