@@ -82,6 +82,7 @@ ${server('vm', 'block_device_mapping: [ { device_name: vda, volume_id: { get_res
 `), []);
     const refused = (r: string) => problems(r).map((x) => `${x.resource}.${x.property}: ${x.message}`).join('\n');
     assert.match(refused('  v: { type: OS::Cinder::Volume, properties: { size: 1, snapshot_id: 0b1c } }\n'), /v\.snapshot_id: volumes made from snapshots of a cloud are not supported/);
+    assert.match(refused('  v: { type: OS::Cinder::Volume, properties: { source_volid: 0b1c } }\n'), /v\.source_volid: volumes made from volumes of a cloud are not supported/);
     assert.match(refused('  v: { type: OS::Cinder::Volume, properties: { size: 1000 } }\n'), /v\.size: must be a whole number from 1 to 100/);
     assert.match(refused('  v: { type: OS::Cinder::Volume }\n'), /v\.size: size is required/);
     assert.match(

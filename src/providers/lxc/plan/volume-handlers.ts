@@ -30,7 +30,7 @@ function catalogImage(state: PlanState, res: string, value: unknown, property: s
 /** A volume made from another volume, a snapshot or a backup names an object of a cloud, which this host has not got. */
 function refuseCloudSources(state: PlanState, res: string, p: Props, keys: string[], at = ''): void {
   for (const k of keys)
-    if (p[k] !== undefined && p[k] !== null) state.fail(res, `volumes made from ${k === 'source_volid' ? 'another volume' : k.replace(/_id$/, '')}s of a cloud are not supported by the local runtime (lxc); make a blank volume or one from an image`, `${at}${k}`);
+    if (p[k] !== undefined && p[k] !== null) state.fail(res, `volumes made from ${k === 'source_volid' ? 'volumes' : `${k.replace(/_id$/, '')}s`} of a cloud are not supported by the local runtime (lxc); make a blank volume or one from an image`, `${at}${k}`);
 }
 
 function newVolume(state: PlanState, res: string, sizeGb: number, image?: string): VolumeState {
