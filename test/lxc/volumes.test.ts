@@ -66,10 +66,11 @@ outputs:
     assert.deepEqual(p.servers[0].volumes?.map((v) => v.device), ['vdb']);
   });
 
+  // Boot from a volume made from an image, in the style of Juniper/wistar issue #46 (a v1 mapping at vda, delete_on_termination as text).
   test('block_device_mapping (v1): a volume of the template at vdb; a server booted from an image volume runs that image', () => {
     const p = plan(`  boot: { type: OS::Cinder::Volume, properties: { image: debian-11-genericcloud-amd64, size: 5 } }
   data: { type: OS::Cinder::Volume, properties: { size: 1 } }
-${server('vm', 'block_device_mapping: [ { device_name: vda, volume_id: { get_resource: boot } }, { device_name: vdb, volume_id: { get_resource: data } } ]').replace('image: debian-12, ', '')}`);
+${server('vm', 'block_device_mapping: [ { device_name: vda, volume_id: { get_resource: boot }, delete_on_termination: "true" }, { device_name: vdb, volume_id: { get_resource: data } } ]').replace('image: debian-12, ', '')}`);
     assert.equal(p.servers[0].image, 'debian-11');
     // The boot volume is the server's root (its overlay): nothing is made for it.
     assert.deepEqual(p.volumes?.map((v) => v.resource), ['data']);
