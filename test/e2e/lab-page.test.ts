@@ -41,7 +41,7 @@ describe('lab page (Chromium, local LXC runtime)', { skip: skipUnless(blocker ==
         templateLab('single-server', {
           id: 'e2e-broken',
           title: 'A broken lab',
-          providers: [{ name: 'local', capacity: -1, template: "heat_template_version: 2016-10-14\nparameters:\n  run: { type: string, default: '' }\nresources:\n  volume:\n    type: OS::Cinder::Volume\n    properties: { size: 1 }\n", templateFile: 'template.yaml' }],
+          providers: [{ name: 'local', capacity: -1, template: "heat_template_version: 2016-10-14\nparameters:\n  run: { type: string, default: '' }\nresources:\n  database:\n    type: OS::Trove::Instance\n    properties: { flavor: m1.small, size: 1 }\n", templateFile: 'template.yaml' }],
         }),
       ],
       { keepalive_interval: 3, idle_timeout: 8 },
@@ -121,7 +121,7 @@ describe('lab page (Chromium, local LXC runtime)', { skip: skipUnless(blocker ==
     const page = await world.openLab('grace', 'e2e-broken');
     await page.waitForSelector('#overlay:not([hidden]) #overlay-title:text("Something went wrong")', { timeout: 60_000 });
     const error = await page.innerText('#overlay-error');
-    assert.match(error, /Cinder::Volume/, 'the error names what is wrong');
+    assert.match(error, /Trove::Instance/, 'the error names what is wrong');
     assert.match(error, /Try again/);
     assert.equal(await page.isVisible('#overlay-action'), true);
     assert.equal(await page.innerText('#state-badge'), 'Error');

@@ -25,8 +25,8 @@ ${props}`;
 const CASES: { name: string; template: string; expect: RegExp[] }[] = [
   {
     name: 'a resource type the runtime cannot emulate',
-    template: `heat_template_version: 2016-10-14\nresources:${NET}\n  volume: { type: OS::Cinder::Volume, properties: { size: 1 } }\n`,
-    expect: [/volume/, /OS::Cinder::Volume/, /not supported/],
+    template: `heat_template_version: 2016-10-14\nresources:${NET}\n  database: { type: OS::Trove::Instance, properties: { flavor: m1.small, size: 1 } }\n`,
+    expect: [/database/, /OS::Trove::Instance/, /not supported/],
   },
   {
     name: 'an image that is not in the catalog',
@@ -74,7 +74,7 @@ describe('lxc: bad templates are refused clearly', () => {
   test('every part the runtime cannot run is listed, not only the first, without echoes of the refused ones', () => {
     const template = `heat_template_version: 2016-10-14
 resources:${NET}
-  volume: { type: OS::Cinder::Volume, properties: { size: 1 } }
+  database: { type: OS::Trove::Instance, properties: { flavor: m1.small, size: 1 } }
   structured: { type: OS::Heat::StructuredConfig, properties: { config: { a: 1 } } }
   port: { type: OS::Neutron::Port, properties: { network: { get_resource: net }, fixed_ips: [ { ip_address: 10.9.9.9 } ] } }
   web:
@@ -91,7 +91,7 @@ resources:${NET}
 `;
     const found = validateForLxc(template, { file: 'bad.yaml' }).map((p) => `${p.resource} ${p.property}: ${p.message}`);
     assert.equal(found.length, 5, found.join('\n'));
-    assert.match(found[0], /^volume type: .*OS::Cinder::Volume/);
+    assert.match(found[0], /^database type: .*OS::Trove::Instance/);
     assert.match(found[1], /^structured type: .*OS::Heat::StructuredConfig/);
     const rest = found.slice(2).sort();
     assert.match(rest[0], /^port fixed_ips: fixed IP 10\.9\.9\.9 is not in subnet/);
@@ -117,7 +117,7 @@ describe('lxc: create refuses bad templates before building anything', { skip: s
     );
     assert.ok(err instanceof ProviderError, String(err));
     assert.equal(err.code, 'TEMPLATE_INVALID');
-    assert.match(err.userMessage, /volume.*OS::Cinder::Volume|OS::Cinder::Volume.*volume/);
+    assert.match(err.userMessage, /database.*OS::Trove::Instance|OS::Trove::Instance.*database/);
     assert.equal(await provider.get({ id: name, name }), null);
     assert.equal(existsSync(join(LXC_HOME, 'stacks', `${name}.json`)), false);
     assert.ok(readdirSync(join(LXC_DATA_DIR, 'reservations', 'ip')).length <= before);

@@ -86,8 +86,8 @@ describe('lxc planner: OS::Heat::ResourceGroup', () => {
     const problems = validateForLxc(bad.replace('image: debian-12, flavor', 'image: plan9, flavor'));
     assert.deepEqual(problems.map((p) => [p.resource, p.property]).sort(), [['jump', 'image'], ['nodes', 'resource_def.properties.image']]);
     assert.match(problems.find((p) => p.resource === 'nodes')!.message, /^member 0: image "windows-0" is not in the local image catalog/);
-    const unsupported = validateForLxc(groupTemplate().replace('        type: OS::Nova::Server\n        properties:\n          name: node', '        type: OS::Cinder::Volume\n        properties:\n          name: node'));
-    assert.match(unsupported.map((p) => `${p.resource} ${p.property} ${p.message}`).join('\n'), /nodes resource_def\.type members of type OS::Cinder::Volume are not supported/);
+    const unsupported = validateForLxc(groupTemplate().replace('        type: OS::Nova::Server\n        properties:\n          name: node', '        type: OS::Trove::Instance\n        properties:\n          name: node'));
+    assert.match(unsupported.map((p) => `${p.resource} ${p.property} ${p.message}`).join('\n'), /nodes resource_def\.type members of type OS::Trove::Instance are not supported/);
   });
 
   test('a member index the group does not have is refused like Heat refuses it', () => {

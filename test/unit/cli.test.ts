@@ -60,7 +60,7 @@ test('stacklab validate --provider lxc lists every part the local runtime cannot
 resources:
   net: { type: OS::Neutron::Net }
   subnet: { type: OS::Neutron::Subnet, properties: { network: { get_resource: net }, cidr: 10.0.0.0/24 } }
-  volume: { type: OS::Cinder::Volume, properties: { size: 1 } }
+  database: { type: OS::Trove::Instance, properties: { flavor: m1.small, size: 1 } }
   server:
     type: OS::Nova::Server
     properties:
@@ -70,7 +70,7 @@ resources:
 `);
   const { code, stderr } = await run('validate', '--provider', 'lxc', file);
   assert.equal(code, 1);
-  assert.match(stderr, /template\.yaml:5: resource 'volume', property 'type': the local runtime \(lxc\) cannot run this: type OS::Cinder::Volume/);
+  assert.match(stderr, /template\.yaml:5: resource 'database', property 'type': the local runtime \(lxc\) cannot run this: type OS::Trove::Instance/);
   assert.match(stderr, /template\.yaml:10: resource 'server', property 'image': the local runtime \(lxc\) cannot run this: image "windows-server-2019"/);
   assert.match(stderr, /template\.yaml:11: resource 'server', property 'networks\[0\]\.network': the local runtime \(lxc\) cannot run this: network "private"/);
   assert.doesNotMatch(stderr, /first property/);

@@ -117,6 +117,8 @@ function planOf(state: PlanState): StackPlan {
     routers: [...state.routers.values()].map(({ external: _e, ...r }) => r),
     servers: state.servers,
     waitConditions: state.waitConditions,
+    // A volume made from an image is a server's boot disk: that server runs on the image, nothing is made for it.
+    volumes: [...state.volumes.values()].filter((v) => v.image === undefined).map(({ resource, dir, sizeGb }) => ({ resource, dir, sizeGb })),
     publicIps: state.publicIps,
     attributes: state.attributes,
     resourceIds: state.ids,

@@ -10,7 +10,7 @@
  * the flavor's memory and pids limits.
  */
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeAccounts } from './accounts.ts';
 import { guestSetup } from './cloud-config.ts';
@@ -19,6 +19,8 @@ import { idmapConfig, type IdRange } from './idmap.ts';
 import { shiftOwners } from './image-shift.ts';
 import { makeHostKey } from './keys.ts';
 import type { ServerPlan } from './plan.ts';
+import { VOLUMES_UNIT, volumeGuestFiles } from './volume-guest.ts';
+import { GUEST_VOLUMES_DIR, type MountedVolume } from './volumes.ts';
 
 const CGROUP_V1 = existsSync('/sys/fs/cgroup/memory/memory.limit_in_bytes') || existsSync('/sys/fs/cgroup/memory');
 
@@ -52,7 +54,22 @@ export const SECCOMP_POLICY = [
   '',
 ].join('\n');
 
-export function containerConfig(server: ServerPlan, rootfs: string, dir: string, range: IdRange): string {
+/** A volume given to a server: its mounted file system and device node, and the name the server knows it by. */
+export type AttachedVolume = MountedVolume & { device: string };
+
+/**
+ * A volume's file system bound at GUEST_VOLUMES_DIR/vdX, and its loop device as /dev/vdX, readable
+ * only: the host has the file system mounted, and a write to the device from the lab would corrupt it.
+ */
+function volumeLines(v: AttachedVolume): string[] {
+  return [
+    `lxc.mount.entry = ${v.mnt} ${GUEST_VOLUMES_DIR.slice(1)}/${v.device} none bind,create=dir 0 0`,
+    `lxc.mount.entry = ${v.node} dev/${v.device} none bind,create=file 0 0`,
+    `lxc.cgroup${CGROUP_V1 ? '' : '2'}.devices.allow = b ${v.major}:${v.minor} r`,
+  ];
+}
+
+export function containerConfig(server: ServerPlan, rootfs: string, dir: string, range: IdRange, volumes: AttachedVolume[] = []): string {
   const lines = [
     '# Written by stacklab; the stack state file says which stack owns this server.',
     'lxc.include = /usr/share/lxc/config/common.conf',
@@ -72,6 +89,7 @@ export function containerConfig(server: ServerPlan, rootfs: string, dir: string,
     'lxc.tty.max = 0',
     'lxc.console.path = none',
     ...limits(server),
+    ...volumes.flatMap(volumeLines),
   ];
   for (const [i, nic] of server.nics.entries()) {
     lines.push(
@@ -96,7 +114,7 @@ export interface PreparedServer {
  * Writes the container's config and the first layer of its root (host key, users' setup, files).
  * `rootfs` is the image's copy in the id range; everything written here is shifted into it too.
  */
-export async function prepareContainer(containersDir: string, server: ServerPlan, rootfs: string, range: IdRange): Promise<PreparedServer> {
+export async function prepareContainer(containersDir: string, server: ServerPlan, rootfs: string, range: IdRange, volumes: AttachedVolume[] = []): Promise<PreparedServer> {
   const dir = join(containersDir, server.container);
   const upper = join(dir, 'upper');
   // 0711: the lab's root (an unprivileged host uid) mounts its root from here, so it must be able
@@ -113,6 +131,7 @@ export async function prepareContainer(containersDir: string, server: ServerPlan
     { path: '/etc/ssh/ssh_host_ecdsa_key', content: hostKey.privateKey, mode: 0o600 },
     { path: '/etc/ssh/ssh_host_ecdsa_key.pub', content: hostKey.publicKey + '\n', mode: 0o644 },
     ...setup.files,
+    ...(volumes.length ? volumeGuestFiles() : []),
   ];
   for (const f of files) {
     const target = join(upper, f.path);
@@ -123,13 +142,20 @@ export async function prepareContainer(containersDir: string, server: ServerPlan
   // Directories made above would otherwise hide the image's modes (overlay takes the upper's).
   for (const [d, mode] of [['root', 0o700], ['root/.ssh', 0o700], ['etc', 0o755], ['etc/ssh', 0o755], ['etc/sudoers.d', 0o750], ['etc/stacklab', 0o700]] as const)
     if (existsSync(join(upper, d))) await chmod(join(upper, d), mode);
+  if (volumes.length) {
+    for (const v of volumes) await mkdir(join(upper, GUEST_VOLUMES_DIR, v.device), { recursive: true });
+    const wants = join(upper, 'etc/systemd/system/multi-user.target.wants');
+    await mkdir(wants, { recursive: true });
+    await rm(join(wants, VOLUMES_UNIT), { force: true });
+    await symlink(`/etc/systemd/system/${VOLUMES_UNIT}`, join(wants, VOLUMES_UNIT));
+  }
   await writeAccounts(upper, rootfs, setup.accounts);
   await shiftOwners(upper, 0, range.first);
   // LXC mounts the overlay inside the lab's user namespace: its work directory must be the lab's.
   await mkdir(join(dir, 'work'), { recursive: true, mode: 0o700 });
   await chown(join(dir, 'work'), range.first, range.first);
   await writeFile(join(dir, 'seccomp'), SECCOMP_POLICY, { mode: 0o644 });
-  await writeFile(join(dir, 'config'), containerConfig(server, rootfs, dir, range));
+  await writeFile(join(dir, 'config'), containerConfig(server, rootfs, dir, range, volumes));
   return { ignored: setup.ignored };
 }
 

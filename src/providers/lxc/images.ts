@@ -12,12 +12,27 @@ import { ensureIdRange, type IdRange } from './idmap.ts';
 import { shiftRootfs, withShiftLock } from './image-shift.ts';
 import { DEFAULT_IMAGE_ALIASES, type LxcSettings } from './options.ts';
 
-const BASE_PACKAGES = ['openssh-server', 'systemd-sysv', 'sudo', 'iproute2', 'iputils-ping', 'curl', 'procps', 'ca-certificates', 'netbase', 'less', 'nano'];
+// e2fsprogs: required (so in every minbase) up to Debian 12, optional from 13 on; labs format disks with it.
+const BASE_PACKAGES = ['openssh-server', 'systemd-sysv', 'sudo', 'iproute2', 'iputils-ping', 'curl', 'procps', 'ca-certificates', 'netbase', 'less', 'nano', 'e2fsprogs'];
 
-export const IMAGE_CATALOG: Record<string, { description: string; packages: string[] }> = {
-  'debian-12': { description: 'Debian 12 (bookworm): systemd, OpenSSH server, sudo, curl', packages: BASE_PACKAGES },
+/**
+ * A catalog image: the Debian suite debootstrap builds it from and the packages it adds.
+ * Debian 11, 12 and 13 all come from the same mirror, so a lab can pin the release its course was
+ * written for; the desktop stays on 12, the release its VNC test is written against.
+ */
+export interface CatalogImage {
+  description: string;
+  suite: 'bullseye' | 'bookworm' | 'trixie';
+  packages: string[];
+}
+
+export const IMAGE_CATALOG: Record<string, CatalogImage> = {
+  'debian-11': { description: 'Debian 11 (bullseye): systemd, OpenSSH server, sudo, curl', suite: 'bullseye', packages: BASE_PACKAGES },
+  'debian-12': { description: 'Debian 12 (bookworm): systemd, OpenSSH server, sudo, curl', suite: 'bookworm', packages: BASE_PACKAGES },
+  'debian-13': { description: 'Debian 13 (trixie): systemd, OpenSSH server, sudo, curl', suite: 'trixie', packages: BASE_PACKAGES },
   desktop: {
     description: 'Debian 12 with a VNC desktop (TigerVNC, Openbox, xterm)',
+    suite: 'bookworm',
     packages: [...BASE_PACKAGES, 'tigervnc-standalone-server', 'openbox', 'xterm', 'x11-xserver-utils', 'dbus-x11'],
   },
 };
@@ -80,7 +95,18 @@ export function resolveImageName(settings: LxcSettings, templateImage: string | 
   if (Object.hasOwn(IMAGE_CATALOG, templateImage)) return templateImage;
   const key = normalise(templateImage);
   for (const [alias, image] of Object.entries(settings.images)) if (normalise(alias) === key) return image;
-  return Object.hasOwn(DEFAULT_IMAGE_ALIASES, key) ? DEFAULT_IMAGE_ALIASES[key] : undefined;
+  if (Object.hasOwn(DEFAULT_IMAGE_ALIASES, key)) return DEFAULT_IMAGE_ALIASES[key];
+  return debianCloudImage(key);
+}
+
+/**
+ * Debian's cloud image names, as uploaded to Glance from cloud.debian.org:
+ * `debian-<release>-<generic|genericcloud|nocloud|openstack>-<amd64|x86_64>`, optionally with the
+ * build's date and number (`-20240507-1740`) and the file's extension (normalised `key`).
+ */
+function debianCloudImage(key: string): string | undefined {
+  const m = /^debian(11|12|13)(?:generic|genericcloud|nocloud|openstack)(?:amd64|x8664)?(?:\d{8}\d*)?(?:qcow2|raw)?$/.exec(key);
+  return m ? `debian-${m[1]}` : undefined;
 }
 
 export function isImageBuilt(settings: LxcSettings, image: string): boolean {
@@ -119,11 +145,11 @@ export async function buildImage(settings: LxcSettings, name: string, opts: Buil
   await mkdir(dir, { recursive: true });
   await rm(building, { recursive: true, force: true });
   const started = Date.now();
-  say(`debootstrap bookworm from ${settings.mirror} (${entry.packages.length} packages), about a minute`);
+  say(`debootstrap ${entry.suite} from ${settings.mirror} (${entry.packages.length} packages), about a minute`);
   let last = 0;
   await runStreaming(
     'debootstrap',
-    ['--variant=minbase', `--include=${entry.packages.join(',')}`, 'bookworm', building, settings.mirror],
+    ['--variant=minbase', `--include=${entry.packages.join(',')}`, entry.suite, building, settings.mirror],
     (line) => {
       // debootstrap prints one line per package; pass on the phase changes and a heartbeat.
       if (/^I: (Retrieving|Validating|Extracting|Installing|Configuring|Unpacking|Base system|Resolving|Found|Checking)/.test(line) && Date.now() - last > 3000) {
@@ -133,12 +159,12 @@ export async function buildImage(settings: LxcSettings, name: string, opts: Buil
     },
   );
   say('configuring for containers (sshd, units, stacklab init)');
-  await configureRootfs(building);
+  await configureRootfs(building, entry.suite);
   await dropMappedCopies(dir);
   await rm(join(dir, 'rootfs'), { recursive: true, force: true });
   await rename(building, join(dir, 'rootfs'));
   const builtAt = new Date().toISOString();
-  await writeFile(join(dir, 'image.json'), JSON.stringify({ name, builtAt, packages: entry.packages }, null, 2));
+  await writeFile(join(dir, 'image.json'), JSON.stringify({ name, suite: entry.suite, builtAt, packages: entry.packages }, null, 2));
   await mapForLabs(settings, name, say);
   say(`image ${name} built in ${Math.round((Date.now() - started) / 1000)}s`);
   return { name, description: entry.description, built: true, builtAt, rootfs: join(dir, 'rootfs') };
@@ -208,9 +234,11 @@ const MASKED_UNITS = [
   'systemd-sysctl.service', 'systemd-sysusers.service',
 ];
 
-export async function configureRootfs(root: string): Promise<void> {
+export async function configureRootfs(root: string, suite: CatalogImage['suite'] = 'bookworm'): Promise<void> {
   const etc = (p: string) => join(root, 'etc', p);
-  await writeFile(etc('ssh/sshd_config.d/stacklab.conf'), 'HostKey /etc/ssh/ssh_host_ecdsa_key\nUseDNS no\nPermitRootLogin prohibit-password\nKbdInteractiveAuthentication no\n');
+  // Bullseye's OpenSSH (8.4) refuses KbdInteractiveAuthentication (8.7+) and would not start; it knows the old name.
+  const kbd = suite === 'bullseye' ? 'ChallengeResponseAuthentication' : 'KbdInteractiveAuthentication';
+  await writeFile(etc('ssh/sshd_config.d/stacklab.conf'), `HostKey /etc/ssh/ssh_host_ecdsa_key\nUseDNS no\nPermitRootLogin prohibit-password\n${kbd} no\n`);
   // Host keys are made per server at create; an image-wide key would let one lab impersonate another.
   for (const f of await readdir(etc('ssh'))) if (f.startsWith('ssh_host_')) await rm(etc(`ssh/${f}`), { force: true });
   await writeFile(etc('hostname'), 'localhost\n');

@@ -19,6 +19,8 @@ export const names = {
   /** Host side of a router's leg into the public bridge. */
   routerGateway: (short: string, router: number) => `sl${short}r${router}g`,
   container: (short: string, i: number) => `sl${short}s${i}`,
+  /** A volume's folder beside the containers (its file and the mount of its file system). */
+  volume: (short: string, i: number) => `sl${short}v${i}`,
   /** Host side of a container's NIC. */
   containerNic: (short: string, server: number, nic: number) => `sl${short}s${server}e${nic}`,
   nftTable: (short: string) => `sl${short}`,

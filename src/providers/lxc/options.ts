@@ -22,16 +22,28 @@ export const DEFAULT_FLAVORS: Record<string, Flavor> = {
 
 /**
  * Template image names (normalised: lower case, letters and digits only) to the base images this
- * runtime builds. Ubuntu names map to Debian on purpose: labs written for an Ubuntu cloud image run
+ * runtime builds. Ubuntu names map to Debian 12 on purpose: labs written for an Ubuntu cloud image run
  * on the same systemd + sshd + apt userland; authors who need the exact distribution use OpenStack.
+ * Debian's own cloud image names (`debian-11-genericcloud-amd64`, with or without a build date) are
+ * recognised by pattern in images.ts; these are the names people give them in Glance.
  */
 export const DEFAULT_IMAGE_ALIASES: Record<string, string> = {
+  debian11: 'debian-11',
+  debianbullseye: 'debian-11',
+  bullseye: 'debian-11',
+  debian11bullseye: 'debian-11',
+  debian11x8664: 'debian-11',
   debian12: 'debian-12',
   debianbookworm: 'debian-12',
   bookworm: 'debian-12',
+  debian12bookworm: 'debian-12',
   debian: 'debian-12',
   debian12x8664: 'debian-12',
-  debian12genericamd64: 'debian-12',
+  debian13: 'debian-13',
+  debiantrixie: 'debian-13',
+  trixie: 'debian-13',
+  debian13trixie: 'debian-13',
+  debian13x8664: 'debian-13',
   ubuntu: 'debian-12',
   ubuntu2004: 'debian-12',
   ubuntu2204: 'debian-12',

@@ -71,6 +71,26 @@ export interface ServerPlan {
   rootKey?: string;
   userData?: string;
   metadata: Record<string, unknown>;
+  /** Volumes attached to the server (Cinder attachments, block_device_mapping), by device. */
+  volumes?: VolumeAttachmentPlan[];
+}
+
+/**
+ * An OS::Cinder::Volume (or a blank volume of a block_device_mapping): a sparse file holding an
+ * ext4 file system of `sizeGb`, in the folder `dir` of the stack's containers folder (volumes.ts).
+ */
+export interface VolumePlan {
+  resource: string;
+  /** `sl<short>v<i>`: the prefix makes delete find it after a crash, like the stack's containers. */
+  dir: string;
+  sizeGb: number;
+}
+
+export interface VolumeAttachmentPlan {
+  /** The volume's `dir`. */
+  volume: string;
+  /** The server's device name for it (`vdb`...): /dev/vdb, and the folder the file system is at. */
+  device: string;
 }
 
 export interface WaitConditionPlan {
@@ -87,6 +107,8 @@ export interface StackPlan {
   routers: RouterPlan[];
   servers: ServerPlan[];
   waitConditions: WaitConditionPlan[];
+  /** Absent in the state of stacks planned before volumes existed. */
+  volumes?: VolumePlan[];
   /** Public addresses reserved for this stack (router gateways and floating IPs). */
   publicIps: string[];
   /** Resource attributes known at plan time, for the outputs. */

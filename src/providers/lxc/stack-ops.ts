@@ -13,6 +13,7 @@ import { names } from './names.ts';
 import type { LxcSettings } from './options.ts';
 import type { StackPlan } from './plan.ts';
 import { ensureSignalServer, forgetToken, readSignals, registerToken } from './signal-server.ts';
+import { ensureVolume, isVolumeDir, removeVolume, type MountedVolume } from './volumes.ts';
 
 export interface OpLogger {
   info(obj: object, msg?: string): void;
@@ -63,9 +64,14 @@ export async function buildStack(ctx: BuildContext): Promise<Record<string, Reco
   const roots = new Map<string, string>();
   for (const image of new Set(plan.servers.map((s) => s.image))) roots.set(image, await ensureMappedImage(settings, image, range));
   checkAbort(ctx.signal);
+  const volumes = new Map<string, MountedVolume>();
+  for (const v of plan.volumes ?? []) volumes.set(v.dir, await ensureVolume(ctx.containersDir, v, range));
+  if (plan.volumes?.length) mark('volumes');
+  checkAbort(ctx.signal);
   await Promise.all(
     plan.servers.map(async (server) => {
-      const prepared = await prepareContainer(ctx.containersDir, server, roots.get(server.image)!, range);
+      const attached = (server.volumes ?? []).map((a) => ({ ...volumes.get(a.volume)!, device: a.device }));
+      const prepared = await prepareContainer(ctx.containersDir, server, roots.get(server.image)!, range, attached);
       if (prepared.ignored.length) log.warn({ stack: ctx.stackName, server: server.resource, ignored: prepared.ignored }, 'user_data keys the local runtime does not apply');
       mark('prepared');
       checkAbort(ctx.signal);
@@ -123,8 +129,11 @@ async function waitForConditions(ctx: BuildContext): Promise<Record<string, Reco
 export async function teardownStack(settings: LxcSettings, containersDir: string, shortId: string, plan?: StackPlan): Promise<void> {
   const prefix = names.prefix(shortId);
   const containers = new Set(plan?.servers.map((s) => s.container) ?? []);
-  for (const d of await readdir(containersDir).catch(() => [] as string[])) if (d.startsWith(prefix)) containers.add(d);
+  const volumes = new Set(plan?.volumes?.map((v) => v.dir) ?? []);
+  for (const d of await readdir(containersDir).catch(() => [] as string[])) if (d.startsWith(prefix)) (isVolumeDir(prefix, d) ? volumes : containers).add(d);
   await Promise.all([...containers].map((c) => destroyContainer(containersDir, c)));
+  // After the servers: their mount namespaces hold the volumes' file systems until they stop.
+  for (const v of volumes) await removeVolume(containersDir, v);
   await deleteStackNetwork(prefix, plan);
   for (const w of plan?.waitConditions ?? []) await forgetToken(settings.dataDir, w.token);
 }

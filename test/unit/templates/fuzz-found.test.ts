@@ -123,8 +123,8 @@ describe('fuzz-found: every refusal names its property and quotes values readabl
   });
 
   test('a type the local runtime does not build names the type property', () => {
-    const p = lxcRefusal(hot('  volume: { type: OS::Cinder::Volume, properties: { size: 1 } }'));
-    expectOne(p, 'volume', 'type', /not supported by the local runtime/);
+    const p = lxcRefusal(hot('  database: { type: OS::Trove::Instance, properties: { flavor: m1.small, size: 1 } }'));
+    expectOne(p, 'database', 'type', /not supported by the local runtime/);
   });
 
   test('a function call that is the whole properties mapping', () => {

@@ -9,6 +9,7 @@ import {
 import { planNet, planPort, planSubnet } from './network-handlers.ts';
 import { planExtraRoute, planExtraRouteSet, planRouter, planRouterGateway, planRouterInterface } from './router-handlers.ts';
 import { planServer } from './server-handler.ts';
+import { planVolume, planVolumeAttachment } from './volume-handlers.ts';
 
 /** Typed by SUPPORTED_TYPES, so a type cannot be declared supported without a handler (or the reverse). */
 export const HANDLERS: Record<(typeof SUPPORTED_TYPES)[number], ResourceHandler> = {
@@ -32,6 +33,8 @@ export const HANDLERS: Record<(typeof SUPPORTED_TYPES)[number], ResourceHandler>
   'OS::Heat::WaitConditionHandle': planWaitConditionHandle,
   'OS::Heat::None': planNone,
   'OS::Heat::MultipartMime': planMultipartMime,
+  'OS::Cinder::Volume': planVolume,
+  'OS::Cinder::VolumeAttachment': planVolumeAttachment,
   // Its members are planned by this same table (a group of groups too).
   'OS::Heat::ResourceGroup': (state, res, p) => planResourceGroup(state, res, p, HANDLERS),
 };

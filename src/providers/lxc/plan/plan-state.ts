@@ -8,7 +8,7 @@
 import { contains, intToIp, ipToInt, type Cidr } from '../ipv4.ts';
 import type { EvaluationContext, Problem, StackEvaluation } from '../evaluation.ts';
 import type { LxcSettings } from '../options.ts';
-import type { RouterPlan, ServerPlan, StackPlan, SubnetPlan } from '../plan.ts';
+import type { RouterPlan, ServerPlan, StackPlan, SubnetPlan, VolumePlan } from '../plan.ts';
 import { PlanError, str } from '../plan-support.ts';
 
 export interface PlanInput {
@@ -62,6 +62,13 @@ export interface FloatingIpState {
   boundBy: { resource: string; property: string };
 }
 
+export interface VolumeState extends VolumePlan {
+  /** The catalog image a volume made from an image holds: only a server's boot volume may have one. */
+  image?: string;
+  /** The server resource it is attached to (one: volumes are not multiattach here). */
+  attachedTo?: string;
+}
+
 /** Addresses the template fixes explicitly, by subnet resource. */
 export type FixedAddresses = Map<string, Set<number>>;
 
@@ -98,6 +105,8 @@ export class PlanState {
   readonly problems: Problem[] = [];
   /** Resources refused (or of a type not run): their attributes read as null, so the rest can be planned. */
   readonly unbuilt = new Set<string>();
+  /** OS::Cinder::Volume resource (or a server's blank volume) -> the volume (plan/volume-handlers.ts). */
+  readonly volumes = new Map<string, VolumeState>();
   /** ResourceGroup resource -> its members' resource names (`<group>.<index>`), in order. */
   readonly groups = new Map<string, string[]>();
   private macCounter = 0;

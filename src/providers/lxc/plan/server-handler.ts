@@ -6,6 +6,7 @@ import type { NicPlan } from '../plan.ts';
 import { list, obj, type Props } from '../plan-support.ts';
 import type { ResourceHandler } from './handler.ts';
 import type { PlanState, PortState, SubnetState } from './plan-state.ts';
+import { planServerDisks } from './volume-handlers.ts';
 
 function planNics(state: PlanState, res: string, p: Props, index: number): { nics: NicPlan[]; subnets: SubnetState[] } {
   const nics: NicPlan[] = [];
@@ -44,8 +45,9 @@ export const planServer: ResourceHandler = (state, res, p) => {
   const index = state.servers.length;
   const name = state.text(res, p.name, 'name') ?? `${stackName}-${res}`;
   const imageName = state.text(res, p.image, 'image');
+  const disks = state.attempt(() => planServerDisks(state, res, p), { attach: () => {} });
   const image = state.attempt(
-    () => resolveImageName(settings, imageName) ?? state.fail(res, `image "${imageName}" is not in the local image catalog (${Object.keys(IMAGE_CATALOG).join(', ')}; aliases can be added in the lxc provider options)`, 'image'),
+    () => disks.bootImage ?? resolveImageName(settings, imageName) ?? state.fail(res, `image "${imageName}" is not in the local image catalog (${Object.keys(IMAGE_CATALOG).join(', ')}; aliases can be added in the lxc provider options)`, 'image'),
     settings.defaultImage,
   );
   const flavorName = state.text(res, p.flavor, 'flavor') ?? '';
@@ -70,6 +72,7 @@ export const planServer: ResourceHandler = (state, res, p) => {
   const container = names.container(state.shortId, index);
   state.attributes[res] = { name, first_address: nics[0].ip, networks: networksAttr, addresses, accessIPv4: '', instance_name: container, show: { name } };
   state.servers.push({ resource: res, name, hostname: hostnameFrom(name), container, image, flavor, nics, hostRoutes, rootKey, userData, metadata: obj(p.metadata) });
+  disks.attach();
 };
 
 /**
