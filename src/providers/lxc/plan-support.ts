@@ -8,7 +8,7 @@ export const SUPPORTED_TYPES = [
   'OS::Neutron::FloatingIPAssociation', 'OS::Neutron::SecurityGroup', 'OS::Neutron::ExtraRoute', 'OS::Neutron::ExtraRouteSet',
   'OS::Heat::RandomString', 'OS::Heat::CloudConfig', 'OS::Heat::SoftwareConfig', 'OS::Heat::WaitCondition',
   'OS::Heat::WaitConditionHandle', 'OS::Heat::None', 'OS::Heat::ResourceGroup',
-  'OS::Heat::MultipartMime',
+  'OS::Heat::MultipartMime', 'OS::Heat::SoftwareDeployment', 'OS::Heat::SoftwareDeploymentGroup', 'OS::Heat::SoftwareDeployments',
 ] as const;
 
 export class PlanError extends Error {

@@ -24,6 +24,13 @@ describe('properties against Heat resource schemas', () => {
     assert.deepEqual(said('  s: {type: OS::Heat::Value, properties: {value: 1, type: tuple}}\n'), ['s type: "tuple" is not an allowed value ["string", "number", "comma_delimited_list", "json", "boolean"]']);
   });
 
+  test('a list is allowed when each of its items is (Heat\'s AllowedValues on a list, as SoftwareDeployment actions use it)', () => {
+    assert.deepEqual(said('  d: {type: OS::Heat::SoftwareDeployment, properties: {server: s, actions: [SUSPEND, RESUME]}}\n'), []);
+    assert.deepEqual(said('  d: {type: OS::Heat::SoftwareDeployment, properties: {server: s, actions: [SUSPEND, REBOOT]}}\n'), [
+      'd actions: ["SUSPEND", "REBOOT"] is not an allowed value ["CREATE", "UPDATE", "DELETE", "SUSPEND", "RESUME"]',
+    ]);
+  });
+
   test('required properties, also inside list items; a hidden old name counts for the new one', () => {
     assert.deepEqual(said('  s: {type: OS::Neutron::Subnet, properties: {cidr: 10.0.0.0/24, allocation_pools: [{start: 10.0.0.2}]}}\n'), [
       's allocation_pools[0].end: Property end not assigned',
