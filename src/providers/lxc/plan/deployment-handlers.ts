@@ -80,7 +80,7 @@ function planDeployment(state: PlanState, res: string, name: string, p: Props, s
   if (!RUNNABLE_GROUPS.includes(sc.group))
     state.fail(blame, `config ${configRes} has group "${sc.group}": the local runtime runs configs of group script (or ${UNGROUPED} scripts), not those that need Heat's ${sc.group} hook`, 'config');
   const serverRes = state.lookup(serverRef, 'OS::Nova::Server') ?? state.fail(blame, serverRef === undefined ? 'server is required' : `server "${serverRef}" is not a server of this template`, serverProperty);
-  const server = state.servers.find((s) => s.resource === serverRes)!;
+  const server = state.servers.find((s) => s.resource === serverRes) ?? state.fail(blame, `server ${serverRes} is not built by the local runtime`, serverProperty);
   // Heat refuses a deployment to a server whose user_data_format is set to anything else (SoftwareDeployment.validate).
   const format = state.input.evaluation.template.resources[serverRes]?.properties?.user_data_format;
   if (typeof format === 'string' && format !== 'SOFTWARE_CONFIG')
