@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { deploymentEnvironment, envValue, failureOf } from '../../src/providers/lxc/deployments.ts';
 import type { DeploymentPlan } from '../../src/providers/lxc/plan.ts';
 import { validateForLxc } from '../../src/providers/lxc/validate.ts';
+import { eventually } from '../support/eventually.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { planTemplate } from './support-plan.ts';
 import { LXC_HOME, REPO, leftovers, lxcMissing, stackState, testProvider, uniqueName, waitFor } from './support.ts';
@@ -43,6 +44,10 @@ resources:
       flavor: { get_param: flavor }
       networks: [ { network: { get_resource: net } } ]
       user_data_format: SOFTWARE_CONFIG
+      user_data: |
+        #!/bin/sh
+        sleep 1
+        touch /root/boot-done
 
   greet_config:
     type: OS::Heat::SoftwareConfig
@@ -57,6 +62,7 @@ resources:
       config: |
         #!/bin/sh
         echo "writing /root/$target"
+        [ -e /root/boot-done ] && echo "after the user_data"
         printf '%s\\n' "$greeting" > "/root/$target"
         printf '%s from %s during %s' "$(cat "/root/$target")" "$(hostname)" "$deploy_action" > "$heat_outputs_path.line"
         echo "wrote /root/$target in $(pwd)" >&2
@@ -109,8 +115,23 @@ resources:
       server: { get_resource: server }
       actions: [ SUSPEND, RESUME ]
 
+  quiet_config:
+    type: OS::Heat::SoftwareConfig
+    properties:
+      group: script
+      outputs: [ { name: said } ]
+      config: |
+        #!/bin/sh
+        printf quiet > "$heat_outputs_path.said"
+        touch /root/quiet-done
+
+  quiet:
+    type: OS::Heat::SoftwareDeployment
+    properties: { config: { get_resource: quiet_config }, server: { get_resource: server }, signal_transport: NO_SIGNAL }
+
 outputs:
   line: { value: { get_attr: [ greet, line ] } }
+  quiet_said: { value: { get_attr: [ quiet, said ] } }
   stdout: { value: { get_attr: [ greet, deploy_stdout ] } }
   stderr: { value: { get_attr: [ greet, deploy_stderr ] } }
   status_code: { value: { get_attr: [ greet, deploy_status_code ] } }
@@ -151,7 +172,7 @@ describe('lxc planner: software deployments', () => {
   test('deployments are planned with their config, inputs and order, and their attributes read null until they run', () => {
     const { plan, outputs, deploymentInputs } = planTemplate(TEMPLATE);
     const byResource = Object.fromEntries((plan.deployments ?? []).map((d) => [d.resource, d]));
-    assert.deepEqual(Object.keys(byResource).sort(), ['greet', 'lifecycle', 'measure.web']);
+    assert.deepEqual(Object.keys(byResource).sort(), ['greet', 'lifecycle', 'measure.web', 'quiet']);
     assert.deepEqual(byResource.greet.declaredInputs, [{ name: 'greeting', type: 'String', default: 'hello' }, { name: 'target', type: 'String' }]);
     assert.deepEqual(byResource['measure.web'].after, ['greet']);
     assert.equal(byResource['measure.web'].name, 'web');
@@ -225,13 +246,17 @@ describe('lxc: software deployments in a real server', { skip: skipUnless(missin
     assert.equal(done.status, 'COMPLETE', done.reason);
     const line = 'hello from web during CREATE';
     assert.equal(done.outputs.line, line);
-    assert.equal(done.outputs.stdout, 'writing /root/greeting.txt\n');
+    // The user_data script had run (it takes a second) before the deployment did.
+    assert.equal(done.outputs.stdout, 'writing /root/greeting.txt\nafter the user_data\n');
     assert.equal(done.outputs.stderr, 'wrote /root/greeting.txt in /var/lib/heat-config/heat-config-script\n');
     assert.equal(done.outputs.status_code, 0);
     assert.deepEqual(done.outputs.lengths, { web: String(line.length) });
     assert.deepEqual(done.outputs.never_written, { web: null });
     assert.deepEqual(done.outputs.measure_stdouts, { web: '[1, {"two": 2}]|web|HEAT_SIGNAL\n' });
     assert.equal(done.outputs.lifecycle_status, null);
+    // NO_SIGNAL: run, not waited for, nothing given back (Heat ignores a signal it does not wait for).
+    assert.equal(done.outputs.quiet_said, null);
+    await eventually(async () => inServer('test -e /root/quiet-done && echo yes || true').trim() || undefined, 30_000, 'the NO_SIGNAL deployment to run');
     assert.equal(inServer('cat /root/greeting.txt /root/received'), `hello\n${line}`);
     // Nothing of the inputs is left behind but what heat-config keeps: the scripts, not their environment.
     assert.equal(inServer('ls /var/lib/heat-config/heat-config-script | grep -c "\\.env$" || true').trim(), '0');

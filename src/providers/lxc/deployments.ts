@@ -18,6 +18,8 @@ import type { DeploymentPlan } from './plan.ts';
 const WORKING_DIR = '/var/lib/heat-config/heat-config-script';
 const OUTPUTS_DIR = '/var/run/heat-config/heat-config-script';
 /** The environment os-collect-config runs hooks with, in essence (the host's own is not passed in). */
+/** The image's unit that runs the user_data's scripts and runcmd at first boot (images.ts). */
+const FIRST_BOOT_UNIT = 'stacklab-final.service';
 const BASE_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'LANG=C.UTF-8'];
 
 export type DeploymentResult = Record<string, unknown>;
@@ -130,7 +132,10 @@ async function runInServer(ctx: DeploymentsContext, d: DeploymentPlan, inputs: R
   // environment file goes once read, and no value is on a command line other users could see.
   must('writing the config', await attach(['/bin/sh', '-c', 'umask 077 && mkdir -p "$1" "$2" && cat > "$3" && chmod 700 "$3"', 'sh', WORKING_DIR, OUTPUTS_DIR, script], d.config));
   must('writing its inputs', await attach(['/bin/sh', '-c', 'umask 077 && cat > "$1"', 'sh', `${script}.env`], [...env.lines, `heat_outputs_path=${sq(outputsPath)}`].join('\n') + '\n'));
-  const run = await attach(['/bin/sh', '-c', 'cd "$1" && set -a && . "$2" && set +a && rm -f "$2" && exec "$3"', 'sh', WORKING_DIR, `${script}.env`, script]);
+  // After the server's user_data has run (its first-boot unit: starting it waits for a run in
+  // progress, and does nothing when it is done or there is none), as where the agent comes with the
+  // user_data (Heat's boot-config) and a deployment may need what the user_data installed.
+  const run = await attach(['/bin/sh', '-c', `systemctl start ${FIRST_BOOT_UNIT} >/dev/null 2>&1; cd "$1" && set -a && . "$2" && set +a && rm -f "$2" && exec "$3"`, 'sh', WORKING_DIR, `${script}.env`, script]);
   if (run.code === null) throw new DeploymentError(`Software deployment ${d.resource} on server ${d.server} did not finish in time.`, `resources.${d.owner}: the config was still running at the stack's deadline`);
   const result: DeploymentResult = {};
   if (d.outputs.length) {
