@@ -61,11 +61,14 @@ resources:
       - name: line
       config: |
         #!/bin/sh
+        echo "start greet" >> /root/order.log
         echo "writing /root/$target"
         [ -e /root/boot-done ] && echo "after the user_data"
         printf '%s\\n' "$greeting" > "/root/$target"
         printf '%s from %s during %s' "$(cat "/root/$target")" "$(hostname)" "$deploy_action" > "$heat_outputs_path.line"
         echo "wrote /root/$target in $(pwd)" >&2
+        sleep 0.5
+        echo "end greet" >> /root/order.log
 
   greet:
     type: OS::Heat::SoftwareDeployment
@@ -122,7 +125,10 @@ resources:
       outputs: [ { name: said } ]
       config: |
         #!/bin/sh
+        echo "start quiet" >> /root/order.log
         printf quiet > "$heat_outputs_path.said"
+        sleep 0.5
+        echo "end quiet" >> /root/order.log
         touch /root/quiet-done
 
   quiet:
@@ -258,6 +264,10 @@ describe('lxc: software deployments in a real server', { skip: skipUnless(missin
     assert.equal(done.outputs.quiet_said, null);
     await eventually(async () => inServer('test -e /root/quiet-done && echo yes || true').trim() || undefined, 30_000, 'the NO_SIGNAL deployment to run');
     assert.equal(inServer('cat /root/greeting.txt /root/received'), `hello\n${line}`);
+    // One server runs its deployments one after the other, as Heat's agent does (each script takes half a second).
+    const order = inServer('cat /root/order.log');
+    assert.match(order, /^start (\w+)\nend \1\nstart (\w+)\nend \2\n$/);
+    assert.deepEqual(order.match(/start \w+/g)!.sort(), ['start greet', 'start quiet']);
     // Nothing of the inputs is left behind but what heat-config keeps: the scripts, not their environment.
     assert.equal(inServer('ls /var/lib/heat-config/heat-config-script | grep -c "\\.env$" || true').trim(), '0');
     assert.equal(inServer('test -e /root/lifecycle.log && echo yes || echo no').trim(), 'no');

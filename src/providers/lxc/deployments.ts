@@ -51,35 +51,49 @@ export class DeploymentError extends Error {
 }
 
 /**
- * Runs the deployments that list `ctx.action`, each once those it follows have run (independent ones
- * at once), and gives back what each returned. The first failure rejects at once; NO_SIGNAL deployments are
- * started and not waited for, and give nothing back, as in Heat.
+ * Runs the deployments that list `ctx.action`, each once those it follows have run, and gives back
+ * what each returned. One server runs its deployments one at a time, in the order they were planned
+ * (Heat's agent runs a server's configs one after the other); different servers' run at once. The
+ * first failure rejects at once; NO_SIGNAL deployments take their turn but are not waited for and
+ * give nothing back, as in Heat.
  */
 export async function runDeployments(ctx: DeploymentsContext): Promise<Record<string, DeploymentResult>> {
   const results: Record<string, DeploymentResult> = {};
+  /** Settles when Heat would have the deployment COMPLETE (or failed). */
   const done = new Map<string, Promise<void>>();
+  /** Per server: settles when the last deployment queued there has run (however it ended). */
+  const turns = new Map<string, Promise<void>>();
   // Planned in dependency order: what a deployment follows is already in `done`.
   for (const d of ctx.deployments) {
     const before = ctx.deployments.filter((x) => d.after.includes(x.owner)).map((x) => done.get(x.resource)!);
+    const previous = turns.get(d.container) ?? Promise.resolve();
+    let endTurn!: () => void;
+    turns.set(d.container, new Promise<void>((resolve) => (endTurn = resolve)));
     done.set(d.resource, (async () => {
-      await Promise.all(before);
-      if (!d.actions.includes(ctx.action)) return;
-      if (ctx.signal.aborted) throw new DeploymentError('The lab was deleted while it was being created.', 'aborted');
-      const inputs = ctx.inputsOf(d, results);
-      // Kept for the actions after this one (SUSPEND, RESUME, DELETE), which run with the same values.
-      d.inputs = inputs;
-      const running = runInServer(ctx, d, inputs);
-      if (d.signalTransport === 'NO_SIGNAL') {
-        running.then(
-          (r) => failureOf(d, r) && ctx.log.warn({ stack: ctx.stackName, deployment: d.resource, reason: failureOf(d, r) }, 'NO_SIGNAL deployment failed (not waited for, as in Heat)'),
-          (err: Error) => ctx.log.warn({ stack: ctx.stackName, deployment: d.resource, err: err.message }, 'NO_SIGNAL deployment could not run'),
-        );
-        return;
+      let running: Promise<DeploymentResult> | undefined;
+      try {
+        await Promise.all(before);
+        await previous;
+        if (!d.actions.includes(ctx.action)) return;
+        if (ctx.signal.aborted) throw new DeploymentError('The lab was deleted while it was being created.', 'aborted');
+        const inputs = ctx.inputsOf(d, results);
+        // Kept for the actions after this one (SUSPEND, RESUME), which run with the same values.
+        d.inputs = inputs;
+        running = runInServer(ctx, d, inputs);
+        if (d.signalTransport === 'NO_SIGNAL') {
+          running.then(
+            (r) => failureOf(d, r) && ctx.log.warn({ stack: ctx.stackName, deployment: d.resource, reason: failureOf(d, r) }, 'NO_SIGNAL deployment failed (not waited for, as in Heat)'),
+            (err: Error) => ctx.log.warn({ stack: ctx.stackName, deployment: d.resource, err: err.message }, 'NO_SIGNAL deployment could not run'),
+          ).finally(endTurn);
+          return;
+        }
+        const result = await running;
+        const failure = failureOf(d, result);
+        if (failure) throw failed(d, failure, String(result.deploy_stderr ?? ''));
+        results[d.resource] = result;
+      } finally {
+        if (d.signalTransport !== 'NO_SIGNAL' || !running) endTurn();
       }
-      const result = await running;
-      const failure = failureOf(d, result);
-      if (failure) throw failed(d, failure, String(result.deploy_stderr ?? ''));
-      results[d.resource] = result;
     })());
   }
   // The first failure is the answer at once (the stack fails); the others may go on until the
