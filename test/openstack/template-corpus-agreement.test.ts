@@ -53,6 +53,7 @@ describe('the template corpus: stacklab validate agrees with a real Heat', { ski
     'a fraction where text belongs': `${T}  n: {type: OS::Neutron::Net, properties: {name: 1.5}}\n`,
     'a number below its range': `${T}  r: {type: OS::Heat::RandomString, properties: {length: 0}}\n`,
     'a value outside the allowed ones, in a list item': `${T}  r: {type: OS::Heat::RandomString, properties: {character_classes: [{class: emoji}]}}\n`,
+    'a list with an item outside the allowed ones': `${T}  d: {type: OS::Heat::SoftwareDeployment, properties: {server: s, actions: [SUSPEND, REBOOT]}}\n`,
     'a required key missing in a list item': `${T}  n: {type: OS::Neutron::Net}\n  s: {type: OS::Neutron::Subnet, properties: {network: {get_resource: n}, cidr: 10.0.0.0/24, allocation_pools: [{start: 10.0.0.2}]}}\n`,
   };
   for (const [rule, template] of Object.entries(RULES)) {
