@@ -197,6 +197,40 @@ describe('lxc planner: software deployments', () => {
     assert.equal(out.lifecycle_status, null);
   });
 
+  test('a deployment group over a ResourceGroup\'s servers (refs_map), and a ResourceGroup of deployments', () => {
+    const { plan, outputs } = planTemplate(`heat_template_version: 2018-08-31
+resources:
+  net: { type: OS::Neutron::Net }
+  subnet: { type: OS::Neutron::Subnet, properties: { network: { get_resource: net }, cidr: 10.0.0.0/24 } }
+  nodes:
+    type: OS::Heat::ResourceGroup
+    properties:
+      count: 2
+      resource_def:
+        type: OS::Nova::Server
+        properties: { name: node-%index%, image: debian-12, flavor: m1.tiny, networks: [ { network: { get_resource: net } } ], user_data_format: SOFTWARE_CONFIG }
+  config: { type: OS::Heat::SoftwareConfig, properties: { group: script, outputs: [ { name: ip } ], config: "#!/bin/sh" } }
+  all:
+    type: OS::Heat::SoftwareDeploymentGroup
+    properties: { config: { get_resource: config }, servers: { get_attr: [ nodes, refs_map ] } }
+  each:
+    type: OS::Heat::ResourceGroup
+    properties:
+      count: 2
+      resource_def: { type: OS::Heat::SoftwareDeployment, properties: { config: { get_resource: config }, server: { get_attr: [ nodes, resource.1 ] } } }
+outputs:
+  ips: { value: { get_attr: [ all, ip ] } }
+  each: { value: { get_attr: [ each, ip ] } }
+`);
+    assert.deepEqual(plan.deployments!.map((d) => [d.resource, d.name, d.server, d.container]), [
+      ['all.0', '0', 'nodes.0', plan.servers[0].container],
+      ['all.1', '1', 'nodes.1', plan.servers[1].container],
+      ['each.0', '0', 'nodes.1', plan.servers[1].container],
+      ['each.1', '1', 'nodes.1', plan.servers[1].container],
+    ]);
+    assert.deepEqual(outputs({}, { 'all.0': { ip: 'a' }, 'all.1': { ip: 'b' }, 'each.1': { ip: 'e1' } }), { ips: { 0: 'a', 1: 'b' }, each: [null, 'e1'] });
+  });
+
   test('what the local runtime cannot run in a deployment is refused, naming the resource and why', () => {
     const swap = (from: string, to: string) => validateForLxc(TEMPLATE.replace(from, to)).map((p) => `${p.resource}/${p.property}: ${p.message}`).join('\n');
     assert.match(swap('      group: script\n      inputs:', '      group: ansible\n      inputs:'), /greet\/config: config greet_config has group "ansible": the local runtime runs configs of group script/);

@@ -47,7 +47,9 @@ export const planSoftwareConfig: ResourceHandler = (state, res, p) => {
 };
 
 export const planSoftwareDeployment: ResourceHandler = (state, res, p) => {
-  planDeployment(state, res, res, p, state.text(res, p.server, 'server'), 'server', res);
+  // A ResourceGroup's member `<group>.<n>` is named `<n>` in Heat's nested stack.
+  const name = Object.hasOwn(state.input.evaluation.template.resources, res) ? res : res.slice(res.lastIndexOf('.') + 1);
+  planDeployment(state, res, name, p, state.text(res, p.server, 'server'), 'server', res);
 };
 
 /** OS::Heat::SoftwareDeploymentGroup / SoftwareDeployments: a deployment per `servers` entry, `<group>.<key>`. */
