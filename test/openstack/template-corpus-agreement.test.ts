@@ -70,6 +70,16 @@ describe('the template corpus: stacklab validate agrees with a real Heat', { ski
     });
   }
 
+  test("a deployment to a server whose user_data_format is not SOFTWARE_CONFIG: refused by both, in the same words (Heat's SoftwareDeployment.validate)", async () => {
+    const template = `${T}  s: {type: OS::Nova::Server, properties: {image: debian-12, flavor: m1.tiny, user_data_format: RAW}}\n  d: {type: OS::Heat::SoftwareDeployment, properties: {server: {get_resource: s}}}\n`;
+    const ours = validateTemplate(template);
+    assert.equal(ours.length, 1, ours.map(formatProblem).join('\n'));
+    assert.equal(ours[0]!.resource, 'd');
+    const atCreate = await heatCreate({ template, files: {} });
+    assert.ok(atCreate !== undefined, 'Heat created the stack: it accepts what stacklab refuses');
+    assert.ok(atCreate.includes(ours[0]!.message), `Heat says: ${atCreate}\nwe say: ${formatProblem(ours[0]!)}`);
+  });
+
   for (const c of CORPUS) {
     test(`${c.lab}: Heat ${c.heat === 'never' ? 'accepts what only the lab cannot use' : c.refuse ? 'refuses too' : 'accepts too'}`, async () => {
       const ours = validateCorpusLab(c.lab);

@@ -83,9 +83,11 @@ function planDeployment(state: PlanState, res: string, name: string, p: Props, s
     state.fail(blame, `config ${configRes} has group "${sc.group}": the local runtime runs configs of group script (or ${UNGROUPED} scripts), not those that need Heat's ${sc.group} hook`, 'config');
   const serverRes = state.lookup(serverRef, 'OS::Nova::Server') ?? state.fail(blame, serverRef === undefined ? 'server is required' : `server "${serverRef}" is not a server of this template`, serverProperty);
   const server = state.servers.find((s) => s.resource === serverRes) ?? state.fail(blame, `server ${serverRes} is not built by the local runtime`, serverProperty);
-  // Heat refuses a deployment to a server whose user_data_format is set to anything else (SoftwareDeployment.validate).
+  // Heat refuses a deployment to a server whose user_data_format is set to anything else
+  // (SoftwareDeployment.validate; src/templates/deployment-servers.ts says it for `stacklab validate`).
+  // A group's members are in a nested stack, where Heat does not see the server and checks nothing.
   const format = state.input.evaluation.template.resources[serverRes]?.properties?.user_data_format;
-  if (typeof format === 'string' && format !== 'SOFTWARE_CONFIG')
+  if (typeof format === 'string' && format !== 'SOFTWARE_CONFIG' && owner === res && state.types[res] === 'OS::Heat::SoftwareDeployment')
     state.fail(blame, `Resource ${serverRes}'s property user_data_format should be set to SOFTWARE_CONFIG since there are software deployments on it.`, serverProperty);
   const actions = p.actions === undefined ? ['CREATE', 'UPDATE'] : list(p.actions).map((a, i) => state.text(blame, a, `actions[${i}]`) ?? '');
   for (const [i, a] of actions.entries()) if (!ACTIONS.includes(a)) state.fail(blame, `"${a}" is not one of ${ACTIONS.join(', ')}`, `actions[${i}]`);
