@@ -81,6 +81,7 @@ resources:
   measure_config:
     type: OS::Heat::SoftwareConfig
     properties:
+      group: ungrouped
       inputs:
       - name: numbers
         type: Json
@@ -106,7 +107,6 @@ resources:
   lifecycle_config:
     type: OS::Heat::SoftwareConfig
     properties:
-      group: script
       config: |
         #!/bin/sh
         echo "$deploy_action" >> /root/lifecycle.log

@@ -15,7 +15,8 @@ import type { PlanState, SoftwareConfigState } from './plan-state.ts';
 
 /** Heat's default group, and the one config group whose hook is a plain script. */
 export const UNGROUPED = 'Heat::Ungrouped';
-const RUNNABLE_GROUPS = ['script', UNGROUPED];
+/** Groups whose config is run as a script: `ungrouped` is how authors often spell Heat's default. */
+const RUNNABLE_GROUPS = ['script', UNGROUPED, 'ungrouped'];
 /** The attributes every deployment has, besides the outputs its config declares. */
 export const DEPLOY_ATTRIBUTES = ['deploy_stdout', 'deploy_stderr', 'deploy_status_code'] as const;
 export const DEPLOYMENT_TYPES = ['OS::Heat::SoftwareDeployment', 'OS::Heat::SoftwareDeploymentGroup', 'OS::Heat::SoftwareDeployments'];
