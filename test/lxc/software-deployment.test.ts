@@ -169,6 +169,9 @@ resources:
     properties: { config: { get_resource: install_config }, server: { get_resource: server } }
 `;
 
+/** A deployment that takes ten minutes, for a delete that must not wait for it. */
+const SLOW = FAILING.replace(/config: \|\n(?: {8}.*\n)+/, 'config: |\n        #!/bin/sh\n        touch /root/started\n        sleep 600\n');
+
 const deploymentOf = (over: Partial<DeploymentPlan> = {}): DeploymentPlan => ({
   resource: 'd', owner: 'd', name: 'd', id: 'id', server: 'server', serverId: 'sid', container: 'c', config: '', declaredInputs: [],
   inputs: {}, outputs: [], actions: ['CREATE', 'UPDATE'], signalTransport: 'CFN_SIGNAL', after: [], ...over,
@@ -273,11 +276,14 @@ describe('lxc: software deployments in a real server', { skip: skipUnless(missin
   const failing = uniqueName('swf');
   const ref = { id: name, name };
   const failingRef = { id: failing, name: failing };
-  const inServer = (cmd: string) => execFileSync('lxc-attach', ['-P', join(LXC_HOME, 'containers'), '-n', stackState(name).plan.servers[0].container, '--', '/bin/sh', '-c', cmd], { encoding: 'utf8' });
+  const slow = uniqueName('sws');
+  const slowRef = { id: slow, name: slow };
+  const inServer = (cmd: string, stack = name) => execFileSync('lxc-attach', ['-P', join(LXC_HOME, 'containers'), '-n', stackState(stack).plan.servers[0].container, '--', '/bin/sh', '-c', cmd], { encoding: 'utf8' });
 
   after(async () => {
     await provider.delete(ref).catch(() => {});
     await provider.delete(failingRef).catch(() => {});
+    await provider.delete(slowRef).catch(() => {});
   });
 
   test('the configs ran in the server, their outputs are the stack\'s and fed the next deployment; suspend and resume run theirs', async () => {
@@ -326,5 +332,23 @@ describe('lxc: software deployments in a real server', { skip: skipUnless(missin
     const state = stackState(failing);
     await provider.delete(failingRef);
     assert.deepEqual(await leftovers(state.shortId, failing, state.plan.publicIps), []);
+  });
+
+  test('a lab deleted while a deployment runs is deleted without waiting for the script', async () => {
+    assert.match(SLOW, /sleep 600/);
+    await provider.create({ name: slow, template: SLOW, parameters: {}, timeoutSeconds: 300 });
+    await eventually(async () => {
+      try {
+        return inServer('test -e /root/started && echo yes || true', slow).trim() || undefined;
+      } catch {
+        return undefined; // the container is not up yet
+      }
+    }, 120_000, 'the slow deployment to start');
+    const state = stackState(slow);
+    const started = Date.now();
+    await provider.delete(slowRef);
+    assert.ok(Date.now() - started < 60_000, `delete took ${Date.now() - started} ms`);
+    assert.equal(await provider.get(slowRef), null);
+    assert.deepEqual(await leftovers(state.shortId, slow, state.plan.publicIps), []);
   });
 });

@@ -136,6 +136,7 @@ async function runInServer(ctx: DeploymentsContext, d: DeploymentPlan, inputs: R
     runCaptured('lxc-attach', ['-P', ctx.containersDir, '-n', d.container, '--clear-env', ...BASE_ENV.flatMap((v) => ['--set-var', v]), '--', ...command], {
       input,
       timeoutMs: Math.max(1000, ctx.deadline - Date.now()),
+      signal: ctx.signal,
     });
   const must = (what: string, r: Captured) => {
     if (r.code !== 0) throw new DeploymentError(`Software deployment ${d.resource} could not be handed to server ${d.server}.`, `resources.${d.owner}: ${what} in ${d.container}: exit ${r.code}: ${r.stderr.trim().slice(0, 300)}`);
@@ -150,6 +151,7 @@ async function runInServer(ctx: DeploymentsContext, d: DeploymentPlan, inputs: R
   // progress, and does nothing when it is done or there is none), as where the agent comes with the
   // user_data (Heat's boot-config) and a deployment may need what the user_data installed.
   const run = await attach(['/bin/sh', '-c', `systemctl start ${FIRST_BOOT_UNIT} >/dev/null 2>&1; cd "$1" && set -a && . "$2" && set +a && rm -f "$2" && exec "$3"`, 'sh', WORKING_DIR, `${script}.env`, script]);
+  if (ctx.signal.aborted) throw new DeploymentError('The lab was deleted while it was being created.', 'aborted');
   if (run.code === null) throw new DeploymentError(`Software deployment ${d.resource} on server ${d.server} did not finish in time.`, `resources.${d.owner}: the config was still running at the stack's deadline`);
   const result: DeploymentResult = {};
   if (d.outputs.length) {
