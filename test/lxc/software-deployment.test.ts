@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { deploymentEnvironment, envValue, failureOf } from '../../src/providers/lxc/deployments.ts';
+import { DeploymentError, deploymentEnvironment, envValue, failureOf, runDeployments } from '../../src/providers/lxc/deployments.ts';
 import type { DeploymentPlan } from '../../src/providers/lxc/plan.ts';
 import { validateForLxc } from '../../src/providers/lxc/validate.ts';
 import { eventually } from '../support/eventually.ts';
@@ -257,6 +257,19 @@ outputs:
     const withError = deploymentOf({ outputs: [{ name: 'err', errorOutput: true }, { name: 'ok', errorOutput: false }] });
     assert.equal(failureOf(withError, { deploy_status_code: 0, ok: 'fine' }), null);
     assert.equal(failureOf(withError, { deploy_status_code: 1, err: 'bad input' }), 'deploy_status_code : Deployment exited with non-zero status code: 1, err : bad input');
+  });
+
+  test('a deployment whose inputs cannot be resolved from those before it fails with why; one not listing the action does not run', async () => {
+    const ctx = {
+      containersDir: '/nonexistent', action: 'CREATE', stackPath: 's/s', deadline: Date.now() + 10_000, signal: new AbortController().signal,
+      log: { warn: () => {} }, stackName: 's',
+    };
+    const broken = deploymentOf({ resource: 'second', owner: 'second', after: ['first'] });
+    await assert.rejects(
+      runDeployments({ ...ctx, deployments: [broken], inputsOf: () => { throw new Error('str_replace: "params" must be a map'); } }),
+      (err: DeploymentError) => err instanceof DeploymentError && /^Software deployment second: its input values could not be resolved .*str_replace/.test(err.userMessage) && /^resources\.second: input_values/.test(err.message),
+    );
+    assert.deepEqual(await runDeployments({ ...ctx, deployments: [deploymentOf({ actions: ['SUSPEND'] })], inputsOf: () => assert.fail('not asked') }), {});
   });
 
   test('stacklab validate --provider lxc accepts a template with software deployments', async () => {

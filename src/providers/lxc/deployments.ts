@@ -76,7 +76,7 @@ export async function runDeployments(ctx: DeploymentsContext): Promise<Record<st
         await previous;
         if (!d.actions.includes(ctx.action)) return;
         if (ctx.signal.aborted) throw new DeploymentError('The lab was deleted while it was being created.', 'aborted');
-        const inputs = ctx.inputsOf(d, results);
+        const inputs = inputsOf(ctx, d, results);
         // Kept for the actions after this one (SUSPEND, RESUME), which run with the same values.
         d.inputs = inputs;
         running = runInServer(ctx, d, inputs);
@@ -102,6 +102,16 @@ export async function runDeployments(ctx: DeploymentsContext): Promise<Record<st
   for (const p of all) p.catch(() => {});
   await Promise.all(all);
   return results;
+}
+
+/** The deployment's input values; one that cannot be resolved from what ran before fails the deployment. */
+function inputsOf(ctx: DeploymentsContext, d: DeploymentPlan, results: Record<string, DeploymentResult>): Record<string, unknown> {
+  try {
+    return ctx.inputsOf(d, results);
+  } catch (err) {
+    const why = (err as Error).message.slice(0, 300);
+    throw new DeploymentError(`Software deployment ${d.resource}: its input values could not be resolved from the deployments before it: ${why}`, `resources.${d.owner}: input_values: ${why}`);
+  }
 }
 
 /** Heat's status reason for a deployment's answer, or null when it succeeded. */
