@@ -10,6 +10,7 @@ import { resolveParameters } from './parameters.ts';
 import { readTemplate, type HotTemplate } from './parse.ts';
 import { formatPath, type TemplateProblem } from './problems.ts';
 import { isHeatResourceType, isTemplateResourceType, unknownTypeMessage } from './resource-types.ts';
+import { checkDeploymentServers } from './deployment-servers.ts';
 import { checkResourceProperties } from './resource-properties.ts';
 import { own } from './values.ts';
 import { FUNCTION_NAMES } from './functions/table.ts';
@@ -118,6 +119,7 @@ export function analyseTemplate(text: string, opts: AnalyseOptions = {}): Analys
     problem: (path, message) => problems.push(locate(path, message)),
     note: (path, message) => notes.push(locate(path, message)),
   });
+  if (opts.checkProperties) checkDeploymentServers(template, types, (path, message) => problems.push(locate(path, message)));
 
   const scopeFor = (references: Set<string>): CheckScope => ({
     template,

@@ -113,6 +113,11 @@ function checkValue(value: unknown, prop: PropertySchema, path: PathPart[], vers
 /** Heat's constraint messages (heat/engine/constraints.py). */
 function breaks(c: Constraint, value: unknown, shown: string): string | undefined {
   if ('allowed_values' in c) {
+    // A list (SoftwareDeployment's `actions`) is allowed when each of its items is, as in Heat's AllowedValues._is_valid.
+    if (Array.isArray(value)) {
+      const ok = value.every((v) => c.allowed_values.some((a) => a === v));
+      return ok ? undefined : `[${value.map((v) => JSON.stringify(v)).join(', ')}] is not an allowed value [${c.allowed_values.map((a) => JSON.stringify(a)).join(', ')}]`;
+    }
     // Heat compares after converting to the property's type: "4" is allowed where 4 is.
     const ok = c.allowed_values.some((a) => a === value || String(a) === String(value));
     // Heat shows the list as Python's json.dumps does: ["a", "b"], [4, 6].

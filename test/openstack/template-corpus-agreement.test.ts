@@ -53,6 +53,7 @@ describe('the template corpus: stacklab validate agrees with a real Heat', { ski
     'a fraction where text belongs': `${T}  n: {type: OS::Neutron::Net, properties: {name: 1.5}}\n`,
     'a number below its range': `${T}  r: {type: OS::Heat::RandomString, properties: {length: 0}}\n`,
     'a value outside the allowed ones, in a list item': `${T}  r: {type: OS::Heat::RandomString, properties: {character_classes: [{class: emoji}]}}\n`,
+    'a list with an item outside the allowed ones': `${T}  d: {type: OS::Heat::SoftwareDeployment, properties: {server: s, actions: [SUSPEND, REBOOT]}}\n`,
     'a required key missing in a list item': `${T}  n: {type: OS::Neutron::Net}\n  s: {type: OS::Neutron::Subnet, properties: {network: {get_resource: n}, cidr: 10.0.0.0/24, allocation_pools: [{start: 10.0.0.2}]}}\n`,
   };
   for (const [rule, template] of Object.entries(RULES)) {
@@ -68,6 +69,16 @@ describe('the template corpus: stacklab validate agrees with a real Heat', { ski
       assert.ok(atCreate.includes(heatPath), `Heat names ${atCreate}, we name ${heatPath}`);
     });
   }
+
+  test("a deployment to a server whose user_data_format is not SOFTWARE_CONFIG: refused by both, in the same words (Heat's SoftwareDeployment.validate)", async () => {
+    const template = `${T}  s: {type: OS::Nova::Server, properties: {image: debian-12, flavor: m1.tiny, user_data_format: RAW}}\n  d: {type: OS::Heat::SoftwareDeployment, properties: {server: {get_resource: s}}}\n`;
+    const ours = validateTemplate(template);
+    assert.equal(ours.length, 1, ours.map(formatProblem).join('\n'));
+    assert.equal(ours[0]!.resource, 'd');
+    const atCreate = await heatCreate({ template, files: {} });
+    assert.ok(atCreate !== undefined, 'Heat created the stack: it accepts what stacklab refuses');
+    assert.ok(atCreate.includes(ours[0]!.message), `Heat says: ${atCreate}\nwe say: ${formatProblem(ours[0]!)}`);
+  });
 
   for (const c of CORPUS) {
     test(`${c.lab}: Heat ${c.heat === 'never' ? 'accepts what only the lab cannot use' : c.refuse ? 'refuses too' : 'accepts too'}`, async () => {

@@ -6,19 +6,29 @@
  * Pure apart from key generation and the public-address allocator it is given.
  */
 import type { EvaluationContext, Problem } from './evaluation.ts';
-import type { StackPlan } from './plan.ts';
+import type { DeploymentPlan, StackPlan } from './plan.ts';
+import { DEPLOYMENT_TYPES } from './plan/deployment-handlers.ts';
 import { bindFloatingIps } from './plan/floating-ip-handlers.ts';
 import { HANDLERS } from './plan/handlers.ts';
 import { PlanState, type FixedAddresses, type PlanInput } from './plan/plan-state.ts';
 import { connectGateways } from './plan/router-handlers.ts';
-import { PlanError, SUPPORTED_TYPES, uuidFor, type Props } from './plan-support.ts';
+import { obj, PlanError, SUPPORTED_TYPES, uuidFor, type Props } from './plan-support.ts';
 
 export { PlanError, SUPPORTED_TYPES } from './plan-support.ts';
 export type { PlanInput } from './plan/plan-state.ts';
 
+/** What each deployment that ran gave back (deploy_stdout... and its outputs), by deployment resource. */
+export type DeploymentResults = Record<string, Record<string, unknown>>;
+
 export interface PlanResult {
   plan: StackPlan;
-  outputs(waitData: Record<string, Record<string, unknown>>): Record<string, unknown>;
+  /** The stack's outputs, once the wait conditions have their data and the deployments have run. */
+  outputs(waitData: Record<string, Record<string, unknown>>, deployments?: DeploymentResults): Record<string, unknown>;
+  /**
+   * A deployment's input values, resolved again now that the deployments it follows have run (a
+   * deployment's input may be another's output, unknown when the stack was planned).
+   */
+  deploymentInputs(deployment: DeploymentPlan, results: DeploymentResults): Record<string, unknown>;
 }
 
 export function buildPlan(input: PlanInput): PlanResult {
@@ -45,8 +55,19 @@ function planPass(input: PlanInput, reserved: FixedAddresses, dry: boolean): Pla
   state.attempt(() => connectGateways(state), undefined);
   // Every part the runtime cannot run is listed at once (validate shows them all), not only the first.
   if (state.problems.length) throw new PlanError(state.problems);
-  const outputs = (waitData: Record<string, Record<string, unknown>>) =>
-    ev.outputs({
+  const withResults = (results: DeploymentResults) => {
+    state.deploymentResults.clear();
+    for (const [r, v] of Object.entries(results)) state.deploymentResults.set(r, v);
+  };
+  const deploymentInputs = (d: DeploymentPlan, results: DeploymentResults) => {
+    // A ResourceGroup's member keeps its planned inputs: its group's definition is not its own.
+    if (!d.after.length || !DEPLOYMENT_TYPES.includes(state.types[d.owner])) return d.inputs;
+    withResults(results);
+    return obj(resolvedProperties(d.owner, ctx, ev.properties).input_values);
+  };
+  const outputs = (waitData: Record<string, Record<string, unknown>>, deployments: DeploymentResults = {}) => {
+    withResults(deployments);
+    return ev.outputs({
       ...ctx,
       attribute: (resource, attribute, path) => {
         if (state.types[resource] === 'OS::Heat::WaitCondition' && attribute === 'data') {
@@ -56,7 +77,8 @@ function planPass(input: PlanInput, reserved: FixedAddresses, dry: boolean): Pla
         return ctx.attribute(resource, attribute, path);
       },
     });
-  return { plan: planOf(state), outputs, fixed: state.fixed };
+  };
+  return { plan: planOf(state), outputs, deploymentInputs, fixed: state.fixed };
 }
 
 /**
@@ -69,7 +91,7 @@ function planResource(state: PlanState, res: string, ctx: EvaluationContext): vo
   const missing = ev.dependencies(res).filter((d) => state.unbuilt.has(d));
   const before = state.problems.length;
   try {
-    const properties = resolvedProperties(res, ctx, ev.properties);
+    const properties = resolvedProperties(res, beforeDeployments(state, res, ctx), ev.properties);
     HANDLERS[state.types[res] as keyof typeof HANDLERS](state, res, properties);
   } catch (err) {
     if (err instanceof PlanError) state.problems.push(...err.problems);
@@ -85,6 +107,24 @@ function planResource(state: PlanState, res: string, ctx: EvaluationContext): vo
 }
 
 const CASCADE = 'cascade';
+
+/**
+ * `ctx` for a resource built before any deployment runs (all but deployments: servers are built
+ * first, then the deployments run in them): reading a deployment's attributes, which exist only once
+ * it has run, is refused with why. Stack outputs and other deployments read them after the run.
+ */
+function beforeDeployments(state: PlanState, res: string, ctx: EvaluationContext): EvaluationContext {
+  if (DEPLOYMENT_TYPES.includes(state.types[res])) return ctx;
+  return {
+    ...ctx,
+    attribute: (resource, attribute, path) => {
+      if (DEPLOYMENT_TYPES.includes(state.types[resource]))
+        // A plain error: the evaluator places it (resource, property, line) like its own.
+        throw new Error(`reads ${attribute} of software deployment ${resource}, which the local runtime knows only after the deployment has run (it builds every server first, then runs the deployments); only stack outputs and other deployments can read it`);
+      return ctx.attribute(resource, attribute, path);
+    },
+  };
+}
 
 /** Records every resource's type; those the runtime has no handler for are refused here, all at once. */
 function recordTypes(state: PlanState): Set<string> {
@@ -119,6 +159,7 @@ function planOf(state: PlanState): StackPlan {
     waitConditions: state.waitConditions,
     // A volume made from an image is a server's boot disk: that server runs on the image, nothing is made for it.
     volumes: [...state.volumes.values()].filter((v) => v.image === undefined).map(({ resource, dir, sizeGb }) => ({ resource, dir, sizeGb })),
+    deployments: state.deployments,
     publicIps: state.publicIps,
     attributes: state.attributes,
     resourceIds: state.ids,

@@ -66,3 +66,29 @@ export function runStreaming(cmd: string, args: string[], onLine: (line: string)
     child.on('close', (code) => (code === 0 ? resolve() : reject(new CommandError([cmd, ...args].join(' '), code, tail))));
   });
 }
+
+export interface Captured {
+  stdout: string;
+  stderr: string;
+  /** The exit code; null when the command was killed (its timeout) or could not start. */
+  code: number | null;
+}
+
+/**
+ * Runs a command whose failure is an answer, not an error (a learner's script): its output and exit
+ * code. `signal` kills it (code null), so a stack deleted mid-way does not wait for a long script.
+ */
+export function runCaptured(cmd: string, args: string[], opts: RunOptions & { signal?: AbortSignal } = {}): Promise<Captured> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      cmd,
+      args,
+      { timeout: opts.timeoutMs ?? 60_000, maxBuffer: 32 * 1024 * 1024, env: opts.env ?? process.env, signal: opts.signal },
+      (err, stdout, stderr) => {
+        const code = !err ? 0 : typeof err.code === 'number' && !err.killed ? err.code : null;
+        resolve({ stdout, stderr: err && code === null ? `${stderr}${stderr && !stderr.endsWith('\n') ? '\n' : ''}${err.message}` : stderr, code });
+      },
+    );
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  });
+}

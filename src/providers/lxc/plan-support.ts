@@ -9,6 +9,7 @@ export const SUPPORTED_TYPES = [
   'OS::Heat::RandomString', 'OS::Heat::CloudConfig', 'OS::Heat::SoftwareConfig', 'OS::Heat::WaitCondition',
   'OS::Heat::WaitConditionHandle', 'OS::Heat::None', 'OS::Heat::ResourceGroup',
   'OS::Heat::MultipartMime', 'OS::Cinder::Volume', 'OS::Cinder::VolumeAttachment',
+  'OS::Heat::SoftwareDeployment', 'OS::Heat::SoftwareDeploymentGroup', 'OS::Heat::SoftwareDeployments',
 ] as const;
 
 export class PlanError extends Error {

@@ -100,6 +100,41 @@ export interface WaitConditionPlan {
   timeoutSeconds: number;
 }
 
+/** One declared output of a SoftwareConfig: read back from `$heat_outputs_path.<name>`. */
+export interface DeploymentOutputPlan {
+  name: string;
+  /** Heat's `error_output`: the deployment fails when the script writes this output. */
+  errorOutput: boolean;
+}
+
+/**
+ * One OS::Heat::SoftwareDeployment (or one server's member of an OS::Heat::SoftwareDeployments,
+ * `<group>.<key>`): the config run in the server as Heat's script hook runs it.
+ */
+export interface DeploymentPlan {
+  resource: string;
+  /** The template's resource it comes from: itself, or its OS::Heat::SoftwareDeployments group. */
+  owner: string;
+  /** The name the script sees as deploy_resource_name (a group member's key). */
+  name: string;
+  /** Heat's id of the deployment: the script's file and outputs are named by it. */
+  id: string;
+  server: string;
+  serverId: string;
+  container: string;
+  config: string;
+  /** The config's declared inputs, in order (values are resolved when the deployment runs). */
+  declaredInputs: { name: string; type: string; default?: unknown }[];
+  /** Input values as planned; those read from other deployments' outputs are resolved again at run time. */
+  inputs: Record<string, unknown>;
+  outputs: DeploymentOutputPlan[];
+  /** Lifecycle actions the deployment runs at (Heat's `actions`, default CREATE and UPDATE). */
+  actions: string[];
+  signalTransport: string;
+  /** Deployments whose outputs (or completion) it waits for: those it depends on, directly or not. */
+  after: string[];
+}
+
 export interface StackPlan {
   shortId: string;
   networks: NetworkPlan[];
@@ -109,6 +144,8 @@ export interface StackPlan {
   waitConditions: WaitConditionPlan[];
   /** Absent in the state of stacks planned before volumes existed. */
   volumes?: VolumePlan[];
+  /** Absent in state files from before software deployments ran locally. */
+  deployments?: DeploymentPlan[];
   /** Public addresses reserved for this stack (router gateways and floating IPs). */
   publicIps: string[];
   /** Resource attributes known at plan time, for the outputs. */

@@ -27,7 +27,7 @@ import { uuidFor } from './plan-support.ts';
 import { parseLxcOptions, type LxcProviderOptions, type LxcSettings } from './options.ts';
 import { freezeContainer, rebootContainer, thawContainer } from './containers.ts';
 import { processAlive, StateStore, type StackState } from './state.ts';
-import { buildStack, StackBuildError, teardownStack, type OpLogger } from './stack-ops.ts';
+import { buildStack, runActionDeployments, StackBuildError, teardownStack, type OpLogger } from './stack-ops.ts';
 import { validateForLxc } from './validate.ts';
 
 export { lxcProviderOptions, type LxcProviderOptions } from './options.ts';
@@ -128,11 +128,11 @@ class LxcProvider implements Provider {
   private async build(state: StackState, planned: PlanResult, signal: AbortSignal, deadline: number): Promise<void> {
     const started = Date.now();
     try {
-      const waitData = await buildStack({
+      const built = await buildStack({
         settings: this.settings, containersDir: this.store.containersDir, plan: planned.plan, allowInternet: state.allowInternet,
-        deadline, signal, log: this.log, stackName: state.name,
+        deadline, signal, log: this.log, stackName: state.name, stackPath: `${state.name}/${state.name}`, deploymentInputs: planned.deploymentInputs,
       });
-      const outputs = planned.outputs(waitData);
+      const outputs = planned.outputs(built.waitData, built.deployments);
       if (signal.aborted) return;
       await this.store.write({ ...state, status: 'COMPLETE', reason: 'Stack CREATE completed successfully', outputs });
       this.log.info({ stack: state.name, ms: Date.now() - started, servers: planned.plan.servers.length }, 'lxc stack created');
@@ -181,7 +181,9 @@ class LxcProvider implements Provider {
     const op = action === 'SUSPEND' ? freezeContainer : thawContainer;
     await store.write({ ...s, action, status: 'IN_PROGRESS', reason: `Stack ${action} started`, pid: process.pid });
     try {
+      if (action === 'SUSPEND') await runActionDeployments(store.containersDir, s.plan, s.name, action, this.log);
       await Promise.all(s.plan.servers.map((srv) => op(store.containersDir, srv.container)));
+      if (action === 'RESUME') await runActionDeployments(store.containersDir, s.plan, s.name, action, this.log);
       await store.write({ ...s, action, status: 'COMPLETE', reason: `Stack ${action} completed successfully`, pid: process.pid });
     } catch (err) {
       const msg = action === 'SUSPEND' ? 'The lab could not be suspended.' : 'The lab could not be resumed.';

@@ -11,7 +11,8 @@ import { ensureIdRange } from './idmap.ts';
 import { ensureMappedImage } from './images.ts';
 import { names } from './names.ts';
 import type { LxcSettings } from './options.ts';
-import type { StackPlan } from './plan.ts';
+import { DeploymentError, runDeployments, type DeploymentResult } from './deployments.ts';
+import type { DeploymentPlan, StackPlan } from './plan.ts';
 import { ensureSignalServer, forgetToken, readSignals, registerToken } from './signal-server.ts';
 import { ensureVolume, isVolumeDir, removeVolume, type MountedVolume } from './volumes.ts';
 
@@ -41,13 +42,24 @@ export interface BuildContext {
   signal: AbortSignal;
   log: OpLogger;
   stackName: string;
+  /** deploy_stack_id for software deployments: Heat's `<stack name>/<stack id>`. */
+  stackPath: string;
+  /** A deployment's input values once those it follows have run (PlanResult.deploymentInputs). */
+  deploymentInputs(deployment: DeploymentPlan, results: Record<string, DeploymentResult>): Record<string, unknown>;
+}
+
+export interface BuildResult {
+  /** Each wait condition's signals' data, by resource. */
+  waitData: Record<string, Record<string, unknown>>;
+  /** What each software deployment gave back, by resource. */
+  deployments: Record<string, DeploymentResult>;
 }
 
 function checkAbort(signal: AbortSignal): void {
   if (signal.aborted) throw new StackBuildError('The lab was deleted while it was being created.', 'aborted by delete');
 }
 
-export async function buildStack(ctx: BuildContext): Promise<Record<string, Record<string, unknown>>> {
+export async function buildStack(ctx: BuildContext): Promise<BuildResult> {
   const { settings, plan, log } = ctx;
   const t0 = Date.now();
   const phases: Record<string, number> = {};
@@ -81,10 +93,36 @@ export async function buildStack(ctx: BuildContext): Promise<Record<string, Reco
   mark('started');
   await Promise.all(plan.servers.map((s) => waitForSshd(ctx, s.container, s.resource)));
   mark('sshd');
-  const data = await waitForConditions(ctx);
-  mark('waitConditions');
+  // Wait conditions and deployments go on side by side (either may wait for the other in the lab);
+  // when one fails, the other stops looking.
+  const failed = new AbortController();
+  const inner = { ...ctx, signal: AbortSignal.any([ctx.signal, failed.signal]) };
+  const stopOthers = (err: unknown) => {
+    failed.abort();
+    throw err;
+  };
+  const [waitData, deployments] = await Promise.all([
+    waitForConditions(inner).then((d) => (mark('waitConditions'), d), stopOthers),
+    runCreateDeployments(inner).then((d) => (mark('deployments'), d), stopOthers),
+  ]);
+  checkAbort(ctx.signal);
   log.info({ stack: ctx.stackName, phasesMs: phases }, 'lxc stack build phases');
-  return data;
+  return { waitData, deployments };
+}
+
+async function runCreateDeployments(ctx: BuildContext): Promise<Record<string, DeploymentResult>> {
+  const deployments = ctx.plan.deployments ?? [];
+  if (!deployments.length) return {};
+  try {
+    return await runDeployments({
+      containersDir: ctx.containersDir, deployments, action: 'CREATE', stackPath: ctx.stackPath, deadline: ctx.deadline,
+      signal: ctx.signal, inputsOf: ctx.deploymentInputs, log: ctx.log, stackName: ctx.stackName,
+    });
+  } catch (err) {
+    checkAbort(ctx.signal);
+    if (err instanceof DeploymentError) throw new StackBuildError(err.userMessage, err.message);
+    throw err;
+  }
 }
 
 async function waitForSshd(ctx: BuildContext, container: string, resource: string): Promise<void> {
@@ -123,6 +161,25 @@ async function waitForConditions(ctx: BuildContext): Promise<Record<string, Reco
     }),
   );
   return data;
+}
+
+/**
+ * The deployments that run at a suspend (before the servers freeze) or a resume (once they run
+ * again), as Heat runs a deployment whose `actions` list the stack's action; with the input values
+ * they had at create. A failure fails the action, as in Heat.
+ */
+export async function runActionDeployments(containersDir: string, plan: StackPlan, stackName: string, action: 'SUSPEND' | 'RESUME', log: OpLogger, timeoutSeconds = 600): Promise<void> {
+  const deployments = plan.deployments ?? [];
+  if (!deployments.some((d) => d.actions.includes(action))) return;
+  try {
+    await runDeployments({
+      containersDir, deployments, action, stackPath: `${stackName}/${stackName}`, deadline: Date.now() + timeoutSeconds * 1000,
+      signal: new AbortController().signal, inputsOf: (d) => d.inputs, log, stackName,
+    });
+  } catch (err) {
+    if (err instanceof DeploymentError) throw new StackBuildError(err.userMessage, err.message);
+    throw err;
+  }
 }
 
 /** Removes everything of the stack; idempotent. */

@@ -24,6 +24,23 @@ describe('properties against Heat resource schemas', () => {
     assert.deepEqual(said('  s: {type: OS::Heat::Value, properties: {value: 1, type: tuple}}\n'), ['s type: "tuple" is not an allowed value ["string", "number", "comma_delimited_list", "json", "boolean"]']);
   });
 
+  test('a deployment to a server of the template whose user_data_format is not SOFTWARE_CONFIG is refused, as Heat\'s SoftwareDeployment.validate does', () => {
+    const server = (format: string) => `  s: {type: OS::Nova::Server, properties: {image: i, flavor: f, user_data_format: ${format}}}\n`;
+    const message = "Resource s's property user_data_format should be set to SOFTWARE_CONFIG since there are software deployments on it.";
+    assert.deepEqual(said(`${server('RAW')}  d: {type: OS::Heat::SoftwareDeployment, properties: {server: {get_resource: s}}}\n`), [`d server: ${message}`]);
+    assert.deepEqual(said(`${server('HEAT_CFNTOOLS')}  d: {type: OS::Heat::SoftwareDeployment, properties: {server: s}}\n`), [`d server: ${message}`]);
+    assert.deepEqual(said(`${server('SOFTWARE_CONFIG')}  d: {type: OS::Heat::SoftwareDeployment, properties: {server: {get_resource: s}}}\n`), []);
+    // A group's deployments are in a nested stack, where Heat does not find the server.
+    assert.deepEqual(said(`${server('RAW')}  d: {type: OS::Heat::SoftwareDeploymentGroup, properties: {servers: {a: {get_resource: s}}}}\n`), []);
+  });
+
+  test('a list is allowed when each of its items is (Heat\'s AllowedValues on a list, as SoftwareDeployment actions use it)', () => {
+    assert.deepEqual(said('  d: {type: OS::Heat::SoftwareDeployment, properties: {server: s, actions: [SUSPEND, RESUME]}}\n'), []);
+    assert.deepEqual(said('  d: {type: OS::Heat::SoftwareDeployment, properties: {server: s, actions: [SUSPEND, REBOOT]}}\n'), [
+      'd actions: ["SUSPEND", "REBOOT"] is not an allowed value ["CREATE", "UPDATE", "DELETE", "SUSPEND", "RESUME"]',
+    ]);
+  });
+
   test('required properties, also inside list items; a hidden old name counts for the new one', () => {
     assert.deepEqual(said('  s: {type: OS::Neutron::Subnet, properties: {cidr: 10.0.0.0/24, allocation_pools: [{start: 10.0.0.2}]}}\n'), [
       's allocation_pools[0].end: Property end not assigned',

@@ -1,10 +1,11 @@
 /** The planner's handlers, one per resource type the local runtime builds. */
 import type { SUPPORTED_TYPES } from '../plan-support.ts';
+import { planSoftwareConfig, planSoftwareDeployment, planSoftwareDeploymentGroup } from './deployment-handlers.ts';
 import { planFloatingIp, planFloatingIpAssociation } from './floating-ip-handlers.ts';
 import { planResourceGroup } from './group-handler.ts';
 import type { ResourceHandler } from './handler.ts';
 import {
-  planCloudConfig, planKeyPair, planMultipartMime, planNone, planRandomString, planSecurityGroup, planSoftwareConfig, planWaitCondition, planWaitConditionHandle,
+  planCloudConfig, planKeyPair, planMultipartMime, planNone, planRandomString, planSecurityGroup, planWaitCondition, planWaitConditionHandle,
 } from './heat-handlers.ts';
 import { planNet, planPort, planSubnet } from './network-handlers.ts';
 import { planExtraRoute, planExtraRouteSet, planRouter, planRouterGateway, planRouterInterface } from './router-handlers.ts';
@@ -29,6 +30,10 @@ export const HANDLERS: Record<(typeof SUPPORTED_TYPES)[number], ResourceHandler>
   'OS::Heat::RandomString': planRandomString,
   'OS::Heat::CloudConfig': planCloudConfig,
   'OS::Heat::SoftwareConfig': planSoftwareConfig,
+  'OS::Heat::SoftwareDeployment': planSoftwareDeployment,
+  'OS::Heat::SoftwareDeploymentGroup': planSoftwareDeploymentGroup,
+  // Heat's deprecated name of SoftwareDeploymentGroup, still what many published templates use.
+  'OS::Heat::SoftwareDeployments': planSoftwareDeploymentGroup,
   'OS::Heat::WaitCondition': planWaitCondition,
   'OS::Heat::WaitConditionHandle': planWaitConditionHandle,
   'OS::Heat::None': planNone,

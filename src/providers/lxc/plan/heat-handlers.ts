@@ -38,12 +38,6 @@ export const planCloudConfig: ResourceHandler = (state, res, p) => {
   state.attributes[res] = { config };
 };
 
-export const planSoftwareConfig: ResourceHandler = (state, res, p) => {
-  const config = state.text(res, p.config, 'config') ?? '';
-  state.configs.set(res, config);
-  state.attributes[res] = { config };
-};
-
 /**
  * OS::Heat::MultipartMime: its parts (configs of the template by id, or text; `type: multipart`
  * merges another message's parts) as the MIME message Heat makes, for a server's user_data.

@@ -8,7 +8,7 @@
 import { contains, intToIp, ipToInt, type Cidr } from '../ipv4.ts';
 import type { EvaluationContext, Problem, StackEvaluation } from '../evaluation.ts';
 import type { LxcSettings } from '../options.ts';
-import type { RouterPlan, ServerPlan, StackPlan, SubnetPlan, VolumePlan } from '../plan.ts';
+import type { DeploymentPlan, RouterPlan, ServerPlan, StackPlan, SubnetPlan, VolumePlan } from '../plan.ts';
 import { PlanError, str } from '../plan-support.ts';
 
 export interface PlanInput {
@@ -72,8 +72,19 @@ export interface VolumeState extends VolumePlan {
 /** Addresses the template fixes explicitly, by subnet resource. */
 export type FixedAddresses = Map<string, Set<number>>;
 
+/** An OS::Heat::SoftwareConfig as deployments read it (Heat's group, inputs and outputs schema). */
+export interface SoftwareConfigState {
+  group: string;
+  config: string;
+  inputs: DeploymentPlan['declaredInputs'];
+  outputs: DeploymentPlan['outputs'];
+}
+
+/** A deployments group's names for its members' attributes (Heat's SoftwareDeploymentGroup._member_attribute_name). */
+const GROUP_ATTRIBUTES: Record<string, string> = { deploy_stdouts: 'deploy_stdout', deploy_stderrs: 'deploy_stderr', deploy_status_codes: 'deploy_status_code' };
+
 /** `path` applied the way Heat applies it: a key or index that is not there gives null. */
-function select(value: unknown, path: (string | number)[]): unknown {
+export function select(value: unknown, path: (string | number)[]): unknown {
   let v = value;
   for (const p of path) v = v === null || v === undefined || (typeof v === 'object' && !Object.hasOwn(v, p)) ? null : (v as Record<string | number, unknown>)[p];
   return v ?? null;
@@ -94,6 +105,10 @@ export class PlanState {
   readonly keyPairs = new Map<string, string>();
   /** CloudConfig / SoftwareConfig resource -> the config text. */
   readonly configs = new Map<string, string>();
+  /** SoftwareConfig resource -> what a deployment of it runs. */
+  readonly softwareConfigs = new Map<string, SoftwareConfigState>();
+  /** Software deployments, in the order they may start (each after those it depends on). */
+  readonly deployments: DeploymentPlan[] = [];
   /** WaitConditionHandle resource -> its token. */
   readonly handles = new Map<string, string>();
   readonly floatingIps: FloatingIpState[] = [];
@@ -107,6 +122,13 @@ export class PlanState {
   readonly unbuilt = new Set<string>();
   /** OS::Cinder::Volume resource (or a server's blank volume) -> the volume (plan/volume-handlers.ts). */
   readonly volumes = new Map<string, VolumeState>();
+  /** SoftwareDeploymentGroup resource -> its members (`<group>.<key>`) by the key of its `servers` map. */
+  readonly deploymentGroups = new Map<string, { key: string; member: string }[]>();
+  /**
+   * What deployments that ran gave back (deploy_stdout... and their outputs), by deployment: read in
+   * place of their planned (null) attributes by the outputs and by the deployments after them.
+   */
+  readonly deploymentResults = new Map<string, Record<string, unknown>>();
   /** ResourceGroup resource -> its members' resource names (`<group>.<index>`), in order. */
   readonly groups = new Map<string, string[]>();
   private macCounter = 0;
@@ -209,12 +231,17 @@ export class PlanState {
       attribute: (resource, attribute, path) => {
         if (this.unbuilt.has(resource)) return null;
         const members = this.groups.get(resource);
-        return members ? this.groupAttribute(resource, members, attribute, path) : this.ownAttribute(resource, attribute, path);
+        if (members) return this.groupAttribute(resource, members, attribute, path);
+        const deployments = this.deploymentGroups.get(resource);
+        if (deployments) return this.deploymentGroupAttribute(deployments, attribute, path);
+        return this.ownAttribute(resource, attribute, path);
       },
     };
   }
 
   private ownAttribute(resource: string, attribute: string, path: (string | number)[]): unknown {
+    const ran = this.deploymentResults.get(resource);
+    if (ran && Object.hasOwn(ran, attribute)) return select(ran[attribute], path);
     const a = Object.hasOwn(this.attributes, resource) ? this.attributes[resource] : undefined;
     if (!a) return this.fail(resource, `attribute ${attribute} asked before the resource exists`);
     if (!Object.hasOwn(a, attribute)) return this.fail(resource, `${this.types[resource]} has no attribute "${attribute}" in the local runtime (has: ${Object.keys(a).join(', ')})`);
@@ -245,6 +272,16 @@ export class PlanState {
       return name.length ? of(m, name.join('.'), path) : of(m, path[0], path.slice(1));
     }
     return members.map((m) => of(m, attribute, path));
+  }
+
+  /**
+   * A SoftwareDeploymentGroup's attribute as Heat answers it: a map of each member's key to the
+   * member's attribute (`deploy_stdouts` to its `deploy_stdout`...; any other name as it is), the
+   * path applied to the map.
+   */
+  private deploymentGroupAttribute(members: { key: string; member: string }[], attribute: string, path: (string | number)[]): unknown {
+    const name = Object.hasOwn(GROUP_ATTRIBUTES, attribute) ? GROUP_ATTRIBUTES[attribute] : attribute;
+    return select(Object.fromEntries(members.map(({ key, member }) => [key, this.ownAttribute(member, name, [])])), path);
   }
 
   private subnetOf(network: string, resource: string, property: string): SubnetState {
