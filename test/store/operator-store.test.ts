@@ -1,6 +1,7 @@
 /**
  * Operator accounts and sessions on both backends: scrypt hashes (never the password) in the store,
- * refused names and passwords, a new password or a removed account ending every session, expiry.
+ * refused names and passwords, a new password or a removed account ending every session, expiry; sessions
+ * of an OIDC sign-in (no account), accepted only while their provider is the configured one.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -64,6 +65,29 @@ for (const backend of BACKENDS) {
       assert.equal(await accounts.operatorFor(second.token), null);
       await assert.rejects(accounts.remove('ada'), /no operator named "ada"/);
       await assert.rejects(accounts.setPassword('ada', PASSWORD), /no operator named "ada"/);
+    });
+
+    test('an OIDC session needs no account, outlives a same-named account, and ends with its provider', async () => {
+      const issuer = 'https://id.example.org';
+      const withOidc = new OperatorAccounts(database.db, clock, 3600, { oidcIssuer: issuer });
+      await withOidc.add('grace', PASSWORD);
+      const federated = await withOidc.signInWithOidc('grace');
+      const byPassword = await withOidc.signIn('grace', PASSWORD, '192.0.2.1');
+      assert.equal(await withOidc.operatorFor(federated.token), 'grace');
+      const [row] = await database.db.query<{ account: string | null; issuer: string | null }>('SELECT account, issuer FROM operator_sessions WHERE token_hash = $1', [tokenHash(federated.token)]);
+      assert.deepEqual({ ...row }, { account: null, issuer });
+      // The account's password and removal are the password sign-in's business, not the provider's.
+      await withOidc.setPassword('grace', `${PASSWORD} two`);
+      assert.equal(await withOidc.operatorFor(byPassword.token), null);
+      await withOidc.remove('grace');
+      assert.equal(await withOidc.operatorFor(federated.token), 'grace');
+      // OIDC switched off, or another provider configured: its sessions are no longer accepted.
+      assert.equal(await accounts.operatorFor(federated.token), null);
+      assert.equal(await new OperatorAccounts(database.db, clock, 3600, { oidcIssuer: 'https://other.example.org' }).operatorFor(federated.token), null);
+      await assert.rejects(accounts.signInWithOidc('grace'), /not configured/);
+      await assert.rejects(withOidc.signInWithOidc('bad name'), /not valid/);
+      clock.advance(3601);
+      assert.equal(await withOidc.operatorFor(federated.token), null);
     });
   });
 }
