@@ -3,7 +3,9 @@
  * same family as openid-client but a separate implementation of the server side) in this process on a
  * free port, with one confidential client and a few accounts. Its login and consent pages are replaced
  * by a handler that signs in whoever the test chose (`signInAs`) and grants the scopes asked for, so a
- * test drives the whole redirect dance with an HTTP client or a real browser and no form to fill.
+ * test drives the whole redirect dance with an HTTP client or a real browser and no form to fill. With
+ * `confirmPage`, the handler first shows a page with a button, as a real provider's login page: the way
+ * back then starts on the provider's site, where browsers hold back SameSite=Strict cookies.
  */
 import { createServer, type Server } from 'node:http';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -26,7 +28,7 @@ export interface TestIdp {
   close(): Promise<void>;
 }
 
-export async function startTestIdp(options: { redirectUris: string[]; accounts: Record<string, TestAccount> }): Promise<TestIdp> {
+export async function startTestIdp(options: { redirectUris: string[]; accounts: Record<string, TestAccount>; confirmPage?: boolean }): Promise<TestIdp> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const clientId = 'stacklab-console';
@@ -56,6 +58,11 @@ export async function startTestIdp(options: { redirectUris: string[]; accounts: 
     if (!request.url?.startsWith('/interaction/')) return void handle(request, response);
     void (async () => {
       const details = await provider.interactionDetails(request, response);
+      if (options.confirmPage && request.method === 'GET') {
+        response.setHeader('content-type', 'text/html; charset=utf-8');
+        response.end(`<!doctype html><title>Test IdP</title><form method="post" action="/interaction/${details.uid}"><button id="idp-continue">Continue</button></form>`);
+        return;
+      }
       const accountId = idp.signInAs;
       if (!accountId) return provider.interactionFinished(request, response, { error: 'access_denied', error_description: 'the user cancelled' }, { mergeWithLastSubmission: false });
       const grant = new provider.Grant({ accountId, clientId: String(details.params.client_id) });
