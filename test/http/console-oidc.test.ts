@@ -5,6 +5,7 @@
  * under their provider name; someone neither listed nor in the group, or with an unverified listed
  * address, is refused with a page in their language; a tampered state, a changed nonce, an answer taken
  * to another browser or replayed, and a cancelled sign-in are refused; the client secret is in no log line.
+ * A provider that cannot be reached gets its own page, and the password sign-in still works.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -209,3 +210,27 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('console OIDC sign-in with the provider down', () => {
+  let t: TestApp;
+  const logs: string[] = [];
+  const secret = `unreachable-secret-${crypto.randomUUID()}`;
+  before(async () => {
+    // A port nothing listens on: discovery fails at the first sign-in, not at start.
+    const closed = await freePort();
+    const logger = pino({ level: 'trace' }, { write: (line: string) => void logs.push(line) });
+    t = await testApp({ oidc_issuer: `http://127.0.0.1:${closed}`, oidc_client_id: 'stacklab', oidc_client_secret: secret, oidc_operators: 'ada@example.org' }, { logger });
+  });
+  after(async () => t?.close());
+
+  test('the sign-in says the provider cannot be reached, in the browser\'s language; password accounts still sign in', async () => {
+    const page = await t.app.inject({ url: '/console/oidc/start', headers: { 'accept-language': 'es' } });
+    assert.equal(page.statusCode, 503);
+    assert.ok(page.body.includes(escapeHtml(translator('es')('console.oidcUnreachable', { provider: '127.0.0.1' }))), page.body);
+    assert.ok(logs.some((line) => line.includes('could not start') && line.includes('discovery')), 'the log says why');
+    assert.deepEqual(logs.filter((line) => line.includes(secret)), []);
+    await t.rt.ctx.operators.add('ada', 'correct horse battery staple');
+    const answer = await t.app.inject({ method: 'POST', url: '/console/api/sign-in', payload: { name: 'ada', password: 'correct horse battery staple' } });
+    assert.equal(answer.statusCode, 200);
+  });
+});

@@ -5,6 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { PGlite } from '@electric-sql/pglite';
+import { openPgliteOn } from '../../src/db/database.ts';
+import { MIGRATIONS, migrate } from '../../src/db/migrations.ts';
 import { ManualClock } from '../../src/infra/clock.ts';
 import { OperatorAccounts, tokenHash } from '../../src/services/operator-accounts.ts';
 import { hashPassword, verifyPassword } from '../../src/services/operator-passwords.ts';
@@ -22,6 +25,24 @@ test('scrypt hashes carry their parameters, differ per salt and check only the r
   assert.equal(await verifyPassword(`${PASSWORD}!`, a), false);
   assert.equal(await verifyPassword(PASSWORD, 'plain:correct horse battery staple'), false);
   assert.equal(await verifyPassword(PASSWORD, 'scrypt$0$8$1$abc$def'), false);
+});
+
+test('migration 019 keeps the password sessions open before it, still ended by their account', async () => {
+  const db = await openPgliteOn(new PGlite());
+  try {
+    await migrate(db, MIGRATIONS.filter((m) => m.version < 19));
+    const now = new Date('2026-01-05T10:00:00Z');
+    // A session as the code before 019 wrote it (the columns of migration 011 only).
+    await db.query('INSERT INTO operators (name, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $3)', ['ada', await hashPassword(PASSWORD), now]);
+    await db.query('INSERT INTO operator_sessions (token_hash, operator, created_at, expires_at) VALUES ($1, $2, $3, $4)', [tokenHash('token-from-before'), 'ada', now, new Date(now.getTime() + 3600_000)]);
+    await migrate(db);
+    const accounts = new OperatorAccounts(db, new ManualClock(now), 3600, { oidcIssuer: 'https://id.example.org' });
+    assert.equal(await accounts.operatorFor('token-from-before'), 'ada');
+    await accounts.remove('ada');
+    assert.equal(await accounts.operatorFor('token-from-before'), null);
+  } finally {
+    await db.close();
+  }
 });
 
 for (const backend of BACKENDS) {
