@@ -72,8 +72,10 @@ export interface RuntimeOptions {
 
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config } = options;
+  // The OIDC client secret is never logged on purpose; its names are redacted too, should an object holding it be.
   const logger =
-    options.logger ?? createLogger({ level: config.log_level, redact: ['*.private_key', '*.privateKey', '*.password', '*.secrets', 'req.headers.authorization'] }, config.log_format);
+    options.logger ??
+    createLogger({ level: config.log_level, redact: ['*.private_key', '*.privateKey', '*.password', '*.secrets', '*.clientSecret', '*.oidc_client_secret', 'req.headers.authorization'] }, config.log_format);
   const clock = options.clock ?? systemClock;
   // A half-configured OIDC sign-in stops the start here, before anything is opened.
   const oidc = oidcSettings(config);
