@@ -36,6 +36,7 @@ import { Operations } from '../services/operations.ts';
 import { WarmPools } from '../services/warm-pools.ts';
 import { StackService } from '../services/stack-service.ts';
 import { OperatorAccounts } from '../services/operator-accounts.ts';
+import { oidcSettings } from '../services/oidc-operators.ts';
 import { mapCatalog, type LabCatalog } from '../domain/lab-catalog.ts';
 import { mapRegistry } from '../providers/provider-registry.ts';
 import type { AppContext, LabLoadFailure } from './context.ts';
@@ -72,9 +73,13 @@ export interface RuntimeOptions {
 
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config } = options;
+  // The OIDC client secret is never logged on purpose; its names are redacted too, should an object holding it be.
   const logger =
-    options.logger ?? createLogger({ level: config.log_level, redact: ['*.private_key', '*.privateKey', '*.password', '*.secrets', 'req.headers.authorization'] }, config.log_format);
+    options.logger ??
+    createLogger({ level: config.log_level, redact: ['*.private_key', '*.privateKey', '*.password', '*.secrets', '*.clientSecret', '*.oidc_client_secret', 'req.headers.authorization'] }, config.log_format);
   const clock = options.clock ?? systemClock;
+  // A half-configured OIDC sign-in stops the start here, before anything is opened.
+  const oidc = oidcSettings(config);
   const dataDir = isAbsolute(config.data_dir) ? config.data_dir : resolve(config.data_dir);
   // What was opened so far, closed in reverse if a later step fails or at close().
   const closers: { what: string; close: () => unknown }[] = [];
@@ -129,7 +134,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     const recordings = new Recordings({ db, clock, logger: logger.child({ component: 'recordings' }), dir: join(resolve(config.data_dir), 'recordings'), retentionDays: config.recording_retention_days });
     const pools = new WarmPools({ db, labs, events, deployment });
     const ctx: AppContext = { config, deployment, ltiConfig: options.ltiConfig, logger, db, keys, clock, labs, providers, stacks, events, lifecycleHooks, pools, checks, lti, liveTerminals: new LiveTerminals(), desktopWatchers: new DesktopWatchers(), recordings, notices: built.notices, labErrors, metrics,
-      operators: new OperatorAccounts(db, clock, config.operator_session_ttl) };
+      operators: new OperatorAccounts(db, clock, config.operator_session_ttl, { oidcIssuer: oidc?.issuer ?? null }) };
 
     const workerId = options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     const operations = new Operations({

@@ -153,6 +153,32 @@ export const SETTINGS = [
       .default(''), "Space-separated origins (https://lms.example.org) that may frame the lab page, in addition to the registered LTI platforms' origins."),
   setting('session_ttl', seconds.default(8 * 3600), 'Seconds a learner session on the lab page stays valid.'),
   setting('operator_session_ttl', seconds.default(8 * 3600), 'Seconds an operator stays signed in to the staff console (docs/console.md) without signing in again.'),
+  setting(
+    'oidc_issuer',
+    z
+      .string()
+      .url()
+      .refine((v) => v.startsWith('https://') || /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(\/|$)/.test(v), 'must be an https:// URL (http:// only for an issuer on this machine: localhost, 127.0.0.1, [::1])')
+      .optional(),
+    "Operators' OIDC sign-in to the staff console (docs/console.md): the issuer URL of the deployment's OpenID provider (its /.well-known/openid-configuration is read at the first sign-in). Unset: operators sign in with passwords only. Needs oidc_client_id, and oidc_operators or oidc_operator_claim; the provider must accept the redirect URI <public_url>/console/oidc/callback.",
+  ),
+  setting('oidc_client_id', z.string().min(1).max(255).optional(), "The console's client id at the OpenID provider (oidc_issuer)."),
+  setting('oidc_client_secret', z.string().min(1).optional(), "The console's client secret at the OpenID provider; unset for a public client (the flow uses PKCE either way).", { secret: true }),
+  setting('oidc_scopes', z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be scope names separated by single spaces').default('openid profile email'), 'Scopes the console asks the OpenID provider for, separated by spaces (openid is added when missing); ask for the scope that carries oidc_operator_claim if the provider needs one.'),
+  setting('oidc_provider_name', z.string().max(80).optional(), 'The name the sign-in page shows on its "Sign in with <name>" button (default: the host name of oidc_issuer).'),
+  setting(
+    'oidc_operators',
+    z.string().default(''),
+    'Who may use the console through OIDC: comma- or space-separated e-mail addresses (matched without regard to case, only when the provider does not say the address is unverified) and subjects (`sub:<subject>`). Anyone listed here, or holding oidc_operator_claim, is an operator; everyone else is refused.',
+  ),
+  setting(
+    'oidc_operator_claim',
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.:/-]{1,100}=.{1,200}$/, 'must be <claim>=<value>, e.g. groups=stacklab-operators')
+      .optional(),
+    '`<claim>=<value>` (e.g. `groups=stacklab-operators`): a user whose ID token or userinfo claim equals the value, or is a list holding it, is an operator.',
+  ),
   setting('demo', bool.default(false), 'Serve the demo course page with name sign-in (npm start turns it on).'),
   setting('log_format', z.enum(['auto', 'json', 'pretty']).default('auto'), 'Log lines as JSON (for log collectors) or pretty (one readable line each); auto = pretty when standard output is a terminal.'),
   setting('log_level', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), 'Log level.'),

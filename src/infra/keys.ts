@@ -7,7 +7,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export type KeyPurpose = 'secrets-at-rest' | 'session' | 'connection-token' | 'lti-state' | 'departure';
+export type KeyPurpose = 'secrets-at-rest' | 'session' | 'connection-token' | 'lti-state' | 'departure' | 'console-oidc';
 
 export class Keys {
   private constructor(private readonly master: Buffer) {}

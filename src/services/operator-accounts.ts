@@ -2,6 +2,8 @@
  * Named operator accounts for the staff console (docs/console.md): managed with `stacklab operator`,
  * signed in with a password, each sign-in a server-side session whose random token travels only in an
  * HttpOnly cookie. The store keeps the scrypt hash of a password and the SHA-256 of a session token.
+ * An operator signed in by the deployment's OpenID provider (oidc-sign-in.ts) gets the same kind of
+ * session, tied to that provider instead of an account.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/database.ts';
@@ -32,13 +34,19 @@ export interface SignedIn {
 export class OperatorAccounts {
   readonly store: OperatorStore;
 
+  private readonly throttle: SignInThrottle;
+  private readonly oidcIssuer: string | null;
+
+  /** `oidcIssuer`: the configured OpenID provider, whose sessions are accepted (none when null). */
   constructor(
     db: Queryable,
     private readonly clock: Clock,
     private readonly sessionTtlSeconds: number,
-    private readonly throttle = new SignInThrottle(),
+    options: { throttle?: SignInThrottle; oidcIssuer?: string | null } = {},
   ) {
     this.store = new OperatorStore(db);
+    this.throttle = options.throttle ?? new SignInThrottle();
+    this.oidcIssuer = options.oidcIssuer ?? null;
   }
 
   /** Throws a plain Error with what to do when the name or password is refused or the name is taken. */
@@ -84,16 +92,33 @@ export class OperatorAccounts {
       throw new AppError('SIGN_IN_FAILED', `console sign-in for ${JSON.stringify(name.slice(0, 80))} from ${address} failed: ${stored ? 'wrong password' : 'no such operator'}`);
     }
     this.throttle.succeeded(keys[0]);
+    return this.open(name, { account: name });
+  }
+
+  /** A session for an operator the configured OpenID provider vouched for (its rules: oidc-operators.ts). */
+  async signInWithOidc(name: string): Promise<SignedIn> {
+    if (!this.oidcIssuer) throw new Error('OIDC sign-in is not configured');
+    const problem = nameProblem(name);
+    if (problem) throw new Error(problem);
+    return this.open(name, { issuer: this.oidcIssuer });
+  }
+
+  private async open(name: string, from: { account: string } | { issuer: string }): Promise<SignedIn> {
+    const now = this.clock.now();
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(now.getTime() + this.sessionTtlSeconds * 1000);
-    await this.store.openSession(tokenHash(token), name, now, expiresAt);
+    await this.store.openSession(tokenHash(token), name, now, expiresAt, from);
     return { operator: name, token, expiresAt };
   }
 
-  /** The operator signed in with this token, or null (unknown, expired, signed out, account removed). */
+  /**
+   * The operator signed in with this token, or null (unknown, expired, signed out, account removed, or
+   * opened by an OpenID provider that is no longer the configured one).
+   */
   async operatorFor(token: string): Promise<string | null> {
     const session = await this.store.session(tokenHash(token), this.clock.now());
-    return session?.operator ?? null;
+    if (!session || (session.issuer !== null && session.issuer !== this.oidcIssuer)) return null;
+    return session.operator;
   }
 
   async signOut(token: string): Promise<void> {

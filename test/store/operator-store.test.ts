@@ -1,9 +1,13 @@
 /**
  * Operator accounts and sessions on both backends: scrypt hashes (never the password) in the store,
- * refused names and passwords, a new password or a removed account ending every session, expiry.
+ * refused names and passwords, a new password or a removed account ending every session, expiry; sessions
+ * of an OIDC sign-in (no account), accepted only while their provider is the configured one.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { PGlite } from '@electric-sql/pglite';
+import { openPgliteOn } from '../../src/db/database.ts';
+import { MIGRATIONS, migrate } from '../../src/db/migrations.ts';
 import { ManualClock } from '../../src/infra/clock.ts';
 import { OperatorAccounts, tokenHash } from '../../src/services/operator-accounts.ts';
 import { hashPassword, verifyPassword } from '../../src/services/operator-passwords.ts';
@@ -21,6 +25,24 @@ test('scrypt hashes carry their parameters, differ per salt and check only the r
   assert.equal(await verifyPassword(`${PASSWORD}!`, a), false);
   assert.equal(await verifyPassword(PASSWORD, 'plain:correct horse battery staple'), false);
   assert.equal(await verifyPassword(PASSWORD, 'scrypt$0$8$1$abc$def'), false);
+});
+
+test('migration 019 keeps the password sessions open before it, still ended by their account', async () => {
+  const db = await openPgliteOn(new PGlite());
+  try {
+    await migrate(db, MIGRATIONS.filter((m) => m.version < 19));
+    const now = new Date('2026-01-05T10:00:00Z');
+    // A session as the code before 019 wrote it (the columns of migration 011 only).
+    await db.query('INSERT INTO operators (name, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $3)', ['ada', await hashPassword(PASSWORD), now]);
+    await db.query('INSERT INTO operator_sessions (token_hash, operator, created_at, expires_at) VALUES ($1, $2, $3, $4)', [tokenHash('token-from-before'), 'ada', now, new Date(now.getTime() + 3600_000)]);
+    await migrate(db);
+    const accounts = new OperatorAccounts(db, new ManualClock(now), 3600, { oidcIssuer: 'https://id.example.org' });
+    assert.equal(await accounts.operatorFor('token-from-before'), 'ada');
+    await accounts.remove('ada');
+    assert.equal(await accounts.operatorFor('token-from-before'), null);
+  } finally {
+    await db.close();
+  }
 });
 
 for (const backend of BACKENDS) {
@@ -64,6 +86,29 @@ for (const backend of BACKENDS) {
       assert.equal(await accounts.operatorFor(second.token), null);
       await assert.rejects(accounts.remove('ada'), /no operator named "ada"/);
       await assert.rejects(accounts.setPassword('ada', PASSWORD), /no operator named "ada"/);
+    });
+
+    test('an OIDC session needs no account, outlives a same-named account, and ends with its provider', async () => {
+      const issuer = 'https://id.example.org';
+      const withOidc = new OperatorAccounts(database.db, clock, 3600, { oidcIssuer: issuer });
+      await withOidc.add('grace', PASSWORD);
+      const federated = await withOidc.signInWithOidc('grace');
+      const byPassword = await withOidc.signIn('grace', PASSWORD, '192.0.2.1');
+      assert.equal(await withOidc.operatorFor(federated.token), 'grace');
+      const [row] = await database.db.query<{ account: string | null; issuer: string | null }>('SELECT account, issuer FROM operator_sessions WHERE token_hash = $1', [tokenHash(federated.token)]);
+      assert.deepEqual({ ...row }, { account: null, issuer });
+      // The account's password and removal are the password sign-in's business, not the provider's.
+      await withOidc.setPassword('grace', `${PASSWORD} two`);
+      assert.equal(await withOidc.operatorFor(byPassword.token), null);
+      await withOidc.remove('grace');
+      assert.equal(await withOidc.operatorFor(federated.token), 'grace');
+      // OIDC switched off, or another provider configured: its sessions are no longer accepted.
+      assert.equal(await accounts.operatorFor(federated.token), null);
+      assert.equal(await new OperatorAccounts(database.db, clock, 3600, { oidcIssuer: 'https://other.example.org' }).operatorFor(federated.token), null);
+      await assert.rejects(accounts.signInWithOidc('grace'), /not configured/);
+      await assert.rejects(withOidc.signInWithOidc('bad name'), /not valid/);
+      clock.advance(3601);
+      assert.equal(await withOidc.operatorFor(federated.token), null);
     });
   });
 }

@@ -1,5 +1,5 @@
 /** A whole stacklab runtime on a fresh database with a manual clock, for service, job and HTTP tests. */
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { mapCatalog, type LabCatalog } from '../../src/domain/lab-catalog.ts';
 import { createRuntime, type Runtime } from '../../src/app/create-context.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
@@ -24,6 +24,8 @@ export async function testRuntime(options: {
   labs?: Lab[] | LabCatalog;
   overrides?: Record<string, unknown>;
   workerId?: string;
+  /** Default: a silent one. A test that reads what the server logs passes its own. */
+  logger?: Logger;
 }): Promise<TestRuntime> {
   const database = await freshDatabase(options.backend ?? 'pglite');
   const clock = new ManualClock(new Date());
@@ -39,7 +41,7 @@ export async function testRuntime(options: {
     providers: options.providers,
     labs,
     keys: Keys.ephemeral(),
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
     workerId: options.workerId,
   });
   return {
@@ -103,8 +105,8 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function testApp(overrides: Record<string, unknown> = {}, options: { backend?: Backend; labs?: Lab[] } = {}): Promise<TestApp> {
-  const rt = await testRuntime({ backend: options.backend, providers: [new FakeProvider('fake')], labs: options.labs ?? [testLab()], overrides });
+export async function testApp(overrides: Record<string, unknown> = {}, options: { backend?: Backend; labs?: Lab[]; logger?: Logger } = {}): Promise<TestApp> {
+  const rt = await testRuntime({ backend: options.backend, providers: [new FakeProvider('fake')], labs: options.labs ?? [testLab()], overrides, logger: options.logger });
   const app = await buildApp(rt.ctx);
   return {
     rt,

@@ -1,4 +1,8 @@
-/** The sign-in form: name and password, posted to /console/api/sign-in; the answer sets the cookie. */
+/**
+ * The sign-in form: name and password, posted to /console/api/sign-in; the answer sets the cookie. When
+ * the deployment's OpenID provider is configured (the shell's data-oidc-provider), a "Sign in with ..."
+ * link above it starts that sign-in: a plain navigation, since the browser must go to the provider's page.
+ */
 import { t, tNodes } from '../i18n.ts';
 import { call, errorText } from './api.ts';
 import { data, h, show } from './dom.ts';
@@ -12,6 +16,7 @@ export function showSignIn(main: HTMLElement, signedIn: (operator: string) => vo
     'form',
     { class: 'sign-in', 'aria-labelledby': 'sign-in-title' },
     h('h2', { id: 'sign-in-title' }, t('console.signInTitle')),
+    ...withProvider(document.body.dataset.oidcProvider),
     h('p', { class: 'muted' }, ...tNodes('console.signInHelp', {}, { command: data('stacklab operator add <name>', 'code') })),
     h('label', { for: 'sign-in-name' }, t('console.operatorName')),
     name,
@@ -35,4 +40,13 @@ export function showSignIn(main: HTMLElement, signedIn: (operator: string) => vo
   });
   show(main, form);
   name.focus();
+}
+
+/** The link to the provider's sign-in, and a line that says the form below is the other way in. */
+function withProvider(provider: string | undefined): HTMLElement[] {
+  if (!provider) return [];
+  return [
+    h('a', { id: 'sign-in-oidc', class: 'sign-in-oidc', href: '/console/oidc/start' }, ...tNodes('console.signInWith', {}, { provider: data(provider) })),
+    h('p', { class: 'muted' }, t('console.signInOrPassword')),
+  ];
 }

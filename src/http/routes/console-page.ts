@@ -14,14 +14,17 @@ import { textDirection } from '../../infra/i18n/locale-info.ts';
 import { configuredAncestors, pageCsp } from '../frame-policy.ts';
 import { messagesScript } from '../page-i18n.ts';
 import { requestLocale } from '../request-locale.ts';
+import { oidcSettings } from '../../services/oidc-operators.ts';
 import { consoleApi } from './console-api.ts';
 import { consoleLive } from './console-live.ts';
+import { consoleOidc } from './console-oidc.ts';
 import { escapeHtml } from './learner-page.ts';
 
 /** The catalogue keys web/console-page.ts and web/console/* format in the browser. */
 const CONSOLE_SCRIPT_MESSAGES = ['console.'];
 
-function shell(locale: string): string {
+/** `oidcProvider`: the OpenID provider's name for the sign-in's "Sign in with" link, when it is configured. */
+function shell(locale: string, oidcProvider: string | undefined): string {
   const t = translator(locale);
   return `<!doctype html>
 <html lang="${escapeHtml(locale)}" dir="${textDirection(locale)}">
@@ -32,7 +35,7 @@ function shell(locale: string): string {
 <link rel="stylesheet" href="/assets/console-page.css">
 ${messagesScript(locale, CONSOLE_SCRIPT_MESSAGES)}
 </head>
-<body>
+<body${oidcProvider === undefined ? '' : ` data-oidc-provider="${escapeHtml(oidcProvider)}"`}>
 <a class="skip-link" href="#main">${escapeHtml(t('console.skip'))}</a>
 <header class="console-bar">
   <h1><a href="#/stacks">${escapeHtml(t('console.title'))}</a></h1>
@@ -55,15 +58,17 @@ ${messagesScript(locale, CONSOLE_SCRIPT_MESSAGES)}
 export function consoleRoutes(ctx: AppContext) {
   return async function consoleRoutesPlugin(app: FastifyInstance): Promise<void> {
     const ancestors = ["'self'", ...configuredAncestors(ctx.config.frame_ancestors)].join(' ');
+    const oidc = oidcSettings(ctx.config);
     app.get('/console', { schema: { hide: true } }, async (request, reply) =>
       reply
         .header('content-security-policy', pageCsp(ancestors))
         .header('referrer-policy', 'no-referrer')
         .header('cache-control', 'no-store')
         .type('text/html; charset=utf-8')
-        .send(shell(requestLocale(ctx.config, request))),
+        .send(shell(requestLocale(ctx.config, request), oidc?.providerName)),
     );
     await app.register(consoleApi(ctx));
     await app.register(consoleLive(ctx));
+    if (oidc) await app.register(consoleOidc(ctx, oidc));
   };
 }

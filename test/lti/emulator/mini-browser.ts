@@ -45,8 +45,11 @@ export class MiniBrowser {
   /** Every Set-Cookie line received, by host, including those a cookie-blocking browser dropped. */
   readonly setCookies: Array<{ host: string; line: string }> = [];
 
-  /** `blockCookies`: keep no cookie at all, as Safari does for a site inside another site's iframe. */
-  constructor(private readonly options: { blockCookies?: boolean } = {}) {}
+  /**
+   * `blockCookies`: keep no cookie at all, as Safari does for a site inside another site's iframe.
+   * `headers`: sent with every request, as a browser sends its Accept-Language.
+   */
+  constructor(private readonly options: { blockCookies?: boolean; headers?: Record<string, string> } = {}) {}
 
   async get(url: string): Promise<Page> {
     return this.request(url, { method: 'GET' });
@@ -80,7 +83,7 @@ export class MiniBrowser {
       const target = new URL(current);
       const jar = this.cookies.get(target.host);
       const cookie = jar && jar.size ? [...jar].map(([k, v]) => `${k}=${v}`).join('; ') : undefined;
-      const response = await fetch(current, { method, body, headers: { ...headers, ...(cookie ? { cookie } : {}) }, redirect: 'manual' });
+      const response = await fetch(current, { method, body, headers: { ...this.options.headers, ...headers, ...(cookie ? { cookie } : {}) }, redirect: 'manual' });
       for (const line of response.headers.getSetCookie()) {
         this.setCookies.push({ host: target.host, line });
         if (!this.options.blockCookies) this.store(target.host, line);
