@@ -28,11 +28,19 @@ export class PredictiveStore {
     await this.db.query(`INSERT INTO course_visits (learner, context, at) VALUES ($1, $2, $3)`, [learner, context, at]);
   }
 
-  /** Visits since `since`, per learner and course, oldest first. */
-  async visitsSince(since: Date): Promise<Array<{ learner: string; context: string; at: Date }>> {
+  /**
+   * Visits since `since` that habit resume can use at `target`: those within `window` seconds of its time
+   * of day (on any day), and every visit since `recent` (which say a learner is here already). The rest
+   * are filtered in the database, so a pass reads a few rows per learner rather than two weeks of all.
+   */
+  async visitsNear(q: { since: Date; target: Date; windowSeconds: number; recent: Date }): Promise<Array<{ learner: string; context: string; at: Date }>> {
     const rows = await this.db.query<{ learner: string; context: string; at: Date | string }>(
-      `SELECT learner, context, at FROM course_visits WHERE at >= $1 ORDER BY learner, context, at`,
-      [since],
+      `SELECT learner, context, at FROM (
+         SELECT learner, context, at, mod(mod((extract(epoch FROM at) - $2::double precision)::numeric, 86400) + 86400, 86400) AS off_by
+         FROM course_visits WHERE at >= $1) v
+       WHERE at > $4 OR off_by <= $3::int OR off_by >= 86400 - $3::int
+       ORDER BY learner, context, at`,
+      [q.since, q.target.getTime() / 1000, q.windowSeconds, q.recent],
     );
     return rows.map((r) => ({ learner: r.learner, context: r.context, at: r.at instanceof Date ? r.at : new Date(r.at) }));
   }

@@ -80,7 +80,9 @@ export class PredictiveResume {
       const since = new Date(now.getTime() - (HABIT_LOOKBACK_DAYS + 1) * DAY_MS);
       await this.store.pruneVisits(since);
       const byCourse = new Map<string, { learner: string; context: string; at: Date[] }>();
-      for (const v of await this.store.visitsSince(since)) {
+      const target = new Date(now.getTime() + rule.leadSeconds * 1000);
+      const recent = new Date(now.getTime() - 2 * HABIT_WINDOW_SECONDS * 1000);
+      for (const v of await this.store.visitsNear({ since, target, windowSeconds: HABIT_WINDOW_SECONDS, recent })) {
         const key = `${v.learner}\n${v.context}`;
         const entry = byCourse.get(key) ?? { learner: v.learner, context: v.context, at: [] };
         entry.at.push(v.at);

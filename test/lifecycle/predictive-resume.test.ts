@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { HABIT_JOB } from '../../src/app/create-context.ts';
+import { PredictiveStore } from '../../src/db/predictive-store.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { issueSession } from '../../src/http/session.ts';
 import { FakeProvider } from '../../src/providers/fake/fake-provider.ts';
@@ -117,6 +118,9 @@ for (const backend of BACKENDS) {
       const afternoon = await suspendedStack('dan', COURSE, 'b');
       for (const days of [1, 2, 3, 4]) await visit('dan', days, '14:00');
 
+      // The pass reads only the visits near its time of day: not the afternoon learner's.
+      const near = await new PredictiveStore(rt.ctx.db).visitsNear({ since: new Date(now.getTime() - 15 * 24 * 3600_000), target: new Date(now.getTime() + 300_000), windowSeconds: 1800, recent: new Date(now.getTime() - 3600_000) });
+      assert.deepEqual(near.map((v) => [v.learner, v.at.toISOString()]), [['cai', '2026-10-07T09:00:00.000Z'], ['cai', '2026-10-08T09:10:00.000Z']]);
       rt.clock.set(now);
       await rt.scheduler.runJob(HABIT_JOB);
       assert.equal(await state(habitual), 'SUSPENDED', 'two days of the last 14 were taken for a habit (habit_resume_days is 3)');
