@@ -18,15 +18,16 @@ export interface Setting<T extends z.ZodType = z.ZodType, K extends string = str
 const seconds = z.coerce.number().int().positive();
 
 /** One class of the `schedules` setting (services/class-schedules.ts). */
+const time = z.coerce.date({ error: 'must be an ISO 8601 time, like 2026-09-01T09:00:00Z' });
 const classSessionSchema = z
   .strictObject({
     course: z.string().min(1),
     lab: z.string().min(1).optional(),
-    start: z.coerce.date(),
-    end: z.coerce.date(),
+    start: time,
+    end: time,
     learners: z.coerce.number().int().min(0).max(100_000),
     lead: z.coerce.number().int().min(0).max(24 * 3600).default(900),
-    weekly_until: z.coerce.date().optional(),
+    weekly_until: time.optional(),
   })
   .transform((c) => ({ course: c.course, lab: c.lab ?? null, start: c.start, end: c.end, learners: c.learners, leadSeconds: c.lead, weeklyUntil: c.weekly_until ?? null }));
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);

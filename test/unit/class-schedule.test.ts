@@ -5,6 +5,9 @@ import { nextOccurrence, openOccurrence, scheduledSizing, sessionProblem, type C
 import { expectedSoon } from '../../src/domain/habits.ts';
 import { poolTargets } from '../../src/domain/pool.ts';
 import { testLab } from '../support/test-runtime.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { mapCatalog } from '../../src/domain/lab-catalog.ts';
+import { configuredClasses } from '../../src/services/class-schedules.ts';
 
 const t = (iso: string) => new Date(iso);
 const weekly: ClassSession = {
@@ -70,4 +73,19 @@ test('habit: expected when they came at about this time on enough of the last 14
   assert.equal(expectedSoon(days([[1, '09:00'], [2, '09:31'], [3, '08:40']]), now, rule), false, 'a visit 31 minutes off counted');
   assert.equal(expectedSoon(days([[1, '09:00'], [1, '09:05'], [2, '09:00']]), now, rule), false, 'two visits on one day counted as two days');
   assert.equal(expectedSoon([...days([[1, '09:00'], [2, '09:00'], [3, '09:00']]), t('2026-10-10T08:30:00Z')], now, rule), false, 'resumed for a learner who is here');
+});
+
+test("the config file's schedules: times are checked when the config loads, a lab that did not load is only warned about", () => {
+  const env = (value: unknown) => ({ STACKLAB_SCHEDULES: JSON.stringify(value) });
+  const good = { course: 'c', lab: 'l', start: '2026-09-01T09:00:00Z', end: '2026-09-01T11:00:00+01:00', learners: 5 };
+  const { config } = loadConfig({ env: env([good]) });
+  assert.deepEqual(config.schedules, [{ course: 'c', lab: 'l', start: t('2026-09-01T09:00:00Z'), end: t('2026-09-01T10:00:00Z'), learners: 5, leadSeconds: 900, weeklyUntil: null }]);
+  assert.throws(() => loadConfig({ env: env([{ ...good, start: 'Tuesday' }]) }), /schedules \(STACKLAB_SCHEDULES\): must be an ISO 8601 time/);
+  const labs = mapCatalog([testLab({ id: 'l', pool: { size: 0, state: 'suspended', perRun: false, runs: [] } })]);
+  const warnings: string[] = [];
+  const classes = configuredClasses([...config.schedules, { ...config.schedules[0]!, lab: 'gone' }], labs, (w) => warnings.push(w));
+  assert.deepEqual(classes.map((c) => [c.id, c.source]), [['config-1', 'config'], ['config-2', 'config']]);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /^schedules\[1\]: lab 'gone'/);
+  assert.throws(() => configuredClasses([{ ...config.schedules[0]!, end: config.schedules[0]!.start }], labs, () => {}), /schedules\[0\]: the class times do not make a class \(endsBeforeStart\)/);
 });
