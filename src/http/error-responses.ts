@@ -46,6 +46,7 @@ export const ROUTE_ERRORS: Record<string, readonly ApiErrorCode[]> = {
   'GET /api/v1/schedules': [],
   'POST /api/v1/schedules': ['LAB_NOT_FOUND'],
   'DELETE /api/v1/schedules/:id': ['NOT_FOUND'],
+  'POST /api/v1/course-opens': [],
   'POST /api/v1/stacks': LAUNCH,
   'GET /api/v1/stacks': [],
   'GET /api/v1/stacks/:id': STACK,

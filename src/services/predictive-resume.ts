@@ -48,18 +48,19 @@ export class PredictiveResume {
   }
 
   /**
-   * A learner opened `lab` of course `context`: their suspended stacks of the course's other labs are
-   * resumed. Never fails the launch it rides on: a failure is logged and the page asks as before.
+   * A learner opened `lab` of course `context` (or, with no lab, the course itself: a signal from the
+   * LMS): their suspended stacks of the course's other labs (all its labs) are resumed. Never fails the launch it rides on: a failure is logged and the page asks as before.
    * Returns the stacks sent to RESUME_PENDING.
    */
-  async courseOpened(open: { learner: string; context: string; lab: string }): Promise<Stack[]> {
+  async courseOpened(open: { learner: string; context: string; lab?: string }): Promise<Stack[]> {
     try {
       const now = this.deps.clock.now();
       if (this.deps.settings.habit) await this.store.recordVisit(open.learner, open.context, now);
       const limit = this.deps.settings.courseOpen;
       if (limit === 0) return [];
       const stacks = await this.store.suspendedInCourse({ learner: open.learner, context: open.context, exceptLab: open.lab, limit });
-      return await this.resumeAll(stacks, `resumed ahead: the learner opened lab ${open.lab} of the course`, COURSE_OPEN_ACTOR);
+      const why = open.lab ? `resumed ahead: the learner opened lab ${open.lab} of the course` : 'resumed ahead: the learner opened the course';
+      return await this.resumeAll(stacks, why, COURSE_OPEN_ACTOR);
     } catch (error) {
       this.deps.logger.warn({ err: error, ...open }, `predictive resume failed; the lab page will resume what it opens: ${(error as Error).message}`);
       return [];

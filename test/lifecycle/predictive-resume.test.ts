@@ -1,8 +1,8 @@
 /**
- * Predictive resume (docs/pools.md): opening a lab of a course through the lab page resumes the
- * learner's suspended stacks of the course's other labs (the most recently used, as many as the setting
- * says, not another course's, not one whose time budget is used up), and the idle suspender takes back
- * one they do not open; habit resume resumes them before the time of day the learner usually comes,
+ * Predictive resume (docs/pools.md): opening a lab of a course through the lab page (or an LMS's signal
+ * that the course was opened) resumes the learner's suspended stacks of the course's other labs (the
+ * most recently used, as many as the setting says, not another course's, not one whose time budget is
+ * used up), and the idle suspender takes back one they do not open; habit resume resumes them before the time of day the learner usually comes,
  * once. The real store on both backends, the HTTP app by inject, the worker and the sweeps; the fake
  * provider stands in for the cloud.
  */
@@ -102,6 +102,19 @@ for (const backend of BACKENDS) {
       const off = new PredictiveResume({ db: rt.ctx.db, stacks: rt.ctx.stacks, clock: rt.clock, logger: pino({ level: 'silent' }), settings: { courseOpen: 0, habit: null } });
       assert.deepEqual(await off.courseOpened({ learner: 'bea', context: COURSE, lab: 'a' }), []);
       assert.equal(await state(c), 'SUSPENDED');
+    });
+
+    test("a configured signal (the API token's POST /api/v1/course-opens) resumes the learner's stacks of the course before any lab is opened", async () => {
+      const b = await suspendedStack('eve', COURSE, 'b');
+      const c = await suspendedStack('eve', COURSE, 'c');
+      const url = '/api/v1/course-opens';
+      assert.equal((await app.inject({ method: 'POST', url, payload: { learner: 'eve', context: COURSE } })).statusCode, 401);
+      const answer = await app.inject({ method: 'POST', url, headers: { authorization: 'Bearer test-token-0123456789abcdef' }, payload: { learner: 'eve', context: COURSE } });
+      assert.equal(answer.statusCode, 200, answer.body);
+      assert.deepEqual(answer.json(), { resumed: [c, b] });
+      assert.equal(await state(b), 'RESUME_PENDING');
+      assert.equal((await rt.ctx.stacks.events(c)).at(-1)!.reason, 'resumed ahead: the learner opened the course');
+      await settle(rt);
     });
 
     test('habit resume: a few minutes before the time of day a learner opened the course on enough days, once', async () => {
