@@ -115,6 +115,9 @@ for (const backend of BACKENDS) {
       assert.equal(await state(b), 'RESUME_PENDING');
       assert.equal((await rt.ctx.stacks.events(c)).at(-1)!.reason, 'resumed ahead: the learner opened the course');
       await settle(rt);
+      const nobody = await app.inject({ method: 'POST', url, headers: { authorization: 'Bearer test-token-0123456789abcdef', 'accept-language': 'de' }, payload: { context: COURSE } });
+      assert.equal(nobody.statusCode, 400);
+      assert.match(nobody.json().message, /^Nennen Sie die lernende Person/);
     });
 
     test('habit resume: a few minutes before the time of day a learner opened the course on enough days, once', async () => {

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { COURSE_OPEN_ACTOR } from '../../src/services/predictive-resume.ts';
 import { settle } from '../support/test-runtime.ts';
 import { MiniBrowser } from './emulator/mini-browser.ts';
-import { startHarness, type Harness } from './harness.ts';
+import { API_TOKEN, startHarness, type Harness } from './harness.ts';
 
 const COURSE = 'course-v1:StackLabX+PRED101+2026_T1';
 
@@ -47,6 +47,25 @@ describe('predictive resume from an LTI launch', () => {
     assert.equal(resumed.state, 'RESUME_PENDING', 'the stack of the course\'s other lab was not resumed ahead of its page');
     assert.equal((await h.runtime.ctx.stacks.events(earlier)).at(-1)!.actor, COURSE_OPEN_ACTOR);
     assert.equal((await h.runtime.ctx.stacks.get(otherCourse)).state, 'SUSPENDED', "another course's stack was resumed");
+    await settle(h.runtime);
+
+    // The LMS's own signal names the learner as it knows them: the platform and their sub.
+    const both = [await suspend('linux-basics'), await suspend('networking')];
+    const signal = await fetch(`${h.tool}/api/v1/course-opens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ platform: 'openedx', sub: user.sub, context: COURSE }),
+    });
+    assert.equal(signal.status, 200, await signal.clone().text());
+    assert.deepEqual(((await signal.json()) as { resumed: string[] }).resumed.sort(), [...both].sort());
+    for (const id of both) assert.equal((await h.runtime.ctx.stacks.get(id)).state, 'RESUME_PENDING');
+    const unknown = await fetch(`${h.tool}/api/v1/course-opens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json', 'accept-language': 'pt-BR' },
+      body: JSON.stringify({ platform: 'moodle', sub: user.sub, context: COURSE }),
+    });
+    assert.equal(unknown.status, 400);
+    assert.equal(((await unknown.json()) as { message: string }).message, 'Não há nenhuma plataforma LTI chamada moodle neste servidor.');
     await settle(h.runtime);
   });
 });
