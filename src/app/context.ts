@@ -4,6 +4,8 @@
  * context; everything below declares the few parts it needs, so it cannot reach upward through it.
  */
 import type { WarmPools } from '../services/warm-pools.ts';
+import type { ClassSchedules } from '../services/class-schedules.ts';
+import type { PredictiveResume } from '../services/predictive-resume.ts';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CheckService } from '../checks/check-service.ts';
@@ -47,6 +49,10 @@ export interface AppContext {
   lifecycleHooks: LifecycleHooks;
   /** The labs' warm pools (docs/pools.md): the filler and what the pools hold. */
   pools: WarmPools;
+  /** Class times that size the pools ahead of each class (docs/pools.md, "Schedules"). */
+  schedules: ClassSchedules;
+  /** Resumes a learner's stacks before the page asks (docs/pools.md, "Predictive resume"). */
+  predictive: PredictiveResume;
   /** Progress checks: one per process, so a run in flight is joined rather than started twice. */
   checks: CheckService;
   /** The LTI tool: one per process, shared by the routes, the jobs and the CLI. */

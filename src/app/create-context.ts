@@ -34,6 +34,9 @@ import { measureUsage } from '../services/usage-metrics.ts';
 import { Keys } from '../infra/keys.ts';
 import { Operations } from '../services/operations.ts';
 import { WarmPools } from '../services/warm-pools.ts';
+import { ClassSchedules, configuredClasses } from '../services/class-schedules.ts';
+import { PredictiveResume } from '../services/predictive-resume.ts';
+import { courseRun } from '../lti/identity.ts';
 import { StackService } from '../services/stack-service.ts';
 import { OperatorAccounts } from '../services/operator-accounts.ts';
 import { oidcSettings } from '../services/oidc-operators.ts';
@@ -132,8 +135,17 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     // lti-grades job sends them wherever workers run.
     closers.push({ what: 'grade queueing', close: lti.queueGrades() });
     const recordings = new Recordings({ db, clock, logger: logger.child({ component: 'recordings' }), dir: join(resolve(config.data_dir), 'recordings'), retentionDays: config.recording_retention_days });
-    const pools = new WarmPools({ db, labs, events, deployment });
-    const ctx: AppContext = { config, deployment, ltiConfig: options.ltiConfig, logger, db, keys, clock, labs, providers, stacks, events, lifecycleHooks, pools, checks, lti, liveTerminals: new LiveTerminals(), desktopWatchers: new DesktopWatchers(), recordings, notices: built.notices, labErrors, metrics,
+    // A course's launches give its templates the Open edX run of its key, else the course id (routes/lti.ts).
+    const schedules = new ClassSchedules({ db, labs, configured: configuredClasses(config.schedules, labs, (message) => logger.warn(message)), runOf: (course) => courseRun(course) ?? course });
+    const pools = new WarmPools({ db, labs, events, deployment, clock, sizingAt: (now) => schedules.sizingAt(now) });
+    const predictive = new PredictiveResume({
+      db,
+      stacks,
+      clock,
+      logger: logger.child({ component: 'predictive-resume' }),
+      settings: { courseOpen: config.predictive_resume, habit: config.habit_resume ? { leadSeconds: config.habit_resume_lead, minDays: config.habit_resume_days } : null },
+    });
+    const ctx: AppContext = { config, deployment, ltiConfig: options.ltiConfig, logger, db, keys, clock, labs, providers, stacks, events, lifecycleHooks, pools, schedules, predictive, checks, lti, liveTerminals: new LiveTerminals(), desktopWatchers: new DesktopWatchers(), recordings, notices: built.notices, labErrors, metrics,
       operators: new OperatorAccounts(db, clock, config.operator_session_ttl, { oidcIssuer: oidc?.issuer ?? null }) };
 
     const workerId = options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
@@ -184,6 +196,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         ...ltiJobs(lti, logger.child({ component: 'lti-jobs' })),
         { name: 'recordings sweep', everyMs: 3600_000, runAtStart: true, run: () => recordings.sweep() },
         { name: POOL_JOB, everyMs: config.pool_interval * 1000, runAtStart: true, run: () => fillPools(pools, clock, config.sweep_batch, logger, () => worker.poke()) },
+        ...(config.habit_resume ? [{ name: HABIT_JOB, everyMs: 60_000, runAtStart: true, run: () => habitPass(predictive, clock, logger, () => worker.poke()) }] : []),
       ],
       settings: {
         batch: config.sweep_batch,
@@ -228,6 +241,14 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
 }
 
 const POOL_JOB = 'warm pools';
+export const HABIT_JOB = 'habit resume';
+
+/** One pass of habit resume (services/predictive-resume.ts), logged like the sweeps. */
+async function habitPass(predictive: PredictiveResume, clock: Clock, logger: Logger, onWork: () => void): Promise<void> {
+  const stats = await predictive.habitPass(clock.now());
+  if (stats.acted || stats.errors.length) logger.child({ component: 'sweeps' }).info(stats, 'sweep habit resume');
+  if (stats.acted) onWork();
+}
 
 /** One pass of the pool filler, logged like the sweeps. */
 async function fillPools(pools: WarmPools, clock: Clock, batch: number, logger: Logger, onWork: () => void): Promise<void> {

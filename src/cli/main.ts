@@ -5,6 +5,7 @@ import { packageVersion } from '../infra/install-root.ts';
 import { serveCommand, workerCommand } from './serve-command.ts';
 import { labsCommand, validateCommand } from './lab-commands.ts';
 import { poolsCommand } from './pool-commands.ts';
+import { scheduleCommand } from './schedule-commands.ts';
 import { migrateCommand, stacksCommand } from './stack-commands.ts';
 import { storeCommand } from './store-commands.ts';
 import { operatorCommand } from './operator-command.ts';
@@ -21,6 +22,7 @@ export async function main(argv: string[]): Promise<void> {
   program.addCommand(validateCommand());
   program.addCommand(labsCommand());
   program.addCommand(poolsCommand());
+  program.addCommand(scheduleCommand());
   program.addCommand(stacksCommand());
   program.addCommand(usageCommand());
   program.addCommand(costReportCommand());

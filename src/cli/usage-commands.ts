@@ -16,7 +16,7 @@ type Key = { learner: string; context: string; lab: string };
 type Remote = { url?: string; token?: string };
 
 /** Runs `fn` through the API or on a runtime without a worker, and closes what it opened. */
-async function via<T>(command: Command, remote: Remote, api: (client: ApiClient) => Promise<T>, direct: (rt: Runtime) => Promise<T>): Promise<T> {
+export async function via<T>(command: Command, remote: Remote, api: (client: ApiClient) => Promise<T>, direct: (rt: Runtime) => Promise<T>): Promise<T> {
   const route = storeRoute(command, remote);
   if (route.kind === 'api') return api(route.client);
   const rt = await runtimeFromCommand(command, { worker: false });

@@ -16,6 +16,20 @@ export interface Setting<T extends z.ZodType = z.ZodType, K extends string = str
 }
 
 const seconds = z.coerce.number().int().positive();
+
+/** One class of the `schedules` setting (services/class-schedules.ts). */
+const time = z.coerce.date({ error: 'must be an ISO 8601 time, like 2026-09-01T09:00:00Z' });
+const classSessionSchema = z
+  .strictObject({
+    course: z.string().min(1),
+    lab: z.string().min(1).optional(),
+    start: time,
+    end: time,
+    learners: z.coerce.number().int().min(0).max(100_000),
+    lead: z.coerce.number().int().min(0).max(24 * 3600).default(900),
+    weekly_until: time.optional(),
+  })
+  .transform((c) => ({ course: c.course, lab: c.lab ?? null, start: c.start, end: c.end, learners: c.learners, leadSeconds: c.lead, weeklyUntil: c.weekly_until ?? null }));
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
 
 function setting<K extends string, T extends z.ZodType>(key: K, schema: T, description: string, extra: { env?: string; secret?: boolean } = {}): Setting<T, K> {
@@ -93,6 +107,23 @@ export const SETTINGS = [
   setting('suspender_interval', seconds.default(10), 'Seconds between suspender sweeps (idle stacks are suspended, dormant suspended ones shelved).'),
   setting('reaper_interval', seconds.default(300), 'Seconds between reaper sweeps.'),
   setting('pool_interval', seconds.default(15), "Seconds between passes of the warm-pool filler (docs/pools.md: labs' `pool` setting); a claim from a pool starts a pass at once."),
+  setting(
+    'schedules',
+    z.preprocess(jsonOrValue, z.array(classSessionSchema)).default([]),
+    "Class times that size warm pools ahead of each class and drain them after (docs/pools.md, \"Schedules\"): a list of `{course, lab, start, end, learners, lead, weekly_until}` (course: the LTI context id; lab: one lab with a `pool` section, or left out for every pooled lab of the course; start, end, weekly_until: ISO 8601 times; lead: seconds before the start the pool grows, default 900; weekly_until: the class repeats every week while it starts by then); JSON in the environment variable. Classes added with `stacklab schedule add` or the API live in the store.",
+  ),
+  setting(
+    'predictive_resume',
+    z.coerce.number().int().min(0).max(20).default(3),
+    "When a learner opens a lab of a course (an LTI launch, the lab page's launch), their suspended stacks of the course's other labs are resumed too, this many at most (the most recently used first), so the next lab they open is running (docs/pools.md, \"Predictive resume\"); one they do not open is suspended again by the idle suspender after its lab's suspend timeout. 0: off.",
+  ),
+  setting(
+    'habit_resume',
+    bool.default(false),
+    "Resume a learner's suspended stacks of a course `habit_resume_lead` seconds before the time of day they usually open it (on at least `habit_resume_days` of the last 14 days, within half an hour). Off by default: each guess that is wrong costs a suspend timeout of running time; while on, the course openings it learns from are kept 15 days.",
+  ),
+  setting('habit_resume_lead', seconds.max(3600).default(300), 'Seconds before the usual time that habit resume resumes the stacks.'),
+  setting('habit_resume_days', z.coerce.number().int().min(1).max(14).default(3), 'Days of the last 14 on which a learner must have opened the course at about that time for habit resume to count it as their habit.'),
   setting('reconciler_interval', seconds.default(300), 'Seconds between reconciler runs (provider stacks vs the store).'),
   setting('watchdog_interval', seconds.default(30), 'Seconds between watchdog sweeps for stuck operations.'),
   setting('sweep_batch', z.coerce.number().int().min(1).max(100_000).default(1000), 'Stacks one sweep (suspender, reaper, watchdog) acts on per run; the rest wait for the next run.'),

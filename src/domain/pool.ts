@@ -50,15 +50,26 @@ export function poolKeyFor(lab: Lab, run: string): PoolKey {
  * How many stacks a pool should hold. The lab's setting, unless a sizing says otherwise: the place a
  * schedule (class times) can size a pool ahead of a class and drain it after, without the pool knowing.
  */
-export type PoolSizing = (lab: Lab, key: PoolKey) => number;
+export interface PoolSizing {
+  (lab: Lab, key: PoolKey): number;
+  /** Course runs a per-run lab needs a pool for besides its `pool.runs` (a scheduled class's run). */
+  runs?: (lab: Lab) => readonly string[];
+}
 
-export const labSizing: PoolSizing = (lab) => lab.pool?.size ?? 0;
+/** The lab's `pool.size`; a per-run lab's pool for a run its `pool.runs` does not list has none of its own. */
+export const labSizing: PoolSizing = (lab, key) => (lab.pool?.perRun && !lab.pool.runs.includes(key.run) ? 0 : (lab.pool?.size ?? 0));
 
-/** The pools every lab wants, with their target sizes (pools of size 0 too, so they drain). */
-export function poolTargets(labs: readonly Lab[], sizing: PoolSizing = labSizing): Array<PoolKey & { size: number; state: LabPool['state'] }> {
+/**
+ * The pools every lab wants, with their target sizes (pools of size 0 too, so they drain). `held`: the
+ * pools that hold stacks now, so a per-run pool no longer listed (its class is over, its run taken out
+ * of `pool.runs`) is still visited, at size 0, and drains.
+ */
+export function poolTargets(labs: readonly Lab[], sizing: PoolSizing = labSizing, held: readonly PoolKey[] = []): Array<PoolKey & { size: number; state: LabPool['state'] }> {
   const out: Array<PoolKey & { size: number; state: LabPool['state'] }> = [];
   for (const lab of labs) {
-    const runs = lab.pool?.perRun ? lab.pool.runs : [''];
+    const runs = lab.pool?.perRun
+      ? [...new Set([...lab.pool.runs, ...(sizing.runs?.(lab) ?? []), ...held.filter((k) => k.lab === lab.id && k.run !== '').map((k) => k.run)])]
+      : [''];
     for (const run of runs) out.push({ lab: lab.id, run, size: Math.max(0, sizing(lab, { lab: lab.id, run })), state: lab.pool?.state ?? 'suspended' });
   }
   return out;

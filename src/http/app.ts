@@ -12,6 +12,8 @@ import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { labRoutes } from './routes/labs.ts';
 import { poolRoutes } from './routes/pools.ts';
+import { scheduleRoutes } from './routes/schedules.ts';
+import { courseOpenRoutes } from './routes/course-opens.ts';
 import { stackRoutes } from './routes/stacks.ts';
 import { checkRoutes } from './routes/checks.ts';
 import { ltiRoutes } from './routes/lti.ts';
@@ -74,6 +76,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(metricsRoutes(ctx));
   await app.register(labRoutes(ctx), { prefix: '/api/v1' });
   await app.register(poolRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(scheduleRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(courseOpenRoutes(ctx), { prefix: '/api/v1' });
   await app.register(stackRoutes(ctx), { prefix: '/api/v1' });
   await app.register(checkRoutes(ctx));
   await app.register(ltiRoutes(ctx));

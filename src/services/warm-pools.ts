@@ -12,6 +12,7 @@ import type { Lab } from '../domain/lab.ts';
 import { labSizing, planPool, poolTargets, templateHash, type PoolSizing } from '../domain/pool.ts';
 import type { Stack } from '../domain/stack.ts';
 import { OCCUPYING_STATES } from '../domain/states.ts';
+import { systemClock, type Clock } from '../infra/clock.ts';
 import type { DomainEvents } from '../infra/events.ts';
 import { stackNameFor } from '../providers/stack-names.ts';
 import { newStackId } from './stack-service.ts';
@@ -42,16 +43,18 @@ export class WarmPools {
       labs: LabCatalog;
       events: DomainEvents;
       deployment: string;
-      /** Pool sizes; default: each lab's `pool.size`. A schedule can size pools here later. */
-      sizing?: PoolSizing;
+      /** Pool sizes at a moment; default: each lab's `pool.size`. Class schedules size them here (services/class-schedules.ts). */
+      sizingAt?: (now: Date) => Promise<PoolSizing>;
+      /** For `list`, which shows the sizes of now. */
+      clock?: Clock;
     },
   ) {
     this.stacks = new StackStore(deps.db);
     this.pools = new PoolStore(deps.db);
   }
 
-  private get sizing(): PoolSizing {
-    return this.deps.sizing ?? labSizing;
+  private sizing(now: Date): Promise<PoolSizing> {
+    return this.deps.sizingAt ? this.deps.sizingAt(now) : Promise.resolve(labSizing);
   }
 
   /**
@@ -64,7 +67,8 @@ export class WarmPools {
     let acted = 0;
     const errors: string[] = [];
     const labs = this.deps.labs.list().filter((lab) => lab.pool);
-    for (const target of poolTargets(labs, this.sizing)) {
+    const held = await this.pools.counts();
+    for (const target of poolTargets(labs, await this.sizing(now), held)) {
       if (acted >= batch) break;
       const lab = this.deps.labs.get(target.lab)!;
       try {
@@ -136,7 +140,7 @@ export class WarmPools {
   async list(): Promise<PoolView[]> {
     const labs = this.deps.labs.list().filter((lab) => lab.pool);
     const counts = await this.pools.counts();
-    return poolTargets(labs, this.sizing).map((target) => {
+    return poolTargets(labs, await this.sizing((this.deps.clock ?? systemClock).now()), counts).map((target) => {
       const hash = templateHash(this.deps.labs.get(target.lab)!);
       const mine = counts.filter((c) => c.lab === target.lab && c.run === target.run);
       const sum = (pick: (c: (typeof mine)[number]) => boolean) => mine.filter(pick).reduce((n, c) => n + c.n, 0);

@@ -107,7 +107,11 @@ export function learnerApi(ctx: AppContext) {
     app.post<LabParams>('/api/v1/me/labs/:lab/launch', async (request) => {
       const session = sessionOf(request);
       const lab = labFor(ctx, session, request.params.lab);
-      const stack = await ctx.stacks.launch({ learner: session.learner, context: session.context, lab: lab.id, actor: actorOf(session) });
+      // The lab page opened the course (docs/pools.md, "Predictive resume"); it never fails the launch.
+      const [stack] = await Promise.all([
+        ctx.stacks.launch({ learner: session.learner, context: session.context, lab: lab.id, actor: actorOf(session) }),
+        ctx.predictive.courseOpened({ learner: session.learner, context: session.context, lab: lab.id }),
+      ]);
       return view(stack);
     });
 

@@ -179,9 +179,13 @@ async function openLab(ctx: AppContext, lti: LtiModule, launch: VerifiedLaunch, 
   // The stack is created here, not by the page, because only the launch knows the course run the
   // template gets as `run`; the page's own launch call then finds it (launch is idempotent).
   const run = launch.context ? courseRun(launch.context.id) : undefined;
-  await ctx.stacks.launch({ learner, context, lab: lab.id, ...(run ? { run } : {}), actor: `lti:${launch.platform.name}` }).catch((error: Error) => {
-    ctx.logger.warn({ err: error, learner, lab: lab.id }, `lti: the lab could not be launched yet; the page will try again: ${error.message}`);
-  });
+  // The learner opened the course: their stacks of its other labs resume meanwhile (docs/pools.md, "Predictive resume").
+  await Promise.all([
+    ctx.stacks.launch({ learner, context, lab: lab.id, ...(run ? { run } : {}), actor: `lti:${launch.platform.name}` }).catch((error: Error) => {
+      ctx.logger.warn({ err: error, learner, lab: lab.id }, `lti: the lab could not be launched yet; the page will try again: ${error.message}`);
+    }),
+    ctx.predictive.courseOpened({ learner, context, lab: lab.id }),
+  ]);
   const session = await issueSession(
     ctx.keys,
     { learner, context, roles: sessionRoles(launch.roles), ...(launch.name ? { displayName: launch.name } : {}), lab: lab.id },

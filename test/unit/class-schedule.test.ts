@@ -1,0 +1,91 @@
+/** The pure rules of schedules and habit resume (domain/class-schedule.ts, domain/habits.ts), on fixed times. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { nextOccurrence, openOccurrence, scheduledSizing, sessionProblem, type ClassSession } from '../../src/domain/class-schedule.ts';
+import { expectedSoon } from '../../src/domain/habits.ts';
+import { poolTargets } from '../../src/domain/pool.ts';
+import { testLab } from '../support/test-runtime.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { mapCatalog } from '../../src/domain/lab-catalog.ts';
+import { configuredClasses } from '../../src/services/class-schedules.ts';
+
+const t = (iso: string) => new Date(iso);
+const weekly: ClassSession = {
+  id: 'c1',
+  course: 'course-v1:O+C+R1',
+  lab: 'l',
+  start: t('2026-09-01T09:00:00Z'),
+  end: t('2026-09-01T11:00:00Z'),
+  learners: 10,
+  leadSeconds: 900,
+  weeklyUntil: t('2026-09-15T09:00:00Z'),
+  source: 'store',
+};
+
+test('a weekly class is open from its lead time to its end, each week up to weekly_until, and at no other time', () => {
+  const open = (iso: string) => openOccurrence(weekly, t(iso))?.start.toISOString() ?? null;
+  assert.equal(open('2026-09-01T08:44:59Z'), null);
+  assert.equal(open('2026-09-01T08:45:00Z'), '2026-09-01T09:00:00.000Z');
+  assert.equal(open('2026-09-01T10:59:59Z'), '2026-09-01T09:00:00.000Z');
+  assert.equal(open('2026-09-01T11:00:00Z'), null);
+  assert.equal(open('2026-09-04T10:00:00Z'), null, 'open between two weeks');
+  assert.equal(open('2026-09-08T08:50:00Z'), '2026-09-08T09:00:00.000Z');
+  assert.equal(open('2026-09-15T10:00:00Z'), '2026-09-15T09:00:00.000Z', 'the class on weekly_until itself');
+  assert.equal(open('2026-09-22T10:00:00Z'), null, 'past weekly_until');
+  assert.equal(nextOccurrence(weekly, t('2026-09-02T00:00:00Z'))?.start.toISOString(), '2026-09-08T09:00:00.000Z');
+  assert.equal(nextOccurrence(weekly, t('2026-09-16T00:00:00Z')), null);
+  assert.equal(nextOccurrence({ ...weekly, weeklyUntil: null }, t('2026-08-01T00:00:00Z'))?.start.toISOString(), '2026-09-01T09:00:00.000Z');
+});
+
+test('times that make no class are named', () => {
+  assert.equal(sessionProblem(weekly), null);
+  assert.equal(sessionProblem({ ...weekly, end: weekly.start }), 'endsBeforeStart');
+  assert.equal(sessionProblem({ ...weekly, end: t('2026-09-08T08:50:00Z') }), 'weeklyOverlap');
+  assert.equal(sessionProblem({ ...weekly, weeklyUntil: t('2026-08-01T00:00:00Z') }), 'untilBeforeStart');
+  assert.equal(sessionProblem({ ...weekly, weeklyUntil: null, end: t('2026-12-01T00:00:00Z') }), 'tooLong');
+});
+
+test("the target is the lab's size plus the learners still expected; classes add up; a per-run pool gets its class's run", () => {
+  const lab = testLab({ id: 'l', pool: { size: 2, state: 'suspended', perRun: false, runs: [] } });
+  const perRun = testLab({ id: 'p', pool: { size: 1, state: 'suspended', perRun: true, runs: ['R0'] } });
+  const sizing = scheduledSizing([
+    { session: weekly, labs: [lab, perRun], run: 'R1', arrived: new Map([['l', 4]]) },
+    { session: { ...weekly, id: 'c2', learners: 3 }, labs: [lab], run: 'R2', arrived: new Map() },
+    { session: { ...weekly, id: 'c3', learners: 1 }, labs: [lab], run: 'R3', arrived: new Map([['l', 5]]) },
+  ]);
+  const targets = poolTargets([lab, perRun], sizing, [{ lab: 'p', run: 'OLD' }]);
+  assert.deepEqual(
+    targets.map((x) => [x.lab, x.run, x.size]),
+    [
+      ['l', '', 2 + 6 + 3 + 0],
+      ['p', 'R0', 1],
+      ['p', 'R1', 10],
+      ['p', 'OLD', 0],
+    ],
+  );
+});
+
+test('habit: expected when they came at about this time on enough of the last 14 days, not when they are here already', () => {
+  const now = t('2026-10-10T08:55:00Z');
+  const rule = { leadSeconds: 300, minDays: 3 };
+  const days = (list: Array<[number, string]>) => list.map(([d, hm]) => t(`2026-10-${String(10 - d).padStart(2, '0')}T${hm}:00Z`));
+  assert.equal(expectedSoon(days([[1, '09:00'], [2, '09:25'], [3, '08:40']]), now, rule), true);
+  assert.equal(expectedSoon(days([[1, '09:00'], [2, '09:31'], [3, '08:40']]), now, rule), false, 'a visit 31 minutes off counted');
+  assert.equal(expectedSoon(days([[1, '09:00'], [1, '09:05'], [2, '09:00']]), now, rule), false, 'two visits on one day counted as two days');
+  assert.equal(expectedSoon([...days([[1, '09:00'], [2, '09:00'], [3, '09:00']]), t('2026-10-10T08:30:00Z')], now, rule), false, 'resumed for a learner who is here');
+});
+
+test("the config file's schedules: times are checked when the config loads, a lab that did not load is only warned about", () => {
+  const env = (value: unknown) => ({ STACKLAB_SCHEDULES: JSON.stringify(value) });
+  const good = { course: 'c', lab: 'l', start: '2026-09-01T09:00:00Z', end: '2026-09-01T11:00:00+01:00', learners: 5 };
+  const { config } = loadConfig({ env: env([good]) });
+  assert.deepEqual(config.schedules, [{ course: 'c', lab: 'l', start: t('2026-09-01T09:00:00Z'), end: t('2026-09-01T10:00:00Z'), learners: 5, leadSeconds: 900, weeklyUntil: null }]);
+  assert.throws(() => loadConfig({ env: env([{ ...good, start: 'Tuesday' }]) }), /schedules \(STACKLAB_SCHEDULES\): must be an ISO 8601 time/);
+  const labs = mapCatalog([testLab({ id: 'l', pool: { size: 0, state: 'suspended', perRun: false, runs: [] } })]);
+  const warnings: string[] = [];
+  const classes = configuredClasses([...config.schedules, { ...config.schedules[0]!, lab: 'gone' }], labs, (w) => warnings.push(w));
+  assert.deepEqual(classes.map((c) => [c.id, c.source]), [['config-1', 'config'], ['config-2', 'config']]);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /^schedules\[1\]: lab 'gone'/);
+  assert.throws(() => configuredClasses([{ ...config.schedules[0]!, end: config.schedules[0]!.start }], labs, () => {}), /schedules\[0\]: the class times do not make a class \(endsBeforeStart\)/);
+});
