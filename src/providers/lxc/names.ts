@@ -24,6 +24,16 @@ export const names = {
   nftTable: (short: string) => `sl${short}`,
 };
 
+/**
+ * The conntrack zone of a stack's bridged traffic (1..65535): stacks reuse the same addresses, and
+ * the host tracks every bridge's connections in one table, so without a zone each a packet of one
+ * stack could be taken for a reply in another. The provider reserves it with the short id, so no
+ * two stacks on the host share one.
+ */
+export function conntrackZone(short: string): number {
+  return 1 + (parseInt(short, 16) % 65535);
+}
+
 /** A hostname from a server name: RFC 1123 label characters, at most 63. */
 export function hostnameFrom(name: string): string {
   const h = name.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);

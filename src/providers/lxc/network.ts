@@ -12,6 +12,7 @@ import { intToIp, parseCidr } from './ipv4.ts';
 import type { LxcSettings } from './options.ts';
 import type { StackPlan } from './plan.ts';
 import { sq } from './cloud-config.ts';
+import { applySecurityRules, removeSecurityRules } from './security-groups.ts';
 
 export function hostIpOf(settings: LxcSettings): string {
   return intToIp(parseCidr(settings.publicCidr).first);
@@ -64,6 +65,8 @@ export async function createStackNetwork(settings: LxcSettings, plan: StackPlan,
   if (create.length) await run('ip', ['-batch', '-'], { input: create.join('\n') + '\n' });
   await Promise.all([...plan.networks.map((n) => n.bridge), ...plan.routers.flatMap((r) => [...r.legs.map((l) => l.hostIf), ...(r.gateway ? [r.gateway.hostIf] : [])])].map(disableIpv6));
   if (up.length) await run('ip', ['-batch', '-'], { input: up.join('\n') + '\n' });
+  // Before any server starts, so no NIC is ever up unfiltered.
+  await applySecurityRules(plan);
   const hostIp = hostIpOf(settings);
   const publicPrefix = parseCidr(settings.publicCidr).prefix;
   await Promise.all(
@@ -95,6 +98,7 @@ export async function createStackNetwork(settings: LxcSettings, plan: StackPlan,
 /** Removes every link and namespace with the stack's prefix; safe to run on a half-made stack. */
 export async function deleteStackNetwork(prefix: string, plan?: StackPlan): Promise<void> {
   if (plan?.publicIps.length) for (const ip of plan.publicIps) await tryRun('nft', ['-f', '-'], { input: internetElements(false, [ip]) });
+  await removeSecurityRules(prefix);
   const netns = (await run('ip', ['netns', 'list']).catch(() => '')).split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(prefix));
   // Deleting a namespace deletes its veth ends, and with them the host ends.
   await Promise.all(netns.map((n) => tryRun('ip', ['netns', 'del', n])));

@@ -6,10 +6,12 @@ import type { NicPlan } from '../plan.ts';
 import { list, obj, type Props } from '../plan-support.ts';
 import type { ResourceHandler } from './handler.ts';
 import type { PlanState, PortState, SubnetState } from './plan-state.ts';
+import { groupRefs } from './security-group-handlers.ts';
 
 function planNics(state: PlanState, res: string, p: Props, index: number): { nics: NicPlan[]; subnets: SubnetState[] } {
   const nics: NicPlan[] = [];
   const subnets: SubnetState[] = [];
+  const serverGroups = groupRefs(state, res, p.security_groups, 'security_groups');
   for (const [n, raw] of list(p.networks).entries()) {
     const at = `networks[${n}]`;
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) state.fail(res, 'each entry must be a map with a network or a port', at);
@@ -30,10 +32,15 @@ function planNics(state: PlanState, res: string, p: Props, index: number): { nic
     }
     const s = state.subnets.get(port.subnet)!;
     subnets.push(s);
-    nics.push({
+    const nic: NicPlan = {
       port: portRes, network: port.network, bridge: state.networks.get(port.network)!.bridge, hostIf: names.containerNic(state.shortId, index, n),
       ip: port.ip, prefix: s.prefix, mac: port.mac, gateway: undefined,
-    });
+    };
+    if (port.allowedAddresses?.length) nic.allowedAddresses = port.allowedAddresses;
+    // A port of the template brings its own groups; a NIC the server makes gets the server's, as Nova gives them.
+    const refs = portRes ? port.securityRefs : state.networks.get(port.network)!.portSecurity ? serverGroups : null;
+    if (refs !== undefined) state.nicSecurity.push({ nic, owner: portRes ?? res, property: portRes ? 'security_groups' : 'security_groups', refs });
+    nics.push(nic);
   }
   if (!nics.length) state.fail(res, 'a server needs at least one entry in networks in the local runtime', 'networks');
   return { nics, subnets };
