@@ -124,5 +124,6 @@ function planOf(state: PlanState): StackPlan {
     resourceIds: state.ids,
     notes: state.notes,
     ...(state.security ? { security: state.security } : {}),
+    ...(state.external ? { external: state.external } : {}),
   };
 }

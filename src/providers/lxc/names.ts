@@ -22,6 +22,11 @@ export const names = {
   /** Host side of a container's NIC. */
   containerNic: (short: string, server: number, nic: number) => `sl${short}s${server}e${nic}`,
   nftTable: (short: string) => `sl${short}`,
+  /** The stack's side of the external network: its bridge, namespace, and the namespace's legs. */
+  externalBridge: (short: string) => `sl${short}x`,
+  externalNs: (short: string) => `sl${short}xr`,
+  externalLeg: (short: string) => `sl${short}xi`,
+  externalGateway: (short: string) => `sl${short}xg`,
 };
 
 /**

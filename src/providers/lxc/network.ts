@@ -13,6 +13,7 @@ import type { LxcSettings } from './options.ts';
 import type { StackPlan } from './plan.ts';
 import { sq } from './cloud-config.ts';
 import { applySecurityRules, removeSecurityRules } from './security-groups.ts';
+import { externalLinkCommands, setUpExternalNamespace } from './external-network.ts';
 
 export function hostIpOf(settings: LxcSettings): string {
   return intToIp(parseCidr(settings.publicCidr).first);
@@ -47,7 +48,8 @@ export async function createStackNetwork(settings: LxcSettings, plan: StackPlan,
   const up: string[] = [];
   for (const n of plan.networks) {
     create.push(`link add ${n.bridge} type bridge`);
-    up.push(`link set ${n.bridge} up`);
+    // NOARP: the host would otherwise answer a lab's ARP for any of its own addresses on the bridge.
+    up.push(`link set ${n.bridge} arp off up`);
   }
   for (const r of plan.routers) {
     create.push(`netns add ${r.netns}`);
@@ -60,10 +62,17 @@ export async function createStackNetwork(settings: LxcSettings, plan: StackPlan,
       up.push(`link set ${r.gateway.hostIf} master ${settings.publicBridge} up`);
     }
   }
+  if (plan.external) {
+    const ext = externalLinkCommands(settings, plan.external);
+    create.push(...ext.create);
+    up.push(...ext.up);
+  }
+  const bridges = [...plan.networks.map((n) => n.bridge), ...(plan.external ? [plan.external.bridge] : [])];
   // Guarded before they exist, so no frame reaches the host through them at any moment.
-  if (plan.networks.length) await run('nft', ['-f', '-'], { input: labBridgeElements(true, plan.networks.map((n) => n.bridge)) });
+  if (bridges.length) await run('nft', ['-f', '-'], { input: labBridgeElements(true, bridges) });
   if (create.length) await run('ip', ['-batch', '-'], { input: create.join('\n') + '\n' });
-  await Promise.all([...plan.networks.map((n) => n.bridge), ...plan.routers.flatMap((r) => [...r.legs.map((l) => l.hostIf), ...(r.gateway ? [r.gateway.hostIf] : [])])].map(disableIpv6));
+  const externalIfs = plan.external ? [plan.external.legHostIf, plan.external.gatewayHostIf] : [];
+  await Promise.all([...bridges, ...externalIfs, ...plan.routers.flatMap((r) => [...r.legs.map((l) => l.hostIf), ...(r.gateway ? [r.gateway.hostIf] : [])])].map(disableIpv6));
   if (up.length) await run('ip', ['-batch', '-'], { input: up.join('\n') + '\n' });
   // Before any server starts, so no NIC is ever up unfiltered.
   await applySecurityRules(plan);
@@ -89,6 +98,7 @@ export async function createStackNetwork(settings: LxcSettings, plan: StackPlan,
       return run('ip', ['netns', 'exec', r.netns, 'sh', '-s'], { input: script });
     }),
   );
+  if (plan.external) await setUpExternalNamespace(settings, plan.external, hostIp, allowInternet);
   if (allowInternet && plan.publicIps.length) {
     await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
     await run('nft', ['-f', '-'], { input: internetElements(true, plan.publicIps) });
@@ -108,7 +118,7 @@ export async function deleteStackNetwork(prefix: string, plan?: StackPlan): Prom
     .filter((n): n is string => !!n && n.startsWith(prefix));
   if (links.length) await tryRun('ip', ['-force', '-batch', '-'], { input: links.map((l) => `link del ${l}`).join('\n') + '\n' });
   // Last, once the bridges are gone; one at a time, as a missing element fails its whole command.
-  const guarded = new Set([...(plan?.networks.map((n) => n.bridge) ?? []), ...(await guardedBridges(prefix))]);
+  const guarded = new Set([...(plan?.networks.map((n) => n.bridge) ?? []), ...(plan?.external ? [plan.external.bridge] : []), ...(await guardedBridges(prefix))]);
   for (const b of guarded) await tryRun('nft', ['-f', '-'], { input: labBridgeElements(false, [b]) });
 }
 

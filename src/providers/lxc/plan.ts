@@ -118,6 +118,8 @@ export interface ExternalPlan {
   /** Host ends of the namespace's legs: into `bridge`, and into the public bridge. */
   legHostIf: string;
   gatewayHostIf: string;
+  /** The namespace's own public address (its leg on the public bridge). */
+  gatewayIp: string;
   /** The public addresses of the servers' NICs on it. */
   addresses: string[];
 }

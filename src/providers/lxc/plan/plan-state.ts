@@ -8,7 +8,7 @@
 import { contains, intToIp, ipToInt, type Cidr } from '../ipv4.ts';
 import type { EvaluationContext, Problem, StackEvaluation } from '../evaluation.ts';
 import type { LxcSettings } from '../options.ts';
-import type { RouterPlan, SecurityPlan, ServerPlan, StackPlan, SubnetPlan } from '../plan.ts';
+import type { ExternalPlan, RouterPlan, SecurityPlan, ServerPlan, StackPlan, SubnetPlan } from '../plan.ts';
 import type { GroupState, NicSecurity, PendingRule } from './security-group-handlers.ts';
 import { PlanError, str } from '../plan-support.ts';
 
@@ -113,6 +113,7 @@ export class PlanState {
   /** NICs and the groups they ask for, bound after every resource (security-group-handlers.ts). */
   readonly nicSecurity: NicSecurity[] = [];
   security?: SecurityPlan;
+  external?: ExternalPlan;
   private macCounter = 0;
 
   constructor(
