@@ -48,12 +48,15 @@ export const planSecurityGroup: ResourceHandler = (state, res, p) => {
   for (const [i, raw] of list(p.rules).entries()) {
     const at = `rules[${i}]`;
     const r = obj(raw);
-    const mode = state.text(res, r.remote_mode, `${at}.remote_mode`) ?? 'remote_ip_prefix';
-    if (mode !== 'remote_ip_prefix' && mode !== 'remote_group_id') state.fail(res, `remote_mode must be remote_ip_prefix or remote_group_id, not "${mode}"`, `${at}.remote_mode`);
-    const groupRef = state.text(res, r.remote_group_id, `${at}.remote_group_id`);
-    // Heat: remote_group_id mode without a group means the group itself.
-    const remote = mode === 'remote_group_id' ? groupRef ?? { self: true as const } : undefined;
-    const rule = parseRule(state, res, r, at, remote, mode === 'remote_ip_prefix' ? 'remote_ip_prefix' : undefined);
+    // Each rule checked on its own, so validate lists every wrong one.
+    const rule = state.attempt(() => {
+      const mode = state.text(res, r.remote_mode, `${at}.remote_mode`) ?? 'remote_ip_prefix';
+      if (mode !== 'remote_ip_prefix' && mode !== 'remote_group_id') state.fail(res, `remote_mode must be remote_ip_prefix or remote_group_id, not "${mode}"`, `${at}.remote_mode`);
+      const groupRef = state.text(res, r.remote_group_id, `${at}.remote_group_id`);
+      // Heat: remote_group_id mode without a group means the group itself.
+      const remote = mode === 'remote_group_id' ? groupRef ?? { self: true as const } : undefined;
+      return parseRule(state, res, r, at, remote, mode === 'remote_ip_prefix' ? 'remote_ip_prefix' : undefined);
+    }, undefined);
     if (rule) rules.push(rule);
   }
   state.securityGroups.set(res, { name, rules });
