@@ -50,6 +50,7 @@ export const planSecurityGroup: ResourceHandler = (state, res, p) => {
     const r = obj(raw);
     // Each rule checked on its own, so validate lists every wrong one.
     const rule = state.attempt(() => {
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) state.fail(res, 'each rule must be a map (direction, protocol, port_range_min...)', at);
       const mode = state.text(res, r.remote_mode, `${at}.remote_mode`) ?? 'remote_ip_prefix';
       if (mode !== 'remote_ip_prefix' && mode !== 'remote_group_id') state.fail(res, `remote_mode must be remote_ip_prefix or remote_group_id, not "${mode}"`, `${at}.remote_mode`);
       const groupRef = state.text(res, r.remote_group_id, `${at}.remote_group_id`);
