@@ -31,7 +31,7 @@ const problems = (resources: string) => validateForLxc(BASE + resources).map((p)
 
 describe('lxc plan: security groups', () => {
   test('groups by resource, by name, a rule resource, remote groups: accepted, each NIC with its own groups', () => {
-    const p = plan(`
+    const text = `
   web_sg:
     type: OS::Neutron::SecurityGroup
     properties:
@@ -48,7 +48,9 @@ describe('lxc plan: security groups', () => {
   b: { type: OS::Nova::Server, properties: { flavor: m1.tiny, security_groups: [ web, default ], networks: [ { network: { get_resource: net } } ] } }
   c: { type: OS::Nova::Server, properties: { flavor: m1.tiny, networks: [ { port: { get_resource: open_port } } ] } }
   d: { type: OS::Nova::Server, properties: { flavor: m1.tiny, networks: [ { network: { get_resource: net } } ] } }
-`);
+`;
+    assert.deepEqual(problems(text), [], 'stacklab validate --provider lxc lists nothing');
+    const p = plan(text);
     const nics = Object.fromEntries(p.servers.map((s) => [s.resource, s.nics[0]]));
     assert.deepEqual(nics.a.securityGroups, ['web_sg']);
     assert.deepEqual(nics.a.allowedAddresses, ['10.0.0.99']);
@@ -115,10 +117,12 @@ describe('lxc plan: security groups', () => {
 
 describe('lxc plan: servers on the external network', () => {
   test('accepted: a public address each, the host end as gateway, one namespace for the stack', () => {
-    const p = plan(`
+    const text = `
   a: { type: OS::Nova::Server, properties: { flavor: m1.tiny, networks: [ { network: public }, { network: { get_resource: net } } ] } }
   b: { type: OS::Nova::Server, properties: { flavor: m1.tiny, networks: [ { uuid: ext-net } ] } }
-`);
+`;
+    assert.deepEqual(problems(text), [], 'stacklab validate --provider lxc lists nothing');
+    const p = plan(text);
     const [a, b] = p.servers;
     assert.equal(a.nics[0].ip, '10.254.9.2');
     assert.equal(a.nics[0].gateway, '10.254.0.1');
