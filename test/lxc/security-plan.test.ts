@@ -73,6 +73,16 @@ describe('lxc plan: security groups', () => {
     assert.doesNotMatch(nft, /slabc123s2e0|slabc123s3e0/, 'unfiltered NICs get no chain');
   });
 
+  test('a remote group that is not the template\'s is refused where it is named', () => {
+    assert.deepEqual(problems(`
+  sg: { type: OS::Neutron::SecurityGroup, properties: { rules: [ { remote_mode: remote_group_id, remote_group_id: nowhere } ] } }
+  rule: { type: OS::Neutron::SecurityGroupRule, properties: { security_group: { get_resource: sg }, remote_group: elsewhere } }
+`).sort(), [
+      'rule remote_group: remote group "elsewhere" is not a security group of this template',
+      'sg rules[0].remote_group_id: remote group "nowhere" is not a security group of this template',
+    ]);
+  });
+
   test('an egress rule replaces the allow-all egress of its group', () => {
     const p = plan(`
   sg: { type: OS::Neutron::SecurityGroup, properties: { rules: [ { direction: egress, protocol: tcp, port_range_min: 443, remote_ip_prefix: 0.0.0.0/0 } ] } }

@@ -17,19 +17,16 @@
  */
 import { run, tryRun } from './exec.ts';
 import type { NicPlan, SecurityPlan, SecurityRulePlan, StackPlan } from './plan.ts';
-import { ICMP, PORT_PROTOCOLS } from './plan/security-group-handlers.ts';
+import { ICMP, MAX_FILTERED_NICS, PORT_PROTOCOLS } from './plan/security-group-handlers.ts';
 
-const IN_BITS = 0xfff;
+const IN_BITS = MAX_FILTERED_NICS;
 const OUT_SHIFT = 12;
-/** Ports a stack may filter: the mark has 12 bits for each. */
-export const MAX_FILTERED_NICS = IN_BITS;
 
 /** `nft -f` text creating both tables of a stack (deleted first, so a retry starts clean). */
 export function securityRules(plan: StackPlan): string {
   const sec = plan.security;
   if (!sec) return '';
   const nics = plan.servers.flatMap((s) => s.nics).filter((n) => n.securityGroups);
-  if (nics.length > MAX_FILTERED_NICS) throw new Error(`a stack filters at most ${MAX_FILTERED_NICS} NICs, this one ${nics.length}`);
   const bridges = set([...plan.networks.map((n) => n.bridge), ...(plan.external ? [plan.external.bridge] : [])].map(q));
   const id = new Map(nics.map((n, i) => [n, i + 1]));
   const out: string[] = [

@@ -16,7 +16,7 @@ import type { PlanState } from './plan-state.ts';
 /** A rule as planned, its remote group still a reference; `self` is the group the rule belongs to. */
 export interface PendingRule extends Omit<SecurityRulePlan, 'remoteGroup'> {
   remoteGroupRef?: string | { self: true };
-  /** Where it was written, for refusals. */
+  /** Where it was written, for the refusal of an unknown remote group. */
   resource: string;
   property: string;
 }
@@ -29,10 +29,13 @@ export interface GroupState {
 /** A NIC and the groups it asks for (null: port security off). */
 export interface NicSecurity {
   nic: NicPlan;
+  /** The port or server that asks, for the log. */
   owner: string;
-  property: string;
   refs: string[] | null;
 }
+
+/** NICs one stack may filter: the packet mark has 12 bits for each end (security-groups.ts). */
+export const MAX_FILTERED_NICS = 0xfff;
 
 /** Neutron's protocol names (neutron_lib.constants.IP_PROTOCOL_MAP, the IPv4 ones). */
 const PROTOCOLS: Record<string, number> = {
@@ -95,7 +98,7 @@ function parseRule(state: PlanState, res: string, r: Props, at: string, remoteGr
   return {
     direction, protocol, portMin, portMax: protocol === ICMP ? portMax : portMax ?? portMin,
     remoteIpPrefix: prefix === undefined ? undefined : ipv4Prefix(state, res, prefix, key(prefixKey!)),
-    remoteGroupRef, resource: res, property: at || 'security_group',
+    remoteGroupRef, resource: res, property: at ? `${at}.remote_group_id` : 'remote_group',
   };
 }
 
@@ -182,5 +185,7 @@ export function bindSecurityGroups(state: PlanState): void {
     n.nic.securityGroups = [...new Set(known.filter((k): k is string => !!k))];
     filtered = true;
   }
+  const count = state.nicSecurity.filter((n) => n.nic.securityGroups).length;
+  if (count > MAX_FILTERED_NICS) state.attempt(() => state.fail(state.nicSecurity[0].owner, `${count} NICs with security groups: the local runtime filters at most ${MAX_FILTERED_NICS} per stack`, 'security_groups'), undefined);
   if (filtered) state.security = { table: names.nftTable(state.shortId), zone: conntrackZone(state.shortId), groups };
 }

@@ -32,7 +32,7 @@ function planNics(state: PlanState, res: string, p: Props, index: number): { nic
       if (!netRes && isExternalNetwork(state, netRef!)) {
         if (entry.fixed_ip !== undefined || entry.subnet !== undefined) state.fail(res, `the external network "${netRef}" hands out its addresses itself: no fixed_ip or subnet on it`, `${at}.${entry.fixed_ip !== undefined ? 'fixed_ip' : 'subnet'}`);
         const nic = externalNic(state, netRef!, names.containerNic(state.shortId, index, n));
-        if (serverGroups !== undefined) state.nicSecurity.push({ nic, owner: res, property: 'security_groups', refs: serverGroups });
+        if (serverGroups !== undefined) state.nicSecurity.push({ nic, owner: res, refs: serverGroups });
         nics.push(nic);
         subnets.push({ gateway: nic.gateway, hostRoutes: [] });
         nic.gateway = undefined;
@@ -52,7 +52,7 @@ function planNics(state: PlanState, res: string, p: Props, index: number): { nic
     if (port.allowedAddresses?.length) nic.allowedAddresses = port.allowedAddresses;
     // A port of the template brings its own groups; a NIC the server makes gets the server's, as Nova gives them.
     const refs = portRes ? port.securityRefs : state.networks.get(port.network)!.portSecurity ? serverGroups : null;
-    if (refs !== undefined) state.nicSecurity.push({ nic, owner: portRes ?? res, property: portRes ? 'security_groups' : 'security_groups', refs });
+    if (refs !== undefined) state.nicSecurity.push({ nic, owner: portRes ?? res, refs });
     nics.push(nic);
   }
   if (!nics.length) state.fail(res, 'a server needs at least one entry in networks in the local runtime', 'networks');
