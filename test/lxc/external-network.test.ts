@@ -2,11 +2,11 @@
  * A server attached directly to the external network, on real containers: it gets a public address,
  * the platform reaches it there as it reaches a floating IP, it reaches the wait-condition endpoint
  * and nothing else of the host nor any other public address (here: the same stack's floating IP,
- * which the same rule keeps other stacks' out of reach), an address it takes itself gets nothing
- * through, and delete leaves nothing behind.
+ * which the same rule keeps other stacks' out of reach), its security group is enforced, an
+ * address it takes itself gets nothing through, and delete leaves nothing behind.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -26,11 +26,13 @@ parameters:
 resources:
   handle: { type: OS::Heat::WaitConditionHandle }
   wait: { type: OS::Heat::WaitCondition, properties: { handle: { get_resource: handle }, timeout: 60 } }
+  edge_sg: { type: OS::Neutron::SecurityGroup, properties: { rules: [ { protocol: tcp, port_range_min: 22, port_range_max: 22 } ] } }
   edge:
     type: OS::Nova::Server
     properties:
       image: Debian 12
       flavor: m1.tiny
+      security_groups: [ { get_resource: edge_sg } ]
       networks: [ { network: { get_param: public_net } } ]
       user_data_format: RAW
       user_data:
@@ -110,6 +112,21 @@ describe('lxc: a server on the external network', { skip: skipUnless(missing ===
 
   test('the platform reaches it as it reaches a floating IP', async () => {
     assert.equal(await tcpConnects(String(outputs.public_ip), 22), true);
+  });
+
+  test('its security group holds there too: a port it listens on but no rule opens stays closed to the platform', async () => {
+    const code = `require('net').createServer(s=>s.end()).listen(8080,'0.0.0.0',()=>console.log('ready'))`;
+    const child = spawn('nsenter', ['-t', String(pid), '-n', NODE, '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (d: Buffer) => String(d).includes('ready') && resolve());
+        child.on('exit', (c) => reject(new Error(`listener exited with ${c}`)));
+      });
+      assert.equal(connectFrom(pid, '127.0.0.1', 8080), 'open', 'the listener is there');
+      assert.equal(await tcpConnects(String(outputs.public_ip), 8080, 1500), false);
+    } finally {
+      child.kill();
+    }
   });
 
   test('it reaches the wait-condition endpoint and nothing else of the host', () => {
