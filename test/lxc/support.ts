@@ -84,9 +84,9 @@ export async function leftovers(shortId: string, stackName: string, publicIps: s
     for (const g of existsSync(dir) ? readdirSync(dir) : []) if (g.includes(`.${prefix}`)) found.push(`cgroup ${ctl}/${g}`);
   }
   if (sh('lxc-ls', ['-P', join(home, 'containers')]).includes(prefix)) found.push('lxc-ls lists a container');
-  for (const kind of ['ip', 'id']) {
+  for (const kind of ['ip', 'id', 'zone']) {
     const dir = join(LXC_DATA_DIR, 'reservations', kind);
-    for (const f of readdirSync(dir)) if (readFileSync(join(dir, f), 'utf8') === stackName) found.push(`reservation ${kind}/${f}`);
+    for (const f of existsSync(dir) ? readdirSync(dir) : []) if (readFileSync(join(dir, f), 'utf8') === stackName) found.push(`reservation ${kind}/${f}`);
   }
   if (sh('nft', ['list', 'tables']).includes(prefix)) found.push('nft table');
   if (sh('nft', ['list', 'set', 'inet', 'stacklab', 'lab_bridges']).includes(`"${prefix}`)) found.push('nft lab_bridges element');

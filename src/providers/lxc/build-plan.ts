@@ -12,6 +12,7 @@ import { bindFloatingIps } from './plan/floating-ip-handlers.ts';
 import { HANDLERS } from './plan/handlers.ts';
 import { PlanState, type FixedAddresses, type PlanInput } from './plan/plan-state.ts';
 import { connectGateways } from './plan/router-handlers.ts';
+import { bindSecurityGroups } from './plan/security-group-handlers.ts';
 import { obj, PlanError, SUPPORTED_TYPES, uuidFor, type Props } from './plan-support.ts';
 
 export { PlanError, SUPPORTED_TYPES } from './plan-support.ts';
@@ -53,6 +54,7 @@ function planPass(input: PlanInput, reserved: FixedAddresses, dry: boolean): Pla
   }
   state.attempt(() => bindFloatingIps(state), undefined);
   state.attempt(() => connectGateways(state), undefined);
+  bindSecurityGroups(state);
   // Every part the runtime cannot run is listed at once (validate shows them all), not only the first.
   if (state.problems.length) throw new PlanError(state.problems);
   const withResults = (results: DeploymentResults) => {
@@ -164,5 +166,7 @@ function planOf(state: PlanState): StackPlan {
     attributes: state.attributes,
     resourceIds: state.ids,
     notes: state.notes,
+    ...(state.security ? { security: state.security } : {}),
+    ...(state.external ? { external: state.external } : {}),
   };
 }

@@ -86,3 +86,43 @@ export function routerRules({ router, hostIp, signalPort, publicCidr, allowInter
   );
   return lines.join('\n');
 }
+
+export interface ExternalRulesInput {
+  /** The servers' public addresses (behind `qx`). */
+  addresses: string[];
+  hostIp: string;
+  signalPort: number;
+  publicCidr: string;
+  allowInternet: boolean;
+}
+
+/**
+ * The namespace in front of a stack's servers on the external network: what a router's forward
+ * chain allows a floating IP, for addresses that are the servers' own (no NAT). From the public
+ * side only to those addresses; from the servers only from them, and not to the public range but
+ * the wait-condition endpoint.
+ */
+export function externalRules({ addresses, hostIp, signalPort, publicCidr, allowInternet }: ExternalRulesInput): string {
+  const own = `{ ${addresses.join(', ')} }`;
+  return [
+    'table ip stacklab {',
+    '  chain forward {',
+    '    type filter hook forward priority 0; policy drop;',
+    `    iifname "qx" ip saddr != ${own} drop`,
+    '    ct state established,related accept',
+    `    iifname "qg" oifname "qx" ip daddr ${own} accept`,
+    '    iifname "qg" drop',
+    `    oifname "qg" ip daddr ${hostIp} tcp dport ${signalPort} accept`,
+    `    oifname "qg" ip daddr ${publicCidr} drop`,
+    `    oifname "qg" ${allowInternet ? 'accept' : 'drop'}`,
+    '    drop',
+    '  }',
+    '  chain input {',
+    '    type filter hook input priority 0; policy accept;',
+    '    ct state established,related accept',
+    '    drop',
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}

@@ -24,7 +24,22 @@ export const names = {
   /** Host side of a container's NIC. */
   containerNic: (short: string, server: number, nic: number) => `sl${short}s${server}e${nic}`,
   nftTable: (short: string) => `sl${short}`,
+  /** The stack's side of the external network: its bridge, namespace, and the namespace's legs. */
+  externalBridge: (short: string) => `sl${short}x`,
+  externalNs: (short: string) => `sl${short}xr`,
+  externalLeg: (short: string) => `sl${short}xi`,
+  externalGateway: (short: string) => `sl${short}xg`,
 };
+
+/**
+ * The conntrack zone of a stack's bridged traffic (1..65535): stacks reuse the same addresses, and
+ * the host tracks every bridge's connections in one table, so without a zone each a packet of one
+ * stack could be taken for a reply in another. The provider reserves it with the short id, so no
+ * two stacks on the host share one.
+ */
+export function conntrackZone(short: string): number {
+  return 1 + (parseInt(short, 16) % 65535);
+}
 
 /** A hostname from a server name: RFC 1123 label characters, at most 63. */
 export function hostnameFrom(name: string): string {

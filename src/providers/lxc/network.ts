@@ -12,6 +12,8 @@ import { intToIp, parseCidr } from './ipv4.ts';
 import type { LxcSettings } from './options.ts';
 import type { StackPlan } from './plan.ts';
 import { sq } from './cloud-config.ts';
+import { applySecurityRules, removeSecurityRules } from './security-groups.ts';
+import { externalLinkCommands, setUpExternalNamespace } from './external-network.ts';
 
 export function hostIpOf(settings: LxcSettings): string {
   return intToIp(parseCidr(settings.publicCidr).first);
@@ -46,7 +48,8 @@ export async function createStackNetwork(settings: LxcSettings, plan: StackPlan,
   const up: string[] = [];
   for (const n of plan.networks) {
     create.push(`link add ${n.bridge} type bridge`);
-    up.push(`link set ${n.bridge} up`);
+    // NOARP: the host would otherwise answer a lab's ARP for any of its own addresses on the bridge.
+    up.push(`link set ${n.bridge} arp off up`);
   }
   for (const r of plan.routers) {
     create.push(`netns add ${r.netns}`);
@@ -59,11 +62,20 @@ export async function createStackNetwork(settings: LxcSettings, plan: StackPlan,
       up.push(`link set ${r.gateway.hostIf} master ${settings.publicBridge} up`);
     }
   }
+  if (plan.external) {
+    const ext = externalLinkCommands(settings, plan.external);
+    create.push(...ext.create);
+    up.push(...ext.up);
+  }
+  const bridges = [...plan.networks.map((n) => n.bridge), ...(plan.external ? [plan.external.bridge] : [])];
   // Guarded before they exist, so no frame reaches the host through them at any moment.
-  if (plan.networks.length) await run('nft', ['-f', '-'], { input: labBridgeElements(true, plan.networks.map((n) => n.bridge)) });
+  if (bridges.length) await run('nft', ['-f', '-'], { input: labBridgeElements(true, bridges) });
   if (create.length) await run('ip', ['-batch', '-'], { input: create.join('\n') + '\n' });
-  await Promise.all([...plan.networks.map((n) => n.bridge), ...plan.routers.flatMap((r) => [...r.legs.map((l) => l.hostIf), ...(r.gateway ? [r.gateway.hostIf] : [])])].map(disableIpv6));
+  const externalIfs = plan.external ? [plan.external.legHostIf, plan.external.gatewayHostIf] : [];
+  await Promise.all([...bridges, ...externalIfs, ...plan.routers.flatMap((r) => [...r.legs.map((l) => l.hostIf), ...(r.gateway ? [r.gateway.hostIf] : [])])].map(disableIpv6));
   if (up.length) await run('ip', ['-batch', '-'], { input: up.join('\n') + '\n' });
+  // Before any server starts, so no NIC is ever up unfiltered.
+  await applySecurityRules(plan);
   const hostIp = hostIpOf(settings);
   const publicPrefix = parseCidr(settings.publicCidr).prefix;
   await Promise.all(
@@ -86,6 +98,7 @@ export async function createStackNetwork(settings: LxcSettings, plan: StackPlan,
       return run('ip', ['netns', 'exec', r.netns, 'sh', '-s'], { input: script });
     }),
   );
+  if (plan.external) await setUpExternalNamespace(settings, plan.external, hostIp, allowInternet);
   if (allowInternet && plan.publicIps.length) {
     await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
     await run('nft', ['-f', '-'], { input: internetElements(true, plan.publicIps) });
@@ -95,6 +108,7 @@ export async function createStackNetwork(settings: LxcSettings, plan: StackPlan,
 /** Removes every link and namespace with the stack's prefix; safe to run on a half-made stack. */
 export async function deleteStackNetwork(prefix: string, plan?: StackPlan): Promise<void> {
   if (plan?.publicIps.length) for (const ip of plan.publicIps) await tryRun('nft', ['-f', '-'], { input: internetElements(false, [ip]) });
+  await removeSecurityRules(prefix);
   const netns = (await run('ip', ['netns', 'list']).catch(() => '')).split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(prefix));
   // Deleting a namespace deletes its veth ends, and with them the host ends.
   await Promise.all(netns.map((n) => tryRun('ip', ['netns', 'del', n])));
@@ -104,7 +118,7 @@ export async function deleteStackNetwork(prefix: string, plan?: StackPlan): Prom
     .filter((n): n is string => !!n && n.startsWith(prefix));
   if (links.length) await tryRun('ip', ['-force', '-batch', '-'], { input: links.map((l) => `link del ${l}`).join('\n') + '\n' });
   // Last, once the bridges are gone; one at a time, as a missing element fails its whole command.
-  const guarded = new Set([...(plan?.networks.map((n) => n.bridge) ?? []), ...(await guardedBridges(prefix))]);
+  const guarded = new Set([...(plan?.networks.map((n) => n.bridge) ?? []), ...(plan?.external ? [plan.external.bridge] : []), ...(await guardedBridges(prefix))]);
   for (const b of guarded) await tryRun('nft', ['-f', '-'], { input: labBridgeElements(false, [b]) });
 }
 

@@ -93,6 +93,10 @@ export const lxcProviderObject = z
       .regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/)
       .default('10.254.0.0/16')
       .describe('Range of floating IPs; its first address is the host end.'),
+    externalNetworks: z
+      .array(z.string())
+      .default(['public', 'ext-net', 'ext_net', 'external', 'external-net', 'provider', 'public-net'])
+      .describe('Names a template may give the external network to attach a server to it directly (each such NIC gets an address of the public range).'),
     signalPort: z.number().int().min(1).max(65535).default(8799).describe('Port of the wait-condition signal endpoint (host end of the public range).'),
     outboundInterface: z.string().optional().describe('Host interface for labs allowed to reach the internet (default: the default route).'),
     bootTimeoutSeconds: z.number().positive().default(120).describe('How long a server may take to accept SSH.'),

@@ -5,7 +5,7 @@ import type { Problem } from './evaluation.ts';
 export const SUPPORTED_TYPES = [
   'OS::Nova::Server', 'OS::Nova::KeyPair', 'OS::Neutron::Net', 'OS::Neutron::Subnet', 'OS::Neutron::Port',
   'OS::Neutron::Router', 'OS::Neutron::RouterInterface', 'OS::Neutron::RouterGateway', 'OS::Neutron::FloatingIP',
-  'OS::Neutron::FloatingIPAssociation', 'OS::Neutron::SecurityGroup', 'OS::Neutron::ExtraRoute', 'OS::Neutron::ExtraRouteSet',
+  'OS::Neutron::FloatingIPAssociation', 'OS::Neutron::SecurityGroup', 'OS::Neutron::SecurityGroupRule', 'OS::Neutron::ExtraRoute', 'OS::Neutron::ExtraRouteSet',
   'OS::Heat::RandomString', 'OS::Heat::CloudConfig', 'OS::Heat::SoftwareConfig', 'OS::Heat::WaitCondition',
   'OS::Heat::WaitConditionHandle', 'OS::Heat::None', 'OS::Heat::ResourceGroup',
   'OS::Heat::MultipartMime', 'OS::Cinder::Volume', 'OS::Cinder::VolumeAttachment',

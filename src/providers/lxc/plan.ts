@@ -56,6 +56,13 @@ export interface NicPlan {
   prefix: number;
   mac: string;
   gateway?: string;
+  /**
+   * Security groups (resources) enforced on this NIC; absent when the port is not filtered
+   * (port_security_enabled: false, or no group from the template: see security-groups.ts).
+   */
+  securityGroups?: string[];
+  /** Source addresses the NIC may send from besides its own (allowed_address_pairs). */
+  allowedAddresses?: string[];
 }
 
 export interface ServerPlan {
@@ -151,6 +158,53 @@ export interface StackPlan {
   /** Resource attributes known at plan time, for the outputs. */
   attributes: Record<string, Record<string, unknown>>;
   resourceIds: Record<string, string>;
-  /** Things accepted but not enforced (security group rules), said once in the log. */
+  /** Things accepted but not enforced, said once in the log. */
   notes: string[];
+  /** The security groups the NICs use, with their rules; absent when no NIC is filtered. */
+  security?: SecurityPlan;
+  /** The stack's side of the external network, when servers attach to it directly. */
+  external?: ExternalPlan;
+}
+
+/**
+ * Servers attached to the external network (`networks: [{network: public}]`): each NIC gets a public
+ * address, on a bridge of the stack's own, behind a namespace that answers for those addresses on
+ * the public bridge (proxy ARP) and filters like a router does (external-network.ts).
+ */
+export interface ExternalPlan {
+  bridge: string;
+  netns: string;
+  /** Host ends of the namespace's legs: into `bridge`, and into the public bridge. */
+  legHostIf: string;
+  gatewayHostIf: string;
+  /** The namespace's own public address (its leg on the public bridge). */
+  gatewayIp: string;
+  /** The public addresses of the servers' NICs on it. */
+  addresses: string[];
+}
+
+export interface SecurityRulePlan {
+  direction: 'ingress' | 'egress';
+  /** IP protocol number; absent: any. */
+  protocol?: number;
+  /** Ports (TCP, UDP, SCTP, DCCP, UDP-Lite) or, for ICMP, type (min) and code (max). */
+  portMin?: number;
+  portMax?: number;
+  /** The other end, as a CIDR; absent: anywhere. */
+  remoteIpPrefix?: string;
+  /** The other end is a NIC in this group (a security group resource). */
+  remoteGroup?: string;
+}
+
+export interface SecurityGroupPlan {
+  resource: string;
+  rules: SecurityRulePlan[];
+}
+
+export interface SecurityPlan {
+  /** nftables table name (family bridge and inet), the stack's `sl<short>` prefix. */
+  table: string;
+  /** Conntrack zone of the stack's bridged traffic: stacks reuse addresses, their connections must not mix. */
+  zone: number;
+  groups: SecurityGroupPlan[];
 }

@@ -9,7 +9,7 @@
  * deployments existed (the legacy `<dataDir>/stacks`). Images and the reservations that keep host
  * names and addresses unique are shared by every deployment (state.ts).
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeploymentId } from '../../domain/deployment.ts';
 import { isLegacyStackName, isOwnStackName } from '../stack-names.ts';
@@ -22,7 +22,7 @@ import { ensureIdRange } from './idmap.ts';
 import { ensureHostNetwork } from './network.ts';
 import { isImageBuilt } from './images.ts';
 import { intToIp, parseCidr } from './ipv4.ts';
-import { shortIdCandidate } from './names.ts';
+import { conntrackZone, shortIdCandidate } from './names.ts';
 import { uuidFor } from './plan-support.ts';
 import { parseLxcOptions, type LxcProviderOptions, type LxcSettings } from './options.ts';
 import { freezeContainer, rebootContainer, thawContainer } from './containers.ts';
@@ -100,7 +100,10 @@ class LxcProvider implements Provider {
     };
     if (!(await this.store.createExclusive(state))) {
       // Another create of the same name won the race; it owns the stack.
-      if ((await this.store.read(req.name))?.shortId !== shortId) await this.store.release('id', shortId);
+      if ((await this.store.read(req.name))?.shortId !== shortId) {
+        await this.store.release('id', shortId);
+        await this.store.release('zone', String(conntrackZone(shortId)));
+      }
       return ref;
     }
     let planned: PlanResult;
@@ -255,7 +258,10 @@ class LxcProvider implements Provider {
   private reserveShortId(stackName: string): string {
     for (let attempt = 0; attempt < 50; attempt++) {
       const id = shortIdCandidate(stackName, attempt);
-      if (reserveSync(join(this.settings.dataDir, 'reservations', 'id', id), stackName)) return id;
+      if (!reserveSync(join(this.settings.dataDir, 'reservations', 'id', id), stackName)) continue;
+      // The stack's conntrack zone (security-groups.ts) is the id's too: another id with the same zone is tried.
+      if (reserveSync(join(this.settings.dataDir, 'reservations', 'zone', String(conntrackZone(id))), stackName)) return id;
+      rmSync(join(this.settings.dataDir, 'reservations', 'id', id), { force: true });
     }
     throw new ProviderError('INTERNAL', 'The lab could not be created.', 'lxc: no free short id after 50 attempts');
   }
@@ -283,6 +289,7 @@ class LxcProvider implements Provider {
   private async forget(store: StateStore, stackName: string, shortId: string): Promise<void> {
     for (const ip of await store.reservationsOf('ip', stackName)) await store.release('ip', ip);
     await store.release('id', shortId);
+    for (const zone of await store.reservationsOf('zone', stackName)) await store.release('zone', zone);
     await store.remove(stackName);
   }
 }

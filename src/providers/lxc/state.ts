@@ -30,6 +30,9 @@ export interface StackState {
   outputs?: Record<string, unknown>;
 }
 
+/** Host-wide reservations: public addresses, short ids, and the conntrack zones that go with them. */
+export type ReservationKind = 'ip' | 'id' | 'zone';
+
 export class StateStore {
   constructor(
     readonly dataDir: string,
@@ -42,7 +45,7 @@ export class StateStore {
   get containersDir(): string {
     return join(this.home, 'containers');
   }
-  private reservationDir(kind: 'ip' | 'id'): string {
+  private reservationDir(kind: ReservationKind): string {
     return join(this.dataDir, 'reservations', kind);
   }
   private file(name: string): string {
@@ -50,7 +53,7 @@ export class StateStore {
   }
 
   async init(): Promise<void> {
-    for (const d of [this.stacksDir, this.containersDir, this.reservationDir('ip'), this.reservationDir('id')]) await mkdir(d, { recursive: true, mode: 0o700 });
+    for (const d of [this.stacksDir, this.containersDir, this.reservationDir('ip'), this.reservationDir('id'), this.reservationDir('zone')]) await mkdir(d, { recursive: true, mode: 0o700 });
     // A lab's root is an unprivileged host uid that mounts its root from under containersDir, so every
     // folder from dataDir down to it must let others pass (0711: pass, not list).
     for (let d = dirname(this.containersDir); d.startsWith(this.dataDir); d = dirname(d)) {
@@ -103,7 +106,7 @@ export class StateStore {
   }
 
   /** Reserves `value` for `owner`; false when someone else holds it. */
-  async reserve(kind: 'ip' | 'id', value: string, owner: string): Promise<boolean> {
+  async reserve(kind: ReservationKind, value: string, owner: string): Promise<boolean> {
     const path = join(this.reservationDir(kind), value);
     try {
       await writeFile(path, owner, { flag: 'wx' });
@@ -114,14 +117,14 @@ export class StateStore {
     }
   }
 
-  async reservationsOf(kind: 'ip' | 'id', owner: string): Promise<string[]> {
+  async reservationsOf(kind: ReservationKind, owner: string): Promise<string[]> {
     const dir = this.reservationDir(kind);
     const out: string[] = [];
     for (const f of await readdir(dir).catch(() => [] as string[])) if ((await readFile(join(dir, f), 'utf8').catch(() => '')) === owner) out.push(f);
     return out;
   }
 
-  async release(kind: 'ip' | 'id', value: string): Promise<void> {
+  async release(kind: ReservationKind, value: string): Promise<void> {
     await rm(join(this.reservationDir(kind), value), { force: true });
   }
 }

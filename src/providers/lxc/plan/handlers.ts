@@ -5,10 +5,11 @@ import { planFloatingIp, planFloatingIpAssociation } from './floating-ip-handler
 import { planResourceGroup } from './group-handler.ts';
 import type { ResourceHandler } from './handler.ts';
 import {
-  planCloudConfig, planKeyPair, planMultipartMime, planNone, planRandomString, planSecurityGroup, planWaitCondition, planWaitConditionHandle,
+  planCloudConfig, planKeyPair, planMultipartMime, planNone, planRandomString, planWaitCondition, planWaitConditionHandle,
 } from './heat-handlers.ts';
 import { planNet, planPort, planSubnet } from './network-handlers.ts';
 import { planExtraRoute, planExtraRouteSet, planRouter, planRouterGateway, planRouterInterface } from './router-handlers.ts';
+import { planSecurityGroup, planSecurityGroupRule } from './security-group-handlers.ts';
 import { planServer } from './server-handler.ts';
 import { planVolume, planVolumeAttachment } from './volume-handlers.ts';
 
@@ -25,6 +26,7 @@ export const HANDLERS: Record<(typeof SUPPORTED_TYPES)[number], ResourceHandler>
   'OS::Neutron::FloatingIP': planFloatingIp,
   'OS::Neutron::FloatingIPAssociation': planFloatingIpAssociation,
   'OS::Neutron::SecurityGroup': planSecurityGroup,
+  'OS::Neutron::SecurityGroupRule': planSecurityGroupRule,
   'OS::Neutron::ExtraRoute': planExtraRoute,
   'OS::Neutron::ExtraRouteSet': planExtraRouteSet,
   'OS::Heat::RandomString': planRandomString,

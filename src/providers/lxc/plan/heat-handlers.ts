@@ -79,11 +79,6 @@ export const planWaitCondition: ResourceHandler = (state, res, p) => {
   state.attributes[res] = { data: '{}' };
 };
 
-export const planSecurityGroup: ResourceHandler = (state, res, p) => {
-  state.notes.push(`security group ${res}: accepted, rules not enforced (each stack is isolated as a whole)`);
-  state.attributes[res] = { name: state.text(res, p.name, 'name') ?? res, rules: p.rules ?? [], show: {} };
-};
-
 export const planNone: ResourceHandler = (state, res) => {
   state.attributes[res] = {};
 };

@@ -5,10 +5,11 @@ import type { RoutePlan } from '../plan.ts';
 import { list, obj, type Props } from '../plan-support.ts';
 import type { ResourceHandler } from './handler.ts';
 import { isCidr, type PlanState } from './plan-state.ts';
+import { groupRefs } from './security-group-handlers.ts';
 
 export const planNet: ResourceHandler = (state, res, p) => {
   const name = state.text(res, p.name, 'name') ?? `${state.input.stackName}-${res}`;
-  state.networks.set(res, { name, bridge: names.bridge(state.shortId, state.networks.size), subnets: [] });
+  state.networks.set(res, { name, bridge: names.bridge(state.shortId, state.networks.size), subnets: [], portSecurity: flag(p.port_security_enabled) ?? true });
   state.attributes[res] = { name, status: 'ACTIVE', subnets: [], admin_state_up: true, show: { name, id: state.ids[res] } };
 };
 
@@ -54,9 +55,21 @@ export const planPort: ResourceHandler = (state, res, p) => {
   const port = state.portOn(res, netRes, subnetRes, state.address(res, want.ip_address, 'fixed_ips[0].ip_address'), 'fixed_ips');
   const mac = state.text(res, p.mac_address, 'mac_address');
   if (mac) port.mac = MAC.test(mac) ? mac.toLowerCase() : state.fail(res, `"${mac}" is not a MAC address (like 02:00:00:00:00:01)`, 'mac_address');
+  const portSecurity = flag(p.port_security_enabled) ?? state.networks.get(netRes)!.portSecurity;
+  const refs = groupRefs(state, res, p.security_groups, 'security_groups');
+  if (!portSecurity && refs?.length) state.fail(res, 'a port with port_security_enabled false cannot have security_groups (Neutron refuses it)', 'security_groups');
+  port.securityRefs = portSecurity ? refs : null;
+  port.allowedAddresses = list(p.allowed_address_pairs).map((x, i) => state.text(res, obj(x).ip_address, `allowed_address_pairs[${i}].ip_address`) ?? state.fail(res, 'ip_address is required', `allowed_address_pairs[${i}].ip_address`));
+  for (const [i, a] of port.allowedAddresses.entries()) if (!isCidr(a) && !isCidr(`${a}/32`)) state.fail(res, `"${a}" is not an IPv4 address or network`, `allowed_address_pairs[${i}].ip_address`);
   state.ports.set(res, port);
   state.attributes[res] = { fixed_ips: [{ ip_address: port.ip, subnet_id: state.ids[port.subnet] }], mac_address: port.mac, name: state.text(res, p.name, 'name') ?? res, network_id: state.ids[netRes], show: {} };
 };
+
+/** A Heat boolean (true, false, or their strings as parameters give them); undefined when unset. */
+function flag(value: unknown): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  return !(value === false || ['false', 'no', 'off', '0'].includes(String(value).toLowerCase()));
+}
 
 const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i;
 

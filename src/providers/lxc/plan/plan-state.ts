@@ -8,7 +8,8 @@
 import { contains, intToIp, ipToInt, type Cidr } from '../ipv4.ts';
 import type { EvaluationContext, Problem, StackEvaluation } from '../evaluation.ts';
 import type { LxcSettings } from '../options.ts';
-import type { DeploymentPlan, RouterPlan, ServerPlan, StackPlan, SubnetPlan, VolumePlan } from '../plan.ts';
+import type { DeploymentPlan, ExternalPlan, RouterPlan, SecurityPlan, ServerPlan, StackPlan, SubnetPlan, VolumePlan } from '../plan.ts';
+import type { GroupState, NicSecurity, PendingRule } from './security-group-handlers.ts';
 import { PlanError, str } from '../plan-support.ts';
 
 export interface PlanInput {
@@ -42,6 +43,8 @@ export interface NetworkState {
   name: string;
   bridge: string;
   subnets: string[];
+  /** The network's port_security_enabled: its ports' default. */
+  portSecurity: boolean;
 }
 
 export interface PortState {
@@ -49,6 +52,9 @@ export interface PortState {
   subnet: string;
   ip: string;
   mac: string;
+  /** The port's security groups as written (null: port security off; undefined: none given). */
+  securityRefs?: string[] | null;
+  allowedAddresses?: string[];
 }
 
 export type RouterState = RouterPlan & { external: boolean };
@@ -131,6 +137,14 @@ export class PlanState {
   readonly deploymentResults = new Map<string, Record<string, unknown>>();
   /** ResourceGroup resource -> its members' resource names (`<group>.<index>`), in order. */
   readonly groups = new Map<string, string[]>();
+  /** SecurityGroup resource -> its name and rules. */
+  readonly securityGroups = new Map<string, GroupState>();
+  /** Rules of SecurityGroupRule resources, with their group as written. */
+  readonly looseRules: { group: string; rule: PendingRule }[] = [];
+  /** NICs and the groups they ask for, bound after every resource (security-group-handlers.ts). */
+  readonly nicSecurity: NicSecurity[] = [];
+  security?: SecurityPlan;
+  external?: ExternalPlan;
   private macCounter = 0;
 
   constructor(

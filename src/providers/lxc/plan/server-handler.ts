@@ -7,10 +7,16 @@ import { list, obj, type Props } from '../plan-support.ts';
 import type { ResourceHandler } from './handler.ts';
 import type { PlanState, PortState, SubnetState } from './plan-state.ts';
 import { planServerDisks } from './volume-handlers.ts';
+import { externalNic, isExternalNetwork } from './external-network-handler.ts';
+import { groupRefs } from './security-group-handlers.ts';
 
-function planNics(state: PlanState, res: string, p: Props, index: number): { nics: NicPlan[]; subnets: SubnetState[] } {
+/** What a NIC's network gives the server: its gateway and routes. */
+type NicSubnet = Pick<SubnetState, 'gateway' | 'hostRoutes'>;
+
+function planNics(state: PlanState, res: string, p: Props, index: number): { nics: NicPlan[]; subnets: NicSubnet[] } {
   const nics: NicPlan[] = [];
-  const subnets: SubnetState[] = [];
+  const subnets: NicSubnet[] = [];
+  const serverGroups = groupRefs(state, res, p.security_groups, 'security_groups');
   for (const [n, raw] of list(p.networks).entries()) {
     const at = `networks[${n}]`;
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) state.fail(res, 'each entry must be a map with a network or a port', at);
@@ -24,17 +30,31 @@ function planNics(state: PlanState, res: string, p: Props, index: number): { nic
       const netRef = state.text(res, entry[key], `${at}.${key}`);
       const netRes = netRef === undefined ? undefined : state.lookup(netRef, 'OS::Neutron::Net');
       if (netRef === undefined) state.fail(res, 'needs a network or a port of this template', at);
-      if (!netRes) state.fail(res, `network "${netRef}" is not a network of this template; in the local runtime servers attach to template networks and reach the platform through a floating IP`, `${at}.${key}`);
+      if (!netRes && isExternalNetwork(state, netRef!)) {
+        if (entry.fixed_ip !== undefined || entry.subnet !== undefined) state.fail(res, `the external network "${netRef}" hands out its addresses itself: no fixed_ip or subnet on it`, `${at}.${entry.fixed_ip !== undefined ? 'fixed_ip' : 'subnet'}`);
+        const nic = externalNic(state, netRef!, names.containerNic(state.shortId, index, n));
+        if (serverGroups !== undefined) state.nicSecurity.push({ nic, owner: res, refs: serverGroups });
+        nics.push(nic);
+        subnets.push({ gateway: nic.gateway, hostRoutes: [] });
+        nic.gateway = undefined;
+        continue;
+      }
+      if (!netRes) state.fail(res, `network "${netRef}" is not a network of this template nor an external network (${state.input.settings.externalNetworks.join(', ')}: the lxc provider's external_networks)`, `${at}.${key}`);
       const subnetRef = state.text(res, entry.subnet, `${at}.subnet`);
       const subnetRes = subnetRef ? state.lookup(subnetRef, 'OS::Neutron::Subnet') ?? state.fail(res, `subnet "${subnetRef}" is not a subnet of this template`, `${at}.subnet`) : undefined;
       port = state.portOn(res, netRes!, subnetRes, state.address(res, entry.fixed_ip, `${at}.fixed_ip`), at);
     }
     const s = state.subnets.get(port.subnet)!;
     subnets.push(s);
-    nics.push({
+    const nic: NicPlan = {
       port: portRes, network: port.network, bridge: state.networks.get(port.network)!.bridge, hostIf: names.containerNic(state.shortId, index, n),
       ip: port.ip, prefix: s.prefix, mac: port.mac, gateway: undefined,
-    });
+    };
+    if (port.allowedAddresses?.length) nic.allowedAddresses = port.allowedAddresses;
+    // A port of the template brings its own groups; a NIC the server makes gets the server's, as Nova gives them.
+    const refs = portRes ? port.securityRefs : state.networks.get(port.network)!.portSecurity ? serverGroups : null;
+    if (refs !== undefined) state.nicSecurity.push({ nic, owner: portRes ?? res, refs });
+    nics.push(nic);
   }
   if (!nics.length) state.fail(res, 'a server needs at least one entry in networks in the local runtime', 'networks');
   return { nics, subnets };
@@ -65,7 +85,7 @@ export const planServer: ResourceHandler = (state, res, p) => {
   const networksAttr: Record<string, string[]> = {};
   const addresses: Record<string, unknown[]> = {};
   for (const nic of nics) {
-    const netName = state.networkName(nic.network);
+    const netName = state.networks.get(nic.network)?.name ?? nic.network;
     (networksAttr[netName] ??= []).push(nic.ip);
     (addresses[netName] ??= []).push({ addr: nic.ip, version: 4, 'OS-EXT-IPS:type': 'fixed', 'OS-EXT-IPS-MAC:mac_addr': nic.mac });
   }

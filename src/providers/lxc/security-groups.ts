@@ -1,0 +1,128 @@
+/**
+ * Security groups enforced on the host, as Neutron's firewall driver does on a port: for each
+ * filtered NIC, traffic to it is dropped unless a rule of one of its groups lets it in (or it
+ * belongs to a connection already let through), traffic from it is let out when a group without
+ * egress rules is among them or an egress rule matches, and it may send only from its own address
+ * (and its allowed_address_pairs), so no server can pass itself off as a member of a remote group.
+ *
+ * Where: the stack's bridges on the host. The host bridges with bridge-nf-call-iptables on (the
+ * kernel's default, per network namespace), so bridged IPv4 passes the inet hooks with conntrack;
+ * there the bridge, not the NIC, is the interface, so a `bridge` table marks each packet with its
+ * ports (bits 0-11: the NIC it came from, 12-23: the NIC it goes to; 0 for a router leg) and an
+ * `inet` table decides on the marks. Its chains only ever see the stack's own bridges, and every
+ * verdict but drop leaves the packet to the host's other rules (firewall.ts), so this can only take
+ * traffic away, never open the control plane or another stack. Conntrack runs in the stack's own
+ * zone (names.ts). Both tables are named `sl<short>` (the stack's reserved prefix, like its links and
+ * namespaces), so a stack's create and delete touch only its own.
+ */
+import { run, tryRun } from './exec.ts';
+import type { NicPlan, SecurityPlan, SecurityRulePlan, StackPlan } from './plan.ts';
+import { ICMP, MAX_FILTERED_NICS, PORT_PROTOCOLS } from './plan/security-group-handlers.ts';
+
+const IN_BITS = MAX_FILTERED_NICS;
+const OUT_SHIFT = 12;
+
+/** `nft -f` text creating both tables of a stack (deleted first, so a retry starts clean). */
+export function securityRules(plan: StackPlan): string {
+  const sec = plan.security;
+  if (!sec) return '';
+  const nics = plan.servers.flatMap((s) => s.nics).filter((n) => n.securityGroups);
+  const bridges = set([...plan.networks.map((n) => n.bridge), ...(plan.external ? [plan.external.bridge] : [])].map(q));
+  const id = new Map(nics.map((n, i) => [n, i + 1]));
+  const out: string[] = [
+    `table bridge ${sec.table} {}`,
+    `delete table bridge ${sec.table}`,
+    `table inet ${sec.table} {}`,
+    `delete table inet ${sec.table}`,
+    `table bridge ${sec.table} {`,
+    // Before br_netfilter (priority 0) hands the packet to the inet hooks.
+    '  chain prerouting {',
+    '    type filter hook prerouting priority -300; policy accept;',
+    // Marks do not cross network namespaces, so a lab cannot bring its own; cleared all the same.
+    `    iifname ${q(`${sec.table}*`)} meta mark set 0`,
+    ...nics.map((n) => `    iifname ${q(n.hostIf)} meta mark set ${id.get(n)}`),
+    '  }',
+    '  chain forward {',
+    '    type filter hook forward priority -200; policy accept;',
+    ...nics.map((n) => `    oifname ${q(n.hostIf)} meta mark set meta mark | ${hex(id.get(n)! << OUT_SHIFT)}`),
+    '  }',
+    '}',
+    `table inet ${sec.table} {`,
+  ];
+  for (const g of sec.groups) {
+    const members = nics.filter((n) => n.securityGroups!.includes(g.resource)).flatMap((n) => [n.ip, ...(n.allowedAddresses ?? [])]);
+    out.push(`  set ${groupSet(sec, g.resource)} {`, '    type ipv4_addr; flags interval;', ...(members.length ? [`    elements = { ${[...new Set(members)].join(', ')} }`] : []), '  }');
+  }
+  out.push(
+    '  chain raw {',
+    '    type filter hook prerouting priority -300; policy accept;',
+    `    iifname ${bridges} ct zone set ${sec.zone}`,
+    '  }',
+    '  chain forward {',
+    '    type filter hook forward priority 0; policy accept;',
+    `    iifname != ${bridges} return`,
+    `    meta mark & ${hex((IN_BITS << OUT_SHIFT) | IN_BITS)} == 0 return`,
+    '    ct state established,related accept',
+    '    ct state invalid drop',
+    ...(nics.length ? [`    meta mark & ${hex(IN_BITS)} vmap { ${nics.map((n) => `${id.get(n)} : jump out${id.get(n)}`).join(', ')} }`] : []),
+    ...(nics.length ? [`    meta mark & ${hex(IN_BITS << OUT_SHIFT)} vmap { ${nics.map((n) => `${hex(id.get(n)! << OUT_SHIFT)} : jump in${id.get(n)}`).join(', ')} }`] : []),
+    '  }',
+  );
+  for (const n of nics) out.push(...egressChain(sec, n, id.get(n)!), ...ingressChain(sec, n, id.get(n)!));
+  out.push('}', '');
+  return out.join('\n');
+}
+
+/** From the NIC: its own source addresses only; then, unless a group allows all egress, its egress rules. */
+function egressChain(sec: SecurityPlan, nic: NicPlan, i: number): string[] {
+  const groups = sec.groups.filter((g) => nic.securityGroups!.includes(g.resource));
+  const lines = [`  chain out${i} {`, `    meta nfproto ipv4 ip saddr != ${set([nic.ip, ...(nic.allowedAddresses ?? [])])} drop`];
+  // Heat keeps Neutron's allow-all egress rules of a group until the template gives it an egress rule.
+  if (groups.some((g) => !g.rules.some((r) => r.direction === 'egress'))) lines.push('    return');
+  else {
+    for (const r of groups.flatMap((g) => g.rules.filter((x) => x.direction === 'egress'))) lines.push(`    ${match(sec, r, 'daddr')} return`);
+    lines.push('    drop');
+  }
+  lines.push('  }');
+  return lines;
+}
+
+function ingressChain(sec: SecurityPlan, nic: NicPlan, i: number): string[] {
+  const rules = sec.groups.filter((g) => nic.securityGroups!.includes(g.resource)).flatMap((g) => g.rules.filter((r) => r.direction === 'ingress'));
+  return [`  chain in${i} {`, ...rules.map((r) => `    ${match(sec, r, 'saddr')} accept`), '    drop', '  }'];
+}
+
+/** A rule as an nft match; `other` is the remote end's field (saddr for ingress, daddr for egress). */
+export function match(sec: SecurityPlan, r: SecurityRulePlan, other: 'saddr' | 'daddr'): string {
+  const parts = ['meta nfproto ipv4'];
+  if (r.remoteIpPrefix && r.remoteIpPrefix !== '0.0.0.0/0') parts.push(`ip ${other} ${r.remoteIpPrefix}`);
+  if (r.remoteGroup) parts.push(`ip ${other} @${groupSet(sec, r.remoteGroup)}`);
+  if (r.protocol === ICMP) {
+    parts.push('meta l4proto icmp');
+    if (r.portMin !== undefined) parts.push(`icmp type ${r.portMin}`);
+    if (r.portMin !== undefined && r.portMax !== undefined) parts.push(`icmp code ${r.portMax}`);
+  } else if (r.protocol !== undefined) {
+    parts.push(`meta l4proto ${r.protocol}`);
+    if (PORT_PROTOCOLS.has(r.protocol) && r.portMin !== undefined) parts.push(`th dport ${r.portMin === r.portMax ? r.portMin : `${r.portMin}-${r.portMax}`}`);
+  }
+  return parts.join(' ');
+}
+
+function groupSet(sec: SecurityPlan, resource: string): string {
+  return `g${sec.groups.findIndex((g) => g.resource === resource)}`;
+}
+
+const q = (s: string) => JSON.stringify(s);
+const set = (items: string[]) => `{ ${items.join(', ')} }`;
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+export async function applySecurityRules(plan: StackPlan): Promise<void> {
+  const rules = securityRules(plan);
+  if (rules) await run('nft', ['-f', '-'], { input: rules });
+}
+
+/** Deletes the stack's tables (those of its plan and any left by a crash, found by the prefix). */
+export async function removeSecurityRules(prefix: string): Promise<void> {
+  const out = await run('nft', ['list', 'tables']).catch(() => '');
+  for (const m of out.matchAll(/^table (bridge|inet) (\S+)$/gm)) if (m[2].startsWith(prefix)) await tryRun('nft', ['delete', 'table', m[1], m[2]]);
+}
