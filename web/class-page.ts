@@ -1,6 +1,6 @@
 /**
  * The instructors' class view (served by src/http/routes/class-page.ts): the roster of the course, and
- * per learner: watch (shadow) their terminal or VNC desktop, take it over, reset their lab, play their recordings.
+ * per learner: watch (shadow) their terminal or (VNC or RDP) desktop, take it over, reset their lab, play their recordings.
  * All data from /api/v1/class with the session from the URL fragment, as the lab page does.
  *
  * For tests and support: `window.stacklabClass` holds the roster last shown.
@@ -11,6 +11,7 @@ import { Api, ApiError, takeSession } from './api-client.ts';
 import { CastPlayer } from './cast-player.ts';
 import { ShadowView } from './shadow-view.ts';
 import { DesktopShadowView } from './desktop-shadow-view.ts';
+import { RdpShadowView } from './rdp-shadow-view.ts';
 import type { classAnswer, recordingsAnswer, ShadowGrant } from '../src/http/routes/class-api.ts';
 import type { Sent } from './sent.ts';
 import { elementLookup } from './element-lookup.ts';
@@ -61,7 +62,7 @@ const dom = {
 window.stacklabClass = { roster: null };
 const session = takeSession();
 const api = session ? new Api(session) : null;
-let shadow: ShadowView | DesktopShadowView | undefined;
+let shadow: ShadowView | DesktopShadowView | RdpShadowView | undefined;
 let shadowScreen: ShadowGrant['screen'] = 'terminal';
 const budgets = api ? new BudgetDialog(api, { onExtended: (message) => void loadRoster().then(() => (dom.notice.textContent = message)), onError: showError }) : null;
 const histories = api ? new HistoryDialog(api) : null;
@@ -169,7 +170,8 @@ async function openShadow(stackId: string, learner: string): Promise<void> {
       onMode: setMode,
       onClosed: (message: string) => (dom.shadowStatus.textContent = message),
     };
-    shadow = grant.screen === 'desktop' ? new DesktopShadowView(dom.shadowDesktop, events) : new ShadowView(dom.shadowTerminal, events);
+    if (grant.screen === 'terminal') shadow = new ShadowView(dom.shadowTerminal, events);
+    else shadow = grant.protocol === 'rdp' ? new RdpShadowView(dom.shadowDesktop, events) : new DesktopShadowView(dom.shadowDesktop, events);
     setMode('watch');
     shadow.connect(grant);
   } catch (error) {

@@ -5,7 +5,8 @@
  * (src/gateway/guacamole-protocol.ts, shared): lengths in code points, instructions cut whole.
  * It opens when the gateway sends the internal instruction with guacd's connection id, after the
  * server-side handshake; an `error` instruction before that is the gateway's sentence for the learner,
- * whose catalogue key and values (after Guacamole's message and status) it keeps in `said`.
+ * whose catalogue key and values (after Guacamole's message and status) it keeps in `said`. Later
+ * internal instructions are the gateway's control for a watcher's view (src/gateway/rdp-shadow-bridge.ts).
  */
 import Guacamole from 'guacamole-common-js';
 import { encodeInstruction, InstructionReader } from '../src/gateway/guacamole-protocol.ts';
@@ -31,6 +32,8 @@ function gatewaySentence(args: string[]): GatewaySentence | undefined {
 export class GatewayTunnel extends Guacamole.Tunnel {
   /** The gateway's own error, before guacd's session opened. */
   said: GatewaySentence | undefined;
+  /** The gateway's internal instructions after the tunnel opened (a watcher's `mode` and `ended`). */
+  oncontrol: ((args: string[]) => void) | undefined;
   private socket: WebSocket | undefined;
   private readonly reader = new InstructionReader();
 
@@ -59,7 +62,7 @@ export class GatewayTunnel extends Guacamole.Tunnel {
           if (this.uuid === null && args.length === 1) {
             this.setUUID(args[0]);
             this.setState(State.OPEN);
-          }
+          } else if (this.uuid !== null) this.oncontrol?.(args);
           continue;
         }
         if (opcode === 'error' && this.uuid === null) this.said ??= gatewaySentence(args);

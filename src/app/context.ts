@@ -17,6 +17,7 @@ import type { DomainEvents } from '../infra/events.ts';
 import type { Keys } from '../infra/keys.ts';
 import type { LiveTerminals } from '../gateway/live-terminals.ts';
 import type { DesktopWatchers } from '../gateway/desktop-watchers.ts';
+import type { LiveRdpSessions } from '../gateway/live-rdp.ts';
 import type { LtiModule } from '../lti/lti-module.ts';
 import type { Recordings } from '../recordings/recordings.ts';
 import type { ProviderRegistry } from '../providers/provider-registry.ts';
@@ -61,6 +62,8 @@ export interface AppContext {
   liveTerminals: LiveTerminals;
   /** Course staff watching learners' desktops in this process; the learner's status poll tells them. */
   desktopWatchers: DesktopWatchers;
+  /** Learners' RDP sessions open in this process (guacd's ids), for course staff to join and watch. */
+  liveRdp: LiveRdpSessions;
   /** Terminal recordings (asciicast v2) and their retention. */
   recordings: Recordings;
   /** Why the local runtime is off, when it is (shown by `serve` and the demo page). */

@@ -22,6 +22,7 @@ import { labHooks } from '../checks/hooks.ts';
 import { LtiModule } from '../lti/lti-module.ts';
 import { LiveTerminals } from '../gateway/live-terminals.ts';
 import { DesktopWatchers } from '../gateway/desktop-watchers.ts';
+import { LiveRdpSessions } from '../gateway/live-rdp.ts';
 import { Recordings } from '../recordings/recordings.ts';
 import { loadLabs } from '../labs/load-labs.ts';
 import type { Provider } from '../providers/provider.ts';
@@ -145,7 +146,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       logger: logger.child({ component: 'predictive-resume' }),
       settings: { courseOpen: config.predictive_resume, habit: config.habit_resume ? { leadSeconds: config.habit_resume_lead, minDays: config.habit_resume_days } : null },
     });
-    const ctx: AppContext = { config, deployment, ltiConfig: options.ltiConfig, logger, db, keys, clock, labs, providers, stacks, events, lifecycleHooks, pools, schedules, predictive, checks, lti, liveTerminals: new LiveTerminals(), desktopWatchers: new DesktopWatchers(), recordings, notices: built.notices, labErrors, metrics,
+    const ctx: AppContext = { config, deployment, ltiConfig: options.ltiConfig, logger, db, keys, clock, labs, providers, stacks, events, lifecycleHooks, pools, schedules, predictive, checks, lti, liveTerminals: new LiveTerminals(), desktopWatchers: new DesktopWatchers(), liveRdp: new LiveRdpSessions(), recordings, notices: built.notices, labErrors, metrics,
       operators: new OperatorAccounts(db, clock, config.operator_session_ttl, { oidcIssuer: oidc?.issuer ?? null }) };
 
     const workerId = options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;

@@ -1,7 +1,8 @@
 /**
  * The gateway's WebSocket routes: /gateway/stacks/:id/terminal, /vnc, /rdp, /shadow (course staff
  * watching the learner's terminal, src/gateway/shadow-bridge.ts) and /desktop-shadow (watching the
- * learner's VNC desktop, src/gateway/desktop-shadow-bridge.ts).
+ * learner's VNC desktop, src/gateway/desktop-shadow-bridge.ts, or joining their RDP session,
+ * src/gateway/rdp-shadow-bridge.ts).
  * Authorisation happens in preValidation, BEFORE the upgrade: the connection token must verify, name
  * this stack and this kind of connection, and belong to the stack's learner (a shadow token names the
  * watcher instead: only the class API, which checks the course, signs one, and the stack must still be
@@ -23,7 +24,8 @@ import { openSsh, openTunnel } from './open-target.ts';
 import { bridgeTerminal, type ShellIo, type ShellTap } from './terminal-bridge.ts';
 import { bridgeShadow } from './shadow-bridge.ts';
 import { bridgeRdp } from './rdp-bridge.ts';
-import { openRdpSession } from './rdp-session.ts';
+import { joinRdpSession, openRdpSession, type OpenedRdp } from './rdp-session.ts';
+import { bridgeRdpShadow } from './rdp-shadow-bridge.ts';
 import { bridgeVnc } from './vnc-bridge.ts';
 import { bridgeDesktopShadow } from './desktop-shadow-bridge.ts';
 import { terminalSize } from './socket-messages.ts';
@@ -177,19 +179,29 @@ export function gatewayRoutes(ctx: AppContext) {
         },
       });
     });
-    socketRoute('desktop-shadow', (socket, auth, _request, common) => {
+    socketRoute('desktop-shadow', (socket, auth, request, common) => {
       const note = staffNotes(ctx, auth.stack.id, `instructor:${auth.grant.learner}`, common.logger);
       note("started watching the learner's desktop");
-      bridgeDesktopShadow(socket, async () => openTunnel(auth.stack, auth.lab, await ctx.stacks.secrets(auth.stack.id), auth.server), {
+      const watcher = {
         logger: common.logger,
         report: common.report,
         mayTakeOver: !auth.grant.readOnly && !auth.lab.readOnly,
         watch: ctx.desktopWatchers.watch(auth.stack.id),
-        onTakeOver: (taking) => {
+        onTakeOver: (taking: boolean) => {
           common.logger.info({ instructor: auth.grant.learner, learner: auth.stack.learner }, taking ? 'shadow: instructor took over the desktop' : 'shadow: instructor gave the desktop back');
           note(taking ? "took over the learner's desktop" : "gave the learner's desktop back");
         },
-      });
+      };
+      if (auth.lab.protocol === 'rdp') {
+        // An RDP desktop is watched by joining the learner's own guacd connection, not by a second login.
+        bridgeRdpShadow(socket, {
+          ...watcher,
+          live: ctx.liveRdp.find(auth.stack.id, auth.server.name),
+          join: (live, readOnly) => joinRdpSession(ctx, live.connectionId, readOnly, request.query as Record<string, unknown>),
+        });
+      } else {
+        bridgeDesktopShadow(socket, async () => openTunnel(auth.stack, auth.lab, await ctx.stacks.secrets(auth.stack.id), auth.server), watcher);
+      }
       // After the bridge's own close handler, so a take-over ended by leaving is written before the leaving.
       socket.once('close', () => note("stopped watching the learner's desktop"));
     });
@@ -197,8 +209,23 @@ export function gatewayRoutes(ctx: AppContext) {
       bridgeVnc(socket, async () => openTunnel(auth.stack, auth.lab, await ctx.stacks.secrets(auth.stack.id), auth.server), common),
     );
     socketRoute('rdp', (socket, auth, request, common) =>
-      bridgeRdp(socket, () => openRdpSession(ctx, { ...auth, readOnly: auth.grant.readOnly }, request.query as Record<string, unknown>), common),
+      bridgeRdp(socket, async () => publishRdp(ctx, auth, await openRdpSession(ctx, { ...auth, readOnly: auth.grant.readOnly }, request.query as Record<string, unknown>)), common),
     );
+  };
+}
+
+/**
+ * A learner's RDP session, published with guacd's id while it is open so course staff can join it
+ * (src/gateway/live-rdp.ts); closing it (the bridge does, however it ends) ends its watchers' joins too.
+ */
+function publishRdp(ctx: AppContext, auth: Authorised, opened: OpenedRdp): OpenedRdp {
+  const end = ctx.liveRdp.publish(auth.stack.id, auth.server.name, opened.session.id);
+  return {
+    session: opened.session,
+    close() {
+      end();
+      opened.close();
+    },
   };
 }
 

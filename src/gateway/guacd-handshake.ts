@@ -2,6 +2,11 @@
  * The Guacamole handshake with guacd, done by the server so that the lab's password never reaches the
  * browser: `select rdp`, read guacd's `args` (the parameter names it wants, in its order), answer with
  * the display size and the client's media types, then `connect` with the values, and wait for `ready`.
+ * Joining a learner's running connection (course staff watching it) is the same handshake with the
+ * connection's id in `select` (guacd 1.5: src/guacd/connection.c routes a `$`-id to the running process)
+ * and, as guacamole-client's shared connections do, only the `read-only` parameter set: a joining user's
+ * other RDP settings are not used, so the lab's password is not sent again. guacd answers an unknown id
+ * with `error "No such connection." 0x0204` and closes.
  *
  * Why not guacamole-lite: its only export is a server that opens its own WebSocket server on the HTTP
  * server (outside fastify's routing, so our token check before the upgrade would not run) and takes the
@@ -12,7 +17,7 @@
 import { connect, type Socket } from 'node:net';
 import { encodeInstruction, GUAC_STATUS, InstructionReader, type Instruction } from './guacamole-protocol.ts';
 import { GuacStatusError } from './guac-status-error.ts';
-import { sentence } from '../errors/sentence.ts';
+import { sentence, type Sentence } from '../errors/sentence.ts';
 
 /** What the page asked for (validated) and where and as whom guacd connects. */
 export interface RdpSettings {
@@ -77,8 +82,29 @@ export function connectValues(names: string[], settings: RdpSettings): { values:
   return { values, version };
 }
 
-function handshakeReply(names: string[], settings: RdpSettings): string {
-  const { values, version } = connectValues(names, settings);
+/**
+ * A joining user's values for guacd's `args`: the protocol version, `read-only`, and nothing else (a
+ * watcher's input is fixed by `read-only` when it joins: guacd 1.5's RDP join handler installs no key or
+ * mouse handler for a read-only user, and never changes that later).
+ */
+export function joinValues(names: string[], readOnly: boolean): { values: string[]; version: number[] } {
+  let version = [1, 0, 0];
+  const values = names.map((name) => {
+    const theirs = versionOf(name);
+    if (theirs) {
+      version = older(theirs, OUR_VERSION);
+      return `VERSION_${version.join('_')}`;
+    }
+    return name === 'read-only' && readOnly ? 'true' : '';
+  });
+  return { values, version };
+}
+
+/** A joining user's display and media types (the size of the learner's desktop is the learner's). */
+export type JoinSettings = Pick<RdpSettings, 'readOnly' | 'width' | 'height' | 'dpi' | 'timezone' | 'audio' | 'video' | 'image'>;
+
+function handshakeReply(names: string[], settings: JoinSettings, connectValues: (names: string[]) => { values: string[]; version: number[] }): string {
+  const { values, version } = connectValues(names);
   const atLeast = (minor: number) => version[0] > 1 || (version[0] === 1 && version[1] >= minor);
   return [
     encodeInstruction('size', settings.width, settings.height, settings.dpi),
@@ -109,7 +135,34 @@ export function closeGuacdSession(session: GuacdSession): void {
 
 const UNAVAILABLE = sentence('screen.guacdUnavailable');
 
+/** guacd's status for a `select` naming no running connection (libguac GUAC_PROTOCOL_STATUS_RESOURCE_NOT_FOUND). */
+const RESOURCE_NOT_FOUND = 0x0204;
+
 export function openGuacdSession(guacd: { host: string; port: number }, settings: RdpSettings, timeoutMs = 15_000): Promise<GuacdSession> {
+  return handshake(guacd, 'rdp', (names) => handshakeReply(names, settings, (n) => connectValues(n, settings)), () => sentence('screen.guacdRefused'), timeoutMs);
+}
+
+/**
+ * Joins the running guacd connection `connectionId` as one more user. A refusal because the connection
+ * is gone (the learner's session ended meanwhile) says so, for the watcher.
+ */
+export function joinGuacdSession(guacd: { host: string; port: number }, connectionId: string, settings: JoinSettings, timeoutMs = 15_000): Promise<GuacdSession> {
+  return handshake(
+    guacd,
+    connectionId,
+    (names) => handshakeReply(names, settings, (n) => joinValues(n, settings.readOnly)),
+    (status) => sentence(status === RESOURCE_NOT_FOUND ? 'class.shadowDesktopGone' : 'screen.guacdRefused'),
+    timeoutMs,
+  );
+}
+
+function handshake(
+  guacd: { host: string; port: number },
+  select: string,
+  reply: (names: string[]) => string,
+  refused: (status: number) => Sentence,
+  timeoutMs: number,
+): Promise<GuacdSession> {
   return new Promise((resolve, reject) => {
     const socket = connect(guacd.port, guacd.host);
     socket.setEncoding('utf8');
@@ -135,9 +188,10 @@ export function openGuacdSession(guacd: { host: string; port: number }, settings
         const { opcode, args } = instructions[i];
         if (opcode === 'error') {
           // A refused handshake is guacd's set-up (no RDP support, a limit), not something a retry fixes.
+          const said: Sentence = refused(Number(args[1]));
           return fail(
             new GuacStatusError(
-              sentence('screen.guacdRefused'),
+              said,
               `${where} refused the handshake: ${args[0] ?? ''} (status ${args[1] ?? '?'})`,
               GUAC_STATUS.serverError,
             ),
@@ -145,7 +199,7 @@ export function openGuacdSession(guacd: { host: string; port: number }, settings
         }
         if (phase === 'args' && opcode === 'args') {
           phase = 'ready';
-          socket.write(handshakeReply(args, settings));
+          socket.write(reply(args));
         } else if (phase === 'ready' && opcode === 'ready') {
           clearTimeout(timer);
           socket.off('data', onData);
@@ -164,6 +218,6 @@ export function openGuacdSession(guacd: { host: string; port: number }, settings
     socket.on('data', onData);
     socket.on('close', onClose);
     socket.on('error', onError);
-    socket.once('connect', () => socket.write(encodeInstruction('select', 'rdp')));
+    socket.once('connect', () => socket.write(encodeInstruction('select', select)));
   });
 }

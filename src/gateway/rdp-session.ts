@@ -11,7 +11,7 @@ import type { Stack } from '../domain/stack.ts';
 import { GUAC_STATUS } from './guacamole-protocol.ts';
 import { GuacStatusError } from './guac-status-error.ts';
 import { sentence, type Sentence } from '../errors/sentence.ts';
-import { closeGuacdSession, openGuacdSession, type GuacdSession, type RdpSettings } from './guacd-handshake.ts';
+import { closeGuacdSession, joinGuacdSession, openGuacdSession, type GuacdSession, type RdpSettings } from './guacd-handshake.ts';
 import type { LabServer } from '../domain/lab-servers.ts';
 import { isLoopback, openRdpTarget } from './rdp-target.ts';
 
@@ -94,4 +94,15 @@ export async function openRdpSession(ctx: AppContext, grant: RdpGrant, query: Re
     target.close();
     throw error;
   }
+}
+
+/**
+ * Joins a learner's running session as course staff watching it (rdp-shadow-bridge.ts): no lab login or
+ * forward is needed, the learner's connection has them. The watcher's display and media types come from
+ * its socket's query, as the learner's do.
+ */
+export async function joinRdpSession(ctx: AppContext, connectionId: string, readOnly: boolean, query: Record<string, unknown>): Promise<GuacdSession> {
+  const guacd = parseTcpUrl(ctx.config.guacd_url ?? '');
+  if (!guacd) throw configError(sentence('screen.desktopNoGuacd'), 'guacd_url is not set');
+  return joinGuacdSession(guacd, connectionId, { readOnly, ...displayFromQuery(query) });
 }

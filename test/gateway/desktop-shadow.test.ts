@@ -68,7 +68,7 @@ describe('class view: watching a VNC desktop', { skip: skipUnless(HAVE_SSHD && e
   const freshShadow = async () => (await shadowGrant()).body.protocols;
   const watched = async () => (await world.api<{ desktopWatch: { watchers: number; takenOver: boolean } | null }>(learner, 'GET', `/api/v1/me/stacks/${stackId}`)).body.desktopWatch;
 
-  test('a desktop shadow token for the instructor of the course only; an RDP desktop is refused with the reason', async () => {
+  test('a desktop shadow token for the instructor of the course only; an RDP desktop nobody has open is refused with the reason', async () => {
     const grant = await shadowGrant();
     assert.equal(grant.status, 200, JSON.stringify(grant.body));
     assert.equal(grant.body.screen, 'desktop');
@@ -80,9 +80,10 @@ describe('class view: watching a VNC desktop', { skip: skipUnless(HAVE_SSHD && e
     assert.equal(other.body.code, 'STACK_NOT_FOUND');
     const own = await shadowGrant(learner);
     assert.equal(own.status, 403, 'a learner, even of their own desktop');
+    // An RDP desktop is watched by joining the learner's open session (test/gateway/rdp-shadow.test.ts).
     const rdp = await shadowGrant(teacher, rdpStack);
-    assert.equal(rdp.status, 400);
-    assert.match(rdp.body.message ?? '', /RDP desktop cannot be watched yet/);
+    assert.equal(rdp.status, 409);
+    assert.match(rdp.body.message ?? '', /has no remote desktop open right now/);
     assert.equal((await shadowGrant(teacher, readOnlyStack)).body.mayTakeOver, false, 'a read-only lab is watched, never taken over');
   });
 

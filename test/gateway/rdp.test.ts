@@ -7,54 +7,20 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server } from 'node:net';
-import type WebSocket from 'ws';
 import { signConnectionToken, TOKEN_PROTOCOL_PREFIX, PROTOCOL } from '../../src/gateway/connection-token.ts';
-import { encodeInstruction, InstructionReader, type Instruction } from '../../src/gateway/guacamole-protocol.ts';
+import { encodeInstruction } from '../../src/gateway/guacamole-protocol.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { gatewayWorld, openSocket, sshLab, type GatewayWorld } from './support/gateway-world.ts';
 import { HAVE_SSHD } from './support/local-sshd.ts';
 import { RDP_ARGS, ScriptedGuacd, UPSTREAM_REFUSED } from './support/scripted-guacd.ts';
 import { openGuacdSession } from '../../src/gateway/guacd-handshake.ts';
 import { GuacStatusError } from '../../src/gateway/guac-status-error.ts';
+import { Page } from './support/guac-page.ts';
 
 /** Long enough for the other tests' forwards to outlive their checks, short enough to wait out in one. */
 const FORWARD_WINDOW_SECONDS = 5;
 
 const PASSWORD = 'rdp-Pa55word-never-in-the-browser';
-
-/** The browser's side of a socket: every text frame, parsed as whole instructions. */
-class Page {
-  readonly frames: string[] = [];
-  readonly instructions: Instruction[] = [];
-  closeCode: number | undefined;
-  readonly closed: Promise<number>;
-
-  constructor(readonly ws: WebSocket) {
-    ws.on('message', (data, isBinary) => {
-      assert.equal(isBinary, false, 'Guacamole travels in text frames');
-      const text = (data as Buffer).toString('utf8');
-      this.frames.push(text);
-      // A fresh reader per frame: every frame must hold whole instructions.
-      this.instructions.push(...new InstructionReader().push(text));
-      assert.ok(text.endsWith(';'), `frame ends mid-instruction: ${text.slice(-40)}`);
-    });
-    this.closed = new Promise((resolve) => ws.once('close', (code) => resolve((this.closeCode = code))));
-  }
-
-  async waitFor(match: (i: Instruction) => boolean, timeoutMs = 10_000): Promise<Instruction> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.instructions.find(match);
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`page: timed out; got ${this.instructions.map((i) => i.opcode || '(internal)').join(' ')}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
-  send(text: string): void {
-    this.ws.send(text);
-  }
-}
 
 describe('RDP gateway (scripted guacd peer, real sshd as jump host)', { skip: skipUnless(HAVE_SSHD, 'needs sshd (apt-get install openssh-server)') }, () => {
   let world: GatewayWorld;

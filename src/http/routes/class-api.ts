@@ -1,7 +1,7 @@
 /**
  * The instructors' class view API under /api/v1/class: the roster of the session's course (with each
  * learner's time budget where the lab has one; extending it: class-budget.ts), resetting a
- * learner's lab, a connection token to shadow a learner's terminal or VNC desktop, the terminal
+ * learner's lab, a connection token to shadow a learner's terminal or (VNC or RDP) desktop, the terminal
  * recordings, and the staff actions in a stack's history (playing a recording is one).
  * Every route needs a session with instructor rights (an LTI launch with an instructor role, see
  * src/domain/roles.ts) and acts only inside the session's own course (its LTI context): a stack or a
@@ -9,6 +9,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
+import type { Lab } from '../../domain/lab.ts';
 import type { Stack } from '../../domain/stack.ts';
 import type { StackState } from '../../domain/states.ts';
 import { AppError } from '../../errors/api-errors.ts';
@@ -29,6 +30,8 @@ export interface ShadowGrant {
   protocols: string[];
   /** A terminal (xterm and JSON control) or a VNC desktop (noVNC, control in text frames beside RFB). */
   screen: 'terminal' | 'desktop';
+  /** A desktop's protocol: noVNC watches a VNC one, guacamole-common-js an RDP one. */
+  protocol?: 'vnc' | 'rdp';
   /** The lab server watched: 'default' for a terminal (the learner's latest session), a screen for a desktop. */
   server: string;
   /** Whether this watcher may take over (not on a read-only lab). */
@@ -85,6 +88,19 @@ export async function recordingsAnswer(ctx: AppContext, stack: Stack) {
   };
 }
 
+/**
+ * The lab server a watcher opens. A terminal watcher follows the learner's latest session wherever it is;
+ * a VNC watcher opens one screen of its own (the first unless asked); an RDP watcher joins the learner's
+ * own session (src/gateway/live-rdp.ts), so there must be one open, on the server asked for or any.
+ */
+function watchedServer(ctx: AppContext, lab: Lab, stack: Stack, asked: string | undefined): string {
+  if (lab.protocol === 'ssh') return DEFAULT_SERVER;
+  if (lab.protocol === 'vnc') return asked ?? labServers(lab)[0]?.name ?? DEFAULT_SERVER;
+  const live = ctx.liveRdp.find(stack.id, asked);
+  if (!live) throw new AppError('INVALID_STATE', `learner ${stack.learner} has no RDP session open on stack ${stack.id}`, { message: sentence('error.INVALID_STATE.noLiveDesktop') });
+  return live.server;
+}
+
 const RESET_BODY = { type: ['object', 'null'], properties: { confirm: { type: 'string', maxLength: 16 } } } as const;
 const SHADOW_BODY = { type: ['object', 'null'], properties: { server: { type: 'string', minLength: 1, maxLength: 64 } } } as const;
 
@@ -108,13 +124,9 @@ export function classApi(ctx: AppContext) {
       const stack = await classStack(ctx, session, request.params.id);
       const lab = ctx.labs.get(stack.lab);
       if (!lab) throw new AppError('LAB_NOT_FOUND', `lab ${stack.lab} is not loaded`);
-      // guacd could let a watcher join the learner's RDP session by its id, but not switch it from
-      // read-only to input: not built yet (docs/class-view.md).
-      if (lab.protocol === 'rdp') throw AppError.badInput(`lab ${lab.id} is an rdp desktop`, sentence('error.BAD_REQUEST.rdpNotWatched'));
       if (stack.state !== 'READY') throw new AppError('INVALID_STATE', `stack is ${stack.state}`, { message: sentence('error.INVALID_STATE.nothingToWatch') });
-      const desktop = lab.protocol === 'vnc';
-      // A terminal watcher follows the learner's latest session wherever it is; a desktop watcher opens one screen.
-      const server = desktop ? (request.body?.server ?? labServers(lab)[0]?.name ?? DEFAULT_SERVER) : DEFAULT_SERVER;
+      const desktop = lab.protocol !== 'ssh';
+      const server = watchedServer(ctx, lab, stack, request.body?.server);
       if (desktop && !findServer(lab, server)) throw AppError.badInput(`lab '${lab.id}' has no server '${server}'`);
       const kind = desktop ? 'desktop-shadow' : 'shadow';
       // The token names the watcher and its course, not the learner: the gateway's shadow routes take no other kind.
@@ -124,6 +136,7 @@ export function classApi(ctx: AppContext) {
         path: `/gateway/stacks/${stack.id}/${kind}`,
         protocols: [PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${token}`],
         screen: desktop ? 'desktop' : 'terminal',
+        ...(desktop ? { protocol: lab.protocol === 'rdp' ? 'rdp' : 'vnc' } : {}),
         server,
         mayTakeOver: !lab.readOnly,
         expiresIn: ctx.config.token_ttl,

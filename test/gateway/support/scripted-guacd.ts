@@ -5,6 +5,13 @@
  * draw something, refuse, hang up, stay silent, or report that the RDP server refused. Its `args` list
  * and its failure behaviours are what a real guacd 1.5.5 (built from source, against xrdp 0.9.21) was
  * seen to send; like guacd, it ends the connection when told `disconnect`.
+ *
+ * Joining a running connection is scripted as guacd 1.5.5's src/guacd/connection.c and
+ * src/libguac/user-handshake.c do it: `select` naming a connection id (`$…`) of a connection still open
+ * (its owner's or a joined user's socket) is answered with the same `args`, then `ready` with that id and
+ * the screen as it is; an id it does not know is refused with `error "No such connection." 0x0204` and
+ * the socket closed. Like guacd, the connection outlives its owner while a joined user remains: the peer
+ * never closes a join because the owner left (the gateway must).
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { encodeInstruction, InstructionReader, type Instruction } from '../../../src/gateway/guacamole-protocol.ts';
@@ -45,7 +52,14 @@ export const DRAWING = [
   encodeInstruction('sync', 1000),
 ].join('');
 
+/** guacd's status for a `select` naming no running connection (GUAC_PROTOCOL_STATUS_RESOURCE_NOT_FOUND). */
+export const NO_SUCH_CONNECTION = encodeInstruction('error', 'No such connection.', 0x0204);
+
 export class GuacdConnection {
+  /** The connection's id: its own (an owner's), or the one it joined. */
+  id: string | undefined;
+  /** Whether it joined a running connection rather than starting one. */
+  joined = false;
   /** Everything received, in order: `select`, the handshake, then the relayed instructions. */
   readonly received: Instruction[] = [];
   /** `args` name -> the value stacklab put in `connect`. */
@@ -128,6 +142,11 @@ export class ScriptedGuacd {
     this.server = undefined;
   }
 
+  /** The users joined to connection `id` (course staff watching it), oldest first. */
+  joinsOf(id: string): GuacdConnection[] {
+    return this.connections.filter((c) => c.joined && c.id === id);
+  }
+
   /** The next connection stacklab opens: ask before making it open one. */
   nextConnection(timeoutMs = 10_000): Promise<GuacdConnection> {
     return new Promise((resolve, reject) => {
@@ -158,6 +177,12 @@ export class ScriptedGuacd {
     const { socket } = connection;
     if (instruction.opcode === 'disconnect') {
       socket.end();
+    } else if (instruction.opcode === 'select' && instruction.args[0]?.startsWith('$')) {
+      const id = instruction.args[0];
+      if (!this.connections.some((c) => c.id === id && !c.closed)) return void socket.end(NO_SUCH_CONNECTION);
+      connection.id = id;
+      connection.joined = true;
+      socket.write(encodeInstruction('args', ...RDP_ARGS));
     } else if (instruction.opcode === 'select') {
       if (this.behaviour === 'hang-up') return void socket.destroy();
       if (this.behaviour === 'silent') return;
@@ -168,7 +193,10 @@ export class ScriptedGuacd {
       socket.write(encodeInstruction('args', ...RDP_ARGS));
     } else if (instruction.opcode === 'connect') {
       connection.params = Object.fromEntries(RDP_ARGS.map((name, i) => [name, instruction.args[i] ?? '']));
-      const ready = encodeInstruction('ready', `$scripted-${this.connections.length}`);
+      // A joined user gets the running connection's id and its whole screen, as guacd sends them.
+      if (connection.joined) return void socket.write(encodeInstruction('ready', connection.id ?? '') + DRAWING);
+      connection.id = `$scripted-${this.connections.length}`;
+      const ready = encodeInstruction('ready', connection.id);
       if (this.behaviour === 'upstream-refused') return void socket.end(ready + UPSTREAM_REFUSED);
       socket.write(ready + DRAWING);
     }
