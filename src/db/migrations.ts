@@ -19,6 +19,7 @@ import { sql as usage } from './migrations/013-usage.ts';
 import { sql as departure } from './migrations/014-departure.ts';
 import { sql as staffActions } from './migrations/015-staff-actions.ts';
 import { sql as warmPools } from './migrations/016-warm-pools.ts';
+import { sql as historyReasonKeys } from './migrations/017-history-reason-keys.ts';
 
 export interface Migration {
   version: number;
@@ -43,6 +44,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 14, name: 'departure', sql: departure },
   { version: 15, name: 'staff-actions', sql: staffActions },
   { version: 16, name: 'warm-pools', sql: warmPools },
+  { version: 17, name: 'history-reason-keys', sql: historyReasonKeys },
 ];
 
 /** The migrations not yet applied to this store (all of them on an empty one). */

@@ -30,6 +30,7 @@ import { useConnectionToken } from '../services/used-tokens.ts';
 import { gauge } from '../infra/metrics.ts';
 import { ConnectionFailureLog, type ConnectionReport } from './connection-failure-log.ts';
 import { sentence } from '../errors/sentence.ts';
+import { reason, reasonText, type HistoryReason } from '../infra/i18n/history-reasons.ts';
 
 interface Authorised {
   grant: ConnectionGrant;
@@ -160,8 +161,8 @@ export function gatewayRoutes(ctx: AppContext) {
     );
     socketRoute('shadow', (socket, auth, _request, common) => {
       const note = staffNotes(ctx, auth.stack.id, `instructor:${auth.grant.learner}`, common.logger);
-      note("started watching the learner's terminal");
-      socket.once('close', () => note("stopped watching the learner's terminal"));
+      note(reason('history.watchStarted'));
+      socket.once('close', () => note(reason('history.watchStopped')));
       bridgeShadow(socket, ctx.liveTerminals, {
         stackId: auth.stack.id,
         who: auth.grant.learner,
@@ -169,7 +170,7 @@ export function gatewayRoutes(ctx: AppContext) {
         logger: common.logger,
         onTakeOver: (taking) => {
           common.logger.info({ instructor: auth.grant.learner, learner: auth.stack.learner }, taking ? 'shadow: instructor took over the terminal' : 'shadow: instructor gave the terminal back');
-          note(taking ? "took over the learner's terminal" : "gave the learner's terminal back");
+          note(reason(taking ? 'history.tookOver' : 'history.gaveBack'));
         },
       });
     });
@@ -186,10 +187,12 @@ export function gatewayRoutes(ctx: AppContext) {
  * Records what a watcher does in the stack's history (staff actions, migration 015), one entry after the
  * other so the history keeps their order. A write that fails is logged: the watching goes on.
  */
-function staffNotes(ctx: AppContext, stackId: string, actor: string, logger: Logger): (what: string) => void {
+function staffNotes(ctx: AppContext, stackId: string, actor: string, logger: Logger): (what: HistoryReason) => void {
   let last: Promise<unknown> = Promise.resolve();
   return (what) => {
-    last = last.then(() => ctx.stacks.recordStaffAction(stackId, what, actor)).catch((error: Error) => logger.warn({ err: error }, `shadow: could not record "${what}" in the history: ${error.message}`));
+    last = last
+      .then(() => ctx.stacks.recordStaffAction(stackId, what, actor))
+      .catch((error: Error) => logger.warn({ err: error }, `shadow: could not record "${reasonText(what)}" in the history: ${error.message}`));
   };
 }
 

@@ -4,6 +4,7 @@ import { StackStore } from '../../src/db/stack-store.ts';
 import { isPoolLearner } from '../../src/domain/pool.ts';
 import { BACKENDS, freshDatabase, postgresAvailable, type TestDatabase } from '../support/databases.ts';
 import { skipUnless } from '../support/prerequisite.ts';
+import { reason } from '../../src/infra/i18n/history-reasons.ts';
 
 const pgUp = await postgresAvailable();
 
@@ -33,7 +34,7 @@ for (const backend of BACKENDS) {
       ];
       for (const [from, to] of steps) {
         if (from === state) break;
-        await store.transition({ id, from: [from], to, reason: 'test', actor: 'test', now });
+        await store.transition({ id, from: [from], to, reason: reason('history.poolSuspends'), actor: 'test', now });
       }
     };
     const claim = (learner: string, opts: { lab?: string; poolRun?: string; hash?: string; context?: string } = {}) =>

@@ -13,6 +13,7 @@ import type { Stack } from '../../domain/stack.ts';
 import type { StackState } from '../../domain/states.ts';
 import { AppError } from '../../errors/api-errors.ts';
 import { sentence } from '../../errors/sentence.ts';
+import { reason } from '../../infra/i18n/history-reasons.ts';
 import { PROTOCOL, TOKEN_PROTOCOL_PREFIX, signConnectionToken } from '../../gateway/connection-token.ts';
 import { attachRuns } from '../../recordings/attach-runs.ts';
 import { classBudgets } from '../../services/class-budgets.ts';
@@ -133,7 +134,7 @@ export function classApi(ctx: AppContext) {
         throw new AppError('NOT_FOUND', `recording ${recording.id}: file ${recording.file} is gone`, { message: sentence('error.NOT_FOUND.recordingGone') });
       });
       await ctx.stacks
-        .recordStaffAction(recording.stackId, `played the terminal recording started ${recording.startedAt.toISOString()} (${recording.server})`, instructorActor(session))
+        .recordStaffAction(recording.stackId, reason('history.playedRecording', { started: recording.startedAt.getTime(), server: recording.server }), instructorActor(session))
         .catch((error: Error) => request.log.info({ err: error.message, recording: recording.id }, 'class: recording played, stack gone from the history'));
       return reply.type('application/x-asciicast; charset=utf-8').header('cache-control', 'no-store').send(text);
     });
