@@ -37,7 +37,10 @@ export interface StaffActionItem {
   at: Date;
   /** The state the stack was in (a staff action moves none). */
   state: StackState;
+  /** What was done, in English (as the history stores it), and as its catalogue key and values (null before migration 017). */
   what: string;
+  whatKey: string | null;
+  whatValues: Record<string, string | number> | null;
   actor: string;
 }
 
@@ -118,7 +121,9 @@ export function classApi(ctx: AppContext) {
       const session = instructorOf(request);
       const stack = await classStack(ctx, session, request.params.id);
       const events = await ctx.stacks.events(stack.id);
-      const actions: StaffActionItem[] = events.filter((e) => e.kind === 'staff_action').map((e) => ({ at: e.at, state: e.toState, what: e.reason, actor: e.actor }));
+      const actions: StaffActionItem[] = events
+        .filter((e) => e.kind === 'staff_action')
+        .map((e) => ({ at: e.at, state: e.toState, what: e.reason, whatKey: e.reasonKey, whatValues: e.reasonValues, actor: e.actor }));
       return { actions };
     });
 

@@ -18,8 +18,8 @@ import { consoleApi } from './console-api.ts';
 import { consoleLive } from './console-live.ts';
 import { escapeHtml } from './learner-page.ts';
 
-/** The catalogue keys web/console-page.ts and web/console/* format in the browser. */
-const CONSOLE_SCRIPT_MESSAGES = ['console.'];
+/** The catalogue keys web/console-page.ts and web/console/* format in the browser (the timeline's reasons: history.*). */
+const CONSOLE_SCRIPT_MESSAGES = ['console.', 'history.'];
 
 function shell(locale: string): string {
   const t = translator(locale);

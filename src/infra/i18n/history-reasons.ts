@@ -89,6 +89,17 @@ export const REASONS = {
 
 export type HistoryReasonKey = keyof typeof REASONS;
 
+/** The reasons a staff action records: all the class view's history dialog shows, so all its page embeds. */
+export const STAFF_ACTION_REASONS: readonly HistoryReasonKey[] = [
+  'history.watchStarted',
+  'history.watchStopped',
+  'history.tookOver',
+  'history.gaveBack',
+  'history.playedRecording',
+  'history.budgetExtended',
+  'history.budgetExtendedNote',
+];
+
 type ValueOf<T extends Kind> = T extends 'text' ? string : number;
 /** The values a key takes, by name and kind. */
 export type HistoryReasonValues<K extends HistoryReasonKey> = { -readonly [P in keyof (typeof REASONS)[K]]: (typeof REASONS)[K][P] extends Kind ? ValueOf<(typeof REASONS)[K][P]> : never };
