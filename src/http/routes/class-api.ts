@@ -134,7 +134,9 @@ export function classApi(ctx: AppContext) {
     app.get<IdParams>('/api/v1/class/recordings/:id', async (request, reply) => {
       const session = instructorOf(request);
       const recording = await ctx.recordings.store.get(request.params.id);
-      if (!recording || recording.context !== session.context) throw new AppError('NOT_FOUND', `recording '${request.params.id}' is not in ${session.context}`);
+      if (!recording || recording.context !== session.context) {
+        throw new AppError('NOT_FOUND', `recording '${request.params.id}' is not in ${session.context}`, { message: sentence('error.NOT_FOUND.noSuchRecording') });
+      }
       const text = await ctx.recordings.read(recording).catch(() => {
         throw new AppError('NOT_FOUND', `recording ${recording.id}: file ${recording.file} is gone`, { message: sentence('error.NOT_FOUND.recordingGone') });
       });
