@@ -73,6 +73,10 @@ for (const backend of BACKENDS) {
       assert.deepEqual(got.claimedAt, now);
       const last = (await store.events('p2')).at(-1)!;
       assert.deepEqual([last.fromState, last.toState, last.actor], ['READY', 'RESUME_PENDING', 'learner:alice']);
+      // Its reason and the pool launch's name their catalogue messages (migration 017).
+      assert.deepEqual([last.reasonKey, last.reasonValues, last.reason], ['history.poolClaimed', {}, 'claimed from the warm pool by a first launch']);
+      const first = (await store.events('p2'))[0]!;
+      assert.deepEqual([first.reasonKey, first.reason], ['history.poolLaunched', 'launched ahead for the warm pool']);
       assert.equal((await store.findByKey('alice', 'course-1', 'lab'))?.id, 'p2');
       const next = await claim('bob');
       assert.equal(next?.id, 'p1');

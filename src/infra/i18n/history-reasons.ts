@@ -10,7 +10,9 @@
  * from en.json does not compile; test/unit/history-reasons.test.ts fails when a message's arguments and
  * this list disagree, or when en.json has a `history.*` key listed nowhere here.
  */
-import { inEnglish, type SentenceKey, type SentenceValues } from '../../errors/sentence.ts';
+import IntlMessageFormat from 'intl-messageformat';
+import english from '../../../locales/en.json' with { type: 'json' };
+import type { SentenceKey, SentenceValues } from '../../errors/sentence.ts';
 
 type Kind = 'text' | 'number' | 'date';
 
@@ -114,9 +116,17 @@ export function reason<K extends HistoryReasonKey>(key: K, ...values: keyof (typ
   return { key, values: (values[0] ?? {}) as SentenceValues };
 }
 
+/** Each English message parsed once: a reason is formatted on every transition a worker or sweep writes. */
+const compiled = new Map<HistoryReasonKey, IntlMessageFormat>();
+
 /** The English text: what `stack_events.reason`, the CLI and the logs hold. */
 export function reasonText(said: HistoryReason): string {
-  return inEnglish({ key: said.key, values: said.values });
+  let format = compiled.get(said.key);
+  if (!format) {
+    format = new IntlMessageFormat(english[said.key], 'en');
+    compiled.set(said.key, format);
+  }
+  return String(format.format(said.values));
 }
 
 /** "Launch failed" and friends name the action in the message; `detail` is the provider's own words, shown as they came. */
