@@ -1,8 +1,9 @@
 /**
  * A learner's lab as course staff touched it, in the class view: the staff actions of the stack's history
  * (watching, taking over, playing a recording, adding time; GET /api/v1/class/stacks/:id/staff-actions),
- * newest first, each with when and who. The sentences are the history's own, as the operators' console
- * shows them; the dialog's texts come from the catalogue (`class.*`).
+ * newest first, each with when and who. What was done is said from its catalogue key and values
+ * (`history.*`, src/infra/i18n/history-reasons.ts); an entry older than those keys shows its stored
+ * English. The dialog's own texts come from the catalogue too (`class.*`).
  */
 import type { StaffActionItem } from '../src/http/routes/class-api.ts';
 import type { Api } from './api-client.ts';
@@ -44,15 +45,22 @@ export class HistoryDialog {
         const item = document.createElement('li');
         const when = document.createElement('time');
         when.dateTime = action.at;
+        // A date is data, formatted by Intl in the page's locale (docs/i18n.md), like the roster's.
+        when.translate = false;
         when.textContent = dateTime(action.at);
         const who = document.createElement('span');
         who.className = 'muted';
         who.translate = false;
         who.textContent = action.actor;
-        // The server's sentence, in English as in the console's timeline (docs/i18n.md, "Not yet").
         const what = document.createElement('span');
-        what.translate = false;
-        what.textContent = action.what;
+        what.className = 'what';
+        if (action.whatKey) {
+          what.textContent = t(action.whatKey, action.whatValues ?? {});
+        } else {
+          // Written before the history named its messages (migration 017): the stored English, as data.
+          what.translate = false;
+          what.textContent = action.what;
+        }
         item.append(when, ' ', who, ' ', what);
         return item;
       }),

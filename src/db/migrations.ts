@@ -19,6 +19,7 @@ import { sql as usage } from './migrations/013-usage.ts';
 import { sql as departure } from './migrations/014-departure.ts';
 import { sql as staffActions } from './migrations/015-staff-actions.ts';
 import { sql as warmPools } from './migrations/016-warm-pools.ts';
+import { sql as historyReasonKeys } from './migrations/017-history-reason-keys.ts';
 import { sql as classSchedules } from './migrations/018-class-schedules.ts';
 import { sql as oidcSessions } from './migrations/019-oidc-sessions.ts';
 
@@ -45,6 +46,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 14, name: 'departure', sql: departure },
   { version: 15, name: 'staff-actions', sql: staffActions },
   { version: 16, name: 'warm-pools', sql: warmPools },
+  { version: 17, name: 'history-reason-keys', sql: historyReasonKeys },
   { version: 18, name: 'class-schedules', sql: classSchedules },
   { version: 19, name: 'oidc-sessions', sql: oidcSessions },
 ];

@@ -8,7 +8,8 @@ import { CLAIMABLE_STATES, poolLearner } from '../domain/pool.ts';
 import type { Stack } from '../domain/stack.ts';
 import { assertTransitions, type StackState } from '../domain/states.ts';
 import type { Queryable } from './database.ts';
-import { stackColumns, toStack, type StackRow } from './stack-rows.ts';
+import { reason } from '../infra/i18n/history-reasons.ts';
+import { reasonColumns as said, stackColumns, toStack, type StackRow } from './stack-rows.ts';
 
 export interface NewPoolStack {
   id: string;
@@ -44,6 +45,9 @@ export interface PoolCount {
   n: number;
 }
 
+const LAUNCHED = reason('history.poolLaunched');
+const CLAIMED = reason('history.poolClaimed');
+
 export class PoolStore {
   constructor(private readonly db: Queryable) {}
 
@@ -58,10 +62,10 @@ export class PoolStore {
                              launch_timeout, last_activity_at, delete_by, state_changed_at, created_at, updated_at, pool, template_hash)
          VALUES ($1, $2, '', $3, $4, 'LAUNCH_PENDING', $5, $6::int, $7::int, $8::int, $9::timestamptz, NULL, $9, $9, $9, true, $10)
          RETURNING ${stackColumns()}),
-       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at, activity_at)
-              SELECT id, NULL, state, 'launched ahead for the warm pool', $11, $9, last_activity_at FROM ins)
+       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, reason_key, reason_values, actor, at, activity_at)
+              SELECT id, NULL, state, $12, $13, $14::jsonb, $11, $9, last_activity_at FROM ins)
        SELECT * FROM ins`,
-      [s.id, poolLearner(s.id), s.lab, s.run, s.providerStackName, s.suspendTimeout, s.deleteAge, s.launchTimeout, s.now, s.templateHash, actor],
+      [s.id, poolLearner(s.id), s.lab, s.run, s.providerStackName, s.suspendTimeout, s.deleteAge, s.launchTimeout, s.now, s.templateHash, actor, ...said(LAUNCHED)],
     );
     return toStack(rows[0]!);
   }
@@ -102,10 +106,10 @@ export class PoolStore {
                    learner = $5, context = $6, run = $7, state_changed_at = $8, updated_at = $8, last_activity_at = $8,
                    suspend_by = $9, attempts = 0, error = NULL, error_code = NULL, suspend_at = NULL, shelve_at = NULL
                  FROM c WHERE s.id = c.id AND s.pool RETURNING ${stackColumns('s')}, c.state AS prev_state),
-       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at, activity_at)
-              SELECT id, prev_state, state, 'claimed from the warm pool by a first launch', $10, $8, last_activity_at FROM moved)
+       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, reason_key, reason_values, actor, at, activity_at)
+              SELECT id, prev_state, state, $11, $12, $13::jsonb, $10, $8, last_activity_at FROM moved)
        SELECT * FROM moved`,
-      [c.lab, c.poolRun, c.templateHash, CLAIMABLE_STATES, c.learner, c.context, c.run, c.now, c.suspendBy, c.actor],
+      [c.lab, c.poolRun, c.templateHash, CLAIMABLE_STATES, c.learner, c.context, c.run, c.now, c.suspendBy, c.actor, ...said(CLAIMED)],
     );
     return rows[0] ? toStack(rows[0]) : null;
   }

@@ -1,5 +1,6 @@
 /** Mapping between `stacks` rows and the `Stack` domain type. */
 import type { Stack, StackEvent, StackEventKind } from '../domain/stack.ts';
+import { reasonText, type HistoryReason } from '../infra/i18n/history-reasons.ts';
 import { deadline } from '../domain/policy.ts';
 import type { StackErrorCode } from '../domain/stack-errors.ts';
 import type { StackState } from '../domain/states.ts';
@@ -121,6 +122,14 @@ export function toStack(row: StackRow): Stack {
   };
 }
 
+/**
+ * A history reason as the three values an event row stores (migration 017): the English text, the
+ * catalogue key, and the values as JSON text (each statement casts it to jsonb).
+ */
+export function reasonColumns(r: HistoryReason): [text: string, key: string, values: string] {
+  return [reasonText(r), r.key, JSON.stringify(r.values)];
+}
+
 export interface EventRow {
   id: number;
   kind: StackEventKind;
@@ -128,11 +137,25 @@ export interface EventRow {
   from_state: StackState | null;
   to_state: StackState;
   reason: string;
+  reason_key: string | null;
+  reason_values: Record<string, string | number> | null;
   actor: string;
   at: Date;
   activity_at: Date | null;
 }
 
 export function toEvent(row: EventRow): StackEvent {
-  return { id: row.id, kind: row.kind ?? 'transition', stackId: row.stack_id, fromState: row.from_state, toState: row.to_state, reason: row.reason, actor: row.actor, at: row.at, activityAt: row.activity_at ?? null };
+  return {
+    id: row.id,
+    kind: row.kind ?? 'transition',
+    stackId: row.stack_id,
+    fromState: row.from_state,
+    toState: row.to_state,
+    reason: row.reason,
+    reasonKey: row.reason_key ?? null,
+    reasonValues: row.reason_values ?? null,
+    actor: row.actor,
+    at: row.at,
+    activityAt: row.activity_at ?? null,
+  };
 }

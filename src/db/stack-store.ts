@@ -10,13 +10,14 @@
  * Only services/ and jobs/ (through services) call the writers here.
  */
 import type { Stack, StackEvent } from '../domain/stack.ts';
+import { reason as historyReason, type HistoryReason } from '../infra/i18n/history-reasons.ts';
 import { ABANDONABLE_STATES } from '../domain/policy.ts';
 import { CLAIM_TARGET, IN_PROGRESS_STATES, OUTCOME, PENDING_STATES, assertTransitions, type InProgressState, type PendingState, type StackState } from '../domain/states.ts';
 import type { Queryable } from './database.ts';
 import { PoolStore } from './pool-store.ts';
 import type { StackErrorCode } from '../domain/stack-errors.ts';
 import { ACTIVITY_ONLY } from './stack-changes.ts';
-import { stackColumns, toEvent, toStack, type EventRow, type StackRow } from './stack-rows.ts';
+import { reasonColumns as said, stackColumns, toEvent, toStack, type EventRow, type StackRow } from './stack-rows.ts';
 
 /** Columns a transition or update may set, besides the state itself. */
 export interface StackChanges {
@@ -82,7 +83,7 @@ export interface StackFilter {
 export interface SweepMove {
   now: Date;
   limit: number;
-  reason: string;
+  reason: HistoryReason;
   actor: string;
 }
 
@@ -94,7 +95,7 @@ export interface SweepCandidate {
 
 /** A candidate the sweep chose to move, with its event's reason. */
 export interface SweepPick extends SweepCandidate {
-  reason: string;
+  reason: HistoryReason;
 }
 
 /** When and by whom a sweep's chosen stacks move. */
@@ -117,6 +118,9 @@ type Bind = (value: unknown) => string;
 const RETRY_TARGET = { SUSPEND_FAILED: 'SUSPEND_PENDING', DELETE_FAILED: 'DELETE_PENDING', SHELVE_FAILED: 'SHELVE_PENDING' } as const satisfies Partial<Record<StackState, PendingState>>;
 
 const JSON_COLUMNS = new Set(['outputs']);
+
+const CLAIMED = said(historyReason('history.claimedByWorker'));
+const TAKEN_OVER = said(historyReason('history.leaseTakenOver'));
 
 function assignments(changes: StackChanges, params: unknown[]): string[] {
   return Object.entries(changes)
@@ -160,10 +164,10 @@ export class StackStore {
          VALUES ($1, $2, $3, $4, $5, 'LAUNCH_PENDING', $6, $7::int, $8::int, $9::int, $10::timestamptz, $10::timestamptz + make_interval(secs => $8::int), $10, $10, $10)
          ON CONFLICT (learner, context, lab) DO NOTHING
          RETURNING ${stackColumns()}),
-       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at, activity_at)
-              SELECT id, NULL, state, 'launch requested', $11, $10, last_activity_at FROM ins)
+       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, reason_key, reason_values, actor, at, activity_at)
+              SELECT id, NULL, state, $12, $13, $14::jsonb, $11, $10, last_activity_at FROM ins)
        SELECT *, true AS inserted FROM ins`,
-      [s.id, s.learner, s.context, s.lab, s.run, s.providerStackName, s.suspendTimeout, s.deleteAge, s.launchTimeout, s.now, actor],
+      [s.id, s.learner, s.context, s.lab, s.run, s.providerStackName, s.suspendTimeout, s.deleteAge, s.launchTimeout, s.now, actor, ...said(historyReason('history.launchRequested'))],
     );
     if (rows[0]) return { stack: toStack(rows[0]), created: true };
     const existing = await this.findByKey(s.learner, s.context, s.lab);
@@ -232,13 +236,13 @@ export class StackStore {
    * while the entry is written, so a transition under way finishes first and the entry names the state
    * it left. Returns null when the stack does not exist.
    */
-  async recordStaffAction(input: { id: string; what: string; actor: string; now: Date }): Promise<StackEvent | null> {
+  async recordStaffAction(input: { id: string; what: HistoryReason; actor: string; now: Date }): Promise<StackEvent | null> {
     const rows = await this.db.query<EventRow>(
       `WITH s AS (SELECT id, state, last_activity_at FROM stacks WHERE id = $1 FOR SHARE)
-       INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at, activity_at, kind)
-       SELECT id, state, state, $2, $3, $4, last_activity_at, 'staff_action' FROM s
+       INSERT INTO stack_events (stack_id, from_state, to_state, reason, reason_key, reason_values, actor, at, activity_at, kind)
+       SELECT id, state, state, $4, $5, $6::jsonb, $2, $3, last_activity_at, 'staff_action' FROM s
        RETURNING *`,
-      [input.id, input.what, input.actor, input.now],
+      [input.id, input.actor, input.now, ...said(input.what)],
     );
     return rows[0] ? toEvent(rows[0]) : null;
   }
@@ -252,14 +256,15 @@ export class StackStore {
     id: string;
     from: readonly StackState[];
     to: StackState;
-    reason: string;
+    reason: HistoryReason;
     actor: string;
     now: Date;
     changes?: StackChanges;
     guard?: Guard;
   }): Promise<Stack | null> {
     assertTransitions(input.from, input.to);
-    const params: unknown[] = [input.id, input.from, input.to, input.now, input.reason, input.actor];
+    const [text, key, values] = said(input.reason);
+    const params: unknown[] = [input.id, input.from, input.to, input.now, text, input.actor, key, values];
     const sets = assignments(input.changes ?? {}, params);
     let guard = '';
     if (input.guard?.leaseOwner !== undefined) {
@@ -270,8 +275,8 @@ export class StackStore {
       `WITH prev AS (SELECT id, state FROM stacks WHERE id = $1 AND state = ANY($2::text[])${guard} FOR UPDATE),
        moved AS (UPDATE stacks s SET state = $3, state_changed_at = $4, updated_at = $4${sets.length ? ', ' + sets.join(', ') : ''}
                  FROM prev WHERE s.id = prev.id RETURNING ${stackColumns('s')}, prev.state AS prev_state),
-       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at, activity_at)
-              SELECT id, prev_state, state, $5, $6, $4, last_activity_at FROM moved)
+       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, reason_key, reason_values, actor, at, activity_at)
+              SELECT id, prev_state, state, $5, $7, $8::jsonb, $6, $4, last_activity_at FROM moved)
        SELECT * FROM moved`,
       params,
     );
@@ -331,9 +336,11 @@ export class StackStore {
              ELSE $3 + make_interval(secs => $6) END,
            lease_owner = $4, lease_until = $8, updated_at = $3
          FROM c WHERE s.id = c.id RETURNING ${stackColumns('s')}, c.state AS prev_state),
-       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at, activity_at)
+       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, reason_key, reason_values, actor, at, activity_at)
               SELECT id, prev_state, state,
-                     CASE WHEN prev_state = state THEN 'taken over after the previous worker''s lease expired' ELSE 'claimed by a worker' END,
+                     CASE WHEN prev_state = state THEN $10 ELSE $13 END,
+                     CASE WHEN prev_state = state THEN $11 ELSE $14 END,
+                     (CASE WHEN prev_state = state THEN $12 ELSE $15 END)::jsonb,
                      'worker:' || $4, $3, last_activity_at FROM moved)
        SELECT * FROM moved`,
       [
@@ -346,6 +353,8 @@ export class StackStore {
         input.deleteTaskTimeout,
         input.leaseUntil,
         input.shelveTaskTimeout ?? input.suspendTaskTimeout,
+        ...TAKEN_OVER,
+        ...CLAIMED,
       ],
     );
     return rows.map((row) => ({ ...toStack(row), claimedFrom: row.prev_state }));
@@ -409,18 +418,30 @@ export class StackStore {
   private async moveUnchanged(from: readonly StackState[], to: StackState, picks: readonly SweepPick[], move: SweptMove): Promise<Stack[]> {
     assertTransitions(from, to);
     if (picks.length === 0) return [];
+    const reasons = picks.map((p) => said(p.reason));
     const rows = await this.db.query<StackRow>(
-      `WITH c AS (SELECT s.id, s.state, v.reason FROM stacks s
-                  JOIN unnest($1::text[], $2::text[], $3::text[]) AS v(id, version, reason) ON s.id = v.id
+      `WITH c AS (SELECT s.id, s.state, v.reason, v.reason_key, v.reason_values FROM stacks s
+                  JOIN unnest($1::text[], $2::text[], $3::text[], $8::text[], $9::text[]) AS v(id, version, reason, reason_key, reason_values) ON s.id = v.id
                   -- id = ANY: the primary key finds the few rows (a join on unnest alone may scan the table).
                   WHERE s.id = ANY($1::text[]) AND s.xmin::text = v.version AND s.state = ANY($4::text[])
                   FOR UPDATE OF s SKIP LOCKED),
        moved AS (UPDATE stacks s SET state = $5, state_changed_at = $6, updated_at = $6, attempts = 0
-                 FROM c WHERE s.id = c.id RETURNING ${stackColumns('s')}, c.state AS prev_state, c.reason AS event_reason),
-       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at, activity_at)
-              SELECT id, prev_state, state, event_reason, $7, $6, last_activity_at FROM moved)
+                 FROM c WHERE s.id = c.id
+                 RETURNING ${stackColumns('s')}, c.state AS prev_state, c.reason AS event_reason, c.reason_key AS event_reason_key, c.reason_values AS event_reason_values),
+       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, reason_key, reason_values, actor, at, activity_at)
+              SELECT id, prev_state, state, event_reason, event_reason_key, event_reason_values::jsonb, $7, $6, last_activity_at FROM moved)
        SELECT * FROM moved`,
-      [picks.map((p) => p.stack.id), picks.map((p) => p.version), picks.map((p) => p.reason), from, to, move.now, move.actor],
+      [
+        picks.map((p) => p.stack.id),
+        picks.map((p) => p.version),
+        reasons.map((r) => r[0]),
+        from,
+        to,
+        move.now,
+        move.actor,
+        reasons.map((r) => r[1]),
+        reasons.map((r) => r[2]),
+      ],
     );
     return rows.map(toStack);
   }
@@ -472,14 +493,17 @@ export class StackStore {
     };
     const now = `${bind(move.now)}::timestamptz`;
     const set = q.set?.(bind);
-    const reason = bind(move.reason);
+    const [text, key, values] = said(move.reason);
+    const reason = bind(text);
+    const reasonKey = bind(key);
+    const reasonValues = bind(values);
     const rows = await this.db.query<StackRow>(
       `WITH c AS (SELECT id, state FROM stacks WHERE state = ANY(${bind(q.from)}::text[]) AND (${q.where(now, bind)})
                   ORDER BY ${q.orderBy} LIMIT ${bind(move.limit)} FOR UPDATE SKIP LOCKED),
        moved AS (UPDATE stacks s SET state = ${bind(q.to)}, state_changed_at = ${now}, updated_at = ${now}${set ? ', ' + set : ''}
                  FROM c WHERE s.id = c.id RETURNING ${stackColumns('s')}, c.state AS prev_state),
-       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at, activity_at)
-              SELECT id, prev_state, state, ${reason}, ${bind(move.actor)}, ${now}, last_activity_at FROM moved)
+       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, reason_key, reason_values, actor, at, activity_at)
+              SELECT id, prev_state, state, ${reason}, ${reasonKey}, ${reasonValues}::jsonb, ${bind(move.actor)}, ${now}, last_activity_at FROM moved)
        SELECT * FROM moved`,
       params,
     );

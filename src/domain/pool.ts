@@ -98,8 +98,11 @@ const DROPPABLE_STATES: readonly StackState[] = ['READY', 'SUSPENDED', 'LAUNCH_F
 export interface PoolPlan {
   /** New pool stacks to launch. */
   launch: number;
-  /** Pool stacks to delete: made from an older template, failed, or more than the pool wants. */
-  drop: Array<{ id: string; state: StackState; why: string }>;
+  /**
+   * Pool stacks to delete: made from an older template (`stale`), failed, or more than the pool wants
+   * (`surplus`). `why` is a code the history words in each language (history.poolDropped).
+   */
+  drop: Array<{ id: string; state: StackState; why: 'stale' | 'failed' | 'surplus' }>;
   /** READY pool stacks of a suspended pool, to suspend. */
   suspend: string[];
 }
@@ -116,12 +119,12 @@ export function planPool(target: { size: number; state: LabPool['state'] }, stac
   for (const s of stacks) {
     const stale = s.templateHash !== hash;
     const failed = s.state.endsWith('_FAILED');
-    if ((stale || failed) && DROPPABLE_STATES.includes(s.state)) drop.push({ id: s.id, state: s.state, why: stale ? 'the lab\'s template changed' : 'it failed' });
+    if ((stale || failed) && DROPPABLE_STATES.includes(s.state)) drop.push({ id: s.id, state: s.state, why: stale ? 'stale' : 'failed' });
     else if (!stale && FILLING_STATES.includes(s.state)) keep.push(s);
   }
   // Too many (the pool shrank): the newest go first, since the oldest are the likeliest to be ready.
   const sorted = [...keep].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
-  for (const s of sorted.slice(target.size).reverse()) if (DROPPABLE_STATES.includes(s.state)) drop.push({ id: s.id, state: s.state, why: 'the pool is larger than it should be' });
+  for (const s of sorted.slice(target.size).reverse()) if (DROPPABLE_STATES.includes(s.state)) drop.push({ id: s.id, state: s.state, why: 'surplus' });
   const kept = sorted.slice(0, target.size);
   return {
     launch: Math.max(0, target.size - keep.length),

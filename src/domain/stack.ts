@@ -77,7 +77,11 @@ export interface StackEvent {
   stackId: string;
   fromState: StackState | null;
   toState: StackState;
+  /** Why, in English (the operators' CLI and logs read it; entries written before migration 017 have only this). */
   reason: string;
+  /** The same as a `history.*` catalogue key with its values (src/infra/i18n/history-reasons.ts), for pages that say it in their language; null before migration 017. */
+  reasonKey: string | null;
+  reasonValues: Record<string, string | number> | null;
   actor: string;
   at: Date;
   /** The stack's last activity when this entry was written (null before migration 013): learning time is told from it. */

@@ -35,6 +35,7 @@ import { useConnectionToken } from '../services/used-tokens.ts';
 import { gauge } from '../infra/metrics.ts';
 import { ConnectionFailureLog, type ConnectionReport } from './connection-failure-log.ts';
 import { sentence } from '../errors/sentence.ts';
+import { reason, reasonText, type HistoryReason } from '../infra/i18n/history-reasons.ts';
 
 interface Authorised {
   grant: ConnectionGrant;
@@ -166,8 +167,8 @@ export function gatewayRoutes(ctx: AppContext) {
     );
     socketRoute('shadow', (socket, auth, _request, common) => {
       const note = staffNotes(ctx, auth.stack.id, `instructor:${auth.grant.learner}`, common.logger);
-      note("started watching the learner's terminal");
-      socket.once('close', () => note("stopped watching the learner's terminal"));
+      note(reason('history.watchStarted'));
+      socket.once('close', () => note(reason('history.watchStopped')));
       bridgeShadow(socket, ctx.liveTerminals, {
         stackId: auth.stack.id,
         who: auth.grant.learner,
@@ -175,13 +176,13 @@ export function gatewayRoutes(ctx: AppContext) {
         logger: common.logger,
         onTakeOver: (taking) => {
           common.logger.info({ instructor: auth.grant.learner, learner: auth.stack.learner }, taking ? 'shadow: instructor took over the terminal' : 'shadow: instructor gave the terminal back');
-          note(taking ? "took over the learner's terminal" : "gave the learner's terminal back");
+          note(reason(taking ? 'history.tookOver' : 'history.gaveBack'));
         },
       });
     });
     socketRoute('desktop-shadow', (socket, auth, request, common) => {
       const note = staffNotes(ctx, auth.stack.id, `instructor:${auth.grant.learner}`, common.logger);
-      note("started watching the learner's desktop");
+      note(reason('history.watchDesktopStarted'));
       const watcher = {
         logger: common.logger,
         report: common.report,
@@ -189,7 +190,7 @@ export function gatewayRoutes(ctx: AppContext) {
         watch: ctx.desktopWatchers.watch(auth.stack.id),
         onTakeOver: (taking: boolean) => {
           common.logger.info({ instructor: auth.grant.learner, learner: auth.stack.learner }, taking ? 'shadow: instructor took over the desktop' : 'shadow: instructor gave the desktop back');
-          note(taking ? "took over the learner's desktop" : "gave the learner's desktop back");
+          note(reason(taking ? 'history.tookOverDesktop' : 'history.gaveBackDesktop'));
         },
       };
       if (auth.lab.protocol === 'rdp') {
@@ -203,7 +204,7 @@ export function gatewayRoutes(ctx: AppContext) {
         bridgeDesktopShadow(socket, async () => openTunnel(auth.stack, auth.lab, await ctx.stacks.secrets(auth.stack.id), auth.server), watcher);
       }
       // After the bridge's own close handler, so a take-over ended by leaving is written before the leaving.
-      socket.once('close', () => note("stopped watching the learner's desktop"));
+      socket.once('close', () => note(reason('history.watchDesktopStopped')));
     });
     socketRoute('vnc', (socket, auth, _request, common) =>
       bridgeVnc(socket, async () => openTunnel(auth.stack, auth.lab, await ctx.stacks.secrets(auth.stack.id), auth.server), common),
@@ -233,10 +234,12 @@ function publishRdp(ctx: AppContext, auth: Authorised, opened: OpenedRdp): Opene
  * Records what a watcher does in the stack's history (staff actions, migration 015), one entry after the
  * other so the history keeps their order. A write that fails is logged: the watching goes on.
  */
-function staffNotes(ctx: AppContext, stackId: string, actor: string, logger: Logger): (what: string) => void {
+function staffNotes(ctx: AppContext, stackId: string, actor: string, logger: Logger): (what: HistoryReason) => void {
   let last: Promise<unknown> = Promise.resolve();
   return (what) => {
-    last = last.then(() => ctx.stacks.recordStaffAction(stackId, what, actor)).catch((error: Error) => logger.warn({ err: error }, `shadow: could not record "${what}" in the history: ${error.message}`));
+    last = last
+      .then(() => ctx.stacks.recordStaffAction(stackId, what, actor))
+      .catch((error: Error) => logger.warn({ err: error }, `shadow: could not record "${reasonText(what)}" in the history: ${error.message}`));
   };
 }
 

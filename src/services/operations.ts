@@ -22,6 +22,7 @@ import type { Lab, LabProvider } from '../domain/lab.ts';
 import { addSeconds } from '../domain/policy.ts';
 import { effectiveShelveAfter } from '../domain/dormancy.ts';
 import type { Stack, StackSecrets } from '../domain/stack.ts';
+import { actionFailed, reason, reasonText, reportedOr, type HistoryReason } from '../infra/i18n/history-reasons.ts';
 import { OCCUPYING_STATES, OUTCOME, type InProgressState, type StackState } from '../domain/states.ts';
 import { parseTemplate } from '../templates/parse.ts';
 import { ProviderError, type ParameterValue, type Provider, type ProviderAction, type ProviderStack, type StackRef } from '../providers/provider.ts';
@@ -98,7 +99,7 @@ export class Operations {
         return;
       }
       log.error({ err: error }, 'operation failed unexpectedly');
-      await this.finish(stack, 'failed', errorText(error), { error_code: 'INTERNAL' }).catch(() => undefined);
+      await this.finish(stack, 'failed', reason('history.asReported', { detail: errorText(error) }), { error_code: 'INTERNAL' }).catch(() => undefined);
     }
   }
 
@@ -109,7 +110,7 @@ export class Operations {
       case 'SUSPENDING':
         return this.simpleAction(stack, 'SUSPEND', signal);
       case 'RESUMING':
-        return this.simpleAction(stack, 'RESUME', signal, 'resumed');
+        return this.simpleAction(stack, 'RESUME', signal);
       case 'DELETING':
         return this.remove(stack, signal);
       case 'SHELVING':
@@ -134,21 +135,23 @@ export class Operations {
     return { leaseOwner: this.deps.settings.worker };
   }
 
-  private async finish(stack: Stack, outcome: 'ok' | 'failed', reason: string, changes: StackChanges = {}, to?: StackState): Promise<Stack> {
+  /** Moves a claimed stack to its outcome with `why` in its history; a failure's English is also the stack's error. */
+  private async finish(stack: Stack, outcome: 'ok' | 'failed', why: HistoryReason, changes: StackChanges = {}, to?: StackState): Promise<Stack> {
+    const text = reasonText(why);
     const from = stack.state as InProgressState;
     const target = to ?? OUTCOME[from][outcome];
     const moved = await this.store.transition({
       id: stack.id,
       from: [from],
       to: target,
-      reason,
+      reason: why,
       actor: `worker:${this.deps.settings.worker}`,
       now: this.now,
-      changes: { lease_owner: null, lease_until: null, op_deadline: null, ...(outcome === 'failed' ? { error: reason } : {}), ...changes },
+      changes: { lease_owner: null, lease_until: null, op_deadline: null, ...(outcome === 'failed' ? { error: text } : {}), ...changes },
       guard: this.guard(),
     });
     if (!moved) throw new LeaseLost();
-    this.deps.events.emit('stack.transition', { stack: moved, from, to: target, reason });
+    this.deps.events.emit('stack.transition', { stack: moved, from, to: target, reason: text });
     return moved;
   }
 
@@ -211,11 +214,10 @@ export class Operations {
    */
   private async withoutProvider(stack: Stack): Promise<void> {
     if (this.providerGone(stack)) {
-      const why = `The cloud that held this lab (provider '${stack.provider}') is no longer available, so it cannot be woken there. Reset starts it fresh on another cloud.`;
-      await this.finish(stack, 'failed', why, { error_code: 'PROVIDER_GONE' });
+      await this.finish(stack, 'failed', reason('history.providerGone', { provider: String(stack.provider) }), { error_code: 'PROVIDER_GONE' });
       return;
     }
-    await this.finish(stack, 'failed', 'The stack has no provider record; delete it and launch again.', { error_code: 'NO_PROVIDER_STACK' });
+    await this.finish(stack, 'failed', reason('history.noProviderStack'), { error_code: 'NO_PROVIDER_STACK' });
   }
 
   /** The stack has a provider stack on a provider this deployment no longer configures. */
@@ -229,7 +231,7 @@ export class Operations {
     let stack = claimed;
     const lab = this.labOf(stack);
     if (!lab) {
-      await this.finish(stack, 'failed', `The lab '${stack.lab}' is no longer available; ask the course team.`, { error_code: 'LAB_NOT_FOUND' });
+      await this.finish(stack, 'failed', reason('history.labGone', { lab: stack.lab }), { error_code: 'LAB_NOT_FOUND' });
       return;
     }
     stopIfAborted(signal);
@@ -264,7 +266,7 @@ export class Operations {
       } catch (error) {
         if (error instanceof ProviderError && error.code === 'TEMPLATE_INVALID') {
           // A template that one provider refuses is the author's to fix, not a reason to try the next cloud.
-          await this.finish(stack, 'failed', error.userMessage, { error_code: error.code });
+          await this.finish(stack, 'failed', reason('history.asReported', { detail: error.userMessage }), { error_code: error.code });
           return;
         }
         await this.failover(stack, lab, null, errorText(error));
@@ -281,7 +283,7 @@ export class Operations {
     }
     const result = await this.poll(stack, provider, ref, 'CREATE', signal);
     if (result?.status === 'COMPLETE') {
-      await this.finish(stack, 'ok', 'created', { ...this.readyChanges(lab, result.outputs, await this.platformPrivateKey(stack)), ...unattended(stack) });
+      await this.finish(stack, 'ok', reason('history.created'), { ...this.readyChanges(lab, result.outputs, await this.platformPrivateKey(stack)), ...unattended(stack) });
       return;
     }
     await this.failover(stack, lab, { provider, ref }, result ? result.reason || 'create failed' : 'the stack disappeared while it was being created');
@@ -317,31 +319,31 @@ export class Operations {
       this.deps.logger.info({ stack: stack.id, provider: entry.name }, 'provider at capacity; trying the next');
     }
     // Nothing left to try: say why in the learner's terms, keeping the last failure when there was one.
-    const reason = lab.providers.every((p) => p.capacity === 0)
-      ? 'Every provider of this lab is disabled (capacity 0); ask the course team.'
+    const why = lab.providers.every((p) => p.capacity === 0)
+      ? reason('history.providersDisabled')
       : candidates.length === 0 && stack.error
-        ? stack.error
-        : 'Every provider of this lab is full or failed; try again later.';
-    await this.finish(stack, 'failed', reason, { error_code: 'NO_PROVIDER' });
+        ? reason('history.asReported', { detail: stack.error })
+        : reason('history.providersFull');
+    await this.finish(stack, 'failed', why, { error_code: 'NO_PROVIDER' });
     return null;
   }
 
   /** A failed create: clean up what the provider left, then hand the launch to the next provider. */
-  private async failover(stack: Stack, lab: Lab, made: { provider: Provider; ref: StackRef } | null, reason: string): Promise<void> {
-    this.deps.logger.warn({ stack: stack.id, provider: stack.provider, reason }, 'create failed');
+  private async failover(stack: Stack, lab: Lab, made: { provider: Provider; ref: StackRef } | null, detail: string): Promise<void> {
+    this.deps.logger.warn({ stack: stack.id, provider: stack.provider, reason: detail }, 'create failed');
     if (made) await made.provider.delete(made.ref).catch((error) => this.deps.logger.warn({ err: error, stack: stack.id }, 'cleanup of a failed create failed; the reconciler will retry'));
     const tried = [...stack.triedProviders, stack.provider ?? ''].filter(Boolean);
     const remaining = lab.providers.filter((p: LabProvider) => p.capacity !== 0 && !tried.includes(p.name));
-    const message = `Launch failed on provider '${stack.provider}': ${reason.replace(/\.\s*$/, '')}`;
+    const failed = { provider: String(stack.provider), detail: detail.replace(/\.\s*$/, '') };
     if (remaining.length === 0) {
-      await this.finish(stack, 'failed', message, { tried_providers: tried, error_code: 'CREATE_FAILED' });
+      await this.finish(stack, 'failed', reason('history.launchFailed', failed), { tried_providers: tried, error_code: 'CREATE_FAILED' });
       return;
     }
-    await this.finish(stack, 'failed', `${message}; trying '${remaining[0]!.name}' next`, {
+    await this.finish(stack, 'failed', reason('history.launchFailedNext', { ...failed, next: remaining[0]!.name }), {
       tried_providers: tried,
       provider: null,
       provider_stack_id: null,
-      error: message,
+      error: reasonText(reason('history.launchFailed', failed)),
       error_code: 'FAILOVER',
       provider_stack_name: `${stack.providerStackName}-${tried.length}`,
     }, 'LAUNCH_PENDING');
@@ -383,7 +385,7 @@ export class Operations {
 
   // ---- suspend / resume ----------------------------------------------------------------------
 
-  private async simpleAction(stack: Stack, action: 'SUSPEND' | 'RESUME', signal: AbortSignal, resumed = 'resumed'): Promise<void> {
+  private async simpleAction(stack: Stack, action: 'SUSPEND' | 'RESUME', signal: AbortSignal, resumed = reason('history.resumed')): Promise<void> {
     const target = this.providerOf(stack);
     if (!target) {
       await this.withoutProvider(stack);
@@ -394,24 +396,24 @@ export class Operations {
     const code = stack.state === 'UNSHELVING' ? 'UNSHELVE_FAILED' : (`${action}_FAILED` as const);
     if (action === 'SUSPEND' && this.deps.hooks.beforeSuspend) await this.runHook('beforeSuspend', stack);
     // A running pool stack just claimed runs already: it is only personalized.
-    if (action === 'RESUME' && stack.personalize === 'READY') return this.running(stack, 'claimed from the warm pool and made the learner\'s', lab, target.provider, target.ref);
+    if (action === 'RESUME' && stack.personalize === 'READY') return this.running(stack, reason('history.poolClaimedRunning'), lab, target.provider, target.ref);
     stopIfAborted(signal);
     try {
       await this.holdingLease(stack, () => (action === 'SUSPEND' ? target.provider.suspend(target.ref) : target.provider.resume(target.ref)));
     } catch (error) {
-      await this.finish(stack, 'failed', `${action.toLowerCase()} failed: ${errorText(error)}`, { attempts: stack.attempts + 1, error_code: code });
+      await this.finish(stack, 'failed', actionFailed(action === 'SUSPEND' ? 'suspend' : 'resume', errorText(error)), { attempts: stack.attempts + 1, error_code: code });
       return;
     }
     const result = await this.poll(stack, target.provider, target.ref, action, signal);
     if (result?.status !== 'COMPLETE') {
-      const why = result ? result.reason || `${action.toLowerCase()} failed` : 'the stack no longer exists on its provider';
+      const why = result ? reportedOr(result.reason, action === 'SUSPEND' ? 'suspend' : 'resume') : reason('history.goneFromProvider');
       await this.finish(stack, 'failed', why, { attempts: stack.attempts + 1, error_code: code });
       return;
     }
     const now = this.now;
     const deleteAge = lab?.timeouts.deleteAge ?? 14 * 24 * 3600;
     if (action === 'SUSPEND') {
-      await this.finish(stack, 'ok', 'suspended', {
+      await this.finish(stack, 'ok', reason('history.suspended'), {
         attempts: 0,
         error: null,
         delete_by: addSeconds(now, deleteAge),
@@ -425,7 +427,7 @@ export class Operations {
       });
       return;
     }
-    await this.running(stack, stack.personalize ? 'claimed from the warm pool, resumed and made the learner\'s' : resumed, lab, target.provider, target.ref);
+    await this.running(stack, stack.personalize ? reason('history.poolClaimedResumed') : resumed, lab, target.provider, target.ref);
   }
 
   /**
@@ -439,13 +441,13 @@ export class Operations {
   }
 
   /** The stack runs again (resumed, or woken from shelved): new deadlines, then reboot_on_resume and the hook. */
-  private async running(stack: Stack, reason: string, lab: Lab | undefined, provider: Provider, ref: StackRef): Promise<void> {
+  private async running(stack: Stack, why: HistoryReason, lab: Lab | undefined, provider: Provider, ref: StackRef): Promise<void> {
     // A pool stack claimed while it ran was not resumed: nothing to reboot after.
     const claimedRunning = stack.personalize === 'READY';
     const personalized = stack.personalize ? await this.personalizeClaimed(stack) : {};
     if (!personalized) return;
     const now = this.now;
-    const ready = await this.finish(stack, 'ok', reason, {
+    const ready = await this.finish(stack, 'ok', why, {
       ...personalized,
       attempts: 0,
       error: null,
@@ -474,8 +476,7 @@ export class Operations {
       if (hook) await this.holdingLease(stack, () => hook(stack, poolSecrets, { publicKey: keyPair.publicKey, password }));
     } catch (error) {
       this.deps.logger.warn({ err: error, stack: stack.id }, 'personalization of a stack claimed from the pool failed');
-      const why = `Your lab could not be prepared for you: ${errorText(error)}. Open the lab again to retry, or reset it for a fresh one.`;
-      await this.finish(stack, 'failed', why, { attempts: stack.attempts + 1, error_code: 'PERSONALIZE_FAILED', personalize: 'READY' });
+      await this.finish(stack, 'failed', reason('history.personalizeFailed', { detail: errorText(error) }), { attempts: stack.attempts + 1, error_code: 'PERSONALIZE_FAILED', personalize: 'READY' });
       return null;
     }
     const secrets: StackSecrets = { ...poolSecrets, privateKey: keyPair.privateKey, password };
@@ -502,8 +503,8 @@ export class Operations {
     const step = kind === 'shelve' ? provider.shelve : provider.unshelve;
     if (!step) {
       // A provider that cannot shelve (its settings changed since) holds the stack merely suspended.
-      if (kind === 'unshelve') return this.simpleAction(stack, 'RESUME', signal, 'resumed (its provider cannot shelve)');
-      await this.finish(stack, 'failed', `provider '${provider.name}' cannot shelve; the stack stays suspended`, { attempts: stack.attempts + 1, error_code: code });
+      if (kind === 'unshelve') return this.simpleAction(stack, 'RESUME', signal, reason('history.resumedCannotShelve'));
+      await this.finish(stack, 'failed', reason('history.cannotShelve', { provider: provider.name }), { attempts: stack.attempts + 1, error_code: code });
       return;
     }
     for (;;) {
@@ -513,26 +514,25 @@ export class Operations {
       try {
         progress = await step.call(provider, ref);
       } catch (error) {
-        await this.finish(stack, 'failed', `${kind} failed: ${errorText(error)}`, { attempts: stack.attempts + 1, error_code: code });
+        await this.finish(stack, 'failed', actionFailed(kind, errorText(error)), { attempts: stack.attempts + 1, error_code: code });
         return;
       }
       if (progress.status === 'FAILED') {
         if (progress.cause === 'NO_ROOM') {
-          const why = `The cloud that holds this lab has no room to wake it right now (${progress.reason}).`;
-          await this.finish(stack, 'failed', why, { attempts: stack.attempts + 1, error_code: 'PROVIDER_FULL' });
+          await this.finish(stack, 'failed', reason('history.noRoom', { detail: progress.reason }), { attempts: stack.attempts + 1, error_code: 'PROVIDER_FULL' });
           return;
         }
-        await this.finish(stack, 'failed', progress.reason || `${kind} failed`, { attempts: stack.attempts + 1, error_code: code });
+        await this.finish(stack, 'failed', reportedOr(progress.reason, kind), { attempts: stack.attempts + 1, error_code: code });
         return;
       }
       if (progress.status === 'COMPLETE') break;
       await this.sleep(this.deps.settings.pollSeconds * 1000, signal);
     }
     if (kind === 'shelve') {
-      await this.finish(stack, 'ok', 'shelved: its servers no longer hold a place on a hypervisor', { attempts: 0, error: null, shelve_at: null });
+      await this.finish(stack, 'ok', reason('history.shelved'), { attempts: 0, error: null, shelve_at: null });
       return;
     }
-    await this.simpleAction(stack, 'RESUME', signal, 'woken from shelved: unshelved, then resumed');
+    await this.simpleAction(stack, 'RESUME', signal, reason('history.woken'));
   }
 
   /** hastexo templates list servers to reboot after a resume (a nested-virtualisation workaround). */
@@ -559,31 +559,30 @@ export class Operations {
 
   private async remove(stack: Stack, signal: AbortSignal): Promise<void> {
     const target = this.providerOf(stack);
-    let deletedReason = 'deleted';
+    let deletedReason = reason('history.deleted');
     if (target) {
       if (this.deps.hooks.beforeDelete && stack.publicIp) await this.runHook('beforeDelete', stack);
       stopIfAborted(signal);
       try {
         await this.holdingLease(stack, () => target.provider.delete(target.ref));
       } catch (error) {
-        await this.finish(stack, 'failed', `delete failed: ${errorText(error)}`, { attempts: stack.attempts + 1, error_code: 'DELETE_FAILED' });
+        await this.finish(stack, 'failed', actionFailed('delete', errorText(error)), { attempts: stack.attempts + 1, error_code: 'DELETE_FAILED' });
         return;
       }
       const result = await this.poll(stack, target.provider, target.ref, 'DELETE', signal);
       if (result && result.status !== 'COMPLETE') {
-        await this.finish(stack, 'failed', result.reason || 'delete failed', { attempts: stack.attempts + 1, error_code: 'DELETE_FAILED' });
+        await this.finish(stack, 'failed', reportedOr(result.reason, 'delete'), { attempts: stack.attempts + 1, error_code: 'DELETE_FAILED' });
         return;
       }
     } else if (this.providerGone(stack)) {
       if (!stack.relaunch) {
-        await this.finish(stack, 'failed', `provider '${stack.provider}' is not configured; cannot delete its stack`, { attempts: stack.attempts + 1, error_code: 'DELETE_FAILED' });
+        await this.finish(stack, 'failed', reason('history.deleteNoProvider', { provider: String(stack.provider) }), { attempts: stack.attempts + 1, error_code: 'DELETE_FAILED' });
         return;
       }
       // The learner chose a fresh start over waiting for a provider that is gone: the old stack cannot be
       // reached, so it is named for the operator (history and log) instead of being retried forever.
-      const left = `provider '${stack.provider}' is no longer configured: its stack ${stack.providerStackName} (${stack.providerStackId}) is left there; delete it by hand`;
       this.deps.logger.warn({ stack: stack.id, provider: stack.provider, providerStack: stack.providerStackName, providerStackId: stack.providerStackId }, 'reset of a stack whose provider is gone: its provider stack is left behind; delete it by hand');
-      deletedReason = `deleted here; ${left}`;
+      deletedReason = reason('history.deletedLeftBehind', { provider: String(stack.provider), providerStack: stack.providerStackName, providerStackId: String(stack.providerStackId) });
     }
     const deleted = await this.finish(stack, 'ok', deletedReason, {
       public_ip: null,
@@ -603,13 +602,13 @@ export class Operations {
         id: deleted.id,
         from: ['DELETED'],
         to: 'LAUNCH_PENDING',
-        reason: 'relaunch after reset',
+        reason: reason('history.relaunchAfterReset'),
         actor: `worker:${this.deps.settings.worker}`,
         now: this.now,
         // A reset away from a full or gone provider (StackService.reset) listed it as tried already.
         changes: { ...freshLaunch(lab, this.now, nextGeneration(this.deps.deployment, deleted)), tried_providers: deleted.triedProviders },
       });
-      if (moved) this.deps.events.emit('stack.transition', { stack: moved, from: 'DELETED', to: 'LAUNCH_PENDING', reason: 'relaunch after reset' });
+      if (moved) this.deps.events.emit('stack.transition', { stack: moved, from: 'DELETED', to: 'LAUNCH_PENDING', reason: reasonText(reason('history.relaunchAfterReset')) });
     }
   }
 }

@@ -23,6 +23,7 @@ import { expectedSoon, HABIT_LOOKBACK_DAYS, HABIT_WINDOW_SECONDS, type HabitRule
 import type { Stack } from '../domain/stack.ts';
 import { blocksRunning, budgetDeadline } from '../domain/usage-budget.ts';
 import type { Clock } from '../infra/clock.ts';
+import { reason, type HistoryReason } from '../infra/i18n/history-reasons.ts';
 import type { StackService } from './stack-service.ts';
 import type { SweepStats } from './sweeps.ts';
 
@@ -59,7 +60,7 @@ export class PredictiveResume {
       const limit = this.deps.settings.courseOpen;
       if (limit === 0) return [];
       const stacks = await this.store.suspendedInCourse({ learner: open.learner, context: open.context, exceptLab: open.lab, limit });
-      const why = open.lab ? `resumed ahead: the learner opened lab ${open.lab} of the course` : 'resumed ahead: the learner opened the course';
+      const why = open.lab ? reason('history.resumedAheadLab', { lab: open.lab }) : reason('history.resumedAheadCourse');
       return await this.resumeAll(stacks, why, COURSE_OPEN_ACTOR);
     } catch (error) {
       this.deps.logger.warn({ err: error, ...open }, `predictive resume failed; the lab page will resume what it opens: ${(error as Error).message}`);
@@ -98,7 +99,7 @@ export class PredictiveResume {
             limit: Math.max(1, this.deps.settings.courseOpen),
             notResumedBy: { actor: HABIT_ACTOR, since: new Date(now.getTime() - (2 * HABIT_WINDOW_SECONDS + rule.leadSeconds) * 1000) },
           });
-          acted += (await this.resumeAll(stacks, 'resumed ahead: the learner usually opens the course about now', HABIT_ACTOR)).length;
+          acted += (await this.resumeAll(stacks, reason('history.resumedAheadHabit'), HABIT_ACTOR)).length;
         } catch (error) {
           errors.push(`${learner} in ${context}: ${(error as Error).message}`);
         }
@@ -108,13 +109,13 @@ export class PredictiveResume {
   }
 
   /** SUSPENDED -> RESUME_PENDING for each stack its time budget lets run; null ones lost a race and are skipped. */
-  private async resumeAll(stacks: readonly Stack[], reason: string, actor: string): Promise<Stack[]> {
+  private async resumeAll(stacks: readonly Stack[], why: HistoryReason, actor: string): Promise<Stack[]> {
     const resumed: Stack[] = [];
     for (const stack of stacks) {
       const now = this.deps.clock.now();
       const status = await this.deps.stacks.budgets.status(stack, now, stack.id);
       if (blocksRunning(status)) continue;
-      const moved = await this.deps.stacks.move(stack.id, ['SUSPENDED'], 'RESUME_PENDING', reason, actor, {
+      const moved = await this.deps.stacks.move(stack.id, ['SUSPENDED'], 'RESUME_PENDING', why, actor, {
         error: null,
         error_code: null,
         attempts: 0,

@@ -14,6 +14,7 @@ import { poolKeyFor, templateHash } from '../domain/pool.ts';
 import { holdsLearnerSlot, type LearnerLimits } from '../domain/learner-limits.ts';
 import { addSeconds } from '../domain/policy.ts';
 import type { Stack, StackEvent, StackSecrets } from '../domain/stack.ts';
+import { reason, reasonText, type HistoryReason } from '../infra/i18n/history-reasons.ts';
 import { canTransition, isIn, type StackState } from '../domain/states.ts';
 import { AppError } from '../errors/api-errors.ts';
 import { stackNameFor } from '../providers/stack-names.ts';
@@ -192,21 +193,21 @@ export class StackService {
 
   /**
    * Records in the stack's history what course staff or an operator did to it that moved no state
-   * (`what`: a sentence, e.g. "took over the learner's terminal"; `actor`: `instructor:<id>`,
+   * (`what`: a history reason, e.g. history.tookOver; `actor`: `instructor:<id>`,
    * `operator:<name>`). STACK_NOT_FOUND when the stack is gone.
    */
-  async recordStaffAction(id: string, what: string, actor: string): Promise<StackEvent> {
+  async recordStaffAction(id: string, what: HistoryReason, actor: string): Promise<StackEvent> {
     const event = await this.store.recordStaffAction({ id, what, actor, now: this.deps.clock.now() });
     if (!event) throw new AppError('STACK_NOT_FOUND', `stack '${id}'`);
     return event;
   }
 
   /** Moves a stack and tells listeners; null when it was no longer in `from`. */
-  async move(id: string, from: readonly StackState[], to: StackState, reason: string, actor: string, changes?: StackChanges): Promise<Stack | null> {
+  async move(id: string, from: readonly StackState[], to: StackState, why: HistoryReason, actor: string, changes?: StackChanges): Promise<Stack | null> {
     const legal = from.filter((state) => canTransition(state, to));
     if (legal.length === 0) return null;
-    const moved = await this.store.transition({ id, from: legal, to, reason, actor, now: this.deps.clock.now(), changes });
-    if (moved) this.deps.events.emit('stack.transition', { stack: moved, from: null, to, reason });
+    const moved = await this.store.transition({ id, from: legal, to, reason: why, actor, now: this.deps.clock.now(), changes });
+    if (moved) this.deps.events.emit('stack.transition', { stack: moved, from: null, to, reason: reasonText(why) });
     return moved;
   }
 
@@ -243,7 +244,7 @@ export class StackService {
           id: existing.id,
           from: [existing.state],
           to: 'LAUNCH_PENDING',
-          reason: 'relaunch requested',
+          reason: reason('history.relaunchRequested'),
           actor: req.actor,
           now,
           changes: { ...freshLaunch(lab, now, nextGeneration(this.deps.deployment, existing)), suspend_by: suspendBy },
@@ -328,7 +329,7 @@ export class StackService {
       case 'SUSPENDED':
       case 'SUSPEND_FAILED':
       case 'RESUME_FAILED':
-        return this.move(stack.id, [stack.state], 'RESUME_PENDING', 'learner came back', actor, {
+        return this.move(stack.id, [stack.state], 'RESUME_PENDING', reason('history.learnerCameBack'), actor, {
           error: null,
           error_code: null,
           attempts: 0,
@@ -336,13 +337,13 @@ export class StackService {
           suspend_by: suspendBy,
         });
       case 'SUSPEND_PENDING':
-        return this.move(stack.id, ['SUSPEND_PENDING'], 'READY', 'learner came back before the suspend started', actor, { ...this.activity(stack, now), suspend_by: suspendBy });
+        return this.move(stack.id, ['SUSPEND_PENDING'], 'READY', reason('history.cameBackBeforeSuspend'), actor, { ...this.activity(stack, now), suspend_by: suspendBy });
       // The shelved tier wakes by unshelving (which also resumes a stack whose shelve had not started or failed half-way).
       case 'SHELVE_PENDING':
       case 'SHELVED':
       case 'SHELVE_FAILED':
       case 'UNSHELVE_FAILED':
-        return this.move(stack.id, [stack.state], 'UNSHELVE_PENDING', 'learner came back', actor, {
+        return this.move(stack.id, [stack.state], 'UNSHELVE_PENDING', reason('history.learnerCameBack'), actor, {
           error: null,
           error_code: null,
           attempts: 0,
@@ -383,7 +384,7 @@ export class StackService {
   private async keepaliveNotReady(id: string, now: Date, actor: string): Promise<Stack> {
     const stack = await this.get(id);
     if (stack.state === 'SUSPEND_PENDING') {
-      const moved = await this.move(id, ['SUSPEND_PENDING'], 'READY', 'keepalive before the suspend started', actor, this.activity(stack, now));
+      const moved = await this.move(id, ['SUSPEND_PENDING'], 'READY', reason('history.keepaliveBeforeSuspend'), actor, this.activity(stack, now));
       if (moved) return moved;
     }
     const changes = stack.state === 'READY' ? this.activity(stack, now) : { last_activity_at: now };
@@ -404,7 +405,7 @@ export class StackService {
   }
 
   async requestSuspend(id: string, actor: string): Promise<Stack> {
-    return this.request(id, ['READY', 'SUSPEND_FAILED'], 'SUSPEND_PENDING', 'suspend requested', actor, { attempts: 0 });
+    return this.request(id, ['READY', 'SUSPEND_FAILED'], 'SUSPEND_PENDING', reason('history.suspendRequested'), actor, { attempts: 0 });
   }
 
   async requestResume(id: string, actor: string): Promise<Stack> {
@@ -413,14 +414,14 @@ export class StackService {
     if (stack.state === 'UNSHELVE_PENDING' || stack.state === 'UNSHELVING') return stack;
     const suspendBy = await this.admitBudget(stack, stack.id);
     if (isIn(stack.state, ['SHELVE_PENDING', 'SHELVED', 'SHELVE_FAILED', 'UNSHELVE_FAILED'])) {
-      return this.request(id, [stack.state], 'UNSHELVE_PENDING', 'resume requested (unshelve)', actor, {
+      return this.request(id, [stack.state], 'UNSHELVE_PENDING', reason('history.unshelveRequested'), actor, {
         error: null,
         attempts: 0,
         last_activity_at: this.deps.clock.now(),
         suspend_by: suspendBy,
       });
     }
-    return this.request(id, ['SUSPENDED', 'SUSPEND_FAILED', 'RESUME_FAILED'], 'RESUME_PENDING', 'resume requested', actor, {
+    return this.request(id, ['SUSPENDED', 'SUSPEND_FAILED', 'RESUME_FAILED'], 'RESUME_PENDING', reason('history.resumeRequested'), actor, {
       error: null,
       attempts: 0,
       last_activity_at: this.deps.clock.now(),
@@ -447,8 +448,8 @@ export class StackService {
   private async suspendForBudget(key: { learner: string; context: string; lab: string }, status: BudgetStatus): Promise<void> {
     const stack = await this.store.findByKey(key.learner, key.context, key.lab);
     if (stack?.state !== 'READY') return;
-    const reason = `usage limit reached: ${Math.round(status.usedSeconds)} of ${status.budgetSeconds} s used`;
-    await this.move(stack.id, ['READY'], 'SUSPEND_PENDING', reason, 'usage-limit', { attempts: 0 });
+    const why = reason('history.usageLimitReached', { used: Math.round(status.usedSeconds), budgetSeconds: status.budgetSeconds });
+    await this.move(stack.id, ['READY'], 'SUSPEND_PENDING', why, 'usage-limit', { attempts: 0 });
   }
 
   /**
@@ -471,7 +472,7 @@ export class StackService {
   async requestDelete(id: string, actor: string): Promise<Stack> {
     const stack = await this.get(id);
     if (stack.state === 'DELETED' || stack.state === 'DELETE_PENDING' || stack.state === 'DELETING') return stack;
-    return this.request(id, [...DELETABLE], 'DELETE_PENDING', 'delete requested', actor, { attempts: 0, relaunch: false });
+    return this.request(id, [...DELETABLE], 'DELETE_PENDING', reason('history.deleteRequested'), actor, { attempts: 0, relaunch: false });
   }
 
   /**
@@ -514,10 +515,10 @@ export class StackService {
     return others ? [stack.provider] : [];
   }
 
-  private async request(id: string, from: StackState[], to: StackState, reason: string, actor: string, changes: StackChanges): Promise<Stack> {
+  private async request(id: string, from: StackState[], to: StackState, why: HistoryReason, actor: string, changes: StackChanges): Promise<Stack> {
     const stack = await this.get(id);
     if (stack.state === to) return stack;
-    const moved = await this.move(id, from.includes(stack.state) ? [stack.state] : [], to, reason, actor, changes);
+    const moved = await this.move(id, from.includes(stack.state) ? [stack.state] : [], to, why, actor, changes);
     if (moved) return moved;
     const now = await this.get(id);
     throw new AppError('INVALID_STATE', `stack is ${now.state}; cannot go to ${to}`);
@@ -554,8 +555,8 @@ function launchReason(existing: Stack | null, launched: Stack): string {
 }
 
 /** The history's words for a reset, naming the provider it moves away from. */
-function resetReason(stack: Stack, avoid: string[]): string {
-  return avoid.length ? `reset requested: starting fresh away from provider '${avoid.join("', '")}' (${stack.errorCode})` : 'reset requested';
+function resetReason(stack: Stack, avoid: string[]): HistoryReason {
+  return avoid.length ? reason('history.resetAway', { providers: avoid.join("', '"), code: String(stack.errorCode) }) : reason('history.resetRequested');
 }
 
 /**

@@ -11,6 +11,7 @@ import type { ProviderRegistry } from '../providers/provider-registry.ts';
 import type { StackStore, SweepCandidate } from '../db/stack-store.ts';
 import { nextAction, type Decision } from '../domain/policy.ts';
 import type { Stack } from '../domain/stack.ts';
+import { reason } from '../infra/i18n/history-reasons.ts';
 import type { InProgressState } from '../domain/states.ts';
 import { STACK_NAME_PREFIX, type ProviderStackSummary } from '../providers/provider.ts';
 import { isLegacyStackName, isOwnStackName } from '../providers/stack-names.ts';
@@ -37,9 +38,9 @@ async function timed(sweep: string, fn: () => Promise<{ acted: number; errors?: 
 }
 
 /** The suspender's event reasons: a stack past its suspend_by (the end of a usage budget, services/usage-limits.ts) says so in its history. */
-const IDLE_REASON = 'idle: no keepalive within the suspend timeout';
-const BUDGET_REASON = 'deadline: past suspend_by (the end of a usage budget)';
-const DORMANT_REASON = 'dormant: suspended and unused for the shelve time; shelving frees its hypervisor place';
+const IDLE_REASON = reason('history.idle');
+const BUDGET_REASON = reason('history.budgetDeadline');
+const DORMANT_REASON = reason('history.dormant');
 
 /**
  * Splits a sweep's candidates by domain/policy.ts `nextAction`, the one definition of when a stack is
@@ -88,7 +89,7 @@ export function suspender(store: StackStore, now: Date, s: SweepSettings): Promi
       limit: s.batch,
       maxAttempts: s.suspendAttempts,
       backoffSeconds: s.retryBackoff,
-      reason: 'retrying a failed suspend',
+      reason: reason('history.retrySuspend'),
       actor,
     });
     const reshelved = await store.retryFailed('SHELVE_FAILED', {
@@ -96,7 +97,7 @@ export function suspender(store: StackStore, now: Date, s: SweepSettings): Promi
       limit: s.batch,
       maxAttempts: s.suspendAttempts,
       backoffSeconds: s.retryBackoff,
-      reason: 'retrying a failed shelve',
+      reason: reason('history.retryShelve'),
       actor,
     });
     return { acted: suspended.length + shelved.length + retried.length + reshelved.length };
@@ -107,14 +108,14 @@ export function suspender(store: StackStore, now: Date, s: SweepSettings): Promi
 export function reaper(store: StackStore, now: Date, s: SweepSettings): Promise<SweepStats> {
   return timed('reaper', async () => {
     const abandoned = judge(await store.deleteCandidates(now, s.batch), now, 'delete');
-    const deleted = await store.requestDelete(abandoned.chosen.map((c) => ({ ...c, reason: "abandoned: unused for the lab's delete age" })), { now, actor: 'reaper' });
+    const deleted = await store.requestDelete(abandoned.chosen.map((c) => ({ ...c, reason: reason('history.abandoned') })), { now, actor: 'reaper' });
     await store.reviewDeleteBy(abandoned.inUse.map(({ stack, version }) => ({ id: stack.id, version, review: stack.deleteBy })));
     const retried = await store.retryFailed('DELETE_FAILED', {
       now,
       limit: s.batch,
       maxAttempts: s.deleteAttempts,
       backoffSeconds: s.retryBackoff,
-      reason: 'retrying a failed delete',
+      reason: reason('history.retryDelete'),
       actor: 'reaper',
     });
     return { acted: deleted.length + retried.length };
@@ -138,7 +139,7 @@ export function watchdog(store: StackStore, now: Date, s: SweepSettings, onTimed
       ['UNSHELVING', 'Waking your lab from its deep sleep did not finish in time; open the lab again to retry.'],
     ] as const;
     for (const [inProgress, message] of messages) {
-      const moved = await store.timeOut(inProgress, message, { now, limit: s.batch, reason: 'timed out (watchdog)', actor: 'watchdog' });
+      const moved = await store.timeOut(inProgress, message, { now, limit: s.batch, reason: reason('history.watchdog'), actor: 'watchdog' });
       acted += moved.length;
       for (const stack of moved) onTimedOut?.(stack, inProgress);
     }
@@ -228,7 +229,7 @@ export function reconciler(
           id: row.id,
           from: [row.state],
           to: 'DELETED',
-          reason: 'reconciler: the stack no longer exists on its provider',
+          reason: reason('history.reconcilerGone'),
           actor: 'reconciler',
           now,
           changes: { public_ip: null, secrets: null, outputs: {}, provider_stack_id: null, suspend_at: null, delete_by: null, shelve_at: null },
@@ -263,11 +264,11 @@ async function correctDrift(store: StackStore, row: Stack, action: string, statu
   const suspended = action === 'SUSPEND' && status === 'COMPLETE';
   const running = (action === 'RESUME' || action === 'CREATE') && status === 'COMPLETE';
   if (row.state === 'READY' && suspended) {
-    const moved = await store.transition({ id: row.id, from: ['READY'], to: 'SUSPENDED', reason: 'reconciler: the provider reports it suspended', actor: 'reconciler', now, changes: { suspend_at: null } });
+    const moved = await store.transition({ id: row.id, from: ['READY'], to: 'SUSPENDED', reason: reason('history.reconcilerSuspended'), actor: 'reconciler', now, changes: { suspend_at: null } });
     return moved ? 1 : 0;
   }
   if (row.state === 'SUSPENDED' && running) {
-    const moved = await store.transition({ id: row.id, from: ['SUSPENDED'], to: 'READY', reason: 'reconciler: the provider reports it running', actor: 'reconciler', now, changes: { suspend_at: now } });
+    const moved = await store.transition({ id: row.id, from: ['SUSPENDED'], to: 'READY', reason: reason('history.reconcilerRunning'), actor: 'reconciler', now, changes: { suspend_at: now } });
     return moved ? 1 : 0;
   }
   return 0;

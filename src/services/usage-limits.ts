@@ -7,6 +7,7 @@
 import type { LabCatalog } from '../domain/lab-catalog.ts';
 import { runningSeconds } from '../domain/billing.ts';
 import { budgetStatus, type BudgetStatus, type UsageLimit } from '../domain/usage-budget.ts';
+import { budgetExtended } from '../infra/i18n/history-reasons.ts';
 import type { Queryable } from '../db/database.ts';
 import { StackStore } from '../db/stack-store.ts';
 import { UsageStore, type Extension } from '../db/usage-store.ts';
@@ -77,7 +78,7 @@ export class UsageLimits {
     await this.store.extend(extension);
     // The stack's history says so too (a staff action, migration 015), next to the suspend it may undo.
     const stack = await this.stacks.findByKey(key.learner, key.context, key.lab);
-    if (stack) await this.stacks.recordStaffAction({ id: stack.id, what: extensionNote(seconds, extension.note), actor, now });
+    if (stack) await this.stacks.recordStaffAction({ id: stack.id, what: budgetExtended(seconds, extension.note), actor, now });
   }
 
   /** The error a launch or resume gets at a `block` limit: what happened and whom to ask. */
@@ -89,11 +90,3 @@ export class UsageLimits {
   }
 }
 
-/** "added 1 h 30 min of lab time to the budget (retake)": the history's sentence for an extension. */
-export function extensionNote(seconds: number, note: string): string {
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const rest = seconds % 60;
-  const parts = [h ? `${h} h` : '', m ? `${m} min` : '', rest ? `${rest} s` : ''].filter(Boolean).join(' ');
-  return `added ${parts} of lab time to the budget${note ? ` (${note})` : ''}`;
-}

@@ -11,6 +11,7 @@ import type { LabCatalog } from '../domain/lab-catalog.ts';
 import type { Lab } from '../domain/lab.ts';
 import { labSizing, planPool, poolTargets, templateHash, type PoolSizing } from '../domain/pool.ts';
 import type { Stack } from '../domain/stack.ts';
+import { reason, reasonText, type HistoryReason } from '../infra/i18n/history-reasons.ts';
 import { OCCUPYING_STATES } from '../domain/states.ts';
 import { systemClock, type Clock } from '../infra/clock.ts';
 import type { DomainEvents } from '../infra/events.ts';
@@ -86,11 +87,11 @@ export class WarmPools {
     let acted = 0;
     for (const drop of plan.drop) {
       if (acted >= budget) return acted;
-      if (await this.move(drop.id, drop.state, 'DELETE_PENDING', `dropped from the warm pool: ${drop.why}`, now, { attempts: 0 })) acted++;
+      if (await this.move(drop.id, drop.state, 'DELETE_PENDING', reason('history.poolDropped', { why: drop.why }), now, { attempts: 0 })) acted++;
     }
     for (const id of plan.suspend) {
       if (acted >= budget) return acted;
-      if (await this.move(id, 'READY', 'SUSPEND_PENDING', 'the warm pool keeps its stacks suspended', now, { attempts: 0 })) acted++;
+      if (await this.move(id, 'READY', 'SUSPEND_PENDING', reason('history.poolSuspends'), now, { attempts: 0 })) acted++;
     }
     const launches = Math.min(plan.launch, budget - acted, await this.freePlaces(lab));
     for (let i = 0; i < launches; i++) {
@@ -109,15 +110,15 @@ export class WarmPools {
         },
         POOL_ACTOR,
       );
-      this.deps.events.emit('stack.transition', { stack, from: null, to: 'LAUNCH_PENDING', reason: 'launched ahead for the warm pool' });
+      this.deps.events.emit('stack.transition', { stack, from: null, to: 'LAUNCH_PENDING', reason: reasonText(reason('history.poolLaunched')) });
       acted++;
     }
     return acted;
   }
 
-  private async move(id: string, from: Stack['state'], to: 'DELETE_PENDING' | 'SUSPEND_PENDING', reason: string, now: Date, changes: { attempts: number }): Promise<boolean> {
-    const moved = await this.stacks.transition({ id, from: [from], to, reason, actor: POOL_ACTOR, now, changes });
-    if (moved) this.deps.events.emit('stack.transition', { stack: moved, from, to, reason });
+  private async move(id: string, from: Stack['state'], to: 'DELETE_PENDING' | 'SUSPEND_PENDING', why: HistoryReason, now: Date, changes: { attempts: number }): Promise<boolean> {
+    const moved = await this.stacks.transition({ id, from: [from], to, reason: why, actor: POOL_ACTOR, now, changes });
+    if (moved) this.deps.events.emit('stack.transition', { stack: moved, from, to, reason: reasonText(why) });
     return moved !== null;
   }
 

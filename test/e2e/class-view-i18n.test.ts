@@ -18,11 +18,14 @@ import { issueSession } from '../../src/http/session.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { settle, testApp, testLab, type TestApp } from '../support/test-runtime.ts';
 import { CHROMIUM, CHROMIUM_ARGS, REPO } from './support/e2e-world.ts';
-import { I18N_SHOTS, overflowing, unexternalised } from './support/i18n-checks.ts';
+import { assertHistorySaid, I18N_SHOTS, overflowing, unexternalised } from './support/i18n-checks.ts';
+import { budgetExtended } from '../../src/infra/i18n/history-reasons.ts';
 
 const COURSE = 'i18n-class';
 /** The class view's terminals clip what they hold, like the lab page's. */
 const TERMINALS = '.terminal';
+/** A staff action as written before migration 017: English text, no key. */
+const LEGACY_NOTE = 'watched the terminal (written before the history named its messages)';
 
 describe('class view in every language (Chromium)', { skip: skipUnless(existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM}: apt-get install chromium`) }, () => {
   let server: TestApp;
@@ -41,6 +44,13 @@ describe('class view in every language (Chromium)', { skip: skipUnless(existsSyn
     assert.ok(recording, 'the test lab records terminal sessions');
     recording.output(Buffer.from('$ hostname\r\nserver-1\r\n'));
     await recording.close();
+    // Ada's history: time added (with a note, a value the message carries), and an entry from before the keys.
+    // Playing her recording in the tests adds one more (GET /api/v1/class/recordings/:id).
+    await stacks.recordStaffAction(ids[0]!, budgetExtended(5400, 'retake'), 'instructor:tess');
+    await server.rt.ctx.db.query(
+      `INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at, kind) SELECT id, state, state, $2, 'instructor:tess', now(), 'staff_action' FROM stacks WHERE id = $1`,
+      [ids[0], LEGACY_NOTE],
+    );
     await server.app.listen({ host: '127.0.0.1', port: 0 });
     const address = server.app.server.address();
     base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -88,6 +98,13 @@ describe('class view in every language (Chromium)', { skip: skipUnless(existsSyn
         await page.screenshot({ path: join(I18N_SHOTS, `class-page-${locale}-${width}.png`) });
         await assertClean(page, 'watch panel, recordings and player');
 
+        await page.click('#roster tbody tr[data-learner="ada"] button.history');
+        await page.waitForSelector('#history-dialog[open] #history-list li');
+        await assertClean(page, 'history dialog');
+        await assertHistorySaid(page, '#history-list li .what', { atLeast: 2, includes: 'retake', legacy: LEGACY_NOTE });
+        await page.click('#history-dialog button[type=submit]');
+        await page.waitForSelector('#history-dialog:not([open])', { state: 'attached' });
+
         await page.click('#roster tbody tr[data-learner="bob"] button.reset');
         await page.waitForSelector('#reset-dialog[open]');
         await assertClean(page, 'reset dialog');
@@ -116,6 +133,13 @@ describe('class view in every language (Chromium)', { skip: skipUnless(existsSyn
     assert.match(await page.innerText('#recordings-list li:first-child'), / bis .* auf server-1/);
     assert.deepEqual(await overflowing(page, TERMINALS), [], 'layout overflow');
     await page.screenshot({ path: join(I18N_SHOTS, 'class-page-de.png') });
+    // The history in German: the time added with its note, the recording just played with its server.
+    await page.click(`${ada} button.history`);
+    await page.waitForSelector('#history-dialog[open] #history-list li');
+    const history = await page.innerText('#history-list');
+    assert.ok(history.includes('1 Std. 30 Min. Laborzeit zum Budget hinzugefügt (retake)'), history);
+    assert.match(history, /hat die Terminalaufzeichnung vom .* \(server-1\) abgespielt/);
+    assert.ok(history.includes(LEGACY_NOTE), history);
     await page.context().close();
   });
 

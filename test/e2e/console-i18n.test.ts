@@ -17,9 +17,12 @@ import { buildWebAssets } from '../../src/http/static.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { settle, testApp, testLab, type TestApp } from '../support/test-runtime.ts';
 import { CHROMIUM, CHROMIUM_ARGS, REPO } from './support/e2e-world.ts';
-import { I18N_SHOTS, overflowing, unexternalised } from './support/i18n-checks.ts';
+import { assertHistorySaid, I18N_SHOTS, overflowing, unexternalised } from './support/i18n-checks.ts';
+import { budgetExtended } from '../../src/infra/i18n/history-reasons.ts';
 
 const PASSWORD = 'correct horse battery staple';
+/** A history entry as written before migration 017: English text, no key. */
+const LEGACY_NOTE = 'extended the budget (written before the history named its messages)';
 
 describe('staff console in every language (Chromium)', { skip: skipUnless(existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM}: apt-get install chromium`) }, () => {
   let server: TestApp;
@@ -30,8 +33,17 @@ describe('staff console in every language (Chromium)', { skip: skipUnless(exists
     await buildWebAssets();
     server = await testApp({}, { labs: [testLab({ id: 'shell', title: 'Shell basics' })] });
     await server.rt.ctx.operators.add('ada', PASSWORD);
-    for (const learner of ['grace', 'greta', 'linus']) await server.rt.ctx.stacks.launch({ learner, context: 'i18n-course', lab: 'shell', actor: 'e2e' });
+    const ids: string[] = [];
+    for (const learner of ['grace', 'greta', 'linus']) ids.push((await server.rt.ctx.stacks.launch({ learner, context: 'i18n-course', lab: 'shell', actor: 'e2e' })).id);
     await settle(server.rt);
+    // Each stack's timeline: its launch, claim and creation, a staff action with values, and an entry from before the keys.
+    for (const id of ids) {
+      await server.rt.ctx.stacks.recordStaffAction(id, budgetExtended(5400, 'retake'), 'instructor:tess');
+      await server.rt.ctx.db.query(
+        `INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at, kind) SELECT id, state, state, $2, 'operator:ada', now(), 'staff_action' FROM stacks WHERE id = $1`,
+        [id, LEGACY_NOTE],
+      );
+    }
     await server.app.listen({ host: '127.0.0.1', port: 0 });
     const address = server.app.server.address();
     base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -88,6 +100,7 @@ describe('staff console in every language (Chromium)', { skip: skipUnless(exists
         await page.click('#stacks-table tbody tr:first-child a');
         await page.waitForSelector('#timeline li');
         await assertClean(page, "a stack's page");
+        await assertHistorySaid(page, '#timeline .reason', { atLeast: 4, includes: 'retake', legacy: LEGACY_NOTE });
 
         await page.click('a[data-section=overview]');
         await page.waitForSelector('#providers-table');
@@ -115,6 +128,15 @@ describe('staff console in every language (Chromium)', { skip: skipUnless(exists
     await page.screenshot({ path: join(I18N_SHOTS, 'console-de.png') });
     await page.click('#bulk-apply');
     assert.equal(await page.innerText('#bulk-confirm-title'), '3 Stacks anhalten?');
+    await page.click('#bulk-confirm button[value=cancel]');
+    await page.waitForSelector('#bulk-confirm', { state: 'detached' });
+    // A stack's history in German, its values in place; the entry from before the keys as it was stored.
+    await page.click('#stacks-table tbody tr:first-child a');
+    await page.waitForSelector('#timeline li');
+    const timeline = await page.innerText('#timeline');
+    assert.ok(timeline.includes('1 Std. 30 Min. Laborzeit zum Budget hinzugefügt (retake)'), timeline);
+    assert.ok(timeline.includes(messages['history.created']!), timeline);
+    assert.ok(timeline.includes(LEGACY_NOTE), timeline);
     await page.context().close();
   });
 });

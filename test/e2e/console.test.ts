@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { skipUnless } from '../support/prerequisite.ts';
 import { e2eBlocker, e2eWorld, templateLab, type E2eWorld } from './support/e2e-world.ts';
+import { budgetExtended } from '../../src/infra/i18n/history-reasons.ts';
 
 const blocker = await e2eBlocker(['debian-12']);
 const PASSWORD = 'correct horse battery staple';
@@ -70,7 +71,7 @@ describe('staff console (Chromium, local LXC runtime)', { skip: skipUnless(block
     assert.equal((await world.runtime.ctx.stacks.get(ids[2])).state, 'READY');
 
     // Course staff did something that moved no state: it is in the timeline too, with who did it.
-    await world.runtime.ctx.stacks.recordStaffAction(grace, 'added 1 h of lab time to the budget (retake)', 'instructor:tess');
+    await world.runtime.ctx.stacks.recordStaffAction(grace, budgetExtended(3600, 'retake'), 'instructor:tess');
     await page.click('a:text-is("grace")');
     await page.waitForSelector('#timeline');
     await page.waitForSelector('#stack-state:text-is("SUSPENDED")');

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { issueSession } from '../../src/http/session.ts';
+import { translator } from '../../src/infra/i18n/catalogues.ts';
 import { BACKENDS, postgresAvailable } from '../support/databases.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { settle, testApp, testLab, type TestApp } from '../support/test-runtime.ts';
@@ -71,7 +72,17 @@ for (const backend of BACKENDS) {
       const entry = (await t.rt.ctx.stacks.events(adaStack)).at(-1)!;
       assert.deepEqual([entry.kind, entry.toState, entry.actor, entry.reason], ['staff_action', 'READY', 'instructor:prof', 'added 1 h of lab time to the budget (from the class view)']);
       const staff = await call(teacher, 'GET', `/api/v1/class/stacks/${adaStack}/staff-actions`);
-      assert.deepEqual(staff.json<{ actions: { what: string; actor: string }[] }>().actions.map((a) => [a.actor, a.what]), [['instructor:prof', 'added 1 h of lab time to the budget (from the class view)']]);
+      // The English for other clients, and the catalogue message the class view says it with (migration 017).
+      assert.deepEqual(
+        staff.json<{ actions: { what: string; whatKey: string; whatValues: object; actor: string }[] }>().actions.map((a) => [a.actor, a.what, a.whatKey, a.whatValues]),
+        [['instructor:prof', 'added 1 h of lab time to the budget (from the class view)', 'history.budgetExtendedNote', { hours: 1, minutes: 0, seconds: 0, note: 'from the class view' }]],
+      );
+    });
+
+    test("a recording that is not the course's is refused with its own sentence, in the instructor's language", async () => {
+      const answer = await t.app.inject({ method: 'GET', url: '/api/v1/class/recordings/no-such-recording', headers: { authorization: `Bearer ${teacher}`, 'accept-language': 'de' } });
+      assert.equal(answer.statusCode, 404, answer.body);
+      assert.equal(answer.json<{ message: string }>().message, translator('de')('error.NOT_FOUND.noSuchRecording'));
     });
 
     test("learners may not extend (403), another course's instructor finds no such stack (404), bad amounts and labs without a budget are refused", async () => {

@@ -11,6 +11,7 @@ import { translator } from '../../src/infra/i18n/catalogues.ts';
 import { BACKENDS, postgresAvailable } from '../support/databases.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { settle, testApp, type TestApp } from '../support/test-runtime.ts';
+import { reason } from '../../src/infra/i18n/history-reasons.ts';
 
 const pgUp = await postgresAvailable();
 const PASSWORD = 'correct horse battery staple';
@@ -124,7 +125,7 @@ for (const backend of BACKENDS) {
 
     test("a staff action shows in the stack's history with who did it, and moves nothing", async () => {
       const stackId = ids[2]!;
-      await t.rt.ctx.stacks.recordStaffAction(stackId, "took over the learner's terminal", 'instructor:teacher');
+      await t.rt.ctx.stacks.recordStaffAction(stackId, reason('history.tookOver'), 'instructor:teacher');
       const page = (await get(`/console/api/stacks/${stackId}`)).json();
       assert.equal(page.stack.state, 'READY');
       assert.deepEqual(

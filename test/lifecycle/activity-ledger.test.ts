@@ -13,6 +13,7 @@ import { BACKENDS, freshDatabase, postgresAvailable, type Backend } from '../sup
 import { skipUnless } from '../support/prerequisite.ts';
 import { settle, testLab, testRuntime } from '../support/test-runtime.ts';
 import { FakeProvider } from '../../src/providers/fake/fake-provider.ts';
+import { reason } from '../../src/infra/i18n/history-reasons.ts';
 
 const start = new Date('2026-04-01T08:00:00Z');
 const at = (seconds: number) => new Date(start.getTime() + seconds * 1000);
@@ -43,8 +44,8 @@ async function seed(db: Database, n: number): Promise<StackStore> {
     );
     if (i === n - 1) continue;
     // Along the transition table, as a worker would: the store and the database refuse a shortcut.
-    await store.transition({ id: stack.id, from: ['LAUNCH_PENDING'], to: 'CREATING', reason: 'test', actor: 't', now: start });
-    await store.transition({ id: stack.id, from: ['CREATING'], to: 'READY', reason: 'test', actor: 't', now: start });
+    await store.transition({ id: stack.id, from: ['LAUNCH_PENDING'], to: 'CREATING', reason: reason('history.claimedByWorker'), actor: 't', now: start });
+    await store.transition({ id: stack.id, from: ['CREATING'], to: 'READY', reason: reason('history.created'), actor: 't', now: start });
   }
   return store;
 }

@@ -5,6 +5,7 @@ import { IllegalTransitionError, STATES, canTransition, isLegalStep, type StackS
 import { BACKENDS, freshDatabase, postgresAvailable, type TestDatabase } from '../support/databases.ts';
 import { illegalSteps } from '../support/history-scan.ts';
 import { skipUnless } from '../support/prerequisite.ts';
+import { reason } from '../../src/infra/i18n/history-reasons.ts';
 
 const pgUp = await postgresAvailable();
 
@@ -17,7 +18,7 @@ for (const backend of BACKENDS) {
       t = await freshDatabase(backend);
       store = new StackStore(t.db);
       await store.insertOrGet({ id: 's1', learner: 'alice', context: 'c', lab: 'lab', run: 'r', providerStackName: 'stacklab-s1-1', suspendTimeout: 120, deleteAge: 3600, launchTimeout: 900, now }, 'test');
-      for (const to of ['CREATING', 'READY'] as const) await store.transition({ id: 's1', from: [to === 'CREATING' ? 'LAUNCH_PENDING' : 'CREATING'], to, reason: 'setup', actor: 'test', now });
+      for (const to of ['CREATING', 'READY'] as const) await store.transition({ id: 's1', from: [to === 'CREATING' ? 'LAUNCH_PENDING' : 'CREATING'], to, reason: reason(to === 'CREATING' ? 'history.claimedByWorker' : 'history.created'), actor: 'test', now });
     });
     after(async () => t?.drop());
 
@@ -39,11 +40,11 @@ for (const backend of BACKENDS) {
 
     test('the store refuses an illegal pair, naming it, before it reaches the database', async () => {
       await assert.rejects(
-        store.transition({ id: 's1', from: ['READY'], to: 'RESUMING', reason: 'bug', actor: 'test', now }),
+        store.transition({ id: 's1', from: ['READY'], to: 'RESUMING', reason: reason('history.resumeRequested'), actor: 'test', now }),
         (error: unknown) => error instanceof IllegalTransitionError && /READY -> RESUMING/.test(error.message),
       );
       // Also when only one of several from-states is illegal: a caller's list is all legal or a bug.
-      await assert.rejects(store.transition({ id: 's1', from: ['SUSPENDED', 'READY'], to: 'SHELVE_PENDING', reason: 'bug', actor: 'test', now }), /READY -> SHELVE_PENDING/);
+      await assert.rejects(store.transition({ id: 's1', from: ['SUSPENDED', 'READY'], to: 'SHELVE_PENDING', reason: reason('history.resumeRequested'), actor: 'test', now }), /READY -> SHELVE_PENDING/);
       assert.equal((await store.get('s1'))!.state, 'READY');
       assert.equal((await store.events('s1')).length, 3, 'a refused transition left an event');
     });
@@ -76,21 +77,21 @@ for (const backend of BACKENDS) {
         const store = new StackStore(t.db);
         const now = new Date('2026-03-01T10:00:00Z');
         await store.insertOrGet({ id: 'n1', learner: 'alice', context: 'c', lab: 'lab', run: 'r', providerStackName: 'stacklab-n1-1', suspendTimeout: 120, deleteAge: 3600, launchTimeout: 900, now }, 'test');
-        for (const [from, to] of [['LAUNCH_PENDING', 'CREATING'], ['CREATING', 'READY']] as const) await store.transition({ id: 'n1', from: [from], to, reason: 'setup', actor: 'test', now });
+        for (const [from, to] of [['LAUNCH_PENDING', 'CREATING'], ['CREATING', 'READY']] as const) await store.transition({ id: 'n1', from: [from], to, reason: reason(to === 'CREATING' ? 'history.claimedByWorker' : 'history.created'), actor: 'test', now });
         const readyAt = await store.enteredAt('n1', 'READY');
         const later = new Date(now.getTime() + 60_000);
 
-        const note = await store.recordStaffAction({ id: 'n1', what: "took over the learner's terminal", actor: 'instructor:teacher', now: later });
+        const note = await store.recordStaffAction({ id: 'n1', what: reason('history.tookOver'), actor: 'instructor:teacher', now: later });
         assert.deepEqual(
           note && { kind: note.kind, from: note.fromState, to: note.toState, actor: note.actor, reason: note.reason, at: note.at.toISOString() },
           { kind: 'staff_action', from: 'READY', to: 'READY', actor: 'instructor:teacher', reason: "took over the learner's terminal", at: later.toISOString() },
         );
-        assert.equal(await store.recordStaffAction({ id: 'missing', what: 'x', actor: 'operator:ada', now }), null, 'no stack, no entry');
+        assert.equal(await store.recordStaffAction({ id: 'missing', what: reason('history.watchStarted'), actor: 'operator:ada', now }), null, 'no stack, no entry');
         assert.deepEqual((await store.events('n1')).map((e) => `${e.kind}:${e.fromState}->${e.toState}`), ['transition:null->LAUNCH_PENDING', 'transition:LAUNCH_PENDING->CREATING', 'transition:CREATING->READY', 'staff_action:READY->READY']);
         assert.equal((await store.enteredAt('n1', 'READY'))?.getTime(), readyAt?.getTime(), 'a staff action is not an entry into the state');
 
         // Real state changes are judged by the table as before, from the store and from any writer.
-        await assert.rejects(store.transition({ id: 'n1', from: ['READY'], to: 'RESUMING', reason: 'bug', actor: 'test', now }), IllegalTransitionError);
+        await assert.rejects(store.transition({ id: 'n1', from: ['READY'], to: 'RESUMING', reason: reason('history.resumeRequested'), actor: 'test', now }), IllegalTransitionError);
         const insert = (kind: string, from: string | null, to: string) =>
           t.db.query(`INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at, kind) VALUES ('n1', $1, $2, 'test', 'operator:ada', now(), $3)`, [from, to, kind]);
         await assert.rejects(insert('transition', 'READY', 'READY'), /illegal stack history entry READY -> READY/);

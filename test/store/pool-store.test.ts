@@ -4,6 +4,7 @@ import { StackStore } from '../../src/db/stack-store.ts';
 import { isPoolLearner } from '../../src/domain/pool.ts';
 import { BACKENDS, freshDatabase, postgresAvailable, type TestDatabase } from '../support/databases.ts';
 import { skipUnless } from '../support/prerequisite.ts';
+import { reason } from '../../src/infra/i18n/history-reasons.ts';
 
 const pgUp = await postgresAvailable();
 
@@ -33,7 +34,7 @@ for (const backend of BACKENDS) {
       ];
       for (const [from, to] of steps) {
         if (from === state) break;
-        await store.transition({ id, from: [from], to, reason: 'test', actor: 'test', now });
+        await store.transition({ id, from: [from], to, reason: reason('history.poolSuspends'), actor: 'test', now });
       }
     };
     const claim = (learner: string, opts: { lab?: string; poolRun?: string; hash?: string; context?: string } = {}) =>
@@ -72,6 +73,10 @@ for (const backend of BACKENDS) {
       assert.deepEqual(got.claimedAt, now);
       const last = (await store.events('p2')).at(-1)!;
       assert.deepEqual([last.fromState, last.toState, last.actor], ['READY', 'RESUME_PENDING', 'learner:alice']);
+      // Its reason and the pool launch's name their catalogue messages (migration 017).
+      assert.deepEqual([last.reasonKey, last.reasonValues, last.reason], ['history.poolClaimed', {}, 'claimed from the warm pool by a first launch']);
+      const first = (await store.events('p2'))[0]!;
+      assert.deepEqual([first.reasonKey, first.reason], ['history.poolLaunched', 'launched ahead for the warm pool']);
       assert.equal((await store.findByKey('alice', 'course-1', 'lab'))?.id, 'p2');
       const next = await claim('bob');
       assert.equal(next?.id, 'p1');

@@ -4,6 +4,7 @@ import { StackStore } from '../../src/db/stack-store.ts';
 import { stackColumns } from '../../src/db/stack-rows.ts';
 import { BACKENDS, freshDatabase, postgresAvailable, type TestDatabase } from '../support/databases.ts';
 import { skipUnless } from '../support/prerequisite.ts';
+import { budgetExtended, reason } from '../../src/infra/i18n/history-reasons.ts';
 
 const pgUp = await postgresAvailable();
 
@@ -31,20 +32,20 @@ for (const backend of BACKENDS) {
     });
 
     test('a transition checks the current state in the same statement', async () => {
-      const wrong = await store.transition({ id: 's1', from: ['READY'], to: 'SUSPEND_PENDING', reason: 'x', actor: 'test', now });
+      const wrong = await store.transition({ id: 's1', from: ['READY'], to: 'SUSPEND_PENDING', reason: reason('history.suspendRequested'), actor: 'test', now });
       assert.equal(wrong, null, 'moved a stack that was not in the from state');
       assert.equal((await store.get('s1'))!.state, 'LAUNCH_PENDING');
-      const right = await store.transition({ id: 's1', from: ['LAUNCH_PENDING'], to: 'CREATING', reason: 'go', actor: 'test', now });
+      const right = await store.transition({ id: 's1', from: ['LAUNCH_PENDING'], to: 'CREATING', reason: reason('history.claimedByWorker'), actor: 'test', now });
       assert.equal(right?.state, 'CREATING');
     });
 
-    test('every transition appends one event with from, to, reason, actor', async () => {
+    test('every transition appends one event with from, to, reason (English, and its catalogue key and values), actor', async () => {
       const events = await store.events('s1');
       assert.deepEqual(
-        events.map((e) => [e.fromState, e.toState, e.reason, e.actor]),
+        events.map((e) => [e.fromState, e.toState, e.reason, e.reasonKey, e.reasonValues, e.actor]),
         [
-          [null, 'LAUNCH_PENDING', 'launch requested', 'test'],
-          ['LAUNCH_PENDING', 'CREATING', 'go', 'test'],
+          [null, 'LAUNCH_PENDING', 'launch requested', 'history.launchRequested', {}, 'test'],
+          ['LAUNCH_PENDING', 'CREATING', 'claimed by a worker', 'history.claimedByWorker', {}, 'test'],
         ],
       );
     });
@@ -55,9 +56,9 @@ for (const backend of BACKENDS) {
 
     test('a lease guard stops a worker that lost its lease', async () => {
       await store.update('s1', ['CREATING'], { lease_owner: 'w1' }, now);
-      const stolen = await store.transition({ id: 's1', from: ['CREATING'], to: 'READY', reason: 'r', actor: 'w2', now, guard: { leaseOwner: 'w2' } });
+      const stolen = await store.transition({ id: 's1', from: ['CREATING'], to: 'READY', reason: reason('history.created'), actor: 'w2', now, guard: { leaseOwner: 'w2' } });
       assert.equal(stolen, null);
-      const own = await store.transition({ id: 's1', from: ['CREATING'], to: 'READY', reason: 'r', actor: 'w1', now, guard: { leaseOwner: 'w1' } });
+      const own = await store.transition({ id: 's1', from: ['CREATING'], to: 'READY', reason: reason('history.created'), actor: 'w1', now, guard: { leaseOwner: 'w1' } });
       assert.equal(own?.state, 'READY');
     });
 
@@ -107,6 +108,43 @@ for (const backend of BACKENDS) {
       assert.ok(taken.every((s) => s.leaseOwner === 'd' && s.claimedFrom === 'CREATING'));
       const none = await store.claim({ worker: 'e', now: later, leaseUntil: later, limit: 100, suspendTaskTimeout: 900, deleteTaskTimeout: 900 });
       assert.equal(none.length, 0);
+    });
+
+    test('each history entry names its catalogue message and values (migration 017): claims, take-overs, transitions, staff actions, sweeps', async () => {
+      const said = async (id: string) => (await store.events(id)).map((e) => [e.reasonKey, e.reasonValues, e.reason]);
+      assert.deepEqual(await said('c0'), [
+        ['history.launchRequested', {}, 'launch requested'],
+        ['history.claimedByWorker', {}, 'claimed by a worker'],
+        ['history.leaseTakenOver', {}, "taken over after the previous worker's lease expired"],
+      ]);
+      const failedOver = reason('history.launchFailedNext', { provider: 'east', detail: 'quota exceeded', next: 'west' });
+      await store.transition({ id: 'c1', from: ['CREATING'], to: 'LAUNCH_PENDING', reason: failedOver, actor: 'worker:d', now });
+      assert.deepEqual((await said('c1')).at(-1), [
+        'history.launchFailedNext',
+        { provider: 'east', detail: 'quota exceeded', next: 'west' },
+        "Launch failed on provider 'east': quota exceeded; trying 'west' next",
+      ]);
+      await store.recordStaffAction({ id: 's1', what: budgetExtended(5400, 'retake'), actor: 'instructor:tess', now });
+      assert.deepEqual((await said('s1')).at(-1), [
+        'history.budgetExtendedNote',
+        { hours: 1, minutes: 30, seconds: 0, note: 'retake' },
+        'added 1 h 30 min of lab time to the budget (retake)',
+      ]);
+      const late = new Date(now.getTime() + 3_600_000);
+      await store.update('c2', ['CREATING'], { op_deadline: now }, now);
+      const timedOut = await store.timeOut('CREATING', 'The launch did not finish in time.', { now: late, limit: 1, reason: reason('history.watchdog'), actor: 'watchdog' });
+      assert.equal(timedOut.length, 1);
+      assert.deepEqual((await said(timedOut[0]!.id)).at(-1), ['history.watchdog', {}, 'timed out (watchdog)']);
+    });
+
+    test('an entry written before migration 017 has no key and reads as its stored text; a key never goes without its values', async () => {
+      await t.db.query(`INSERT INTO stack_events (stack_id, from_state, to_state, reason, actor, at, kind) VALUES ('s1', 'READY', 'READY', 'an old note', 'operator:ada', now(), 'staff_action')`);
+      const old = (await store.events('s1')).at(-1)!;
+      assert.deepEqual([old.reason, old.reasonKey, old.reasonValues], ['an old note', null, null]);
+      await assert.rejects(
+        t.db.query(`INSERT INTO stack_events (stack_id, from_state, to_state, reason, reason_key, actor, at, kind) VALUES ('s1', 'READY', 'READY', 'x', 'history.tookOver', 'operator:ada', now(), 'staff_action')`),
+        /stack_events_reason_said_check/,
+      );
     });
   });
 }

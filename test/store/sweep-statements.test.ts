@@ -6,6 +6,7 @@ import { STATES } from '../../src/domain/states.ts';
 import { reaper, suspender } from '../../src/services/sweeps.ts';
 import { BACKENDS, freshDatabase, postgresAvailable, type TestDatabase } from '../support/databases.ts';
 import { skipUnless } from '../support/prerequisite.ts';
+import { reason } from '../../src/infra/i18n/history-reasons.ts';
 
 const pgUp = await postgresAvailable();
 const now = new Date('2026-03-01T10:00:00Z');
@@ -120,7 +121,7 @@ for (const backend of BACKENDS) {
       const candidates = (await store.suspendCandidates(now, 100_000)).filter((c) => c.stack.id === 'cas-idle');
       assert.equal(nextAction(candidates[0]!.stack, now), 'suspend');
       await store.touchReady(['cas-idle'], [now]);
-      assert.deepEqual(await store.requestSuspend(candidates.map((c) => ({ ...c, reason: 'idle' })), { now, actor: 'suspender' }), []);
+      assert.deepEqual(await store.requestSuspend(candidates.map((c) => ({ ...c, reason: reason('history.idle') })), { now, actor: 'suspender' }), []);
       assert.equal((await store.get('cas-idle'))!.state, 'READY');
       assert.deepEqual(await store.events('cas-idle'), []);
     });
@@ -152,7 +153,7 @@ for (const backend of BACKENDS) {
         { id: 'retry-3', state: 'SUSPEND_FAILED', attempts: 3, last_activity_at: at(-100), state_changed_at: at(-3000) },
       ]);
       const retry = (when: Date) =>
-        store.retryFailed('SUSPEND_FAILED', { now: when, limit: 10, maxAttempts: 3, backoffSeconds: 60, reason: 'retrying a failed suspend', actor: 'suspender' });
+        store.retryFailed('SUSPEND_FAILED', { now: when, limit: 10, maxAttempts: 3, backoffSeconds: 60, reason: reason('history.retrySuspend'), actor: 'suspender' });
       assert.deepEqual(await retry(now), [], 'retried before its back-off (60 s x 1 attempt) passed');
       const moved = await retry(new Date(now.getTime() + 31_000));
       assert.deepEqual(moved.map((s) => [s.id, s.state]), [['retry-1', 'SUSPEND_PENDING']]);
@@ -178,7 +179,7 @@ for (const backend of BACKENDS) {
       const active = (await store.get('shelve-active'))!;
       assert.equal(active.shelveAt?.getTime(), new Date(at(2900)!).getTime(), 'its deadline is last activity + shelve_after');
       assert.equal((await store.get('shelve-never'))!.shelveAt, null, 'a stack that never shelves has no deadline, however old');
-      const retry = (when: Date) => store.retryFailed('SHELVE_FAILED', { now: when, limit: 10, maxAttempts: 3, backoffSeconds: 60, reason: 'retrying a failed shelve', actor: 'suspender' });
+      const retry = (when: Date) => store.retryFailed('SHELVE_FAILED', { now: when, limit: 10, maxAttempts: 3, backoffSeconds: 60, reason: reason('history.retryShelve'), actor: 'suspender' });
       assert.deepEqual(await retry(now), [], 'retried before its back-off');
       assert.deepEqual((await retry(new Date(now.getTime() + 60_000))).map((s) => [s.id, s.state]), [['shelve-failed', 'SHELVE_PENDING']]);
     });
@@ -189,7 +190,7 @@ for (const backend of BACKENDS) {
         { id: 'on-time', state: 'CREATING', attempts: 0, last_activity_at: at(-100), op_deadline: at(1), state_changed_at: at(-900) },
       ]);
       await t.db.query(`UPDATE stacks SET lease_owner = 'w1', lease_until = $1 WHERE id IN ('late', 'on-time')`, [at(60)]);
-      const moved = await store.timeOut('CREATING', 'The launch did not finish in time.', { now, limit: 10, reason: 'timed out (watchdog)', actor: 'watchdog' });
+      const moved = await store.timeOut('CREATING', 'The launch did not finish in time.', { now, limit: 10, reason: reason('history.watchdog'), actor: 'watchdog' });
       assert.deepEqual(moved.map((s) => s.id), ['late']);
       const late = (await store.get('late'))!;
       assert.deepEqual([late.state, late.error, late.errorCode, late.attempts, late.leaseOwner], ['LAUNCH_FAILED', 'The launch did not finish in time.', 'TIMEOUT', 1, null]);

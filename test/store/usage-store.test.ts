@@ -11,6 +11,7 @@ import { segments, usageSeconds } from '../../src/domain/billing.ts';
 import { suspender } from '../../src/services/sweeps.ts';
 import { BACKENDS, freshDatabase, postgresAvailable, type TestDatabase } from '../support/databases.ts';
 import { skipUnless } from '../support/prerequisite.ts';
+import { reason } from '../../src/infra/i18n/history-reasons.ts';
 
 const pgUp = await postgresAvailable();
 const t0 = new Date('2026-04-01T10:00:00Z');
@@ -50,12 +51,12 @@ for (const backend of BACKENDS) {
         'test',
       );
       await stacks.claim({ worker: 'w', now: at(10), leaseUntil: at(70), limit: 10, suspendTaskTimeout: 900, deleteTaskTimeout: 900 });
-      await stacks.transition({ id: stack.id, from: ['CREATING'], to: 'READY', reason: 'created', actor: 'w', now: at(20) });
+      await stacks.transition({ id: stack.id, from: ['CREATING'], to: 'READY', reason: reason('history.created'), actor: 'w', now: at(20) });
       await stacks.touchReady([stack.id], [at(1000)]);
       // The suspender's sweep, 120 s after the last activity.
       await suspender(stacks, at(1120), { batch: 10, deleteAttempts: 0, suspendAttempts: 0, retryBackoff: 0 });
       await stacks.claim({ worker: 'w', now: at(1121), leaseUntil: at(1200), limit: 10, suspendTaskTimeout: 900, deleteTaskTimeout: 900 });
-      await stacks.transition({ id: stack.id, from: ['SUSPENDING'], to: 'SUSPENDED', reason: 'suspended', actor: 'w', now: at(1130) });
+      await stacks.transition({ id: stack.id, from: ['SUSPENDING'], to: 'SUSPENDED', reason: reason('history.suspended'), actor: 'w', now: at(1130) });
       const history = (await usage.histories([stack.id, 'none'], at(5000))).get(stack.id)!;
       assert.deepEqual(
         history.map((e) => [e.toState, e.activityAt?.toISOString()]),

@@ -8,6 +8,9 @@ export const SAMPLE_VALUES: Record<string, string | number | Date> = {
   message: 'The stack is busy.', detail: 'SUSPENDING', command: 'stacklab operator add <name>', health: 'degraded', capacity: 10, last: '12/2/26, 3:04 PM', id: 'shell',
   providers: 'local', page: 2, learner: 'Ada', action: 'suspend', done: 1, messages: 'No.', actor: 'operator:ada', scoredAt: '12/2/26, 3:04 PM', start: '12/2/26, 3:00 PM',
   end: '3:04 PM', server: 'server-1', checks: '2/3 (67%)', shown: 5, known: 'RUNNING, SUSPENDED', confirm: 3,
-  // The console's OIDC sign-in (console.signInWith, console.oidc*): the OpenID provider's name.
-  provider: 'Example SSO',
+  // The console's OIDC sign-in (console.signInWith, console.oidc*) names the OpenID provider; the history's
+  // reasons (history.*) a cloud: one `provider` serves both.
+  // The history's reasons (history.*, src/infra/i18n/history-reasons.ts): dates as epoch milliseconds, as stored.
+  code: 'PROVIDER_FULL', used: 3600, budgetSeconds: 7200, provider: 'east', providerStack: 'stacklab-a-1', providerStackId: 'f00d', next: 'west',
+  why: 'stale', started: Date.UTC(2026, 11, 2, 15, 4), hours: 1, minutes: 30, note: 'retake',
 };

@@ -31,7 +31,8 @@ function timeline(events: StackEventItem[]): HTMLElement {
           : // State codes read left to right whatever the page's direction.
             h('span', { class: 'transition', translate: 'no', dir: 'ltr' }, `${e.fromState ?? '—'} → ${e.toState}`),
         ' ',
-        h('span', { class: 'reason', translate: 'no' }, e.reason),
+        // The reason in the page's language from its catalogue key; an entry older than the keys (migration 017) as stored.
+        e.reasonKey ? h('span', { class: 'reason' }, t(e.reasonKey, e.reasonValues ?? {})) : h('span', { class: 'reason', translate: 'no' }, e.reason),
         ' ',
         h('span', { class: 'actor' }, t('console.by', { actor: e.actor })),
       ),

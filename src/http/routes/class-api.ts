@@ -14,6 +14,7 @@ import type { Stack } from '../../domain/stack.ts';
 import type { StackState } from '../../domain/states.ts';
 import { AppError } from '../../errors/api-errors.ts';
 import { sentence } from '../../errors/sentence.ts';
+import { reason } from '../../infra/i18n/history-reasons.ts';
 import { PROTOCOL, TOKEN_PROTOCOL_PREFIX, signConnectionToken } from '../../gateway/connection-token.ts';
 import { attachRuns } from '../../recordings/attach-runs.ts';
 import { classBudgets } from '../../services/class-budgets.ts';
@@ -44,7 +45,10 @@ export interface StaffActionItem {
   at: Date;
   /** The state the stack was in (a staff action moves none). */
   state: StackState;
+  /** What was done, in English (as the history stores it), and as its catalogue key and values (null before migration 017). */
   what: string;
+  whatKey: string | null;
+  whatValues: Record<string, string | number> | null;
   actor: string;
 }
 
@@ -150,7 +154,9 @@ export function classApi(ctx: AppContext) {
       const session = instructorOf(request);
       const stack = await classStack(ctx, session, request.params.id);
       const events = await ctx.stacks.events(stack.id);
-      const actions: StaffActionItem[] = events.filter((e) => e.kind === 'staff_action').map((e) => ({ at: e.at, state: e.toState, what: e.reason, actor: e.actor }));
+      const actions: StaffActionItem[] = events
+        .filter((e) => e.kind === 'staff_action')
+        .map((e) => ({ at: e.at, state: e.toState, what: e.reason, whatKey: e.reasonKey, whatValues: e.reasonValues, actor: e.actor }));
       return { actions };
     });
 
@@ -161,12 +167,14 @@ export function classApi(ctx: AppContext) {
     app.get<IdParams>('/api/v1/class/recordings/:id', async (request, reply) => {
       const session = instructorOf(request);
       const recording = await ctx.recordings.store.get(request.params.id);
-      if (!recording || recording.context !== session.context) throw new AppError('NOT_FOUND', `recording '${request.params.id}' is not in ${session.context}`);
+      if (!recording || recording.context !== session.context) {
+        throw new AppError('NOT_FOUND', `recording '${request.params.id}' is not in ${session.context}`, { message: sentence('error.NOT_FOUND.noSuchRecording') });
+      }
       const text = await ctx.recordings.read(recording).catch(() => {
         throw new AppError('NOT_FOUND', `recording ${recording.id}: file ${recording.file} is gone`, { message: sentence('error.NOT_FOUND.recordingGone') });
       });
       await ctx.stacks
-        .recordStaffAction(recording.stackId, `played the terminal recording started ${recording.startedAt.toISOString()} (${recording.server})`, instructorActor(session))
+        .recordStaffAction(recording.stackId, reason('history.playedRecording', { started: recording.startedAt.getTime(), server: recording.server }), instructorActor(session))
         .catch((error: Error) => request.log.info({ err: error.message, recording: recording.id }, 'class: recording played, stack gone from the history'));
       return reply.type('application/x-asciicast; charset=utf-8').header('cache-control', 'no-store').send(text);
     });

@@ -14,9 +14,10 @@ import { frameAncestors, pageCsp } from '../frame-policy.ts';
 import { messagesScript, withMarkup } from '../page-i18n.ts';
 import { requestLocale } from '../request-locale.ts';
 import { escapeHtml } from './learner-page.ts';
+import { STAFF_ACTION_REASONS } from '../../infra/i18n/history-reasons.ts';
 
-/** The catalogue keys web/class-page.ts and its parts format in the browser (web/api-client.ts's errors too). */
-const CLASS_SCRIPT_MESSAGES = ['class.', 'lab.network', 'lab.httpStatus'];
+/** The catalogue keys web/class-page.ts and its parts format in the browser (web/api-client.ts's errors too, the history dialog's staff actions). */
+const CLASS_SCRIPT_MESSAGES = ['class.', 'lab.network', 'lab.httpStatus', ...STAFF_ACTION_REASONS];
 
 function shell(locale: string): string {
   const t = translator(locale);

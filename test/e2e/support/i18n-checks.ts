@@ -4,6 +4,7 @@
  * the class view's tests.
  */
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { REPO } from './e2e-world.ts';
 
@@ -116,4 +117,29 @@ const overflowScript = (clipped: string, skipped: string) => `(() => {
 
 export async function overflowing(page: Page, clipped = '#terminal, #desktop', skipped = '#instructions'): Promise<string[]> {
   return page.evaluate(overflowScript(clipped, skipped)) as Promise<string[]>;
+}
+
+/**
+ * The reasons a history shows (the console's timeline, the class view's history dialog): each entry's
+ * text, and whether it is shown as data (inside translate="no": an entry written before the history named
+ * its messages, migration 017, shows its stored English).
+ */
+export async function historyReasons(page: Page, selector: string): Promise<{ text: string; asData: boolean }[]> {
+  return page.evaluate(`[...document.querySelectorAll(${JSON.stringify(selector)})].map((el) => ({ text: el.textContent ?? '', asData: el.closest('[translate="no"]') !== null }))`) as Promise<
+    { text: string; asData: boolean }[]
+  >;
+}
+
+/**
+ * Under a pseudo-locale, every reason that has a key is said through the catalogue (marked ⟦…⟧, the
+ * values it carries still in it), and only the entry written before the keys is shown as stored. Fails
+ * when a reason is shown in the server's English, even as data.
+ */
+export async function assertHistorySaid(page: Page, selector: string, expect: { atLeast: number; includes: string; legacy: string }): Promise<void> {
+  const reasons = await historyReasons(page, selector);
+  const said = reasons.filter((r) => !r.asData);
+  assert.ok(said.length >= expect.atLeast, `only ${said.length} of ${reasons.length} history reasons said through the catalogue: ${JSON.stringify(reasons)}`);
+  for (const r of said) assert.match(r.text, /^⟦[^]*⟧$/, `a history reason not from the catalogue: ${r.text}`);
+  assert.ok(said.some((r) => r.text.includes(expect.includes)), `no reason carries its value "${expect.includes}": ${JSON.stringify(said)}`);
+  assert.deepEqual(reasons.filter((r) => r.asData).map((r) => r.text), [expect.legacy], 'an entry from before migration 017 shows its stored text, as data');
 }
