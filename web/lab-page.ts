@@ -81,13 +81,19 @@ function describeError(error: unknown): string {
   return t('lab.unexpected');
 }
 
+/** A failure's words as a sentence of the page's language, unless they end one already (a provider's own often do). */
+function asSentence(text: string): string {
+  return /[.!?。！？]$/.test(text.trim()) ? text.trim() : t('lab.failureSentence', { failure: text.trim() });
+}
+
 /** What went wrong (the provider's own words, which are not translated) and what to do, in the page's language. */
 function failureText(stack: StackView): string | null {
   if (stack.phase !== 'failed') return null;
   // A full or gone provider changes the advice whatever the state: start fresh elsewhere rather than wait.
   const key = `todo.${stack.errorCode ?? stack.state}`;
   const todo = t(key);
-  return [stack.failure, todo === key ? null : todo].filter(Boolean).join(' ') || null;
+  const failure = stack.failureSaid ? asSentence(t(stack.failureSaid.key, stack.failureSaid.values)) : stack.failure;
+  return [failure, todo === key ? null : todo].filter(Boolean).join(' ') || null;
 }
 
 function update(next: StackView): void {

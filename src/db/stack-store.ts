@@ -224,6 +224,17 @@ export class StackStore {
     return rows[0] ? new Date(rows[0].at) : null;
   }
 
+  /** The catalogue key and values of the entry that put the stack in `state` last (its failure, for a failed stack). */
+  async reasonInto(stackId: string, state: StackState): Promise<Pick<StackEvent, 'reasonKey' | 'reasonValues'> | null> {
+    const rows = await this.db.query<EventRow>(
+      `SELECT * FROM stack_events WHERE stack_id = $1 AND kind = 'transition' AND to_state = $2 ORDER BY id DESC LIMIT 1`,
+      [stackId, state],
+    );
+    if (!rows[0]) return null;
+    const { reasonKey, reasonValues } = toEvent(rows[0]);
+    return reasonKey ? { reasonKey, reasonValues } : null;
+  }
+
   async events(stackId: string): Promise<StackEvent[]> {
     const rows = await this.db.query<EventRow>('SELECT * FROM stack_events WHERE stack_id = $1 ORDER BY id', [stackId]);
     return rows.map(toEvent);

@@ -15,7 +15,7 @@ import { holdsLearnerSlot, type LearnerLimits } from '../domain/learner-limits.t
 import { addSeconds } from '../domain/policy.ts';
 import type { Stack, StackEvent, StackSecrets } from '../domain/stack.ts';
 import { reason, reasonText, type HistoryReason } from '../infra/i18n/history-reasons.ts';
-import { canTransition, isIn, type StackState } from '../domain/states.ts';
+import { canTransition, FAILED_STATES, isIn, type StackState } from '../domain/states.ts';
 import { AppError } from '../errors/api-errors.ts';
 import { stackNameFor } from '../providers/stack-names.ts';
 import { ActivityLedger } from './activity-ledger.ts';
@@ -184,6 +184,11 @@ export class StackService {
 
   list(filter: StackFilter): Promise<Stack[]> {
     return this.store.list(filter);
+  }
+
+  /** Why a failed stack failed, as a catalogue key and values (null when it is not failed, or failed before migration 017). */
+  async failureReason(stack: Stack): Promise<Pick<StackEvent, 'reasonKey' | 'reasonValues'> | null> {
+    return isIn(stack.state, FAILED_STATES) ? this.store.reasonInto(stack.id, stack.state) : null;
   }
 
   async events(id: string): Promise<StackEvent[]> {

@@ -13,4 +13,6 @@ export const SAMPLE_VALUES: Record<string, string | number | Date> = {
   // The history's reasons (history.*, src/infra/i18n/history-reasons.ts): dates as epoch milliseconds, as stored.
   code: 'PROVIDER_FULL', used: 3600, budgetSeconds: 7200, provider: 'east', providerStack: 'stacklab-a-1', providerStackId: 'f00d', next: 'west',
   why: 'stale', started: Date.UTC(2026, 11, 2, 15, 4), hours: 1, minutes: 30, note: 'retake',
+  // lab.failureSentence: a failure's words, made a sentence.
+  failure: 'Launch failed',
 };

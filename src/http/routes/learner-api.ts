@@ -85,6 +85,7 @@ export function learnerApi(ctx: AppContext) {
     // ride along: the page's status poll is how a desktop's learner hears of them.
     const view = async (stack: Stack) => ({
       ...(await plainView(stack)),
+      failureSaid: await ctx.stacks.failureReason(stack).then((r) => (r?.reasonKey ? { key: r.reasonKey, values: r.reasonValues ?? {} } : null)),
       usage: usageView(await ctx.stacks.budgets.status(stack, now(), stack.id)),
       desktopWatch: ctx.desktopWatchers.presence(stack.id) ?? null,
     });

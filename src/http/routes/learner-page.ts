@@ -19,7 +19,7 @@ export function escapeHtml(text: string): string {
 }
 
 /** The catalogue keys web/lab-page.ts formats in the browser; the rest of the shell is formatted here. */
-const PAGE_SCRIPT_MESSAGES = ['page.title', 'badge.', 'title.', 'state.', 'todo.', 'lab.', 'screen.', 'check.'];
+const PAGE_SCRIPT_MESSAGES = ['page.title', 'badge.', 'title.', 'state.', 'todo.', 'lab.', 'screen.', 'check.', 'history.'];
 
 function labPageHtml(labId: string, title: string, demo: boolean, locale: string): string {
   const t = translator(locale);

@@ -27,6 +27,12 @@ export interface StackView {
   error: string | null;
   /** The failure as the provider reported it, untranslated; null unless the stack failed. */
   failure: string | null;
+  /**
+   * The same failure as a history catalogue key and its values, for the page to say in its language (the
+   * provider's own words stay as they are, inside the values); null when the failure predates the keys.
+   * Absent from the keepalive's answer (a failed stack is not kept alive).
+   */
+  failureSaid?: { key: string; values: Record<string, string | number> } | null;
   /** What kind of failure (docs/errors.md), when the page has its own advice for it; null otherwise. */
   errorCode: 'PROVIDER_FULL' | 'PROVIDER_GONE' | null;
   action: 'none' | 'resume' | 'retry' | 'reset';
