@@ -143,6 +143,9 @@ const TOUCH_READY = `UPDATE stacks s SET last_activity_at = GREATEST(s.last_acti
       (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed, ${ACTIVITY_ONLY}
  WHERE s.id = v.id AND s.state = 'READY'`;
 
+/** A stack a worker claimed: the state it was claimed from, and when its operation was requested when the claim can tell (else null). */
+export type ClaimedStack = Stack & { claimedFrom: StackState; requestedAt: Date | null };
+
 export class StackStore {
   constructor(private readonly db: Queryable) {}
 
@@ -325,14 +328,14 @@ export class StackStore {
     deleteTaskTimeout: number;
     /** Seconds a shelve or unshelve may take (default: the suspend's): an unshelve boots each server again. */
     shelveTaskTimeout?: number;
-  }): Promise<Array<Stack & { claimedFrom: StackState }>> {
+  }): Promise<ClaimedStack[]> {
     for (const [from, to] of Object.entries(CLAIM_TARGET)) assertTransitions([from as PendingState], to);
     const cases = Object.entries(CLAIM_TARGET)
       .map(([from, to]) => `WHEN '${from}' THEN '${to}'`)
       .join(' ');
-    const rows = await this.db.query<StackRow & { prev_state: StackState }>(
+    const rows = await this.db.query<StackRow & { prev_state: StackState; requested_at: Date | string }>(
       `WITH c AS (
-         SELECT id, state FROM stacks
+         SELECT id, state, state_changed_at AS requested_at FROM stacks
          WHERE state = ANY($1::text[]) OR (state = ANY($2::text[]) AND (lease_until IS NULL OR lease_until < $3))
          ORDER BY state_changed_at LIMIT $5 FOR UPDATE SKIP LOCKED),
        moved AS (
@@ -346,7 +349,7 @@ export class StackStore {
              WHEN c.state IN ('SHELVE_PENDING', 'UNSHELVE_PENDING') THEN $3 + make_interval(secs => $9)
              ELSE $3 + make_interval(secs => $6) END,
            lease_owner = $4, lease_until = $8, updated_at = $3
-         FROM c WHERE s.id = c.id RETURNING ${stackColumns('s')}, c.state AS prev_state),
+         FROM c WHERE s.id = c.id RETURNING ${stackColumns('s')}, c.state AS prev_state, c.requested_at),
        ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, reason_key, reason_values, actor, at, activity_at)
               SELECT id, prev_state, state,
                      CASE WHEN prev_state = state THEN $10 ELSE $13 END,
@@ -368,7 +371,14 @@ export class StackStore {
         ...CLAIMED,
       ],
     );
-    return rows.map((row) => ({ ...toStack(row), claimedFrom: row.prev_state }));
+    return rows.map((row) => ({
+      ...toStack(row),
+      claimedFrom: row.prev_state,
+      // A pending row's state_changed_at is when it entered that state: when the work was asked for. Not
+      // for a take-over (the request is further back), nor a launch, which may have re-entered
+      // LAUNCH_PENDING from CREATING on a failover and began at its first entry.
+      requestedAt: row.prev_state !== row.state && row.prev_state !== 'LAUNCH_PENDING' ? new Date(row.requested_at) : null,
+    }));
   }
 
   /**

@@ -8,6 +8,8 @@ export interface TransitionEvent {
   from: StackState | null;
   to: StackState;
   reason: string;
+  /** When the operation this transition ends was requested, when the emitter knows it (a worker's claim read it); else it is read from the event log. */
+  requestedAt?: Date | null;
 }
 
 export interface CheckCompletedEvent {

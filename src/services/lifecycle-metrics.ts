@@ -64,7 +64,8 @@ export function measureLifecycle(deps: LifecycleMetricsDeps): LifecycleMeasure {
     const { stack } = event;
     const provider = stack.provider ?? 'none';
     if (outcome === 'failed') failures.inc({ operation, provider, code: stack.errorCode ?? 'UNKNOWN' });
-    const started = await deps.store.enteredAt(stack.id, REQUESTED_BY[from], from === 'CREATING' ? 'CREATING' : undefined);
+    // A worker's own operation carries its request time from the claim; anything else (a watchdog timeout, a launch) reads the log.
+    const started = event.requestedAt ?? (await deps.store.enteredAt(stack.id, REQUESTED_BY[from], from === 'CREATING' ? 'CREATING' : undefined));
     if (!started) return;
     const seconds = Math.max(0, (stack.stateChangedAt.getTime() - started.getTime()) / 1000);
     durations.observe({ operation, provider, lab: stack.lab, outcome }, seconds);

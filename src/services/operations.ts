@@ -17,13 +17,13 @@ import type { LabCatalog } from '../domain/lab-catalog.ts';
 import type { ProviderRegistry } from '../providers/provider-registry.ts';
 import type { LifecycleHooks } from './lifecycle-hooks.ts';
 import type { Database } from '../db/database.ts';
-import { StackStore, type StackChanges } from '../db/stack-store.ts';
+import { StackStore, type ClaimedStack, type StackChanges } from '../db/stack-store.ts';
 import type { Lab, LabProvider } from '../domain/lab.ts';
 import { addSeconds } from '../domain/policy.ts';
 import { effectiveShelveAfter } from '../domain/dormancy.ts';
 import type { Stack, StackSecrets } from '../domain/stack.ts';
 import { actionFailed, reason, reasonText, reportedOr, type HistoryReason } from '../infra/i18n/history-reasons.ts';
-import { OCCUPYING_STATES, OUTCOME, type InProgressState, type StackState } from '../domain/states.ts';
+import { CLAIM_TARGET, OCCUPYING_STATES, OUTCOME, type InProgressState, type PendingState, type StackState } from '../domain/states.ts';
 import { parseTemplate } from '../templates/parse.ts';
 import { ProviderError, type ParameterValue, type Provider, type ProviderAction, type ProviderStack, type StackRef } from '../providers/provider.ts';
 import type { Clock } from '../infra/clock.ts';
@@ -151,7 +151,11 @@ export class Operations {
       guard: this.guard(),
     });
     if (!moved) throw new LeaseLost();
-    this.deps.events.emit('stack.transition', { stack: moved, from, to: target, reason: text });
+    // The stack as claimed knows when its operation was requested (StackStore.claim), so the metrics need
+    // not ask the store; only while it is still in the state it was claimed into (not a later step's).
+    const claimed = stack as Partial<ClaimedStack>;
+    const requestedAt = claimed.claimedFrom && CLAIM_TARGET[claimed.claimedFrom as PendingState] === from ? (claimed.requestedAt ?? null) : null;
+    this.deps.events.emit('stack.transition', { stack: moved, from, to: target, reason: text, requestedAt });
     return moved;
   }
 

@@ -15,7 +15,7 @@ import { holdsLearnerSlot, type LearnerLimits } from '../domain/learner-limits.t
 import { addSeconds } from '../domain/policy.ts';
 import type { Stack, StackEvent, StackSecrets } from '../domain/stack.ts';
 import { reason, reasonText, type HistoryReason } from '../infra/i18n/history-reasons.ts';
-import { canTransition, FAILED_STATES, isIn, type StackState } from '../domain/states.ts';
+import { canTransition, FAILED_STATES, isIn, STATES, type StackState } from '../domain/states.ts';
 import { AppError } from '../errors/api-errors.ts';
 import { stackNameFor } from '../providers/stack-names.ts';
 import { ActivityLedger } from './activity-ledger.ts';
@@ -63,6 +63,9 @@ const DELETABLE: readonly StackState[] = [
 
 /** Times a launch or reset re-reads the stack when another request moved it in between. */
 const RACE_RETRIES = 5;
+
+/** Every state a stack that still exists can be in. */
+const LIVE_STATES = STATES.filter((state) => state !== 'DELETED');
 
 /** About 1 KB a stack; beyond this many in use at once, keepalives for the rest wait for their write. */
 const READY_CACHE_CAPACITY = 20_000;
@@ -225,9 +228,12 @@ export class StackService {
    */
   async launch(req: LaunchRequest): Promise<Stack> {
     const lab = this.lab(req.lab);
-    const suspendBy = await this.admitBudget(req);
+    // The budget and the learner's stack are read side by side: a come-back then waits for two round trips
+    // in a row, not three. The stack read early is only a guess, as any read is: every move below is a
+    // compare-and-set on the state read, and a lost race reads again.
+    const [suspendBy, first] = await Promise.all([this.admitBudget(req), this.store.findByKey(req.learner, req.context, req.lab)]);
     for (let attempt = 0; attempt < RACE_RETRIES; attempt++) {
-      const existing = await this.store.findByKey(req.learner, req.context, req.lab);
+      const existing = attempt === 0 ? first : await this.store.findByKey(req.learner, req.context, req.lab);
       const next =
         existing && !RELAUNCHABLE.includes(existing.state) ? await this.comeBack(existing, req.actor, suspendBy) : await this.launchCounted(req, lab, existing, suspendBy);
       if (next) return next;
@@ -403,10 +409,9 @@ export class StackService {
    */
   async depart(id: string, graceSeconds: number): Promise<Stack | null> {
     if (graceSeconds <= 0) return null;
-    const stack = await this.store.get(id);
-    if (!stack || stack.state === 'DELETED') return null;
     const now = this.deps.clock.now();
-    return this.store.update(id, [stack.state], { departed_at: now, departure_suspend_at: addSeconds(now, graceSeconds) }, now);
+    // One statement in any state but DELETED: it changes no state, so it needs no read of the state first.
+    return this.store.update(id, LIVE_STATES, { departed_at: now, departure_suspend_at: addSeconds(now, graceSeconds) }, now);
   }
 
   async requestSuspend(id: string, actor: string): Promise<Stack> {

@@ -11,7 +11,7 @@ import type { ProviderRegistry } from '../providers/provider-registry.ts';
 import type { StackStore, SweepCandidate } from '../db/stack-store.ts';
 import { nextAction, type Decision } from '../domain/policy.ts';
 import type { Stack } from '../domain/stack.ts';
-import { reason } from '../infra/i18n/history-reasons.ts';
+import { reason, type HistoryReason } from '../infra/i18n/history-reasons.ts';
 import type { InProgressState } from '../domain/states.ts';
 import { STACK_NAME_PREFIX, type ProviderStackSummary } from '../providers/provider.ts';
 import { isLegacyStackName, isOwnStackName } from '../providers/stack-names.ts';
@@ -67,57 +67,60 @@ function judge(candidates: readonly SweepCandidate[], now: Date, decision: Decis
 export function suspender(store: StackStore, now: Date, s: SweepSettings): Promise<SweepStats> {
   return timed('suspender', async () => {
     const actor = 'suspender';
-    const idle = judge(await store.suspendCandidates(now, s.batch), now, 'suspend', ['delete']);
-    const suspended = await store.requestSuspend(
-      idle.chosen.map((c) => ({ ...c, reason: c.stack.suspendBy !== null && c.stack.suspendBy <= now ? BUDGET_REASON : IDLE_REASON })),
-      { now, actor },
-    );
-    await store.reviewSuspendAt(
-      idle.inUse.map(({ stack, version }) => ({
-        id: stack.id,
-        version,
-        review: stack.suspendAt,
-        // Activity since the departure cancels it for good (isDeparted); cleared, it stops being a candidate.
-        clearDeparture: stack.departureSuspendAt !== null && stack.departureSuspendAt <= now,
-      })),
-    );
-    const dormant = judge(await store.shelveCandidates(now, s.batch), now, 'shelve', ['delete']);
-    const shelved = await store.requestShelve(dormant.chosen.map((c) => ({ ...c, reason: DORMANT_REASON })), { now, actor });
-    await store.reviewShelveAt(dormant.inUse.map(({ stack, version }) => ({ id: stack.id, version, review: stack.shelveAt })));
-    const retried = await store.retryFailed('SUSPEND_FAILED', {
-      now,
-      limit: s.batch,
-      maxAttempts: s.suspendAttempts,
-      backoffSeconds: s.retryBackoff,
-      reason: reason('history.retrySuspend'),
-      actor,
-    });
-    const reshelved = await store.retryFailed('SHELVE_FAILED', {
-      now,
-      limit: s.batch,
-      maxAttempts: s.suspendAttempts,
-      backoffSeconds: s.retryBackoff,
-      reason: reason('history.retryShelve'),
-      actor,
-    });
-    return { acted: suspended.length + shelved.length + retried.length + reshelved.length };
+    // The four parts touch disjoint rows (READY, SUSPENDED, SUSPEND_FAILED, SHELVE_FAILED stacks), so they
+    // run side by side: a sweep then waits for its longest part (three round trips), not for the sum of
+    // all of them (up to eight), which is most of its time on a loaded machine.
+    const idleTier = async () => {
+      const idle = judge(await store.suspendCandidates(now, s.batch), now, 'suspend', ['delete']);
+      const suspended = await store.requestSuspend(
+        idle.chosen.map((c) => ({ ...c, reason: c.stack.suspendBy !== null && c.stack.suspendBy <= now ? BUDGET_REASON : IDLE_REASON })),
+        { now, actor },
+      );
+      await store.reviewSuspendAt(
+        idle.inUse.map(({ stack, version }) => ({
+          id: stack.id,
+          version,
+          review: stack.suspendAt,
+          // Activity since the departure cancels it for good (isDeparted); cleared, it stops being a candidate.
+          clearDeparture: stack.departureSuspendAt !== null && stack.departureSuspendAt <= now,
+        })),
+      );
+      return suspended;
+    };
+    const dormantTier = async () => {
+      const dormant = judge(await store.shelveCandidates(now, s.batch), now, 'shelve', ['delete']);
+      const shelved = await store.requestShelve(dormant.chosen.map((c) => ({ ...c, reason: DORMANT_REASON })), { now, actor });
+      await store.reviewShelveAt(dormant.inUse.map(({ stack, version }) => ({ id: stack.id, version, review: stack.shelveAt })));
+      return shelved;
+    };
+    const retry = (failed: 'SUSPEND_FAILED' | 'SHELVE_FAILED', why: HistoryReason) =>
+      store.retryFailed(failed, { now, limit: s.batch, maxAttempts: s.suspendAttempts, backoffSeconds: s.retryBackoff, reason: why, actor });
+    const moved = await Promise.all([idleTier(), dormantTier(), retry('SUSPEND_FAILED', reason('history.retrySuspend')), retry('SHELVE_FAILED', reason('history.retryShelve'))]);
+    return { acted: moved.reduce((sum, stacks) => sum + stacks.length, 0) };
   });
 }
 
 /** Stacks unused past their delete age (domain/policy.ts isAbandoned) -> DELETE_PENDING; failed deletes retried up to delete_attempts. */
 export function reaper(store: StackStore, now: Date, s: SweepSettings): Promise<SweepStats> {
   return timed('reaper', async () => {
-    const abandoned = judge(await store.deleteCandidates(now, s.batch), now, 'delete');
-    const deleted = await store.requestDelete(abandoned.chosen.map((c) => ({ ...c, reason: reason('history.abandoned') })), { now, actor: 'reaper' });
-    await store.reviewDeleteBy(abandoned.inUse.map(({ stack, version }) => ({ id: stack.id, version, review: stack.deleteBy })));
-    const retried = await store.retryFailed('DELETE_FAILED', {
-      now,
-      limit: s.batch,
-      maxAttempts: s.deleteAttempts,
-      backoffSeconds: s.retryBackoff,
-      reason: reason('history.retryDelete'),
-      actor: 'reaper',
-    });
+    // Abandoned stacks are never DELETE_FAILED (ABANDONABLE_STATES), so the two parts run side by side, as the suspender's do.
+    const abandonedTier = async () => {
+      const abandoned = judge(await store.deleteCandidates(now, s.batch), now, 'delete');
+      const deleted = await store.requestDelete(abandoned.chosen.map((c) => ({ ...c, reason: reason('history.abandoned') })), { now, actor: 'reaper' });
+      await store.reviewDeleteBy(abandoned.inUse.map(({ stack, version }) => ({ id: stack.id, version, review: stack.deleteBy })));
+      return deleted;
+    };
+    const [deleted, retried] = await Promise.all([
+      abandonedTier(),
+      store.retryFailed('DELETE_FAILED', {
+        now,
+        limit: s.batch,
+        maxAttempts: s.deleteAttempts,
+        backoffSeconds: s.retryBackoff,
+        reason: reason('history.retryDelete'),
+        actor: 'reaper',
+      }),
+    ]);
     return { acted: deleted.length + retried.length };
   });
 }

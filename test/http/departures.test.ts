@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { signDepartureToken } from '../../src/http/departure-token.ts';
 import { issueSession } from '../../src/http/session.ts';
+import { roundTrips } from '../support/round-trips.ts';
 import { testApp, type TestApp } from '../support/test-runtime.ts';
 
 describe('POST /api/v1/departures', () => {
@@ -33,6 +34,18 @@ describe('POST /api/v1/departures', () => {
     assert.equal(stack.departedAt?.getTime(), now.getTime());
     assert.equal(stack.departureSuspendAt?.getTime(), now.getTime() + 45_000);
     assert.equal((await beacon(JSON.stringify({ token }), 'application/json')).statusCode, 204, 'JSON {token} is taken too');
+  });
+
+  test('a beacon waits for two store round trips in a row: the route reads the stack, the departure is one write', async () => {
+    const answer = await t.app.inject({ method: 'POST', url: `/api/v1/me/stacks/${stackId}/departure-token`, headers: { authorization: `Bearer ${session}` } });
+    const { token } = answer.json<{ token: string }>();
+    t.rt.clock.advance(5);
+    const now = t.rt.clock.now();
+    const { result, waves } = await roundTrips(t.rt.ctx.db).count(() => beacon(token));
+    assert.equal(result.statusCode, 204);
+    assert.equal((await t.rt.ctx.stacks.get(stackId)).departedAt?.getTime(), now.getTime());
+    // It read the stack a second time before its write; a class's closing tabs waited for that too.
+    assert.equal(waves, 2);
   });
 
   test('the session itself, a forged token or another learner\'s stack are refused', async () => {

@@ -164,5 +164,37 @@ for (const backend of BACKENDS) {
         await server.close();
       }
     });
+
+    test("a worker's suspend and resume are timed from the claim's reading of the request, without a read of the event log each", async () => {
+      const stack = await rt.ctx.stacks.launch({ learner: 'grace', context: 'course-v1:Org+C1+2026', lab: 'demo', actor: 'test' });
+      await settle(rt);
+      await rt.lifecycleMetrics.settled();
+      const before = {
+        suspend: await series(rt, { operation: 'suspend', provider: 'fake', lab: 'demo', outcome: 'ok' }),
+        resume: await series(rt, { operation: 'resume', provider: 'fake', lab: 'demo', outcome: 'ok' }),
+      };
+      const db = rt.ctx.db;
+      const query = db.query.bind(db);
+      let logReads = 0;
+      db.query = (sql, params, options) => {
+        if (sql.includes('FROM stack_events WHERE stack_id = $1 AND kind')) logReads++;
+        return query(sql, params, options);
+      };
+      try {
+        await rt.ctx.stacks.requestSuspend(stack.id, 'test');
+        rt.clock.advance(5);
+        await settle(rt);
+        await rt.ctx.stacks.requestResume(stack.id, 'test');
+        rt.clock.advance(2);
+        await settle(rt);
+        await rt.lifecycleMetrics.settled();
+      } finally {
+        db.query = query;
+      }
+      assert.deepEqual(await series(rt, { operation: 'suspend', provider: 'fake', lab: 'demo', outcome: 'ok' }), { sum: before.suspend.sum + 5, count: before.suspend.count + 1 });
+      assert.deepEqual(await series(rt, { operation: 'resume', provider: 'fake', lab: 'demo', outcome: 'ok' }), { sum: before.resume.sum + 2, count: before.resume.count + 1 });
+      // One statement per operation saved: a class's keepalive-driven suspends and resumes made a tenth of the store's statements.
+      assert.equal(logReads, 0);
+    });
   });
 }

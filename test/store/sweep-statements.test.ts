@@ -7,6 +7,7 @@ import { reaper, suspender } from '../../src/services/sweeps.ts';
 import { BACKENDS, freshDatabase, postgresAvailable, type TestDatabase } from '../support/databases.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { reason } from '../../src/infra/i18n/history-reasons.ts';
+import { roundTrips } from '../support/round-trips.ts';
 
 const pgUp = await postgresAvailable();
 const now = new Date('2026-03-01T10:00:00Z');
@@ -182,6 +183,44 @@ for (const backend of BACKENDS) {
       const retry = (when: Date) => store.retryFailed('SHELVE_FAILED', { now: when, limit: 10, maxAttempts: 3, backoffSeconds: 60, reason: reason('history.retryShelve'), actor: 'suspender' });
       assert.deepEqual(await retry(now), [], 'retried before its back-off');
       assert.deepEqual((await retry(new Date(now.getTime() + 60_000))).map((s) => [s.id, s.state]), [['shelve-failed', 'SHELVE_PENDING']]);
+    });
+
+    test('a sweep waits for three round trips in a row, not one per statement: its independent parts run side by side', async () => {
+      // A day later, with work in every part of both sweeps: an idle stack, one in use past its review
+      // time, a dormant one, one whose shelve review time passed, a failed suspend, shelve and delete.
+      const day = 86_400;
+      await seed(t, [
+        { id: 'rt-idle', state: 'READY', attempts: 0, last_activity_at: at(day - 200), suspend_at: at(day - 80), delete_by: at(day + 100_000), state_changed_at: at(day - 1000) },
+        { id: 'rt-in-use', state: 'READY', attempts: 0, last_activity_at: at(day - 10), suspend_at: at(day - 5), delete_by: at(day + 100_000), state_changed_at: at(day - 1000) },
+        { id: 'rt-dormant', state: 'SUSPENDED', attempts: 0, last_activity_at: at(day - 3001), shelve_after: 3000, shelve_at: at(day - 1), delete_by: at(day + 100_000), state_changed_at: at(day - 3000) },
+        { id: 'rt-shelve-review', state: 'SUSPENDED', attempts: 0, last_activity_at: at(day - 100), shelve_after: 3000, shelve_at: at(day - 10), delete_by: at(day + 100_000), state_changed_at: at(day - 100) },
+        { id: 'rt-suspend-failed', state: 'SUSPEND_FAILED', attempts: 1, last_activity_at: at(day - 100), state_changed_at: at(day - 3000) },
+        { id: 'rt-shelve-failed', state: 'SHELVE_FAILED', attempts: 1, last_activity_at: at(day - 100), state_changed_at: at(day - 3000) },
+        { id: 'rt-abandoned', state: 'SUSPENDED', attempts: 0, last_activity_at: at(day - 5000), delete_by: at(day - 1), state_changed_at: at(day - 5000) },
+        // Its review time passed, but its activity is newer than the delete age (3600 s): the reaper moves its review time.
+        { id: 'rt-kept', state: 'SUSPENDED', attempts: 0, last_activity_at: at(day - 10), delete_by: at(day - 1), state_changed_at: at(day - 5000) },
+        { id: 'rt-delete-failed', state: 'DELETE_FAILED', attempts: 1, last_activity_at: at(day - 100), state_changed_at: at(day - 3000) },
+      ]);
+      const later = new Date(now.getTime() + day * 1000);
+      const settings = { batch: 10_000, suspendAttempts: 3, deleteAttempts: 3, retryBackoff: 60 };
+      const counter = roundTrips(t.db);
+      const reaped = await counter.count(() => reaper(store, later, settings));
+      const swept = await counter.count(() => suspender(store, later, settings));
+      const states = Object.fromEntries(await Promise.all(['rt-idle', 'rt-in-use', 'rt-dormant', 'rt-shelve-review', 'rt-suspend-failed', 'rt-shelve-failed', 'rt-abandoned', 'rt-kept', 'rt-delete-failed'].map(async (id) => [id, (await store.get(id))!.state])));
+      assert.deepEqual(states, {
+        'rt-idle': 'SUSPEND_PENDING',
+        'rt-in-use': 'READY',
+        'rt-dormant': 'SHELVE_PENDING',
+        'rt-shelve-review': 'SUSPENDED',
+        'rt-suspend-failed': 'SUSPEND_PENDING',
+        'rt-shelve-failed': 'SHELVE_PENDING',
+        'rt-abandoned': 'DELETE_PENDING',
+        'rt-kept': 'SUSPENDED',
+        'rt-delete-failed': 'DELETE_PENDING',
+      });
+      // In sequence the suspender's eight statements were eight round trips and the reaper's four were four.
+      assert.equal(swept.waves, 3, 'the suspender: candidates, move, review');
+      assert.equal(reaped.waves, 3, 'the reaper: candidates, move, review');
     });
 
     test('the watchdog statement fails an operation past its deadline with the message, clearing its lease', async () => {
