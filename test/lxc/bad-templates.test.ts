@@ -99,6 +99,14 @@ resources:${NET}
     assert.match(rest[2], /^web networks\[0\]\.network: network "elsewhere"/);
   });
 
+  test("types are judged as the environment's resource_registry maps them, as Heat builds them", () => {
+    const template = `heat_template_version: 2016-10-14\nresources:\n  net: { type: My::Net }\n  db: { type: My::Database, properties: { flavor: m1.small, size: 1 } }\n`;
+    const environment = 'resource_registry:\n  My::Net: OS::Neutron::Net\n  My::Database: OS::Trove::Instance\n';
+    const found = validateForLxc(template, { file: 'mapped.yaml', environment }).map((p) => `${p.resource} ${p.property}: ${p.message}`);
+    assert.equal(found.length, 1, found.join('\n'));
+    assert.match(found[0]!, /^db type: type My::Database \(mapped to OS::Trove::Instance by the environment\) is not supported/);
+  });
+
   test('the sample labs are valid for the local runtime', () => {
     for (const lab of ['single-server', 'ten-servers']) assert.deepEqual(validateForLxc(labTemplate(lab), { file: `${lab}/template.yaml` }), []);
   });

@@ -128,14 +128,21 @@ function beforeDeployments(state: PlanState, res: string, ctx: EvaluationContext
   };
 }
 
-/** Records every resource's type; those the runtime has no handler for are refused here, all at once. */
+/**
+ * Records every resource's type, as the environment's resource_registry maps it (what Heat builds:
+ * `My::Net: OS::Neutron::Net` makes a network); those the runtime has no handler for are refused here,
+ * all at once, by the type the template wrote and the one it maps to.
+ */
 function recordTypes(state: PlanState): Set<string> {
   const unsupported = new Set<string>();
-  for (const [name, r] of Object.entries(state.input.evaluation.template.resources)) {
-    state.types[name] = r.type;
-    if ((SUPPORTED_TYPES as readonly string[]).includes(r.type)) continue;
+  const { evaluation } = state.input;
+  for (const [name, r] of Object.entries(evaluation.template.resources)) {
+    const type = evaluation.resourceType(name);
+    state.types[name] = type;
+    if ((SUPPORTED_TYPES as readonly string[]).includes(type)) continue;
     unsupported.add(name);
-    state.problems.push({ resource: name, property: 'type', message: `type ${r.type} is not supported by the local runtime (lxc); supported: ${SUPPORTED_TYPES.join(', ')}` });
+    const named = type === r.type ? `type ${type}` : `type ${r.type} (mapped to ${type} by the environment)`;
+    state.problems.push({ resource: name, property: 'type', message: `${named} is not supported by the local runtime (lxc); supported: ${SUPPORTED_TYPES.join(', ')}` });
   }
   return unsupported;
 }

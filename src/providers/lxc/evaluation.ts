@@ -21,6 +21,8 @@ export interface StackEvaluation {
   dependencies(resource: string): string[];
   properties(resource: string, ctx: EvaluationContext): Record<string, unknown>;
   outputs(ctx: EvaluationContext): Record<string, unknown>;
+  /** The type after the environment's resource_registry (what Heat would build). */
+  resourceType(resource: string): string;
   template: { resources: Record<string, TemplateResource> };
 }
 
