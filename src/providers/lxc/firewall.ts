@@ -51,12 +51,25 @@ export function internetElements(add: boolean, ips: string[]): string {
   return `${add ? 'add' : 'delete'} element inet stacklab internet { ${ips.join(', ')} }\n`;
 }
 
-export interface RouterRulesInput {
-  router: RouterPlan;
+/** Where a stack's traffic toward the public side may go: the same for a router and for servers on the external network. */
+export interface PublicSideInput {
   hostIp: string;
   signalPort: number;
   publicCidr: string;
   allowInternet: boolean;
+}
+
+/** To the host only at the wait-condition endpoint, never to the public range, to the internet if the stack may. */
+function toPublicSide({ hostIp, signalPort, publicCidr, allowInternet }: PublicSideInput): string[] {
+  return [
+    `    oifname "qg" ip daddr ${hostIp} tcp dport ${signalPort} accept`,
+    `    oifname "qg" ip daddr ${publicCidr} drop`,
+    `    oifname "qg" ${allowInternet ? 'accept' : 'drop'}`,
+  ];
+}
+
+export interface RouterRulesInput extends PublicSideInput {
+  router: RouterPlan;
 }
 
 export function routerRules({ router, hostIp, signalPort, publicCidr, allowInternet }: RouterRulesInput): string {
@@ -71,9 +84,7 @@ export function routerRules({ router, hostIp, signalPort, publicCidr, allowInter
     '    ct state established,related accept',
     '    iifname "qg" ct status dnat accept',
     '    iifname "qg" drop',
-    `    oifname "qg" ip daddr ${hostIp} tcp dport ${signalPort} accept`,
-    `    oifname "qg" ip daddr ${publicCidr} drop`,
-    `    oifname "qg" ${allowInternet ? 'accept' : 'drop'}`,
+    ...toPublicSide({ hostIp, signalPort, publicCidr, allowInternet }),
     '    accept',
     '  }',
     '  chain input {',
@@ -87,13 +98,9 @@ export function routerRules({ router, hostIp, signalPort, publicCidr, allowInter
   return lines.join('\n');
 }
 
-export interface ExternalRulesInput {
+export interface ExternalRulesInput extends PublicSideInput {
   /** The servers' public addresses (behind `qx`). */
   addresses: string[];
-  hostIp: string;
-  signalPort: number;
-  publicCidr: string;
-  allowInternet: boolean;
 }
 
 /**
@@ -112,9 +119,7 @@ export function externalRules({ addresses, hostIp, signalPort, publicCidr, allow
     '    ct state established,related accept',
     `    iifname "qg" oifname "qx" ip daddr ${own} accept`,
     '    iifname "qg" drop',
-    `    oifname "qg" ip daddr ${hostIp} tcp dport ${signalPort} accept`,
-    `    oifname "qg" ip daddr ${publicCidr} drop`,
-    `    oifname "qg" ${allowInternet ? 'accept' : 'drop'}`,
+    ...toPublicSide({ hostIp, signalPort, publicCidr, allowInternet }),
     '    drop',
     '  }',
     '  chain input {',
