@@ -12,6 +12,7 @@ import { loadLab } from '../../src/labs/load-labs.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 import { LXC_TEST_DEPLOYMENT, REPO, lxcMissing, testProvider } from './support.ts';
+import { deleteLabStacks } from './lab-runtime-cleanup.ts';
 
 const missing = await lxcMissing();
 
@@ -29,14 +30,7 @@ describe('lxc: a scheduled class fills the pool ahead and drains it after', { sk
     rt.worker.start();
   });
 
-  after(async () => {
-    for (const stack of await rt.ctx.stacks.list({ lab: lab.id, limit: 100 })) {
-      if (stack.state !== 'DELETED') await rt.ctx.stacks.requestDelete(stack.id, 'test').catch(() => undefined);
-    }
-    for (const stack of await rt.ctx.stacks.list({ lab: lab.id, limit: 100 })) await rt.ctx.stacks.waitForState(stack.id, ['DELETED'], 60_000).catch(() => undefined);
-    await rt?.close();
-    for (const name of names) await provider.delete({ id: name, name }).catch(() => undefined);
-  });
+  after(() => deleteLabStacks(rt, lab.id, provider, names));
 
   test('one learner expected: one container from the lead time, suspended, deleted after the end', async () => {
     const start = new Date(rt.clock.now().getTime() + 3600_000);

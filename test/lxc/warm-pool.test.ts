@@ -16,6 +16,7 @@ import { skipUnless } from '../support/prerequisite.ts';
 import { testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 import { sshExec, waitForLogin } from './ssh.ts';
 import { LXC_TEST_DEPLOYMENT, REPO, lxcMissing, testProvider } from './support.ts';
+import { deleteLabStacks } from './lab-runtime-cleanup.ts';
 
 const missing = await lxcMissing();
 
@@ -37,14 +38,7 @@ describe('lxc: a warm pool stack claimed and made the learner\'s', { skip: skipU
     rt.worker.start();
   });
 
-  after(async () => {
-    for (const stack of await rt.ctx.stacks.list({ lab: lab.id, limit: 100 })) {
-      if (stack.state !== 'DELETED') await rt.ctx.stacks.requestDelete(stack.id, 'test').catch(() => undefined);
-    }
-    for (const stack of await rt.ctx.stacks.list({ lab: lab.id, limit: 100 })) await rt.ctx.stacks.waitForState(stack.id, ['DELETED'], 60_000).catch(() => undefined);
-    await rt?.close();
-    for (const name of names) await provider.delete({ id: name, name }).catch(() => undefined);
-  });
+  after(() => deleteLabStacks(rt, lab.id, provider, names));
 
   test("the learner's own key works over SSH, the pool's does not, and the personalization's file is there", async () => {
     await rt.scheduler.runJob('warm pools');
