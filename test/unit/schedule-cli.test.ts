@@ -4,13 +4,12 @@
  * runs (a CLI process on it starts in a fraction of the embedded store's time), else the embedded store.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { promisify } from 'node:util';
 import { freshDatabase, postgresAvailable } from '../support/databases.ts';
+import { runCli } from '../support/run-cli.ts';
 
 const data = mkdtempSync(join(tmpdir(), 'schedule-cli-'));
 // The sample lab, with a pool section (size 0: only classes fill it), and the plain sample lab beside it.
@@ -33,15 +32,7 @@ delete env.STACKLAB_URL;
 delete env.DATABASE_URL;
 if (database?.url) env.DATABASE_URL = database.url;
 
-const run = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/stacklab.js', ...args], { env, timeout: 90_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-};
+const run = (...args: string[]) => runCli(env, args);
 
 const COURSE = 'course-v1:Org+Cli+2026_T1';
 

@@ -3,12 +3,11 @@
  * an extension, the budget, and the report as CSV. Real CLI processes.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { promisify } from 'node:util';
+import { runCli } from '../support/run-cli.ts';
 
 const data = mkdtempSync(join(tmpdir(), 'usage-cli-'));
 after(() => rmSync(data, { recursive: true, force: true }));
@@ -16,15 +15,7 @@ const env: NodeJS.ProcessEnv = { ...process.env, STACKLAB_DATA_DIR: data, STACKL
 delete env.STACKLAB_URL;
 delete env.DATABASE_URL;
 
-const run = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/stacklab.js', ...args], { env, timeout: 90_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-};
+const run = (...args: string[]) => runCli(env, args);
 
 const key = ['--learner', 'ada', '--context', 'course-1', '--lab', 'single-server'];
 
