@@ -5,6 +5,10 @@
  * not, an egress rule limits what a server reaches, a server cannot take a member's address, and
  * delete leaves no table. Connections are made from inside the servers' network namespaces (nsenter,
  * with this host's node), so they leave through the server's own NIC, as the lab's would.
+ *
+ * The host here runs rules of other software that use the packet mark, as hosts do: CNI's portmap
+ * masquerades what carries its bit, a CONNMARK restore overwrites the mark on the way in. The stack's
+ * enforcement must neither be fooled by them nor have its traffic mangled by them.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -119,6 +123,8 @@ describe('lxc: security groups', { skip: skipUnless(missing === null, missing ??
   let web: { child: ChildProcess; accepted: string[] };
   let publicIp = '';
   let shortId = '';
+  const macs: Record<string, string> = {};
+  const hostile = `${uniqueName('mk').replace(/[^a-z0-9]/g, '')}`;
 
   before(async () => {
     await provider.create({ name: ref.name, template: TEMPLATE, parameters: {}, timeoutSeconds: 120 });
@@ -128,11 +134,20 @@ describe('lxc: security groups', { skip: skipUnless(missing === null, missing ??
     const state = stackState(ref.name);
     shortId = state.shortId;
     for (const s of state.plan.servers) pids[s.resource] = (await initPid(join(LXC_HOME, 'containers'), s.container))!;
+    for (const s of state.plan.servers) macs[s.resource] = s.nics[0].mac;
+    // Scoped to this stack's links, so other tests' stacks never meet them.
+    execFileSync('nft', ['-f', '-'], {
+      input: `table ip ${hostile} {
+  chain mangle_pre { type filter hook prerouting priority -150; policy accept; iifname "sl${shortId}*" meta mark set 0; }
+  chain nat_post { type nat hook postrouting priority 100; policy accept; oifname "sl${shortId}*" meta mark != 0 masquerade; }
+}\n`,
+    });
     web = await listen(pids.web);
   });
 
   after(async () => {
     web?.child.kill();
+    execFileSync('nft', ['delete', 'table', 'ip', hostile], { stdio: 'ignore' });
     await provider.delete(ref).catch(() => {});
   });
 
@@ -165,6 +180,25 @@ describe('lxc: security groups', { skip: skipUnless(missing === null, missing ??
     sendUdp(pids.client, '10.0.0.10', 9091, 'genuine');
     await logged(web.accepted, (l) => l.startsWith('udp genuine'));
     assert.deepEqual(web.accepted.filter((l) => l.startsWith('udp')), ['udp genuine 10.0.0.20']);
+  });
+
+  test('a server cannot pass itself off as a member by taking its MAC and address', async () => {
+    const inOther = (...args: string[]) => execFileSync('nsenter', ['-t', String(pids.other), '-n', 'ip', ...args]);
+    const before = web.accepted.length;
+    try {
+      inOther('addr', 'replace', '10.0.0.20/32', 'dev', 'eth0');
+      inOther('link', 'set', 'dev', 'eth0', 'address', macs.client);
+      // Known neighbour: the forged datagram leaves at once instead of waiting on an ARP the bridge drops.
+      inOther('neigh', 'replace', '10.0.0.10', 'lladdr', macs.web, 'dev', 'eth0', 'nud', 'permanent');
+      sendUdp(pids.other, '10.0.0.10', 9091, 'forged-mac', '10.0.0.20');
+      sendUdp(pids.client, '10.0.0.10', 9091, 'genuine-mac');
+      await logged(web.accepted, (l) => l.startsWith('udp genuine-mac'));
+      assert.deepEqual(web.accepted.slice(before).filter((l) => l.startsWith('udp')), ['udp genuine-mac 10.0.0.20']);
+    } finally {
+      inOther('neigh', 'del', '10.0.0.10', 'dev', 'eth0');
+      inOther('link', 'set', 'dev', 'eth0', 'address', macs.other);
+      inOther('addr', 'del', '10.0.0.20/32', 'dev', 'eth0');
+    }
   });
 
   test('an egress rule limits where a server connects; a group without egress rules lets all out', async () => {

@@ -67,8 +67,8 @@ describe('lxc plan: security groups', () => {
     const nft = securityRules(p);
     // Members' addresses (allowed pairs too) make the remote group; each filtered NIC ends in a drop.
     assert.match(nft, /set g0 \{\n {4}type ipv4_addr; flags interval;\n {4}elements = \{ 10\.0\.0\.\d+, 10\.0\.0\.99, 10\.0\.0\.\d+ \}/);
-    assert.match(nft, /chain in1 \{\n {4}meta nfproto ipv4 ip saddr 192\.0\.2\.7\/32 meta l4proto 6 th dport 80-81 accept\n {4}meta nfproto ipv4 meta l4proto icmp icmp type 8 accept\n/);
-    assert.match(nft, /meta nfproto ipv4 ip saddr @g0 meta l4proto 17 th dport 53 accept\n {4}drop\n/);
+    assert.match(nft, /chain in1 \{\n {4}meta nfproto ipv4 ip saddr 192\.0\.2\.7\/32 meta l4proto 6 th dport 80-81 return\n {4}meta nfproto ipv4 meta l4proto icmp icmp type 8 return\n/);
+    assert.match(nft, /meta nfproto ipv4 ip saddr @g0 meta l4proto 17 th dport 53 return\n {4}drop\n/);
     assert.match(nft, /chain out1 \{\n {4}meta nfproto ipv4 ip saddr != \{ 10\.0\.0\.\d+, 10\.0\.0\.99 \} drop\n {4}return\n/);
     assert.doesNotMatch(nft, /slabc123s2e0|slabc123s3e0/, 'unfiltered NICs get no chain');
   });

@@ -97,7 +97,7 @@ export async function leftovers(shortId: string, stackName: string, publicIps: s
 }
 
 /** The stack's state file (plan, short id), read while the stack exists. */
-export function stackState(name: string, home = LXC_HOME): { shortId: string; plan: { servers: { container: string; resource: string; nics: { ip: string }[] }[]; publicIps: string[]; routers: { netns: string }[] } } {
+export function stackState(name: string, home = LXC_HOME): { shortId: string; plan: { servers: { container: string; resource: string; nics: { ip: string; mac: string }[] }[]; publicIps: string[]; routers: { netns: string }[] } } {
   return JSON.parse(readFileSync(join(home, 'stacks', `${name}.json`), 'utf8'));
 }
 

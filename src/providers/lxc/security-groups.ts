@@ -7,20 +7,25 @@
  *
  * Where: the stack's bridges on the host. The host bridges with bridge-nf-call-iptables on (the
  * kernel's default, per network namespace), so bridged IPv4 passes the inet hooks with conntrack;
- * there the bridge, not the NIC, is the interface, so a `bridge` table marks each packet with its
- * ports (bits 0-11: the NIC it came from, 12-23: the NIC it goes to; 0 for a router leg) and an
- * `inet` table decides on the marks. Its chains only ever see the stack's own bridges, and every
- * verdict but drop leaves the packet to the host's other rules (firewall.ts), so this can only take
- * traffic away, never open the control plane or another stack. Conntrack runs in the stack's own
- * zone (names.ts). Both tables are named `sl<short>` (the stack's reserved prefix, like its links and
- * namespaces), so a stack's create and delete touch only its own.
+ * there the bridge, not the NIC, is the interface. So a NIC is known by its MAC address on the way
+ * out (as Neutron does, a filtered NIC may send only from its own MAC: the `bridge` table drops any
+ * other), and by a packet mark on the way in: the bridge's forward hook numbers the port a packet
+ * leaves by (0 for a router leg), and the first inet forward chain reads the number and clears it.
+ * The mark is the host's, shared with other software (CNI's portmap masquerades what carries 0x2000,
+ * kube-proxy 0x4000, CONNMARK restores overwrite it): so it lives only between those two hooks, in
+ * the low 12 bits, and no one else's rule ever sees a mark of ours. Its chains only ever see the
+ * stack's own bridges, and every verdict but drop leaves the packet to the host's other rules
+ * (firewall.ts), so this can only take traffic away, never open the control plane or another stack.
+ * Conntrack runs in the stack's own zone (names.ts). Both tables are named `sl<short>` (the stack's
+ * reserved prefix, like its links and namespaces), so a stack's create and delete touch only its own.
  */
 import { run, tryRun } from './exec.ts';
 import type { NicPlan, SecurityPlan, SecurityRulePlan, StackPlan } from './plan.ts';
 import { ICMP, MAX_FILTERED_NICS, PORT_PROTOCOLS } from './plan/security-group-handlers.ts';
 
-const IN_BITS = MAX_FILTERED_NICS;
-const OUT_SHIFT = 12;
+/** The mark bits that number the port a packet leaves by; the rest are left as they were. */
+const PORT_BITS = MAX_FILTERED_NICS;
+const OTHER_BITS = `0x${(~PORT_BITS >>> 0).toString(16)}`;
 
 /** `nft -f` text creating both tables of a stack (deleted first, so a retry starts clean). */
 export function securityRules(plan: StackPlan): string {
@@ -35,16 +40,17 @@ export function securityRules(plan: StackPlan): string {
     `table inet ${sec.table} {}`,
     `delete table inet ${sec.table}`,
     `table bridge ${sec.table} {`,
-    // Before br_netfilter (priority 0) hands the packet to the inet hooks.
+    // Before the bridge learns the source address: a frame from a filtered NIC under another MAC is
+    // dropped, so the MAC names the NIC further on and no server can take another's place in the bridge.
     '  chain prerouting {',
     '    type filter hook prerouting priority -300; policy accept;',
-    // Marks do not cross network namespaces, so a lab cannot bring its own; cleared all the same.
-    `    iifname ${q(`${sec.table}*`)} meta mark set 0`,
-    ...nics.map((n) => `    iifname ${q(n.hostIf)} meta mark set ${id.get(n)}`),
+    ...nics.map((n) => `    iifname ${q(n.hostIf)} ether saddr != ${n.mac} drop`),
     '  }',
+    // Before br_netfilter (priority -1) hands the packet to the inet forward hook.
     '  chain forward {',
     '    type filter hook forward priority -200; policy accept;',
-    ...nics.map((n) => `    oifname ${q(n.hostIf)} meta mark set meta mark | ${hex(id.get(n)! << OUT_SHIFT)}`),
+    `    oifname ${q(`${sec.table}*`)} meta mark set meta mark & ${OTHER_BITS}`,
+    ...nics.map((n) => `    oifname ${q(n.hostIf)} meta mark set meta mark | ${id.get(n)}`),
     '  }',
     '}',
     `table inet ${sec.table} {`,
@@ -58,14 +64,20 @@ export function securityRules(plan: StackPlan): string {
     '    type filter hook prerouting priority -300; policy accept;',
     `    iifname ${bridges} ct zone set ${sec.zone}`,
     '  }',
+    // First of all forward chains (mangle is -150, filter 0): the port number is read and cleared here.
     '  chain forward {',
-    '    type filter hook forward priority 0; policy accept;',
+    '    type filter hook forward priority -300; policy accept;',
     `    iifname != ${bridges} return`,
-    `    meta mark & ${hex((IN_BITS << OUT_SHIFT) | IN_BITS)} == 0 return`,
-    '    ct state established,related accept',
+    '    jump judge',
+    `    meta mark set meta mark & ${OTHER_BITS}`,
+    '  }',
+    // Every verdict but drop is a return, so the forward chain clears the port number on the way out.
+    '  chain judge {',
+    ...(nics.length ? [`    ether saddr != ${set(nics.map((n) => n.mac))} meta mark & ${hex(PORT_BITS)} == 0 return`] : ['    return']),
+    '    ct state established,related return',
     '    ct state invalid drop',
-    ...(nics.length ? [`    meta mark & ${hex(IN_BITS)} vmap { ${nics.map((n) => `${id.get(n)} : jump out${id.get(n)}`).join(', ')} }`] : []),
-    ...(nics.length ? [`    meta mark & ${hex(IN_BITS << OUT_SHIFT)} vmap { ${nics.map((n) => `${hex(id.get(n)! << OUT_SHIFT)} : jump in${id.get(n)}`).join(', ')} }`] : []),
+    ...(nics.length ? [`    ether saddr vmap { ${nics.map((n) => `${n.mac} : jump out${id.get(n)}`).join(', ')} }`] : []),
+    ...(nics.length ? [`    meta mark & ${hex(PORT_BITS)} vmap { ${nics.map((n) => `${id.get(n)} : jump in${id.get(n)}`).join(', ')} }`] : []),
     '  }',
   );
   for (const n of nics) out.push(...egressChain(sec, n, id.get(n)!), ...ingressChain(sec, n, id.get(n)!));
@@ -89,7 +101,7 @@ function egressChain(sec: SecurityPlan, nic: NicPlan, i: number): string[] {
 
 function ingressChain(sec: SecurityPlan, nic: NicPlan, i: number): string[] {
   const rules = sec.groups.filter((g) => nic.securityGroups!.includes(g.resource)).flatMap((g) => g.rules.filter((r) => r.direction === 'ingress'));
-  return [`  chain in${i} {`, ...rules.map((r) => `    ${match(sec, r, 'saddr')} accept`), '    drop', '  }'];
+  return [`  chain in${i} {`, ...rules.map((r) => `    ${match(sec, r, 'saddr')} return`), '    drop', '  }'];
 }
 
 /** A rule as an nft match; `other` is the remote end's field (saddr for ingress, daddr for egress). */
