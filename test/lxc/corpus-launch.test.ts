@@ -36,9 +36,9 @@ const NOT_LAUNCHED: Record<string, RegExp> = {
   // A server without `networks` gets Nova's default network on a cloud; the local runtime has none.
   'software-config': /a server needs at least one entry in networks/,
   // Nested templates (as a type and through resource_registry) and OS::Heat::Value.
-  'nested-secret': /type \.\/secret\.yaml is not supported.*type Lab::Secret is not supported.*type OS::Heat::Value is not supported/,
+  'nested-secret': /type \.\/secret\.yaml is not supported.*type Lab::Secret \(mapped to secret\.yaml by the environment\) is not supported.*type OS::Heat::Value is not supported/,
   // Autoscaling and alarms are cloud services (Heat's engine, Aodh).
-  'ceilometer-alarm': /type OS::Heat::AutoScalingGroup is not supported.*type OS::Heat::ScalingPolicy is not supported.*type OS::Ceilometer::Alarm is not supported/,
+  'ceilometer-alarm': /type OS::Heat::AutoScalingGroup is not supported.*type OS::Heat::ScalingPolicy is not supported.*type OS::Ceilometer::Alarm \(mapped to OS::Aodh::Alarm by the environment\) is not supported/,
   // Its members join the cloud's pre-existing network `private`, which a local lab does not have.
   'resource-group': /network "private" is not a network of this template nor an external network/,
   ...Object.fromEntries(CORPUS.filter((c) => c.refuse).map((c) => [c.lab, /^stacklab validate refuses it: /])),
