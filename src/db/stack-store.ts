@@ -227,6 +227,15 @@ export class StackStore {
     return rows[0] ? new Date(rows[0].at) : null;
   }
 
+  /** The state the stack was in before it last entered `state` (null: it never did). */
+  async cameFrom(stackId: string, state: StackState): Promise<StackState | null> {
+    const rows = await this.db.query<{ from_state: StackState | null }>(
+      `SELECT from_state FROM stack_events WHERE stack_id = $1 AND kind = 'transition' AND to_state = $2 ORDER BY id DESC LIMIT 1`,
+      [stackId, state],
+    );
+    return rows[0]?.from_state ?? null;
+  }
+
   /** The catalogue key and values of the entry that put the stack in `state` last (its failure, for a failed stack). */
   async reasonInto(stackId: string, state: StackState): Promise<Pick<StackEvent, 'reasonKey' | 'reasonValues'> | null> {
     const rows = await this.db.query<EventRow>(

@@ -121,6 +121,14 @@ export interface GetOptions {
   outputs?: boolean;
 }
 
+export interface ResumeOptions {
+  /**
+   * The platform saw this stack's suspend complete and asked nothing of it since: it is suspended (or
+   * already resumed by a resume cut short), so the provider need not look before resuming.
+   */
+  suspended?: boolean;
+}
+
 export interface Provider {
   /** The name labs use in `providers:` (e.g. "local", "cloud-a"). */
   readonly name: string;
@@ -129,7 +137,7 @@ export interface Provider {
   create(req: CreateRequest): Promise<StackRef>;
   get(ref: StackRef, opts?: GetOptions): Promise<ProviderStack | null>;
   suspend(ref: StackRef): Promise<void>;
-  resume(ref: StackRef): Promise<void>;
+  resume(ref: StackRef, opts?: ResumeOptions): Promise<void>;
   delete(ref: StackRef): Promise<void>;
   list(): Promise<ProviderStackSummary[]>;
   /** Check a template without creating anything; resolves with a list of problems (empty = fine). */

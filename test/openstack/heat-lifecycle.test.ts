@@ -64,9 +64,22 @@ describe('openstack provider on a real Heat', { skip: skipUnless(env !== null, H
     await provider.suspend(ref); // already suspended: nothing happens
     assert.equal(`${(await provider.get(ref))?.action}_${(await provider.get(ref))?.status}`, 'SUSPEND_COMPLETE');
 
-    await provider.resume(ref);
+    // Told the stack is suspended, the provider asks Heat to resume without looking first.
+    const show = provider.heat.show;
+    let shows = 0;
+    provider.heat.show = (...args) => (shows++, show.apply(provider.heat, args));
+    try {
+      await provider.resume(ref, { suspended: true });
+    } finally {
+      provider.heat.show = show;
+    }
+    assert.equal(shows, 0, 'a resume of a stack known to be suspended looked at it first');
     const resumed = await waitSettled(provider, ref);
     assert.equal(`${resumed?.action}_${resumed?.status}`, 'RESUME_COMPLETE', resumed?.reason);
+    // A resume cut short and asked again finds it resumed: Heat leaves it as it is.
+    await provider.resume(ref, { suspended: true });
+    const twice = await waitSettled(provider, ref);
+    assert.equal(`${twice?.action}_${twice?.status}`, 'RESUME_COMPLETE', twice?.reason);
     assert.equal(resumed?.outputs.password, ready.outputs.password, 'outputs survive suspend/resume');
 
     await provider.delete(ref);

@@ -9,6 +9,7 @@ import {
   STACK_NAME_PREFIX,
   type CreateRequest,
   type GetOptions,
+  type ResumeOptions,
   type Provider,
   type ProviderStack,
   type ProviderStackSummary,
@@ -98,10 +99,13 @@ export function createOpenStackProvider(
 
     // Asked without a look first: Heat itself does nothing for a suspended stack, answers 409 for one
     // suspending (action() then sees it under way) and 404 for a deleted one, so a show first would only
-    // add a round trip to every suspend. Resume keeps its look: Heat would fail the resume of a running stack.
+    // add a round trip to every suspend. Resume looks first unless the platform knows the stack suspended:
+    // Heat fails the resume of a running (CREATE_COMPLETE) stack, while one SUSPEND_COMPLETE resumes and
+    // one RESUME_COMPLETE is left as it is (heat/engine/stack.py, Stack.resume).
     suspend: (ref: StackRef) => heat.action(ref, 'suspend'),
 
-    async resume(ref: StackRef): Promise<void> {
+    async resume(ref: StackRef, opts?: ResumeOptions): Promise<void> {
+      if (opts?.suspended) return heat.action(ref, 'resume');
       const { action, status } = splitStatus((await mustShow(ref, 'resume')).stack_status);
       const running = (action === 'CREATE' || action === 'RESUME') && status !== 'FAILED';
       if (running) return;
