@@ -102,6 +102,10 @@ export function bridgeVnc(ws: WebSocket, open: () => Promise<OpenedTunnel>, opts
         });
         if (unsent > HIGH_WATER) stream.pause();
       });
+      // The VNC server closing its socket reaches an SSH tunnel as EOF only ('end'): the channel itself
+      // stays half-open until something is written into it, so waiting for 'close' left a viewer that
+      // Xvnc had dropped on an open socket with no pixels, for as long as it sent nothing.
+      stream.on('end', () => finish(CLOSE.normal, 'desktop closed'));
       stream.on('close', () => finish(CLOSE.normal, 'desktop closed'));
       stream.on('error', () => finish(CLOSE.error, 'desktop connection lost'));
       for (const bytes of early.splice(0)) stream.write(bytes);

@@ -6,7 +6,8 @@
  * run commands in the learner's terminal; giving back releases a key it still held, so the learner's
  * typing is not changed by it; and the learner's status poll says who is watching.
  * Then in Chromium: the class view shows the learner's desktop in noVNC, and the learner's page says
- * an instructor is watching it.
+ * an instructor is watching it (issue 17: the learner's page no longer changes the desktop's layout
+ * over and over, which made Xvnc drop the watcher while it connected).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -120,5 +121,49 @@ describe('watching a learner\'s desktop (local LXC runtime, desktop image)', { s
       "instructor:teacher gave the learner's desktop back",
       "instructor:teacher stopped watching the learner's desktop",
     ]);
+  });
+
+  test('Chromium: the class view shows the learner\'s desktop, and the learner\'s page says an instructor is watching it', async () => {
+    const learnerPage = await world.browser.newPage({ viewport: { width: 1100, height: 700 } });
+    await learnerPage.goto(`${world.base}/lab/desktop#session=${learner}`);
+    await learnerPage.waitForSelector('#desktop canvas', { timeout: 60_000 });
+    // The learner's page gets a desktop exactly the size of its screen element, so noVNC asks for it once.
+    // With a fractional element size it asked again every 100 ms, and each of those screen-layout changes
+    // made Xvnc drop a watcher that was still connecting.
+    await learnerPage.waitForFunction(() => {
+      const canvas = document.querySelector('#desktop canvas') as HTMLCanvasElement | null;
+      const box = canvas?.parentElement?.getBoundingClientRect();
+      return !!box && box.width === canvas!.width && box.height === canvas!.height;
+    }, undefined, { timeout: 15_000 });
+    const classPage = await world.browser.newPage({ viewport: { width: 1200, height: 900 } });
+    await classPage.goto(`${world.base}/class#session=${teacher}`);
+    await classPage.click(`#roster tbody tr[data-stack="${stackId}"] button.watch`);
+    await classPage.waitForSelector('#shadow-panel[data-screen="desktop"]:not([hidden]) #shadow-desktop canvas', { timeout: 30_000 });
+    assert.equal(await classPage.isVisible('#shadow-terminal'), false, 'no terminal for a desktop');
+    // The watcher's canvas shows the learner's screen: more than one colour (background and terminal window).
+    await classPage.waitForFunction(() => {
+      const canvas = document.querySelector('#shadow-desktop canvas') as HTMLCanvasElement | null;
+      if (!canvas?.width) return false;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      const seen = new Set<number>();
+      for (let i = 0; i < data.length && seen.size < 3; i += 4 * 97) seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+      return seen.size > 2;
+    }, undefined, { timeout: 30_000 });
+    assert.match(await classPage.innerText('#shadow-status'), /Watching the learner's desktop/);
+    // The learner's page hears of it at its next status poll.
+    await learnerPage.waitForSelector('#watch-notice:not([hidden])', { timeout: 15_000 });
+    assert.match(await learnerPage.innerText('#watch-notice'), /An instructor is watching your desktop/);
+    await world.screenshot(classPage, 'class-view-desktop-shadow');
+
+    await classPage.click('#btn-takeover');
+    await classPage.waitForSelector('#shadow-mode[data-mode="takeover"]');
+    assert.match(await classPage.innerText('#shadow-mode'), /using the learner's desktop/);
+    await learnerPage.waitForFunction(() => /taken over your desktop/.test(document.querySelector('#watch-notice')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    await classPage.click('#btn-release');
+    await classPage.waitForSelector('#shadow-mode[data-mode="watch"]');
+    await classPage.click('#btn-shadow-close');
+    await learnerPage.waitForSelector('#watch-notice', { state: 'hidden', timeout: 15_000 });
+    await classPage.close();
+    await learnerPage.close();
   });
 });

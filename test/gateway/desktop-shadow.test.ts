@@ -42,7 +42,7 @@ describe('class view: watching a VNC desktop', { skip: skipUnless(HAVE_SSHD && e
   before(async () => {
     const vncPort = await freePort();
     const display = 40 + (vncPort % 50);
-    xvnc = spawn(XVNC, [`:${display}`, '-rfbport', String(vncPort), '-localhost', '-SecurityTypes', 'None', '-AlwaysShared', '-geometry', '640x480', '-nolisten', 'tcp'], { stdio: 'ignore' });
+    xvnc = spawn(XVNC, [`:${display}`, '-rfbport', String(vncPort), '-localhost', '-SecurityTypes', 'None', '-AlwaysShared', '-AcceptSetDesktopSize', '-geometry', '640x480', '-nolisten', 'tcp'], { stdio: 'ignore' });
     const ports = (sshdPort: number) => [{ name: 'ssh', number: sshdPort }, { name: 'desktop', number: vncPort }];
     world = await gatewayWorld((sshd) => [
       sshLab(sshd, { id: 'desk', protocol: 'vnc', port: 5901, ports: ports(sshd.port) }),
@@ -159,5 +159,28 @@ describe('class view: watching a VNC desktop', { skip: skipUnless(HAVE_SSHD && e
     assert.equal(client.controls.filter((c) => c.type === 'mode' && c.mode === 'takeover').length, 0);
     assert.equal(await client.updateOnePixel(init.bytesPerPixel), 0);
     client.close();
+  });
+
+  test('a watcher the desktop drops is told so: its socket closes instead of staying open without pixels', async () => {
+    // Xvnc 1.12 (the lab image's) drops a viewer that gets a screen-layout change before its SetEncodings
+    // said it understands one ("Client does not support desktop size changes"), and the learner's own
+    // viewer makes such changes with SetDesktopSize, even to the same size. A watcher is exactly that
+    // viewer for the few milliseconds after the handshake; here it stays so (it never sends SetEncodings).
+    const { client: watcher } = await RfbClient.connect(wsUrl(`/gateway/stacks/${stackId}/desktop-shadow`), freshShadow);
+    const own = async () => (await world.api<{ protocols: string[] }>(learner, 'POST', `/api/v1/me/stacks/${stackId}/connections`, {})).body.protocols;
+    const { client: mine, init } = await RfbClient.connect(wsUrl(`/gateway/stacks/${stackId}/vnc`), own);
+    mine.setDesktopSize(init.width, init.height, await mine.screenLayout());
+    // The watcher sends nothing from here on: a write into the tunnel is what used to end it at last.
+    const timer = new Promise<'open'>((resolve) => setTimeout(() => resolve('open'), 5000).unref());
+    const outcome = await Promise.race([watcher.closed, timer]);
+    if (outcome === 'open') {
+      // A TigerVNC that keeps such a viewer: it must then still be served.
+      assert.equal(await watcher.updateOnePixel(init.bytesPerPixel), 0, 'the watcher still gets the desktop');
+      watcher.close();
+    } else {
+      assert.deepEqual(outcome, { code: 1000, reason: 'desktop closed' });
+    }
+    mine.close();
+    await eventually(async () => ((await watched()) === null ? true : undefined), 5000, 'the learner told nobody watches any more');
   });
 });

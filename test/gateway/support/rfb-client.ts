@@ -13,6 +13,9 @@ export interface ServerInit {
   name: string;
 }
 
+/** The ExtendedDesktopSize pseudo-encoding: screen layouts, and SetDesktopSize. */
+const EXTENDED_DESKTOP_SIZE = -308;
+
 /** X keysyms of what `type` can send: printable ASCII is its own keysym; these are the rest. */
 const KEYSYMS: Record<string, number> = { '\r': 0xff0d, '\n': 0xff0d, '\t': 0xff09 };
 
@@ -195,6 +198,53 @@ export class RfbClient {
     }
     if (!colour) throw new Error(`no pixel at ${x},${y} in the update`);
     return colour;
+  }
+
+  /**
+   * Says the client understands ExtendedDesktopSize (SetEncodings: raw and -308), then asks for one pixel,
+   * and returns the first screen of the layout the server sends with it: what SetDesktopSize must name.
+   */
+  async screenLayout(): Promise<{ id: number; flags: number }> {
+    const encodings = Buffer.alloc(12);
+    encodings.writeUInt8(2, 0);
+    encodings.writeUInt16BE(2, 2);
+    encodings.writeInt32BE(0, 4);
+    encodings.writeInt32BE(EXTENDED_DESKTOP_SIZE, 8);
+    this.send(encodings);
+    const request = Buffer.alloc(10);
+    request.writeUInt8(3, 0);
+    request.writeUInt16BE(1, 6);
+    request.writeUInt16BE(1, 8);
+    this.send(request);
+    const header = await this.read(4);
+    if (header[0] !== 0) throw new Error(`expected a FramebufferUpdate, got message type ${header[0]}`);
+    let screen: { id: number; flags: number } | undefined;
+    for (let rects = header.readUInt16BE(2); rects > 0; rects--) {
+      const rect = await this.read(12);
+      if (rect.readInt32BE(8) !== EXTENDED_DESKTOP_SIZE) {
+        await this.read(rect.readUInt16BE(4) * rect.readUInt16BE(6) * 4);
+        continue;
+      }
+      const screens = (await this.read(4))[0];
+      const layout = await this.read(16 * screens);
+      screen = { id: layout.readUInt32BE(0), flags: layout.readUInt32BE(12) };
+    }
+    if (!screen) throw new Error('the server sent no screen layout');
+    return screen;
+  }
+
+  /** SetDesktopSize with one screen covering the whole desktop (the screen's id and flags from screenLayout). */
+  setDesktopSize(width: number, height: number, screen: { id: number; flags: number }): void {
+    const message = Buffer.alloc(24);
+    message.writeUInt8(251, 0);
+    message.writeUInt16BE(width, 2);
+    message.writeUInt16BE(height, 4);
+    message.writeUInt8(1, 6);
+    message.writeUInt32BE(screen.id, 8);
+    message.writeUInt16BE(width, 16);
+    message.writeUInt16BE(height, 18);
+    message.writeUInt32BE(screen.flags, 20);
+    this.send(message);
   }
 
   close(): void {
