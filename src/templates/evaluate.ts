@@ -6,6 +6,7 @@
  * at the end.
  */
 import { analyseTemplate } from './analyse.ts';
+import { resolveResourceType } from './environment.ts';
 import { dependencyOrder } from './dependencies.ts';
 import type { HotTemplate } from './parse.ts';
 import { formatPath, TemplateError, type TemplateProblem } from './problems.ts';
@@ -45,6 +46,11 @@ export interface StackEvaluation {
   metadata(resource: string, ctx: EvaluationContext): unknown;
   /** The type after the environment's resource_registry (what the runtime must build). */
   resourceType(resource: string): string;
+  /**
+   * A type named inside a resource (a ResourceGroup's `resource_def`) after the registry's global
+   * mappings, as Heat maps the members of the nested stack it makes; undefined for a mapping loop.
+   */
+  mappedType(type: string): string | undefined;
   template: HotTemplate;
 }
 
@@ -163,6 +169,8 @@ export function prepareStack(text: string, opts: PrepareOptions): StackEvaluatio
       requireEnabled(resource);
       return analysis.types[resource]!;
     },
+    // No per-resource override: those name the parent template's resources, not a nested stack's.
+    mappedType: (type) => resolveResourceType({ ...analysis.environment, resourceOverrides: {} }, '', type),
     properties: (resource, ctx) => {
       requireEnabled(resource);
       const base = ['resources', resource, 'properties'];

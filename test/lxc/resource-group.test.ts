@@ -90,6 +90,14 @@ describe('lxc planner: OS::Heat::ResourceGroup', () => {
     assert.match(unsupported.map((p) => `${p.resource} ${p.property} ${p.message}`).join('\n'), /nodes resource_def\.type members of type OS::Trove::Instance are not supported/);
   });
 
+  test('members are built by the type the environment maps the definition\'s to, as Heat maps a nested stack\'s', () => {
+    const mapped = groupTemplate().replace('        type: OS::Nova::Server\n        properties:\n          name: node', '        type: Lab::Node\n        properties:\n          name: node');
+    const { plan } = planTemplate(mapped, {}, {}, 'resource_registry:\n  "Lab::Node": OS::Nova::Server\n');
+    assert.deepEqual(plan.servers.filter((s) => s.resource.startsWith('nodes.')).map((s) => s.name), ['node-0', 'node-1']);
+    const env = 'resource_registry:\n  "Lab::*": "OS::Trove::*"\n';
+    assert.throws(() => planTemplate(mapped, {}, {}, env), /members of type Lab::Node \(mapped to OS::Trove::Node by the environment\) are not supported/);
+  });
+
   test('a member index the group does not have is refused like Heat refuses it', () => {
     const { outputs } = planTemplate(groupTemplate(), { count: 1 });
     assert.throws(() => outputs({}), /Member '1' not found in group resource 'nodes'/);

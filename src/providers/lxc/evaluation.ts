@@ -23,6 +23,8 @@ export interface StackEvaluation {
   outputs(ctx: EvaluationContext): Record<string, unknown>;
   /** The type after the environment's resource_registry (what Heat would build). */
   resourceType(resource: string): string;
+  /** A type named inside a resource (a group's `resource_def`) after the registry; undefined for a loop. */
+  mappedType(type: string): string | undefined;
   template: { resources: Record<string, TemplateResource> };
 }
 

@@ -15,8 +15,11 @@ const MAX_MEMBERS = 100;
 export function planResourceGroup(state: PlanState, res: string, p: Props, handlers: Readonly<Record<string, ResourceHandler>>): void {
   const count = state.whole(res, p.count, 'count', 1, 0, MAX_MEMBERS);
   const def = obj(p.resource_def);
-  const type = state.text(res, def.type, 'resource_def.type') ?? state.fail(res, 'resource_def needs a type', 'resource_def.type');
-  if (!Object.hasOwn(handlers, type)) state.fail(res, `members of type ${type} are not supported by the local runtime (lxc)`, 'resource_def.type');
+  const written = state.text(res, def.type, 'resource_def.type') ?? state.fail(res, 'resource_def needs a type', 'resource_def.type');
+  // Members are built by the type the environment maps the definition's to, as for any resource.
+  const type = state.input.evaluation.mappedType(written) ?? state.fail(res, `the resource_registry maps ${written} in a loop`, 'resource_def.type');
+  const named = type === written ? type : `${written} (mapped to ${type} by the environment)`;
+  if (!Object.hasOwn(handlers, type)) state.fail(res, `members of type ${named} are not supported by the local runtime (lxc)`, 'resource_def.type');
   const indexVar = state.text(res, p.index_var, 'index_var') ?? '%index%';
   const members: string[] = [];
   state.groups.set(res, members);
