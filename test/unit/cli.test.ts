@@ -1,25 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { freshDatabase, postgresAvailable } from '../support/databases.ts';
+import { runCli } from '../support/run-cli.ts';
 
-/** Runs the command (options first, when given: extra environment); resolves with its exit code and output. */
-const run = async (...given: Array<string | { env: Record<string, string> }>) => {
+/** Runs the command in a data folder of its own (options first, when given: extra environment). */
+const run = (...given: Array<string | { env: Record<string, string> }>) => {
   const extra = typeof given[0] === 'object' ? given.shift() as { env: Record<string, string> } : { env: {} };
-  const args = given as string[];
-  try {
-    const env = { ...process.env, STACKLAB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cli-')), ...extra.env };
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/stacklab.js', ...args], { env });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  return runCli({ ...process.env, STACKLAB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cli-')), ...extra.env }, given as string[]);
 };
 
 test('stacklab --help lists the commands', async () => {
