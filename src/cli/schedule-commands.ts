@@ -38,8 +38,9 @@ export function scheduleCommand(): Command {
     .requiredOption('--learners <n>', 'learners expected', parseCount)
     .option('--lead <duration>', 'how long before the start the pool grows: 15m, 1h or seconds', parseDuration, 900)
     .option('--weekly-until <time>', 'repeat every week while the class starts no later than this (ISO 8601)', parseTime)
+    .option('--time-zone <zone>', "keep the start's local time in this IANA time zone (Europe/Berlin) every week, across daylight-saving changes; default: the same UTC time")
     .action(async (_opts, cmd: Command) => {
-      const o = cmd.opts() as { course: string; lab?: string; start: Date; end: Date; learners: number; lead: number; weeklyUntil?: Date };
+      const o = cmd.opts() as { course: string; lab?: string; start: Date; end: Date; learners: number; lead: number; weeklyUntil?: Date; timeZone?: string };
       const added = await via<ClassView>(
         cmd,
         remote(),
@@ -52,10 +53,11 @@ export function scheduleCommand(): Command {
             learners: o.learners,
             leadSeconds: o.lead,
             ...(o.weeklyUntil ? { weeklyUntil: o.weeklyUntil.toISOString() } : {}),
+            ...(o.timeZone ? { timeZone: o.timeZone } : {}),
           }),
         async (rt) =>
           classView(
-            await rt.ctx.schedules.add({ course: o.course, lab: o.lab ?? null, start: o.start, end: o.end, learners: o.learners, leadSeconds: o.lead, weeklyUntil: o.weeklyUntil ?? null }, 'cli', rt.ctx.clock.now()),
+            await rt.ctx.schedules.add({ course: o.course, lab: o.lab ?? null, start: o.start, end: o.end, learners: o.learners, leadSeconds: o.lead, weeklyUntil: o.weeklyUntil ?? null, timeZone: o.timeZone ?? null }, 'cli', rt.ctx.clock.now()),
             rt.ctx.clock.now(),
           ),
       );
@@ -80,6 +82,7 @@ export function scheduleCommand(): Command {
         { header: 'LEARNERS', value: (c) => String(c.learners) },
         { header: 'LEAD', value: (c) => `${Math.round(c.leadSeconds / 60)}m` },
         { header: 'WEEKLY UNTIL', value: (c) => c.weeklyUntil ?? '' },
+        { header: 'TIME ZONE', value: (c) => c.timeZone ?? 'UTC' },
         { header: 'FROM', value: (c) => c.source },
       ])));
     },

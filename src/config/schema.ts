@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { DEPLOYMENT_ID_PATTERN, DEPLOYMENT_ID_RULE } from '../domain/deployment.ts';
 import { SHIPPED_LOCALES } from '../infra/i18n/locale-info.ts';
 import { pricesSchema } from '../domain/prices.ts';
+import { isTimeZone } from '../domain/zoned-time.ts';
 
 export interface Setting<T extends z.ZodType = z.ZodType, K extends string = string> {
   key: K;
@@ -28,8 +29,9 @@ const classSessionSchema = z
     learners: z.coerce.number().int().min(0).max(100_000),
     lead: z.coerce.number().int().min(0).max(24 * 3600).default(900),
     weekly_until: time.optional(),
+    time_zone: z.string().refine(isTimeZone, { error: 'must be an IANA time zone, like Europe/Berlin' }).optional(),
   })
-  .transform((c) => ({ course: c.course, lab: c.lab ?? null, start: c.start, end: c.end, learners: c.learners, leadSeconds: c.lead, weeklyUntil: c.weekly_until ?? null }));
+  .transform((c) => ({ course: c.course, lab: c.lab ?? null, start: c.start, end: c.end, learners: c.learners, leadSeconds: c.lead, weeklyUntil: c.weekly_until ?? null, timeZone: c.time_zone ?? null }));
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
 
 function setting<K extends string, T extends z.ZodType>(key: K, schema: T, description: string, extra: { env?: string; secret?: boolean } = {}): Setting<T, K> {
@@ -110,7 +112,7 @@ export const SETTINGS = [
   setting(
     'schedules',
     z.preprocess(jsonOrValue, z.array(classSessionSchema)).default([]),
-    "Class times that size warm pools ahead of each class and drain them after (docs/pools.md, \"Schedules\"): a list of `{course, lab, start, end, learners, lead, weekly_until}` (course: the LTI context id; lab: one lab with a `pool` section, or left out for every pooled lab of the course; start, end, weekly_until: ISO 8601 times; lead: seconds before the start the pool grows, default 900; weekly_until: the class repeats every week while it starts by then); JSON in the environment variable. Classes added with `stacklab schedule add` or the API live in the store.",
+    "Class times that size warm pools ahead of each class and drain them after (docs/pools.md, \"Schedules\"): a list of `{course, lab, start, end, learners, lead, weekly_until, time_zone}` (course: the LTI context id; lab: one lab with a `pool` section, or left out for every pooled lab of the course; start, end, weekly_until: ISO 8601 times; lead: seconds before the start the pool grows, default 900; weekly_until: the class repeats every week while it starts by then; time_zone: an IANA time zone, like Europe/Berlin, whose local time the weekly class keeps across daylight-saving changes, left out: the same UTC time every week); JSON in the environment variable. Classes added with `stacklab schedule add` or the API live in the store.",
   ),
   setting(
     'predictive_resume',

@@ -22,6 +22,7 @@ import { sql as warmPools } from './migrations/016-warm-pools.ts';
 import { sql as historyReasonKeys } from './migrations/017-history-reason-keys.ts';
 import { sql as classSchedules } from './migrations/018-class-schedules.ts';
 import { sql as oidcSessions } from './migrations/019-oidc-sessions.ts';
+import { sql as scheduleTimeZone } from './migrations/020-schedule-time-zone.ts';
 
 export interface Migration {
   version: number;
@@ -49,6 +50,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 17, name: 'history-reason-keys', sql: historyReasonKeys },
   { version: 18, name: 'class-schedules', sql: classSchedules },
   { version: 19, name: 'oidc-sessions', sql: oidcSessions },
+  { version: 20, name: 'schedule-time-zone', sql: scheduleTimeZone },
 ];
 
 /** The migrations not yet applied to this store (all of them on an empty one). */

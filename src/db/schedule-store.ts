@@ -1,5 +1,5 @@
 /**
- * SQL for class schedules (migration 018, docs/pools.md): the class times added through the API or the
+ * SQL for class schedules (migrations 018 and 020, docs/pools.md): the class times added through the API or the
  * CLI, and what the schedule needs to know of a course (its labs, who has arrived).
  */
 import type { ClassSession } from '../domain/class-schedule.ts';
@@ -14,6 +14,7 @@ interface SessionRow {
   learners: number;
   lead_seconds: number;
   weekly_until: Date | string | null;
+  time_zone: string | null;
 }
 
 const date = (v: Date | string) => (v instanceof Date ? v : new Date(v));
@@ -28,6 +29,7 @@ function toSession(r: SessionRow): ClassSession {
     learners: Number(r.learners),
     leadSeconds: Number(r.lead_seconds),
     weeklyUntil: r.weekly_until === null ? null : date(r.weekly_until),
+    timeZone: r.time_zone ?? null,
     source: 'store',
   };
 }
@@ -37,9 +39,9 @@ export class ScheduleStore {
 
   async insert(s: Omit<ClassSession, 'source'>, actor: string, now: Date): Promise<ClassSession> {
     const rows = await this.db.query<SessionRow>(
-      `INSERT INTO class_sessions (id, course, lab, starts_at, ends_at, learners, lead_seconds, weekly_until, actor, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
-      [s.id, s.course, s.lab, s.start, s.end, s.learners, s.leadSeconds, s.weeklyUntil, actor, now],
+      `INSERT INTO class_sessions (id, course, lab, starts_at, ends_at, learners, lead_seconds, weekly_until, time_zone, actor, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+      [s.id, s.course, s.lab, s.start, s.end, s.learners, s.leadSeconds, s.weeklyUntil, s.timeZone, actor, now],
     );
     return toSession(rows[0]!);
   }
@@ -55,7 +57,8 @@ export class ScheduleStore {
 
   /**
    * The classes that may still have a pool window open at or after `now` (the last occurrence's end is
-   * not past), so the filler's pass reads only those.
+   * not past), so the filler's pass reads only those. The week's margin also covers a zoned class's
+   * last occurrence, an hour or so off the first's UTC time.
    */
   async current(now: Date): Promise<ClassSession[]> {
     const rows = await this.db.query<SessionRow>(

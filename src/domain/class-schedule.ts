@@ -5,6 +5,7 @@
  */
 import type { Lab } from './lab.ts';
 import { labSizing, poolKeyFor, type PoolSizing } from './pool.ts';
+import { fromWallClock, isTimeZone, toWallClock } from './zoned-time.ts';
 
 /** One class time of a course (an LTI context id), for one lab or every lab of the course. */
 export interface ClassSession {
@@ -19,8 +20,13 @@ export interface ClassSession {
   learners: number;
   /** Seconds before the start the pool grows (enough to launch the stacks on the slowest provider). */
   leadSeconds: number;
-  /** Repeats every week at the same time (UTC) while a class starts no later than this; null: once. */
+  /** Repeats every week while a class starts no later than this; null: once. */
   weeklyUntil: Date | null;
+  /**
+   * The IANA time zone (Europe/Berlin) whose wall clock a weekly class keeps: each week starts at the
+   * first class's local time there, across daylight-saving changes, and lasts as long. Null: UTC.
+   */
+  timeZone: string | null;
   /** Where it was defined: the API and CLI (in the store, removable there) or the config file's `schedules`. */
   source: 'store' | 'config';
 }
@@ -34,7 +40,10 @@ export const MAX_LEAD_SECONDS = 24 * 3600;
  * What is wrong with a session's times, or null. A weekly class's window (lead time and class) must be
  * shorter than a week, else one week's window would run into the next.
  */
-export function sessionProblem(s: Pick<ClassSession, 'start' | 'end' | 'leadSeconds' | 'weeklyUntil'>): 'endsBeforeStart' | 'tooLong' | 'weeklyOverlap' | 'untilBeforeStart' | null {
+export function sessionProblem(
+  s: Pick<ClassSession, 'start' | 'end' | 'leadSeconds' | 'weeklyUntil' | 'timeZone'>,
+): 'unknownTimeZone' | 'endsBeforeStart' | 'tooLong' | 'weeklyOverlap' | 'untilBeforeStart' | null {
+  if (s.timeZone !== null && !isTimeZone(s.timeZone)) return 'unknownTimeZone';
   const length = (s.end.getTime() - s.start.getTime()) / 1000;
   if (!(length > 0)) return 'endsBeforeStart';
   if (length > MAX_CLASS_SECONDS || s.leadSeconds > MAX_LEAD_SECONDS) return 'tooLong';
@@ -48,24 +57,49 @@ export interface Occurrence {
   end: Date;
 }
 
-/** The class's occurrences in order (one, or one a week up to weeklyUntil). */
+const WEEK_MS = WEEK_SECONDS * 1000;
+
+/**
+ * The class's occurrence `week` weeks after the first: 7 days later on the zone's wall clock (in UTC,
+ * exactly a week later), lasting as long as the first.
+ */
 function occurrenceAt(s: ClassSession, week: number): Occurrence {
-  const shift = week * WEEK_SECONDS * 1000;
-  return { start: new Date(s.start.getTime() + shift), end: new Date(s.end.getTime() + shift) };
+  const length = s.end.getTime() - s.start.getTime();
+  const start = s.timeZone === null ? s.start.getTime() + week * WEEK_MS : fromWallClock(s.timeZone, toWallClock(s.timeZone, s.start.getTime()) + week * WEEK_MS);
+  return { start: new Date(start), end: new Date(start + length) };
 }
 
+/**
+ * The weeks around an estimate made by dividing by a UTC week, in order, within the class's weeks: in a
+ * zone an occurrence is up to an hour or so off that estimate near a daylight-saving change, so the
+ * right one may be a neighbour.
+ */
+function weeksNear(s: ClassSession, estimate: number): number[] {
+  const last = lastWeek(s);
+  return [estimate - 1, estimate, estimate + 1].filter((w) => w >= 0 && w <= last);
+}
+
+/** The last week whose occurrence starts no later than weekly_until (0: the class is once). */
 function lastWeek(s: ClassSession): number {
-  return s.weeklyUntil ? Math.floor((s.weeklyUntil.getTime() - s.start.getTime()) / (WEEK_SECONDS * 1000)) : 0;
+  if (!s.weeklyUntil) return 0;
+  const until = s.weeklyUntil.getTime();
+  const estimate = Math.floor((until - s.start.getTime()) / WEEK_MS);
+  if (estimate < 0) return 0;
+  const fits = [estimate + 1, estimate, estimate - 1].find((w) => w >= 0 && occurrenceAt(s, w).start.getTime() <= until);
+  return fits ?? 0;
 }
 
 /** The occurrence whose pool window (from `lead` before its start to its end) holds `now`; null: none. */
 export function openOccurrence(s: ClassSession, now: Date): Occurrence | null {
   const t = now.getTime();
   const lead = s.leadSeconds * 1000;
-  // Windows are shorter than a week (sessionProblem), so only the week `now` falls in can hold it.
-  const week = Math.min(lastWeek(s), Math.max(0, Math.floor((t - s.start.getTime() + lead) / (WEEK_SECONDS * 1000))));
-  const o = occurrenceAt(s, week);
-  return t >= o.start.getTime() - lead && t < o.end.getTime() ? o : null;
+  // Windows are shorter than a week (sessionProblem), so only the week `now` falls in, or a neighbour
+  // of it in a zone, can hold it.
+  for (const week of weeksNear(s, Math.floor((t - s.start.getTime() + lead) / WEEK_MS))) {
+    const o = occurrenceAt(s, week);
+    if (t >= o.start.getTime() - lead && t < o.end.getTime()) return o;
+  }
+  return null;
 }
 
 /** The occurrence open now or the next one to come; null when the class is over for good. */
@@ -73,10 +107,13 @@ export function nextOccurrence(s: ClassSession, now: Date): Occurrence | null {
   const open = openOccurrence(s, now);
   if (open) return open;
   const t = now.getTime();
-  const week = Math.max(0, Math.ceil((t - s.start.getTime()) / (WEEK_SECONDS * 1000)));
-  if (week > lastWeek(s)) return null;
-  const o = occurrenceAt(s, week);
-  return o.end.getTime() > t ? o : null;
+  // None is open, so the first occurrence (of the estimate's neighbours) not yet ended is still to come.
+  const estimate = Math.max(0, Math.ceil((t - s.start.getTime()) / WEEK_MS));
+  for (const week of weeksNear(s, estimate)) {
+    const o = occurrenceAt(s, week);
+    if (o.end.getTime() > t) return o;
+  }
+  return null;
 }
 
 /** A course's class open now, with the labs it covers and how many of its learners already have a stack of each. */

@@ -22,9 +22,17 @@ export interface ClassSessionInput {
   learners: number;
   leadSeconds: number;
   weeklyUntil?: Date | null;
+  /** The IANA time zone whose wall clock a weekly class keeps; null or left out: UTC. */
+  timeZone?: string | null;
+}
+
+/** A class's times as the domain checks and stores them (left out: null). */
+function times(s: ClassSessionInput) {
+  return { start: s.start, end: s.end, leadSeconds: s.leadSeconds, weeklyUntil: s.weeklyUntil ?? null, timeZone: s.timeZone ?? null };
 }
 
 const PROBLEM_SENTENCES: Record<NonNullable<ReturnType<typeof sessionProblem>>, SentenceKey> = {
+  unknownTimeZone: 'error.BAD_REQUEST.scheduleUnknownTimeZone',
   endsBeforeStart: 'error.BAD_REQUEST.scheduleEndsBeforeStart',
   tooLong: 'error.BAD_REQUEST.scheduleTooLong',
   untilBeforeStart: 'error.BAD_REQUEST.scheduleUntilBeforeStart',
@@ -37,7 +45,8 @@ const PROBLEM_SENTENCES: Record<NonNullable<ReturnType<typeof sessionProblem>>, 
  * would launch stacks nobody can take).
  */
 export function classProblem(labs: LabCatalog, s: ClassSessionInput): AppError | null {
-  const problem = sessionProblem({ start: s.start, end: s.end, leadSeconds: s.leadSeconds, weeklyUntil: s.weeklyUntil ?? null });
+  const problem = sessionProblem(times(s));
+  if (problem === 'unknownTimeZone') return AppError.badInput(`class times: unknown time zone '${s.timeZone}'`, sentence(PROBLEM_SENTENCES[problem], { zone: s.timeZone ?? '' }));
   if (problem) return AppError.badInput(`class times: ${problem}`, sentence(PROBLEM_SENTENCES[problem]));
   if (s.lab) {
     const lab = labs.get(s.lab);
@@ -73,7 +82,7 @@ export class ClassSchedules {
     const problem = classProblem(this.deps.labs, input);
     if (problem) throw problem;
     return this.store.insert(
-      { id: randomUUID(), course: input.course, lab: input.lab ?? null, start: input.start, end: input.end, learners: input.learners, leadSeconds: input.leadSeconds, weeklyUntil: input.weeklyUntil ?? null },
+      { id: randomUUID(), course: input.course, lab: input.lab ?? null, learners: input.learners, ...times(input) },
       actor,
       now,
     );
@@ -118,11 +127,11 @@ export class ClassSchedules {
  */
 export function configuredClasses(entries: readonly ClassSessionInput[], labs: LabCatalog, warn: (message: string) => void): ClassSession[] {
   return entries.map((e, i) => {
-    const times = sessionProblem({ start: e.start, end: e.end, leadSeconds: e.leadSeconds, weeklyUntil: e.weeklyUntil ?? null });
-    if (times) throw new Error(`schedules[${i}]: the class times do not make a class (${times})`);
+    const wrong = sessionProblem(times(e));
+    if (wrong) throw new Error(`schedules[${i}]: the class times do not make a class (${wrong})`);
     const problem = classProblem(labs, e);
     if (problem) warn(`schedules[${i}]: ${problem.detail ?? problem.message}; this class sizes no pool until the lab loads with a pool section`);
-    return { id: `config-${i + 1}`, course: e.course, lab: e.lab ?? null, start: e.start, end: e.end, learners: e.learners, leadSeconds: e.leadSeconds, weeklyUntil: e.weeklyUntil ?? null, source: 'config' as const };
+    return { id: `config-${i + 1}`, course: e.course, lab: e.lab ?? null, learners: e.learners, ...times(e), source: 'config' as const };
   });
 }
 
@@ -138,6 +147,7 @@ export function classView(s: ClassSession, now: Date) {
     learners: s.learners,
     leadSeconds: s.leadSeconds,
     weeklyUntil: s.weeklyUntil?.toISOString() ?? null,
+    timeZone: s.timeZone,
     source: s.source,
     next: next ? { start: next.start.toISOString(), end: next.end.toISOString() } : null,
   };

@@ -41,6 +41,7 @@ describe('/api/v1/schedules', () => {
         learners: 30,
         leadSeconds: 900,
         weeklyUntil: '2026-12-15T00:00:00.000Z',
+        timeZone: null,
         source: 'config',
         next: { start: '2026-09-08T09:00:00.000Z', end: '2026-09-08T11:00:00.000Z' },
       },
@@ -66,6 +67,29 @@ describe('/api/v1/schedules', () => {
     const again = await call('DELETE', `/api/v1/schedules/${body.id}`, undefined, { 'accept-language': 'fr' });
     assert.equal(again.statusCode, 404);
     assert.equal(again.json().message, 'Il n’y a aucune séance avec cet identifiant dans le calendrier.');
+  });
+
+  test('a weekly class in a time zone keeps its local time across the change, and its pool window with it', async () => {
+    // Tuesdays 09:00-11:00 Berlin time: 07:00Z in summer time, 08:00Z after 2026-10-25.
+    const added = await call('POST', '/api/v1/schedules', { course: 'berlin-course', lab: 'pooled', start: '2026-10-20T07:00:00Z', end: '2026-10-20T09:00:00Z', learners: 7, weeklyUntil: '2026-12-01T00:00:00Z', timeZone: 'Europe/Berlin' });
+    assert.equal(added.statusCode, 201, added.body);
+    assert.equal(added.json().timeZone, 'Europe/Berlin');
+    try {
+      t.rt.clock.set(new Date('2026-10-21T00:00:00Z'));
+      const [listed] = (await call('GET', '/api/v1/schedules?course=berlin-course')).json().classes;
+      assert.equal(listed.timeZone, 'Europe/Berlin');
+      assert.deepEqual(listed.next, { start: '2026-10-27T08:00:00.000Z', end: '2026-10-27T10:00:00.000Z' });
+      t.rt.clock.set(new Date('2026-10-27T06:50:00Z'));
+      assert.equal((await call('GET', '/api/v1/pools')).json().pools[0].size, 1, 'the pool grew at the summer UTC time');
+      t.rt.clock.set(new Date('2026-10-27T07:50:00Z'));
+      assert.equal((await call('GET', '/api/v1/pools')).json().pools[0].size, 8, 'the pool did not grow in the lead time before 09:00 local');
+    } finally {
+      t.rt.clock.set(new Date('2026-09-02T12:00:00Z'));
+      await call('DELETE', `/api/v1/schedules/${added.json().id}`);
+    }
+    const unknown = await call('POST', '/api/v1/schedules', { course: 'berlin-course', lab: 'pooled', start: '2026-10-20T07:00:00Z', end: '2026-10-20T09:00:00Z', learners: 7, timeZone: 'Europe/Atlantis' }, { 'accept-language': 'de' });
+    assert.equal(unknown.statusCode, 400);
+    assert.equal(unknown.json().message, 'Europe/Atlantis ist keine Zeitzone: Geben Sie eine aus der IANA-Zeitzonendatenbank an, etwa Europe/Berlin.');
   });
 
   test('refuses times that make no class and labs without a pool, saying why in the caller\'s language', async () => {

@@ -80,6 +80,24 @@ for (const backend of BACKENDS) {
       await rt.ctx.schedules.remove(added.id);
     });
 
+    test("a class's time zone is stored and read back; its weeks open at the zone's local time after a daylight-saving change", async () => {
+      const course = 'course-v1:Org+Zone+2026_T4';
+      // Tuesdays 09:00-11:00 Berlin time: 07:00Z in summer time, 08:00Z after 2026-10-25.
+      const zoned = await rt.ctx.schedules.add(
+        { course, lab: 'classlab', start: new Date('2026-10-20T07:00:00Z'), end: new Date('2026-10-20T09:00:00Z'), learners: 6, leadSeconds: 15 * MIN, weeklyUntil: new Date('2026-11-30T00:00:00Z'), timeZone: 'Europe/Berlin' },
+        'test',
+        rt.clock.now(),
+      );
+      assert.equal(zoned.timeZone, 'Europe/Berlin');
+      assert.deepEqual((await rt.ctx.schedules.store.list(course)).map((c) => c.timeZone), ['Europe/Berlin']);
+      const size = async (iso: string) => (await rt.ctx.schedules.sizingAt(new Date(iso)))(classLab, { lab: 'classlab', run: '' });
+      assert.equal(await size('2026-10-20T06:50:00Z'), 6, 'the first week did not open at its lead time');
+      assert.equal(await size('2026-10-27T06:50:00Z'), 0, 'the week after the change opened at the summer UTC time');
+      assert.equal(await size('2026-10-27T07:50:00Z'), 6, 'the week after the change did not open before 09:00 local');
+      assert.equal(await size('2026-10-27T09:59:00Z'), 6, 'the week after the change closed before 11:00 local');
+      await rt.ctx.schedules.remove(zoned.id);
+    });
+
     test('a weekly class for every lab of a course fills the per-run pool of the run its launches carry, each week, and drains it', async () => {
       const course = 'course-v1:Org+Net201+2026_T4';
       // The course is known to use `perrun` once a learner has a stack of it (no pool yet: a plain launch).

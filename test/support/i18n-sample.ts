@@ -15,4 +15,6 @@ export const SAMPLE_VALUES: Record<string, string | number | Date> = {
   why: 'stale', started: Date.UTC(2026, 11, 2, 15, 4), hours: 1, minutes: 30, note: 'retake',
   // lab.failureSentence: a failure's words, made a sentence.
   failure: 'Launch failed',
+  // error.BAD_REQUEST.scheduleUnknownTimeZone: the time zone a class named.
+  zone: 'Europe/Atlantis',
 };

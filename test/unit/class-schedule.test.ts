@@ -19,6 +19,7 @@ const weekly: ClassSession = {
   learners: 10,
   leadSeconds: 900,
   weeklyUntil: t('2026-09-15T09:00:00Z'),
+  timeZone: null,
   source: 'store',
 };
 
@@ -37,7 +38,55 @@ test('a weekly class is open from its lead time to its end, each week up to week
   assert.equal(nextOccurrence({ ...weekly, weeklyUntil: null }, t('2026-08-01T00:00:00Z'))?.start.toISOString(), '2026-09-01T09:00:00.000Z');
 });
 
+const iso = (o: { start: Date; end: Date } | null) => (o ? [o.start.toISOString(), o.end.toISOString()] : null);
+
+test('a weekly class in Europe/Berlin keeps 09:00 local across the end of summer time (07:00Z before 2026-10-25, 08:00Z after)', () => {
+  // Tuesdays 09:00-11:00 Berlin time, from 2026-10-13; weekly_until before 09:00 local on 2026-11-10.
+  const berlin: ClassSession = { ...weekly, start: t('2026-10-13T07:00:00Z'), end: t('2026-10-13T09:00:00Z'), weeklyUntil: t('2026-11-10T07:30:00Z'), timeZone: 'Europe/Berlin' };
+  const open = (at: string) => iso(openOccurrence(berlin, t(at)));
+  assert.deepEqual(open('2026-10-20T06:45:00Z'), ['2026-10-20T07:00:00.000Z', '2026-10-20T09:00:00.000Z'], 'the week before the change');
+  assert.equal(open('2026-10-27T06:50:00Z'), null, 'opened at the UTC time of the summer classes');
+  assert.equal(open('2026-10-27T07:44:59Z'), null, 'opened before the lead time');
+  assert.deepEqual(open('2026-10-27T07:45:00Z'), ['2026-10-27T08:00:00.000Z', '2026-10-27T10:00:00.000Z'], 'the lead time before 09:00 local');
+  assert.deepEqual(open('2026-10-27T09:59:59Z'), ['2026-10-27T08:00:00.000Z', '2026-10-27T10:00:00.000Z'], 'just before the end, 11:00 local');
+  assert.equal(open('2026-10-27T10:00:00Z'), null, 'open after the end');
+  const next = (at: string) => iso(nextOccurrence(berlin, t(at)));
+  assert.deepEqual(next('2026-10-21T00:00:00Z'), ['2026-10-27T08:00:00.000Z', '2026-10-27T10:00:00.000Z'], 'next across the change');
+  // A week and 30 minutes after a summer class: dividing by a UTC week points at the week after.
+  assert.deepEqual(next('2026-10-27T07:30:00Z'), ['2026-10-27T08:00:00.000Z', '2026-10-27T10:00:00.000Z'], 'next class skipped near the change');
+  assert.deepEqual(next('2026-10-28T00:00:00Z'), ['2026-11-03T08:00:00.000Z', '2026-11-03T10:00:00.000Z']);
+  // 09:00 local on 2026-11-10 is 08:00Z, after weekly_until (07:30Z), though a UTC week after the first is not.
+  assert.equal(next('2026-11-04T00:00:00Z'), null, 'a class past weekly_until');
+  assert.equal(open('2026-11-10T07:50:00Z'), null, 'open past weekly_until');
+});
+
+test('a weekly class in America/New_York keeps 09:00-10:30 local across 2026-11-01; into summer time the other way', () => {
+  const ny: ClassSession = { ...weekly, start: t('2026-10-27T13:00:00Z'), end: t('2026-10-27T14:30:00Z'), weeklyUntil: t('2026-12-01T00:00:00Z'), timeZone: 'America/New_York' };
+  const open = (at: string) => iso(openOccurrence(ny, t(at)));
+  assert.equal(open('2026-11-03T13:44:59Z'), null);
+  assert.deepEqual(open('2026-11-03T13:45:00Z'), ['2026-11-03T14:00:00.000Z', '2026-11-03T15:30:00.000Z']);
+  assert.deepEqual(open('2026-11-03T15:29:59Z'), ['2026-11-03T14:00:00.000Z', '2026-11-03T15:30:00.000Z']);
+  assert.equal(open('2026-11-03T15:30:00Z'), null);
+  assert.deepEqual(iso(nextOccurrence(ny, t('2026-10-28T00:00:00Z'))), ['2026-11-03T14:00:00.000Z', '2026-11-03T15:30:00.000Z']);
+  // Spring: 09:00 EST (14:00Z) on 2027-03-09, 09:00 EDT (13:00Z) on 2027-03-16, an hour less than a UTC week later.
+  const spring: ClassSession = { ...ny, start: t('2027-03-09T14:00:00Z'), end: t('2027-03-09T15:30:00Z'), weeklyUntil: t('2027-04-01T00:00:00Z') };
+  assert.deepEqual(iso(openOccurrence(spring, t('2027-03-16T12:45:00Z'))), ['2027-03-16T13:00:00.000Z', '2027-03-16T14:30:00.000Z'], 'the lead time an hour before the UTC week');
+  assert.deepEqual(iso(nextOccurrence(spring, t('2027-03-10T00:00:00Z'))), ['2027-03-16T13:00:00.000Z', '2027-03-16T14:30:00.000Z']);
+});
+
+test('a local time skipped or repeated by a change: the skipped hour falls an hour later, a repeated one is its first', () => {
+  // 02:30 Berlin does not exist on 2027-03-28 and comes twice on 2026-10-25.
+  const skipped: ClassSession = { ...weekly, start: t('2027-03-21T01:30:00Z'), end: t('2027-03-21T02:30:00Z'), weeklyUntil: t('2027-04-01T00:00:00Z'), timeZone: 'Europe/Berlin' };
+  assert.equal(nextOccurrence(skipped, t('2027-03-22T00:00:00Z'))?.start.toISOString(), '2027-03-28T01:30:00.000Z', '03:30 summer time');
+  const repeated: ClassSession = { ...skipped, start: t('2026-10-18T00:30:00Z'), end: t('2026-10-18T01:30:00Z'), weeklyUntil: t('2026-11-01T00:00:00Z') };
+  assert.equal(nextOccurrence(repeated, t('2026-10-19T00:00:00Z'))?.start.toISOString(), '2026-10-25T00:30:00.000Z', '02:30 summer time');
+  assert.equal(nextOccurrence({ ...repeated, timeZone: 'UTC' }, t('2026-10-19T00:00:00Z'))?.start.toISOString(), '2026-10-25T00:30:00.000Z');
+});
+
 test('times that make no class are named', () => {
+  assert.equal(sessionProblem({ ...weekly, timeZone: 'Europe/Berlin' }), null);
+  assert.equal(sessionProblem({ ...weekly, timeZone: 'Mars/Olympus_Mons' }), 'unknownTimeZone');
+  assert.equal(sessionProblem({ ...weekly, timeZone: '' }), 'unknownTimeZone');
   assert.equal(sessionProblem(weekly), null);
   assert.equal(sessionProblem({ ...weekly, end: weekly.start }), 'endsBeforeStart');
   assert.equal(sessionProblem({ ...weekly, end: t('2026-09-08T08:50:00Z') }), 'weeklyOverlap');
@@ -79,7 +128,9 @@ test("the config file's schedules: times are checked when the config loads, a la
   const env = (value: unknown) => ({ STACKLAB_SCHEDULES: JSON.stringify(value) });
   const good = { course: 'c', lab: 'l', start: '2026-09-01T09:00:00Z', end: '2026-09-01T11:00:00+01:00', learners: 5 };
   const { config } = loadConfig({ env: env([good]) });
-  assert.deepEqual(config.schedules, [{ course: 'c', lab: 'l', start: t('2026-09-01T09:00:00Z'), end: t('2026-09-01T10:00:00Z'), learners: 5, leadSeconds: 900, weeklyUntil: null }]);
+  assert.deepEqual(config.schedules, [{ course: 'c', lab: 'l', start: t('2026-09-01T09:00:00Z'), end: t('2026-09-01T10:00:00Z'), learners: 5, leadSeconds: 900, weeklyUntil: null, timeZone: null }]);
+  assert.equal(loadConfig({ env: env([{ ...good, time_zone: 'Europe/Berlin' }]) }).config.schedules[0]?.timeZone, 'Europe/Berlin');
+  assert.throws(() => loadConfig({ env: env([{ ...good, time_zone: 'Berlin' }]) }), /must be an IANA time zone/);
   assert.throws(() => loadConfig({ env: env([{ ...good, start: 'Tuesday' }]) }), /schedules \(STACKLAB_SCHEDULES\): must be an ISO 8601 time/);
   const labs = mapCatalog([testLab({ id: 'l', pool: { size: 0, state: 'suspended', perRun: false, runs: [] } })]);
   const warnings: string[] = [];

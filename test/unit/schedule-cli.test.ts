@@ -41,6 +41,13 @@ test('stacklab schedule add, list and remove a weekly class; a lab without a poo
   assert.equal(added.code, 0, added.stderr);
   const cls = JSON.parse(added.stdout) as { id: string; leadSeconds: number; source: string; next: { start: string } };
   assert.deepEqual([cls.leadSeconds, cls.source, cls.next.start], [1200, 'store', '2099-09-01T09:00:00.000Z']);
+  // 09:00 Berlin summer time (07:00Z) on a Tuesday; the fourth week is after the end of summer time.
+  const zoned = await run('schedule', 'add', '--course', COURSE, '--lab', 'pooled', '--start', '2099-10-06T07:00:00Z', '--end', '2099-10-06T09:00:00Z', '--learners', '5', '--weekly-until', '2099-11-30T00:00:00Z', '--time-zone', 'Europe/Berlin');
+  assert.equal(zoned.code, 0, zoned.stderr);
+  assert.equal((JSON.parse(zoned.stdout) as { timeZone: string }).timeZone, 'Europe/Berlin');
+  const badZone = await run('schedule', 'add', '--course', COURSE, '--lab', 'pooled', '--start', '2099-10-06T07:00:00Z', '--end', '2099-10-06T09:00:00Z', '--learners', '5', '--time-zone', 'Berlin');
+  assert.notEqual(badZone.code, 0);
+  assert.match(badZone.stderr, /Berlin is not a time zone/);
   const refused = await run('schedule', 'add', '--course', COURSE, '--lab', 'single-server', '--start', '2099-09-01T09:00:00Z', '--end', '2099-09-01T11:00:00Z', '--learners', '5');
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /Lab single-server has no warm pool/);
@@ -49,12 +56,16 @@ test('stacklab schedule add, list and remove a weekly class; a lab without a poo
 test('stacklab schedule list shows the class as a table; remove takes it away', async () => {
   const listed = await run('schedule', 'list', '--course', COURSE, '--json');
   assert.equal(listed.code, 0, listed.stderr);
-  const [cls] = (JSON.parse(listed.stdout) as { classes: Array<{ id: string; lab: string; learners: number }> }).classes;
-  assert.deepEqual([cls?.lab, cls?.learners], ['pooled', 40]);
+  const [cls, zoned] = (JSON.parse(listed.stdout) as { classes: Array<{ id: string; lab: string; learners: number; timeZone: string | null }> }).classes;
+  assert.deepEqual([cls?.lab, cls?.learners, cls?.timeZone], ['pooled', 40, null]);
+  assert.equal(zoned?.timeZone, 'Europe/Berlin');
   const table = await run('schedule', 'list');
-  assert.match(table.stdout.split('\n')[0]!, /^ID\s+COURSE\s+LAB\s+NEXT START/);
-  assert.ok(table.stdout.includes(cls!.id));
-  const removed = await run('schedule', 'remove', cls!.id);
-  assert.equal(removed.code, 0, removed.stderr);
+  assert.match(table.stdout.split('\n')[0]!, /^ID\s+COURSE\s+LAB\s+NEXT START.*\sTIME ZONE\s/);
+  assert.match(table.stdout.split('\n').find((line) => line.includes(cls!.id))!, /\sUTC\s/);
+  assert.match(table.stdout.split('\n').find((line) => line.includes(zoned!.id))!, /\sEurope\/Berlin\s/);
+  for (const c of [cls!, zoned!]) {
+    const removed = await run('schedule', 'remove', c.id);
+    assert.equal(removed.code, 0, removed.stderr);
+  }
   assert.deepEqual(JSON.parse((await run('schedule', 'list', '--json')).stdout), { classes: [] });
 });

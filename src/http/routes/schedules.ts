@@ -23,6 +23,12 @@ const CLASS_BODY = {
     learners: { type: 'integer', minimum: 0, maximum: 100_000, description: 'Learners expected' },
     leadSeconds: { type: 'integer', minimum: 0, maximum: MAX_LEAD_SECONDS, default: 900, description: 'Seconds before the start the pool grows' },
     weeklyUntil: { ...time, description: 'The class repeats every week while it starts no later than this' },
+    timeZone: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 64,
+      description: "An IANA time zone (Europe/Berlin): each week's class starts at the first one's local time there, across daylight-saving changes; left out: the same UTC time every week",
+    },
   },
 } as const;
 
@@ -34,6 +40,7 @@ interface ClassBody {
   learners: number;
   leadSeconds: number;
   weeklyUntil?: string;
+  timeZone?: string;
 }
 
 export function scheduleRoutes(ctx: AppContext) {
@@ -52,7 +59,7 @@ export function scheduleRoutes(ctx: AppContext) {
       async (request, reply) => {
         const b = request.body;
         const added = await ctx.schedules.add(
-          { course: b.course, lab: b.lab ?? null, start: new Date(b.start), end: new Date(b.end), learners: b.learners, leadSeconds: b.leadSeconds, weeklyUntil: b.weeklyUntil ? new Date(b.weeklyUntil) : null },
+          { course: b.course, lab: b.lab ?? null, start: new Date(b.start), end: new Date(b.end), learners: b.learners, leadSeconds: b.leadSeconds, weeklyUntil: b.weeklyUntil ? new Date(b.weeklyUntil) : null, timeZone: b.timeZone ?? null },
           actor(request),
           ctx.clock.now(),
         );
