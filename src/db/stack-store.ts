@@ -144,7 +144,11 @@ const TOUCH_READY = `UPDATE stacks s SET last_activity_at = GREATEST(s.last_acti
  WHERE s.id = v.id AND s.state = 'READY'`;
 
 /** A stack a worker claimed: the state it was claimed from, and when its operation was requested when the claim can tell (else null). */
-export type ClaimedStack = Stack & { claimedFrom: StackState; requestedAt: Date | null };
+/**
+ * A claimed stack, with what the claim read beside it: the state it was claimed in, when its work was
+ * asked for, and for a resume the state the learner's request found it in (null when not a resume).
+ */
+export type ClaimedStack = Stack & { claimedFrom: StackState; requestedAt: Date | null; resumeRequestedFrom: StackState | null };
 
 export class StackStore {
   constructor(private readonly db: Queryable) {}
@@ -225,15 +229,6 @@ export class StackStore {
       [stackId, state, notFrom ?? null],
     );
     return rows[0] ? new Date(rows[0].at) : null;
-  }
-
-  /** The state the stack was in before it last entered `state` (null: it never did). */
-  async cameFrom(stackId: string, state: StackState): Promise<StackState | null> {
-    const rows = await this.db.query<{ from_state: StackState | null }>(
-      `SELECT from_state FROM stack_events WHERE stack_id = $1 AND kind = 'transition' AND to_state = $2 ORDER BY id DESC LIMIT 1`,
-      [stackId, state],
-    );
-    return rows[0]?.from_state ?? null;
   }
 
   /** The catalogue key and values of the entry that put the stack in `state` last (its failure, for a failed stack). */
@@ -342,9 +337,14 @@ export class StackStore {
     const cases = Object.entries(CLAIM_TARGET)
       .map(([from, to]) => `WHEN '${from}' THEN '${to}'`)
       .join(' ');
-    const rows = await this.db.query<StackRow & { prev_state: StackState; requested_at: Date | string }>(
+    const rows = await this.db.query<StackRow & { prev_state: StackState; requested_at: Date | string; resume_requested_from: StackState | null }>(
       `WITH c AS (
-         SELECT id, state, state_changed_at AS requested_at FROM stacks
+         SELECT id, state, state_changed_at AS requested_at,
+                -- Read in this statement, not one of its own: a class's come-backs are many resumes at once.
+                CASE WHEN state IN ('RESUME_PENDING', 'RESUMING') THEN
+                  (SELECT e.from_state FROM stack_events e WHERE e.stack_id = stacks.id AND e.kind = 'transition' AND e.to_state = 'RESUME_PENDING' ORDER BY e.id DESC LIMIT 1)
+                END AS resume_requested_from
+         FROM stacks
          WHERE state = ANY($1::text[]) OR (state = ANY($2::text[]) AND (lease_until IS NULL OR lease_until < $3))
          ORDER BY state_changed_at LIMIT $5 FOR UPDATE SKIP LOCKED),
        moved AS (
@@ -358,7 +358,7 @@ export class StackStore {
              WHEN c.state IN ('SHELVE_PENDING', 'UNSHELVE_PENDING') THEN $3 + make_interval(secs => $9)
              ELSE $3 + make_interval(secs => $6) END,
            lease_owner = $4, lease_until = $8, updated_at = $3
-         FROM c WHERE s.id = c.id RETURNING ${stackColumns('s')}, c.state AS prev_state, c.requested_at),
+         FROM c WHERE s.id = c.id RETURNING ${stackColumns('s')}, c.state AS prev_state, c.requested_at, c.resume_requested_from),
        ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, reason_key, reason_values, actor, at, activity_at)
               SELECT id, prev_state, state,
                      CASE WHEN prev_state = state THEN $10 ELSE $13 END,
@@ -387,6 +387,7 @@ export class StackStore {
       // for a take-over (the request is further back), nor a launch, which may have re-entered
       // LAUNCH_PENDING from CREATING on a failover and began at its first entry.
       requestedAt: row.prev_state !== row.state && row.prev_state !== 'LAUNCH_PENDING' ? new Date(row.requested_at) : null,
+      resumeRequestedFrom: row.resume_requested_from ?? null,
     }));
   }
 

@@ -391,12 +391,12 @@ export class Operations {
 
   /**
    * Whether the stack is one the platform saw suspend (or shelve) and has asked nothing of since, so
-   * the provider may resume it without looking first: a resume asked of a SUSPENDED stack, or the one
-   * ending a wake-up from the shelf. One indexed read here saves a round trip to the cloud.
+   * the provider may resume it without looking first: a resume asked of a SUSPENDED stack (the claim
+   * read where the request found it), or the one ending a wake-up from the shelf.
    */
-  private async sawSuspended(stack: Stack): Promise<boolean> {
+  private sawSuspended(stack: Stack): boolean {
     if (stack.state === 'UNSHELVING') return true;
-    return (await this.store.cameFrom(stack.id, 'RESUME_PENDING')) === 'SUSPENDED';
+    return (stack as Partial<ClaimedStack>).resumeRequestedFrom === 'SUSPENDED';
   }
 
   private async simpleAction(stack: Stack, action: 'SUSPEND' | 'RESUME', signal: AbortSignal, resumed = reason('history.resumed')): Promise<void> {
@@ -413,7 +413,7 @@ export class Operations {
     if (action === 'RESUME' && stack.personalize === 'READY') return this.running(stack, reason('history.poolClaimedRunning'), lab, target.provider, target.ref);
     stopIfAborted(signal);
     try {
-      const suspended = action === 'RESUME' && (await this.sawSuspended(stack));
+      const suspended = action === 'RESUME' && this.sawSuspended(stack);
       await this.holdingLease(stack, () => (action === 'SUSPEND' ? target.provider.suspend(target.ref) : target.provider.resume(target.ref, { suspended })));
     } catch (error) {
       await this.finish(stack, 'failed', actionFailed(action === 'SUSPEND' ? 'suspend' : 'resume', errorText(error)), { attempts: stack.attempts + 1, error_code: code });
