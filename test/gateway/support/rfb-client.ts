@@ -160,13 +160,20 @@ export class RfbClient {
     }
   }
 
-  /** Asks for one pixel of the screen (raw encoding, the default) and returns the reply's message type (0: FramebufferUpdate). */
-  async updateOnePixel(bytesPerPixel: number): Promise<number> {
+  /** A non-incremental FramebufferUpdateRequest for the one pixel at (x, y). */
+  private requestUpdate(x: number, y: number): void {
     const request = Buffer.alloc(10);
     request.writeUInt8(3, 0);
+    request.writeUInt16BE(x, 2);
+    request.writeUInt16BE(y, 4);
     request.writeUInt16BE(1, 6);
     request.writeUInt16BE(1, 8);
     this.send(request);
+  }
+
+  /** Asks for one pixel of the screen (raw encoding, the default) and returns the reply's message type (0: FramebufferUpdate). */
+  async updateOnePixel(bytesPerPixel: number): Promise<number> {
+    this.requestUpdate(0, 0);
     const header = await this.read(4);
     const rects = header.readUInt16BE(2);
     for (let i = 0; i < rects; i++) {
@@ -181,13 +188,7 @@ export class RfbClient {
    * encoding, the server's default 32-bit little-endian pixel format: blue, green, red, unused).
    */
   async pixel(x: number, y: number): Promise<[number, number, number]> {
-    const request = Buffer.alloc(10);
-    request.writeUInt8(3, 0);
-    request.writeUInt16BE(x, 2);
-    request.writeUInt16BE(y, 4);
-    request.writeUInt16BE(1, 6);
-    request.writeUInt16BE(1, 8);
-    this.send(request);
+    this.requestUpdate(x, y);
     const header = await this.read(4);
     if (header[0] !== 0) throw new Error(`expected a FramebufferUpdate, got message type ${header[0]}`);
     let colour: [number, number, number] | undefined;
@@ -211,11 +212,7 @@ export class RfbClient {
     encodings.writeInt32BE(0, 4);
     encodings.writeInt32BE(EXTENDED_DESKTOP_SIZE, 8);
     this.send(encodings);
-    const request = Buffer.alloc(10);
-    request.writeUInt8(3, 0);
-    request.writeUInt16BE(1, 6);
-    request.writeUInt16BE(1, 8);
-    this.send(request);
+    this.requestUpdate(0, 0);
     const header = await this.read(4);
     if (header[0] !== 0) throw new Error(`expected a FramebufferUpdate, got message type ${header[0]}`);
     let screen: { id: number; flags: number } | undefined;
