@@ -11,7 +11,7 @@
  * enforcement must neither be fooled by them nor have its traffic mangled by them.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { initPid } from '../../src/providers/lxc/containers.ts';
@@ -147,7 +147,8 @@ describe('lxc: security groups', { skip: skipUnless(missing === null, missing ??
 
   after(async () => {
     web?.child.kill();
-    execFileSync('nft', ['delete', 'table', 'ip', hostile], { stdio: 'ignore' });
+    // Absent when before() failed ahead of making it.
+    spawnSync('nft', ['delete', 'table', 'ip', hostile], { stdio: 'ignore' });
     await provider.delete(ref).catch(() => {});
   });
 
