@@ -53,6 +53,9 @@ export const MIGRATIONS: Migration[] = [
   { version: 20, name: 'schedule-time-zone', sql: scheduleTimeZone },
 ];
 
+/** The advisory lock every migrating process takes (the LTI login states use their own, see login-states.ts). */
+const MIGRATIONS_LOCK = 7412001;
+
 /** The migrations not yet applied to this store (all of them on an empty one). */
 export async function pendingMigrations(db: Database, migrations: Migration[] = MIGRATIONS): Promise<Migration[]> {
   const table = await db.query<{ present: boolean }>(`SELECT to_regclass('schema_migrations') IS NOT NULL AS present`);
@@ -62,12 +65,17 @@ export async function pendingMigrations(db: Database, migrations: Migration[] = 
 }
 
 export async function migrate(db: Database, migrations: Migration[] = MIGRATIONS): Promise<number[]> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  // Under the lock too: two starters' CREATE TABLE IF NOT EXISTS on an empty database race in PostgreSQL's
+  // catalogue (the loser fails on pg_type_typname_nsp_index instead of finding the table there).
+  await db.transaction(async (tx) => {
+    await tx.query(`SELECT pg_advisory_xact_lock(${MIGRATIONS_LOCK})`);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  });
   const applied: number[] = [];
   for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
     await db.transaction(async (tx) => {
       // The advisory lock makes concurrent starters (several workers on one PostgreSQL) migrate once.
-      await tx.query('SELECT pg_advisory_xact_lock(7412001)');
+      await tx.query(`SELECT pg_advisory_xact_lock(${MIGRATIONS_LOCK})`);
       const done = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version]);
       if (done.length) return;
       for (const statement of splitStatements(migration.sql)) await tx.query(statement);
