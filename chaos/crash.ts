@@ -242,6 +242,8 @@ console.log(`  kills: ${counts.kills} SIGKILLs, ${counts.midOperation} while a s
 console.log(`  requests: ${counts.requests} (${counts.refused} refused by state, ${counts.unreachable} while the server was down)`);
 console.log(`  quiet after ${(quietMs / 1000).toFixed(0)} s; orphans at quiet ${orphansAtQuiet}, after the reconciler ${found.orphans.length}; final states ${states}`);
 for (const failed of (await db.query<{ id: string; state: string; error: string }>(`SELECT id, state, error FROM stacks WHERE state LIKE '%_FAILED'`)).rows) console.log(`  failed: ${failed.id} ${failed.state}: ${failed.error}`);
+// A failure the driver then launched again is gone from the final states; its reason is in the history.
+for (const failure of (await db.query<{ stack_id: string; to_state: string; reason: string }>(`SELECT stack_id, to_state, reason FROM stack_events WHERE to_state LIKE '%_FAILED' ORDER BY id`)).rows) console.log(`  failure on the way: ${failure.stack_id} ${failure.to_state}: ${failure.reason}`);
 if (gradeFindings) {
   const g = gradeFindings.figures;
   console.log(`  grades: ${g.produced} produced (${g.sent} sent, ${g.superseded} superseded, ${g.skipped} skipped, ${g.failed} failed, ${g.pending} pending); ${g.posts} score POSTs, ${g.resends} of them a resend after a crash`);

@@ -93,6 +93,12 @@ export interface ProviderStack extends StackRef {
   reason: string;
   /** Template outputs (public_ip, private_key, password, reboot_on_resume, ...) once created. */
   outputs: Record<string, unknown>;
+  /**
+   * Why a FAILED action failed, when it is not the stack's fault: INTERRUPTED (a provider that runs actions
+   * in stacklab's own process, as the local runtime does, lost the process mid-action). The worker that
+   * takes the stack over builds an interrupted create again rather than failing the learner's launch.
+   */
+  cause?: 'INTERRUPTED';
 }
 
 export interface ProviderStackSummary extends StackRef {

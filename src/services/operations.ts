@@ -39,6 +39,8 @@ export interface OperationSettings {
   suspendAttempts: number;
 }
 
+/** How many times a create interrupted by a stopped stacklab process is built again before the launch fails. */
+const REBUILDS_AFTER_INTERRUPTION = 2;
 
 class LeaseLost extends Error {}
 
@@ -290,7 +292,26 @@ export class Operations {
       await this.finish(stack, 'ok', reason('history.created'), { ...this.readyChanges(lab, result.outputs, await this.platformPrivateKey(stack)), ...unattended(stack) });
       return;
     }
+    if (result?.cause === 'INTERRUPTED' && stack.attempts < REBUILDS_AFTER_INTERRUPTION) {
+      await this.create(await this.rebuildInterrupted(stack, provider, ref, result.reason), signal);
+      return;
+    }
     await this.failover(stack, lab, { provider, ref }, result ? result.reason || 'create failed' : 'the stack disappeared while it was being created');
+  }
+
+  /**
+   * A create that stacklab's own process was running when it died (the local runtime builds in-process)
+   * is our failure, not the lab's: what it made is removed and the stack is built again, under a new
+   * name so that nothing of the old build can be adopted. Bounded, so a build that kills its builder
+   * every time still ends as a failed launch.
+   */
+  private async rebuildInterrupted(stack: Stack, provider: Provider, ref: StackRef, detail: string): Promise<Stack> {
+    this.deps.logger.warn({ stack: stack.id, provider: provider.name, name: ref.name, reason: detail }, 'create interrupted by a stopped process; building it again');
+    await provider.delete(ref).catch((error) => this.deps.logger.warn({ err: error, stack: stack.id }, 'could not remove the interrupted build; the reconciler will'));
+    const changes = { provider_stack_id: null, provider_stack_name: nextGeneration(this.deps.deployment, stack), attempts: stack.attempts + 1, secrets: null };
+    const moved = await this.store.update(stack.id, ['CREATING'], changes, this.now, this.guard());
+    if (!moved) throw new LeaseLost();
+    return moved;
   }
 
   /**

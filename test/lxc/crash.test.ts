@@ -1,6 +1,7 @@
 /**
  * A worker that dies in the middle of a create leaves a stack that get() reports as FAILED
- * (interrupted) and that delete() removes completely, containers started by the dead process included.
+ * (interrupted, with the cause the taking-over worker builds it again on) and that delete() removes
+ * completely, containers started by the dead process included.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -26,6 +27,7 @@ describe('lxc: crash in the middle of a create', { skip: skipUnless(missing === 
       assert.ok(s);
       assert.equal(s.status, 'FAILED');
       assert.match(s.reason, /interrupted/);
+      assert.equal(s.cause, 'INTERRUPTED', 'the worker that takes the stack over builds it again only on this cause (test/lifecycle/interrupted-create.test.ts)');
       const before = await leftovers(state.shortId, name, state.plan.publicIps);
       assert.ok(before.some((x) => x.startsWith('link') || x.startsWith('netns')), `the crash left nothing to clean, so this test proves nothing: ${before.join(', ')}`);
       await provider.delete(ref);

@@ -32,6 +32,8 @@ export const fakeProviderOptions = z.strictObject({
   no_room: z.array(roomAction).default([]),
   throw_on: z.array(action).default([]),
   never_ready: z.boolean().default(false),
+  /** The first N creates end as the local runtime's do when the process building them dies (cause INTERRUPTED). */
+  interrupt_creates: z.number().int().min(0).default(0),
   /** Share state between processes through this folder (one JSON file per stack, and a call log). */
   state_dir: z.string().optional(),
   public_ip: z.string().default('192.0.2.10'),
@@ -48,6 +50,8 @@ interface FakeStack {
   action: ProviderAction;
   requestedAt: number;
   fails: boolean;
+  /** A create whose builder "died": it fails as interrupted, not as a broken stack. */
+  interrupted?: boolean;
   outputs: Record<string, unknown>;
   createdAt: number;
   parameters: Record<string, unknown>;
@@ -69,6 +73,7 @@ export class FakeProvider implements Provider {
   readonly options: z.output<typeof fakeProviderOptions>;
   private readonly memory = new Map<string, FakeStack>();
   readonly calls: FakeCall[] = [];
+  private interruptedCreates = 0;
 
   constructor(
     readonly name: string,
@@ -135,6 +140,7 @@ export class FakeProvider implements Provider {
       requestedAt: Date.now(),
       // A template can ask to fail too, so the conformance suite's failing case works on the fake.
       fails: this.options.fail.includes('create') || req.template.includes('fake_fail: true'),
+      interrupted: this.interruptedCreates++ < this.options.interrupt_creates,
       outputs: { public_ip: this.options.public_ip, private_key: `FAKE KEY for ${req.name}`, password: 'fake-password', stack_name: req.name },
       createdAt: Date.now(),
       parameters: req.parameters,
@@ -147,14 +153,18 @@ export class FakeProvider implements Provider {
 
   private status(stack: FakeStack): ProviderStack {
     const done = !(stack.action === 'CREATE' && this.options.never_ready) && Date.now() - stack.requestedAt >= this.options.delay_ms;
-    const status = !done ? 'IN_PROGRESS' : stack.fails ? 'FAILED' : 'COMPLETE';
+    const interrupted = done && stack.action === 'CREATE' && Boolean(stack.interrupted);
+    const status = !done ? 'IN_PROGRESS' : stack.fails || interrupted ? 'FAILED' : 'COMPLETE';
     return {
       id: stack.id,
       name: stack.name,
       action: stack.action,
       status,
-      reason: status === 'FAILED' ? `Resource ${stack.action} failed: fake provider ${this.name} configured to fail` : `Stack ${stack.action} ${status}`,
+      reason: interrupted
+        ? `Stack CREATE was interrupted (fake provider ${this.name} configured to interrupt creates)`
+        : status === 'FAILED' ? `Resource ${stack.action} failed: fake provider ${this.name} configured to fail` : `Stack ${stack.action} ${status}`,
       outputs: stack.action === 'CREATE' && status !== 'COMPLETE' ? {} : stack.outputs,
+      ...(interrupted ? { cause: 'INTERRUPTED' as const } : {}),
     };
   }
 

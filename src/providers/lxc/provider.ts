@@ -154,14 +154,16 @@ class LxcProvider implements Provider {
     const s = (await this.locate(ref.name))?.state;
     if (!s) return null;
     let { status, reason } = s;
+    let interrupted = false;
     if (status === 'IN_PROGRESS' && !buildingHere && s.pid !== process.pid && !processAlive(s.pid)) {
-      status = 'FAILED';
+      [status, interrupted] = ['FAILED', true];
       reason = `Stack ${s.action} was interrupted (the stacklab process that ran it stopped); delete the stack and launch again`;
     } else if (status === 'IN_PROGRESS' && s.action === 'CREATE' && s.pid === process.pid && !buildingHere) {
-      status = 'FAILED';
+      [status, interrupted] = ['FAILED', true];
       reason = 'Stack CREATE was interrupted; delete the stack and launch again';
     }
-    return { id: s.name, name: s.name, action: s.action, status, reason, outputs: status === 'COMPLETE' || s.action !== 'CREATE' ? (s.outputs ?? {}) : {} };
+    const outputs = status === 'COMPLETE' || s.action !== 'CREATE' ? (s.outputs ?? {}) : {};
+    return { id: s.name, name: s.name, action: s.action, status, reason, outputs, ...(interrupted ? { cause: 'INTERRUPTED' as const } : {}) };
   }
 
   async suspend(ref: StackRef): Promise<void> {
