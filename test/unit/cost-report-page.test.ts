@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import { sentence } from '../../src/errors/sentence.ts';
 import { costReportHtml } from '../../src/http/report/cost-page.ts';
 import { translator } from '../../src/infra/i18n/catalogues.ts';
-import { CLOSE_MARK, OPEN_MARK } from '../../src/infra/i18n/pseudo.ts';
+import { OPEN_MARK } from '../../src/infra/i18n/pseudo.ts';
 import type { CostFigures, CostReport } from '../../src/services/cost-report.ts';
+import { outsideMarks, wordsOf } from '../support/pseudo-text.ts';
 
 const figures = (hours: number, cost: number | null): CostFigures => ({
   stacks: 1,
@@ -45,36 +46,6 @@ export function sampleReport(): CostReport {
     priceProblems: ["There are no prices for the provider “east” (setting prices)."],
     priceProblemsSaid: [sentence('report.problem.noProviderPrices', { provider: 'east' })],
   };
-}
-
-/** The page's visible text, less what is data (translate="no") and the style sheet, with entities decoded. */
-function wordsOf(html: string): string {
-  return html
-    .replace(/<style>[^]*?<\/style>/g, '')
-    .replace(/<(\w+)\b[^>]*\btranslate="no"[^>]*>[^]*?<\/\1>/g, '')
-    .replace(/<!doctype html>/i, '')
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-}
-
-/** Text outside the pseudo-locale's marks (a message may hold another: a series name in a bar's title). */
-function outsideMarks(text: string): string[] {
-  const found: string[] = [];
-  let depth = 0;
-  let current = '';
-  for (const ch of text) {
-    if (ch === OPEN_MARK) depth++;
-    else if (ch === CLOSE_MARK) depth--;
-    else if (depth === 0) current += ch;
-    if (depth > 0 && current.trim()) found.push(current.trim());
-    if (depth > 0) current = '';
-  }
-  if (current.trim()) found.push(current.trim());
-  return found;
 }
 
 describe('the cost report page in the reader\'s language', () => {
