@@ -18,7 +18,7 @@ import { issueSession } from '../../src/http/session.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { settle, testApp, testLab, type TestApp } from '../support/test-runtime.ts';
 import { CHROMIUM, CHROMIUM_ARGS, REPO } from './support/e2e-world.ts';
-import { assertHistorySaid, I18N_SHOTS, overflowing, unexternalised } from './support/i18n-checks.ts';
+import { assertHistorySaid, I18N_SHOTS, overflowing, terminalLabels, unexternalised } from './support/i18n-checks.ts';
 import { budgetExtended } from '../../src/infra/i18n/history-reasons.ts';
 
 const COURSE = 'i18n-class';
@@ -98,6 +98,7 @@ describe('class view in every language (Chromium)', { skip: skipUnless(existsSyn
         await page.waitForSelector('#player[data-state="finished"]');
         await page.screenshot({ path: join(I18N_SHOTS, `class-page-${locale}-${width}.png`) });
         await assertClean(page, 'watch panel, recordings and player');
+        assert.deepEqual(await terminalLabels(page), ['⟦'], "the player's terminal input label is from the catalogue");
 
         await page.click('#roster tbody tr[data-learner="ada"] button.history');
         await page.waitForSelector('#history-dialog[open] #history-list li');

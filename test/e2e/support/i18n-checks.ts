@@ -71,6 +71,15 @@ export async function unexternalised(page: Page): Promise<string[]> {
 }
 
 /**
+ * The labels xterm gives its inputs for screen readers: a terminal's content is the lab's (exempt from
+ * the check above), but these are the page's words. Each is `⟦` when marked, else in full.
+ */
+export async function terminalLabels(page: Page): Promise<string[]> {
+  const labels = await page.locator('textarea.xterm-helper-textarea').evaluateAll((areas) => areas.map((a) => a.getAttribute('aria-label') ?? ''));
+  return labels.map((label) => (label.startsWith('⟦') ? '⟦' : label));
+}
+
+/**
  * Elements whose content spills out of their box, and a page wider than the window. Inside `clipped`
  * (terminals, desktops: boxes that clip their content) an element may lie anywhere; `skipped` holds
  * content that is not the page's own (a lab's instructions).
