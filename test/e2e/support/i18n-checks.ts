@@ -62,6 +62,12 @@ const UNEXTERNALISED = `(() => {
         if (value && !value.includes('⟦')) found.push(\`\${el.tagName.toLowerCase()}[\${name}]="\${value}"\`);
       }
     }
+    // A closed list's options are not laid out, so the walk above never sees them: read them from their list.
+    for (const option of document.querySelectorAll('select option')) {
+      const list = option.closest('select');
+      if (exempt(option) || !visible(list)) continue;
+      if (/\\S/.test(option.text) && !option.text.includes('⟦')) found.push(\`option "\${option.text.trim()}"\`);
+    }
     if (!document.title.includes('⟦')) found.push(\`<title>\${document.title}\`);
     return found;
 })()`;
