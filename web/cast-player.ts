@@ -4,6 +4,7 @@
  * who went for coffee does not make the instructor wait.
  */
 import { Terminal } from '@xterm/xterm';
+import { sayTerminalStrings } from './terminal-strings.ts';
 import { parseAsciicast } from '../src/recordings/asciicast.ts';
 import { THEMES } from './terminal-themes.ts';
 
@@ -23,6 +24,7 @@ export class CastPlayer {
     const generation = ++this.generation;
     this.term?.dispose();
     this.container.replaceChildren();
+    sayTerminalStrings();
     const term = new Terminal({ fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace', fontSize: 14, theme: THEMES.dark, cols: cast.header.width, rows: cast.header.height, disableStdin: true, scrollback: 5000 });
     this.term = term;
     term.open(this.container);

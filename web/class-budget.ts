@@ -6,9 +6,8 @@
  */
 import type { BudgetStatus } from '../src/domain/usage-budget.ts';
 import type { ClassBudgetAnswer } from '../src/http/routes/class-budget.ts';
-import { intlLocale } from '../src/infra/i18n/formatter.ts';
 import type { Api } from './api-client.ts';
-import { duration, pageLocale, t } from './i18n.ts';
+import { duration, t } from './i18n.ts';
 
 /** The amounts offered, in seconds: half an hour of make-up, an hour, two, an afternoon. */
 export const EXTENSION_CHOICES = [1800, 3600, 7200, 18000] as const;
@@ -28,10 +27,9 @@ export function budgetText(budget: BudgetStatus): string {
   return budget.exhausted ? t('class.budgetUsedUp', { budget: clock(budget.budgetSeconds) }) : t('class.budgetLeft', { left: clock(Math.round(budget.leftSeconds)), budget: clock(budget.budgetSeconds) });
 }
 
-/** "30 minutes", "2 hours" in the page's language (Intl's own unit names). */
+/** "30 minutes", "2 hours": the catalogue's words with the locale's plural and digits (Intl, through ICU). */
 function amount(seconds: number): string {
-  const [value, unit] = seconds % 3600 === 0 ? [seconds / 3600, 'hour'] : [seconds / 60, 'minute'];
-  return new Intl.NumberFormat(intlLocale(pageLocale), { style: 'unit', unit, unitDisplay: 'long' }).format(value);
+  return seconds % 3600 === 0 ? t('class.amountHours', { hours: seconds / 3600 }) : t('class.amountMinutes', { minutes: seconds / 60 });
 }
 
 function element<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {

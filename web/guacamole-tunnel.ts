@@ -10,6 +10,7 @@
  */
 import Guacamole from 'guacamole-common-js';
 import { encodeInstruction, InstructionReader } from '../src/gateway/guacamole-protocol.ts';
+import { t } from './i18n.ts';
 
 const { State } = Guacamole.Tunnel;
 
@@ -55,7 +56,7 @@ export class GatewayTunnel extends Guacamole.Tunnel {
       try {
         instructions = this.reader.push(String(event.data));
       } catch {
-        return this.close(new Guacamole.Status(Guacamole.Status.Code.SERVER_ERROR, 'The desktop sent something the page does not understand.'));
+        return this.close(new Guacamole.Status(Guacamole.Status.Code.SERVER_ERROR, t('screen.desktopGarbled')));
       }
       for (const { opcode, args } of instructions) {
         if (opcode === '') {
@@ -71,10 +72,12 @@ export class GatewayTunnel extends Guacamole.Tunnel {
     };
     socket.onclose = (event: CloseEvent) => {
       if (this.socket !== socket) return;
+      // The close reason is the gateway's English, for logs (a refused token closes with 'not authorised'):
+      // the learner reads the page's own sentence; the gateway's, when it had one, came in `said`.
       const status =
         event.code === 1000
-          ? new Guacamole.Status(Guacamole.Status.Code.SUCCESS, 'The desktop closed.')
-          : new Guacamole.Status(Guacamole.Status.Code.UPSTREAM_UNAVAILABLE, event.reason || 'The connection to the desktop was interrupted.');
+          ? new Guacamole.Status(Guacamole.Status.Code.SUCCESS)
+          : new Guacamole.Status(Guacamole.Status.Code.UPSTREAM_UNAVAILABLE, t('screen.desktopInterrupted'));
       this.close(status);
     };
   };
@@ -86,7 +89,7 @@ export class GatewayTunnel extends Guacamole.Tunnel {
   };
 
   override disconnect = (): void => {
-    this.close(new Guacamole.Status(Guacamole.Status.Code.SUCCESS, 'Closed by the page.'));
+    this.close(new Guacamole.Status(Guacamole.Status.Code.SUCCESS));
   };
 
   private close(status: Guacamole.Status): void {

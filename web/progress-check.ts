@@ -28,6 +28,11 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, t
   return node;
 }
 
+function noTranslate<E extends HTMLElement>(node: E): E {
+  node.setAttribute('translate', 'no');
+  return node;
+}
+
 class ProgressCheck {
   private readonly button = el('button', 'progress-check-button');
   private readonly status = el('p', 'progress-check-status muted');
@@ -145,8 +150,12 @@ class ProgressCheck {
     const list = el('ul', 'progress-check-list');
     for (const r of run.results) {
       const item = el('li', r.passed ? 'passed' : 'failed');
-      item.append(el('span', 'progress-check-mark', r.passed ? '✓' : '✗'), el('span', 'progress-check-title', r.title));
-      if (!r.passed && r.hint) item.append(el('pre', 'progress-check-hint', r.hint));
+      // The mark is a symbol (read out from the catalogue's words instead); the title and hint are the lab
+      // author's words, or stacklab's own hint already said in the page's language: none is for translating.
+      const mark = noTranslate(el('span', 'progress-check-mark', r.passed ? '✓' : '✗'));
+      mark.setAttribute('aria-hidden', 'true');
+      item.append(mark, el('span', 'progress-check-said', t(r.passed ? 'check.passed' : 'check.notPassed')), noTranslate(el('span', 'progress-check-title', r.title)));
+      if (!r.passed && r.hint) item.append(noTranslate(el('pre', 'progress-check-hint', r.hint)));
       list.append(item);
     }
     this.result.replaceChildren(heading, summary, meter, list);

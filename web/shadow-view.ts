@@ -4,6 +4,7 @@
  * otherwise too, so the view's own check is for the instructor's eyes, not for safety.
  */
 import { Terminal } from '@xterm/xterm';
+import { sayTerminalStrings } from './terminal-strings.ts';
 import type { ShadowGrant } from '../src/http/routes/class-api.ts';
 import { t } from './i18n.ts';
 import { shadowClosedKey } from './shadow-close.ts';
@@ -25,6 +26,7 @@ export class ShadowView {
   private readonly encoder = new TextEncoder();
 
   constructor(container: HTMLElement, private readonly events: ShadowEvents) {
+    sayTerminalStrings();
     this.term = new Terminal({ fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace', fontSize: 14, theme: THEMES.dark, scrollback: 5000, cols: 100, rows: 28 });
     this.term.open(container);
     this.term.onData((data) => this.sendInput(this.encoder.encode(data)));

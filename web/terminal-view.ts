@@ -4,6 +4,7 @@
  * Flow control: when xterm falls behind on rendering, the page asks the gateway to pause the shell.
  */
 import { Terminal } from '@xterm/xterm';
+import { sayTerminalStrings } from './terminal-strings.ts';
 import { FitAddon } from '@xterm/addon-fit';
 import '@xterm/xterm/css/xterm.css';
 import type { ConnectionGrant } from '../src/http/routes/learner-api.ts';
@@ -46,6 +47,7 @@ export class TerminalView {
     private readonly readOnly: boolean,
     private readonly events: TerminalEvents,
   ) {
+    sayTerminalStrings();
     this.term = new Terminal({
       fontFamily: settings.font === 'monospace' ? 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace' : `${settings.font}, monospace`,
       fontSize: settings.fontSize,

@@ -26,8 +26,20 @@ export type ProviderPrices = z.output<typeof providerPricesSchema>;
 export const pricesSchema = z.record(z.string().min(1), providerPricesSchema);
 export type Prices = z.output<typeof pricesSchema>;
 
+/**
+ * Why a stack has no price, as data: the cost report says it in its reader's language (`report.problem.*`
+ * in locales/), and in English in its JSON.
+ */
+export type PriceProblem =
+  | { kind: 'noPrices' }
+  | { kind: 'neverProvided' }
+  | { kind: 'labNotLoaded'; lab: string }
+  | { kind: 'noProviderPrices'; provider: string }
+  | { kind: 'unpricedFlavors'; provider: string; flavors: string }
+  | { kind: 'noFlavors'; provider: string };
+
 /** A stack's hourly price on one provider, or why there is none. */
-export type StackHourPrice = { ok: true; currency: string; perHour: ClassPrices } | { ok: false; reason: string };
+export type StackHourPrice = { ok: true; currency: string; perHour: ClassPrices } | { ok: false; problem: PriceProblem };
 
 /**
  * The price of one hour of a stack whose servers have `flavors` (one entry per server) on `provider`.
@@ -36,12 +48,12 @@ export type StackHourPrice = { ok: true; currency: string; perHour: ClassPrices 
  */
 export function stackHourPrice(prices: Prices, provider: string, flavors: readonly string[]): StackHourPrice {
   const entry = prices[provider];
-  if (!entry) return { ok: false, reason: `no prices for provider '${provider}' (setting prices)` };
+  if (!entry) return { ok: false, problem: { kind: 'noProviderPrices', provider } };
   if (entry.per === 'stack-hour') return { ok: true, currency: entry.currency, perHour: entry.stack };
   const perHour: ClassPrices = { running: 0, suspended: 0, shelved: 0 };
   const unknown = [...new Set(flavors.filter((f) => !entry.flavors[f]))];
-  if (unknown.length) return { ok: false, reason: `no price for flavor ${unknown.join(', ')} on provider '${provider}'` };
-  if (flavors.length === 0) return { ok: false, reason: `the lab's template names no server flavor, and provider '${provider}' is priced per server-hour` };
+  if (unknown.length) return { ok: false, problem: { kind: 'unpricedFlavors', provider, flavors: unknown.join(', ') } };
+  if (flavors.length === 0) return { ok: false, problem: { kind: 'noFlavors', provider } };
   for (const flavor of flavors) for (const c of ['running', 'suspended', 'shelved'] as const) perHour[c] += entry.flavors[flavor][c];
   return { ok: true, currency: entry.currency, perHour };
 }

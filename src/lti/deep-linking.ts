@@ -16,6 +16,7 @@ import type { Clock } from '../infra/clock.ts';
 import type { Keys } from '../infra/keys.ts';
 import { PICKER_TOKEN_ISSUER, useTokenOnce } from '../services/used-tokens.ts';
 import { CLAIM, LTI_VERSION, MESSAGE_TYPE } from './claims.ts';
+import { launchLocale } from './launch-locale.ts';
 import { LtiError } from './lti-error.ts';
 import type { ToolKeys } from './tool-keys.ts';
 import type { VerifiedLaunch } from './verify-launch.ts';
@@ -29,6 +30,8 @@ export interface PickerRequest {
   returnUrl: string;
   acceptMultiple: boolean;
   data?: string;
+  /** The instructor's language from the launch (launch_presentation.locale), for the pages after the picker. */
+  locale?: string;
 }
 
 /** An opened picker token: the request, and what `spend` needs to mark it used. */
@@ -45,6 +48,7 @@ const PICKER_AUDIENCE = 'stacklab:lti-deep-linking';
 export async function sealPickerRequest(keys: Keys, clock: Clock, launch: VerifiedLaunch, ttlSeconds = 3600): Promise<string> {
   const dl = launch.deepLinking;
   if (!dl) throw new LtiError('claims', sentence('lti.refusal.notDeepLinking'), 'no deep_linking_settings');
+  const locale = launchLocale(launch);
   const body: PickerRequest = {
     platform: launch.platform.name,
     issuer: launch.platform.issuer,
@@ -53,6 +57,7 @@ export async function sealPickerRequest(keys: Keys, clock: Clock, launch: Verifi
     returnUrl: dl.returnUrl,
     acceptMultiple: dl.acceptMultiple,
     ...(dl.data !== undefined ? { data: dl.data } : {}),
+    ...(locale !== undefined ? { locale } : {}),
   };
   assertWebUrl(dl.returnUrl);
   const now = clock.now();

@@ -7,10 +7,11 @@
 import type { LabCatalog } from '../domain/lab-catalog.ts';
 import { isPoolLearner, POOL_LEARNER_LABEL } from '../domain/pool.ts';
 import { alwaysOnSeconds, segments, usageSeconds, type Segment, type UsageSeconds, type Window } from '../domain/billing.ts';
-import { costOf, stackHourPrice, type Prices, type StackHourPrice } from '../domain/prices.ts';
+import { costOf, stackHourPrice, type PriceProblem, type Prices, type StackHourPrice } from '../domain/prices.ts';
 import type { Queryable } from '../db/database.ts';
 import { UsageStore, type BilledStack } from '../db/usage-store.ts';
 import { AppError } from '../errors/api-errors.ts';
+import { inEnglish, sentence, type Sentence } from '../errors/sentence.ts';
 import { serverFlavors } from '../templates/server-flavors.ts';
 
 export interface CostReportQuery {
@@ -57,8 +58,10 @@ export interface CostReport {
   total: CostFigures;
   /** Average running stacks per hour of the window, for the plot. */
   runningStacks: Array<{ at: string; stacks: number }>;
-  /** Why some costs are unknown (a provider or flavor without a price), once each. */
+  /** Why some costs are unknown (a provider or flavor without a price), once each, in English. */
   priceProblems: string[];
+  /** The same, as catalogue sentences (`report.problem.*`), for the page in its reader's language. */
+  priceProblemsSaid: Sentence[];
 }
 
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
@@ -78,7 +81,9 @@ export class CostReports {
     const until = window.to < now ? window.to : now;
     const stacks = await this.store.billedStacks({ context: query.context, lab: query.lab, learner: query.learner, createdBefore: window.to });
     const histories = await this.store.histories(stacks.map((s) => s.id), until);
-    const problems = new Set<string>();
+    // By their English text, so each is said once.
+    const problems = new Map<string, Sentence>();
+    const problem = (said: Sentence) => problems.set(inEnglish(said), said);
     const currencies = new Set<string>();
     const rows: CostRow[] = [];
     const runningBuckets = new Array<number>(Math.ceil((until.getTime() - window.from.getTime()) / (HOUR * 1000)) || 0).fill(0);
@@ -88,7 +93,7 @@ export class CostReports {
       addRunning(runningBuckets, segs, window.from);
       const price = this.priceOf(stack);
       if (price.ok) currencies.add(price.currency);
-      else problems.add(price.reason);
+      else problem(problemSentence(price.problem));
       for (const month of months) {
         for (const part of ownersOf(stack, month)) {
           const usage = usageSeconds(segs, part.window);
@@ -99,7 +104,7 @@ export class CostReports {
       }
     }
     const [currency] = currencies;
-    if (currencies.size > 1) problems.add(`providers are priced in several currencies (${[...currencies].join(', ')}): costs are added as they are`);
+    if (currencies.size > 1) problem(sentence('report.problem.currencies', { currencies: [...currencies].join(', ') }));
     return {
       from: months[0].name,
       to: months[months.length - 1].name,
@@ -110,26 +115,33 @@ export class CostReports {
       byLab: groupBy(rows, 'lab').map(([lab, f]) => ({ lab, ...f })),
       total: sum(rows),
       runningStacks: runningBuckets.map((seconds, i) => ({ at: new Date(window.from.getTime() + i * HOUR * 1000).toISOString(), stacks: round(seconds / HOUR, 3) })),
-      priceProblems: [...problems],
+      priceProblems: [...problems.keys()],
+      priceProblemsSaid: [...problems.values()],
     };
   }
 
   /** The stack's hourly price from its provider's prices and its lab's servers; cached per lab and provider. */
   private priceOf(stack: BilledStack): StackHourPrice {
     const prices = this.deps.prices;
-    if (!prices) return { ok: false, reason: 'no prices are configured (setting prices)' };
-    if (!stack.provider) return { ok: false, reason: 'a stack that never reached a provider has no price' };
+    if (!prices) return { ok: false, problem: { kind: 'noPrices' } };
+    if (!stack.provider) return { ok: false, problem: { kind: 'neverProvided' } };
     const key = `${stack.lab}\u0000${stack.provider}`;
     let flavors = this.flavorCache.get(key);
     if (!flavors) {
       const lab = this.deps.labs.get(stack.lab);
       const template = lab?.providers.find((p) => p.name === stack.provider)?.template ?? lab?.template;
-      if (prices[stack.provider]?.per === 'server-hour' && !template) return { ok: false, reason: `lab '${stack.lab}' is not loaded: its servers' flavors are unknown` };
+      if (prices[stack.provider]?.per === 'server-hour' && !template) return { ok: false, problem: { kind: 'labNotLoaded', lab: stack.lab } };
       flavors = template ? safeFlavors(template, lab?.parameters ?? {}) : [];
       this.flavorCache.set(key, flavors);
     }
     return stackHourPrice(prices, stack.provider, flavors);
   }
+}
+
+/** Why a stack has no price, as the catalogue says it. */
+function problemSentence(problem: PriceProblem): Sentence {
+  const { kind, ...values } = problem;
+  return sentence(`report.problem.${kind}`, values);
 }
 
 function safeFlavors(template: string, parameters: Record<string, unknown>): string[] {

@@ -18,7 +18,7 @@ import { issueSession } from '../../src/http/session.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { settle, testApp, testLab, type TestApp } from '../support/test-runtime.ts';
 import { CHROMIUM, CHROMIUM_ARGS, REPO } from './support/e2e-world.ts';
-import { assertHistorySaid, I18N_SHOTS, overflowing, unexternalised } from './support/i18n-checks.ts';
+import { assertHistorySaid, I18N_SHOTS, overflowing, terminalLabels, unexternalised } from './support/i18n-checks.ts';
 import { budgetExtended } from '../../src/infra/i18n/history-reasons.ts';
 
 const COURSE = 'i18n-class';
@@ -34,7 +34,8 @@ describe('class view in every language (Chromium)', { skip: skipUnless(existsSyn
 
   before(async () => {
     await buildWebAssets();
-    server = await testApp({}, { labs: [testLab({ id: 'shell', title: 'Shell basics' })] });
+    // A time budget, so each row shows the time left and offers "Add time" (usage limits, docs/cost.md).
+    server = await testApp({}, { labs: [testLab({ id: 'shell', title: 'Shell basics', usageLimit: { seconds: 36_000, mode: 'block' } })] });
     const { stacks, recordings, labs } = server.rt.ctx;
     const ids: string[] = [];
     for (const learner of ['ada', 'bob']) ids.push((await stacks.launch({ learner, context: COURSE, lab: 'shell', actor: 'e2e' })).id);
@@ -97,6 +98,7 @@ describe('class view in every language (Chromium)', { skip: skipUnless(existsSyn
         await page.waitForSelector('#player[data-state="finished"]');
         await page.screenshot({ path: join(I18N_SHOTS, `class-page-${locale}-${width}.png`) });
         await assertClean(page, 'watch panel, recordings and player');
+        assert.deepEqual(await terminalLabels(page), ['⟦'], "the player's terminal input label is from the catalogue");
 
         await page.click('#roster tbody tr[data-learner="ada"] button.history');
         await page.waitForSelector('#history-dialog[open] #history-list li');
@@ -104,6 +106,17 @@ describe('class view in every language (Chromium)', { skip: skipUnless(existsSyn
         await assertHistorySaid(page, '#history-list li .what', { atLeast: 2, includes: 'retake', legacy: LEGACY_NOTE });
         await page.click('#history-dialog button[type=submit]');
         await page.waitForSelector('#history-dialog:not([open])', { state: 'attached' });
+
+        // The time budget: the time left in the row, and the "Add time" dialog with the amounts it offers.
+        assert.ok((await page.locator('#roster tbody tr[data-learner="ada"] .budget').count()) === 1, 'the row shows its budget');
+        await page.click('#roster tbody tr[data-learner="ada"] button.add-time');
+        await page.waitForSelector('#budget-dialog[open]');
+        await assertClean(page, 'add-time dialog');
+        const amounts = await page.locator('#budget-amount option').allInnerTexts();
+        assert.equal(amounts.length, 4);
+        for (const amount of amounts) assert.match(amount, /^⟦.*⟧$/, `an amount not from the catalogue: ${amount}`);
+        await page.click('#budget-dialog button[value=cancel]');
+        await page.waitForSelector('#budget-dialog:not([open])', { state: 'attached' });
 
         await page.click('#roster tbody tr[data-learner="bob"] button.reset');
         await page.waitForSelector('#reset-dialog[open]');
@@ -124,7 +137,14 @@ describe('class view in every language (Chromium)', { skip: skipUnless(existsSyn
     assert.equal(await page.innerText(`${ada} button.watch`), messages['class.watch']);
     // Last activity as 2.12.26, 15:04:05; time used with hours (0:00:00).
     assert.match(await page.innerText(`${ada} td:nth-child(4)`), /^\d{1,2}\.\d{1,2}\.\d{2}, \d{2}:\d{2}:\d{2}$/);
-    assert.match(await page.innerText(`${ada} td:nth-child(5)`), /^\d+:\d{2}:\d{2}$/);
+    assert.match(await page.innerText(`${ada} td:nth-child(5)`), /^\d+:\d{2}:\d{2}\b/);
+    // Beside it, the time left of the ten-hour budget; "Add time" offers its amounts in German plurals.
+    assert.match(await page.innerText(`${ada} .budget`), /^noch \d+:\d{2}:\d{2} von 10:00:00$/);
+    await page.click(`${ada} button.add-time`);
+    await page.waitForSelector('#budget-dialog[open]');
+    assert.deepEqual(await page.locator('#budget-amount option').allInnerTexts(), ['30 Minuten', '1 Stunde', '2 Stunden', '5 Stunden']);
+    await page.click('#budget-dialog button[value=cancel]');
+    await page.waitForSelector('#budget-dialog:not([open])', { state: 'attached' });
     await page.click(`${ada} button.recordings`);
     await page.click('#recordings-list li:first-child button.play');
     await page.waitForSelector('#player[data-state="finished"]');

@@ -19,7 +19,7 @@ import { pickerPage } from '../../src/lti/html.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { testApp, testLab, type TestApp } from '../support/test-runtime.ts';
 import { CHROMIUM, CHROMIUM_ARGS, REPO } from './support/e2e-world.ts';
-import { I18N_SHOTS as SHOTS, overflowing, unexternalised } from './support/i18n-checks.ts';
+import { I18N_SHOTS as SHOTS, overflowing, terminalLabels, unexternalised } from './support/i18n-checks.ts';
 
 /*
  * How many of the distinct Chinese characters in the text Chromium draws as boxes: each one is drawn in
@@ -95,6 +95,8 @@ describe('lab page in every language (Chromium)', { skip: skipUnless(existsSync(
         await revealAll(page);
         assert.deepEqual(await unexternalised(page), [], 'text that is not from the catalogue');
         assert.deepEqual(await overflowing(page), [], 'layout overflow');
+        // The terminal is the lab's (exempt above), but what xterm tells a screen reader is the page's.
+        assert.deepEqual(await terminalLabels(page), ['⟦'], "the terminal input's label is from the catalogue");
         await page.screenshot({ path: join(SHOTS, `lab-page-${locale}-${width}.png`) });
         // The reset dialog, with the rest of the page behind it.
         // (The Reset button is disabled while the lab starts; the dialog is what is checked.)

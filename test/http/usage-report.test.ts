@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { issueSession } from '../../src/http/session.ts';
+import { translator } from '../../src/infra/i18n/catalogues.ts';
 import type { CostReport } from '../../src/services/cost-report.ts';
 import { BACKENDS, postgresAvailable } from '../support/databases.ts';
 import { skipUnless } from '../support/prerequisite.ts';
@@ -75,8 +76,29 @@ for (const backend of BACKENDS) {
       assert.match(html.headers['content-type'] as string, /text\/html/);
       assert.match(html.body, /<svg id="plot-running"/);
       assert.equal((html.body.match(/class="plot-bars"/g) ?? []).length, 2);
-      assert.match(html.body, /id="total-cost">4\.50 EUR/);
+      assert.match(html.body, /id="total-cost">€4\.50</);
       assert.ok(!html.body.includes('=HYPERLINK("x")'), 'text is escaped in the page');
+    });
+
+    test("the instructor's HTML report speaks the reader's language: words from the catalogue, money, hours and months by Intl, right to left in Arabic", async () => {
+      const headers = { authorization: `Bearer ${instructor}` };
+      const german = await t.app.inject({ url: `/api/v1/course/reports/cost?from=${month}&format=html`, headers: { ...headers, 'accept-language': 'de-DE, en;q=0.5' } });
+      assert.equal(german.statusCode, 200, german.body);
+      assert.match(german.body, /<html lang="de" dir="ltr">/);
+      const monthName = new Intl.DateTimeFormat('de', { year: 'numeric', month: 'long', timeZone: 'UTC' }).format(new Date(`${month}-01T00:00:00Z`));
+      assert.ok(german.body.includes(`<h1>${translator('de')('report.heading', { period: monthName })}</h1>`), german.body);
+      assert.ok(german.body.includes(`>${translator('de')('report.perLearnerMonth')}<`));
+      // c1's cost is 2 EUR and its billed hours 2.5: the German way.
+      assert.match(german.body, /id="total-cost">2,00\s€</);
+      assert.match(german.body, /id="total-billed">2,5</);
+      assert.ok(!german.body.includes('Cost report'), 'no English heading left');
+      // ?lang= (the lab page's language, from the LTI launch) wins over the browser's.
+      const french = await t.app.inject({ url: `/api/v1/course/reports/cost?from=${month}&format=html&lang=fr_CA`, headers: { ...headers, 'accept-language': 'de' } });
+      assert.match(french.body, /<html lang="fr" dir="ltr">/);
+      assert.ok(french.body.includes(translator('fr')('report.perCourse')));
+      const rtl = await t.app.inject({ url: `/api/v1/course/reports/cost?from=${month}&format=html&lang=ar-XB`, headers });
+      assert.match(rtl.body, /<html lang="ar-XB" dir="rtl">/);
+      assert.match(rtl.body, /text-align: start/, 'the tables align by logical sides, so they turn with the page');
     });
 
     test("an instructor sees only their own course's report; learners and strangers see none", async () => {

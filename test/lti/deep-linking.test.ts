@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
+import { translator } from '../../src/infra/i18n/catalogues.ts';
+import { escapeHtml } from '../../src/lti/html.ts';
 import { MiniBrowser, firstForm } from './emulator/mini-browser.ts';
 import { startHarness, type Harness } from './harness.ts';
 
@@ -90,6 +92,26 @@ describe('LTI deep linking', () => {
     assert.equal(again.status, 401);
     assert.match(again.text, /Reason: state_unknown/);
     assert.match(again.text, /already added with this lab picker/);
+  });
+
+  test("the picker and the pages after it speak the instructor's platform language, ahead of the browser's", async () => {
+    const instructor = h.emulator.addUser('instructor-fr', 'instructor', { locale: 'fr_FR' });
+    const block = h.emulator.addBlock({ courseKey: COURSE, deepLinking: true });
+    const browser = new MiniBrowser({ headers: { 'accept-language': 'de-DE' } });
+    const fr = translator('fr');
+    const picker = await browser.submit(await browser.get(h.emulator.loginInitiationUrl(instructor, block, 'LtiDeepLinkingRequest')));
+    assert.equal(picker.status, 200, picker.text.slice(0, 300));
+    assert.match(picker.text, /<html lang="fr" dir="ltr">/);
+    assert.ok(picker.text.includes(escapeHtml(fr('lti.pickerHeading'))));
+    // No lab chosen: the refusal, then the page that posts the choice back to the platform, in French too.
+    const none = await browser.submit(picker);
+    assert.equal(none.status, 404);
+    assert.match(none.text, /<html lang="fr" dir="ltr">/);
+    assert.ok(none.text.includes(escapeHtml(fr('lti.refusal.chooseLab'))), none.text);
+    const adding = await browser.submit(picker, { lab: 'linux-basics' });
+    assert.equal(adding.status, 200, adding.text.slice(0, 300));
+    assert.match(adding.text, /<html lang="fr" dir="ltr">/);
+    assert.ok(adding.text.includes(`<title>${escapeHtml(fr('lti.addingLab'))}</title>`), adding.text);
   });
 
   for (const returnUrl of ['javascript:alert(document.domain)', 'data:text/html,<script>alert(1)</script>', 'ftp://lms.example/return', 'not a url']) {

@@ -17,4 +17,6 @@ export const SAMPLE_VALUES: Record<string, string | number | Date> = {
   failure: 'Launch failed',
   // error.BAD_REQUEST.scheduleUnknownTimeZone: the time zone a class named.
   zone: 'Europe/Atlantis',
+  // The cost report page (report.*): its months, when it was made, a bar's figure, why a cost is unknown.
+  period: 'March 2026', generated: 'March 31, 2026 at 11:00 PM', series: 'Cost', value: '€2.00', flavors: 'm1.small, m1.large', currencies: 'EUR, USD',
 };

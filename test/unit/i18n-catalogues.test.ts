@@ -64,7 +64,9 @@ describe('message catalogues', () => {
   test('a translation is not left in English by mistake (apart from names that stay the same)', () => {
     const same = new Set(['page.title', 'page.server', 'badge.failed', 'lab.elapsedBadge', 'lti.busy', 'demo.labs', 'demo.kind',
       // "Stacks", "Lab", "Status", "Score", "Actions", "Error" are words these languages share with English.
-      'console.navStacks', 'console.stacks', 'console.errorWithDetail', 'console.stateCount', 'console.filterLab', 'console.colLab', 'class.colLab', 'console.colStatus', 'console.colScore', 'console.factError', 'class.colActions',
+      'console.navStacks', 'console.stacks', 'console.errorWithDetail', 'console.stateCount', 'console.filterLab', 'console.colLab', 'class.colLab', 'console.colStatus', 'console.colScore', 'console.factError', 'class.colActions', 'report.colLab',
+      // Only arguments and punctuation; "minute(s)" is French too.
+      'report.barTitle', 'class.amountMinutes',
       // A provider's own words, shown as they came (src/infra/i18n/history-reasons.ts); a failure made a sentence.
       'history.asReported', 'lab.failureSentence']);
     for (const locale of SHIPPED_LOCALES.filter((l) => l !== SOURCE_LOCALE)) {

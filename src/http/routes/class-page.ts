@@ -17,7 +17,7 @@ import { escapeHtml } from './learner-page.ts';
 import { STAFF_ACTION_REASONS } from '../../infra/i18n/history-reasons.ts';
 
 /** The catalogue keys web/class-page.ts and its parts format in the browser (web/api-client.ts's errors too, the history dialog's staff actions). */
-const CLASS_SCRIPT_MESSAGES = ['class.', 'lab.network', 'lab.httpStatus', ...STAFF_ACTION_REASONS];
+export const CLASS_SCRIPT_MESSAGES = ['class.', 'lab.network', 'lab.httpStatus', 'screen.terminalInput', 'screen.tooMuchOutput', 'screen.desktopInterrupted', 'screen.desktopGarbled', ...STAFF_ACTION_REASONS];
 
 function shell(locale: string): string {
   const t = translator(locale);

@@ -21,7 +21,7 @@ import { consoleOidc } from './console-oidc.ts';
 import { escapeHtml } from './learner-page.ts';
 
 /** The catalogue keys web/console-page.ts and web/console/* format in the browser (the timeline's reasons: history.*). */
-const CONSOLE_SCRIPT_MESSAGES = ['console.', 'history.'];
+export const CONSOLE_SCRIPT_MESSAGES = ['console.', 'history.'];
 
 /** `oidcProvider`: the OpenID provider's name for the sign-in's "Sign in with" link, when it is configured. */
 function shell(locale: string, oidcProvider: string | undefined): string {

@@ -36,7 +36,7 @@ export function fromLoopback(request: FastifyRequest): boolean {
 }
 
 /** The messages web/demo-page.ts formats itself; the rest of the page is formatted here, so only these go into it. */
-const DEMO_SCRIPT_MESSAGES = ['demo.signedIn', 'demo.signInFailed'];
+export const DEMO_SCRIPT_MESSAGES = ['demo.signedIn', 'demo.signInFailed'];
 
 function coursePage(ctx: AppContext, locale: string): string {
   const t = translator(locale);

@@ -18,8 +18,11 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 }
 
-/** The catalogue keys web/lab-page.ts formats in the browser; the rest of the shell is formatted here. */
-const PAGE_SCRIPT_MESSAGES = ['page.title', 'badge.', 'title.', 'state.', 'todo.', 'lab.', 'screen.', 'check.', 'history.'];
+/**
+ * The catalogue keys (or prefixes) web/lab-page.ts formats in the browser; the rest of the shell is
+ * formatted here. test/unit/page-messages.test.ts checks the list against the page's scripts.
+ */
+export const PAGE_SCRIPT_MESSAGES = ['page.title', 'page.reset', 'badge.', 'title.', 'state.', 'todo.', 'lab.', 'screen.', 'check.', 'history.'];
 
 function labPageHtml(labId: string, title: string, demo: boolean, locale: string): string {
   const t = translator(locale);

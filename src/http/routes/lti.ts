@@ -120,14 +120,15 @@ export function ltiRoutes(ctx: AppContext, options: { lti?: LtiModule } = {}): F
       const picked = await openPickerRequest(ctx.keys, ctx.clock, typeof form.request === 'string' ? form.request : '');
       const chosen = ([] as unknown[]).concat(form.lab ?? []).filter((id): id is string => typeof id === 'string');
       const labs = chosen.map((id) => ctx.labs.get(id)).filter((lab) => lab !== undefined);
-      if (!labs.length) throw new LtiError('lab_missing', sentence('lti.refusal.chooseLab'), `deep-link answer names no known lab (${chosen.join(', ')})`);
+      // The pages after the picker speak its language: the launch's, carried in the signed request.
+      if (!labs.length) throw new LtiError('lab_missing', sentence('lti.refusal.chooseLab'), `deep-link answer names no known lab (${chosen.join(', ')})`, { locale: picked.locale });
       // Spent only once the choice is valid, so "choose a lab first" leaves the page usable.
       await spendPickerToken(ctx.db, picked);
       const items = (picked.acceptMultiple ? labs : labs.slice(0, 1)).map((lab) => contentItem(lab, toolUrls(ctx, request).launch));
       const jwt = await deepLinkingResponse(lti.toolKeys, ctx.clock, picked, items);
       request.log.info({ platform: picked.platform, labs: labs.map((l) => l.id) }, 'lti: deep-linking answer sent');
       const csp = ltiPageCsp(await frameAncestors(ctx), { scripts: [AUTO_POST_SCRIPT], formTarget: picked.returnUrl });
-      return reply.header('content-security-policy', csp).type('text/html; charset=utf-8').send(autoPostPage(pageLanguage(ctx.config, request), picked.returnUrl, { JWT: jwt }, 'lti.addingLab'));
+      return reply.header('content-security-policy', csp).type('text/html; charset=utf-8').send(autoPostPage(pageLanguage(ctx.config, request, [picked.locale]), picked.returnUrl, { JWT: jwt }, 'lti.addingLab'));
     });
 
     const jwks = async (_request: FastifyRequest, reply: FastifyReply) => {

@@ -13,6 +13,7 @@ import { CostReports, type CostReportQuery } from '../../services/cost-report.ts
 import { MAX_EXTENSION_SECONDS, type LearnerLab } from '../../services/usage-limits.ts';
 import { costReportCsv } from '../report/cost-csv.ts';
 import { costReportHtml } from '../report/cost-page.ts';
+import { pageLanguage } from '../request-locale.ts';
 import { requireToken } from '../service-auth.ts';
 import { isInstructor, requireSession } from '../session.ts';
 import { sentence } from '../../errors/sentence.ts';
@@ -20,12 +21,14 @@ import { sentence } from '../../errors/sentence.ts';
 const id = { type: 'string', minLength: 1, maxLength: 255 } as const;
 const month = { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM (UTC)' } as const;
 const format = { type: 'string', enum: ['json', 'csv', 'html'], default: 'json' } as const;
+/** The HTML page's language, ahead of Accept-Language (docs/i18n.md). */
+const lang = { type: 'string', maxLength: 35, description: 'Language of the HTML page (a BCP 47 tag); else Accept-Language, else default_locale' } as const;
 const extensionBody = {
   seconds: { type: 'integer', minimum: 1, maximum: MAX_EXTENSION_SECONDS, description: 'Running time added to the learner\'s budget' },
   note: { type: 'string', maxLength: 500 },
 } as const;
 
-type ReportQuery = CostReportQuery & { format?: 'json' | 'csv' | 'html' };
+type ReportQuery = CostReportQuery & { format?: 'json' | 'csv' | 'html'; lang?: string };
 type ExtensionBody = LearnerLab & { seconds: number; note?: string };
 
 export function usageRoutes(ctx: AppContext) {
@@ -50,15 +53,15 @@ export function usageRoutes(ctx: AppContext) {
     return budget(key);
   }
 
-  async function sendReport(query: ReportQuery, reply: FastifyReply) {
+  async function sendReport(query: ReportQuery, request: FastifyRequest, reply: FastifyReply) {
     const report = await reports.report(query, now());
     const name = `stacklab-cost-${report.from}${report.to === report.from ? '' : `-${report.to}`}`;
     if (query.format === 'csv') return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`).send(costReportCsv(report));
-    if (query.format === 'html') return reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'").send(costReportHtml(report));
+    if (query.format === 'html') return reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'").send(costReportHtml(report, pageLanguage(ctx.config, request)));
     return report;
   }
 
-  const reportQuery = (extra: Record<string, unknown>) => ({ type: 'object', additionalProperties: false, properties: { ...extra, from: month, to: month, format } }) as const;
+  const reportQuery = (extra: Record<string, unknown>) => ({ type: 'object', additionalProperties: false, properties: { ...extra, from: month, to: month, format, lang } }) as const;
 
   /** The operator's routes: the API token, any course. */
   async function operatorRoutes(app: FastifyInstance): Promise<void> {
@@ -112,7 +115,7 @@ export function usageRoutes(ctx: AppContext) {
     app.get<{ Querystring: ReportQuery }>(
       '/reports/cost',
       { schema: { tags: ['usage'], summary: 'The cost report: per course, lab, learner and month (JSON, CSV or an HTML page)', querystring: reportQuery({ context: id, lab: id, learner: id }) } },
-      async (request, reply) => sendReport(request.query, reply),
+      async (request, reply) => sendReport(request.query, request, reply),
     );
   }
 
@@ -151,7 +154,7 @@ export function usageRoutes(ctx: AppContext) {
     app.get<{ Querystring: Omit<ReportQuery, 'context'> }>(
       '/reports/cost',
       { schema: { tags: ['usage'], summary: "The cost report of the instructor's course", querystring: reportQuery({ lab: id, learner: id }) } },
-      async (request, reply) => sendReport({ ...request.query, context: context(request) }, reply),
+      async (request, reply) => sendReport({ ...request.query, context: context(request) }, request, reply),
     );
   }
 

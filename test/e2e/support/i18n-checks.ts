@@ -62,12 +62,27 @@ const UNEXTERNALISED = `(() => {
         if (value && !value.includes('⟦')) found.push(\`\${el.tagName.toLowerCase()}[\${name}]="\${value}"\`);
       }
     }
+    // A closed list's options are not laid out, so the walk above never sees them: read them from their list.
+    for (const option of document.querySelectorAll('select option')) {
+      const list = option.closest('select');
+      if (exempt(option) || !visible(list)) continue;
+      if (/\\S/.test(option.text) && !option.text.includes('⟦')) found.push(\`option "\${option.text.trim()}"\`);
+    }
     if (!document.title.includes('⟦')) found.push(\`<title>\${document.title}\`);
     return found;
 })()`;
 
 export async function unexternalised(page: Page): Promise<string[]> {
   return page.evaluate(UNEXTERNALISED) as Promise<string[]>;
+}
+
+/**
+ * The labels xterm gives its inputs for screen readers: a terminal's content is the lab's (exempt from
+ * the check above), but these are the page's words. Each is `⟦` when marked, else in full.
+ */
+export async function terminalLabels(page: Page): Promise<string[]> {
+  const labels = await page.locator('textarea.xterm-helper-textarea').evaluateAll((areas) => areas.map((a) => a.getAttribute('aria-label') ?? ''));
+  return labels.map((label) => (label.startsWith('⟦') ? '⟦' : label));
 }
 
 /**
@@ -110,7 +125,9 @@ const overflowScript = (clipped: string, skipped: string) => `(() => {
       if (box.width <= 1 || box.height <= 1) continue;
       const name = \`\${el.tagName.toLowerCase()}\${el.id ? '#' + el.id : ''}\`;
       if ((box.left < -1 || box.right > window.innerWidth + 1) && !inScroller(el)) found.push(\`\${name} lies outside the window (\${Math.round(box.left)}..\${Math.round(box.right)})\`);
-      if (getComputedStyle(el).display !== 'inline' && el.scrollWidth > el.clientWidth + 1) found.push(\`\${name} content is \${el.scrollWidth}px in a \${el.clientWidth}px box\`);
+      // SVG text (a plot's labels) has no box to spill out of: it is placed by coordinates, and the check
+      // above finds it outside the window.
+      if (!(el instanceof SVGElement) && getComputedStyle(el).display !== 'inline' && el.scrollWidth > el.clientWidth + 1) found.push(\`\${name} content is \${el.scrollWidth}px in a \${el.clientWidth}px box\`);
     }
     return found;
 })()`;
