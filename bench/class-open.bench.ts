@@ -18,7 +18,7 @@ import { loadLab } from '../src/labs/load-labs.ts';
 import { REPO, lxcMissing } from '../test/lxc/support.ts';
 import { seeded } from './class-model.ts';
 import type { LearnerTiming } from './class-client.ts';
-import { hostFigures, labWorld, pastStopTime, percentile, runClient, type LabWorld } from './lab-world.ts';
+import { hostFigures, labWorld, pastStopTime, percentile, runClient, systemdState, type LabWorld } from './lab-world.ts';
 import type { BenchResult } from './types.ts';
 
 const LEARNERS = Number(process.env.CLASS_LEARNERS ?? 100);
@@ -39,6 +39,8 @@ interface Phase {
   after: ReturnType<typeof hostFigures>;
   clientCpuMs: number;
   fillSeconds?: number;
+  /** systemd's word in the last learner's lab: running, or degraded (the host's inotify instances ran out). */
+  lastLab: string;
 }
 
 /** The filler's passes, as its timer would run them, until the class's pool holds every learner's stack. */
@@ -73,7 +75,9 @@ async function classPhase(world: LabWorld, lab: Lab, moments: number[]): Promise
   const timings = lines.filter((l) => !l.done);
   let claimed = 0;
   for (const t of timings) if (t.stackId && (await world.runtime.ctx.stacks.get(t.stackId)).claimedAt) claimed++;
-  return { id: lab.id, timings, claimed, before, after, clientCpuMs: cpuMs };
+  const last = timings.filter((t) => t.stackId).at(-1);
+  const lastLab = last ? await systemdState(world, last.stackId!) : 'none';
+  return { id: lab.id, timings, claimed, before, after, clientCpuMs: cpuMs, lastLab };
 }
 
 /** Deletes the phase's stacks through the lifecycle, so the next phase starts on an empty host. */
@@ -93,7 +97,7 @@ function summary(phase: Phase): { p50: number; p95: number; max: number; ok: num
   const text =
     `${prompt.length}/${phase.timings.length} at the prompt, ${phase.claimed} from the pool, ${failed.length} failed${failed[0] ? ` (${failed[0].error})` : ''}, ` +
     `${retried} retried the terminal; READY on the server ${p(ready)}; READY seen by the page ${p(seen)}; ` +
-    `load ${phase.before.load1} -> ${phase.after.load1}, learners' client CPU ${Math.round(phase.clientCpuMs)} ms` +
+    `load ${phase.before.load1} -> ${phase.after.load1}, learners' client CPU ${Math.round(phase.clientCpuMs)} ms, last learner's lab ${phase.lastLab}` +
     (phase.fillSeconds === undefined ? '' : `; pool filled in ${Math.round(phase.fillSeconds)} s`);
   return { p50: percentile(prompt, 50), p95: percentile(prompt, 95), max: prompt.at(-1) ?? NaN, ok: prompt.length, text };
 }

@@ -7,12 +7,12 @@
  * DENSITY_KEY_MEAN_MS on average per terminal; bench/echo-client.ts, in a process of its own), and the
  * echo times are recorded with the host's memory, threads, load and the server's CPU. Stops at the first
  * step over the p99 limit, when a launch fails, below DENSITY_MIN_MEM_MIB of available memory, or past
- * BENCH_STOP_AT (an ISO time).
+ * BENCH_STOP_AT (an ISO time). DENSITY_READY_TIMEOUT_S (300): how long a launch may take before it counts as failed.
  *
  * A whole stacklab on the shipped defaults with the sweeps on their timers; the lab's suspend timeout
  * is a day, so labs stay running without keepalives (a learner's page would send them).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lab } from '../src/domain/lab.ts';
 import { loadLab } from '../src/labs/load-labs.ts';
@@ -20,7 +20,7 @@ import { containerMemory } from '../src/providers/lxc/containers.ts';
 import { parseLxcOptions } from '../src/providers/lxc/options.ts';
 import { deploymentDir } from '../src/providers/lxc/provider.ts';
 import { LXC_DATA_DIR, REPO, lxcMissing } from '../test/lxc/support.ts';
-import { hostFigures, labWorld, pastStopTime, percentile, runClient, type LabWorld } from './lab-world.ts';
+import { hostFigures, labWorld, pastStopTime, percentile, runClient, systemdState, type LabWorld } from './lab-world.ts';
 import type { BenchResult } from './types.ts';
 
 const STEPS = (process.env.DENSITY_STEPS ?? '50,100,200,300,400,500').split(',').map(Number);
@@ -30,6 +30,7 @@ const KEY_MEAN_MS = Number(process.env.DENSITY_KEY_MEAN_MS ?? 2000);
 const TERMINALS = process.env.DENSITY_TERMINALS ? Number(process.env.DENSITY_TERMINALS) : Infinity;
 const P99_MS = Number(process.env.DENSITY_P99_MS ?? 50);
 const MIN_MEM_MIB = Number(process.env.DENSITY_MIN_MEM_MIB ?? 1024);
+const READY_TIMEOUT_S = Number(process.env.DENSITY_READY_TIMEOUT_S ?? 300);
 const COURSE = 'course-v1:Org+Density21+2026';
 const DEPLOYMENT = 'benchdense';
 const log = (line: string) => console.error(`# lab-density ${new Date().toISOString().slice(11, 19)} ${line}`);
@@ -45,12 +46,15 @@ interface Row {
   memAvailableMiB: number;
   labMemMiB: number;
   labPids: number;
+  labInotify: number;
   threads: number;
   load1: number;
   serverCpuPct: number;
   clientCpuPct: number;
   serverRssMiB: number;
   stepSeconds: number;
+  /** systemd's own word in the step's newest lab: running, or degraded. */
+  newestLab: string;
 }
 
 /** The containers of the deployment's stacks, from their state files. */
@@ -66,7 +70,25 @@ function containers(): string[] {
   });
 }
 
-async function labFigures(): Promise<{ memMiB: number; pids: number }> {
+/**
+ * Inotify instances held by the labs' processes (host uids of the labs' id range): systemd in each lab
+ * takes several, and every container of the host's id range draws on one fs.inotify.max_user_instances.
+ */
+function labInotify(): number {
+  let n = 0;
+  for (const pid of readdirSync('/proc').filter((f) => /^\d+$/.test(f))) {
+    try {
+      const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+      if (uid < 100_000) continue;
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) if (readlinkSync(`/proc/${pid}/fd/${fd}`) === 'anon_inode:inotify') n++;
+    } catch {
+      // A process that ended meanwhile.
+    }
+  }
+  return n;
+}
+
+async function labFigures(): Promise<{ memMiB: number; pids: number; inotify: number }> {
   let mem = 0;
   let pids = 0;
   for (const c of containers()) {
@@ -75,7 +97,7 @@ async function labFigures(): Promise<{ memMiB: number; pids: number }> {
     const v2 = `/sys/fs/cgroup/lxc.payload.${c}/pids.current`;
     pids += Number((existsSync(p) ? readFileSync(p, 'utf8') : existsSync(v2) ? readFileSync(v2, 'utf8') : '0').trim());
   }
-  return { memMiB: Math.round(mem / 1048576), pids };
+  return { memMiB: Math.round(mem / 1048576), pids, inotify: labInotify() };
 }
 
 /** Launches learners' labs until `target` run, BATCH at a time; throws with the first failure. */
@@ -89,16 +111,16 @@ async function growTo(world: LabWorld, lab: Lab, learners: { learner: string; st
       }),
     );
     learners.push(...batch);
-    await Promise.all(batch.map((b) => world.runtime.ctx.stacks.waitForState(b.stackId, ['READY'], 600_000, 500)));
+    await Promise.all(batch.map((b) => world.runtime.ctx.stacks.waitForState(b.stackId, ['READY'], READY_TIMEOUT_S * 1000, 500)));
   }
 }
 
-async function measure(world: LabWorld, learners: { learner: string; stackId: string }[]): Promise<Omit<Row, 'labs' | 'stepSeconds'>> {
+async function measure(world: LabWorld, learners: { learner: string; stackId: string }[]): Promise<Omit<Row, 'labs' | 'stepSeconds' | 'newestLab'>> {
   const chosen = learners.slice(0, Math.min(TERMINALS, learners.length));
   const terminals = await Promise.all(chosen.map(async (l) => ({ session: await world.session(l.learner, COURSE), stackId: l.stackId })));
   let cpu0 = process.cpuUsage();
   let at0 = Date.now();
-  let mid: (ReturnType<typeof hostFigures> & { labs: Promise<{ memMiB: number; pids: number }> }) | undefined;
+  let mid: (ReturnType<typeof hostFigures> & { labs: ReturnType<typeof labFigures> }) | undefined;
   let midTimer: NodeJS.Timeout | undefined;
   const plan = { base: world.base, terminals, openConcurrency: 20, measureMs: MEASURE_S * 1000, keyMeanMs: KEY_MEAN_MS, keyTimeoutMs: 5000 };
   type Line = { phase: string; opened: number; failed: number; openMs: number; lost?: number; rtts?: number[]; openErrors?: string[]; cpuMs?: number };
@@ -128,6 +150,7 @@ async function measure(world: LabWorld, learners: { learner: string; stackId: st
     memAvailableMiB: host.memAvailableMiB,
     labMemMiB: labs.memMiB,
     labPids: labs.pids,
+    labInotify: labs.inotify,
     threads: host.threads,
     load1: host.load1,
     serverCpuPct: Math.round(((cpu.user + cpu.system) / 1000 / wall) * 100),
@@ -142,7 +165,8 @@ export async function run(): Promise<BenchResult[]> {
   const base = loadLab(join(REPO, 'labs', 'single-server'), { defaultProviders: ['local'] });
   const lab: Lab = { ...base, id: 'dense-single', timeouts: { ...base.timeouts, suspend: 86_400 } };
   const start = hostFigures();
-  log(`before any lab: ${start.memAvailableMiB} MiB available, ${start.threads} threads, load ${start.load1}`);
+  const inotifyMax = readFileSync('/proc/sys/fs/inotify/max_user_instances', 'utf8').trim();
+  log(`before any lab: ${start.memAvailableMiB} MiB available, ${start.threads} threads, load ${start.load1}, fs.inotify.max_user_instances ${inotifyMax}`);
   const world = await labWorld({ deployment: DEPLOYMENT, labs: [lab], log });
   world.runtime.scheduler.start();
   const rows: Row[] = [];
@@ -164,7 +188,8 @@ export async function run(): Promise<BenchResult[]> {
       const stepSeconds = Math.round((Date.now() - t0) / 1000);
       log(`${target} labs READY (${stepSeconds} s to launch the step); settling 10 s`);
       await new Promise((r) => setTimeout(r, 10_000));
-      const row = { labs: target, stepSeconds, ...(await measure(world, learners)) };
+      const newestLab = await systemdState(world, learners.at(-1)!.stackId);
+      const row = { labs: target, stepSeconds, newestLab, ...(await measure(world, learners)) };
       rows.push(row);
       log(JSON.stringify(row));
       if (row.p99 > P99_MS) {
@@ -184,8 +209,9 @@ export async function run(): Promise<BenchResult[]> {
   }
   console.table(rows);
   const held = rows.filter((r) => r.p99 <= P99_MS).at(-1);
+  const firstDegraded = rows.find((r) => r.newestLab !== 'running');
   return [
-    { name: 'lab-density: READY labs with echo p99 under the limit', value: held?.labs ?? 0, unit: 'labs', goal: '>= 300', met: (held?.labs ?? 0) >= 300, note: `stopped: ${limit}; before any lab ${start.memAvailableMiB} MiB available, load ${start.load1}` },
+    { name: 'lab-density: READY labs with echo p99 under the limit', value: held?.labs ?? 0, unit: 'labs', goal: '>= 300', met: (held?.labs ?? 0) >= 300, note: `stopped: ${limit}; before any lab ${start.memAvailableMiB} MiB available, load ${start.load1}; fs.inotify.max_user_instances ${inotifyMax}; first step whose newest lab was not running: ${firstDegraded ? `${firstDegraded.labs} (${firstDegraded.newestLab})` : 'none'}` },
     ...rows.map((r) => ({ name: `lab-density: ${r.labs} labs, echo p50 / p99`, value: r.p99, unit: 'ms', note: JSON.stringify(r) })),
   ];
 }

@@ -29,6 +29,7 @@ import { deploymentPrefix } from '../src/providers/stack-names.ts';
 import { fillPlatformKeyPool } from '../src/services/platform-key-pair.ts';
 import { freshDatabase, postgresAvailable, type TestDatabase } from '../test/support/databases.ts';
 import { LXC_DATA_DIR } from '../test/lxc/support.ts';
+import { sshExec } from '../test/lxc/ssh.ts';
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -150,6 +151,21 @@ export function runClient<T>(script: string, plan: unknown, onLine: (line: T) =>
     process.once('exit', kill);
     child.stdin.end(JSON.stringify(plan));
   });
+}
+
+/**
+ * What systemd in the stack's (first) server says of itself: `running`, or `degraded` when units failed,
+ * as when the host's shared inotify instances (fs.inotify.max_user_instances) ran out as it booted.
+ */
+export async function systemdState(world: LabWorld, stackId: string): Promise<string> {
+  const stack = await world.runtime.ctx.stacks.get(stackId);
+  const secrets = await world.runtime.ctx.stacks.secrets(stackId);
+  try {
+    const r = await sshExec({ host: stack.publicIp!, username: 'training', privateKey: secrets.privateKey! }, 'sudo -n systemctl is-system-running', 15_000);
+    return r.stdout.trim() || r.stderr.trim();
+  } catch (error) {
+    return `unknown (${(error as Error).message})`;
+  }
 }
 
 /** The host's figures at one moment: load, memory available, threads, for the bench tables. */
