@@ -51,6 +51,7 @@ async function fillForClass(world: LabWorld, lab: Lab): Promise<number> {
   await runtime.ctx.schedules.add({ course: COURSE, lab: lab.id, start: now, end: new Date(now.getTime() + 2 * 3600_000), learners: LEARNERS, leadSeconds: 900 }, 'bench', now);
   const wanted = POOL_STATE === 'running' ? 'READY' : 'SUSPENDED';
   for (let last = ''; Date.now() - t0 < FILL_TIMEOUT_S * 1000; ) {
+    if (world.stopping) throw new Error('class-open: stopped while the pool filled');
     await runtime.scheduler.runJob('warm pools');
     const [view] = (await runtime.ctx.pools.list()).filter((v) => v.lab === lab.id);
     const pooled = (await runtime.ctx.stacks.list({ lab: lab.id, limit: 100_000 })).filter((s) => s.pool && s.state !== 'DELETED');

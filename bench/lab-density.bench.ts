@@ -103,6 +103,7 @@ async function labFigures(): Promise<{ memMiB: number; pids: number; inotify: nu
 /** Launches learners' labs until `target` run, BATCH at a time; throws with the first failure. */
 async function growTo(world: LabWorld, lab: Lab, learners: { learner: string; stackId: string }[], target: number): Promise<void> {
   while (learners.length < target) {
+    if (world.stopping) throw new Error('stopped');
     const batch = await Promise.all(
       Array.from({ length: Math.min(BATCH, target - learners.length) }, async (_, i) => {
         const learner = `dense-${learners.length + i}`;

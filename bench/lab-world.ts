@@ -41,6 +41,8 @@ export interface LabWorld {
   backend: 'postgres' | 'pglite';
   /** A learner's session as the LTI launch issues it (one course, the learner role). */
   session(learner: string, context: string): Promise<string>;
+  /** Set when close() began (Ctrl-C, or the bench's end): a bench's loops stop making stacks. */
+  readonly stopping: boolean;
   /** Deletes every stack and closes everything; safe to call twice. */
   close(): Promise<void>;
 }
@@ -89,10 +91,11 @@ export async function labWorld(options: { deployment: string; labs: Lab[]; overr
   const close = () =>
     (closing ??= (async () => {
       log('cleaning up: deleting every stack of the bench');
+      // First the filler and the sweeps, so nothing launches behind the deletes.
+      await runtime.scheduler.stop().catch(() => undefined);
       const stacks = (await runtime.ctx.stacks.list({ limit: 100_000 }).catch(() => [])).filter((s) => s.state !== 'DELETED');
       for (const s of stacks) await runtime.ctx.stacks.requestDelete(s.id, 'bench').catch(() => undefined);
       await Promise.all(stacks.map((s) => runtime.ctx.stacks.waitForState(s.id, ['DELETED'], 600_000).catch(() => undefined)));
-      await runtime.scheduler.stop().catch(() => undefined);
       await app.close().catch(() => undefined);
       await runtime.close().catch(() => undefined);
       // The runtime closed its provider: a fresh one removes what the lifecycle left.
@@ -116,6 +119,9 @@ export async function labWorld(options: { deployment: string; labs: Lab[]; overr
     provider,
     base,
     backend,
+    get stopping() {
+      return closing !== undefined;
+    },
     session: (learner, context) => issueSession(runtime.ctx.keys, { learner, context, roles: ['Learner'] }, 7200),
     close,
   };
