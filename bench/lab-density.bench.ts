@@ -168,7 +168,7 @@ export async function run(): Promise<BenchResult[]> {
   const start = hostFigures();
   const inotifyMax = readFileSync('/proc/sys/fs/inotify/max_user_instances', 'utf8').trim();
   log(`before any lab: ${start.memAvailableMiB} MiB available, ${start.threads} threads, load ${start.load1}, fs.inotify.max_user_instances ${inotifyMax}`);
-  const world = await labWorld({ deployment: DEPLOYMENT, labs: [lab], log });
+  const world = await labWorld({ deployment: DEPLOYMENT, labs: [lab], log, cleanup: 'provider' });
   world.runtime.scheduler.start();
   const rows: Row[] = [];
   const learners: { learner: string; stackId: string }[] = [];
