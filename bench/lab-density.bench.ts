@@ -183,7 +183,10 @@ export async function run(): Promise<BenchResult[]> {
       try {
         await growTo(world, lab, learners, target);
       } catch (error) {
-        limit = `a launch failed on the way to ${target}: ${(error as Error).message}`;
+        // The wait's own error is a sentence for a learner; the failed stack says what happened.
+        const stacks = await world.runtime.ctx.stacks.list({ lab: lab.id, limit: 100_000 });
+        const failed = stacks.filter((s) => s.state.endsWith('_FAILED'));
+        limit = `a launch failed on the way to ${target} (${stacks.filter((s) => s.state === 'READY').length} READY, ${failed.length} failed): ${failed[0]?.error ?? (error as Error).message}`;
         break;
       }
       const stepSeconds = Math.round((Date.now() - t0) / 1000);
