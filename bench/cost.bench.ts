@@ -13,7 +13,9 @@
  * `former`, `defaults`; default all three): on a loaded machine the 1,000-learner month of one profile
  * takes tens of minutes (BENCHMARKS.md).
  * STACKLAB_COST_GROUPS (default 1) replays the class in that many groups of learners, each on a store of
- * its own, side by side (replayGroups): the same figures, sooner on a loaded machine.
+ * its own, side by side (replayGroups): the same figures, sooner on a loaded machine. STACKLAB_COST_THREADS=1
+ * runs each group in a worker thread of its own; STACKLAB_COST_POOL caps each group's PostgreSQL
+ * connections (default 10, 4 beyond 4 groups).
  * STACKLAB_COST_MODEL=habits replays the class with habits instead (bench/habit-model.ts: most learners
  * start around a time of day of their own) under the defaults and under the defaults with habit resume on,
  * side by side on the same learners (issue #21): what habit resume saves the learners in waits for a
@@ -25,9 +27,10 @@
  */
 import { loadConfig } from '../src/config/load-config.ts';
 import { postgresAvailable, type Backend } from '../test/support/databases.ts';
-import { testApp, testLab } from '../test/support/test-runtime.ts';
+import { testLab } from '../test/support/test-runtime.ts';
 import { classModel, type ClassModel } from './class-model.ts';
-import { emptyResult, replay, type Profile, type ReplayResult } from './cost-replay.ts';
+import { emptyResult, type Profile, type ReplayResult } from './cost-replay.ts';
+import { replayClass, replayInThread } from './cost-group.ts';
 import { habitClassModel } from './habit-model.ts';
 import type { BenchResult } from './types.ts';
 
@@ -147,31 +150,16 @@ async function replayGroups(model: ClassModel, profile: Profile, backend: Backen
     const sessions = model.sessions.slice(from, from + size);
     parts.push({ learners: sessions.length, sessions, gaps: model.gaps, ...(model.daily ? { daily: true } : {}) });
   }
-  const results = await Promise.all(parts.map((part) => replayClass(part, profile, backend)));
+  // In this thread unless STACKLAB_COST_THREADS=1 (measured slower on the shared 2-core machine: each
+  // thread loads and compiles stacklab again, and the replay is bound by the machine's CPU, not by one
+  // event loop; BENCHMARKS.md). Beyond 4 groups, a few connections per group's store (its requests at a
+  // step are few), so that the groups fit in PostgreSQL's 100.
+  const threads = parts.length > 1 && process.env.STACKLAB_COST_THREADS === '1';
+  const poolSize = Number(process.env.STACKLAB_COST_POOL ?? (parts.length > 4 ? 4 : 10));
+  const results = await Promise.all(parts.map((part) => (threads ? replayInThread : replayClass)({ model: part, profile, backend, poolSize })));
   const sum: ReplayResult = emptyResult();
   for (const r of results) for (const key of Object.keys(sum) as Array<keyof ReplayResult>) sum[key] += r[key];
   return sum;
-}
-
-/** A runtime and store of its own for one profile's replay of the class. */
-async function replayClass(model: ClassModel, profile: Profile, backend: Backend): Promise<ReplayResult> {
-  const t = await testApp(
-    {
-      idle_timeout: profile.idleTimeout,
-      departure_grace: profile.departureGrace,
-      output_activity: profile.outputActivity,
-      keepalive_interval: profile.keepaliveInterval,
-      suspender_interval: profile.suspenderInterval,
-      habit_resume: profile.habitResume === true,
-    },
-    { backend, labs: [testLab({ timeouts: { ...testLab().timeouts, suspend: profile.suspendTimeout } })] },
-  );
-  try {
-    await t.app.ready();
-    return await replay(t.rt, t.app, model, profile);
-  } finally {
-    await t.close();
-  }
 }
 
 async function chooseBackend(wanted: string | undefined): Promise<Backend> {
