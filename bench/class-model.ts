@@ -42,9 +42,16 @@ export interface SessionPlan {
 
 export interface ClassModel {
   learners: number;
-  /** Sessions of each learner, in order; the gaps between them are 1-2 days. */
-  sessions: SessionPlan[][];
+  /** Sessions of each learner, one per round (the gaps between rounds are 1-2 days); null: not that round. */
+  sessions: Array<Array<SessionPlan | null>>;
   gaps: number[];
+  /**
+   * Rounds are calendar days starting at 00:00 UTC (offsets are times of day), and the pages open the lab
+   * through the launch route as web/lab-page.ts does, which records the course visit habit resume learns
+   * from (bench/habit-model.ts). Absent: rounds start where the last ended, and the replay launches
+   * through the service (the figures of issue 18 were measured so).
+   */
+  daily?: boolean;
 }
 
 const DAY = 86_400;
@@ -63,19 +70,27 @@ export function classModel(learners: number, seed = 18): ClassModel {
   const sessions: SessionPlan[][] = [];
   for (let l = 0; l < learners; l++) {
     const own: SessionPlan[] = [];
-    for (let s = 0; s < gaps.length; s++) {
-      const duration = between(30, 45) * 60;
-      const second = rnd() < 0.1 ? { opensAt: between(5, 20) * 60, firstClosedAt: 0 } : undefined;
-      if (second) second.firstClosedAt = second.opensAt + between(1, 10) * 60;
-      const inputs: Input[] = [];
-      for (let at = 0; at < duration; ) {
-        inputs.push({ at, via: rnd() < 0.6 ? 'terminal' : 'page', page: second && at >= second.opensAt ? 1 : 0 });
-        at += rnd() < 0.15 ? between(60, 480) : -15 * Math.log(1 - rnd());
-      }
-      inputs.push({ at: duration, via: 'terminal', page: second && duration >= second.opensAt ? 1 : 0 });
-      own.push({ offset: between(0, 600), duration, inputs, closesAfter: rnd() < 0.3 ? null : between(0, 120), ...(second ? { second } : {}) });
-    }
+    for (let s = 0; s < gaps.length; s++) own.push(session(rnd, () => between(0, 600)));
     sessions.push(own);
   }
   return { learners, sessions, gaps };
+}
+
+/**
+ * One session of the class (what happens in it), starting `offset()` seconds into its round. The draws
+ * are in a fixed order (the month's figures in BENCHMARKS.md depend on it): the duration, the second
+ * window, the inputs, the offset, the closing.
+ */
+export function session(rnd: () => number, offset: () => number): SessionPlan {
+  const between = (a: number, b: number) => a + (b - a) * rnd();
+  const duration = between(30, 45) * 60;
+  const second = rnd() < 0.1 ? { opensAt: between(5, 20) * 60, firstClosedAt: 0 } : undefined;
+  if (second) second.firstClosedAt = second.opensAt + between(1, 10) * 60;
+  const inputs: Input[] = [];
+  for (let at = 0; at < duration; ) {
+    inputs.push({ at, via: rnd() < 0.6 ? 'terminal' : 'page', page: second && at >= second.opensAt ? 1 : 0 });
+    at += rnd() < 0.15 ? between(60, 480) : -15 * Math.log(1 - rnd());
+  }
+  inputs.push({ at: duration, via: 'terminal', page: second && duration >= second.opensAt ? 1 : 0 });
+  return { offset: offset(), duration, inputs, closesAfter: rnd() < 0.3 ? null : between(0, 120), ...(second ? { second } : {}) };
 }

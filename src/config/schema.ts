@@ -122,7 +122,7 @@ export const SETTINGS = [
   setting(
     'habit_resume',
     bool.default(false),
-    "Resume a learner's suspended stacks of a course `habit_resume_lead` seconds before the time of day they usually open it (on at least `habit_resume_days` of the last 14 days, within half an hour). Off by default: each guess that is wrong costs a suspend timeout of running time; while on, the course openings it learns from are kept 15 days.",
+    "Resume a learner's suspended stacks of a course `habit_resume_lead` seconds before the time of day they usually open it (on at least `habit_resume_days` of the last 14 days, within half an hour). They are held until as long after that time, then the idle suspender takes back those the learner did not open. Off by default: each guess that is wrong costs twice the lead of running time, and in the cost benchmark's class with habits it added 19 % to the bill to spare a third of the sessions their wait for a resume (BENCHMARKS.md); while on, the course openings it learns from are kept 15 days.",
   ),
   setting('habit_resume_lead', seconds.max(3600).default(300), 'Seconds before the usual time that habit resume resumes the stacks.'),
   setting('habit_resume_days', z.coerce.number().int().min(1).max(14).default(3), 'Days of the last 14 on which a learner must have opened the course at about that time for habit resume to count it as their habit.'),

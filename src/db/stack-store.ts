@@ -15,6 +15,7 @@ import { ABANDONABLE_STATES } from '../domain/policy.ts';
 import { CLAIM_TARGET, IN_PROGRESS_STATES, OUTCOME, PENDING_STATES, assertTransitions, type InProgressState, type PendingState, type StackState } from '../domain/states.ts';
 import type { Queryable } from './database.ts';
 import { PoolStore } from './pool-store.ts';
+import { prepared } from './prepared.ts';
 import type { StackErrorCode } from '../domain/stack-errors.ts';
 import { ACTIVITY_ONLY } from './stack-changes.ts';
 import { reasonColumns as said, stackColumns, toEvent, toStack, type EventRow, type StackRow } from './stack-rows.ts';
@@ -131,6 +132,10 @@ function assignments(changes: StackChanges, params: unknown[]): string[] {
     });
 }
 
+/** A stack by its id, and a learner's stack of a lab in a course: unique keys, sent prepared (db/prepared.ts). */
+const BY_ID = `SELECT ${stackColumns()} FROM stacks WHERE id = $1`;
+const BY_KEY = `SELECT ${stackColumns()} FROM stacks WHERE learner = $1 AND context = $2 AND lab = $3`;
+
 /**
  * The keepalive write; its transaction is activity-only (no change announcement, see migration 005) and
  * commits without waiting for the WAL flush (see touchReady).
@@ -183,7 +188,7 @@ export class StackStore {
   }
 
   async get(id: string): Promise<Stack | null> {
-    const rows = await this.db.query<StackRow>(`SELECT ${stackColumns()} FROM stacks WHERE id = $1`, [id]);
+    const rows = await this.db.query<StackRow>(BY_ID, [id], prepared(BY_ID));
     return rows[0] ? toStack(rows[0]) : null;
   }
 
@@ -193,7 +198,7 @@ export class StackStore {
   }
 
   async findByKey(learner: string, context: string, lab: string): Promise<Stack | null> {
-    const rows = await this.db.query<StackRow>(`SELECT ${stackColumns()} FROM stacks WHERE learner = $1 AND context = $2 AND lab = $3`, [learner, context, lab]);
+    const rows = await this.db.query<StackRow>(BY_KEY, [learner, context, lab], prepared(BY_KEY));
     return rows[0] ? toStack(rows[0]) : null;
   }
 
@@ -289,15 +294,13 @@ export class StackStore {
       params.push(input.guard.leaseOwner);
       guard = ` AND lease_owner = $${params.length}`;
     }
-    const rows = await this.db.query<StackRow>(
-      `WITH prev AS (SELECT id, state FROM stacks WHERE id = $1 AND state = ANY($2::text[])${guard} FOR UPDATE),
+    const sql = `WITH prev AS (SELECT id, state FROM stacks WHERE id = $1 AND state = ANY($2::text[])${guard} FOR UPDATE),
        moved AS (UPDATE stacks s SET state = $3, state_changed_at = $4, updated_at = $4${sets.length ? ', ' + sets.join(', ') : ''}
                  FROM prev WHERE s.id = prev.id RETURNING ${stackColumns('s')}, prev.state AS prev_state),
        ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, reason_key, reason_values, actor, at, activity_at)
               SELECT id, prev_state, state, $5, $7, $8::jsonb, $6, $4, last_activity_at FROM moved)
-       SELECT * FROM moved`,
-      params,
-    );
+       SELECT * FROM moved`;
+    const rows = await this.db.query<StackRow>(sql, params, prepared(sql));
     return rows[0] ? toStack(rows[0]) : null;
   }
 
@@ -310,11 +313,9 @@ export class StackStore {
       params.push(guard.leaseOwner);
       extra = ` AND lease_owner = $${params.length}`;
     }
-    const rows = await this.db.query<StackRow>(
-      `UPDATE stacks SET updated_at = $3${sets.length ? ', ' + sets.join(', ') : ''}
-       WHERE id = $1 AND state = ANY($2::text[])${extra} RETURNING ${stackColumns()}`,
-      params,
-    );
+    const sql = `UPDATE stacks SET updated_at = $3${sets.length ? ', ' + sets.join(', ') : ''}
+       WHERE id = $1 AND state = ANY($2::text[])${extra} RETURNING ${stackColumns()}`;
+    const rows = await this.db.query<StackRow>(sql, params, prepared(sql));
     return rows[0] ? toStack(rows[0]) : null;
   }
 

@@ -6,6 +6,7 @@ import type { HistoryEntry } from '../domain/billing.ts';
 import type { StackState } from '../domain/states.ts';
 import type { UsageLimit, UsageLimitMode } from '../domain/usage-budget.ts';
 import type { Queryable } from './database.ts';
+import { prepared } from './prepared.ts';
 
 export interface CourseLimit extends UsageLimit {
   context: string;
@@ -55,11 +56,14 @@ interface LimitRow {
 
 const toLimit = (r: LimitRow): CourseLimit => ({ context: r.context, lab: r.lab, seconds: r.seconds, mode: r.mode, actor: r.actor, updatedAt: r.updated_at });
 
+const COURSE_LIMIT = 'SELECT * FROM usage_limits WHERE context = $1 AND lab = $2';
+
 export class UsageStore {
   constructor(private readonly db: Queryable) {}
 
   async courseLimit(context: string, lab: string): Promise<CourseLimit | null> {
-    const rows = await this.db.query<LimitRow>('SELECT * FROM usage_limits WHERE context = $1 AND lab = $2', [context, lab]);
+    // Read at every launch and come-back: sent prepared (db/prepared.ts).
+    const rows = await this.db.query<LimitRow>(COURSE_LIMIT, [context, lab], prepared(COURSE_LIMIT));
     return rows[0] ? toLimit(rows[0]) : null;
   }
 

@@ -488,7 +488,9 @@ export class Operations {
       attempts: 0,
       error: null,
       last_activity_at: now,
-      suspend_at: addSeconds(now, lab?.timeouts.suspend ?? 120),
+      // A resume asked to hold the stack until a time (habit resume: until after the learner's usual
+      // time, services/predictive-resume.ts) keeps it when that is later than its own suspend timeout.
+      suspend_at: later(addSeconds(now, lab?.timeouts.suspend ?? 120), stack.suspendAt),
       delete_by: addSeconds(now, lab?.timeouts.deleteAge ?? 14 * 24 * 3600),
       shelve_at: null,
     });
@@ -713,4 +715,9 @@ function declaredParameters(template: string): string[] {
 function errorText(error: unknown): string {
   if (error instanceof ProviderError) return error.userMessage;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The later of a deadline and an optional other one. */
+function later(date: Date, other: Date | null): Date {
+  return other !== null && other.getTime() > date.getTime() ? other : date;
 }

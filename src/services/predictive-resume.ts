@@ -9,8 +9,9 @@
  *   learner does not go on to them, their lab's suspend timeout of running time each (the resume is no
  *   activity, so the idle suspender takes them back at the usual deadline).
  * - Habit: a periodic pass resumes them `habit_resume_lead` seconds before the time of day the learner
- *   usually opens the course (domain/habits.ts). Off by default (`habit_resume`): it learns from course
- *   visits it must keep, and each wrong guess costs a suspend timeout of running time.
+ *   usually opens the course (domain/habits.ts) and holds them until as long after it. Off by default
+ *   (`habit_resume`): it learns from course visits it must keep, and each wrong guess costs twice the
+ *   lead of running time (`npm run bench -- cost` with STACKLAB_COST_MODEL=habits measures it).
  *
  * Neither is a learner's action: the request writes no activity (the resume, when it completes, sets the
  * deadlines any resume does), the learner's time budget is honoured (a stack whose `block` budget is
@@ -19,7 +20,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import { PredictiveStore } from '../db/predictive-store.ts';
-import { expectedSoon, HABIT_LOOKBACK_DAYS, HABIT_WINDOW_SECONDS, type HabitRule } from '../domain/habits.ts';
+import { expectedAt, HABIT_LOOKBACK_DAYS, HABIT_WINDOW_SECONDS, type HabitRule } from '../domain/habits.ts';
 import type { Stack } from '../domain/stack.ts';
 import { blocksRunning, budgetDeadline } from '../domain/usage-budget.ts';
 import type { Clock } from '../infra/clock.ts';
@@ -91,7 +92,8 @@ export class PredictiveResume {
         byCourse.set(key, entry);
       }
       for (const { learner, context, at } of byCourse.values()) {
-        if (!expectedSoon(at, now, rule)) continue;
+        const usual = expectedAt(at, now, rule);
+        if (!usual) continue;
         try {
           const stacks = await this.store.suspendedInCourse({
             learner,
@@ -99,7 +101,10 @@ export class PredictiveResume {
             limit: Math.max(1, this.deps.settings.courseOpen),
             notResumedBy: { actor: HABIT_ACTOR, since: new Date(now.getTime() - (2 * HABIT_WINDOW_SECONDS + rule.leadSeconds) * 1000) },
           });
-          acted += (await this.resumeAll(stacks, reason('history.resumedAheadHabit'), HABIT_ACTOR)).length;
+          // Held until as long after the usual time as it was resumed before it: a learner a few minutes
+          // late still finds it running, and a wrong guess costs twice the lead, not a day's wait.
+          const hold = new Date(usual.getTime() + rule.leadSeconds * 1000);
+          acted += (await this.resumeAll(stacks, reason('history.resumedAheadHabit'), HABIT_ACTOR, hold)).length;
         } catch (error) {
           errors.push(`${learner} in ${context}: ${(error as Error).message}`);
         }
@@ -108,8 +113,12 @@ export class PredictiveResume {
     return { sweep: 'habit resume', acted, errors, ms: performance.now() - started };
   }
 
-  /** SUSPENDED -> RESUME_PENDING for each stack its time budget lets run; null ones lost a race and are skipped. */
-  private async resumeAll(stacks: readonly Stack[], why: HistoryReason, actor: string): Promise<Stack[]> {
+  /**
+   * SUSPENDED -> RESUME_PENDING for each stack its time budget lets run; null ones lost a race and are
+   * skipped. With `holdUntil`, the resumed stack is not idle before then (its review time, which the
+   * resume keeps when it is later than its own suspend timeout, services/operations.ts).
+   */
+  private async resumeAll(stacks: readonly Stack[], why: HistoryReason, actor: string, holdUntil?: Date): Promise<Stack[]> {
     const resumed: Stack[] = [];
     for (const stack of stacks) {
       const now = this.deps.clock.now();
@@ -120,6 +129,7 @@ export class PredictiveResume {
         error_code: null,
         attempts: 0,
         suspend_by: budgetDeadline(status, now),
+        ...(holdUntil ? { suspend_at: holdUntil } : {}),
       });
       if (moved) resumed.push(moved);
     }

@@ -155,5 +155,29 @@ for (const backend of BACKENDS) {
       await rt.scheduler.runJob(HABIT_JOB);
       assert.equal(await state(habitual), 'SUSPENDED', 'one habit resumed the stack twice');
     });
+
+    test('habit resume: the stack runs until as long after the usual time as it was resumed before it, then the suspender takes it back', async () => {
+      const stack = await suspendedStack('eve', COURSE, 'c');
+      const usual = new Date('2026-10-20T10:00:00Z');
+      for (const days of [1, 2, 3]) {
+        rt.clock.set(new Date(usual.getTime() - days * 24 * 3600_000));
+        await rt.ctx.predictive.courseOpened({ learner: 'eve', context: COURSE, lab: 'c' });
+      }
+      rt.clock.set(new Date(usual.getTime() - 6 * MIN * 1000));
+      await rt.scheduler.runJob(HABIT_JOB);
+      assert.equal(await state(stack), 'SUSPENDED', 'resumed more than the lead (300 s) before the usual time');
+      rt.clock.set(new Date(usual.getTime() - 5 * MIN * 1000));
+      await rt.scheduler.runJob(HABIT_JOB);
+      await settle(rt);
+      assert.equal(await state(stack), 'READY');
+      // Past its own suspend timeout (120 s), at the usual time and a little after it: still running.
+      rt.clock.set(new Date(usual.getTime() + 4 * MIN * 1000));
+      await rt.scheduler.run('suspender');
+      assert.equal(await state(stack), 'READY', "suspended before the learner's usual time");
+      rt.clock.set(new Date(usual.getTime() + (5 * MIN + 1) * 1000));
+      await rt.scheduler.run('suspender');
+      await settle(rt);
+      assert.equal(await state(stack), 'SUSPENDED', 'a wrong guess kept running past its hold');
+    });
   });
 }

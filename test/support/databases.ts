@@ -65,8 +65,11 @@ async function scanned(db: Database, remove: () => Promise<void>): Promise<void>
   }
 }
 
-/** A migrated, empty database on the given backend. */
-export async function freshDatabase(backend: Backend): Promise<TestDatabase> {
+/**
+ * A migrated, empty database on the given backend; `poolSize` caps its PostgreSQL connections (the cost
+ * benchmark's groups, many side by side, each need few).
+ */
+export async function freshDatabase(backend: Backend, poolSize?: number): Promise<TestDatabase> {
   if (backend === 'pglite') {
     const db = await openPglite(null, await migratedImage());
     await migrate(db); // a no-op when the image already holds the schema
@@ -78,7 +81,7 @@ export async function freshDatabase(backend: Backend): Promise<TestDatabase> {
   await admin.query(`CREATE SCHEMA ${schema}`);
   await admin.end();
   const url = `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  const db = await openPostgres(url);
+  const db = await openPostgres(url, poolSize);
   await migrate(db);
   return {
     db,

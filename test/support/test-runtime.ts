@@ -26,8 +26,10 @@ export async function testRuntime(options: {
   workerId?: string;
   /** Default: a silent one. A test that reads what the server logs passes its own. */
   logger?: Logger;
+  /** PostgreSQL connections at most (default 10). */
+  poolSize?: number;
 }): Promise<TestRuntime> {
-  const database = await freshDatabase(options.backend ?? 'pglite');
+  const database = await freshDatabase(options.backend ?? 'pglite', options.poolSize);
   const clock = new ManualClock(new Date());
   const { config } = loadConfig({
     env: {},
@@ -105,8 +107,8 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function testApp(overrides: Record<string, unknown> = {}, options: { backend?: Backend; labs?: Lab[]; logger?: Logger } = {}): Promise<TestApp> {
-  const rt = await testRuntime({ backend: options.backend, providers: [new FakeProvider('fake')], labs: options.labs ?? [testLab()], overrides, logger: options.logger });
+export async function testApp(overrides: Record<string, unknown> = {}, options: { backend?: Backend; labs?: Lab[]; logger?: Logger; poolSize?: number } = {}): Promise<TestApp> {
+  const rt = await testRuntime({ backend: options.backend, providers: [new FakeProvider('fake')], labs: options.labs ?? [testLab()], overrides, logger: options.logger, poolSize: options.poolSize });
   const app = await buildApp(rt.ctx);
   return {
     rt,

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { nextOccurrence, openOccurrence, scheduledSizing, sessionProblem, type ClassSession } from '../../src/domain/class-schedule.ts';
-import { expectedSoon } from '../../src/domain/habits.ts';
+import { expectedAt, expectedSoon } from '../../src/domain/habits.ts';
 import { poolTargets } from '../../src/domain/pool.ts';
 import { testLab } from '../support/test-runtime.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
@@ -122,6 +122,16 @@ test('habit: expected when they came at about this time on enough of the last 14
   assert.equal(expectedSoon(days([[1, '09:00'], [2, '09:31'], [3, '08:40']]), now, rule), false, 'a visit 31 minutes off counted');
   assert.equal(expectedSoon(days([[1, '09:00'], [1, '09:05'], [2, '09:00']]), now, rule), false, 'two visits on one day counted as two days');
   assert.equal(expectedSoon([...days([[1, '09:00'], [2, '09:00'], [3, '09:00']]), t('2026-10-10T08:30:00Z')], now, rule), false, 'resumed for a learner who is here');
+});
+
+test('habit: resumed the lead before the usual time (the median of the days), not at the start of the half hour', () => {
+  const rule = { leadSeconds: 300, minDays: 3 };
+  const visits = ['07T09:00', '08T09:12', '09T08:48'].map((dhm) => t(`2026-10-${dhm}:00Z`));
+  assert.equal(expectedAt(visits, t('2026-10-10T08:25:00Z'), rule), null, 'expected 35 minutes before the usual time');
+  assert.equal(expectedAt(visits, t('2026-10-10T08:54:00Z'), rule), null, 'expected 6 minutes before the usual time with a lead of 5');
+  assert.deepEqual(expectedAt(visits, t('2026-10-10T08:55:00Z'), rule), t('2026-10-10T09:00:00Z'));
+  // The learner is late: still expected, at the usual time.
+  assert.deepEqual(expectedAt(visits, t('2026-10-10T09:05:00Z'), rule), t('2026-10-10T09:00:00Z'));
 });
 
 test("the config file's schedules: times are checked when the config loads, a lab that did not load is only warned about", () => {
