@@ -28,12 +28,17 @@ for (const backend of BACKENDS) {
     const creates = () => local.calls.filter((c) => c.op === 'create').map((c) => c.name);
     const deletes = () => local.calls.filter((c) => c.op === 'delete').map((c) => c.name);
 
-    test('is built again under a new name, and the learner gets a READY lab', async () => {
-      local.options.interrupt_creates = 1;
+    /** The learner's launch, settled, on a provider whose next `interrupts` creates die mid-build. */
+    async function launchSettled(learner: string, interrupts: number) {
+      local.options.interrupt_creates = interrupts;
       local.calls.splice(0);
-      const stack = await launch('ida');
+      const stack = await launch(learner);
       await settle(rt);
-      const ready = await rt.ctx.stacks.get(stack.id);
+      return rt.ctx.stacks.get(stack.id);
+    }
+
+    test('is built again under a new name, and the learner gets a READY lab', async () => {
+      const ready = await launchSettled('ida', 1);
       assert.equal(ready.state, 'READY', `${ready.state}: ${ready.error}`);
       const [first, second, ...more] = creates();
       assert.ok(first && second && first !== second, `two creates under two names: ${creates().join(', ')}`);
@@ -43,11 +48,7 @@ for (const backend of BACKENDS) {
     });
 
     test('a build interrupted every time still ends as a failed launch that says why', async () => {
-      local.options.interrupt_creates = 1_000;
-      local.calls.splice(0);
-      const stack = await launch('ivo');
-      await settle(rt);
-      const failed = await rt.ctx.stacks.get(stack.id);
+      const failed = await launchSettled('ivo', 1_000);
       assert.equal(failed.state, 'LAUNCH_FAILED');
       assert.match(String(failed.error), /interrupted/);
       assert.equal(creates().length, 3, 'the first build and two more');

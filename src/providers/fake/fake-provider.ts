@@ -32,7 +32,7 @@ export const fakeProviderOptions = z.strictObject({
   no_room: z.array(roomAction).default([]),
   throw_on: z.array(action).default([]),
   never_ready: z.boolean().default(false),
-  /** The first N creates end as the local runtime's do when the process building them dies (cause INTERRUPTED). */
+  /** The next N creates end as the local runtime's do when the process building them dies (cause INTERRUPTED). */
   interrupt_creates: z.number().int().min(0).default(0),
   /** Share state between processes through this folder (one JSON file per stack, and a call log). */
   state_dir: z.string().optional(),
@@ -73,7 +73,6 @@ export class FakeProvider implements Provider {
   readonly options: z.output<typeof fakeProviderOptions>;
   private readonly memory = new Map<string, FakeStack>();
   readonly calls: FakeCall[] = [];
-  private interruptedCreates = 0;
 
   constructor(
     readonly name: string,
@@ -140,7 +139,8 @@ export class FakeProvider implements Provider {
       requestedAt: Date.now(),
       // A template can ask to fail too, so the conformance suite's failing case works on the fake.
       fails: this.options.fail.includes('create') || req.template.includes('fake_fail: true'),
-      interrupted: this.interruptedCreates++ < this.options.interrupt_creates,
+      // Counted down, so a test sets how many of its own next creates die whatever ran before it.
+      interrupted: this.options.interrupt_creates > 0 && this.options.interrupt_creates-- > 0,
       outputs: { public_ip: this.options.public_ip, private_key: `FAKE KEY for ${req.name}`, password: 'fake-password', stack_name: req.name },
       createdAt: Date.now(),
       parameters: req.parameters,
