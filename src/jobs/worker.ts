@@ -29,6 +29,8 @@ export class Worker {
   private readonly inFlight = new Map<string, Promise<void>>();
   private running = false;
   private wake: (() => void) | null = null;
+  /** Work may be waiting that the last claim did not see (asked for, or a slot freed, since it began). */
+  private poked = false;
   private loop: Promise<void> | null = null;
   /** Fired by stop(); every operation this worker runs listens to it. */
   private stopping: AbortController;
@@ -66,7 +68,7 @@ export class Worker {
     for (const stack of claimed) {
       const job = this.deps.operations.run(stack, this.stopping.signal).finally(() => {
         this.inFlight.delete(stack.id);
-        this.wake?.();
+        this.poke();
       });
       this.inFlight.set(stack.id, job);
     }
@@ -78,13 +80,19 @@ export class Worker {
     this.running = true;
     this.loop = (async () => {
       while (this.running) {
+        this.poked = false;
+        const free = this.deps.settings.concurrency - this.inFlight.size;
         let started = 0;
         try {
           started = await this.tick();
         } catch (error) {
           this.deps.logger.error({ err: error }, 'worker claim failed; retrying');
         }
-        if (started === 0 && this.running) {
+        // A claim that took fewer than it had room for saw all the work there was: claiming again at once
+        // would only compete with the operations just started for the database (a learner's suspend then
+        // waits for it). Work asked for during the claim pokes, and the loop claims again.
+        const sawEverything = started < free;
+        if ((started === 0 || sawEverything) && !this.poked && this.running) {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, this.deps.settings.idlePollMs);
             this.wake = () => {
@@ -100,6 +108,7 @@ export class Worker {
 
   /** Nudges an idle loop to claim now (after an API request created work). */
   poke(): void {
+    this.poked = true;
     this.wake?.();
   }
 

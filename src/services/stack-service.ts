@@ -480,9 +480,11 @@ export class StackService {
   }
 
   async requestDelete(id: string, actor: string): Promise<Stack> {
+    const moved = await this.move(id, DELETABLE, 'DELETE_PENDING', reason('history.deleteRequested'), actor, { attempts: 0, relaunch: false });
+    if (moved) return moved;
     const stack = await this.get(id);
     if (stack.state === 'DELETED' || stack.state === 'DELETE_PENDING' || stack.state === 'DELETING') return stack;
-    return this.request(id, [...DELETABLE], 'DELETE_PENDING', reason('history.deleteRequested'), actor, { attempts: 0, relaunch: false });
+    throw new AppError('INVALID_STATE', `stack is ${stack.state}; cannot go to DELETE_PENDING`);
   }
 
   /**
@@ -525,12 +527,16 @@ export class StackService {
     return others ? [stack.provider] : [];
   }
 
+  /**
+   * Moves the stack to `to` from any of `from`, in one statement: the move is a compare-and-set on the
+   * state, so a read before it would decide nothing and only add a round trip to the learner's wait. The
+   * stack is read only when it did not move, to tell "already there" (idempotent) from a refusal.
+   */
   private async request(id: string, from: StackState[], to: StackState, why: HistoryReason, actor: string, changes: StackChanges): Promise<Stack> {
-    const stack = await this.get(id);
-    if (stack.state === to) return stack;
-    const moved = await this.move(id, from.includes(stack.state) ? [stack.state] : [], to, why, actor, changes);
+    const moved = await this.move(id, from, to, why, actor, changes);
     if (moved) return moved;
     const now = await this.get(id);
+    if (now.state === to) return now;
     throw new AppError('INVALID_STATE', `stack is ${now.state}; cannot go to ${to}`);
   }
 

@@ -35,5 +35,25 @@ for (const backend of BACKENDS) {
       await settle(rt);
       assert.equal((await rt.ctx.stacks.get(first.id)).state, 'READY');
     });
+
+    test('a suspend or delete request is one round trip (the move is the compare-and-set; a read before it decided nothing)', async () => {
+      const req = { learner: 'bob', context: 'course', lab: 'demo', actor: 'learner:bob' };
+      const stack = await rt.ctx.stacks.launch(req);
+      await settle(rt);
+      const suspend = await roundTrips(rt.ctx.db).count(() => rt.ctx.stacks.requestSuspend(stack.id, 'test'));
+      assert.equal(suspend.result.state, 'SUSPEND_PENDING');
+      assert.equal(suspend.waves, 1);
+      // Asked again before the worker took it: the same answer, no second history entry.
+      const again = await rt.ctx.stacks.requestSuspend(stack.id, 'test');
+      assert.equal(again.state, 'SUSPEND_PENDING');
+      await settle(rt);
+      const del = await roundTrips(rt.ctx.db).count(() => rt.ctx.stacks.requestDelete(stack.id, 'test'));
+      assert.equal(del.result.state, 'DELETE_PENDING');
+      assert.equal(del.waves, 1);
+      await settle(rt);
+      await assert.rejects(rt.ctx.stacks.requestSuspend(stack.id, 'test'), { code: 'INVALID_STATE' });
+      const history = await rt.ctx.stacks.events(stack.id);
+      assert.equal(history.filter((e) => e.toState === 'SUSPEND_PENDING').length, 1);
+    });
   });
 }
