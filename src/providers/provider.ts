@@ -156,6 +156,12 @@ export interface Provider {
   unshelve?(ref: StackRef): Promise<DormancyProgress>;
   /** Reboot the named servers of a stack (hastexo's `reboot_on_resume`); optional. */
   rebootServers?(ref: StackRef, servers: string[]): Promise<void>;
+  /**
+   * Removes what crashed actions of this deployment left on the provider's host outside any stack it
+   * knows (the local runtime: firewall tables); never another deployment's. Returns what it removed.
+   * The reconciler calls it each run; optional.
+   */
+  reclaimLeftovers?(): Promise<string[]>;
   /** Release connections and timers. */
   close?(): Promise<void>;
 }

@@ -73,5 +73,7 @@ export async function buildProviders(setting: string, fileEntries: unknown[] | n
     const mod = await KINDS[kind]!();
     providers.push(await mod.create(name, options, logger.child({ provider: name }), shared));
   }
+  // Limits that let the local runtime run but cap how many labs it holds: said at start and in /readiness.
+  if (providers.some((p) => p.kind === 'lxc')) notices.push(...(await import('./lxc/host-check.ts')).hostLimitWarnings());
   return { providers, notices };
 }

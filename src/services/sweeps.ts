@@ -13,7 +13,7 @@ import { nextAction, type Decision } from '../domain/policy.ts';
 import type { Stack } from '../domain/stack.ts';
 import { reason, type HistoryReason } from '../infra/i18n/history-reasons.ts';
 import type { InProgressState } from '../domain/states.ts';
-import { STACK_NAME_PREFIX, type ProviderStackSummary } from '../providers/provider.ts';
+import { STACK_NAME_PREFIX, type Provider, type ProviderStackSummary } from '../providers/provider.ts';
 import { isLegacyStackName, isOwnStackName } from '../providers/stack-names.ts';
 
 export interface SweepStats {
@@ -239,9 +239,23 @@ export function reconciler(
         });
         if (moved) acted++;
       }
+      acted += await reclaimLeftovers(deps.logger, provider, errors);
     }
     return { acted, errors };
   });
+}
+
+/** What crashed actions left on the provider's host outside any stack (Provider.reclaimLeftovers). */
+async function reclaimLeftovers(logger: Logger, provider: Provider, errors: string[]): Promise<number> {
+  if (!provider.reclaimLeftovers) return 0;
+  try {
+    const removed = await provider.reclaimLeftovers();
+    if (removed.length) logger.warn({ provider: provider.name, removed }, 'removed what a crashed action of this deployment left on the host outside any stack');
+    return removed.length;
+  } catch (error) {
+    errors.push(`${provider.name}: reclaiming leftovers failed: ${(error as Error).message}`);
+    return 0;
+  }
 }
 
 /** Both marks of ownership: the name this deployment gives, and the deployment the provider recorded with the stack. */

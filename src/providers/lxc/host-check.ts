@@ -39,3 +39,34 @@ export function canBuildImages(): HostCheck {
   if (!onPath('debootstrap')) return { ok: false, reason: 'debootstrap is missing; install it with "apt-get install debootstrap".' };
   return { ok: true, reason: 'debootstrap is present.' };
 }
+
+/** Inotify instances a lab's containers take from the one budget they share (systemd, journald, udev, sshd...). */
+export const INOTIFY_PER_LAB = 5;
+/** Below this many instances the host holds fewer than about 200 labs before new ones boot degraded. */
+export const INOTIFY_WARN_BELOW = 1024;
+
+/**
+ * Host limits that let the local runtime start but cap how many labs it holds, each one sentence
+ * naming the setting and a value. `read` returns a sysctl's value, or undefined when unreadable.
+ */
+export function hostLimitWarnings(read: (key: string) => number | undefined = readSysctl): string[] {
+  const out: string[] = [];
+  const inotify = read('fs/inotify/max_user_instances');
+  if (inotify !== undefined && inotify < INOTIFY_WARN_BELOW) {
+    const labs = Math.floor(inotify / INOTIFY_PER_LAB);
+    out.push(
+      `fs.inotify.max_user_instances is ${inotify}: lab containers share it (about ${INOTIFY_PER_LAB} per lab), so past about ${labs} labs at once new labs boot degraded; ` +
+        `raise it to ${INOTIFY_PER_LAB} x the labs you expect + 128 (e.g. 1664 for 300 labs: "sysctl -w fs.inotify.max_user_instances=1664", and a file in /etc/sysctl.d/ to keep it; docs/local-runtime.md, "Host limits").`,
+    );
+  }
+  return out;
+}
+
+function readSysctl(key: string): number | undefined {
+  try {
+    const n = Number.parseInt(readFileSync(`/proc/sys/${key}`, 'utf8'), 10);
+    return Number.isFinite(n) ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}

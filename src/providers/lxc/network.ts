@@ -13,6 +13,7 @@ import type { LxcSettings } from './options.ts';
 import type { StackPlan } from './plan.ts';
 import { sq } from './cloud-config.ts';
 import { applySecurityRules, removeSecurityRules } from './security-groups.ts';
+import { nft, nftApply, nftRemove } from './nft.ts';
 import { externalLinkCommands, setUpExternalNamespace } from './external-network.ts';
 
 export function hostIpOf(settings: LxcSettings): string {
@@ -35,7 +36,7 @@ export function ensureHostNetwork(settings: LxcSettings): Promise<void> {
     await disableIpv6(br);
     await run('ip', ['addr', 'replace', `${hostIpOf(settings)}/${prefix}`, 'dev', br]);
     await run('ip', ['link', 'set', br, 'up']);
-    await run('nft', ['-f', '-'], { input: hostRules({ bridge: br, hostIp: hostIpOf(settings), signalPort: settings.signalPort }) });
+    await nftApply(hostRules({ bridge: br, hostIp: hostIpOf(settings), signalPort: settings.signalPort }));
   })().catch((err) => {
     hostReady = undefined;
     throw err;
@@ -43,7 +44,8 @@ export function ensureHostNetwork(settings: LxcSettings): Promise<void> {
   return hostReady;
 }
 
-export async function createStackNetwork(settings: LxcSettings, plan: StackPlan, allowInternet: boolean): Promise<void> {
+/** `deployment` names the owner in the stack's firewall tables (nft-owner.ts). */
+export async function createStackNetwork(settings: LxcSettings, plan: StackPlan, allowInternet: boolean, deployment?: string): Promise<void> {
   const create: string[] = [];
   const up: string[] = [];
   for (const n of plan.networks) {
@@ -69,13 +71,13 @@ export async function createStackNetwork(settings: LxcSettings, plan: StackPlan,
   }
   const bridges = [...plan.networks.map((n) => n.bridge), ...(plan.external ? [plan.external.bridge] : [])];
   // Guarded before they exist, so no frame reaches the host through them at any moment.
-  if (bridges.length) await run('nft', ['-f', '-'], { input: labBridgeElements(true, bridges) });
+  if (bridges.length) await nftApply(labBridgeElements(true, bridges));
   if (create.length) await run('ip', ['-batch', '-'], { input: create.join('\n') + '\n' });
   const externalIfs = plan.external ? [plan.external.legHostIf, plan.external.gatewayHostIf] : [];
   await Promise.all([...bridges, ...externalIfs, ...plan.routers.flatMap((r) => [...r.legs.map((l) => l.hostIf), ...(r.gateway ? [r.gateway.hostIf] : [])])].map(disableIpv6));
   if (up.length) await run('ip', ['-batch', '-'], { input: up.join('\n') + '\n' });
   // Before any server starts, so no NIC is ever up unfiltered.
-  await applySecurityRules(plan);
+  await applySecurityRules(plan, deployment);
   const hostIp = hostIpOf(settings);
   const publicPrefix = parseCidr(settings.publicCidr).prefix;
   await Promise.all(
@@ -101,14 +103,21 @@ export async function createStackNetwork(settings: LxcSettings, plan: StackPlan,
   if (plan.external) await setUpExternalNamespace(settings, plan.external, hostIp, allowInternet);
   if (allowInternet && plan.publicIps.length) {
     await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
-    await run('nft', ['-f', '-'], { input: internetElements(true, plan.publicIps) });
+    await nftApply(internetElements(true, plan.publicIps));
   }
 }
 
-/** Removes every link and namespace with the stack's prefix; safe to run on a half-made stack. */
+/**
+ * Removes every link and namespace with the stack's prefix; safe to run on a half-made stack. The
+ * host's nft state of the stack (its tables, its entries in the host's sets) is removed by name and
+ * must go: a failure there is thrown once the rest is removed, so the delete fails rather than
+ * leaving rules behind that nothing would find again.
+ */
 export async function deleteStackNetwork(prefix: string, plan?: StackPlan): Promise<void> {
-  if (plan?.publicIps.length) for (const ip of plan.publicIps) await tryRun('nft', ['-f', '-'], { input: internetElements(false, [ip]) });
-  await removeSecurityRules(prefix);
+  const failures: unknown[] = [];
+  const keep = (p: Promise<void>) => p.catch((err: unknown) => void failures.push(err));
+  if (plan?.publicIps.length) await keep(nftRemove(`the internet access of ${prefix}`, forgetElements(internetElements, plan.publicIps)));
+  await keep(removeSecurityRules(prefix));
   const netns = (await run('ip', ['netns', 'list']).catch(() => '')).split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(prefix));
   // Deleting a namespace deletes its veth ends, and with them the host ends.
   await Promise.all(netns.map((n) => tryRun('ip', ['netns', 'del', n])));
@@ -117,14 +126,23 @@ export async function deleteStackNetwork(prefix: string, plan?: StackPlan): Prom
     .map((l) => l.split(': ')[1]?.split('@')[0])
     .filter((n): n is string => !!n && n.startsWith(prefix));
   if (links.length) await tryRun('ip', ['-force', '-batch', '-'], { input: links.map((l) => `link del ${l}`).join('\n') + '\n' });
-  // Last, once the bridges are gone; one at a time, as a missing element fails its whole command.
-  const guarded = new Set([...(plan?.networks.map((n) => n.bridge) ?? []), ...(plan?.external ? [plan.external.bridge] : []), ...(await guardedBridges(prefix))]);
-  for (const b of guarded) await tryRun('nft', ['-f', '-'], { input: labBridgeElements(false, [b]) });
+  // Last, once the bridges are gone.
+  const guarded = [...new Set([...(plan?.networks.map((n) => n.bridge) ?? []), ...(plan?.external ? [plan.external.bridge] : []), ...(await guardedBridges(prefix))])];
+  if (guarded.length) await keep(nftRemove(`the input guard of ${prefix}'s bridges`, forgetElements(labBridgeElements, guarded)));
+  if (failures.length) throw failures[0];
+}
+
+/**
+ * Set elements removed in one transaction whether or not each is there: added first (a no-op for one
+ * that is), as a missing element would fail the whole `delete element` and keep the others.
+ */
+function forgetElements(text: (add: boolean, items: string[]) => string, items: string[]): string {
+  return text(true, items) + text(false, items);
 }
 
 async function guardedBridges(prefix: string): Promise<string[]> {
-  const out = await run('nft', ['list', 'set', 'inet', 'stacklab', 'lab_bridges']).catch(() => '');
-  return [...out.matchAll(/"([^"]+)"/g)].map((m) => m[1]).filter((n) => n.startsWith(prefix));
+  const out = await nft(['list', 'set', 'inet', 'stacklab', 'lab_bridges']).catch(() => '');
+  return [...out.matchAll(/"([^"]+)"/g)].map((m) => m[1]!).filter((n) => n.startsWith(prefix));
 }
 
 /** Runs a shell snippet in a router namespace (tests and diagnostics). */

@@ -17,6 +17,7 @@ import { ProviderError, STACK_NAME_PREFIX, type CreateRequest, type Provider, ty
 import { buildPlan, PlanError, type PlanResult } from './build-plan.ts';
 import { prepareStack, problemsOf, formatProblem } from './evaluator.ts';
 import { checkLxcHost } from './host-check.ts';
+import { reclaimOrphanTables } from './nft-owner.ts';
 import { fillKeyPool } from './keys.ts';
 import { ensureIdRange } from './idmap.ts';
 import { ensureHostNetwork } from './network.ts';
@@ -133,7 +134,7 @@ class LxcProvider implements Provider {
     try {
       const built = await buildStack({
         settings: this.settings, containersDir: this.store.containersDir, plan: planned.plan, allowInternet: state.allowInternet,
-        deadline, signal, log: this.log, stackName: state.name, stackPath: `${state.name}/${state.name}`, deploymentInputs: planned.deploymentInputs,
+        deadline, signal, log: this.log, stackName: state.name, deployment: this.deployment, stackPath: `${state.name}/${state.name}`, deploymentInputs: planned.deploymentInputs,
       });
       const outputs = planned.outputs(built.waitData, built.deployments);
       if (signal.aborted) return;
@@ -251,6 +252,12 @@ class LxcProvider implements Provider {
     // hastexo's templates list `{get_resource: server}`, the server's id (here derived from the resource).
     const chosen = plan.servers.filter((x) => servers.includes(x.name) || servers.includes(x.resource) || servers.includes(uuidFor(ref.name, x.resource)));
     await Promise.all(chosen.map((x) => rebootContainer(found.store.containersDir, x.container)));
+  }
+
+  /** This deployment's firewall tables that no stack of it holds (nft-owner.ts). */
+  async reclaimLeftovers(): Promise<string[]> {
+    await this.init();
+    return reclaimOrphanTables(this.deployment, this.store);
   }
 
   async close(): Promise<void> {

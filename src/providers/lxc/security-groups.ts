@@ -19,7 +19,8 @@
  * Conntrack runs in the stack's own zone (names.ts). Both tables are named `sl<short>` (the stack's
  * reserved prefix, like its links and namespaces), so a stack's create and delete touch only its own.
  */
-import { run, tryRun } from './exec.ts';
+import { nftApply, nftRemove, deleteTablesText, type NftTable } from './nft.ts';
+import { tableComment } from './nft-owner.ts';
 import type { NicPlan, SecurityPlan, SecurityRulePlan, StackPlan } from './plan.ts';
 import { ICMP, MAX_FILTERED_NICS, PORT_PROTOCOLS } from './plan/security-group-handlers.ts';
 
@@ -27,10 +28,15 @@ import { ICMP, MAX_FILTERED_NICS, PORT_PROTOCOLS } from './plan/security-group-h
 const PORT_BITS = MAX_FILTERED_NICS;
 const OTHER_BITS = `0x${(~PORT_BITS >>> 0).toString(16)}`;
 
-/** `nft -f` text creating both tables of a stack (deleted first, so a retry starts clean). */
-export function securityRules(plan: StackPlan): string {
+/**
+ * `nft -f` text creating both tables of a stack (deleted first, so a retry starts clean). `deployment`
+ * goes into each table's comment: the table's name cannot tell whose it is, and the reconciler takes
+ * back only its own deployment's tables that no stack holds (nft-owner.ts).
+ */
+export function securityRules(plan: StackPlan, deployment?: string): string {
   const sec = plan.security;
   if (!sec) return '';
+  const comment = deployment ? [`  comment ${q(tableComment(deployment))}`] : [];
   const nics = plan.servers.flatMap((s) => s.nics).filter((n) => n.securityGroups);
   const bridges = set([...plan.networks.map((n) => n.bridge), ...(plan.external ? [plan.external.bridge] : [])].map(q));
   const id = new Map(nics.map((n, i) => [n, i + 1]));
@@ -40,6 +46,7 @@ export function securityRules(plan: StackPlan): string {
     `table inet ${sec.table} {}`,
     `delete table inet ${sec.table}`,
     `table bridge ${sec.table} {`,
+    ...comment,
     // Before the bridge learns the source address: a frame from a filtered NIC under another MAC is
     // dropped, so the MAC names the NIC further on and no server can take another's place in the bridge.
     '  chain prerouting {',
@@ -54,6 +61,7 @@ export function securityRules(plan: StackPlan): string {
     '  }',
     '}',
     `table inet ${sec.table} {`,
+    ...comment,
   ];
   for (const g of sec.groups) {
     const members = nics.filter((n) => n.securityGroups!.includes(g.resource)).flatMap((n) => [n.ip, ...(n.allowedAddresses ?? [])]);
@@ -128,13 +136,23 @@ const q = (s: string) => JSON.stringify(s);
 const set = (items: string[]) => `{ ${items.join(', ')} }`;
 const hex = (n: number) => `0x${n.toString(16)}`;
 
-export async function applySecurityRules(plan: StackPlan): Promise<void> {
-  const rules = securityRules(plan);
-  if (rules) await run('nft', ['-f', '-'], { input: rules });
+export async function applySecurityRules(plan: StackPlan, deployment?: string): Promise<void> {
+  const rules = securityRules(plan, deployment);
+  if (rules) await nftApply(rules);
 }
 
-/** Deletes the stack's tables (those of its plan and any left by a crash, found by the prefix). */
+/** Both tables a stack may have (whether its plan filters or not: a crash may have left either). */
+export function securityTables(prefix: string): NftTable[] {
+  return [
+    { family: 'bridge', name: prefix },
+    { family: 'inet', name: prefix },
+  ];
+}
+
+/**
+ * Deletes the stack's tables by name in one transaction, without reading the host's whole ruleset;
+ * throws when they could not be removed, so the delete fails rather than leaving them behind.
+ */
 export async function removeSecurityRules(prefix: string): Promise<void> {
-  const out = await run('nft', ['list', 'tables']).catch(() => '');
-  for (const m of out.matchAll(/^table (bridge|inet) (\S+)$/gm)) if (m[2].startsWith(prefix)) await tryRun('nft', ['delete', 'table', m[1], m[2]]);
+  await nftRemove(`the firewall tables of ${prefix}`, deleteTablesText(securityTables(prefix)));
 }

@@ -42,6 +42,8 @@ export interface BuildContext {
   signal: AbortSignal;
   log: OpLogger;
   stackName: string;
+  /** The deployment building the stack: named in its firewall tables (nft-owner.ts). */
+  deployment?: string;
   /** deploy_stack_id for software deployments: Heat's `<stack name>/<stack id>`. */
   stackPath: string;
   /** A deployment's input values once those it follows have run (PlanResult.deploymentInputs). */
@@ -68,7 +70,7 @@ export async function buildStack(ctx: BuildContext): Promise<BuildResult> {
   for (const w of plan.waitConditions) await registerToken(settings.dataDir, w.token);
   if (plan.waitConditions.length) void ensureSignalServer(settings.dataDir, hostIpOf(settings), settings.signalPort);
   checkAbort(ctx.signal);
-  await createStackNetwork(settings, plan, ctx.allowInternet);
+  await createStackNetwork(settings, plan, ctx.allowInternet, ctx.deployment);
   mark('network');
   checkAbort(ctx.signal);
   const range = await ensureIdRange();

@@ -1,0 +1,61 @@
+/**
+ * Whose is an `sl<short>` table? The short id is a hash of the stack name, so the name cannot tell
+ * the deployment; each table carries a comment naming it instead (nftables >= 0.9.7). Tables a crash
+ * left behind (a process killed between the table and the state file's removal, say) are taken back
+ * by the reconciler only when they name this deployment and no stack of it holds their short id:
+ * tables without the comment (made before it existed, by another program, or by another deployment)
+ * are never touched.
+ */
+import { deleteTablesText, nft, nftRemove, type NftTable } from './nft.ts';
+import type { StateStore } from './state.ts';
+
+const COMMENT_PREFIX = 'stacklab deployment ';
+
+export function tableComment(deployment: string): string {
+  return `${COMMENT_PREFIX}${deployment}`;
+}
+
+export interface OwnedTable extends NftTable {
+  /** The deployment the table's comment names, if it has such a comment. */
+  deployment?: string;
+}
+
+/** The `sl<short>` tables in `nft -t list ruleset` text, with the deployment their comment names. */
+export function stackTables(ruleset: string): OwnedTable[] {
+  const out: OwnedTable[] = [];
+  for (const m of ruleset.matchAll(/^table (bridge|inet) (sl[0-9a-f]{6}) \{[^\n]*\n(?:\tcomment "([^"\n]*)"\n)?/gm)) {
+    const comment = m[3];
+    const deployment = comment?.startsWith(COMMENT_PREFIX) ? comment.slice(COMMENT_PREFIX.length) : undefined;
+    out.push({ family: m[1] as OwnedTable['family'], name: m[2]!, ...(deployment ? { deployment } : {}) });
+  }
+  return out;
+}
+
+/** The owner written into a short id's reservation while its leftover tables are removed. */
+const reclaimOwner = (deployment: string) => `reclaim:${deployment}`;
+
+/**
+ * Removes this deployment's tables whose short id no stack of it holds; returns their names. The
+ * ruleset is read before the stacks, so a stack made meanwhile is known by then; the short id is
+ * reserved while its tables go, so no create can take it and make its tables in between.
+ */
+export async function reclaimOrphanTables(deployment: string, store: StateStore): Promise<string[]> {
+  // -t: sets without their elements; only the tables' heads are read.
+  const ours = stackTables(await nft(['-t', 'list', 'ruleset'])).filter((t) => t.deployment === deployment);
+  if (!ours.length) return [];
+  const removed: string[] = [];
+  for (const short of new Set(ours.map((t) => t.name.slice(2)))) {
+    if ((await store.list()).some((s) => s.shortId === short)) continue;
+    if (!(await store.reserve('id', short, reclaimOwner(deployment)))) continue;
+    try {
+      // Once more under the reservation: a stack that took the id just before it is now on disk.
+      if ((await store.list()).some((s) => s.shortId === short)) continue;
+      const tables = ours.filter((t) => t.name === `sl${short}`);
+      await nftRemove(`leftover firewall tables sl${short}`, deleteTablesText(tables));
+      removed.push(...tables.map((t) => `${t.family} ${t.name}`));
+    } finally {
+      await store.release('id', short);
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,99 @@
+/**
+ * The runtime's nft text and how it reads nft's exit (no root needed: a stand-in `nft` on PATH plays
+ * the failures): a stack's tables are deleted in one transaction that a missing table cannot fail,
+ * "does not exist" is done, other failures are tried again and then thrown, calls on the host
+ * ruleset run one at a time, and tables are told apart by the deployment their comment names.
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { deleteTablesText, nft, nftRemove } from '../../src/providers/lxc/nft.ts';
+import { stackTables, tableComment } from '../../src/providers/lxc/nft-owner.ts';
+import { securityTables } from '../../src/providers/lxc/security-groups.ts';
+
+describe('lxc nft text', () => {
+  test("a stack's two tables are declared, then deleted, in one text", () => {
+    assert.equal(
+      deleteTablesText(securityTables('slabc123')),
+      'table bridge slabc123 {}\ndelete table bridge slabc123\ntable inet slabc123 {}\ndelete table inet slabc123\n',
+    );
+  });
+
+  test('stack tables of `nft -t list ruleset`, with the deployment their comment names', () => {
+    const ruleset = [
+      'table inet stacklab {', '\tchain input {', '\t}', '}',
+      'table bridge slabc123 {', `\tcomment "${tableComment('dep1')}"`, '\tchain forward {', '\t}', '}',
+      'table inet slabc123 {', `\tcomment "${tableComment('dep1')}"`, '}',
+      'table inet sl0000ff {', '\tcomment "stacklab deployment dep2"', '}',
+      'table inet sldef456 {', '\tchain forward {', '\t}', '}',
+      'table inet sl12345 {', '}',
+      'table inet slabc1234 {', '}',
+      'table ip sl999999 {', '}',
+      'table inet sl777777 {', '\tcomment "someone else\'s"', '}',
+    ].join('\n');
+    assert.deepEqual(stackTables(ruleset), [
+      { family: 'bridge', name: 'slabc123', deployment: 'dep1' },
+      { family: 'inet', name: 'slabc123', deployment: 'dep1' },
+      { family: 'inet', name: 'sl0000ff', deployment: 'dep2' },
+      { family: 'inet', name: 'sldef456' },
+      { family: 'inet', name: 'sl777777' },
+    ]);
+  });
+});
+
+describe('lxc nft exit handling (a stand-in nft on PATH)', { concurrency: false }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nft-shim-'));
+  const path = process.env.PATH;
+  // Fails (exit 1, FAIL_MESSAGE) the first FAILS calls, then succeeds; logs each call's start and end.
+  const shim = `#!/bin/sh
+n=$(cat "${dir}/count" 2>/dev/null || echo 0); n=$((n + 1)); echo $n > "${dir}/count"
+echo "start $n" >> "${dir}/log"; sleep 0.05; echo "end $n" >> "${dir}/log"
+if [ "$n" -le "$(cat "${dir}/fails")" ]; then cat "${dir}/message" >&2; exit 1; fi
+exit 0
+`;
+  const setUp = (fails: number, message = 'Error: Could not process rule: Device or resource busy') => {
+    writeFileSync(join(dir, 'fails'), String(fails));
+    writeFileSync(join(dir, 'message'), `${message}\n`);
+    rmSync(join(dir, 'count'), { force: true });
+    rmSync(join(dir, 'log'), { force: true });
+  };
+  const calls = () => Number(readFileSync(join(dir, 'count'), 'utf8'));
+
+  before(() => {
+    writeFileSync(join(dir, 'nft'), shim);
+    chmodSync(join(dir, 'nft'), 0o755);
+    process.env.PATH = `${dir}:${path}`;
+  });
+  after(() => {
+    process.env.PATH = path;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a failure is tried again, and the removal succeeds', async () => {
+    setUp(2);
+    await nftRemove('the tables', 'delete table inet x\n', { delaysMs: [10, 10, 10] });
+    assert.equal(calls(), 3);
+  });
+
+  test('a failure that lasts is thrown with what nft said, after every attempt', async () => {
+    setUp(99);
+    await assert.rejects(nftRemove('the firewall tables of slabc123', 'delete table inet x\n', { delaysMs: [10, 10] }), /could not remove the firewall tables of slabc123 after 3 attempts: .*Device or resource busy/);
+    assert.equal(calls(), 3);
+  });
+
+  test('"No such file or directory" is done, without trying again', async () => {
+    setUp(99, 'Error: No such file or directory');
+    await nftRemove('the elements', 'add element inet stacklab internet { 10.0.0.1 }\n', { delaysMs: [10] });
+    assert.equal(calls(), 1);
+  });
+
+  test('calls on the host ruleset run one at a time', async () => {
+    setUp(0);
+    await Promise.all(Array.from({ length: 6 }, () => nft(['list', 'tables'])));
+    const log = readFileSync(join(dir, 'log'), 'utf8').trim().split('\n');
+    assert.equal(log.length, 12);
+    for (let i = 0; i < log.length; i += 2) assert.deepEqual([log[i]!.split(' ')[0], log[i + 1]!.split(' ')[0]], ['start', 'end'], log.join(', '));
+  });
+});
