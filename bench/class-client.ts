@@ -1,11 +1,13 @@
 /**
  * The learners of bench/class-open.bench.ts, in a process of their own so that their pages do not share
  * the server's event loop. Each learner, at its moment of the class, does what the lab page does after
- * the LTI launch: opens the lab (GET), launches it (POST), polls the stack every `pollMs` while it starts
- * (the page's 1.5 s), asks for a connection once READY and opens the gateway's terminal, until the
- * shell's prompt shows. Prints one JSON line per learner, then `{"done":true}`.
+ * the LTI launch: opens the lab (GET), launches it (POST), waits for the stack's next status while it
+ * starts (the page's long-poll, `waitSeconds` a request, web/status-wait.ts; after a failed wait, or with
+ * `waitSeconds` 0, it polls every `pollMs`, the page's 1.5 s), asks for a connection once READY and
+ * opens the gateway's terminal, until the shell's prompt shows. Prints one JSON line per learner, then
+ * `{"done":true}`.
  *
- * Usage: node --import tsx bench/class-client.ts < plan.json   ({base, lab, pollMs, startAt, learners: [{learner, session, atMs}]})
+ * Usage: node --import tsx bench/class-client.ts < plan.json   ({base, lab, pollMs, waitSeconds, startAt, learners: [{learner, session, atMs}]})
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PROMPT, Terminal, learnerApi, readStdin } from './terminal-socket.ts';
@@ -14,6 +16,8 @@ interface Plan {
   base: string;
   lab: string;
   pollMs: number;
+  /** Seconds each status request waits for a change (the page's 20 while a lab starts); 0: poll only, as before issue 21. */
+  waitSeconds: number;
   /** Epoch ms the class starts at (the bench process's clock: the same host). */
   startAt: number;
   learners: { learner: string; session: string; atMs: number }[];
@@ -24,6 +28,7 @@ interface View {
   phase: string;
   state: string;
   stateChangedAt: string;
+  version?: string;
   error: string | null;
 }
 
@@ -38,6 +43,9 @@ export interface LearnerTiming {
   /** Connections the page had to try again before the prompt showed, and why the last one failed. */
   retries?: number;
   lastRetryCause?: string;
+  /** Waiting status requests that failed (the page then polls for a minute), and the last one's cause. */
+  waitFailures?: number;
+  lastWaitFailure?: string;
   error?: string;
 }
 
@@ -54,8 +62,19 @@ async function learner(l: Plan['learners'][number]): Promise<LearnerTiming> {
     let view = await learnerApi<View>(plan.base, l.session, 'POST', `${path}/launch`);
     out.stackId = view.id;
     out.launchMs = Date.now() - t0;
+    let pollOnlyUntil = 0;
     while (view.phase !== 'ready') {
       if (view.phase === 'failed' || Date.now() - t0 > 600_000) throw new Error(`stack ${view.state}: ${view.error ?? 'no READY within 600 s'}`);
+      if (plan.waitSeconds > 0 && view.version && Date.now() >= pollOnlyUntil) {
+        try {
+          view = await learnerApi<View>(plan.base, l.session, 'GET', `/api/v1/me/stacks/${view.id}?wait=${plan.waitSeconds}&since=${encodeURIComponent(view.version)}`);
+          continue;
+        } catch (error) {
+          out.waitFailures = (out.waitFailures ?? 0) + 1;
+          out.lastWaitFailure = (error as Error).message;
+          pollOnlyUntil = Date.now() + 60_000;
+        }
+      }
       await sleep(plan.pollMs);
       view = await learnerApi<View>(plan.base, l.session, 'GET', `/api/v1/me/stacks/${view.id}`);
     }

@@ -8,7 +8,9 @@
  *
  * A whole stacklab on the shipped defaults (poll interval 2 s, worker concurrency 200, the sweeps and
  * the filler on their timers), PostgreSQL when it answers, the real gateway. Env: CLASS_LEARNERS,
- * CLASS_WINDOW_S, CLASS_POOL_STATE (suspended | running), CLASS_PAGE_POLL_MS (the page's 1500),
+ * CLASS_WINDOW_S, CLASS_POOL_STATE (suspended | running), CLASS_PAGE_WAIT_S (the page's waiting status
+ * request while a lab starts, 20; 0 = the page polls only, as before issue 21), CLASS_PAGE_POLL_MS (the
+ * page's poll after a failed wait, 1500),
  * CLASS_POLL_INTERVAL (the server's poll_interval), CLASS_FILL_TIMEOUT_S, BENCH_STOP_AT (ISO time:
  * the baseline is left out when the pooled phase ends after it).
  */
@@ -25,6 +27,7 @@ const LEARNERS = Number(process.env.CLASS_LEARNERS ?? 100);
 const WINDOW_S = Number(process.env.CLASS_WINDOW_S ?? 60);
 const POOL_STATE = (process.env.CLASS_POOL_STATE ?? 'suspended') as 'suspended' | 'running';
 const PAGE_POLL_MS = Number(process.env.CLASS_PAGE_POLL_MS ?? 1500);
+const PAGE_WAIT_S = Number(process.env.CLASS_PAGE_WAIT_S ?? 20);
 const FILL_TIMEOUT_S = Number(process.env.CLASS_FILL_TIMEOUT_S ?? 900);
 const BASELINE = process.env.CLASS_BASELINE !== '0';
 const COURSE = 'course-v1:Org+Class21+2026';
@@ -69,7 +72,7 @@ async function classPhase(world: LabWorld, lab: Lab, moments: number[]): Promise
   const before = hostFigures();
   log(`${lab.id}: ${LEARNERS} learners over ${WINDOW_S} s (load ${before.load1})`);
   let done = 0;
-  const { lines, cpuMs } = await runClient<LearnerTiming & { done?: boolean }>('class-client.ts', { base: world.base, lab: lab.id, pollMs: PAGE_POLL_MS, startAt: Date.now() + 2000, learners }, (l) => {
+  const { lines, cpuMs } = await runClient<LearnerTiming & { done?: boolean }>('class-client.ts', { base: world.base, lab: lab.id, pollMs: PAGE_POLL_MS, waitSeconds: PAGE_WAIT_S, startAt: Date.now() + 2000, learners }, (l) => {
     if (!l.done && ++done % 10 === 0) log(`${lab.id}: ${done} of ${LEARNERS} at their prompt (or failed)`);
   });
   const after = hostFigures();
@@ -94,10 +97,11 @@ function summary(phase: Phase): { p50: number; p95: number; max: number; ok: num
   const seen = phase.timings.flatMap((t) => (t.readySeenMs === undefined ? [] : [t.readySeenMs])).sort((a, b) => a - b);
   const failed = phase.timings.filter((t) => t.error);
   const retried = phase.timings.filter((t) => t.retries).length;
+  const waitFailed = phase.timings.filter((t) => t.waitFailures);
   const p = (xs: number[]) => `p50 ${Math.round(percentile(xs, 50))} / p95 ${Math.round(percentile(xs, 95))} / max ${Math.round(xs.at(-1) ?? NaN)} ms`;
   const text =
     `${prompt.length}/${phase.timings.length} at the prompt, ${phase.claimed} from the pool, ${failed.length} failed${failed[0] ? ` (${failed[0].error})` : ''}, ` +
-    `${retried} retried the terminal; READY on the server ${p(ready)}; READY seen by the page ${p(seen)}; ` +
+    `${retried} retried the terminal, ${waitFailed.length} fell back to polling${waitFailed[0] ? ` (${waitFailed[0].lastWaitFailure})` : ''}; READY on the server ${p(ready)}; READY seen by the page ${p(seen)}; ` +
     `load ${phase.before.load1} -> ${phase.after.load1}, learners' client CPU ${Math.round(phase.clientCpuMs)} ms, last learner's lab ${phase.lastLab}` +
     (phase.fillSeconds === undefined ? '' : `; pool filled in ${Math.round(phase.fillSeconds)} s`);
   return { p50: percentile(prompt, 50), p95: percentile(prompt, 95), max: prompt.at(-1) ?? NaN, ok: prompt.length, text };
@@ -134,7 +138,7 @@ export async function run(): Promise<BenchResult[]> {
     results.push({ name: `class-open: click to prompt p50 / max, ${what}`, value: s.p50, unit: 'ms', note: `max ${Math.round(s.max)} ms` });
   }
   if (sums.length === 2) results.push({ name: 'class-open: no pool / warm pool, p95 click to prompt', value: sums[1]!.p95 / sums[0]!.p95, unit: 'x', note: `same run; p50 ratio ${(sums[1]!.p50 / sums[0]!.p50).toFixed(2)}` });
-  results.push({ name: 'class-open: learners, window', value: LEARNERS, unit: 'learners', note: `over ${WINDOW_S} s, page poll ${PAGE_POLL_MS} ms, ${world.backend}` });
+  results.push({ name: 'class-open: learners, window', value: LEARNERS, unit: 'learners', note: `over ${WINDOW_S} s, ${PAGE_WAIT_S > 0 ? `page waits ${PAGE_WAIT_S} s for a change (poll ${PAGE_POLL_MS} ms after a failed wait)` : `page polls every ${PAGE_POLL_MS} ms`}, ${world.backend}` });
   return results;
 }
 

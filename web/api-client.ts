@@ -37,13 +37,15 @@ export function takeSession(): string | null {
 export class Api {
   constructor(readonly session: string) {}
 
-  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  /** `signal`: aborts the request (it then fails with NETWORK). */
+  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     let response: Response;
     try {
       response = await fetch(path, {
         method,
         headers: { authorization: `Bearer ${this.session}`, 'accept-language': [pageLocale, ...navigator.languages].join(', '), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
       });
     } catch {
       throw new ApiError(0, 'NETWORK', t('lab.network'));
@@ -53,8 +55,8 @@ export class Api {
     return payload as T;
   }
 
-  get<T>(path: string): Promise<T> {
-    return this.request<T>('GET', path);
+  get<T>(path: string, signal?: AbortSignal): Promise<T> {
+    return this.request<T>('GET', path, undefined, signal);
   }
 
   post<T>(path: string, body: unknown = {}): Promise<T> {

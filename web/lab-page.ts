@@ -14,6 +14,7 @@ import { DesktopView } from './desktop-view.ts';
 import { duration, pageLocale, t } from './i18n.ts';
 import { dom, hideOverlay, showOverlay } from './page-dom.ts';
 import { RdpView } from './rdp-view.ts';
+import { StatusWait } from './status-wait.ts';
 import { TerminalView } from './terminal-view.ts';
 import { offerClassView, showStaffNotice } from './staff-notice.ts';
 import type { ConnectionGrant } from '../src/http/routes/learner-api.ts';
@@ -63,6 +64,16 @@ let failedAttempts = 0;
 let failingSince = 0;
 let gaveUp = false;
 let pollTimer: number | undefined;
+/** The long-poll that hears of a state change as it happens; the timer-driven poll is its fallback. */
+const statusWait = api
+  ? new StatusWait(api, {
+      status: (next) => update(next),
+      failed: (error) => {
+        if (error instanceof ApiError && error.status === 401) return fail(t('lab.sessionEnded'), describeError(error));
+        schedulePoll();
+      },
+    })
+  : null;
 let lastKeepalive = 0;
 let resuming = false;
 /** The learner's time budget as last told by the server (keepalive answers leave it out), and when. */
@@ -165,9 +176,20 @@ function render(): void {
   });
 }
 
+/**
+ * Seconds a status request waits for a change. Long while the lab changes state: only the change is
+ * awaited then. Otherwise as long as the ordinary poll's period, since that answer also refreshes what
+ * no state change announces (who watches a desktop, the idle deadline another tab's keepalive moved, a
+ * budget the course team extended).
+ */
+function waitSeconds(phase: Phase): number {
+  return TRANSITIONAL.includes(phase) ? 20 : 5;
+}
+
 function schedulePoll(): void {
   window.clearTimeout(pollTimer);
   if (!view) return;
+  if (statusWait?.follow(view, waitSeconds(view.phase))) return;
   const ms = TRANSITIONAL.includes(view.phase) ? 1500 : 5000;
   pollTimer = window.setTimeout(() => void poll(), ms);
 }
@@ -190,6 +212,7 @@ async function comeBack(): Promise<void> {
   try {
     update(view ? await api.post<StackView>(`/api/v1/me/stacks/${view.id}/resume`) : await api.post<StackView>(`/api/v1/me/labs/${encodeURIComponent(labId)}/launch`));
   } catch (error) {
+    if (error instanceof ApiError && error.code === 'USAGE_LIMIT_REACHED' && (await showBudgetUsedUp())) return;
     fail(t('lab.couldNotStart'), describeError(error), { label: t('lab.tryAgain'), run: () => void comeBack() });
   } finally {
     resuming = false;
@@ -290,6 +313,23 @@ async function keepalive(): Promise<void> {
   try {
     update(await api.post<StackView>(`/api/v1/me/stacks/${view.id}/keepalive`));
   } catch {}
+}
+
+/**
+ * Coming back was refused because the budget is used up: the page says so as it does when the budget
+ * runs out while it is open (the lab stays suspended; no "Try again", which would only be refused
+ * again). False when the stack could not be read or is not suspended; the refusal is then shown.
+ */
+async function showBudgetUsedUp(): Promise<boolean> {
+  if (!api) return false;
+  try {
+    const opened = await api.get<{ stack: StackView | null }>(`/api/v1/me/labs/${encodeURIComponent(labId)}`);
+    if (!opened.stack) return false;
+    update(opened.stack);
+    return budgetBlocked() && (opened.stack.phase === 'suspended' || opened.stack.phase === 'suspending');
+  } catch {
+    return false;
+  }
 }
 
 /** A `block` budget used up: the lab stays suspended, and coming back would only be refused. */

@@ -123,6 +123,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       events,
       deployment,
       limits: { maxStacks: config.max_stacks_per_learner, launchesPerMinute: config.launches_per_minute },
+      statusWaiters: config.status_waiters,
       configured: (name) => providers.get(name) !== undefined,
       logger: logger.child({ component: 'stacks' }),
     });

@@ -89,6 +89,11 @@ export const SETTINGS = [
   setting('shelve_task_timeout', seconds.default(1800), 'Seconds a shelve, or a wake-up from shelved (unshelve every server, then resume), may take before it counts as failed.'),
   setting('check_timeout', seconds.default(120), 'Seconds a progress check may take (a lab may set its own).'),
   setting('keepalive_interval', seconds.default(30), 'Seconds between keepalives from an open lab page.'),
+  setting(
+    'status_waiters',
+    z.coerce.number().int().min(0).default(2000),
+    "Lab-page status requests this server process holds open at once while they wait for their lab to change (the page's long-poll, docs/learner-page.md); one more is refused with 503 UNAVAILABLE and that page polls every few seconds instead. Each waiter is one open HTTP request: keep this under the process's file limit. 0 = pages always poll.",
+  ),
   setting('connection_retry_budget', seconds.default(180), "Seconds the lab page keeps retrying a lab connection that fails (at least 3 attempts; a lab's servers may still boot after READY) before it stops and tells the learner what to do."),
   setting(
     'idle_timeout',

@@ -61,7 +61,7 @@ export const ROUTE_ERRORS: Record<string, readonly ApiErrorCode[]> = {
   'GET /api/v1/me': [],
   'GET /api/v1/me/labs/:lab': ['LAB_NOT_FOUND'],
   'POST /api/v1/me/labs/:lab/launch': LAUNCH,
-  'GET /api/v1/me/stacks/:id': STACK,
+  'GET /api/v1/me/stacks/:id': [...STACK, 'UNAVAILABLE'],
   'POST /api/v1/me/stacks/:id/keepalive': STACK_STATE,
   'POST /api/v1/me/stacks/:id/resume': [...STACK_STATE, 'LAB_NOT_FOUND', 'STACK_LIMIT_REACHED', 'LAUNCH_RATE_LIMITED', 'USAGE_LIMIT_REACHED'],
   'POST /api/v1/me/stacks/:id/reset': [...STACK_STATE, 'CONFIRMATION_REQUIRED', 'LAUNCH_RATE_LIMITED'],

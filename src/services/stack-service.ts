@@ -23,6 +23,7 @@ import { LearnerQuota } from './learner-quota.ts';
 import { blocksRunning, budgetDeadline, type BudgetStatus } from '../domain/usage-budget.ts';
 import { UsageLimits } from './usage-limits.ts';
 import { ReadyStackCache } from './ready-stack-cache.ts';
+import { StatusWaits } from './status-waits.ts';
 import { WakeEstimates } from './wake-estimates.ts';
 import type { Clock } from '../infra/clock.ts';
 import type { DomainEvents } from '../infra/events.ts';
@@ -70,6 +71,9 @@ const LIVE_STATES = STATES.filter((state) => state !== 'DELETED');
 /** About 1 KB a stack; beyond this many in use at once, keepalives for the rest wait for their write. */
 const READY_CACHE_CAPACITY = 20_000;
 
+/** Status requests waiting for their stack to change, at most, when the setting status_waiters is not given. */
+const STATUS_WAITERS = 2000;
+
 /** Relaunching clears everything the previous environment left on the row. */
 export function freshLaunch(lab: Lab, now: Date, generation: string): StackChanges {
   return {
@@ -113,6 +117,8 @@ export class StackService {
   readonly budgets: UsageLimits;
   /** How long a wake-up from shelved takes, per provider, for the learner's page. */
   readonly wakeEstimates: WakeEstimates;
+  /** Status requests waiting for their stack to change (the lab page's long-poll): woken by the same notifications as the cache. */
+  readonly statusWaits: StatusWaits;
   private stopListening: (() => Promise<void>) | null = null;
 
   constructor(
@@ -125,12 +131,15 @@ export class StackService {
       deployment: string;
       /** Per-learner limits on stacks held and launches per minute (settings max_stacks_per_learner, launches_per_minute). */
       limits: LearnerLimits;
+      /** Status requests that may wait for a change at once in this process (setting status_waiters). */
+      statusWaiters?: number;
       /** Whether this deployment configures a provider of that name (a reset does not send a stack to one it does not). */
       configured?: (provider: string) => boolean;
       logger?: Logger;
     },
   ) {
     this.store = new StackStore(deps.db);
+    this.statusWaits = new StatusWaits(deps.statusWaiters ?? STATUS_WAITERS);
     this.quota = new LearnerQuota(deps.limits, deps.labs);
     this.budgets = new UsageLimits({ db: deps.db, labs: deps.labs });
     this.wakeEstimates = new WakeEstimates(this.store, () => deps.clock.now().getTime());
@@ -141,32 +150,42 @@ export class StackService {
       logger: deps.logger,
     });
     // Changes made here reach the cache at once; the notification (which covers every process) follows.
-    deps.events.on('stack.transition', (e) => this.readyCache.forget(e.stack.id));
+    deps.events.on('stack.transition', (e) => {
+      this.readyCache.forget(e.stack.id);
+      this.statusWaits.message(e.stack.id);
+    });
   }
 
   /** Starts hearing of stack changes, which lets keepalives be answered from the cache. */
   async open(): Promise<void> {
     const cache = this.readyCache;
+    const waits = this.statusWaits;
     const logger = this.deps.logger;
     let lost = false;
     // Said once per outage, not once per reconnect attempt.
     this.stopListening ??= await this.deps.db.listen(STACK_CHANGED_CHANNEL, {
-      message: (id) => cache.message(id),
+      message: (id) => {
+        cache.message(id);
+        waits.message(id);
+      },
       listening: () => {
         if (lost) logger?.info('stack change notifications are heard again; keepalives are answered from memory again');
         lost = false;
         cache.listening();
+        waits.listening();
       },
       gap: (error) => {
         if (!lost) logger?.warn({ err: error }, 'stack change notifications lost; keepalives wait for the database until they are heard again');
         lost = true;
         cache.gap();
+        waits.gap();
       },
     });
   }
 
   /** Writes the activity still pending and stops listening; call before closing the database. */
   async close(): Promise<void> {
+    this.statusWaits.close();
     await this.activityLedger.close();
     await this.stopListening?.();
     this.stopListening = null;

@@ -1,7 +1,7 @@
 /**
  * The lab page's other states in the pseudo-locales, in real headless Chromium (lab-page-i18n.test.ts
  * covers the page while a lab starts): a lab that failed, with what to do; a lab resuming, with the time
- * left of its budget; a lab whose budget is used up, refused by the server. Each must show no text
+ * left of its budget; a lab whose budget is used up (its resume refused by the server). Each must show no text
  * outside the catalogue's ⟦ ⟧ markers and nothing that overflows at 720 pixels; ar-XB runs right to
  * left. The fake provider is enough: what is tested is the page's text, not the lab.
  */
@@ -136,14 +136,16 @@ describe('lab page states in the pseudo-locales (Chromium)', { skip: skipUnless(
       await page.close();
     });
 
-    test(`${locale}: a used-up budget keeps the lab suspended, and the server's refusal is said in the page's language`, async () => {
+    test(`${locale}: a used-up budget keeps the lab suspended, and the page says so in its language`, async () => {
       await suspendedAfter('timed', `used-up-${locale}`, BUDGET.seconds + 60);
       const page = await open('timed', `used-up-${locale}`, locale);
       await page.waitForSelector('#usage-left[data-exhausted="true"]:not(:empty)', { timeout: 15_000 });
       await page.waitForSelector('#overlay:not([hidden]) #overlay-title:not(:empty)', { timeout: 15_000 });
-      // Coming back is refused (the budget is the server's rule too): its sentence, in the pseudo-locale.
-      await page.waitForSelector('#overlay-error:not([hidden]):not(:empty)', { timeout: 15_000 });
-      assert.match(await page.innerText('#overlay-error'), /^⟦[^]*⟧$/);
+      // Coming back is refused (the budget is the server's rule too): the page's budget message, not the refusal.
+      await page.waitForSelector('#state-badge[data-phase="suspended"]', { timeout: 15_000 });
+      await page.waitForSelector('#overlay-message:not(:empty)', { timeout: 15_000 });
+      assert.match(await page.innerText('#overlay-message'), /^⟦[^]*⟧$/);
+      assert.equal(await page.isHidden('#overlay-action'), true);
       await assertClean(page, dir, 'budget used up');
       await page.screenshot({ path: join(I18N_SHOTS, `lab-page-budget-${locale}.png`) });
       await page.close();

@@ -16,10 +16,24 @@ import { sentence } from '../../errors/sentence.ts';
 import { signLabFileAccess } from '../lab-file-access.ts';
 import { DEPARTURE_TOKEN_TTL, signDepartureToken } from '../departure-token.ts';
 import { requireSession, type Session } from '../session.ts';
-import { labView, RDP_UNAVAILABLE, stackView, usageView } from './learner-view.ts';
+import { labView, RDP_UNAVAILABLE, stackView, statusVersion, usageView } from './learner-view.ts';
 
 type IdParams = { Params: { id: string } };
 type LabParams = { Params: { lab: string } };
+type StatusQuery = { Querystring: { wait?: number; since?: string } };
+
+/**
+ * A status request may wait this long at most for a change: under the read timeouts reverse proxies
+ * commonly default to (30 to 60 s; docs/reverse-proxy.md), so a quiet wait is never cut by one.
+ */
+export const MAX_STATUS_WAIT = 25;
+const STATUS_QUERY = {
+  type: 'object',
+  properties: {
+    wait: { type: 'integer', minimum: 0, maximum: MAX_STATUS_WAIT, description: `Seconds to wait for the stack to differ from \`since\` (at most ${MAX_STATUS_WAIT}); 0 answers at once.` },
+    since: { type: 'string', minLength: 1, maxLength: 80, description: "The `version` (or just the `state`) of the status the caller has; needed with `wait`." },
+  },
+} as const;
 
 /** A learner's permission to open one terminal or desktop, as the lab page receives it. */
 export interface ConnectionGrant {
@@ -116,7 +130,29 @@ export function learnerApi(ctx: AppContext) {
       return view(stack);
     });
 
-    app.get<IdParams>('/api/v1/me/stacks/:id', async (request) => view(await ownStack(ctx, sessionOf(request), request.params.id)));
+    // The lab page's long-poll: the status at once when it differs from what the page has (`since`), else
+    // as soon as the stack changes (any process: the store's notification), else after `wait` seconds.
+    app.addHook('preClose', async () => ctx.stacks.statusWaits.close());
+    app.get<IdParams & StatusQuery>('/api/v1/me/stacks/:id', { schema: { querystring: STATUS_QUERY } }, async (request, reply) => {
+      const session = sessionOf(request);
+      const { wait = 0, since } = request.query;
+      if (wait === 0) return view(await ownStack(ctx, session, request.params.id));
+      if (since === undefined) throw AppError.badInput('wait needs since: the version (or state) of the status you have, from the last answer');
+      // Registered before the read, so a change made while it runs is not missed.
+      const waiter = ctx.stacks.statusWaits.enter(request.params.id);
+      const gone = () => waiter.release();
+      reply.raw.once('close', gone);
+      try {
+        let stack = await ownStack(ctx, session, request.params.id);
+        const until = Date.now() + wait * 1000;
+        const unchanged = (s: Stack) => since === statusVersion(s) || since === s.state;
+        while (unchanged(stack) && (await waiter.next(until))) stack = await ctx.stacks.get(stack.id);
+        return await view(stack);
+      } finally {
+        waiter.release();
+        reply.raw.off('close', gone);
+      }
+    });
 
     app.post<IdParams>('/api/v1/me/stacks/:id/keepalive', async (request) => {
       const session = sessionOf(request);

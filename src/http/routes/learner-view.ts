@@ -37,6 +37,11 @@ export interface StackView {
   errorCode: 'PROVIDER_FULL' | 'PROVIDER_GONE' | null;
   action: 'none' | 'resume' | 'retry' | 'reset';
   stateChangedAt: string;
+  /**
+   * Which state, entered when: what the page sends back as `since` when it waits for the next change
+   * (GET /api/v1/me/stacks/:id?wait=...). Opaque to the page.
+   */
+  version: string;
   createdAt: string;
   suspendAt: string | null;
   serverNow: string;
@@ -140,6 +145,11 @@ function sentence(text: string): string {
   return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
 
+/** A stack's status as far as a waiting status request compares it: its state and when it was entered. */
+export function statusVersion(stack: Pick<Stack, 'state' | 'stateChangedAt'>): string {
+  return `${stack.state}@${stack.stateChangedAt.toISOString()}`;
+}
+
 export function stackView(stack: Stack, now: Date, wake?: WakeInfo): StackView {
   const entry = PHASES[stack.state];
   const failed = entry.phase === 'failed';
@@ -156,6 +166,7 @@ export function stackView(stack: Stack, now: Date, wake?: WakeInfo): StackView {
     errorCode,
     action: errorCode === 'PROVIDER_GONE' ? 'reset' : entry.action,
     stateChangedAt: stack.stateChangedAt.toISOString(),
+    version: statusVersion(stack),
     createdAt: stack.createdAt.toISOString(),
     suspendAt: stack.suspendAt?.toISOString() ?? null,
     serverNow: now.toISOString(),
