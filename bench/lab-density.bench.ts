@@ -48,6 +48,8 @@ interface Row {
   labPids: number;
   labInotify: number;
   threads: number;
+  /** Entries in the host's neighbour (ARP) table, all namespaces (capped by gc_thresh3). */
+  neighbours: number;
   load1: number;
   serverCpuPct: number;
   clientCpuPct: number;
@@ -153,6 +155,7 @@ async function measure(world: LabWorld, learners: { learner: string; stackId: st
     labPids: labs.pids,
     labInotify: labs.inotify,
     threads: host.threads,
+    neighbours: host.neighbours,
     load1: host.load1,
     serverCpuPct: Math.round(((cpu.user + cpu.system) / 1000 / wall) * 100),
     clientCpuPct: Math.round((cpuMs / wall) * 100),

@@ -182,10 +182,24 @@ export async function systemdState(world: LabWorld, stackId: string): Promise<st
 }
 
 /** The host's figures at one moment: load, memory available, threads, for the bench tables. */
-export function hostFigures(): { load1: number; load5: number; memAvailableMiB: number; threads: number } {
+export function hostFigures(): { load1: number; load5: number; memAvailableMiB: number; threads: number; neighbours: number } {
   const [l1, l5, , tasks] = readFileSync('/proc/loadavg', 'utf8').split(' ');
   const mem = /MemAvailable:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'));
-  return { load1: Number(l1), load5: Number(l5), memAvailableMiB: Math.round(Number(mem?.[1] ?? 0) / 1024), threads: Number(tasks!.split('/')[1]) };
+  return { load1: Number(l1), load5: Number(l5), memAvailableMiB: Math.round(Number(mem?.[1] ?? 0) / 1024), threads: Number(tasks!.split('/')[1]), neighbours: arpEntries() };
+}
+
+/**
+ * Entries in the kernel's IPv4 neighbour (ARP) table, one table for every network namespace of the
+ * host: capped by net.ipv4.neigh.default.gc_thresh3 (host-check.ts). /proc/net/stat/arp_cache gives
+ * the count in hex, the same on each CPU's line.
+ */
+function arpEntries(): number {
+  try {
+    const line = readFileSync('/proc/net/stat/arp_cache', 'utf8').split('\n')[1] ?? '';
+    return Number.parseInt(line.trim().split(/\s+/)[0] ?? '', 16);
+  } catch {
+    return NaN;
+  }
 }
 
 /** Nearest-rank percentile of an ascending list. */

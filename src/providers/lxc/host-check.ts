@@ -45,6 +45,11 @@ export const INOTIFY_PER_LAB = 5;
 /** Below this many instances the host holds fewer than about 200 labs before new ones boot degraded. */
 export const INOTIFY_WARN_BELOW = 1024;
 
+/** Neighbour (ARP) table entries a running lab adds to the host's one table (BENCHMARKS.md, lab-density). */
+export const NEIGHBOURS_PER_LAB = 5;
+/** Below this the host holds fewer than about 1,000 labs before the neighbour table overflows (Debian's default is 1024). */
+export const NEIGHBOURS_WARN_BELOW = 4096;
+
 /**
  * Host limits that let the local runtime start but cap how many labs it holds, each one sentence
  * naming the setting and a value. `read` returns a sysctl's value, or undefined when unreadable.
@@ -57,6 +62,16 @@ export function hostLimitWarnings(read: (key: string) => number | undefined = re
     out.push(
       `fs.inotify.max_user_instances is ${inotify}: lab containers share it (about ${INOTIFY_PER_LAB} per lab), so past about ${labs} labs at once new labs boot degraded; ` +
         `raise it to ${INOTIFY_PER_LAB} x the labs you expect + 128 (e.g. 1664 for 300 labs: "sysctl -w fs.inotify.max_user_instances=1664", and a file in /etc/sysctl.d/ to keep it; docs/local-runtime.md, "Host limits").`,
+    );
+  }
+  const neighbours = read('net/ipv4/neigh/default/gc_thresh3');
+  if (neighbours !== undefined && neighbours < NEIGHBOURS_WARN_BELOW) {
+    const labs = Math.floor(neighbours / NEIGHBOURS_PER_LAB);
+    const want = (n: number) => NEIGHBOURS_PER_LAB * n * 2;
+    out.push(
+      `net.ipv4.neigh.default.gc_thresh3 is ${neighbours}: one neighbour (ARP) table serves every lab's network on the host (about ${NEIGHBOURS_PER_LAB} entries per lab), so past about ${labs} labs at once ` +
+        `the kernel drops entries ("neighbor table overflow") and terminals to some labs do not open; raise gc_thresh1/2/3 together to twice what the labs you expect need ` +
+        `(e.g. for 300 labs "sysctl -w net.ipv4.neigh.default.gc_thresh3=${want(300)} net.ipv4.neigh.default.gc_thresh2=${want(300) / 2} net.ipv4.neigh.default.gc_thresh1=${want(300) / 8}", and a file in /etc/sysctl.d/ to keep it; docs/local-runtime.md, "Host limits").`,
     );
   }
   return out;

@@ -44,8 +44,11 @@ export async function reclaimOrphanTables(deployment: string, store: StateStore)
   const ours = stackTables(await nft(['-t', 'list', 'ruleset'])).filter((t) => t.deployment === deployment);
   if (!ours.length) return [];
   const removed: string[] = [];
+  // One read of the stacks for every table: a read per table made a reconciler pass at 300 labs read
+  // 90,000 state files and held the gateway's event loop for seconds (BENCHMARKS.md, lab-density).
+  const held = new Set((await store.list()).map((s) => s.shortId));
   for (const short of new Set(ours.map((t) => t.name.slice(2)))) {
-    if ((await store.list()).some((s) => s.shortId === short)) continue;
+    if (held.has(short)) continue;
     if (!(await store.reserve('id', short, reclaimOwner(deployment)))) continue;
     try {
       // Once more under the reservation: a stack that took the id just before it is now on disk.
