@@ -8,6 +8,7 @@
  * echo times are recorded with the host's memory, threads, load and the server's CPU. Stops at the first
  * step over the p99 limit, when a launch fails, below DENSITY_MIN_MEM_MIB of available memory, or past
  * BENCH_STOP_AT (an ISO time). DENSITY_READY_TIMEOUT_S (300): how long a launch may take before it counts as failed.
+ * DENSITY_SETTLE_S (10): the pause between a step's last READY and its measurement.
  *
  * A whole stacklab on the shipped defaults with the sweeps on their timers; the lab's suspend timeout
  * is a day, so labs stay running without keepalives (a learner's page would send them).
@@ -31,6 +32,8 @@ const TERMINALS = process.env.DENSITY_TERMINALS ? Number(process.env.DENSITY_TER
 const P99_MS = Number(process.env.DENSITY_P99_MS ?? 50);
 const MIN_MEM_MIB = Number(process.env.DENSITY_MIN_MEM_MIB ?? 1024);
 const READY_TIMEOUT_S = Number(process.env.DENSITY_READY_TIMEOUT_S ?? 300);
+/** Seconds between a step's last READY and its measurement: a lab's first minute is its boot's (systemd's start jobs), not its steady state. */
+const SETTLE_S = Number(process.env.DENSITY_SETTLE_S ?? 10);
 const COURSE = 'course-v1:Org+Density21+2026';
 const DEPLOYMENT = 'benchdense';
 const log = (line: string) => console.error(`# lab-density ${new Date().toISOString().slice(11, 19)} ${line}`);
@@ -193,8 +196,8 @@ export async function run(): Promise<BenchResult[]> {
         break;
       }
       const stepSeconds = Math.round((Date.now() - t0) / 1000);
-      log(`${target} labs READY (${stepSeconds} s to launch the step); settling 10 s`);
-      await new Promise((r) => setTimeout(r, 10_000));
+      log(`${target} labs READY (${stepSeconds} s to launch the step); settling ${SETTLE_S} s`);
+      await new Promise((r) => setTimeout(r, SETTLE_S * 1000));
       const newestLab = await systemdState(world, learners.at(-1)!.stackId);
       const row = { labs: target, stepSeconds, newestLab, ...(await measure(world, learners)) };
       rows.push(row);
