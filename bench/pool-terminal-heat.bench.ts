@@ -18,8 +18,8 @@
  *
  * Env: POOL_HEAT_LEARNERS (with a pool, default 20; plus one warm-up learner not counted),
  * POOL_HEAT_PLAIN (without, default 6), POOL_HEAT_POLL_INTERVAL (the server's poll_interval; default
- * the shipped one). After a crash: `node --import tsx bench/lab-world.ts cleanup benchpoolheat` removes
- * the container; Heat stacks named stacklab-benchpoolheat-* are the bench's own.
+ * the shipped one). After a crash: `node --import tsx bench/lab-world.ts cleanup benchpoolht` removes
+ * the container; Heat stacks named stacklab-benchpoolht-* are the bench's own.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,7 +48,7 @@ import type { BenchResult } from './types.ts';
 
 const POOLED = Number(process.env.POOL_HEAT_LEARNERS ?? 20);
 const PLAIN = Number(process.env.POOL_HEAT_PLAIN ?? 6);
-const DEPLOYMENT = 'benchpoolheat';
+const DEPLOYMENT = 'benchpoolht';
 const COURSE = 'course-v1:Org+PoolHeat+2026';
 const log = (line: string) => console.error(`# pool-terminal-heat ${new Date().toISOString().slice(11, 19)} ${line}`);
 
