@@ -23,7 +23,8 @@ interface Plan {
   learners: { learner: string; session: string; atMs: number }[];
 }
 
-interface View {
+/** The learner API's stack view, what the lab page reads (shared with pool-terminal-heat.bench.ts). */
+export interface View {
   id: string;
   phase: string;
   state: string;

@@ -45,6 +45,7 @@ import { hostFigures, percentile } from './lab-world.ts';
 import { publicLine, startStandIn, type StandIn } from './ssh-standin.ts';
 import { PROMPT, Terminal, learnerApi } from './terminal-socket.ts';
 import type { BenchResult } from './types.ts';
+import type { View } from './class-client.ts';
 
 const POOLED = Number(process.env.POOL_HEAT_LEARNERS ?? 20);
 const PLAIN = Number(process.env.POOL_HEAT_PLAIN ?? 6);
@@ -52,15 +53,6 @@ const DEPLOYMENT = 'benchpoolht';
 const COURSE = 'course-v1:Org+PoolHeat+2026';
 const log = (line: string) => console.error(`# pool-terminal-heat ${new Date().toISOString().slice(11, 19)} ${line}`);
 
-/** The learner API's stack view, what the page reads. */
-interface View {
-  id: string;
-  phase: string;
-  state: string;
-  stateChangedAt: string;
-  version?: string;
-  error: string | null;
-}
 
 /** Milliseconds from the click, per step. */
 interface Timing {
