@@ -7,14 +7,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Request } from 'playwright-core';
+import type { Browser, Request } from 'playwright-core';
 import { buildWebAssets } from '../../src/http/static.ts';
 import { issueSession } from '../../src/http/session.ts';
 import { reason } from '../../src/infra/i18n/history-reasons.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { eventually } from '../support/eventually.ts';
 import { settle, testApp, type TestApp } from '../support/test-runtime.ts';
-import { CHROMIUM, CHROMIUM_ARGS } from './support/e2e-world.ts';
+import { CHROMIUM } from './support/e2e-world.ts';
+import { browserOnApp } from './support/browser-on-app.ts';
 
 const COURSE = 'wait-course';
 
@@ -26,10 +27,7 @@ describe('lab page status wait (Chromium)', { skip: skipUnless(existsSync(CHROMI
   before(async () => {
     await buildWebAssets();
     server = await testApp();
-    await server.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = server.app.server.address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    ({ base, browser } = await browserOnApp(server));
   });
   after(async () => {
     await browser?.close().catch(() => undefined);

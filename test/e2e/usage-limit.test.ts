@@ -6,12 +6,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildWebAssets } from '../../src/http/static.ts';
 import { issueSession } from '../../src/http/session.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { settle, testApp, testLab, type TestApp } from '../support/test-runtime.ts';
-import { CHROMIUM, CHROMIUM_ARGS } from './support/e2e-world.ts';
+import { CHROMIUM } from './support/e2e-world.ts';
+import { browserOnApp } from './support/browser-on-app.ts';
 
 const COURSE = 'budget-course';
 
@@ -23,10 +24,7 @@ describe('usage limit on the lab page (Chromium)', { skip: skipUnless(existsSync
   before(async () => {
     await buildWebAssets();
     server = await testApp({}, { labs: [testLab({ id: 'shell', title: 'Shell basics', usageLimit: { seconds: 2 * 3600, mode: 'block' } })] });
-    await server.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = server.app.server.address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    ({ base, browser } = await browserOnApp(server));
   });
   after(async () => {
     await browser?.close().catch(() => undefined);
