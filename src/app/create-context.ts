@@ -124,6 +124,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       deployment,
       limits: { maxStacks: config.max_stacks_per_learner, launchesPerMinute: config.launches_per_minute },
       statusWaiters: config.status_waiters,
+      statusWaitsPerLearner: config.status_waits_per_learner,
       configured: (name) => providers.get(name) !== undefined,
       logger: logger.child({ component: 'stacks' }),
     });

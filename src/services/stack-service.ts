@@ -134,13 +134,15 @@ export class StackService {
       limits: LearnerLimits;
       /** Status requests that may wait for a change at once in this process (setting status_waiters). */
       statusWaiters?: number;
+      /** Of those, how many one learner may hold at once (setting status_waits_per_learner); default: no limit of its own. */
+      statusWaitsPerLearner?: number;
       /** Whether this deployment configures a provider of that name (a reset does not send a stack to one it does not). */
       configured?: (provider: string) => boolean;
       logger?: Logger;
     },
   ) {
     this.store = new StackStore(deps.db);
-    this.statusWaits = new StatusWaits(deps.statusWaiters ?? STATUS_WAITERS);
+    this.statusWaits = new StatusWaits(deps.statusWaiters ?? STATUS_WAITERS, deps.statusWaitsPerLearner);
     this.quota = new LearnerQuota(deps.limits, deps.labs);
     this.budgets = new UsageLimits({ db: deps.db, labs: deps.labs });
     this.wakeEstimates = new WakeEstimates(this.store, () => deps.clock.now().getTime());
