@@ -124,6 +124,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       deployment,
       limits: { maxStacks: config.max_stacks_per_learner, launchesPerMinute: config.launches_per_minute },
       statusWaiters: config.status_waiters,
+      statusWaitsPerLearner: config.status_waits_per_learner,
       configured: (name) => providers.get(name) !== undefined,
       logger: logger.child({ component: 'stacks' }),
     });
@@ -218,10 +219,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       if (e.to.endsWith('_PENDING')) worker.poke();
     });
     events.on('grade.queued', () => scheduler.poke(GRADE_JOB));
-    // A claim takes a stack out of its pool: refill now rather than at the next pass; and a pool stack
-    // just made is suspended (in a suspended pool) at once rather than running until the next pass.
+    // A claim (a first launch's or a reset's: either leaves `personalize` set) takes a stack out of its
+    // pool: refill now rather than at the next pass; and a pool stack just made is suspended (in a
+    // suspended pool) at once rather than running until the next pass.
     events.on('stack.transition', (e) => {
-      if ((e.stack.claimedAt && e.to === 'RESUME_PENDING' && e.from === null) || (e.stack.pool && e.to === 'READY')) scheduler.poke(POOL_JOB);
+      if ((e.stack.personalize && e.to === 'RESUME_PENDING' && e.from === null) || (e.stack.pool && e.to === 'READY')) scheduler.poke(POOL_JOB);
     });
     return {
       ctx,

@@ -94,6 +94,11 @@ export const SETTINGS = [
     z.coerce.number().int().min(0).default(2000),
     "Lab-page status requests this server process holds open at once while they wait for their lab to change (the page's long-poll, docs/learner-page.md); one more is refused with 503 UNAVAILABLE and that page polls every few seconds instead. Each waiter is one open HTTP request: keep this under the process's file limit. 0 = pages always poll.",
   ),
+  setting(
+    'status_waits_per_learner',
+    z.coerce.number().int().min(0).default(4),
+    "Of the `status_waiters`, how many one learner may hold at once (their lab pages in several tabs); past it, that learner's next status request is answered at once without waiting (so their page polls for a while) instead of using up the process's waiters and sending other learners' pages to polling. 0 = that learner's pages always poll.",
+  ),
   setting('connection_retry_budget', seconds.default(180), "Seconds the lab page keeps retrying a lab connection that fails (at least 3 attempts; a lab's servers may still boot after READY) before it stops and tells the learner what to do."),
   setting(
     'idle_timeout',

@@ -37,6 +37,26 @@ export interface PoolClaim {
   now: Date;
 }
 
+/** A reset that takes a pool stack's environment for the learner's stack (PoolStore.takeForReset). */
+export interface PoolReset {
+  /** The learner's stack, as the reset read it. */
+  id: string;
+  state: StackState;
+  lab: string;
+  /** The pool's run ('' for a lab-wide pool). */
+  poolRun: string;
+  templateHash: string;
+  /** Providers the reset must not go to (StackService.avoidOnReset): their pool stacks are not taken. */
+  avoid: readonly string[];
+  /** The learner's stack's new reaper deadline and timeouts (a fresh launch's, as freshLaunch sets them). */
+  deleteBy: Date;
+  suspendTimeout: number;
+  deleteAge: number;
+  launchTimeout: number;
+  actor: string;
+  now: Date;
+}
+
 export interface PoolCount {
   lab: string;
   run: string;
@@ -47,6 +67,14 @@ export interface PoolCount {
 
 const LAUNCHED = reason('history.poolLaunched');
 const CLAIMED = reason('history.poolClaimed');
+const RESET_TOOK = reason('history.resetFromPool');
+const RESET_GAVE = reason('history.poolTookResetOld');
+
+/** The columns that are a stack's environment on its provider: what a reset from the pool exchanges. */
+const ENVIRONMENT = ['provider', 'provider_stack_id', 'provider_stack_name', 'public_ip', 'outputs', 'secrets', 'template_hash'] as const;
+
+/** States of the learner's stack a reset can take a pool stack from: no operation runs on it, and it may go to RESUME_PENDING. */
+export const RESETTABLE_FROM_POOL = ['READY', 'SUSPENDED', 'SUSPEND_FAILED', 'RESUME_FAILED'] as const satisfies readonly StackState[];
 
 export class PoolStore {
   constructor(private readonly db: Queryable) {}
@@ -112,5 +140,84 @@ export class PoolStore {
       [c.lab, c.poolRun, c.templateHash, CLAIMABLE_STATES, c.learner, c.context, c.run, c.now, c.suspendBy, c.actor, ...said(CLAIMED)],
     );
     return rows[0] ? toStack(rows[0]) : null;
+  }
+
+  /**
+   * A reset that takes a pool stack (docs/pools.md): the learner's stack keeps its id, history and
+   * course, and takes the pool stack's environment (provider, provider stack, outputs, sealed secrets),
+   * going to RESUME_PENDING with `personalize` set as a first-launch claim does; the pool stack's row
+   * takes the learner's old environment, leaves the pool and goes to DELETE_PENDING, so a worker
+   * deletes the old environment as it deletes any stack. One statement: either both rows have moved,
+   * with their history events, or neither (the learner's stack was no longer in `state`, or no pool
+   * stack of the lab, run and template is ready outside `avoid`), and every provider stack is named by
+   * exactly one row at every moment, so the reconciler never sees one as nobody's.
+   * The learner's `claimed_at` is left as it is: the time before the reset was theirs, not the pool's.
+   */
+  async takeForReset(r: PoolReset): Promise<{ stack: Stack; old: Stack } | null> {
+    assertTransitions(RESETTABLE_FROM_POOL, 'RESUME_PENDING');
+    assertTransitions(CLAIMABLE_STATES, 'DELETE_PENDING');
+    const env = ENVIRONMENT.join(', ');
+    const from = (source: string) => ENVIRONMENT.map((c) => `${c} = ${source}.${c}`).join(', ');
+    const rows = await this.db.query<StackRow & { prev_state: StackState; which: 'learner' | 'old' }>(
+      `WITH x AS (SELECT id, state, ${env} FROM stacks WHERE id = $1 AND state = $2 AND NOT pool AND state = ANY($7::text[]) FOR UPDATE),
+       p AS (SELECT id, state, ${env} FROM stacks
+             WHERE pool AND lab = $3 AND run = $4 AND template_hash = $5 AND state = ANY($6::text[])
+               AND NOT (coalesce(provider, '') = ANY($8::text[])) AND EXISTS (SELECT 1 FROM x)
+             ORDER BY (state = 'READY') DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED),
+       mine AS (UPDATE stacks s SET ${from('p')}, state = 'RESUME_PENDING', personalize = p.state,
+                  tried_providers = '{}', relaunch = false, attempts = 0, error = NULL, error_code = NULL,
+                  last_activity_at = $9, state_changed_at = $9, updated_at = $9, suspend_at = NULL, suspend_by = NULL,
+                  shelve_at = NULL, departed_at = NULL, departure_suspend_at = NULL, delete_by = $10,
+                  suspend_timeout = $11, delete_age = $12, launch_timeout = $13, lease_owner = NULL, lease_until = NULL, op_deadline = NULL
+                FROM x, p WHERE s.id = x.id AND s.state = x.state RETURNING ${stackColumns('s')}, x.state AS prev_state),
+       old AS (UPDATE stacks s SET ${from('x')}, state = 'DELETE_PENDING', pool = false, personalize = NULL,
+                 tried_providers = '{}', relaunch = false, attempts = 0, error = NULL, error_code = NULL,
+                 state_changed_at = $9, updated_at = $9, suspend_at = NULL, delete_by = NULL, shelve_at = NULL,
+                 lease_owner = NULL, lease_until = NULL, op_deadline = NULL
+               FROM x, p WHERE s.id = p.id AND EXISTS (SELECT 1 FROM mine) RETURNING ${stackColumns('s')}, p.state AS prev_state),
+       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, reason_key, reason_values, actor, at, activity_at)
+              SELECT id, prev_state, state, $15, $16, $17::jsonb, $14, $9, last_activity_at FROM mine
+              UNION ALL
+              SELECT id, prev_state, state, $18, $19, $20::jsonb, $14, $9, last_activity_at FROM old)
+       SELECT *, 'learner' AS which FROM mine UNION ALL SELECT *, 'old' AS which FROM old`,
+      [
+        r.id,
+        r.state,
+        r.lab,
+        r.poolRun,
+        r.templateHash,
+        CLAIMABLE_STATES,
+        RESETTABLE_FROM_POOL,
+        r.avoid,
+        r.now,
+        r.deleteBy,
+        r.suspendTimeout,
+        r.deleteAge,
+        r.launchTimeout,
+        r.actor,
+        ...said(RESET_TOOK),
+        ...said(RESET_GAVE),
+      ],
+    );
+    const mine = rows.find((row) => row.which === 'learner');
+    const old = rows.find((row) => row.which === 'old');
+    if (!mine && !old) return null;
+    // Both or neither: p is locked for this statement, so one without the other cannot happen; were it to, the
+    // throw rolls the launch's transaction back rather than leave two rows on one environment.
+    if (!mine || !old) throw new Error(`reset from the pool moved ${mine ? 'the learner stack' : 'the pool stack'} alone`);
+    return { stack: toStack(mine), old: toStack(old) };
+  }
+
+  /**
+   * The highest generation among the provider stack names starting with `prefix` (a stack's own
+   * `stacklab-<deployment>-<id>-`) that any row holds, 0 when none does. A learner's stack that took a
+   * pool stack's environment holds the pool stack's name; its own last name lives on in the row that
+   * deleted it, and its next launch must not reuse it (a relaunch never adopts a dying stack).
+   */
+  async lastGeneration(prefix: string): Promise<number> {
+    const rows = await this.db.query<{ provider_stack_name: string }>(`SELECT provider_stack_name FROM stacks WHERE starts_with(provider_stack_name, $1)`, [prefix]);
+    let last = 0;
+    for (const row of rows) last = Math.max(last, Number(/^\d+/.exec(row.provider_stack_name.slice(prefix.length))?.[0] ?? 0));
+    return last;
   }
 }

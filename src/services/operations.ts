@@ -30,7 +30,7 @@ import type { Clock } from '../infra/clock.ts';
 import type { DomainEvents } from '../infra/events.ts';
 import type { Keys } from '../infra/keys.ts';
 import { PRIVATE_KEY_PARAMETER, PUBLIC_KEY_PARAMETER, takePlatformKeyPair, wantsPlatformKeyPair, type PlatformKeyPair } from './platform-key-pair.ts';
-import { freshLaunch, nextGeneration } from './stack-service.ts';
+import { freshLaunch, freshName, nextGeneration } from './stack-service.ts';
 
 export interface OperationSettings {
   worker: string;
@@ -644,7 +644,7 @@ export class Operations {
         actor: `worker:${this.deps.settings.worker}`,
         now: this.now,
         // A reset away from a full or gone provider (StackService.reset) listed it as tried already.
-        changes: { ...freshLaunch(lab, this.now, nextGeneration(this.deps.deployment, deleted)), tried_providers: deleted.triedProviders },
+        changes: { ...freshLaunch(lab, this.now, await freshName(this.store, this.deps.deployment, deleted)), tried_providers: deleted.triedProviders },
       });
       if (moved) this.deps.events.emit('stack.transition', { stack: moved, from: 'DELETED', to: 'LAUNCH_PENDING', reason: reasonText(reason('history.relaunchAfterReset')) });
     }

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import { LearnerUsage } from '../db/learner-usage.ts';
 import { STACK_CHANGED_CHANNEL } from '../db/stack-changes.ts';
+import { RESETTABLE_FROM_POOL } from '../db/pool-store.ts';
 import { StackStore, type StackChanges, type StackFilter } from '../db/stack-store.ts';
 import type { Lab } from '../domain/lab.ts';
 import { poolKeyFor, templateHash } from '../domain/pool.ts';
@@ -133,13 +134,15 @@ export class StackService {
       limits: LearnerLimits;
       /** Status requests that may wait for a change at once in this process (setting status_waiters). */
       statusWaiters?: number;
+      /** Of those, how many one learner may hold at once (setting status_waits_per_learner); default: no limit of its own. */
+      statusWaitsPerLearner?: number;
       /** Whether this deployment configures a provider of that name (a reset does not send a stack to one it does not). */
       configured?: (provider: string) => boolean;
       logger?: Logger;
     },
   ) {
     this.store = new StackStore(deps.db);
-    this.statusWaits = new StatusWaits(deps.statusWaiters ?? STATUS_WAITERS);
+    this.statusWaits = new StatusWaits(deps.statusWaiters ?? STATUS_WAITERS, deps.statusWaitsPerLearner);
     this.quota = new LearnerQuota(deps.limits, deps.labs);
     this.budgets = new UsageLimits({ db: deps.db, labs: deps.labs });
     this.wakeEstimates = new WakeEstimates(this.store, () => deps.clock.now().getTime());
@@ -277,7 +280,7 @@ export class StackService {
           reason: reason('history.relaunchRequested'),
           actor: req.actor,
           now,
-          changes: { ...freshLaunch(lab, now, nextGeneration(this.deps.deployment, existing)), suspend_by: suspendBy },
+          changes: { ...freshLaunch(lab, now, await freshName(store, this.deps.deployment, existing)), suspend_by: suspendBy },
         });
       }
       const pooled = await this.claimFromPool(store, lab, req, now, suspendBy);
@@ -523,17 +526,52 @@ export class StackService {
       const now = this.deps.clock.now();
       const asRead = async (store: StackStore) => unchanged(stack, await store.get(id));
       const avoid = this.avoidOnReset(stack);
-      const reset = await this.counted({ learner: stack.learner, now, takesSlot: !holdsLearnerSlot(stack) }, asRead, (store) =>
-        deleting
-          ? store.update(id, [stack.state], { relaunch: true, tried_providers: this.avoidOnReset(stack) }, now)
-          : store.transition({ id, from: [stack.state], to: 'DELETE_PENDING', reason: resetReason(stack, avoid), actor, now, changes: { attempts: 0, relaunch: true, tried_providers: avoid } }),
-      );
+      let pooled: { stack: Stack; old: Stack } | null = null;
+      const reset = await this.counted({ learner: stack.learner, now, takesSlot: !holdsLearnerSlot(stack) }, asRead, async (store) => {
+        if (deleting) return store.update(id, [stack.state], { relaunch: true, tried_providers: avoid }, now);
+        pooled = await this.resetFromPool(store, stack, avoid, actor, now);
+        if (pooled) return pooled.stack;
+        return store.transition({ id, from: [stack.state], to: 'DELETE_PENDING', reason: resetReason(stack, avoid), actor, now, changes: { attempts: 0, relaunch: true, tried_providers: avoid } });
+      });
       if (reset) {
-        if (!deleting) this.deps.events.emit('stack.transition', { stack: reset, from: null, to: 'DELETE_PENDING', reason: 'reset requested' });
+        const took = pooled as { stack: Stack; old: Stack } | null;
+        if (took) {
+          this.deps.events.emit('stack.transition', { stack: took.stack, from: null, to: 'RESUME_PENDING', reason: reasonText(reason('history.resetFromPool')) });
+          this.deps.events.emit('stack.transition', { stack: took.old, from: null, to: 'DELETE_PENDING', reason: reasonText(reason('history.poolTookResetOld')) });
+        } else if (!deleting) this.deps.events.emit('stack.transition', { stack: reset, from: null, to: 'DELETE_PENDING', reason: 'reset requested' });
         return reset;
       }
     }
     throw new AppError('INVALID_STATE', 'the stack kept changing state during the reset; try again');
+  }
+
+  /**
+   * A reset takes a ready stack from the lab's warm pool when there is one, as a first launch does
+   * (docs/pools.md), on the reset's transaction under the learner's lock: the learner's stack keeps its
+   * id and history and takes the pool stack's environment, and the old environment goes to DELETE_PENDING
+   * on the pool stack's row (PoolStore.takeForReset). Only from a state no operation is running in and
+   * that may go to RESUME_PENDING; a pool stack on a provider the reset moves away from is not taken; an
+   * old environment on a provider this deployment no longer configures could not be deleted by a worker,
+   * so that reset goes today's way, which names it for the operator. Null: today's reset.
+   */
+  private resetFromPool(store: StackStore, stack: Stack, avoid: string[], actor: string, now: Date): Promise<{ stack: Stack; old: Stack } | null> {
+    const lab = this.deps.labs.get(stack.lab);
+    if (!lab?.pool || !isIn(stack.state, RESETTABLE_FROM_POOL)) return Promise.resolve(null);
+    if (stack.provider && stack.providerStackId && !(this.deps.configured?.(stack.provider) ?? true)) return Promise.resolve(null);
+    return store.pool().takeForReset({
+      id: stack.id,
+      state: stack.state,
+      lab: lab.id,
+      poolRun: poolKeyFor(lab, stack.run).run,
+      templateHash: templateHash(lab),
+      avoid,
+      deleteBy: addSeconds(now, lab.timeouts.deleteAge),
+      suspendTimeout: lab.timeouts.suspend,
+      deleteAge: lab.timeouts.deleteAge,
+      launchTimeout: lab.timeouts.launch,
+      actor,
+      now,
+    });
   }
 
   /**
@@ -602,4 +640,18 @@ export function nextGeneration(deployment: string, stack: Pick<Stack, 'id' | 'pr
   const match = /-(\d+)$/.exec(stack.providerStackName);
   const n = match ? Number(match[1]) + 1 : 1;
   return stackNameFor(deployment, stack.id, n);
+}
+
+/**
+ * The provider stack name of a stack's next launch. A stack that took a pool stack's environment in a
+ * reset holds that pool stack's name, whose generation says nothing of its own: its next generation
+ * comes after every name of its own still held by a row (the row that deleted its old environment
+ * holds the last one), so it never meets a stack of its own that is still being deleted.
+ */
+export async function freshName(store: StackStore, deployment: string, stack: Pick<Stack, 'id' | 'providerStackName'>): Promise<string> {
+  const own = stackNameFor(deployment, stack.id, 0).slice(0, -1);
+  if (stack.providerStackName.startsWith(own)) return nextGeneration(deployment, stack);
+  const held = /-(\d+)$/.exec(stack.providerStackName);
+  const last = Math.max(held ? Number(held[1]) : 0, await store.pool().lastGeneration(own));
+  return stackNameFor(deployment, stack.id, last + 1);
 }

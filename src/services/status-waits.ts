@@ -5,7 +5,10 @@
  * wait within moments, without the page polling.
  *
  * Bounded: at most `capacity` waiters per process (the next one is refused, and the page falls back to
- * its ordinary poll), each released by its request on disconnect and all of them on `close`. While
+ * its ordinary poll), and at most `perHolder` of them for one learner (their next one is not registered:
+ * the route answers it at once), so one learner's many tabs or a script cannot use up the process's
+ * waiters and push every other learner's page onto polling. Each is released by its request on
+ * disconnect and all of them on `close`. While
  * notifications may be missed (before listening, after the connection was lost) waiters are woken every
  * GAP_RECHECK_MS instead, so a change is still seen as soon as the page's own poll would have seen it.
  */
@@ -68,23 +71,39 @@ class Waiter implements StatusWaiter {
 
 export class StatusWaits implements ChannelListener {
   private readonly byStack = new Map<string, Set<Waiter>>();
+  private readonly byHolder = new Map<string, number>();
   private count = 0;
   private heard = false;
   private closed = false;
   private recheck: NodeJS.Timeout | undefined;
 
-  /** `capacity`: waiters at once in this process (setting status_waiters); 0 refuses every wait. */
-  constructor(private readonly capacity: number) {}
+  /**
+   * `capacity`: waiters at once in this process (setting status_waiters); 0 refuses every wait.
+   * `perHolder`: waiters at once for one learner (setting status_waits_per_learner).
+   */
+  constructor(
+    private readonly capacity: number,
+    private readonly perHolder = Number.POSITIVE_INFINITY,
+  ) {}
 
   get size(): number {
     return this.count;
   }
 
+  /** Waiters `holder` has at once. */
+  heldBy(holder: string): number {
+    return this.byHolder.get(holder) ?? 0;
+  }
+
   /**
-   * Registers a waiter for the stack's changes: call before reading the stack, so a change made during
-   * the read is not missed. UNAVAILABLE when this process holds `capacity` waiters already, or is closing.
+   * Registers a waiter of `holder` (the learner whose stack it is: the caller checks that first) for
+   * the stack's changes: call before reading the stack, so a change made during the read is not
+   * missed. Null when `holder` has `perHolder` waiters already: answer at once, without waiting.
+   * UNAVAILABLE when this process holds `capacity` waiters already, or is closing.
    */
-  enter(stackId: string): StatusWaiter {
+  enter(stackId: string, holder: string): StatusWaiter | null {
+    // A learner at their own cap is answered at once even when the process is full: a status, not a 503.
+    if (!this.closed && this.heldBy(holder) >= this.perHolder) return null;
     if (this.closed || this.count >= this.capacity) {
       throw new AppError('UNAVAILABLE', `status waits: ${this.count} of ${this.capacity} in use${this.closed ? ', closing' : ''}`, { retryAfterSeconds: 30 });
     }
@@ -93,11 +112,15 @@ export class StatusWaits implements ChannelListener {
     const waiter = new Waiter((left) => {
       waiters.delete(left);
       this.count -= 1;
+      const held = this.heldBy(holder) - 1;
+      if (held > 0) this.byHolder.set(holder, held);
+      else this.byHolder.delete(holder);
       if (waiters.size === 0 && this.byStack.get(stackId) === waiters) this.byStack.delete(stackId);
       if (this.count === 0) this.stopRecheck();
     });
     waiters.add(waiter);
     this.count += 1;
+    this.byHolder.set(holder, this.heldBy(holder) + 1);
     if (!this.heard) this.startRecheck();
     return waiter;
   }

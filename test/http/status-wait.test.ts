@@ -124,6 +124,26 @@ for (const backend of BACKENDS) {
       assert.match(((await noSince.json()) as { detail: string }).detail, /wait needs since/);
     });
 
+    test("a learner never registers a waiter on another learner's stack, not even for the moment of the ownership check", async () => {
+      const id = await readyStack(t, 'dot');
+      const mallory = await session(t, 'mallory');
+      const waits = t.rt.ctx.stacks.statusWaits;
+      const enter = waits.enter.bind(waits);
+      const registered: string[] = [];
+      waits.enter = (stackId: string, holder: string) => {
+        registered.push(stackId);
+        return enter(stackId, holder);
+      };
+      try {
+        const responses = await Promise.all(Array.from({ length: 5 }, () => status(id, mallory, '?wait=20&since=READY')));
+        assert.deepEqual(responses.map((r) => r.status), [404, 404, 404, 404, 404]);
+        assert.deepEqual(registered, [], "a waiter was registered on another learner's stack");
+      } finally {
+        delete (waits as { enter?: unknown }).enter;
+      }
+      assert.equal(waiters(), 0);
+    });
+
     test('a client that goes away releases its waiter', async () => {
       const id = await readyStack(t, 'eve');
       const eve = await session(t, 'eve');
@@ -154,6 +174,10 @@ describe('status waits when the server closes, and at the cap', () => {
     const refused = await get();
     assert.equal(refused.status, 503);
     assert.equal(((await refused.json()) as { code: string }).code, 'UNAVAILABLE');
+    // Another learner asking to wait on fay's stack is told it is not theirs, full or not: ownership first.
+    const mallory = await session(t, 'mallory');
+    const foreign = await fetch(`${base}/api/v1/me/stacks/${id}?wait=25&since=READY`, { headers: { authorization: `Bearer ${mallory}` } });
+    assert.equal(foreign.status, 404, "a full process answered another learner's stack with 503, so it tried to register a waiter first");
     const started = Date.now();
     await t.app.close();
     const answer = await waiting;
@@ -161,5 +185,39 @@ describe('status waits when the server closes, and at the cap', () => {
     assert.equal(((await answer.json()) as StackView).state, 'READY');
     assert.ok(Date.now() - started < 5000, 'closing does not wait out the 25 s');
     assert.equal(t.rt.ctx.stacks.statusWaits.size, 0);
+  });
+});
+
+describe("status waits at one learner's cap", () => {
+  let t: TestApp;
+  let base = '';
+  before(async () => {
+    t = await testApp({ status_waiters: 3, status_waits_per_learner: 2 });
+    base = await listening(t);
+  });
+  after(async () => t?.close());
+
+  test("a learner's waits past their cap are answered at once, and leave the process's waiters to other learners", async () => {
+    const gus = await session(t, 'gus');
+    const hal = await session(t, 'hal');
+    const gusStack = await readyStack(t, 'gus');
+    const halStack = await readyStack(t, 'hal');
+    const abort = new AbortController();
+    const wait = (id: string, token: string) =>
+      fetch(`${base}/api/v1/me/stacks/${id}?wait=20&since=READY`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal }).catch((error: unknown) => error);
+    const waiting = [wait(gusStack, gus), wait(gusStack, gus)];
+    await eventually(() => (t.rt.ctx.stacks.statusWaits.size === 2 ? true : undefined), 5000, "gus's two waits");
+    const started = Date.now();
+    const third = await fetch(`${base}/api/v1/me/stacks/${gusStack}?wait=20&since=READY`, { headers: { authorization: `Bearer ${gus}` } });
+    assert.equal(third.status, 200);
+    assert.equal(((await third.json()) as StackView).state, 'READY');
+    assert.ok(Date.now() - started < 5000, `gus's third wait was held ${Date.now() - started} ms, past his cap`);
+    assert.equal(t.rt.ctx.stacks.statusWaits.heldBy('gus'), 2);
+    // The process has a place left, and it is hal's.
+    waiting.push(wait(halStack, hal));
+    await eventually(() => (t.rt.ctx.stacks.statusWaits.size === 3 ? true : undefined), 5000, "hal's wait");
+    abort.abort();
+    await Promise.all(waiting);
+    await eventually(() => (t.rt.ctx.stacks.statusWaits.size === 0 ? true : undefined), 5000, 'the waiters to be released');
   });
 });

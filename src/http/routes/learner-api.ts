@@ -138,14 +138,19 @@ export function learnerApi(ctx: AppContext) {
       const { wait = 0, since } = request.query;
       if (wait === 0) return view(await ownStack(ctx, session, request.params.id));
       if (since === undefined) throw AppError.badInput('wait needs since: the version (or state) of the status you have, from the last answer');
-      // Registered before the read, so a change made while it runs is not missed.
-      const waiter = ctx.stacks.statusWaits.enter(request.params.id);
+      // Whose it is first: a waiter (a place among the process's few) is only ever held on the caller's own stack.
+      const read = await ownStack(ctx, session, request.params.id);
+      const unchanged = (s: Stack) => since === statusVersion(s) || since === s.state;
+      if (!unchanged(read)) return view(read);
+      // Past the learner's own cap: answered at once (their page then polls), not at other learners' cost.
+      const waiter = ctx.stacks.statusWaits.enter(read.id, session.learner);
+      if (!waiter) return view(read);
       const gone = () => waiter.release();
       reply.raw.once('close', gone);
       try {
-        let stack = await ownStack(ctx, session, request.params.id);
+        // Read again now that the waiter is registered, so a change made since the first read is not missed.
+        let stack = await ctx.stacks.get(read.id);
         const until = Date.now() + wait * 1000;
-        const unchanged = (s: Stack) => since === statusVersion(s) || since === s.state;
         while (unchanged(stack) && (await waiter.next(until))) stack = await ctx.stacks.get(stack.id);
         return await view(stack);
       } finally {

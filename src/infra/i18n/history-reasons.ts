@@ -67,6 +67,8 @@ export const REASONS = {
   'history.poolClaimedResumed': {},
   'history.poolDropped': { why: 'text' },
   'history.poolSuspends': {},
+  'history.resetFromPool': {},
+  'history.poolTookResetOld': {},
   // Sweeps.
   'history.idle': {},
   'history.budgetDeadline': {},
