@@ -137,6 +137,9 @@ function assignments(changes: StackChanges, params: unknown[]): string[] {
 const BY_ID = `SELECT ${stackColumns()} FROM stacks WHERE id = $1`;
 const BY_KEY = `SELECT ${stackColumns()} FROM stacks WHERE learner = $1 AND context = $2 AND lab = $3`;
 
+/** A FROM item that lets the statement's own transaction commit without waiting for the WAL flush. */
+const RELAXED_COMMIT = `(SELECT set_config('synchronous_commit', 'off', true)) AS relaxed`;
+
 /**
  * The keepalive write; its transaction is activity-only (no change announcement, see migration 005) and
  * commits without waiting for the WAL flush (see touchReady).
@@ -146,7 +149,7 @@ const TOUCH_READY = `UPDATE stacks s SET last_activity_at = GREATEST(s.last_acti
         suspend_at = COALESCE(s.suspend_at, v.at + make_interval(secs => s.suspend_timeout)),
         delete_by = COALESCE(s.delete_by, v.at + make_interval(secs => s.delete_age))
  FROM unnest($1::text[], $2::timestamptz[]) AS v(id, at),
-      (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed, ${ACTIVITY_ONLY}
+      ${RELAXED_COMMIT}, ${ACTIVITY_ONLY}
  WHERE s.id = v.id AND s.state = 'READY'`;
 
 /**
@@ -284,6 +287,11 @@ export class StackStore {
     now: Date;
     changes?: StackChanges;
     guard?: Guard;
+    /**
+     * Commit without waiting for the WAL flush (only outside a transaction of the caller's): for a move
+     * that, were PostgreSQL itself to crash a moment later and lose it, is made again (Operations.finish).
+     */
+    relaxed?: boolean;
   }): Promise<Stack | null> {
     assertTransitions(input.from, input.to);
     const [text, key, values] = said(input.reason);
@@ -299,7 +307,7 @@ export class StackStore {
                  FROM prev WHERE s.id = prev.id RETURNING ${stackColumns('s')}, prev.state AS prev_state),
        ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, reason_key, reason_values, actor, at, activity_at)
               SELECT id, prev_state, state, $5, $7, $8::jsonb, $6, $4, last_activity_at FROM moved)
-       SELECT * FROM moved`;
+       ${input.relaxed ? `SELECT moved.* FROM moved, ${RELAXED_COMMIT}` : 'SELECT * FROM moved'}`;
     const rows = await this.db.query<StackRow>(sql, params, prepared(sql));
     return rows[0] ? toStack(rows[0]) : null;
   }
