@@ -216,7 +216,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     closers.push({ what: 'scheduler', close: () => scheduler.stop() });
     // Work requested through the API starts at once instead of at the next idle poll.
     events.on('stack.transition', (e) => {
-      if (e.to.endsWith('_PENDING')) worker.poke();
+      if (e.to.endsWith('_PENDING')) worker.poke(e.stack.id);
     });
     events.on('grade.queued', () => scheduler.poke(GRADE_JOB));
     // A claim (a first launch's or a reset's: either leaves `personalize` set) takes a stack out of its

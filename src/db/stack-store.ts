@@ -16,6 +16,7 @@ import { CLAIM_TARGET, IN_PROGRESS_STATES, OUTCOME, PENDING_STATES, assertTransi
 import type { Queryable } from './database.ts';
 import { PoolStore } from './pool-store.ts';
 import { prepared } from './prepared.ts';
+import { claimSql, type ClaimInput } from './stack-claims.ts';
 import type { StackErrorCode } from '../domain/stack-errors.ts';
 import { ACTIVITY_ONLY } from './stack-changes.ts';
 import { reasonColumns as said, stackColumns, toEvent, toStack, type EventRow, type StackRow } from './stack-rows.ts';
@@ -136,6 +137,9 @@ function assignments(changes: StackChanges, params: unknown[]): string[] {
 const BY_ID = `SELECT ${stackColumns()} FROM stacks WHERE id = $1`;
 const BY_KEY = `SELECT ${stackColumns()} FROM stacks WHERE learner = $1 AND context = $2 AND lab = $3`;
 
+/** A FROM item that lets the statement's own transaction commit without waiting for the WAL flush. */
+const RELAXED_COMMIT = `(SELECT set_config('synchronous_commit', 'off', true)) AS relaxed`;
+
 /**
  * The keepalive write; its transaction is activity-only (no change announcement, see migration 005) and
  * commits without waiting for the WAL flush (see touchReady).
@@ -145,10 +149,9 @@ const TOUCH_READY = `UPDATE stacks s SET last_activity_at = GREATEST(s.last_acti
         suspend_at = COALESCE(s.suspend_at, v.at + make_interval(secs => s.suspend_timeout)),
         delete_by = COALESCE(s.delete_by, v.at + make_interval(secs => s.delete_age))
  FROM unnest($1::text[], $2::timestamptz[]) AS v(id, at),
-      (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed, ${ACTIVITY_ONLY}
+      ${RELAXED_COMMIT}, ${ACTIVITY_ONLY}
  WHERE s.id = v.id AND s.state = 'READY'`;
 
-/** A stack a worker claimed: the state it was claimed from, and when its operation was requested when the claim can tell (else null). */
 /**
  * A claimed stack, with what the claim read beside it: the state it was claimed in, when its work was
  * asked for, and for a resume the state the learner's request found it in (null when not a resume).
@@ -284,6 +287,11 @@ export class StackStore {
     now: Date;
     changes?: StackChanges;
     guard?: Guard;
+    /**
+     * Commit without waiting for the WAL flush (only outside a transaction of the caller's): for a move
+     * that, were PostgreSQL itself to crash a moment later and lose it, is made again (Operations.finish).
+     */
+    relaxed?: boolean;
   }): Promise<Stack | null> {
     assertTransitions(input.from, input.to);
     const [text, key, values] = said(input.reason);
@@ -299,7 +307,7 @@ export class StackStore {
                  FROM prev WHERE s.id = prev.id RETURNING ${stackColumns('s')}, prev.state AS prev_state),
        ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, reason_key, reason_values, actor, at, activity_at)
               SELECT id, prev_state, state, $5, $7, $8::jsonb, $6, $4, last_activity_at FROM moved)
-       SELECT * FROM moved`;
+       ${input.relaxed ? `SELECT moved.* FROM moved, ${RELAXED_COMMIT}` : 'SELECT * FROM moved'}`;
     const rows = await this.db.query<StackRow>(sql, params, prepared(sql));
     return rows[0] ? toStack(rows[0]) : null;
   }
@@ -321,58 +329,42 @@ export class StackStore {
 
   /**
    * Claims up to `limit` pieces of work for `worker`: pending requests (moved to their in-progress state)
-   * and in-progress operations whose lease expired (a worker died: taken over as they are).
+   * and in-progress operations whose lease expired (a worker died: taken over as they are), oldest first.
    * SKIP LOCKED lets several workers claim at once without waiting on or double-claiming a row.
    */
-  async claim(input: {
-    worker: string;
-    now: Date;
-    leaseUntil: Date;
-    limit: number;
-    suspendTaskTimeout: number;
-    deleteTaskTimeout: number;
-    /** Seconds a shelve or unshelve may take (default: the suspend's): an unshelve boots each server again. */
-    shelveTaskTimeout?: number;
-  }): Promise<ClaimedStack[]> {
+  claim(input: ClaimInput & { limit: number }): Promise<ClaimedStack[]> {
+    return this.claimWhere(
+      input,
+      input.limit,
+      `state = ANY($1::text[]) OR (state = ANY($2::text[]) AND (lease_until IS NULL OR lease_until < $3))
+         ORDER BY state_changed_at LIMIT $5`,
+    );
+  }
+
+  /**
+   * Claims the stacks `ids` that are still pending, as `claim` would: the worker's fast path for work
+   * requested in its own process, whose ids it was told (jobs/worker.ts). Found by the primary key and
+   * sent prepared (db/prepared.ts), it skips the general claim's search of the pending and expired
+   * states and its planning, a few milliseconds of every learner's suspend or resume. Only pending
+   * work: a take-over needs the general claim's look at the leases. Locked rows are skipped, as there.
+   */
+  claimPending(input: ClaimInput & { ids: readonly string[] }): Promise<ClaimedStack[]> {
+    if (input.ids.length === 0) return Promise.resolve([]);
+    return this.claimWhere(input, [...input.ids], `id = ANY($5::text[]) AND state = ANY($1::text[])`, true);
+  }
+
+  /** The claim's one statement, for the rows `pick` selects ($5 is `fifth`: the limit, or the ids). */
+  private async claimWhere(input: ClaimInput, fifth: unknown, pick: string, prepare = false): Promise<ClaimedStack[]> {
     for (const [from, to] of Object.entries(CLAIM_TARGET)) assertTransitions([from as PendingState], to);
-    const cases = Object.entries(CLAIM_TARGET)
-      .map(([from, to]) => `WHEN '${from}' THEN '${to}'`)
-      .join(' ');
+    const sql = claimSql(pick);
     const rows = await this.db.query<StackRow & { prev_state: StackState; requested_at: Date | string; resume_requested_from: StackState | null }>(
-      `WITH c AS (
-         SELECT id, state, state_changed_at AS requested_at,
-                -- Read in this statement, not one of its own: a class's come-backs are many resumes at once.
-                CASE WHEN state IN ('RESUME_PENDING', 'RESUMING') THEN
-                  (SELECT e.from_state FROM stack_events e WHERE e.stack_id = stacks.id AND e.kind = 'transition' AND e.to_state = 'RESUME_PENDING' ORDER BY e.id DESC LIMIT 1)
-                END AS resume_requested_from
-         FROM stacks
-         WHERE state = ANY($1::text[]) OR (state = ANY($2::text[]) AND (lease_until IS NULL OR lease_until < $3))
-         ORDER BY state_changed_at LIMIT $5 FOR UPDATE SKIP LOCKED),
-       moved AS (
-         UPDATE stacks s SET
-           state = CASE c.state ${cases} ELSE c.state END,
-           state_changed_at = CASE WHEN c.state = ANY($1::text[]) THEN $3 ELSE s.state_changed_at END,
-           op_deadline = CASE
-             WHEN c.state = ANY($2::text[]) THEN s.op_deadline
-             WHEN c.state = 'LAUNCH_PENDING' THEN $3 + make_interval(secs => s.launch_timeout)
-             WHEN c.state = 'DELETE_PENDING' THEN $3 + make_interval(secs => $7)
-             WHEN c.state IN ('SHELVE_PENDING', 'UNSHELVE_PENDING') THEN $3 + make_interval(secs => $9)
-             ELSE $3 + make_interval(secs => $6) END,
-           lease_owner = $4, lease_until = $8, updated_at = $3
-         FROM c WHERE s.id = c.id RETURNING ${stackColumns('s')}, c.state AS prev_state, c.requested_at, c.resume_requested_from),
-       ev AS (INSERT INTO stack_events (stack_id, from_state, to_state, reason, reason_key, reason_values, actor, at, activity_at)
-              SELECT id, prev_state, state,
-                     CASE WHEN prev_state = state THEN $10 ELSE $13 END,
-                     CASE WHEN prev_state = state THEN $11 ELSE $14 END,
-                     (CASE WHEN prev_state = state THEN $12 ELSE $15 END)::jsonb,
-                     'worker:' || $4, $3, last_activity_at FROM moved)
-       SELECT * FROM moved`,
+      sql,
       [
         PENDING_STATES,
         IN_PROGRESS_STATES,
         input.now,
         input.worker,
-        input.limit,
+        fifth,
         input.suspendTaskTimeout,
         input.deleteTaskTimeout,
         input.leaseUntil,
@@ -380,6 +372,7 @@ export class StackStore {
         ...TAKEN_OVER,
         ...CLAIMED,
       ],
+      prepare ? prepared(sql) : undefined,
     );
     return rows.map((row) => ({
       ...toStack(row),

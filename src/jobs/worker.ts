@@ -3,13 +3,22 @@
  * `concurrency` of them at once. Several workers, in one process or many, share the store safely: claims
  * use SKIP LOCKED and every write is guarded by the claimant's lease.
  *
+ * Two claims. The general one looks at everything (pending work oldest first, expired leases) and runs
+ * when the worker starts, when a slot frees (so work that waited for room goes in order), after a full
+ * claim, and at least every `idlePollMs`. Work requested in this process pokes the worker with its
+ * stack's id, and when the worker has room for all such ids and nothing else is known to wait, it
+ * claims just those ids (StackStore.claimPending: the primary key, a prepared statement): the learner's
+ * suspend or resume starts a few milliseconds sooner, and the general claim's guarantees hold, since it
+ * still runs on its own schedule and whatever a fast claim missed (taken by another worker, locked, more
+ * ids than free slots) is left for it, at once.
+ *
  * `stop()` returns within moments, not after the operations in flight finish (a launch may poll for
  * its whole launch timeout): it aborts them, and each hands its stack back at its next wait, still in
  * progress and with no lease, for the next worker (or this one, started again) to take over.
  */
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
-import type { StackStore } from '../db/stack-store.ts';
+import type { ClaimedStack, StackStore } from '../db/stack-store.ts';
 import { addSeconds } from '../domain/policy.ts';
 import type { Clock } from '../infra/clock.ts';
 import type { Operations } from '../services/operations.ts';
@@ -31,6 +40,12 @@ export class Worker {
   private wake: (() => void) | null = null;
   /** Work may be waiting that the last claim did not see (asked for, or a slot freed, since it began). */
   private poked = false;
+  /** Stacks asked for in this process since the last claim: the fast claim takes these by id. */
+  private readonly asked = new Set<string>();
+  /** The next claim must be the general one (a slot freed, work of unknown stacks, a fast claim missed). */
+  private wantGeneral = true;
+  /** When the general claim is due again (performance.now() milliseconds), however many fast claims ran. */
+  private generalDue = 0;
   private loop: Promise<void> | null = null;
   /** Fired by stop(); every operation this worker runs listens to it. */
   private stopping: AbortController;
@@ -51,20 +66,31 @@ export class Worker {
     return controller;
   }
 
-  /** Claims once and starts what it claimed; returns how many it started. */
+  /** Claims once (the general claim) and starts what it claimed; returns how many it started. */
   async tick(): Promise<number> {
     const free = this.deps.settings.concurrency - this.inFlight.size;
     if (free <= 0) return 0;
+    return this.begin(await this.deps.store.claim({ ...this.claimInput(), limit: free }));
+  }
+
+  /** The fast claim of stacks asked for by id; returns how many it started. */
+  private async tickAsked(ids: string[]): Promise<number> {
+    return this.begin(await this.deps.store.claimPending({ ...this.claimInput(), ids }));
+  }
+
+  private claimInput() {
     const now = this.deps.clock.now();
-    const claimed = await this.deps.store.claim({
+    return {
       worker: this.deps.settings.id,
       now,
       leaseUntil: addSeconds(now, this.deps.settings.leaseSeconds),
-      limit: free,
       suspendTaskTimeout: this.deps.settings.suspendTaskTimeout,
       shelveTaskTimeout: this.deps.settings.shelveTaskTimeout,
       deleteTaskTimeout: this.deps.settings.deleteTaskTimeout,
-    });
+    };
+  }
+
+  private begin(claimed: ClaimedStack[]): number {
     for (const stack of claimed) {
       const job = this.deps.operations.run(stack, this.stopping.signal).finally(() => {
         this.inFlight.delete(stack.id);
@@ -75,16 +101,39 @@ export class Worker {
     return claimed.length;
   }
 
+  /**
+   * One pass of the loop: the fast claim when only stacks asked for by id wait and the worker has room
+   * for them all; the general claim otherwise. Returns how many it started, and how
+   * many it had room for.
+   */
+  private async claimOnce(): Promise<{ started: number; free: number }> {
+    const free = this.deps.settings.concurrency - this.inFlight.size;
+    const ids = [...this.asked];
+    this.asked.clear();
+    // A full worker claims nothing; the slot that frees pokes for the general claim, which takes the oldest first.
+    if (free <= 0) return { started: 0, free };
+    const general = this.wantGeneral || ids.length === 0 || ids.length > free || performance.now() >= this.generalDue;
+    if (!general) {
+      const started = await this.tickAsked(ids);
+      // Missed ids (another worker took them, a row was locked) are the general claim's, now.
+      if (started < ids.length) this.poke();
+      return { started, free };
+    }
+    this.wantGeneral = false;
+    this.generalDue = performance.now() + this.deps.settings.idlePollMs;
+    return { started: await this.tick(), free };
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
     this.loop = (async () => {
       while (this.running) {
         this.poked = false;
-        const free = this.deps.settings.concurrency - this.inFlight.size;
         let started = 0;
+        let free = this.deps.settings.concurrency - this.inFlight.size;
         try {
-          started = await this.tick();
+          ({ started, free } = await this.claimOnce());
         } catch (error) {
           this.deps.logger.error({ err: error }, 'worker claim failed; retrying');
         }
@@ -94,7 +143,8 @@ export class Worker {
         const sawEverything = started < free;
         if ((started === 0 || sawEverything) && !this.poked && this.running) {
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, this.deps.settings.idlePollMs);
+            // Until the general claim is due: fast claims in between do not put it off.
+            const timer = setTimeout(resolve, Math.max(0, this.generalDue - performance.now()));
             this.wake = () => {
               clearTimeout(timer);
               resolve();
@@ -106,8 +156,13 @@ export class Worker {
     })();
   }
 
-  /** Nudges an idle loop to claim now (after an API request created work). */
-  poke(): void {
+  /**
+   * Nudges an idle loop to claim now: with the id of a stack whose work was just asked for in this
+   * process (it may then be claimed by id), without one when other work may wait (a slot freed, a sweep).
+   */
+  poke(stackId?: string): void {
+    if (stackId === undefined) this.wantGeneral = true;
+    else this.asked.add(stackId);
     this.poked = true;
     this.wake?.();
   }

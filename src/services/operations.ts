@@ -137,11 +137,23 @@ export class Operations {
     return { leaseOwner: this.deps.settings.worker };
   }
 
-  /** Moves a claimed stack to its outcome with `why` in its history; a failure's English is also the stack's error. */
+  /**
+   * Moves a claimed stack to its outcome with `why` in its history; a failure's English is also the stack's error.
+   *
+   * A suspend or resume that succeeded is recorded without waiting for PostgreSQL's WAL flush (a
+   * millisecond or more of fsync, in the learner's wait for SUSPENDED or READY): the one thing that can
+   * lose it is PostgreSQL itself crashing within the moment before the flush (the next durable commit of
+   * any stack flushes it too). The stack is then still SUSPENDING or RESUMING under this worker's lease;
+   * the lease expires, the next worker takes it over, asks again (the cloud leaves a suspended stack
+   * suspended and a resumed one running: providers/provider.ts) and reads COMPLETE at its first poll.
+   * Every other move, failures included, waits for the flush.
+   */
   private async finish(stack: Stack, outcome: 'ok' | 'failed', why: HistoryReason, changes: StackChanges = {}, to?: StackState): Promise<Stack> {
     const text = reasonText(why);
     const from = stack.state as InProgressState;
     const target = to ?? OUTCOME[from][outcome];
+    // Not a pool stack's personalization: its new secrets are in this move, and the servers have them already.
+    const relaxed = outcome === 'ok' && target === OUTCOME[from].ok && (from === 'SUSPENDING' || from === 'RESUMING') && !stack.personalize;
     const moved = await this.store.transition({
       id: stack.id,
       from: [from],
@@ -151,6 +163,7 @@ export class Operations {
       now: this.now,
       changes: { lease_owner: null, lease_until: null, op_deadline: null, ...(outcome === 'failed' ? { error: text } : {}), ...changes },
       guard: this.guard(),
+      relaxed,
     });
     if (!moved) throw new LeaseLost();
     // The stack as claimed knows when its operation was requested (StackStore.claim), so the metrics need

@@ -16,13 +16,26 @@ import type { Operations } from '../../src/services/operations.ts';
 class ClaimQueue {
   readonly queue: string[] = [];
   readonly calls: number[] = [];
+  /** The ids of each claim by id (StackStore.claimPending), in order. */
+  readonly byId: string[][] = [];
   hold: Promise<void> | null = null;
   private waiters: Array<() => void> = [];
   async claim(input: { limit: number }): Promise<ClaimedStack[]> {
     this.calls.push(input.limit);
+    return this.take(input.limit);
+  }
+  /** Takes the named ids that are still queued, as the statement would take those still pending. */
+  async claimPending(input: { ids: readonly string[] }): Promise<ClaimedStack[]> {
+    this.byId.push([...input.ids]);
+    const taken = input.ids.filter((id) => this.queue.includes(id));
+    for (const id of taken) this.queue.splice(this.queue.indexOf(id), 1);
+    this.waiters.splice(0).forEach((w) => w());
+    return taken.map((id) => ({ id }) as unknown as ClaimedStack);
+  }
+  private async take(limit: number): Promise<ClaimedStack[]> {
     this.waiters.splice(0).forEach((w) => w());
     // What a claim takes is decided by its statement; the answer may come back later.
-    const taken = this.queue.splice(0, input.limit);
+    const taken = this.queue.splice(0, limit);
     if (this.hold) await this.hold;
     return taken.map((id) => ({ id }) as unknown as ClaimedStack);
   }
@@ -132,6 +145,95 @@ describe('when the worker claims', () => {
       w.poke();
       release();
       await within(5_000, "the request asked for during the first claim", ops.startedAll(['a', 'b']));
+    } finally {
+      ops.endAll();
+      await w.stop();
+    }
+  });
+
+  test('work asked for in this process is claimed by its id, not by the general claim', async () => {
+    const store = new ClaimQueue();
+    const ops = new HeldOperations();
+    const w = worker(store, ops, 60_000);
+    w.start();
+    try {
+      await resting(w);
+      assert.deepEqual(store.calls, [4], 'the general claim when the worker starts');
+      store.queue.push('a');
+      const next = store.nextCall();
+      w.poke('a');
+      await within(5_000, 'the claim of the stack asked for', next);
+      await ops.startedAll(['a']);
+      await resting(w);
+      assert.deepEqual(store.byId, [['a']], 'claimed by its id');
+      assert.deepEqual(store.calls, [4], 'no general claim for it');
+    } finally {
+      ops.endAll();
+      await w.stop();
+    }
+  });
+
+  test('claims by id do not put off the general claim: it still runs every idle poll', async () => {
+    const store = new ClaimQueue();
+    const ops = new HeldOperations();
+    const w = worker(store, ops, 300);
+    w.start();
+    try {
+      await resting(w);
+      // Work of another process (no poke) waits in the queue while this process asks for its own
+      // stack more often than the idle poll: the general claim must still come round and take it.
+      store.queue.push('other');
+      const started = performance.now();
+      for (let i = 0; i < 12 && !ops.started.has('other'); i++) {
+        store.queue.unshift(`own-${i}`);
+        w.poke(`own-${i}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await within(5_000, "the other process's work", ops.startedAll(['other']));
+      assert.ok(performance.now() - started < 1_000, 'the general claim was put off by the claims by id');
+      assert.ok(store.byId.length >= 1, 'no claim by id ran');
+    } finally {
+      ops.endAll();
+      await w.stop();
+    }
+  });
+
+  test('an id the fast claim missed (another worker took it, or it was locked) sends the general claim at once', async () => {
+    const store = new ClaimQueue();
+    const ops = new HeldOperations();
+    const w = worker(store, ops, 60_000);
+    w.start();
+    try {
+      await resting(w);
+      // 'gone' was taken elsewhere; 'b' waits, asked for from another process: the miss makes the worker look.
+      store.queue.push('b');
+      w.poke('gone');
+      await within(5_000, 'the general claim after a miss', ops.startedAll(['b']));
+      assert.deepEqual(store.byId, [['gone']]);
+      assert.deepEqual(store.calls, [4, 4]);
+    } finally {
+      ops.endAll();
+      await w.stop();
+    }
+  });
+
+  test('a full worker takes the older work first when a slot frees, not the id it was poked with', async () => {
+    const store = new ClaimQueue();
+    const ops = new HeldOperations();
+    store.queue.push('a', 'b', 'c', 'd', 'e');
+    const w = worker(store, ops, 60_000);
+    w.start();
+    try {
+      await ops.startedAll(['a', 'b', 'c', 'd']);
+      await resting(w);
+      // 'e' waits since before; 'late' is asked for while there is no room. A slot frees: 'e', the older, goes first.
+      store.queue.push('late');
+      w.poke('late');
+      await resting(w);
+      ops.started.get('a')!();
+      await within(5_000, 'the older work', ops.startedAll(['e']));
+      assert.ok(!ops.started.has('late'), 'the younger request went before the older work');
+      assert.deepEqual(store.byId, [], 'claimed by id while full');
     } finally {
       ops.endAll();
       await w.stop();
