@@ -198,6 +198,11 @@ export class Operations {
 
   /** Polls until the provider reports `action` finished; returns the final stack (null: gone). */
   private async poll(stack: Stack, provider: Provider, ref: StackRef, action: ProviderAction, signal: AbortSignal): Promise<ProviderStack | null> {
+    // Renewed at the first pause, then once a third of the lease has passed: a renewal is a durable write
+    // that announces a stack change to every listener, and at one per poll period a long action made
+    // dozens of them (the heat-nova bench's ten-server suspend: one every 50 ms) for a lease that lasts a minute.
+    let renewedAt = Number.NEGATIVE_INFINITY;
+    const renewEveryMs = (this.deps.settings.leaseSeconds * 1000) / 3;
     for (;;) {
       stopIfAborted(signal);
       // A status read changes nothing, so a stopping worker need not wait for its answer (a cloud that
@@ -212,7 +217,9 @@ export class Operations {
       // otherwise lengthen every poll period, and with it how long after the cloud a learner sees the end
       // of an action. A lost lease still ends the operation here, and no renewal is in flight (holding
       // the row) while the status read waits on the cloud.
-      await Promise.all([this.renew(stack), this.sleep(this.deps.settings.pollSeconds * 1000, signal)]);
+      const now = this.now.getTime();
+      const renewal = now - renewedAt >= renewEveryMs ? this.renew(stack).then(() => void (renewedAt = now)) : undefined;
+      await Promise.all([renewal, this.sleep(this.deps.settings.pollSeconds * 1000, signal)]);
     }
   }
 
