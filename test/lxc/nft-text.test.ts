@@ -125,6 +125,14 @@ exit 0
     assert.equal(calls(), 1);
   });
 
+  test('text read from the ruleset is read again after "No such file or directory" (something went meanwhile), and then applied', async () => {
+    setUp(1, 'Error: No such file or directory');
+    const texts = ['delete element inet t m { "a", "b" }\n', 'delete element inet t m { "b" }\n'];
+    let reads = 0;
+    await nftRemove('the rules', async () => texts[reads++]!, { delaysMs: [10, 10] });
+    assert.deepEqual([reads, calls()], [2, 2], 'read twice, applied twice');
+  });
+
   test('calls on the host ruleset run one at a time', async () => {
     setUp(0);
     await Promise.all(Array.from({ length: 6 }, () => nft(['list', 'tables'])));

@@ -71,9 +71,10 @@ export async function nftRemove(what: string, text: string | (() => Promise<stri
       await nftApply(t);
       return;
     } catch (err) {
-      if (isMissing(err)) return;
+      // Text read from the ruleset may name what went meanwhile: it is read again (and is then empty, or less).
+      if (isMissing(err) && typeof text === 'string') return;
       if (attempt >= delaysMs.length) throw new Error(`could not remove ${what} after ${attempt + 1} attempts: ${(err as Error).message}`, { cause: err });
-      await sleep(delaysMs[attempt]!);
+      if (!isMissing(err)) await sleep(delaysMs[attempt]!);
     }
   }
 }

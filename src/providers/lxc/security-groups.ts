@@ -52,7 +52,9 @@ export function securityRules(plan: StackPlan, deployment?: string): string {
   const id = new Map(nics.map((n, i) => [n, i + 1]));
   const chain = (family: string, name: string, rules: string[]) => [`add chain ${family} ${t} ${name}`, `flush chain ${family} ${t} ${name}`, ...rules.map((r) => `add rule ${family} ${t} ${name} ${r}`)];
   const elements = (family: string, map: string, items: string[]) => (items.length ? [`add element ${family} ${t} ${map} { ${items.join(', ')} }`] : []);
-  const out: string[] = [dispatchText(deployment).trimEnd()];
+  // A table of its own from before the dispatch tables, left by a crash under this short id, would
+  // still judge its interfaces (by another plan's MACs): it goes in the same transaction.
+  const out: string[] = [deleteTablesText(securityTables(p)).trimEnd(), dispatchText(deployment).trimEnd()];
   // Before the bridge learns the source address: a frame from a filtered NIC under another MAC is
   // dropped, so the MAC names the NIC further on and no server can take another's place in the bridge.
   if (nics.length) out.push(...chain('bridge', `${p}_pre`, nics.map((n) => `iifname ${q(n.hostIf)} ether saddr != ${n.mac} drop`)));
