@@ -16,7 +16,8 @@ import type { ProviderStack } from '../../src/providers/provider.ts';
 import { validateForLxc } from '../../src/providers/lxc/template-loader.ts';
 import { CORPUS, validateCorpusLab } from '../fixtures/templates/corpus/expected.ts';
 import { skipUnless } from '../support/prerequisite.ts';
-import { LXC_HOME, leftovers, lxcMissing, stackState, tcpConnects, testProvider, uniqueName, waitFor } from './support.ts';
+import { dispatchTable } from '../../src/providers/lxc/nft-dispatch.ts';
+import { LXC_HOME, LXC_TEST_DEPLOYMENT, leftovers, lxcMissing, stackState, tcpConnects, testProvider, uniqueName, waitFor } from './support.ts';
 
 const run = promisify(execFile);
 
@@ -56,10 +57,10 @@ const FACTS: Record<string, (stack: ProviderStack, inServer: Exec) => Promise<vo
   },
   'security-group': async (stack) => {
     const state = stackState(stack.name);
-    // SSH is one of the group's rules; the group is enforced by the stack's own nftables table.
+    // SSH is one of the group's rules; the group is enforced by the stack's chains in its deployment's dispatch table.
     assert.ok(await tcpConnects(stack.outputs.public_ip as string, 22), `ssh on ${stack.outputs.public_ip as string} does not answer`);
-    const { stdout } = await run('nft', ['list', 'tables']);
-    assert.ok(stdout.includes(`sl${state.shortId}`), `no nftables table for the stack's security group:\n${stdout}`);
+    const { stdout } = await run('nft', ['list', 'table', 'inet', dispatchTable(LXC_TEST_DEPLOYMENT)]);
+    assert.ok(stdout.includes(`chain sl${state.shortId}_judge`), `no nftables chain for the stack's security group:\n${stdout}`);
   },
   'software-deployment': async (stack, inServer) => {
     assert.match(stack.outputs.result as string, /^The file \/tmp\/baaaaa contains fooooo for server \S+ during CREATE$/);

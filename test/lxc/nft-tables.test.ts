@@ -1,5 +1,7 @@
 /**
- * A stack's firewall tables on the host: stacks deleted side by side leave none of theirs; an nft
+ * A stack's firewall rules on the host: a deployment has four base chains however many stacks it runs
+ * (each stack's rules are reached through its deployment's verdict maps, so a packet's cost does not
+ * grow with the labs); stacks deleted side by side leave none of theirs; an nft
  * failure while deleting is tried again, and one that lasts fails the delete (the stack stays, DELETE
  * FAILED, and a later delete removes the tables) instead of dropping them unseen; the reconcile
  * takes back this deployment's leftover tables and leaves another deployment's, a live stack's and
@@ -15,6 +17,8 @@ import { after, describe, test } from 'node:test';
 import { deploymentDir } from '../../src/providers/lxc/provider.ts';
 import { parseLxcOptions } from '../../src/providers/lxc/options.ts';
 import { tableComment } from '../../src/providers/lxc/nft-owner.ts';
+import { dispatchTable, dispatchText } from '../../src/providers/lxc/nft-dispatch.ts';
+import { removeSecurityRules } from '../../src/providers/lxc/security-groups.ts';
 import type { StackRef } from '../../src/providers/provider.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { LXC_DATA_DIR, labTemplate, leftovers, lxcMissing, stackState, testProvider, uniqueName, waitFor } from './support.ts';
@@ -28,6 +32,9 @@ const REAL_NFT = ['/usr/sbin/nft', '/sbin/nft', '/usr/bin/nft'].find((p) => { tr
 const nftSync = (args: string[], input?: string) => execFileSync(REAL_NFT, args, { encoding: 'utf8', ...(input ? { input } : {}) });
 const tables = () => nftSync(['list', 'tables']);
 const hasTable = (family: string, name: string) => tables().split('\n').includes(`table ${family} ${name}`);
+/** Base chains on the host (chains with a hook), in every table. */
+const baseChains = () => (JSON.parse(nftSync(['-j', 'list', 'chains'])) as { nftables: { chain?: { hook?: string } }[] }).nftables.filter((i) => i.chain?.hook).length;
+const dropDispatch = (dep: string) => nftSync(['-f', '-'], ['bridge', 'inet'].map((f) => `table ${f} ${dispatchTable(dep)} {}\ndelete table ${f} ${dispatchTable(dep)}\n`).join(''));
 
 /** A stand-in `nft` first on PATH: fails the next `fails` calls that delete a table, passes everything else to nft. */
 function nftShim(): { fails(n: number): void; failed(): number; remove(): void } {
@@ -66,6 +73,7 @@ describe('lxc: firewall tables on the host', { skip: skipUnless(missing === null
   after(async () => {
     for (const ref of made) await provider.delete(ref).catch(() => {});
     rmSync(home, { recursive: true, force: true });
+    for (const dep of [DEP, OTHER]) dropDispatch(dep);
   });
 
   async function launch(n: number): Promise<{ ref: StackRef; short: string; ips: string[] }[]> {
@@ -79,10 +87,15 @@ describe('lxc: firewall tables on the host', { skip: skipUnless(missing === null
     return refs.map((ref) => ({ ref, short: stackState(ref.name, home).shortId, ips: stackState(ref.name, home).plan.publicIps }));
   }
 
-  test('stacks deleted side by side leave none of their tables, and each table named its deployment', async () => {
+  test('four stacks add four base chains to the host, not four each; deleted side by side they leave none of their rules', async () => {
+    const before = baseChains();
     const stacks = await launch(4);
+    // Each stack had four base chains of its own, which every packet on the host walked (16 here).
+    assert.equal(baseChains() - before, 4, 'base chains added by the first four stacks of a deployment');
+    for (const family of ['bridge', 'inet']) assert.match(nftSync(['list', 'table', family, dispatchTable(DEP)]), new RegExp(`comment "${tableComment(DEP)}"`));
     for (const { short } of stacks) {
-      for (const family of ['bridge', 'inet']) assert.match(nftSync(['list', 'table', family, `sl${short}`]), new RegExp(`comment "${tableComment(DEP)}"`));
+      assert.ok(!hasTable('inet', `sl${short}`) && !hasTable('bridge', `sl${short}`), 'no table of its own');
+      assert.match(nftSync(['list', 'map', 'inet', dispatchTable(DEP), 'bridge_in']), new RegExp(`"sl${short}n0" : jump sl${short}_fwd`));
     }
     await Promise.all(stacks.map(({ ref }) => provider.delete(ref)));
     for (const { ref, short, ips } of stacks) assert.deepEqual(await leftovers(short, ref.name, ips, home), []);
@@ -101,7 +114,7 @@ describe('lxc: firewall tables on the host', { skip: skipUnless(missing === null
       await assert.rejects(provider.delete(lasting!.ref), (err: { code?: string; detail?: string }) => err.code === 'INTERNAL' && /could not remove the firewall tables of sl.* after 4 attempts/.test(String(err.detail)));
       const s = await provider.get(lasting!.ref);
       assert.equal(`${s?.action}_${s?.status}`, 'DELETE_FAILED', 'the stack is kept and says its delete failed');
-      assert.ok(hasTable('inet', `sl${lasting!.short}`), 'the tables are still there, and known to a stack');
+      assert.match(nftSync(['list', 'table', 'inet', dispatchTable(DEP)]), new RegExp(`chain sl${lasting!.short}_judge`), 'the rules are still there, and known to a stack');
     } finally {
       shim.remove();
     }
@@ -134,6 +147,39 @@ describe('lxc: firewall tables on the host', { skip: skipUnless(missing === null
     } finally {
       rmSync(join(home, 'stacks', `${liveName}.json`), { force: true });
       nftSync(['-f', '-'], [orphan, othersOrphan, unmarked, live].flatMap((s) => ['bridge', 'inet'].map((f) => `table ${f} sl${s} {}\ndelete table ${f} sl${s}\n`)).join('') + `table inet ${unrelated} {}\ndelete table inet ${unrelated}\n`);
+    }
+  });
+
+  test("the reconcile removes this deployment's leftover rules from its dispatch tables only", async () => {
+    const hex = () => randomBytes(3).toString('hex');
+    const [orphan, live, othersOrphan] = [hex(), hex(), hex()];
+    // What a stack puts in the dispatch tables, in small: a chain of each family, reached from its interfaces, and a set.
+    const stackText = (dep: string, short: string) => {
+      const t = dispatchTable(dep);
+      return [
+        `add chain bridge ${t} sl${short}_out`, `add element bridge ${t} port_out { "sl${short}s0e0" : goto sl${short}_out }`,
+        `add set inet ${t} sl${short}_g0 { type ipv4_addr; flags interval; }`,
+        `add chain inet ${t} sl${short}_judge`, `add rule inet ${t} sl${short}_judge ip saddr @sl${short}_g0 return`,
+        `add chain inet ${t} sl${short}_fwd`, `add rule inet ${t} sl${short}_fwd jump sl${short}_judge`,
+        `add element inet ${t} bridge_in { "sl${short}n0" : jump sl${short}_fwd }`, `add element inet ${t} zone_in { "sl${short}n0" : 7 }`, '',
+      ].join('\n');
+    };
+    nftSync(['-f', '-'], dispatchText(DEP) + stackText(DEP, orphan) + stackText(DEP, live) + dispatchText(OTHER) + stackText(OTHER, othersOrphan));
+    const liveName = uniqueName('live', DEP);
+    mkdirSync(join(home, 'stacks'), { recursive: true });
+    writeFileSync(join(home, 'stacks', `${liveName}.json`), JSON.stringify({ name: liveName, shortId: live, createdAt: new Date().toISOString(), action: 'CREATE', status: 'COMPLETE', reason: '', pid: process.pid, allowInternet: false, deployment: DEP }));
+    const listing = (dep: string) => ['bridge', 'inet'].map((f) => nftSync(['list', 'table', f, dispatchTable(dep)])).join('');
+    try {
+      const removed = await provider.reclaimLeftovers!();
+      assert.deepEqual(removed.filter((t) => t.includes(orphan)).sort(), [`bridge ${dispatchTable(DEP)} sl${orphan}`, `inet ${dispatchTable(DEP)} sl${orphan}`]);
+      assert.ok(!listing(DEP).includes(`sl${orphan}`), `the leftover's chains, set and elements are gone:\n${listing(DEP)}`);
+      for (const kept of [`chain sl${live}_judge`, `"sl${live}n0" : jump sl${live}_fwd`]) assert.ok(listing(DEP).includes(kept), `a live stack's rules stay: ${kept}`);
+      assert.match(listing(OTHER), new RegExp(`chain sl${othersOrphan}_fwd`), "another deployment's stay");
+      assert.ok(!existsSync(join(LXC_DATA_DIR, 'reservations', 'id', orphan)), 'the short id held while its rules went is free again');
+    } finally {
+      rmSync(join(home, 'stacks', `${liveName}.json`), { force: true });
+      await removeSecurityRules(`sl${live}`, DEP);
+      dropDispatch(OTHER);
     }
   });
 });

@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { deleteTablesText, nft, nftRemove } from '../../src/providers/lxc/nft.ts';
 import { reclaimOrphanTables, stackTables, tableComment } from '../../src/providers/lxc/nft-owner.ts';
 import { securityTables } from '../../src/providers/lxc/security-groups.ts';
+import { ownersIn, parseDispatch, removeStackText } from '../../src/providers/lxc/nft-dispatch.ts';
 import type { StateStore } from '../../src/providers/lxc/state.ts';
 
 describe('lxc nft text', () => {
@@ -41,6 +42,40 @@ describe('lxc nft text', () => {
       { family: 'inet', name: 'sldef456' },
       { family: 'inet', name: 'sl777777' },
     ]);
+  });
+});
+
+describe('lxc nft dispatch tables', () => {
+  // `nft -j list table inet stacklab_dep1` with two stacks' rules (trimmed to what is read).
+  const json = JSON.stringify({ nftables: [
+    { metainfo: { version: '1.0.6' } },
+    { table: { family: 'inet', name: 'stacklab_dep1' } },
+    { map: { family: 'inet', name: 'zone_in', table: 'stacklab_dep1', type: 'ifname', map: 'ct_zone', elem: [['slabc123n0', 7], ['sldef456n0', 9]] } },
+    { map: { family: 'inet', name: 'bridge_in', table: 'stacklab_dep1', type: 'ifname', map: 'verdict', elem: [['slabc123n0', { jump: { target: 'slabc123_fwd' } }], ['sldef456n0', { jump: { target: 'sldef456_fwd' } }]] } },
+    { map: { family: 'inet', name: 'empty', table: 'stacklab_dep1', type: 'ifname', map: 'verdict' } },
+    { set: { family: 'inet', name: 'slabc123_g0', table: 'stacklab_dep1', type: 'ipv4_addr' } },
+    { chain: { family: 'inet', table: 'stacklab_dep1', name: 'forward', hook: 'forward', prio: -300 } },
+    { chain: { family: 'inet', table: 'stacklab_dep1', name: 'slabc123_judge' } },
+    { chain: { family: 'inet', table: 'stacklab_dep1', name: 'slabc123_fwd' } },
+    { chain: { family: 'inet', table: 'stacklab_dep1', name: 'sldef456_fwd' } },
+  ] });
+
+  test("a stack's removal names only its own elements, chains and sets: elements first, chains flushed before any is deleted", () => {
+    assert.equal(removeStackText('inet', 'dep1', parseDispatch(json), 'slabc123'), [
+      'delete element inet stacklab_dep1 zone_in { "slabc123n0" }',
+      'delete element inet stacklab_dep1 bridge_in { "slabc123n0" }',
+      'flush chain inet stacklab_dep1 slabc123_judge',
+      'flush chain inet stacklab_dep1 slabc123_fwd',
+      'delete chain inet stacklab_dep1 slabc123_judge',
+      'delete chain inet stacklab_dep1 slabc123_fwd',
+      'delete set inet stacklab_dep1 slabc123_g0',
+      '',
+    ].join('\n'));
+    assert.equal(removeStackText('inet', 'dep1', parseDispatch(json), 'sl999999'), '', 'nothing of its own: no text');
+  });
+
+  test('the owners of a dispatch table are the short ids its names carry', () => {
+    assert.deepEqual([...ownersIn(parseDispatch(json))].sort(), ['abc123', 'def456']);
   });
 });
 
@@ -90,6 +125,14 @@ exit 0
     assert.equal(calls(), 1);
   });
 
+  test('text read from the ruleset is read again after "No such file or directory" (something went meanwhile), and then applied', async () => {
+    setUp(1, 'Error: No such file or directory');
+    const texts = ['delete element inet t m { "a", "b" }\n', 'delete element inet t m { "b" }\n'];
+    let reads = 0;
+    await nftRemove('the rules', async () => texts[reads++]!, { delaysMs: [10, 10] });
+    assert.deepEqual([reads, calls()], [2, 2], 'read twice, applied twice');
+  });
+
   test('calls on the host ruleset run one at a time', async () => {
     setUp(0);
     await Promise.all(Array.from({ length: 6 }, () => nft(['list', 'tables'])));
@@ -106,7 +149,7 @@ describe("lxc reclaim of a deployment's leftover tables (a stand-in nft on PATH)
   const ruleset = [...shorts, 'b00000'].map((s) => `table inet sl${s} {\n\tcomment "stacklab deployment dep1"\n}\n`).join('');
   before(() => {
     writeFileSync(join(dir, 'ruleset'), ruleset);
-    writeFileSync(join(dir, 'nft'), `#!/bin/sh\nif [ "$1" = "-t" ]; then cat "${dir}/ruleset"; else cat > /dev/null; fi\nexit 0\n`);
+    writeFileSync(join(dir, 'nft'), `#!/bin/sh\nif [ "$1" = "-t" ]; then cat "${dir}/ruleset"; elif [ "$1" = "-j" ]; then echo '{"nftables": []}'; else cat > /dev/null; fi\nexit 0\n`);
     chmodSync(join(dir, 'nft'), 0o755);
     process.env.PATH = `${dir}:${path}`;
   });

@@ -3,7 +3,7 @@
  * of the stack and through the floating IP, a port no rule opens is not (a listener is there, so
  * without enforcement the connection would open), a remote-group rule lets members in and others
  * not, an egress rule limits what a server reaches, a server cannot take a member's address, and
- * delete leaves no table. Connections are made from inside the servers' network namespaces (nsenter,
+ * delete leaves none of its rules. Connections are made from inside the servers' network namespaces (nsenter,
  * with this host's node), so they leave through the server's own NIC, as the lab's would.
  *
  * The host here runs rules of other software that use the packet mark, as hosts do: CNI's portmap
@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { initPid } from '../../src/providers/lxc/containers.ts';
 import { skipUnless } from '../support/prerequisite.ts';
-import { leftovers, LXC_HOME, lxcMissing, stackState, tcpConnects, testProvider, uniqueName, waitFor } from './support.ts';
+import { dispatchTable } from '../../src/providers/lxc/nft-dispatch.ts';
+import { leftovers, LXC_HOME, LXC_TEST_DEPLOYMENT, lxcMissing, stackState, tcpConnects, testProvider, uniqueName, waitFor } from './support.ts';
 
 const missing = await lxcMissing();
 
@@ -215,8 +216,8 @@ describe('lxc: security groups', { skip: skipUnless(missing === null, missing ??
     }
   });
 
-  test('delete removes the stack\'s tables with everything else', async () => {
-    assert.match(execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' }), new RegExp(`table inet sl${shortId}`));
+  test('delete removes the stack\'s rules with everything else', async () => {
+    assert.match(execFileSync('nft', ['list', 'table', 'inet', dispatchTable(LXC_TEST_DEPLOYMENT)], { encoding: 'utf8' }), new RegExp(`chain sl${shortId}_judge`));
     await provider.delete(ref);
     assert.deepEqual(await leftovers(shortId, ref.name), []);
   });

@@ -66,11 +66,11 @@ describe('lxc plan: security groups', () => {
     ]);
     const nft = securityRules(p);
     // Members' addresses (allowed pairs too) make the remote group; each filtered NIC ends in a drop.
-    assert.match(nft, /set g0 \{\n {4}type ipv4_addr; flags interval;\n {4}elements = \{ 10\.0\.0\.\d+, 10\.0\.0\.99, 10\.0\.0\.\d+ \}/);
-    assert.match(nft, /chain in1 \{\n {4}meta nfproto ipv4 ip saddr 192\.0\.2\.7\/32 meta l4proto 6 th dport 80-81 return\n {4}meta nfproto ipv4 meta l4proto icmp icmp type 8 return\n/);
-    assert.match(nft, /meta nfproto ipv4 ip saddr @g0 meta l4proto 17 th dport 53 return\n {4}drop\n/);
-    assert.match(nft, /chain out1 \{\n {4}meta nfproto ipv4 ip saddr != \{ 10\.0\.0\.\d+, 10\.0\.0\.99 \} drop\n {4}return\n/);
-    assert.doesNotMatch(nft, /slabc123s2e0|slabc123s3e0/, 'unfiltered NICs get no chain');
+    assert.match(nft, /add element inet stacklab_default slabc123_g0 \{ 10\.0\.0\.\d+, 10\.0\.0\.99, 10\.0\.0\.\d+ \}/);
+    assert.match(nft, /flush chain inet stacklab_default slabc123_in1\nadd rule inet stacklab_default slabc123_in1 meta nfproto ipv4 ip saddr 192\.0\.2\.7\/32 meta l4proto 6 th dport 80-81 return\nadd rule inet stacklab_default slabc123_in1 meta nfproto ipv4 meta l4proto icmp icmp type 8 return\n/);
+    assert.match(nft, /slabc123_in1 meta nfproto ipv4 ip saddr @slabc123_g0 meta l4proto 17 th dport 53 return\nadd rule inet stacklab_default slabc123_in1 drop\n/);
+    assert.match(nft, /flush chain inet stacklab_default slabc123_out1\nadd rule inet stacklab_default slabc123_out1 meta nfproto ipv4 ip saddr != \{ 10\.0\.0\.\d+, 10\.0\.0\.99 \} drop\nadd rule inet stacklab_default slabc123_out1 return\n/);
+    assert.doesNotMatch(nft, /nic_in \{[^}]*slabc123s[23]e0|slabc123_pre iifname "slabc123s[23]e0"|oifname "slabc123s[23]e0" meta mark set/, 'unfiltered NICs get no MAC check and no port number');
   });
 
   test('a remote group that is not the template\'s is refused where it is named', () => {
@@ -88,7 +88,7 @@ describe('lxc plan: security groups', () => {
   sg: { type: OS::Neutron::SecurityGroup, properties: { rules: [ { direction: egress, protocol: tcp, port_range_min: 443, remote_ip_prefix: 0.0.0.0/0 } ] } }
   s: { type: OS::Nova::Server, properties: { flavor: m1.tiny, security_groups: [ { get_resource: sg } ], networks: [ { network: { get_resource: net } } ] } }
 `);
-    assert.match(securityRules(p), /chain out1 \{\n.*drop\n {4}meta nfproto ipv4 meta l4proto 6 th dport 443 return\n {4}drop\n/);
+    assert.match(securityRules(p), /slabc123_out1 .* drop\nadd rule \S+ \S+ slabc123_out1 meta nfproto ipv4 meta l4proto 6 th dport 443 return\nadd rule \S+ \S+ slabc123_out1 drop\n/);
   });
 
   test('an empty list of groups lets nothing in or out (Neutron\'s port with no group)', () => {
@@ -97,7 +97,7 @@ describe('lxc plan: security groups', () => {
   s: { type: OS::Nova::Server, properties: { flavor: m1.tiny, networks: [ { port: { get_resource: port } } ] } }
 `);
     assert.deepEqual(p.servers[0].nics[0].securityGroups, []);
-    assert.match(securityRules(p), /chain out1 \{\n.*\n {4}drop\n {2}\}\n {2}chain in1 \{\n {4}drop\n/);
+    assert.match(securityRules(p), /slabc123_out1 meta nfproto ipv4 ip saddr != \{ \S+ \} drop\nadd rule \S+ \S+ slabc123_out1 drop\nadd chain \S+ \S+ slabc123_in1\nflush chain \S+ \S+ slabc123_in1\nadd rule \S+ \S+ slabc123_in1 drop\n/);
   });
 
   test('refusals name the resource and the property', () => {

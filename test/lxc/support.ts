@@ -88,7 +88,14 @@ export async function leftovers(shortId: string, stackName: string, publicIps: s
     const dir = join(LXC_DATA_DIR, 'reservations', kind);
     for (const f of existsSync(dir) ? readdirSync(dir) : []) if (readFileSync(join(dir, f), 'utf8') === stackName) found.push(`reservation ${kind}/${f}`);
   }
+  // A table of its own (before the dispatch tables), or chains, sets and map elements in its deployment's
+  // (every name of a stack's starts with its prefix: its interfaces, chains and sets).
   if (sh('nft', ['list', 'tables']).includes(prefix)) found.push('nft table');
+  let table = '';
+  for (const l of sh('nft', ['list', 'ruleset']).split('\n')) {
+    table = /^table \w+ (\S+) \{/.exec(l)?.[1] ?? table;
+    if (table.startsWith('stacklab_') && l.includes(prefix)) found.push(`nft ${table}: ${l.trim()}`);
+  }
   if (sh('nft', ['list', 'set', 'inet', 'stacklab', 'lab_bridges']).includes(`"${prefix}`)) found.push('nft lab_bridges element');
   const internetSet = sh('nft', ['list', 'set', 'inet', 'stacklab', 'internet']);
   for (const ip of publicIps) if (new RegExp(`\\b${ip.replace(/\./g, '\\.')}\\b`).test(internetSet)) found.push(`nft internet element ${ip}`);

@@ -4,6 +4,7 @@
  * stack intact, because each deployment sees only its own folder and host names stay unique.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { after, describe, test } from 'node:test';
 import pino from 'pino';
 import { mapRegistry } from '../../src/providers/provider-registry.ts';
 import { StackStore } from '../../src/db/stack-store.ts';
+import { dispatchTable } from '../../src/providers/lxc/nft-dispatch.ts';
 import { deploymentDir } from '../../src/providers/lxc/provider.ts';
 import { parseLxcOptions } from '../../src/providers/lxc/options.ts';
 import { reconciler } from '../../src/services/sweeps.ts';
@@ -40,6 +42,8 @@ describe('lxc: two deployments on one host', { skip: skipUnless(missing === null
     await b.delete(bRef).catch(() => {});
     rmSync(join(LXC_DATA_DIR, 'stacks', `${legacyName}.json`), { force: true });
     for (const d of [A, B]) rmSync(home(d), { recursive: true, force: true });
+    // Their dispatch tables (nft-dispatch.ts) would stay on the host, empty, for good.
+    for (const d of [A, B]) execFileSync('nft', ['-f', '-'], { input: ['bridge', 'inet'].map((f) => `table ${f} ${dispatchTable(d)} {}\ndelete table ${f} ${dispatchTable(d)}\n`).join('') });
   });
 
   test("both build at once, on host names and addresses of their own; each lists only its own", async () => {

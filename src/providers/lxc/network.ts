@@ -109,15 +109,16 @@ export async function createStackNetwork(settings: LxcSettings, plan: StackPlan,
 
 /**
  * Removes every link and namespace with the stack's prefix; safe to run on a half-made stack. The
+ * stack's rules are in `deployment`'s dispatch tables (nft-dispatch.ts). The
  * host's nft state of the stack (its tables, its entries in the host's sets) is removed by name and
  * must go: a failure there is thrown once the rest is removed, so the delete fails rather than
  * leaving rules behind that nothing would find again.
  */
-export async function deleteStackNetwork(prefix: string, plan?: StackPlan): Promise<void> {
+export async function deleteStackNetwork(prefix: string, plan?: StackPlan, deployment?: string): Promise<void> {
   const failures: unknown[] = [];
   const keep = (p: Promise<void>) => p.catch((err: unknown) => void failures.push(err));
   if (plan?.publicIps.length) await keep(nftRemove(`the internet access of ${prefix}`, forgetElements(internetElements, plan.publicIps)));
-  await keep(removeSecurityRules(prefix));
+  await keep(removeSecurityRules(prefix, deployment));
   const netns = (await run('ip', ['netns', 'list']).catch(() => '')).split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(prefix));
   // Deleting a namespace deletes its veth ends, and with them the host ends.
   await Promise.all(netns.map((n) => tryRun('ip', ['netns', 'del', n])));

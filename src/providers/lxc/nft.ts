@@ -60,18 +60,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Removes host state with `nft -f` text that is a no-op when it is already gone: "does not exist" is
  * done, any other failure is tried again and then thrown with what nft said, so a delete that could
- * not remove the stack's rules fails instead of leaving them behind unseen.
+ * not remove the stack's rules fails instead of leaving them behind unseen. `text` may be a function:
+ * it is asked again for each attempt (text made from what the ruleset holds at the time).
  */
-export async function nftRemove(what: string, text: string, { delaysMs = [500, 2000, 5000] }: RetryOptions = {}): Promise<void> {
-  if (!text) return;
+export async function nftRemove(what: string, text: string | (() => Promise<string>), { delaysMs = [500, 2000, 5000] }: RetryOptions = {}): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await nftApply(text);
+      const t = typeof text === 'string' ? text : await text();
+      if (!t) return;
+      await nftApply(t);
       return;
     } catch (err) {
-      if (isMissing(err)) return;
+      // Text read from the ruleset may name what went meanwhile: it is read again (and is then empty, or less).
+      if (isMissing(err) && typeof text === 'string') return;
       if (attempt >= delaysMs.length) throw new Error(`could not remove ${what} after ${attempt + 1} attempts: ${(err as Error).message}`, { cause: err });
-      await sleep(delaysMs[attempt]!);
+      if (!isMissing(err)) await sleep(delaysMs[attempt]!);
     }
   }
 }

@@ -223,7 +223,7 @@ class LxcProvider implements Provider {
     try {
       // An old-named stack whose state file is gone may have its containers in either folder.
       const dirs = found || !isLegacyStackName(ref.name) ? [store.containersDir] : [this.store.containersDir, this.legacy.containersDir];
-      for (const short of shortIds) for (const dir of dirs) await teardownStack(this.settings, dir, short, s?.shortId === short ? s.plan : undefined);
+      for (const short of shortIds) for (const dir of dirs) await teardownStack(this.settings, dir, short, s?.shortId === short ? s.plan : undefined, this.deployment);
       for (const short of shortIds) await this.forget(store, ref.name, short);
     } catch (err) {
       if (s) await store.write({ ...s, action: 'DELETE', status: 'FAILED', reason: `The lab could not be deleted (${(err as Error).message.slice(0, 300)})`, pid: process.pid });

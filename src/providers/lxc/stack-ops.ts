@@ -185,7 +185,7 @@ export async function runActionDeployments(containersDir: string, plan: StackPla
 }
 
 /** Removes everything of the stack; idempotent. */
-export async function teardownStack(settings: LxcSettings, containersDir: string, shortId: string, plan?: StackPlan): Promise<void> {
+export async function teardownStack(settings: LxcSettings, containersDir: string, shortId: string, plan?: StackPlan, deployment?: string): Promise<void> {
   const prefix = names.prefix(shortId);
   const containers = new Set(plan?.servers.map((s) => s.container) ?? []);
   const volumes = new Set(plan?.volumes?.map((v) => v.dir) ?? []);
@@ -193,6 +193,6 @@ export async function teardownStack(settings: LxcSettings, containersDir: string
   await Promise.all([...containers].map((c) => destroyContainer(containersDir, c)));
   // After the servers: their mount namespaces hold the volumes' file systems until they stop.
   for (const v of volumes) await removeVolume(containersDir, v);
-  await deleteStackNetwork(prefix, plan);
+  await deleteStackNetwork(prefix, plan, deployment);
   for (const w of plan?.waitConditions ?? []) await forgetToken(settings.dataDir, w.token);
 }
