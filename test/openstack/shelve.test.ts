@@ -14,9 +14,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Lab } from '../../src/domain/lab.ts';
 import type { Stack } from '../../src/domain/stack.ts';
+import { pricesSchema } from '../../src/domain/prices.ts';
 import { loadLab } from '../../src/labs/load-labs.ts';
 import { createOpenStackProvider, type OpenStackProvider } from '../../src/providers/openstack/provider.ts';
 import type { StackRef } from '../../src/providers/provider.ts';
+import { CostReports } from '../../src/services/cost-report.ts';
 import { skipUnless } from '../support/prerequisite.ts';
 import { testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 import { adminOptions, demoOptions } from './heat-env.ts';
@@ -27,6 +29,10 @@ import { deleteAndWait } from './wait-stack.ts';
 const env = await ensureNova();
 const LAB_DIR = new URL('../../labs/single-server/', import.meta.url).pathname;
 const SHELVE_AFTER = 3600;
+/** How long the learner stays away once the lab is shelved (on the test's clock). */
+const SHELVED_FOR = 2 * 3600;
+/** The sample lab's default flavor, priced so each state's share of the cost can be told apart. */
+const RATES = { running: 1, suspended: 0.5, shelved: 0.1 };
 
 /** What makes a server the same one: what Nova and Neutron say about it. */
 interface Identity {
@@ -132,6 +138,7 @@ for (const c of CASES) {
     });
 
     test('woken by the learner coming back: unshelved, then resumed by Heat, to READY, the same server', async () => {
+      rt.clock.advance(SHELVED_FOR);
       const t0 = Date.now();
       const back = await rt.ctx.stacks.launch({ learner: `shelve-${c.user}`, context: 'course-v1:Org+Shelve+2026', lab: lab.id, actor: 'test' });
       assert.equal(back.state, 'UNSHELVE_PENDING');
@@ -152,6 +159,18 @@ for (const c of CASES) {
         `# ${c.user} (fake driver): suspend ${(timings.suspend! / 1000).toFixed(1)} s, shelve to ${c.shelvedStatus} ${(timings.shelve! / 1000).toFixed(1)} s, ` +
           `wake (unshelve + Heat resume) ${(timings.wake! / 1000).toFixed(1)} s`,
       );
+    });
+
+    test("the cost report bills the shelved hours at the provider's shelved rate", async () => {
+      const prices = pricesSchema.parse({ [provider]: { per: 'server-hour', currency: 'EUR', flavors: { 'm1.small': RATES } } });
+      const report = await new CostReports({ db: rt.ctx.db, labs: rt.ctx.labs, prices }).report({ context: 'course-v1:Org+Shelve+2026' }, rt.clock.now());
+      const { billedHours, cost } = report.total;
+      assert.deepEqual(report.priceProblems, []);
+      // On the test's clock the lab ran for no time, waited suspended for its shelve time and was shelved while the learner was away.
+      assert.ok(Math.abs(billedHours.shelved - SHELVED_FOR / 3600) < 0.01, `shelved hours: ${JSON.stringify(billedHours)}`);
+      assert.ok(Math.abs(billedHours.suspended - SHELVE_AFTER / 3600) < 0.01, `suspended hours: ${JSON.stringify(billedHours)}`);
+      const expected = billedHours.running * RATES.running + billedHours.suspended * RATES.suspended + billedHours.shelved * RATES.shelved;
+      assert.ok(cost !== null && Math.abs(cost - expected) < 0.01, `cost ${cost}, at the rates ${expected}`);
     });
 
     test('the history shows every tier, in order', async () => {
