@@ -5,14 +5,12 @@
  * the container is gone from the provider's list.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Lab } from '../../src/domain/lab.ts';
-import { loadLab } from '../../src/labs/load-labs.ts';
 import { skipUnless } from '../support/prerequisite.ts';
-import { testRuntime, type TestRuntime } from '../support/test-runtime.ts';
-import { LXC_TEST_DEPLOYMENT, REPO, lxcMissing, testProvider } from './support.ts';
-import { deleteLabStacks } from './lab-runtime-cleanup.ts';
+import type { TestRuntime } from '../support/test-runtime.ts';
+import { lxcMissing, testProvider } from './support.ts';
+import { deleteLabStacks, pooledSingleServer } from './lab-runtime-cleanup.ts';
 
 const missing = await lxcMissing();
 
@@ -23,11 +21,8 @@ describe('lxc: a scheduled class fills the pool ahead and drains it after', { sk
   const names: string[] = [];
 
   before(async () => {
-    const base = loadLab(join(REPO, 'labs', 'single-server'), { defaultProviders: ['local'] });
     // No pool of its own: only the class fills it.
-    lab = { ...base, id: 'scheduled-single', pool: { size: 0, state: 'suspended', perRun: false, runs: [] } };
-    rt = await testRuntime({ providers: [provider], labs: [lab], overrides: { deployment_id: LXC_TEST_DEPLOYMENT, poll_interval: 0.1 } });
-    rt.worker.start();
+    ({ rt, lab } = await pooledSingleServer(provider, 'scheduled-single', { size: 0, state: 'suspended', perRun: false, runs: [] }));
   });
 
   after(() => deleteLabStacks(rt, lab.id, provider, names));

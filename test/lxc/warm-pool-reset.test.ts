@@ -6,16 +6,14 @@
  * old environment is deleted from the host by the row that left the pool to carry it.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BUILTIN_PERSONALIZE } from '../../src/checks/personalize.ts';
 import type { Lab } from '../../src/domain/lab.ts';
-import { loadLab } from '../../src/labs/load-labs.ts';
 import { skipUnless } from '../support/prerequisite.ts';
-import { testRuntime, type TestRuntime } from '../support/test-runtime.ts';
+import type { TestRuntime } from '../support/test-runtime.ts';
 import { sshExec, waitForLogin } from './ssh.ts';
-import { LXC_TEST_DEPLOYMENT, REPO, lxcMissing, testProvider } from './support.ts';
-import { deleteLabStacks } from './lab-runtime-cleanup.ts';
+import { lxcMissing, testProvider } from './support.ts';
+import { deleteLabStacks, pooledSingleServer } from './lab-runtime-cleanup.ts';
 
 const missing = await lxcMissing();
 
@@ -30,11 +28,8 @@ describe('lxc: a reset takes a warm pool stack', { skip: skipUnless(missing === 
   const names: string[] = [];
 
   before(async () => {
-    const base = loadLab(join(REPO, 'labs', 'single-server'), { defaultProviders: ['local'] });
     // Empty at first, so the learner's first launch makes a stack of its own.
-    lab = { ...base, id: 'pooled-reset', pool: { size: 0, state: 'suspended', perRun: false, runs: [], personalize: PERSONALIZE } };
-    rt = await testRuntime({ providers: [provider], labs: [lab], overrides: { deployment_id: LXC_TEST_DEPLOYMENT, poll_interval: 0.1 } });
-    rt.worker.start();
+    ({ rt, lab } = await pooledSingleServer(provider, 'pooled-reset', { size: 0, state: 'suspended', perRun: false, runs: [], personalize: PERSONALIZE }));
   });
 
   after(() => deleteLabStacks(rt, lab.id, provider, names));

@@ -6,17 +6,15 @@
  * is the learner's, and the file the personalization wrote is there.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BUILTIN_PERSONALIZE } from '../../src/checks/personalize.ts';
 import type { Lab } from '../../src/domain/lab.ts';
 import type { StackSecrets } from '../../src/domain/stack.ts';
-import { loadLab } from '../../src/labs/load-labs.ts';
 import { skipUnless } from '../support/prerequisite.ts';
-import { testRuntime, type TestRuntime } from '../support/test-runtime.ts';
+import type { TestRuntime } from '../support/test-runtime.ts';
 import { sshExec, waitForLogin } from './ssh.ts';
-import { LXC_TEST_DEPLOYMENT, REPO, lxcMissing, testProvider } from './support.ts';
-import { deleteLabStacks } from './lab-runtime-cleanup.ts';
+import { lxcMissing, testProvider } from './support.ts';
+import { deleteLabStacks, pooledSingleServer } from './lab-runtime-cleanup.ts';
 
 const missing = await lxcMissing();
 
@@ -32,10 +30,7 @@ describe('lxc: a warm pool stack claimed and made the learner\'s', { skip: skipU
   const names: string[] = [];
 
   before(async () => {
-    const base = loadLab(join(REPO, 'labs', 'single-server'), { defaultProviders: ['local'] });
-    lab = { ...base, id: 'pooled-single', pool: { size: 1, state: 'suspended', perRun: false, runs: [], personalize: PERSONALIZE } };
-    rt = await testRuntime({ providers: [provider], labs: [lab], overrides: { deployment_id: LXC_TEST_DEPLOYMENT, poll_interval: 0.1 } });
-    rt.worker.start();
+    ({ rt, lab } = await pooledSingleServer(provider, 'pooled-single', { size: 1, state: 'suspended', perRun: false, runs: [], personalize: PERSONALIZE }));
   });
 
   after(() => deleteLabStacks(rt, lab.id, provider, names));
